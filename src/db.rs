@@ -1,0 +1,57 @@
+//! The lab's database: where it comes from (`DATABASE_URL` or the private cluster), the roles
+//! and schema it carries, the story seed, resets, and status. Every SQL statement pglab itself
+//! issues lives under this module and uses bind parameters where PostgreSQL accepts them.
+//!
+//! Names used throughout:
+//! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
+//!   copy every reset clones.
+//! - schema `lab`: the lesson tables, owned by the learner role; schema `pglab`: pglab's
+//!   own bookkeeping (applied migrations).
+//! - roles `pglab_owner` (migrations, seed, reset) and `pglab_learner` (learner SQL, not a
+//!   superuser, with a statement timeout).
+
+pub mod binaries;
+pub mod cluster;
+mod credentials;
+mod error;
+mod lab;
+pub(crate) mod provision;
+pub mod seed;
+pub mod status;
+
+pub use error::Error;
+pub use lab::{Lab, LabConfig, Source, connect, mask_password, private_url};
+pub use provision::reset;
+
+/// The lab database's name on the private cluster.
+pub const LAB_DATABASE: &str = "pglab";
+/// The migrated and seeded database that resets clone.
+pub const TEMPLATE_DATABASE: &str = "pglab_template";
+pub const OWNER_ROLE: &str = "pglab_owner";
+pub const LEARNER_ROLE: &str = "pglab_learner";
+/// Schema holding the lesson tables; first on every lab connection's search_path.
+pub const LESSON_SCHEMA: &str = "lab";
+/// Longest a learner statement may run before the server cancels it.
+pub const LEARNER_STATEMENT_TIMEOUT: &str = "30s";
+
+/// The schema migrations in `migrations/`, embedded at compile time.
+pub fn migrator() -> sqlx::migrate::Migrator {
+    let mut migrator = sqlx::migrate!("./migrations");
+    migrator.create_schema("pglab");
+    migrator.dangerous_set_table_name("pglab._sqlx_migrations");
+    migrator
+}
+
+/// The deterministic story data set loaded into every fresh lab database.
+pub const STORY_SEED: &str = include_str!("../seed/story.sql");
+
+/// FNV-1a over byte strings: the same value on every run and every Rust version, unlike
+/// `DefaultHasher`. Names derived from it (socket folders, template versions) stay stable.
+pub(crate) fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
+    parts
+        .into_iter()
+        .flat_map(|part| part.iter().chain(std::iter::once(&0xff)))
+        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        })
+}

@@ -1,0 +1,95 @@
+//! `db::Error`: everything that can go wrong while finding, starting or talking to the lab's
+//! database. Each message names what failed and what to do about it.
+
+use std::path::PathBuf;
+
+use super::binaries::{INSTALL_HELP, MIN_MAJOR_VERSION, Unusable};
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("no PostgreSQL server programs found on this machine.\n{INSTALL_HELP}")]
+    NoBinaries,
+
+    #[error("cannot use {dir} as PostgreSQL's program folder: {why} (check PG_BINDIR)")]
+    BadBinDir { dir: PathBuf, why: Unusable },
+
+    #[error(
+        "cannot use the data directory {path}: {source}.\n\
+         Choose a writable folder with --data-dir or PGLAB_DATA_DIR."
+    )]
+    DataDir {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+
+    #[error(
+        "the database server must run as an unprivileged user, but user {user} cannot reach \
+         {dir} (a parent folder is not searchable by it).\n\
+         Choose another folder with --data-dir or PGLAB_DATA_DIR, or `chmod o+x` the parent."
+    )]
+    NotTraversable { dir: PathBuf, user: String },
+
+    #[error(
+        "running as root, and neither a `postgres` nor a `nobody` user exists to run the \
+         database server as (PostgreSQL refuses to run as root)"
+    )]
+    NoServiceUser,
+
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+
+    #[error("initdb could not create the cluster in {dir}:\n{output}")]
+    Initdb { dir: PathBuf, output: String },
+
+    #[error("the database server did not start. Last lines of {log}:\n{tail}")]
+    StartFailed { log: PathBuf, tail: String },
+
+    #[error("the database server did not become ready within {secs} s; see {log}")]
+    StartTimeout { log: PathBuf, secs: u64 },
+
+    #[error("could not reach the database at {target}: {source}\n{advice}")]
+    Connect {
+        target: String,
+        advice: &'static str,
+        source: sqlx::Error,
+    },
+
+    #[error(
+        "the server at {target} runs PostgreSQL {version}; pglab needs {MIN_MAJOR_VERSION} or \
+         newer.\nUpgrade that server, or unset DATABASE_URL to use pglab's own database."
+    )]
+    ServerTooOld { target: String, version: String },
+
+    #[error("could not bring the lab schema up to date: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+
+    #[error("{what}: {source}")]
+    Sql {
+        what: &'static str,
+        source: sqlx::Error,
+    },
+
+    #[error(
+        "{path} is damaged ({why}).\nDelete it and the `cluster` folder beside it to start \
+         over with a fresh lab database."
+    )]
+    Damaged { path: PathBuf, why: String },
+
+    /// The request itself was refused (sizes out of range, malformed URLs).
+    #[error("{0}")]
+    Refused(String),
+}
+
+impl Error {
+    pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
+        let what = what.into();
+        move |source| Error::Io { what, source }
+    }
+
+    pub(crate) fn sql(what: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
+        move |source| Error::Sql { what, source }
+    }
+}

@@ -1,0 +1,333 @@
+//! Bringing a server to the state the lessons expect: roles, the template database, the lab
+//! database, the current schema, and the story seed; and resetting back to it.
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, Connection};
+
+use super::credentials::Credentials;
+use super::lab::connect;
+use super::{
+    Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT, LESSON_SCHEMA, Lab, OWNER_ROLE,
+    STORY_SEED, Source, TEMPLATE_DATABASE, migrator, stable_hash,
+};
+
+/// Advisory-lock key serialising provisioning on one server ("pglab" in ASCII).
+const PROVISION_LOCK: i64 = 0x70_67_6c_61_62;
+
+/// Roles, template and lab database on the private cluster. Cheap when all exist already.
+pub(super) async fn prepare_private(lab: &Lab, credentials: &Credentials) -> Result<(), Error> {
+    let Some(superuser) = &lab.superuser else {
+        return Ok(());
+    };
+    let mut admin = connect(superuser).await?;
+    // Two labs opening the same cluster at once take turns; closing the connection unlocks.
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(PROVISION_LOCK)
+        .execute(&mut admin)
+        .await
+        .map_err(Error::sql("cannot take the provisioning lock"))?;
+    ensure_roles(&mut admin, credentials).await?;
+    let roles = LabRoles {
+        owner: OWNER_ROLE,
+        learner: LEARNER_ROLE,
+    };
+    let builder = lab.owner_for(TEMPLATE_DATABASE);
+    ensure_template(&mut admin, TEMPLATE_DATABASE, &builder, Some(roles)).await?;
+    if !database_exists(&mut admin, LAB_DATABASE).await? {
+        clone_database(
+            &mut admin,
+            TEMPLATE_DATABASE,
+            LAB_DATABASE,
+            Some(OWNER_ROLE),
+        )
+        .await?;
+    } else {
+        // An existing lab database keeps the learner's work; it only gains new migrations.
+        let mut owner = connect(&lab.owner).await?;
+        migrate(&mut owner).await?;
+        hand_lesson_objects_to(&mut owner, LEARNER_ROLE).await?;
+    }
+    Ok(())
+}
+
+/// On a server named by `DATABASE_URL`: the lab's schemas in that database, migrated, and
+/// seeded the first time.
+pub(super) async fn prepare_external(conn: &mut PgConnection) -> Result<(), Error> {
+    let (is_fresh,): (bool,) =
+        sqlx::query_as("select to_regclass('pglab._sqlx_migrations') is null")
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(Error::sql("cannot inspect the database"))?;
+    if is_fresh {
+        build(conn).await
+    } else {
+        migrate(conn).await
+    }
+}
+
+/// Returns the lab database to its seeded state. The learner's progress lives in files and
+/// is not touched.
+pub async fn reset(lab: &Lab) -> Result<(), Error> {
+    match (&lab.source, &lab.superuser) {
+        (Source::Private { .. }, Some(superuser)) => {
+            let mut admin = connect(superuser).await?;
+            clone_database(
+                &mut admin,
+                TEMPLATE_DATABASE,
+                LAB_DATABASE,
+                Some(OWNER_ROLE),
+            )
+            .await
+        }
+        _ => {
+            // No template on someone else's server: rebuild the lab's schemas in place, in
+            // one transaction, so a failure leaves the old state.
+            let mut conn = connect(&lab.owner).await?;
+            let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
+            sqlx::raw_sql(
+                "drop schema if exists lab cascade; drop schema if exists pglab cascade;",
+            )
+            .execute(&mut *tx)
+            .await
+            .map_err(Error::sql("cannot drop the lab schemas"))?;
+            build(&mut tx).await?;
+            tx.commit()
+                .await
+                .map_err(Error::sql("cannot commit the reset"))
+        }
+    }
+}
+
+/// Creates the lesson schema, applies every migration and loads the story seed.
+pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::raw_sql("create schema if not exists lab")
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::sql("cannot create the lab schema"))?;
+    migrate(conn).await?;
+    sqlx::raw_sql(STORY_SEED)
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::sql("cannot load the story seed"))?;
+    Ok(())
+}
+
+async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {
+    migrator().run(conn).await?;
+    Ok(())
+}
+
+/// Identifies the schema and seed this binary builds; a template built by another version
+/// of pglab is rebuilt.
+pub(crate) fn template_version() -> String {
+    let migrator = migrator();
+    let parts = migrator
+        .iter()
+        .map(|m| m.checksum.as_ref())
+        .chain([STORY_SEED.as_bytes()]);
+    format!("pglab template {:016x}", stable_hash(parts))
+}
+
+async fn ensure_roles(admin: &mut PgConnection, credentials: &Credentials) -> Result<(), Error> {
+    let (existing,): (i64,) =
+        sqlx::query_as("select count(*) from pg_roles where rolname = any($1)")
+            .bind([OWNER_ROLE, LEARNER_ROLE])
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(Error::sql("cannot list roles"))?;
+    if existing == 2 {
+        return Ok(());
+    }
+    // Role statements take no bind parameters; the server quotes every value with format().
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('create role %I login createdb password %L', $1::text, $2::text)
+         union all select format('create role %I login password %L', $3::text, $4::text)
+         union all select format('grant %I to %I', $3::text, $1::text)
+         union all select format('alter role %I set statement_timeout = %L', $3::text, $5::text)
+         union all select format('alter role %I set search_path = %I, public', $3::text, $6::text)
+         union all select format('alter role %I set search_path = %I, public', $1::text, $6::text)",
+    )
+    .bind(OWNER_ROLE)
+    .bind(&credentials.owner)
+    .bind(LEARNER_ROLE)
+    .bind(&credentials.learner)
+    .bind(LEARNER_STATEMENT_TIMEOUT)
+    .bind(LESSON_SCHEMA)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(Error::sql("cannot prepare the role statements"))?;
+    let mut tx = admin.begin().await.map_err(Error::sql("cannot begin"))?;
+    run_all(&mut tx, statements, "cannot create the lab roles").await?;
+    tx.commit()
+        .await
+        .map_err(Error::sql("cannot create the lab roles"))
+}
+
+/// The roles of a private cluster; `None` on servers where pglab uses one given role.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct LabRoles<'a> {
+    pub owner: &'a str,
+    pub learner: &'a str,
+}
+
+/// Builds `template` unless it already holds this version's schema and seed. `builder`
+/// connects to the template as the role that should own its objects.
+pub(crate) async fn ensure_template(
+    admin: &mut PgConnection,
+    template: &str,
+    builder: &PgConnectOptions,
+    roles: Option<LabRoles<'_>>,
+) -> Result<(), Error> {
+    let version = template_version();
+    let current: Option<(Option<String>,)> = sqlx::query_as(
+        "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
+    )
+    .bind(template)
+    .fetch_optional(&mut *admin)
+    .await
+    .map_err(Error::sql("cannot inspect the template database"))?;
+    if matches!(&current, Some((Some(v),)) if *v == version) {
+        return Ok(());
+    }
+    let owner = roles.map(|r| r.owner);
+    let learner = roles.map(|r| r.learner);
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('drop database if exists %I with (force)', $1::text)
+         union all
+         select format('create database %I', $1::text)
+                || coalesce(format(' owner %I', $2::text), '')",
+    )
+    .bind(template)
+    .bind(owner)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(Error::sql("cannot prepare the template database"))?;
+    run_all(admin, statements, "cannot create the template database").await?;
+
+    let mut conn = connect(builder).await?;
+    let (create_schema,): (String,) = sqlx::query_as(
+        "select format('create schema %I', $1::text)
+                || coalesce(format(' authorization %I', $2::text), '')",
+    )
+    .bind(LESSON_SCHEMA)
+    .bind(learner)
+    .fetch_one(&mut conn)
+    .await
+    .map_err(Error::sql("cannot prepare the lab schema"))?;
+    run_all(
+        &mut conn,
+        vec![(create_schema,)],
+        "cannot create the lab schema",
+    )
+    .await?;
+    build(&mut conn).await?;
+    if let Some(learner) = learner {
+        hand_lesson_objects_to(&mut conn, learner).await?;
+    }
+    // Nothing may stay connected to a template while it is cloned.
+    conn.close()
+        .await
+        .map_err(Error::sql("cannot close the template connection"))?;
+
+    let (comment,): (String,) =
+        sqlx::query_as("select format('comment on database %I is %L', $1::text, $2::text)")
+            .bind(template)
+            .bind(&version)
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(Error::sql("cannot mark the template"))?;
+    run_all(admin, vec![(comment,)], "cannot mark the template").await
+}
+
+/// Runs statements the server composed with `format()` (utility statements such as
+/// `create database` take no bind parameters).
+async fn run_all(
+    conn: &mut PgConnection,
+    statements: Vec<(String,)>,
+    what: &'static str,
+) -> Result<(), Error> {
+    for (statement,) in statements {
+        sqlx::raw_sql(AssertSqlSafe(statement))
+            .execute(&mut *conn)
+            .await
+            .map_err(Error::sql(what))?;
+    }
+    Ok(())
+}
+
+/// Replaces `database` with a fresh copy of `template`; sessions still open on the old one
+/// are ended first.
+pub(crate) async fn clone_database(
+    admin: &mut PgConnection,
+    template: &str,
+    database: &str,
+    owner: Option<&str>,
+) -> Result<(), Error> {
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('drop database if exists %I with (force)', $2::text)
+         union all
+         select format('create database %I template %I', $2::text, $1::text)
+                || coalesce(format(' owner %I', $3::text), '')",
+    )
+    .bind(template)
+    .bind(database)
+    .bind(owner)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(Error::sql("cannot prepare the copy of the template"))?;
+    run_all(admin, statements, "cannot copy the template database").await
+}
+
+/// Drops a database, ending its sessions (tests clean up with this).
+pub(crate) async fn drop_database(admin: &mut PgConnection, database: &str) -> Result<(), Error> {
+    let statement: (String,) =
+        sqlx::query_as("select format('drop database if exists %I with (force)', $1::text)")
+            .bind(database)
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(Error::sql("cannot prepare the drop"))?;
+    run_all(admin, vec![statement], "cannot drop the database").await
+}
+
+async fn database_exists(admin: &mut PgConnection, name: &str) -> Result<bool, Error> {
+    let (exists,): (bool,) =
+        sqlx::query_as("select exists (select 1 from pg_database where datname = $1)")
+            .bind(name)
+            .fetch_one(&mut *admin)
+            .await
+            .map_err(Error::sql("cannot list databases"))?;
+    Ok(exists)
+}
+
+/// Makes `role` the owner of every table, view and function in the lesson schema, so the
+/// learner can index, alter and drop what the lessons create. Statements come from the
+/// catalog, quoted by the server.
+async fn hand_lesson_objects_to(conn: &mut PgConnection, role: &str) -> Result<(), Error> {
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('alter %s %s owner to %I',
+                       case c.relkind when 'v' then 'view'
+                                      when 'm' then 'materialized view'
+                                      else 'table' end,
+                       c.oid::regclass, $1::text)
+           from pg_class c
+           join pg_namespace n on n.oid = c.relnamespace
+          where n.nspname = $2 and c.relkind in ('r', 'p', 'v', 'm')
+            and pg_get_userbyid(c.relowner) <> $1
+         union all
+         select format('alter function %s owner to %I', p.oid::regprocedure, $1::text)
+           from pg_proc p
+           join pg_namespace n on n.oid = p.pronamespace
+          where n.nspname = $2 and pg_get_userbyid(p.proowner) <> $1",
+    )
+    .bind(role)
+    .bind(LESSON_SCHEMA)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::sql("cannot list the lesson objects"))?;
+    run_all(
+        conn,
+        statements,
+        "cannot hand the lesson objects to the learner",
+    )
+    .await
+}

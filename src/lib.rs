@@ -1,0 +1,46 @@
+//! pglab: a terminal lab for the database chapter of a backend course, on a real PostgreSQL.
+//!
+//! Module map:
+//! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution)
+//! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
+//!   all SQL the app issues)
+//! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
+
+pub mod cli;
+pub mod config;
+pub mod db;
+pub mod testing;
+
+use std::process::ExitCode;
+
+/// Exit code: the database could not be found, started or reached.
+pub const EXIT_UNAVAILABLE: u8 = 3;
+/// Exit code: the request was refused (e.g. an absurd seed size).
+pub const EXIT_REFUSED: u8 = 4;
+
+/// Runs the parsed command line.
+pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
+    cli::dispatch(cli)?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The exit code for an error that ended the program (documented in `pglab --help`).
+pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
+    use db::Error as E;
+    match error.downcast_ref::<db::Error>() {
+        Some(
+            E::NoBinaries
+            | E::BadBinDir { .. }
+            | E::DataDir { .. }
+            | E::NotTraversable { .. }
+            | E::NoServiceUser
+            | E::Initdb { .. }
+            | E::StartFailed { .. }
+            | E::StartTimeout { .. }
+            | E::Connect { .. }
+            | E::ServerTooOld { .. },
+        ) => ExitCode::from(EXIT_UNAVAILABLE),
+        Some(E::Refused(_)) => ExitCode::from(EXIT_REFUSED),
+        _ => ExitCode::FAILURE,
+    }
+}

@@ -1,0 +1,186 @@
+//! The test harness behind plain `cargo test`: one database server per test process, and a
+//! fresh database per test, cloned from a migrated and seeded template and dropped again
+//! when the test's [`TestDb`] goes out of scope.
+//!
+//! Without `DATABASE_URL` the server is a private cluster in the system's temporary folder
+//! (`pglab-test-<pid>`), a child of a thread that lives as long as the test process; folders
+//! of earlier, finished runs are removed on start. With `DATABASE_URL` the same tests run on
+//! that server, whose role must be allowed to create databases.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+
+use crate::db::cluster::Supervision;
+use crate::db::provision::{self, LabRoles, clone_database, drop_database, ensure_template};
+use crate::db::{self, Error, Lab, LabConfig, OWNER_ROLE, connect};
+
+/// A database of its own for one test, seeded with the story.
+#[derive(Debug)]
+pub struct TestDb {
+    pub name: String,
+    /// Connects as the role that owns the schema (migrations, seeding).
+    pub owner: PgConnectOptions,
+    /// Connects as the learner: on the private cluster not a superuser, with a timeout.
+    pub learner: PgConnectOptions,
+}
+
+impl TestDb {
+    /// A fresh database, ready when this returns.
+    pub async fn create() -> Result<Self, Error> {
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let server = server()?;
+        let name = format!(
+            "pglab_test_{}_{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let mut admin = connect(&server.admin).await?;
+        clone_database(&mut admin, &server.template, &name, server.owner_role).await?;
+        Ok(Self {
+            owner: server.owner.clone().database(&name),
+            learner: server.learner.clone().database(&name),
+            name,
+        })
+    }
+
+    pub async fn owner_conn(&self) -> Result<PgConnection, Error> {
+        connect(&self.owner).await
+    }
+
+    pub async fn learner_conn(&self) -> Result<PgConnection, Error> {
+        connect(&self.learner).await
+    }
+
+    /// Where the test server keeps its private cluster (`None` with `DATABASE_URL`).
+    pub fn data_dir() -> Option<PathBuf> {
+        server().ok().and_then(|s| s.data_dir.clone())
+    }
+}
+
+impl Drop for TestDb {
+    fn drop(&mut self) {
+        let Ok(server) = server() else { return };
+        let admin = server.admin.clone();
+        let name = std::mem::take(&mut self.name);
+        // Drop runs inside the test's runtime, which cannot be blocked on; use a thread.
+        let _ = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut admin = connect(&admin).await?;
+                drop_database(&mut admin, &name).await
+            })?;
+            Ok::<_, anyhow::Error>(())
+        })
+        .join();
+    }
+}
+
+/// The server shared by every test in this process.
+struct Server {
+    /// Creates and drops the per-test databases.
+    admin: PgConnectOptions,
+    template: String,
+    owner: PgConnectOptions,
+    learner: PgConnectOptions,
+    owner_role: Option<&'static str>,
+    data_dir: Option<PathBuf>,
+}
+
+fn server() -> Result<&'static Server, Error> {
+    static SERVER: OnceLock<Result<Server, String>> = OnceLock::new();
+    SERVER
+        .get_or_init(|| {
+            // Boot on a thread of its own: tests run inside runtimes that cannot be blocked.
+            std::thread::spawn(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .map_err(|e| e.to_string())?;
+                runtime.block_on(boot()).map_err(|e| e.to_string())
+            })
+            .join()
+            .unwrap_or_else(|_| Err("the test server's boot thread panicked".into()))
+        })
+        .as_ref()
+        .map_err(|why| Error::Refused(format!("the test database server is unavailable: {why}")))
+}
+
+async fn boot() -> Result<Server, Error> {
+    match std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()) {
+        Some(url) => boot_external(&url).await,
+        None => boot_private().await,
+    }
+}
+
+async fn boot_private() -> Result<Server, Error> {
+    let data_dir = std::env::temp_dir().join(format!("pglab-test-{}", std::process::id()));
+    remove_finished_runs();
+    let lab = Lab::open(&LabConfig {
+        database_url: None,
+        data_dir: data_dir.clone(),
+        supervision: Supervision::InProcess,
+    })
+    .await?;
+    let admin = lab
+        .superuser
+        .clone()
+        .ok_or_else(|| Error::Refused("the private cluster has no superuser".into()))?;
+    Ok(Server {
+        admin,
+        template: db::TEMPLATE_DATABASE.into(),
+        owner: lab.owner.clone(),
+        learner: lab.learner.clone(),
+        owner_role: Some(OWNER_ROLE),
+        data_dir: Some(data_dir),
+    })
+}
+
+/// On someone else's server the template carries the schema version in its name, so test
+/// runs of different pglab versions can share the server.
+async fn boot_external(url: &str) -> Result<Server, Error> {
+    let lab = Lab::external(url)?;
+    let version = provision::template_version();
+    let template = format!("pglab_test_{}", version.rsplit(' ').next().unwrap_or("0"));
+    let mut admin = connect(&lab.owner).await?;
+    sqlx::query("select pg_advisory_lock(hashtext($1))")
+        .bind(&template)
+        .execute(&mut admin)
+        .await
+        .map_err(Error::sql("cannot lock the test template"))?;
+    let builder = lab.owner.clone().database(&template);
+    ensure_template(&mut admin, &template, &builder, None::<LabRoles>).await?;
+    Ok(Server {
+        admin: lab.owner.clone(),
+        template,
+        owner: lab.owner.clone(),
+        learner: lab.learner.clone(),
+        owner_role: None,
+        data_dir: None,
+    })
+}
+
+/// Removes `pglab-test-<pid>` folders whose process has ended (its server ended with it).
+fn remove_finished_runs() {
+    let Ok(entries) = std::fs::read_dir(std::env::temp_dir()) else {
+        return;
+    };
+    for entry in entries.filter_map(Result::ok) {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pglab-test-"))
+            .and_then(|p| p.parse::<i32>().ok())
+        else {
+            continue;
+        };
+        let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
+        if !alive {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}

@@ -1,0 +1,57 @@
+//! The command line itself: help, exit codes, and running against a `DATABASE_URL`.
+
+use pglab::testing::TestDb;
+use sqlx::ConnectOptions;
+
+use super::support::{Scratch, assert_success, stderr, stdout};
+
+#[test]
+fn help_lists_every_command_and_the_exit_codes() {
+    let out = Scratch::new("help").run(&["--help"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    for needle in ["db", "seed", "--database-url", "--data-dir", "Exit codes"] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+    assert!(!text.contains("__keeper"), "the internal command is hidden");
+    let db = stdout(&Scratch::new("help-db").run(&["db", "--help"]));
+    for needle in ["status", "url", "psql", "serve", "stop", "reset"] {
+        assert!(db.contains(needle), "missing {needle:?} in\n{db}");
+    }
+}
+
+#[test]
+fn url_without_a_running_server_says_how_to_start_one() {
+    let out = Scratch::new("nourl").run(&["db", "url"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("pglab db serve"), "{}", stderr(&out));
+}
+
+#[tokio::test]
+async fn a_database_url_is_used_instead_of_the_private_cluster() {
+    let db = TestDb::create().await.unwrap();
+    let url = db.owner.to_url_lossy().to_string();
+    let lab = Scratch::new("external");
+    let run = |args: &[&str]| {
+        lab.pglab()
+            .env("DATABASE_URL", &url)
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let status = run(&["db", "status"]);
+    assert_success(&status);
+    let text = stdout(&status);
+    assert!(text.contains("database       DATABASE_URL"), "{text}");
+    assert!(text.contains("10 users"), "{text}");
+    assert!(
+        !lab.dir.join("cluster").exists(),
+        "a private cluster was created anyway"
+    );
+
+    assert_success(&run(&["seed", "--users", "20"]));
+    let reset = run(&["db", "reset"]);
+    assert_success(&reset);
+    assert!(stdout(&run(&["db", "status"])).contains("10 users"));
+}
