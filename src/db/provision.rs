@@ -8,7 +8,7 @@ use super::credentials::Credentials;
 use super::lab::connect;
 use super::{
     Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT, LESSON_SCHEMA, Lab, OWNER_ROLE,
-    STORY_SEED, Source, TEMPLATE_DATABASE, migrator, stable_hash,
+    STORY_SEED, Source, TEMPLATE_DATABASE, migrator, seed, stable_hash,
 };
 
 /// Advisory-lock key serialising provisioning on one server ("pglab" in ASCII).
@@ -112,9 +112,11 @@ pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
     Ok(())
 }
 
+/// Applies new migrations, then finishes any bulk load that was interrupted (its indexes
+/// and keys are waiting in `pglab.deferred_ddl`).
 async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {
-    migrator().run(conn).await?;
-    Ok(())
+    migrator().run(&mut *conn).await?;
+    seed::finish_interrupted_load(conn).await
 }
 
 /// Identifies the schema and seed this binary builds; a template built by another version

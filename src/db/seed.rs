@@ -1,11 +1,22 @@
-//! Generating large data sets on the server (`pglab seed`): users spread over the existing
-//! tenants, each with a number of posts. Rows are produced by `generate_series` inside
-//! PostgreSQL, so nothing crosses the network but the statements; chunks keep transactions
-//! short and let a progress bar move.
+//! Large generated data sets (`pglab seed`): users spread over the existing tenants, each
+//! with a number of posts. The load follows PostgreSQL's bulk-loading advice: drop indexes
+//! and keys (`deferred_ddl`), stream rows with binary `COPY` on several connections side by
+//! side (`rows`), build the indexes again, analyze.
 
-use sqlx::postgres::PgConnection;
+mod deferred_ddl;
+mod rows;
+
+use std::sync::atomic::{AtomicI64, Ordering};
+
+use sqlx::Connection;
+use sqlx::postgres::PgConnectOptions;
+
+pub use deferred_ddl::finish_interrupted as finish_interrupted_load;
+
+use rows::{Plan, write_chunk};
 
 use super::Error;
+use super::lab::connect;
 
 /// Most users one `pglab seed` may add (about 1.5 GB with their indexes).
 pub const MAX_USERS: i64 = 10_000_000;
@@ -61,67 +72,122 @@ pub struct Added {
     pub posts: i64,
 }
 
-/// Adds `size` rows, calling `progress` with the rows written so far after every chunk, then
-/// refreshes the planner's statistics.
+/// Where a run is, for a progress display.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// Rows written so far.
+    Loading(Added),
+    /// Indexes and constraints rebuilt so far, of `total`.
+    Indexing { done: i64, total: i64 },
+}
+
+/// Adds `size` rows over `workers` connections side by side, then rebuilds indexes and
+/// refreshes the planner's statistics. `progress` is told after every chunk and index.
+///
+/// Ids are given explicitly (user `n` is `user<n>`), so the data is the same whichever
+/// connection writes which chunk, and numbering continues after the rows already there.
 pub async fn generate(
-    conn: &mut PgConnection,
+    options: &PgConnectOptions,
     size: SeedSize,
-    mut progress: impl FnMut(Added),
+    workers: usize,
+    mut progress: impl FnMut(Progress),
 ) -> Result<Added, Error> {
-    // Continue numbering after what exists, so repeated runs never collide on email.
-    let (start,): (i64,) = sqlx::query_as("select coalesce(max(id), 0) + 1 from users")
-        .fetch_one(&mut *conn)
-        .await
-        .map_err(Error::sql("cannot read the users table"))?;
-    let mut added = Added::default();
-    let mut first = start;
-    let last = start + size.users - 1;
-    while first <= last {
-        let chunk_last = (first + CHUNK - 1).min(last);
-        let (users, posts): (i64, i64) = sqlx::query_as(GENERATE_CHUNK)
-            .bind(first)
-            .bind(chunk_last)
-            .bind(size.posts_per_user)
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(Error::sql("cannot generate rows"))?;
-        added.users += users;
-        added.posts += posts;
-        progress(added);
-        first = chunk_last + 1;
+    let workers = workers.clamp(1, 8);
+    let mut conn = connect(options).await?;
+    let (first_user, first_post, tenants): (i64, i64, Vec<i64>) = sqlx::query_as(
+        "select (select coalesce(max(id), 0) + 1 from users),
+                (select coalesce(max(id), 0) + 1 from posts),
+                array(select id from organizations order by id)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .map_err(Error::sql("cannot read the lab tables"))?;
+    if tenants.is_empty() {
+        return Err(Error::Refused(
+            "there are no organizations to add users to; `pglab db reset` brings them back".into(),
+        ));
     }
-    sqlx::raw_sql("analyze users; analyze posts;")
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::sql("cannot analyze the new rows"))?;
+    let plan = Plan {
+        first_user,
+        first_post,
+        size,
+        tenants,
+    };
+    let tables: &[&str] = if size.posts_per_user > 0 {
+        &["users", "posts"]
+    } else {
+        &["users"]
+    };
+    deferred_ddl::defer(&mut conn, tables).await?;
+
+    let loaded = load(options, &plan, workers, |added| {
+        progress(Progress::Loading(added))
+    })
+    .await;
+    // Rebuild even when the load failed part-way: the table must not stay without its keys.
+    let rebuilt = deferred_ddl::restore(options, workers, |done, total| {
+        progress(Progress::Indexing { done, total })
+    })
+    .await;
+    let added = loaded?;
+    rebuilt?;
+    sqlx::raw_sql(
+        "select setval(pg_get_serial_sequence('users', 'id'), (select max(id) from users));
+         select setval(pg_get_serial_sequence('posts', 'id'), greatest((select max(id) from posts), 1));
+         analyze users; analyze posts;",
+    )
+    .execute(&mut conn)
+    .await
+    .map_err(Error::sql("cannot finish the new rows"))?;
+    let _ = conn.close().await;
     Ok(added)
 }
 
-/// Users `$1..=$2` (numbered names and emails, round-robin over the tenants, timestamps
-/// spread over a year) and `$3` posts each, in one statement.
-const GENERATE_CHUNK: &str = "
-with tenants as (
-    select array_agg(id order by id) as ids from organizations
-), new_users as (
-    insert into users (organization_id, username, email, created_at, updated_at)
-    select t.ids[1 + (g % cardinality(t.ids))],
-           'user' || g,
-           'user' || g || '@generated.test',
-           timestamptz '2026-01-01 00:00+00' + (g % 525600) * interval '1 minute',
-           timestamptz '2026-01-01 00:00+00' + (g % 525600) * interval '1 minute'
-      from tenants t, generate_series($1::bigint, $2::bigint) g
-    returning id, organization_id, username, created_at
-), new_posts as (
-    insert into posts (organization_id, author_id, title, body, created_at, updated_at)
-    select u.organization_id, u.id,
-           'Post ' || n || ' by ' || u.username,
-           'Generated post number ' || n || '.',
-           u.created_at + n * interval '1 hour',
-           u.created_at + n * interval '1 hour'
-      from new_users u, generate_series(1, $3::bigint) n
-    returning 1
-)
-select (select count(*) from new_users), (select count(*) from new_posts)";
+/// Writes the rows in chunks of [`CHUNK`] users; each connection takes the next chunk free.
+async fn load(
+    options: &PgConnectOptions,
+    plan: &Plan,
+    workers: usize,
+    mut progress: impl FnMut(Added),
+) -> Result<Added, Error> {
+    let chunks = (plan.size.users + CHUNK - 1) / CHUNK;
+    let next_chunk = AtomicI64::new(0);
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let writers = futures::future::try_join_all((0..workers).map(|_| {
+        let done_tx = done_tx.clone();
+        let next_chunk = &next_chunk;
+        async move {
+            let mut conn = connect(options).await?;
+            // Each chunk commits on its own; not waiting for each commit's disk flush is
+            // safe here (a crash loses at most the last chunks, never consistency).
+            sqlx::query("select set_config('synchronous_commit', 'off', false)")
+                .execute(&mut conn)
+                .await
+                .map_err(Error::sql("cannot configure the load"))?;
+            loop {
+                let chunk = next_chunk.fetch_add(1, Ordering::Relaxed);
+                if chunk >= chunks {
+                    let _ = conn.close().await;
+                    return Ok::<_, Error>(());
+                }
+                let added = write_chunk(&mut conn, plan, chunk).await?;
+                let _ = done_tx.send(added);
+            }
+        }
+    }));
+    drop(done_tx);
+    let mut total = Added::default();
+    let report = async {
+        while let Some(added) = done_rx.recv().await {
+            total.users += added.users;
+            total.posts += added.posts;
+            progress(total);
+        }
+    };
+    let (written, ()) = tokio::join!(writers, report);
+    written?;
+    Ok(total)
+}
 
 #[cfg(test)]
 mod tests {

@@ -1,25 +1,38 @@
 //! Generated data: `pglab::db::seed::generate` on a real database.
 
-use pglab::db::seed::{Added, SeedSize, generate};
+use pglab::db::seed::{Added, Progress, SeedSize, generate};
 use pglab::testing::TestDb;
 
 #[tokio::test]
 async fn generates_users_and_posts_spread_over_the_tenants() {
     let db = TestDb::create().await.unwrap();
-    let mut conn = db.owner_conn().await.unwrap();
     let mut reports = Vec::new();
-    let size = SeedSize::new(1_500, 3).unwrap();
-    let added = generate(&mut conn, size, |so_far| reports.push(so_far))
+    // 250,000 users make three chunks, so two writers share the work.
+    let size = SeedSize::new(250_000, 1).unwrap();
+    let added = generate(&db.owner, size, 2, |p| reports.push(p))
         .await
         .unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
     assert_eq!(
         added,
         Added {
-            users: 1_500,
-            posts: 4_500
+            users: 250_000,
+            posts: 250_000
         }
     );
-    assert_eq!(reports.last(), Some(&added));
+    let loading: Vec<_> = reports
+        .iter()
+        .filter_map(|p| match p {
+            Progress::Loading(so_far) => Some(*so_far),
+            Progress::Indexing { .. } => None,
+        })
+        .collect();
+    assert_eq!(loading.len(), 3);
+    assert_eq!(loading.last(), Some(&added));
+    assert!(matches!(
+        reports.last(),
+        Some(Progress::Indexing { done, total }) if done == total
+    ));
     let per_tenant: Vec<(i64,)> = sqlx::query_as(
         "select count(*) from users where email like '%@generated.test'
           group by organization_id order by organization_id",
@@ -27,7 +40,7 @@ async fn generates_users_and_posts_spread_over_the_tenants() {
     .fetch_all(&mut conn)
     .await
     .unwrap();
-    assert_eq!(per_tenant, [(500,), (500,), (500,)]);
+    assert_eq!(per_tenant, [(83_333,), (83_333,), (83_334,)]);
     let (mismatched,): (i64,) = sqlx::query_as(
         "select count(*) from posts p join users u on u.id = p.author_id
           where p.organization_id <> u.organization_id",
@@ -50,13 +63,72 @@ async fn generates_users_and_posts_spread_over_the_tenants() {
 #[tokio::test]
 async fn seeding_twice_continues_the_numbering() {
     let db = TestDb::create().await.unwrap();
-    let mut conn = db.owner_conn().await.unwrap();
     let size = SeedSize::new(100, 0).unwrap();
-    generate(&mut conn, size, |_| {}).await.unwrap();
-    generate(&mut conn, size, |_| {}).await.unwrap();
+    generate(&db.owner, size, 2, |_| {}).await.unwrap();
+    generate(&db.owner, size, 2, |_| {}).await.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
     let (users,): (i64,) = sqlx::query_as("select count(*) from users")
         .fetch_one(&mut conn)
         .await
         .unwrap();
     assert_eq!(users, 10 + 200);
+}
+
+#[tokio::test]
+async fn the_schema_is_whole_after_a_load() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
+    let shape = "select c.conrelid::regclass::text || ' ' || c.conname || ' ' || pg_get_constraintdef(c.oid)
+                   from pg_constraint c where c.connamespace = 'lab'::regnamespace
+                 union all
+                 select pg_get_indexdef(indexrelid) from pg_index
+                  where indrelid in ('users'::regclass, 'posts'::regclass)
+                 order by 1";
+    sqlx::query("create index users_learner_idx on users (lower(username))")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let before: Vec<(String,)> = sqlx::query_as(shape).fetch_all(&mut conn).await.unwrap();
+    generate(&db.owner, SeedSize::new(1_000, 2).unwrap(), 2, |_| {})
+        .await
+        .unwrap();
+    let after: Vec<(String,)> = sqlx::query_as(shape).fetch_all(&mut conn).await.unwrap();
+    assert_eq!(
+        before, after,
+        "indexes and constraints (a learner's included) come back"
+    );
+    // New rows continue the identity sequence instead of colliding with generated ids.
+    sqlx::query(
+        "insert into users (organization_id, username, email) values (1, 'new', 'n@x.test')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let (pending,): (i64,) = sqlx::query_as("select count(*) from pglab.deferred_ddl")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(pending, 0);
+}
+
+#[tokio::test]
+async fn an_interrupted_load_is_finished_at_the_next_start() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
+    // What a killed `pglab seed` leaves: indexes dropped, their rebuilds recorded.
+    sqlx::query(
+        "insert into pglab.deferred_ddl (phase, statement)
+         values (1, 'create index posts_title_idx on lab.posts (title)')",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    pglab::db::seed::finish_interrupted_load(&mut conn)
+        .await
+        .unwrap();
+    let (rebuilt,): (bool,) = sqlx::query_as("select to_regclass('posts_title_idx') is not null")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(rebuilt);
 }
