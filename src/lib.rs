@@ -38,6 +38,7 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
             | E::StartFailed { .. }
             | E::StartTimeout { .. }
             | E::Connect { .. }
+            | E::ConnectTimeout { .. }
             | E::ServerTooOld { .. },
         ) => ExitCode::from(EXIT_UNAVAILABLE),
         Some(E::Refused(_)) => ExitCode::from(EXIT_REFUSED),

@@ -71,9 +71,9 @@ impl Cluster {
     pub fn open(layout: Layout) -> Result<Self, Error> {
         let user = ServiceUser::for_this_process()?;
         let root = &layout.root;
-        let data_dir_error = |source| Error::DataDir {
+        let data_dir_error = |cause| Error::DataDir {
             path: root.clone(),
-            source,
+            cause,
         };
         std::fs::create_dir_all(root).map_err(data_dir_error)?;
         // Creating a directory can succeed on a read-only tree that already has it; prove
@@ -269,9 +269,9 @@ impl Cluster {
             .recursive(true)
             .mode(mode)
             .create(dir)
-            .map_err(|source| Error::DataDir {
+            .map_err(|cause| Error::DataDir {
                 path: dir.to_path_buf(),
-                source,
+                cause,
             })?;
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(Error::io(
             format!("cannot set permissions on {}", dir.display()),

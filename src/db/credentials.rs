@@ -42,7 +42,7 @@ impl Credentials {
             }
             Err(e) => Err(Error::Io {
                 what: format!("cannot read {}", path.display()),
-                source: e,
+                cause: e,
             }),
         }
     }

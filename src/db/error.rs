@@ -1,5 +1,7 @@
 //! `db::Error`: everything that can go wrong while finding, starting or talking to the lab's
-//! database. Each message names what failed and what to do about it.
+//! database. Each message names what failed and what to do about it, and already includes
+//! its cause, so causes are fields rather than error sources (printing the chain would
+//! repeat them).
 
 use std::path::PathBuf;
 
@@ -14,12 +16,12 @@ pub enum Error {
     BadBinDir { dir: PathBuf, why: Unusable },
 
     #[error(
-        "cannot use the data directory {path}: {source}.\n\
+        "cannot use the data directory {path}: {cause}.\n\
          Choose a writable folder with --data-dir or PGLAB_DATA_DIR."
     )]
     DataDir {
         path: PathBuf,
-        source: std::io::Error,
+        cause: std::io::Error,
     },
 
     #[error(
@@ -35,11 +37,8 @@ pub enum Error {
     )]
     NoServiceUser,
 
-    #[error("{what}: {source}")]
-    Io {
-        what: String,
-        source: std::io::Error,
-    },
+    #[error("{what}: {cause}")]
+    Io { what: String, cause: std::io::Error },
 
     #[error("initdb could not create the cluster in {dir}:\n{output}")]
     Initdb { dir: PathBuf, output: String },
@@ -50,12 +49,18 @@ pub enum Error {
     #[error("the database server did not become ready within {secs} s; see {log}")]
     StartTimeout { log: PathBuf, secs: u64 },
 
-    #[error("could not reach the database at {target}: {source}\n{advice}")]
+    #[error("could not reach the database at {target}: {cause}\n{advice}")]
     Connect {
         target: String,
         advice: &'static str,
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
+
+    #[error(
+        "the database at {target} did not answer within {secs} s.\n\
+         Is the host right, and does a firewall let you reach it?"
+    )]
+    ConnectTimeout { target: String, secs: u64 },
 
     #[error(
         "the server at {target} runs PostgreSQL {version}; pglab needs {MIN_MAJOR_VERSION} or \
@@ -64,12 +69,12 @@ pub enum Error {
     ServerTooOld { target: String, version: String },
 
     #[error("could not bring the lab schema up to date: {0}")]
-    Migrate(#[from] sqlx::migrate::MigrateError),
+    Migrate(sqlx::migrate::MigrateError),
 
-    #[error("{what}: {source}")]
+    #[error("{what}: {cause}")]
     Sql {
         what: &'static str,
-        source: sqlx::Error,
+        cause: sqlx::Error,
     },
 
     #[error(
@@ -86,10 +91,10 @@ pub enum Error {
 impl Error {
     pub(crate) fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> Self {
         let what = what.into();
-        move |source| Error::Io { what, source }
+        move |cause| Error::Io { what, cause }
     }
 
     pub(crate) fn sql(what: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
-        move |source| Error::Sql { what, source }
+        move |cause| Error::Sql { what, cause }
     }
 }

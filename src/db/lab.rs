@@ -212,18 +212,17 @@ pub async fn connect(options: &PgConnectOptions) -> Result<PgConnection, Error> 
     let target = describe(options);
     let conn = match tokio::time::timeout(CONNECT_TIMEOUT, options.connect()).await {
         Ok(Ok(conn)) => conn,
-        Ok(Err(source)) => {
+        Ok(Err(cause)) => {
             return Err(Error::Connect {
-                advice: advice_for(&source),
+                advice: advice_for(&cause),
                 target,
-                source,
+                cause,
             });
         }
         Err(_) => {
-            return Err(Error::Connect {
+            return Err(Error::ConnectTimeout {
                 target,
-                advice: "Is the host right, and does a firewall let you reach it?",
-                source: sqlx::Error::PoolTimedOut,
+                secs: CONNECT_TIMEOUT.as_secs(),
             });
         }
     };

@@ -115,7 +115,7 @@ pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
 /// Applies new migrations, then finishes any bulk load that was interrupted (its indexes
 /// and keys are waiting in `pglab.deferred_ddl`).
 async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {
-    migrator().run(&mut *conn).await?;
+    migrator().run(&mut *conn).await.map_err(Error::Migrate)?;
     seed::finish_interrupted_load(conn).await
 }
 

@@ -54,9 +54,9 @@ fn open_lock(path: &std::path::Path) -> Result<File, Error> {
         .truncate(false)
         .write(true)
         .open(path)
-        .map_err(|source| Error::DataDir {
+        .map_err(|cause| Error::DataDir {
             path: path.to_path_buf(),
-            source,
+            cause,
         })
 }
 

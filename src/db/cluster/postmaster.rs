@@ -191,7 +191,7 @@ pub fn stop(pid: i32, timeout: Duration, mut is_gone: impl FnMut() -> bool) -> R
         Ok(()) | Err(Errno::ESRCH) => Ok(()),
         Err(errno) => Err(Error::Io {
             what: format!("cannot signal the database server (pid {pid})"),
-            source: errno.into(),
+            cause: errno.into(),
         }),
     };
     signal(Signal::SIGINT)?;

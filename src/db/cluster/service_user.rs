@@ -69,7 +69,7 @@ impl ServiceUser {
         )
         .map_err(|errno| Error::Io {
             what: format!("cannot hand {} to user {}", path.display(), self.name),
-            source: errno.into(),
+            cause: errno.into(),
         })
     }
 
