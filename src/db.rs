@@ -21,7 +21,7 @@ pub mod status;
 
 pub use error::Error;
 pub use lab::{Lab, LabConfig, Source, connect, mask_password, private_url};
-pub use provision::reset;
+pub use provision::{Purpose, reset};
 
 /// The lab database's name on the private cluster.
 pub const LAB_DATABASE: &str = "pglab";
@@ -31,14 +31,16 @@ pub const OWNER_ROLE: &str = "pglab_owner";
 pub const LEARNER_ROLE: &str = "pglab_learner";
 /// Schema holding the lesson tables; first on every lab connection's search_path.
 pub const LESSON_SCHEMA: &str = "lab";
+/// Schema holding pglab's own bookkeeping (applied migrations, pending index rebuilds).
+pub const BOOKKEEPING_SCHEMA: &str = "pglab";
 /// Longest a learner statement may run before the server cancels it.
 pub const LEARNER_STATEMENT_TIMEOUT: &str = "30s";
 
 /// The schema migrations in `migrations/`, embedded at compile time.
 pub fn migrator() -> sqlx::migrate::Migrator {
     let mut migrator = sqlx::migrate!("./migrations");
-    migrator.create_schema("pglab");
-    migrator.dangerous_set_table_name("pglab._sqlx_migrations");
+    migrator.create_schema(BOOKKEEPING_SCHEMA);
+    migrator.dangerous_set_table_name(format!("{BOOKKEEPING_SCHEMA}._sqlx_migrations"));
     migrator
 }
 

@@ -39,7 +39,10 @@ pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
             | E::StartTimeout { .. }
             | E::Connect { .. }
             | E::ConnectTimeout { .. }
-            | E::ServerTooOld { .. },
+            | E::ServerTooOld { .. }
+            | E::Io { .. }
+            | E::Damaged { .. }
+            | E::Unavailable(_),
         ) => ExitCode::from(EXIT_UNAVAILABLE),
         Some(E::Refused(_)) => ExitCode::from(EXIT_REFUSED),
         _ => ExitCode::FAILURE,

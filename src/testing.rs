@@ -7,14 +7,13 @@
 //! of earlier, finished runs are removed on start. With `DATABASE_URL` the same tests run on
 //! that server, whose role must be allowed to create databases.
 
-use std::path::PathBuf;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
 use crate::db::cluster::Supervision;
-use crate::db::provision::{self, LabRoles, clone_database, drop_database, ensure_template};
+use crate::db::provision::{self, LabRoles, drop_database, ensure_template, replace_database};
 use crate::db::{self, Error, Lab, LabConfig, OWNER_ROLE, connect};
 
 /// A database of its own for one test, seeded with the story.
@@ -38,7 +37,7 @@ impl TestDb {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let mut admin = connect(&server.admin).await?;
-        clone_database(&mut admin, &server.template, &name, server.owner_role).await?;
+        replace_database(&mut admin, &server.template, &name, server.owner_role).await?;
         Ok(Self {
             owner: server.owner.clone().database(&name),
             learner: server.learner.clone().database(&name),
@@ -52,11 +51,6 @@ impl TestDb {
 
     pub async fn learner_conn(&self) -> Result<PgConnection, Error> {
         connect(&self.learner).await
-    }
-
-    /// Where the test server keeps its private cluster (`None` with `DATABASE_URL`).
-    pub fn data_dir() -> Option<PathBuf> {
-        server().ok().and_then(|s| s.data_dir.clone())
     }
 }
 
@@ -88,7 +82,6 @@ struct Server {
     owner: PgConnectOptions,
     learner: PgConnectOptions,
     owner_role: Option<&'static str>,
-    data_dir: Option<PathBuf>,
 }
 
 fn server() -> Result<&'static Server, Error> {
@@ -107,7 +100,7 @@ fn server() -> Result<&'static Server, Error> {
             .unwrap_or_else(|_| Err("the test server's boot thread panicked".into()))
         })
         .as_ref()
-        .map_err(|why| Error::Refused(format!("the test database server is unavailable: {why}")))
+        .map_err(|why| Error::Unavailable(format!("(test server) {why}")))
 }
 
 async fn boot() -> Result<Server, Error> {
@@ -129,14 +122,13 @@ async fn boot_private() -> Result<Server, Error> {
     let admin = lab
         .superuser
         .clone()
-        .ok_or_else(|| Error::Refused("the private cluster has no superuser".into()))?;
+        .ok_or_else(|| Error::Unavailable("the private cluster has no superuser".into()))?;
     Ok(Server {
         admin,
         template: db::TEMPLATE_DATABASE.into(),
         owner: lab.owner.clone(),
         learner: lab.learner.clone(),
         owner_role: Some(OWNER_ROLE),
-        data_dir: Some(data_dir),
     })
 }
 
@@ -147,11 +139,6 @@ async fn boot_external(url: &str) -> Result<Server, Error> {
     let version = provision::template_version();
     let template = format!("pglab_test_{}", version.rsplit(' ').next().unwrap_or("0"));
     let mut admin = connect(&lab.owner).await?;
-    sqlx::query("select pg_advisory_lock(hashtext($1))")
-        .bind(&template)
-        .execute(&mut admin)
-        .await
-        .map_err(Error::sql("cannot lock the test template"))?;
     let builder = lab.owner.clone().database(&template);
     ensure_template(&mut admin, &template, &builder, None::<LabRoles>).await?;
     Ok(Server {
@@ -160,7 +147,6 @@ async fn boot_external(url: &str) -> Result<Server, Error> {
         owner: lab.owner.clone(),
         learner: lab.learner.clone(),
         owner_role: None,
-        data_dir: None,
     })
 }
 

@@ -5,9 +5,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 
-use crate::db::cluster::{Cluster, Layout, State};
+use crate::db::cluster::{Layout, State};
 use crate::db::status::Status;
-use crate::db::{self, Lab, LabConfig, Source};
+use crate::db::{self, LESSON_SCHEMA, Lab, LabConfig, Purpose, Source};
 
 pub async fn status(config: &LabConfig) -> anyhow::Result<()> {
     let started = Instant::now();
@@ -15,6 +15,9 @@ pub async fn status(config: &LabConfig) -> anyhow::Result<()> {
     let status = db::status::read(&lab).await?;
     let mut out = std::io::stdout().lock();
     write_status(&mut out, &status)?;
+    for warning in &lab.warnings {
+        writeln!(out, "warning        {warning}")?;
+    }
     writeln!(out, "ready in       {} ms", started.elapsed().as_millis())?;
     Ok(())
 }
@@ -78,13 +81,16 @@ pub async fn psql(config: &LabConfig, owner: bool, args: &[String]) -> anyhow::R
     };
     // The password travels in the environment, not on the command line where `ps` shows it.
     let mut url = url::Url::parse(lab.url(owner)).context("the lab's URL does not parse")?;
-    let password = url.password().unwrap_or_default().to_string();
+    // URLs carry the password percent-encoded (`p%40ss`); psql wants it as typed.
+    let password = percent_encoding::percent_decode_str(url.password().unwrap_or_default())
+        .decode_utf8_lossy()
+        .into_owned();
     let _ = url.set_password(None);
     let status = tokio::process::Command::new(&program)
         .arg(url.as_str())
         .args(args)
         .env("PGPASSWORD", password)
-        .env("PGOPTIONS", "-c search_path=lab,public")
+        .env("PGOPTIONS", format!("-c search_path={LESSON_SCHEMA},public"))
         .status()
         .await
         .with_context(|| {
@@ -136,13 +142,9 @@ pub fn stop(config: &LabConfig) -> anyhow::Result<()> {
         )?;
         return Ok(());
     }
-    let cluster = Cluster::open(Layout::new(&config.data_dir))?;
-    if cluster.stop()? {
-        writeln!(
-            out,
-            "stopped pglab's database in {}",
-            cluster.layout.root.display()
-        )?;
+    let layout = Layout::new(&config.data_dir);
+    if crate::db::cluster::stop(&layout)? {
+        writeln!(out, "stopped pglab's database in {}", layout.root.display())?;
     } else {
         writeln!(out, "pglab's database was not running")?;
     }
@@ -150,7 +152,7 @@ pub fn stop(config: &LabConfig) -> anyhow::Result<()> {
 }
 
 pub async fn reset(config: &LabConfig) -> anyhow::Result<()> {
-    let lab = Lab::open(config).await?;
+    let lab = Lab::open_for(config, Purpose::Reset).await?;
     let started = Instant::now();
     db::reset(&lab).await?;
     writeln!(

@@ -108,29 +108,39 @@ impl SearchPath {
 }
 
 /// Finds the first directory on the search path with `initdb` and `postgres` of a supported
-/// version.
-pub fn find(search: &SearchPath) -> Result<Binaries, Error> {
+/// version, and of major version `cluster_major` when an existing cluster needs it (a data
+/// directory only runs under the major version that created it).
+pub fn find(search: &SearchPath, cluster_major: Option<u32>) -> Result<Binaries, Error> {
+    let matches = |found: Binaries| match cluster_major {
+        Some(major) if found.major != major => Err(Unusable::OtherMajor {
+            found: found.version,
+            wanted: major,
+        }),
+        _ => Ok(found),
+    };
     if let Some(dir) = &search.explicit {
-        return probe(dir).map_err(|why| Error::BadBinDir {
-            dir: dir.clone(),
-            why,
-        });
+        return probe(dir)
+            .and_then(matches)
+            .map_err(|why| Error::BadBinDir {
+                dir: dir.clone(),
+                why,
+            });
     }
-    let mut too_old = None;
+    let mut unusable = None;
     for dir in search.candidates() {
-        match probe(&dir) {
+        match probe(&dir).and_then(matches) {
             Ok(found) => return Ok(found),
-            Err(Unusable::TooOld(version)) => {
-                too_old.get_or_insert((dir, version));
+            Err(why @ Unusable::OtherMajor { .. }) => {
+                unusable.get_or_insert((dir, why));
+            }
+            Err(why @ Unusable::TooOld(_)) => {
+                unusable.get_or_insert((dir, why));
             }
             Err(_) => {}
         }
     }
-    Err(match too_old {
-        Some((dir, version)) => Error::BadBinDir {
-            dir,
-            why: Unusable::TooOld(version),
-        },
+    Err(match unusable {
+        Some((dir, why)) => Error::BadBinDir { dir, why },
         None => Error::NoBinaries,
     })
 }
@@ -144,6 +154,12 @@ pub enum Unusable {
     Unrunnable(String),
     #[error("it holds {0}, and pglab needs PostgreSQL {MIN_MAJOR_VERSION} or newer")]
     TooOld(String),
+    #[error(
+        "it holds {found}, but the lab's cluster was created by PostgreSQL {wanted}; install \
+         version {wanted} again, or delete the data directory's `cluster` folder to start a \
+         fresh lab database"
+    )]
+    OtherMajor { found: String, wanted: u32 },
 }
 
 fn probe(dir: &Path) -> Result<Binaries, Unusable> {
@@ -265,9 +281,24 @@ mod tests {
             versioned_parents: vec![root.to_path_buf()],
             ..SearchPath::default()
         };
-        let found = find(&search).unwrap();
+        let found = find(&search, None).unwrap();
         assert_eq!(found.dir, root.join("16/bin"));
         assert_eq!(found.major, 16);
+    }
+
+    #[test]
+    fn an_existing_cluster_keeps_its_major_version() {
+        let scratch = Scratch::new("major");
+        let root = &scratch.0;
+        fake_bin(&root.join("15/bin"), "15.8");
+        fake_bin(&root.join("16/bin"), "16.2");
+        let search = SearchPath {
+            versioned_parents: vec![root.to_path_buf()],
+            ..SearchPath::default()
+        };
+        assert_eq!(find(&search, Some(15)).unwrap().major, 15);
+        let err = find(&search, Some(14)).unwrap_err().to_string();
+        assert!(err.contains("created by PostgreSQL 14"), "{err}");
     }
 
     #[test]
@@ -280,7 +311,7 @@ mod tests {
             path: vec![root.join("good")],
             ..SearchPath::default()
         };
-        let err = find(&search).unwrap_err().to_string();
+        let err = find(&search, None).unwrap_err().to_string();
         assert!(err.contains("missing"), "{err}");
         assert!(err.contains("PG_BINDIR"), "{err}");
     }
@@ -294,7 +325,7 @@ mod tests {
             path: vec![root.to_path_buf()],
             ..SearchPath::default()
         };
-        let err = find(&search).unwrap_err().to_string();
+        let err = find(&search, None).unwrap_err().to_string();
         assert!(err.contains("12.9") && err.contains("13 or newer"), "{err}");
     }
 
@@ -304,7 +335,7 @@ mod tests {
             path: vec![Scratch::new("empty").0.clone()],
             ..SearchPath::default()
         };
-        let err = find(&search).unwrap_err().to_string();
+        let err = find(&search, None).unwrap_err().to_string();
         for needle in [
             "apt-get install",
             "dnf install",

@@ -32,6 +32,23 @@ use super::Error;
 use super::binaries::{self, Binaries, SearchPath};
 use super::credentials::Credentials;
 
+/// Stops the server running in `layout`, if any, without creating or probing anything.
+/// Holds the start lock, so a lab that is starting up finishes first and then sees the
+/// server gone. Returns false when none was running.
+pub fn stop(layout: &Layout) -> Result<bool, Error> {
+    if !layout.root.exists() {
+        return Ok(false);
+    }
+    let _starting = lock_start(layout)?;
+    match state_of(layout) {
+        State::Running(pf) => {
+            postmaster::stop(pf.pid, STOP_TIMEOUT, || postmaster::pid_is_gone(pf.pid))?;
+            Ok(true)
+        }
+        State::Stopped | State::Stale => Ok(false),
+    }
+}
+
 /// What the pid file in `layout` says, without touching anything.
 pub fn state_of(layout: &Layout) -> State {
     postmaster::state(&layout.pid_file())
@@ -84,7 +101,10 @@ impl Cluster {
             .open(layout.start_lock())
             .map_err(data_dir_error)?;
         user.check_can_reach(root)?;
-        let binaries = binaries::find(&SearchPath::from_env())?;
+        let cluster_major = std::fs::read_to_string(layout.pgdata().join("PG_VERSION"))
+            .ok()
+            .and_then(|v| v.trim().parse().ok());
+        let binaries = binaries::find(&SearchPath::from_env(), cluster_major)?;
         Ok(Self {
             layout,
             binaries,
@@ -251,28 +271,33 @@ impl Cluster {
         std::fs::write(&path, text).map_err(Error::io(format!("cannot write {}", path.display())))
     }
 
-    /// Stops a running server. Returns false when none was running.
-    pub fn stop(&self) -> Result<bool, Error> {
-        match self.state()? {
-            State::Running(pf) => {
-                postmaster::stop(pf.pid, STOP_TIMEOUT, || postmaster::pid_is_gone(pf.pid))?;
-                Ok(true)
-            }
-            State::Stopped | State::Stale => Ok(false),
-        }
-    }
-
-    /// Creates a folder the server writes to, owned by the service user.
+    /// Creates a folder the server writes to, owned by the service user. An existing one
+    /// must be a real folder (not a symlink someone planted in `/tmp`) owned by that user
+    /// or by us; it is never followed elsewhere.
     fn make_server_dir(&self, dir: &Path, mode: u32) -> Result<(), Error> {
-        use std::os::unix::fs::{DirBuilderExt, PermissionsExt};
-        std::fs::DirBuilder::new()
-            .recursive(true)
-            .mode(mode)
-            .create(dir)
-            .map_err(|cause| Error::DataDir {
-                path: dir.to_path_buf(),
-                cause,
-            })?;
+        use std::os::unix::fs::{DirBuilderExt, MetadataExt, PermissionsExt};
+        let refuse = |why: &str| Error::DataDir {
+            path: dir.to_path_buf(),
+            cause: std::io::Error::other(why.to_string()),
+        };
+        match std::fs::symlink_metadata(dir) {
+            Ok(meta) if meta.file_type().is_symlink() || !meta.is_dir() => {
+                return Err(refuse("it exists and is not a plain folder"));
+            }
+            Ok(meta)
+                if meta.uid() != self.user.uid && meta.uid() != nix::unistd::geteuid().as_raw() =>
+            {
+                return Err(refuse("it belongs to another user"));
+            }
+            Ok(_) => {}
+            Err(_) => std::fs::DirBuilder::new()
+                .mode(mode)
+                .create(dir)
+                .map_err(|cause| Error::DataDir {
+                    path: dir.to_path_buf(),
+                    cause,
+                })?,
+        }
         std::fs::set_permissions(dir, std::fs::Permissions::from_mode(mode)).map_err(Error::io(
             format!("cannot set permissions on {}", dir.display()),
         ))?;

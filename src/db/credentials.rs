@@ -20,6 +20,18 @@ pub struct Credentials {
 }
 
 impl Credentials {
+    /// Reads the stored passwords of an existing cluster; without them it cannot be entered.
+    pub fn load(path: &Path) -> Result<Self, Error> {
+        if !path.exists() {
+            return Err(Error::Damaged {
+                path: path.to_path_buf(),
+                why: "it is missing, and the cluster beside it was created with its passwords"
+                    .into(),
+            });
+        }
+        Self::load_or_create(path)
+    }
+
     /// Reads the stored passwords, or creates and stores new ones.
     pub fn load_or_create(path: &Path) -> Result<Self, Error> {
         match std::fs::read_to_string(path) {

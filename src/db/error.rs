@@ -68,7 +68,10 @@ pub enum Error {
     )]
     ServerTooOld { target: String, version: String },
 
-    #[error("could not bring the lab schema up to date: {0}")]
+    #[error(
+        "could not bring the lab schema up to date: {0}\n\
+         `pglab db reset` starts over from the story seed."
+    )]
     Migrate(sqlx::migrate::MigrateError),
 
     #[error("{what}: {cause}")]
@@ -82,6 +85,18 @@ pub enum Error {
          over with a fresh lab database."
     )]
     Damaged { path: PathBuf, why: String },
+
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+
+    #[error(
+        "could not rebuild `{statement}` after an interrupted `pglab seed`: {cause}\n\
+         `pglab db reset` starts over from the story seed."
+    )]
+    Rebuild {
+        statement: String,
+        cause: sqlx::Error,
+    },
 
     /// The request itself was refused (sizes out of range, malformed URLs).
     #[error("{0}")]

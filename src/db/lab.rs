@@ -10,6 +10,7 @@ use sqlx::{ConnectOptions, Connection};
 use super::binaries::MIN_MAJOR_VERSION;
 use super::cluster::{self, Cluster, Endpoint, LabLock, Layout, Supervision};
 use super::credentials::Credentials;
+use super::provision::Purpose;
 use super::{
     Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT, LESSON_SCHEMA, OWNER_ROLE,
     provision,
@@ -55,21 +56,29 @@ pub struct Lab {
     /// URLs as given to other programs (psql), passwords included.
     learner_url: String,
     owner_url: String,
+    /// Problems found while opening that do not stop the lab (shown by `db status`).
+    pub warnings: Vec<String>,
 }
 
 impl Lab {
     /// Finds or starts the database and brings its schema up to date.
     pub async fn open(config: &LabConfig) -> Result<Self, Error> {
+        Self::open_for(config, Purpose::Use).await
+    }
+
+    /// Like [`Lab::open`]; with [`Purpose::Reset`] the lab database is left as it is, however
+    /// broken, because it is about to be replaced.
+    pub async fn open_for(config: &LabConfig, purpose: Purpose) -> Result<Self, Error> {
         match &config.database_url {
-            Some(url) => Self::open_external(url).await,
-            None => Self::open_private(config).await,
+            Some(url) => Self::open_external(url, purpose).await,
+            None => Self::open_private(config, purpose).await,
         }
     }
 
-    async fn open_external(url: &str) -> Result<Self, Error> {
-        let lab = Self::external(url)?;
+    async fn open_external(url: &str, purpose: Purpose) -> Result<Self, Error> {
+        let mut lab = Self::external(url)?;
         let mut conn = connect(&lab.owner).await?;
-        provision::prepare_external(&mut conn).await?;
+        lab.warnings = provision::prepare_external(&mut conn, purpose).await?;
         Ok(lab)
     }
 
@@ -92,18 +101,19 @@ impl Lab {
                 .options([("statement_timeout", LEARNER_STATEMENT_TIMEOUT)]),
             owner: base,
             superuser: None,
+            warnings: Vec::new(),
         })
     }
 
-    async fn open_private(config: &LabConfig) -> Result<Self, Error> {
+    async fn open_private(config: &LabConfig, purpose: Purpose) -> Result<Self, Error> {
         let layout = Layout::new(&config.data_dir);
         let supervision = config.supervision;
         let (cluster, endpoint, credentials, lock) =
             tokio::task::spawn_blocking(move || start_private(layout, supervision))
                 .await
-                .map_err(|e| Error::Refused(format!("the start-up task failed: {e}")))??;
+                .map_err(|e| Error::Unavailable(format!("the start-up task failed: {e}")))??;
         let superuser = private_options(&endpoint, "postgres", &credentials.superuser, "postgres");
-        let lab = Self {
+        let mut lab = Self {
             owner: with_lab_search_path(private_options(
                 &endpoint,
                 OWNER_ROLE,
@@ -120,13 +130,14 @@ impl Lab {
             superuser: Some(superuser.clone()),
             learner_url: plain_url(LEARNER_ROLE, &credentials.learner, endpoint.port),
             owner_url: plain_url(OWNER_ROLE, &credentials.owner, endpoint.port),
+            warnings: Vec::new(),
             source: Source::Private {
                 cluster,
                 endpoint,
                 _lock: lock,
             },
         };
-        provision::prepare_private(&lab, &credentials).await?;
+        lab.warnings = provision::prepare_private(&lab, &credentials, purpose).await?;
         Ok(lab)
     }
 
@@ -163,17 +174,20 @@ fn start_private(
         Supervision::InProcess => None,
     };
     let _starting = cluster::lock_start(&cluster.layout)?;
-    let credentials = Credentials::load_or_create(&cluster.layout.credentials())?;
-    if !cluster.is_initialised() {
-        cluster.initialise(&credentials)?;
-    }
+    let credentials = if cluster.is_initialised() {
+        Credentials::load(&cluster.layout.credentials())?
+    } else {
+        let fresh = Credentials::load_or_create(&cluster.layout.credentials())?;
+        cluster.initialise(&fresh)?;
+        fresh
+    };
     let endpoint = cluster.start(supervision)?;
     Ok((cluster, endpoint, credentials, lock))
 }
 
 /// The URL of the private server on `port`, as the learner or the owner.
 pub fn private_url(layout: &Layout, port: u16, owner: bool) -> Result<String, Error> {
-    let credentials = Credentials::load_or_create(&layout.credentials())?;
+    let credentials = Credentials::load(&layout.credentials())?;
     Ok(if owner {
         plain_url(OWNER_ROLE, &credentials.owner, port)
     } else {
@@ -260,7 +274,7 @@ fn advice_for(error: &sqlx::Error) -> &'static str {
             "That database does not exist on the server: check the name at the end of the URL."
         }
         sqlx::Error::Tls(_) => "TLS failed: try adding ?sslmode=require (or disable) to the URL.",
-        _ => "Check DATABASE_URL, or unset it to use pglab's own database.",
+        _ => "Check the server, and DATABASE_URL if you set one.",
     }
 }
 

@@ -7,17 +7,32 @@ use sqlx::{AssertSqlSafe, Connection};
 use super::credentials::Credentials;
 use super::lab::connect;
 use super::{
-    Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT, LESSON_SCHEMA, Lab, OWNER_ROLE,
-    STORY_SEED, Source, TEMPLATE_DATABASE, migrator, seed, stable_hash,
+    BOOKKEEPING_SCHEMA, Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT,
+    LESSON_SCHEMA, Lab, OWNER_ROLE, STORY_SEED, Source, TEMPLATE_DATABASE, migrator, seed,
+    stable_hash,
 };
 
 /// Advisory-lock key serialising provisioning on one server ("pglab" in ASCII).
 const PROVISION_LOCK: i64 = 0x70_67_6c_61_62;
 
+/// What the caller will do with the lab database once it is open.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// Work in it: bring it up to date first.
+    Use,
+    /// Replace it with a fresh copy: whatever state it is in does not matter.
+    Reset,
+}
+
 /// Roles, template and lab database on the private cluster. Cheap when all exist already.
-pub(super) async fn prepare_private(lab: &Lab, credentials: &Credentials) -> Result<(), Error> {
+/// Returns warnings that should not stop the lab (see [`finish_interrupted_load`]).
+pub(super) async fn prepare_private(
+    lab: &Lab,
+    credentials: &Credentials,
+    purpose: Purpose,
+) -> Result<Vec<String>, Error> {
     let Some(superuser) = &lab.superuser else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     let mut admin = connect(superuser).await?;
     // Two labs opening the same cluster at once take turns; closing the connection unlocks.
@@ -34,44 +49,68 @@ pub(super) async fn prepare_private(lab: &Lab, credentials: &Credentials) -> Res
     let builder = lab.owner_for(TEMPLATE_DATABASE);
     ensure_template(&mut admin, TEMPLATE_DATABASE, &builder, Some(roles)).await?;
     if !database_exists(&mut admin, LAB_DATABASE).await? {
-        clone_database(
+        replace_database(
             &mut admin,
             TEMPLATE_DATABASE,
             LAB_DATABASE,
             Some(OWNER_ROLE),
         )
         .await?;
-    } else {
-        // An existing lab database keeps the learner's work; it only gains new migrations.
-        let mut owner = connect(&lab.owner).await?;
-        migrate(&mut owner).await?;
-        hand_lesson_objects_to(&mut owner, LEARNER_ROLE).await?;
+        return Ok(Vec::new());
     }
-    Ok(())
+    if purpose == Purpose::Reset {
+        return Ok(Vec::new());
+    }
+    // An existing lab database keeps the learner's work; it only gains new migrations.
+    let mut owner = connect(&lab.owner).await?;
+    migrate(&mut owner).await?;
+    hand_lesson_objects_to(&mut owner, LEARNER_ROLE).await?;
+    Ok(finish_interrupted_load(&mut owner).await)
 }
 
 /// On a server named by `DATABASE_URL`: the lab's schemas in that database, migrated, and
 /// seeded the first time.
-pub(super) async fn prepare_external(conn: &mut PgConnection) -> Result<(), Error> {
-    let (is_fresh,): (bool,) =
-        sqlx::query_as("select to_regclass('pglab._sqlx_migrations') is null")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(Error::sql("cannot inspect the database"))?;
+pub(super) async fn prepare_external(
+    conn: &mut PgConnection,
+    purpose: Purpose,
+) -> Result<Vec<String>, Error> {
+    let (is_fresh, has_lesson_schema): (bool, bool) = sqlx::query_as(
+        "select to_regclass('pglab._sqlx_migrations') is null,
+                exists (select 1 from pg_namespace where nspname = $1)",
+    )
+    .bind(LESSON_SCHEMA)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::sql("cannot inspect the database"))?;
     if is_fresh {
-        build(conn).await
-    } else {
-        migrate(conn).await
+        if has_lesson_schema {
+            // Never take over (and later reset away) a schema pglab did not create.
+            return Err(Error::Refused(format!(
+                "this database already has a schema named `{LESSON_SCHEMA}` that pglab did not \
+                 create; point DATABASE_URL at another database (or drop that schema)"
+            )));
+        }
+        let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
+        build(&mut tx).await?;
+        tx.commit()
+            .await
+            .map_err(Error::sql("cannot commit the lab schema"))?;
+        return Ok(Vec::new());
     }
+    if purpose == Purpose::Reset {
+        return Ok(Vec::new());
+    }
+    migrate(conn).await?;
+    Ok(finish_interrupted_load(conn).await)
 }
 
 /// Returns the lab database to its seeded state. The learner's progress lives in files and
-/// is not touched.
+/// is not touched. Open the lab with [`Purpose::Reset`] first.
 pub async fn reset(lab: &Lab) -> Result<(), Error> {
     match (&lab.source, &lab.superuser) {
         (Source::Private { .. }, Some(superuser)) => {
             let mut admin = connect(superuser).await?;
-            clone_database(
+            replace_database(
                 &mut admin,
                 TEMPLATE_DATABASE,
                 LAB_DATABASE,
@@ -84,9 +123,10 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
             // one transaction, so a failure leaves the old state.
             let mut conn = connect(&lab.owner).await?;
             let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
-            sqlx::raw_sql(
-                "drop schema if exists lab cascade; drop schema if exists pglab cascade;",
-            )
+            sqlx::raw_sql(AssertSqlSafe(format!(
+                "drop schema if exists {LESSON_SCHEMA} cascade; \
+                 drop schema if exists {BOOKKEEPING_SCHEMA} cascade;"
+            )))
             .execute(&mut *tx)
             .await
             .map_err(Error::sql("cannot drop the lab schemas"))?;
@@ -100,10 +140,12 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
 
 /// Creates the lesson schema, applies every migration and loads the story seed.
 pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
-    sqlx::raw_sql("create schema if not exists lab")
-        .execute(&mut *conn)
-        .await
-        .map_err(Error::sql("cannot create the lab schema"))?;
+    sqlx::raw_sql(AssertSqlSafe(format!(
+        "create schema if not exists {LESSON_SCHEMA}"
+    )))
+    .execute(&mut *conn)
+    .await
+    .map_err(Error::sql("cannot create the lab schema"))?;
     migrate(conn).await?;
     sqlx::raw_sql(STORY_SEED)
         .execute(&mut *conn)
@@ -112,11 +154,18 @@ pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
     Ok(())
 }
 
-/// Applies new migrations, then finishes any bulk load that was interrupted (its indexes
-/// and keys are waiting in `pglab.deferred_ddl`).
 async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {
-    migrator().run(&mut *conn).await.map_err(Error::Migrate)?;
-    seed::finish_interrupted_load(conn).await
+    migrator().run(&mut *conn).await.map_err(Error::Migrate)
+}
+
+/// Finishes a bulk load that was interrupted (its indexes and keys wait in
+/// `pglab.deferred_ddl`). A failure here must not lock the learner out of the lab (or out
+/// of the reset that repairs it), so it becomes a warning.
+async fn finish_interrupted_load(conn: &mut PgConnection) -> Vec<String> {
+    match seed::finish_interrupted_load(conn).await {
+        Ok(()) => Vec::new(),
+        Err(e) => vec![e.to_string()],
+    }
 }
 
 /// Identifies the schema and seed this binary builds; a template built by another version
@@ -181,6 +230,13 @@ pub(crate) async fn ensure_template(
     roles: Option<LabRoles<'_>>,
 ) -> Result<(), Error> {
     let version = template_version();
+    // Test processes sharing a server build a template once; the others wait here, then
+    // find it current. The lock ends with `admin`'s session.
+    sqlx::query("select pg_advisory_lock(hashtext($1))")
+        .bind(template)
+        .execute(&mut *admin)
+        .await
+        .map_err(Error::sql("cannot lock the template"))?;
     let current: Option<(Option<String>,)> = sqlx::query_as(
         "select shobj_description(oid, 'pg_database') from pg_database where datname = $1",
     )
@@ -193,11 +249,15 @@ pub(crate) async fn ensure_template(
     }
     let owner = roles.map(|r| r.owner);
     let learner = roles.map(|r| r.learner);
+    // A template cannot be dropped until it is an ordinary database again.
     let statements: Vec<(String,)> = sqlx::query_as(
-        "select format('drop database if exists %I with (force)', $1::text)
+        "select format('alter database %I is_template false', $1::text)
+          where exists (select 1 from pg_database where datname = $1)
+         union all
+         select format('drop database if exists %I with (force)', $1::text)
          union all
          select format('create database %I', $1::text)
-                || coalesce(format(' owner %I', $2::text), '')",
+                || case when $2::text is null then '' else format(' owner %I', $2::text) end",
     )
     .bind(template)
     .bind(owner)
@@ -209,7 +269,8 @@ pub(crate) async fn ensure_template(
     let mut conn = connect(builder).await?;
     let (create_schema,): (String,) = sqlx::query_as(
         "select format('create schema %I', $1::text)
-                || coalesce(format(' authorization %I', $2::text), '')",
+                || case when $2::text is null then ''
+                        else format(' authorization %I', $2::text) end",
     )
     .bind(LESSON_SCHEMA)
     .bind(learner)
@@ -231,14 +292,20 @@ pub(crate) async fn ensure_template(
         .await
         .map_err(Error::sql("cannot close the template connection"))?;
 
-    let (comment,): (String,) =
-        sqlx::query_as("select format('comment on database %I is %L', $1::text, $2::text)")
-            .bind(template)
-            .bind(&version)
-            .fetch_one(&mut *admin)
-            .await
-            .map_err(Error::sql("cannot mark the template"))?;
-    run_all(admin, vec![(comment,)], "cannot mark the template").await
+    // Marked with the version it holds, and closed: nobody (the learner included) may
+    // connect and change what every reset copies.
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('comment on database %I is %L', $1::text, $2::text)
+         union all
+         select format('alter database %I with is_template true allow_connections false',
+                       $1::text)",
+    )
+    .bind(template)
+    .bind(&version)
+    .fetch_all(&mut *admin)
+    .await
+    .map_err(Error::sql("cannot mark the template"))?;
+    run_all(admin, statements, "cannot mark the template").await
 }
 
 /// Runs statements the server composed with `format()` (utility statements such as
@@ -257,19 +324,24 @@ async fn run_all(
     Ok(())
 }
 
-/// Replaces `database` with a fresh copy of `template`; sessions still open on the old one
-/// are ended first.
-pub(crate) async fn clone_database(
+/// Replaces `database` with a fresh copy of `template`. The copy is made under another
+/// name first, so a failed copy leaves the old database in place; sessions still open on
+/// the old one are ended.
+pub(crate) async fn replace_database(
     admin: &mut PgConnection,
     template: &str,
     database: &str,
     owner: Option<&str>,
 ) -> Result<(), Error> {
     let statements: Vec<(String,)> = sqlx::query_as(
-        "select format('drop database if exists %I with (force)', $2::text)
+        "select format('drop database if exists %I with (force)', $2::text || '_next')
          union all
-         select format('create database %I template %I', $2::text, $1::text)
-                || coalesce(format(' owner %I', $3::text), '')",
+         select format('create database %I template %I', $2::text || '_next', $1::text)
+                || case when $3::text is null then '' else format(' owner %I', $3::text) end
+         union all
+         select format('drop database if exists %I with (force)', $2::text)
+         union all
+         select format('alter database %I rename to %I', $2::text || '_next', $2::text)",
     )
     .bind(template)
     .bind(database)

@@ -15,17 +15,17 @@ pub use deferred_ddl::finish_interrupted as finish_interrupted_load;
 
 use rows::{Plan, write_chunk};
 
-use super::Error;
 use super::lab::connect;
+use super::{Error, LESSON_SCHEMA};
 
 /// Most users one `pglab seed` may add (about 1.5 GB with their indexes).
 pub const MAX_USERS: i64 = 10_000_000;
 pub const MAX_POSTS_PER_USER: i64 = 1_000;
 /// Most posts one `pglab seed` may add.
 pub const MAX_POSTS: i64 = 20_000_000;
-/// Users per statement: large enough that per-statement overhead vanishes, small enough
-/// that progress moves every second or so.
-const CHUNK: i64 = 100_000;
+/// Rows per `COPY`: large enough that per-statement overhead vanishes, small enough that
+/// the buffered chunk stays around 10 MB and progress moves several times a second.
+const ROWS_PER_CHUNK: i64 = 100_000;
 
 /// A validated request for generated rows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -94,6 +94,7 @@ pub async fn generate(
 ) -> Result<Added, Error> {
     let workers = workers.clamp(1, 8);
     let mut conn = connect(options).await?;
+    deferred_ddl::lock_load(&mut conn).await?;
     let (first_user, first_post, tenants): (i64, i64, Vec<i64>) = sqlx::query_as(
         "select (select coalesce(max(id), 0) + 1 from users),
                 (select coalesce(max(id), 0) + 1 from posts),
@@ -113,12 +114,11 @@ pub async fn generate(
         size,
         tenants,
     };
-    let tables: &[&str] = if size.posts_per_user > 0 {
-        &["users", "posts"]
-    } else {
-        &["users"]
-    };
-    deferred_ddl::defer(&mut conn, tables).await?;
+    let mut tables = vec![format!("{LESSON_SCHEMA}.users")];
+    if size.posts_per_user > 0 {
+        tables.push(format!("{LESSON_SCHEMA}.posts"));
+    }
+    deferred_ddl::defer(&mut conn, &tables).await?;
 
     let loaded = load(options, &plan, workers, |added| {
         progress(Progress::Loading(added))
@@ -143,14 +143,16 @@ pub async fn generate(
     Ok(added)
 }
 
-/// Writes the rows in chunks of [`CHUNK`] users; each connection takes the next chunk free.
+/// Writes the rows in chunks (see [`Plan::users_per_chunk`]); each connection takes the next
+/// chunk free.
 async fn load(
     options: &PgConnectOptions,
     plan: &Plan,
     workers: usize,
     mut progress: impl FnMut(Added),
 ) -> Result<Added, Error> {
-    let chunks = (plan.size.users + CHUNK - 1) / CHUNK;
+    let per_chunk = plan.users_per_chunk();
+    let chunks = (plan.size.users + per_chunk - 1) / per_chunk;
     let next_chunk = AtomicI64::new(0);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let writers = futures::future::try_join_all((0..workers).map(|_| {

@@ -38,16 +38,7 @@ fn status_initialises_reports_and_leaves_no_server_behind() {
 #[test]
 fn a_second_lab_reuses_the_running_server() {
     let lab = Scratch::new("reuse");
-    let mut serve = lab
-        .pglab()
-        .args(["db", "serve"])
-        .stdout(Stdio::piped())
-        .spawn()
-        .unwrap();
-    assert!(wait_until(Duration::from_secs(30), || matches!(
-        lab.state(),
-        State::Running(_)
-    )));
+    let mut serve = lab.serve();
     let State::Running(first) = lab.state() else {
         unreachable!()
     };
@@ -69,11 +60,7 @@ fn a_second_lab_reuses_the_running_server() {
 #[test]
 fn killing_the_lab_with_sigkill_stops_the_server() {
     let lab = Scratch::new("sigkill");
-    let mut serve = lab.pglab().args(["db", "serve"]).spawn().unwrap();
-    assert!(wait_until(Duration::from_secs(30), || matches!(
-        lab.state(),
-        State::Running(_)
-    )));
+    let mut serve = lab.serve();
     serve.kill().unwrap(); // SIGKILL: no cleanup code runs in pglab
     serve.wait().unwrap();
     assert!(
@@ -144,4 +131,92 @@ fn read_credential(lab: &Scratch, role: &str) -> String {
         .find_map(|l| l.strip_prefix(&format!("{role} = ")))
         .map(|v| v.trim_matches('"').to_string())
         .unwrap()
+}
+
+#[test]
+fn killing_the_keeper_stops_the_server() {
+    let lab = Scratch::new("keeper");
+    let mut serve = lab.serve();
+    let State::Running(server) = lab.state() else {
+        unreachable!()
+    };
+    let keeper = parent_of(server.pid);
+    let comm = std::fs::read_to_string(format!("/proc/{keeper}/cmdline")).unwrap();
+    assert!(comm.contains("__keeper"), "the server's parent is {comm:?}");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(keeper),
+        nix::sys::signal::Signal::SIGKILL,
+    )
+    .unwrap();
+    assert!(
+        lab.wait_stopped(STOP_WAIT),
+        "the server outlived its keeper"
+    );
+    serve.kill().unwrap();
+    serve.wait().unwrap();
+}
+
+#[test]
+fn a_seed_killed_mid_load_is_finished_by_the_next_start() {
+    let lab = Scratch::new("killseed");
+    assert_success(&lab.run(&["db", "status"]));
+    let mut seed = lab
+        .pglab()
+        .args(["seed", "--users", "2000000"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    // Kill it once the indexes are dropped and their rebuilds recorded.
+    let pending = || {
+        let out = lab.run(&[
+            "db",
+            "psql",
+            "--owner",
+            "--",
+            "-Atc",
+            "select count(*) from pglab.deferred_ddl",
+        ]);
+        stdout(&out).trim().parse::<i64>().unwrap_or(0)
+    };
+    assert!(
+        wait_until(Duration::from_secs(60), || pending() > 0),
+        "the load never dropped its indexes"
+    );
+    seed.kill().unwrap();
+    seed.wait().unwrap();
+
+    let status = lab.run(&["db", "status"]);
+    assert_success(&status);
+    assert!(!stdout(&status).contains("warning"), "{}", stdout(&status));
+    let shape = lab.run(&[
+        "db",
+        "psql",
+        "--owner",
+        "--",
+        "-Atc",
+        "select (select count(*) from pglab.deferred_ddl) || ' ' ||
+                (select count(*) from pg_constraint where connamespace = 'lab'::regnamespace) || ' ' ||
+                (select count(*) from pg_indexes where schemaname = 'lab')",
+    ]);
+    // Nothing pending; every constraint and index of the fresh schema is back.
+    let fresh = Scratch::new("killseed-fresh");
+    let expected = fresh.run(&[
+        "db",
+        "psql",
+        "--owner",
+        "--",
+        "-Atc",
+        "select '0 ' ||
+                (select count(*) from pg_constraint where connamespace = 'lab'::regnamespace) || ' ' ||
+                (select count(*) from pg_indexes where schemaname = 'lab')",
+    ]);
+    assert_eq!(stdout(&shape), stdout(&expected));
+}
+
+fn parent_of(pid: i32) -> i32 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // "pid (comm) state ppid …": comm may hold spaces, so split after the last ')'.
+    let after = &stat[stat.rfind(')').unwrap() + 2..];
+    after.split_whitespace().nth(1).unwrap().parse().unwrap()
 }

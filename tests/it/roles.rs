@@ -7,7 +7,11 @@ use pglab::testing::TestDb;
 use super::schema::sqlstate;
 
 fn on_private_cluster() -> bool {
-    std::env::var_os("DATABASE_URL").is_none()
+    let private = std::env::var_os("DATABASE_URL").is_none();
+    if !private {
+        eprintln!("skipped: with DATABASE_URL the URL's own role is the learner");
+    }
+    private
 }
 
 #[tokio::test]
@@ -80,4 +84,18 @@ async fn learner_owns_the_lesson_tables_and_can_index_them() {
         .execute(&mut conn)
         .await
         .unwrap();
+}
+
+#[tokio::test]
+async fn nobody_can_connect_to_the_template_that_resets_copy() {
+    if !on_private_cluster() {
+        return;
+    }
+    let db = TestDb::create().await.unwrap();
+    let template = db.learner.clone().database(pglab::db::TEMPLATE_DATABASE);
+    let error = pglab::db::connect(&template).await.unwrap_err().to_string();
+    assert!(
+        error.contains("not currently accepting connections"),
+        "{error}"
+    );
 }

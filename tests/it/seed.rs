@@ -7,7 +7,7 @@ use pglab::testing::TestDb;
 async fn generates_users_and_posts_spread_over_the_tenants() {
     let db = TestDb::create().await.unwrap();
     let mut reports = Vec::new();
-    // 250,000 users make three chunks, so two writers share the work.
+    // With one post each, 250,000 users make five chunks of 50,000, shared by two writers.
     let size = SeedSize::new(250_000, 1).unwrap();
     let added = generate(&db.owner, size, 2, |p| reports.push(p))
         .await
@@ -27,7 +27,7 @@ async fn generates_users_and_posts_spread_over_the_tenants() {
             Progress::Indexing { .. } => None,
         })
         .collect();
-    assert_eq!(loading.len(), 3);
+    assert_eq!(loading.len(), 5);
     assert_eq!(loading.last(), Some(&added));
     assert!(matches!(
         reports.last(),
@@ -131,4 +131,27 @@ async fn an_interrupted_load_is_finished_at_the_next_start() {
         .await
         .unwrap();
     assert!(rebuilt);
+}
+
+#[tokio::test]
+async fn two_loads_at_once_take_turns() {
+    let db = TestDb::create().await.unwrap();
+    let size = SeedSize::new(20_000, 1).unwrap();
+    let (a, b) = tokio::join!(
+        generate(&db.owner, size, 2, |_| {}),
+        generate(&db.owner, size, 2, |_| {})
+    );
+    a.unwrap();
+    b.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
+    let (users, distinct, keys): (i64, i64, i64) = sqlx::query_as(
+        "select count(*), count(distinct id),
+                (select count(*) from pg_constraint where conrelid = 'users'::regclass)
+           from users",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!((users, distinct), (40_010, 40_010));
+    assert_eq!(keys, 3, "primary key, unique email, foreign key");
 }

@@ -1,7 +1,8 @@
 //! Running the `pglab` binary in a data directory of its own.
 
+use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
-use std::process::{Command, Output};
+use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
 use pglab::db::cluster::{Layout, State, state_of};
@@ -28,6 +29,25 @@ impl Scratch {
 
     pub fn run(&self, args: &[&str]) -> Output {
         self.pglab().args(args).output().expect("pglab runs")
+    }
+
+    /// Starts `pglab db serve` and returns once it reports the database up.
+    pub fn serve(&self) -> Child {
+        let mut child = self
+            .pglab()
+            .args(["db", "serve"])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("pglab runs");
+        let mut first_line = String::new();
+        BufReader::new(child.stdout.take().expect("piped"))
+            .read_line(&mut first_line)
+            .expect("pglab db serve writes");
+        assert!(
+            first_line.contains("is up"),
+            "pglab db serve said {first_line:?}"
+        );
+        child
     }
 
     pub fn state(&self) -> State {

@@ -4,7 +4,8 @@
 //! Every pglab holds a *shared* lock on `lab.lock` for as long as it runs. The keeper polls
 //! for an *exclusive* lock; it gets one only when no pglab is left (the kernel releases the
 //! locks of exited and killed processes alike), and then stops the server and exits. The
-//! server is the keeper's child with a parent-death signal, so killing the keeper stops it too.
+//! server is the keeper's child with a parent-death signal (Linux), so killing the keeper
+//! stops it too; elsewhere a killed keeper leaves the server to `pglab db stop`.
 //!
 //! Start-up handshake: the keeper writes one line to its stdout, `ready` or `error: <why>`.
 

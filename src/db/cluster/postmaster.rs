@@ -175,8 +175,10 @@ impl Cluster {
         };
         let len = file.metadata().map_or(0, |m| m.len());
         let _ = file.seek(SeekFrom::Start(len.saturating_sub(4096)));
-        let mut text = String::new();
-        let _ = file.read_to_string(&mut text);
+        let mut bytes = Vec::new();
+        let _ = file.read_to_end(&mut bytes);
+        // The window may start inside a multi-byte character.
+        let text = String::from_utf8_lossy(&bytes);
         let lines: Vec<&str> = text.lines().collect();
         lines[lines.len().saturating_sub(8)..].join("\n")
     }

@@ -19,8 +19,14 @@ const INDEX_BUILD_MEMORY: &str = "256MB";
 /// Drops the primary keys, unique constraints, plain indexes and foreign keys (both ways) of
 /// `tables`, after saving the statements that recreate them. Check and exclusion constraints
 /// stay: they cost little per row.
-pub async fn defer(conn: &mut PgConnection, tables: &[&str]) -> Result<(), Error> {
+pub async fn defer(conn: &mut PgConnection, tables: &[String]) -> Result<(), Error> {
     let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
+    // With only pg_catalog on the path, the catalog functions write every name qualified,
+    // so the saved statements mean the same on any connection, whatever its search_path.
+    sqlx::raw_sql("set local search_path = pg_catalog")
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::sql("cannot prepare the index drops"))?;
     sqlx::query(SAVE_REBUILDS)
         .bind(tables)
         .execute(&mut *tx)
@@ -69,12 +75,40 @@ pub async fn restore(
     Ok(())
 }
 
-/// Finishes an interrupted load's rebuilds on one connection (at start-up).
+/// Finishes an interrupted load's rebuilds on one connection (at start-up). Does nothing
+/// while a load is running: its rebuilds are its own.
 pub async fn finish_interrupted(conn: &mut PgConnection) -> Result<(), Error> {
     if pending(conn).await? == 0 {
         return Ok(());
     }
-    restore_on(std::slice::from_mut(conn), |_, _| {}).await
+    let (is_mine,): (bool,) = sqlx::query_as("select pg_try_advisory_lock($1)")
+        .bind(LOAD_LOCK)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(Error::sql("cannot check for a running load"))?;
+    if !is_mine {
+        return Ok(());
+    }
+    let finished = restore_on(std::slice::from_mut(conn), |_, _| {}).await;
+    let _ = sqlx::query("select pg_advisory_unlock($1)")
+        .bind(LOAD_LOCK)
+        .execute(&mut *conn)
+        .await;
+    finished
+}
+
+/// Held (session-level) by a running load, from before it reads the tables until its
+/// indexes are back: one load at a time, and nobody else rebuilds under its feet.
+pub const LOAD_LOCK: i64 = 0x70_67_6c_61_62_73; // "pglabs"
+
+/// Waits until no other load runs, then holds [`LOAD_LOCK`] until `conn` closes.
+pub async fn lock_load(conn: &mut PgConnection) -> Result<(), Error> {
+    sqlx::query("select pg_advisory_lock($1)")
+        .bind(LOAD_LOCK)
+        .execute(conn)
+        .await
+        .map_err(Error::sql("cannot take the load lock"))?;
+    Ok(())
 }
 
 async fn restore_on(
@@ -144,10 +178,12 @@ async fn run_phase(
                 .await
                 .map_err(Error::sql("cannot end a transaction"));
         };
-        sqlx::raw_sql(AssertSqlSafe(statement))
+        if let Err(cause) = sqlx::raw_sql(AssertSqlSafe(statement.clone()))
             .execute(&mut *tx)
             .await
-            .map_err(Error::sql("cannot rebuild an index or constraint"))?;
+        {
+            return Err(Error::Rebuild { statement, cause });
+        }
         sqlx::query("delete from pglab.deferred_ddl where id = $1")
             .bind(id)
             .execute(&mut *tx)

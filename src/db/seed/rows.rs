@@ -4,7 +4,7 @@
 
 use sqlx::postgres::PgConnection;
 
-use super::{Added, CHUNK, SeedSize};
+use super::{Added, ROWS_PER_CHUNK, SeedSize};
 use crate::db::Error;
 
 /// What one run writes: id ranges, and the tenants users are spread over.
@@ -16,14 +16,15 @@ pub(super) struct Plan {
     pub tenants: Vec<i64>,
 }
 
-/// Writes chunk number `chunk` ([`CHUNK`] users and their posts).
+/// Writes chunk number `chunk`: [`Plan::users_per_chunk`] users and their posts.
 pub(super) async fn write_chunk(
     conn: &mut PgConnection,
     plan: &Plan,
     chunk: i64,
 ) -> Result<Added, Error> {
-    let first = plan.first_user + chunk * CHUNK;
-    let last = (first + CHUNK - 1).min(plan.first_user + plan.size.users - 1);
+    let per_chunk = plan.users_per_chunk();
+    let first = plan.first_user + chunk * per_chunk;
+    let last = (first + per_chunk - 1).min(plan.first_user + plan.size.users - 1);
     let mut rows = BinaryRows::with_capacity((last - first + 1) as usize * 96);
     for id in first..=last {
         plan.user_row(id, &mut rows);
@@ -71,6 +72,11 @@ const MINUTES_IN_2026: i64 = 525_600;
 const START_OF_2026_PG_MICROS: i64 = 820_454_400 * 1_000_000;
 
 impl Plan {
+    /// Users per chunk, so that a chunk holds about [`ROWS_PER_CHUNK`] rows, posts included.
+    pub(super) fn users_per_chunk(&self) -> i64 {
+        (ROWS_PER_CHUNK / (1 + self.size.posts_per_user)).max(1)
+    }
+
     /// User `id`: `user<id>`, in tenant `id mod tenants`, signed up at minute `id mod year`.
     fn user_row(&self, id: i64, out: &mut BinaryRows) {
         let tenant = self.tenants[(id as usize) % self.tenants.len()];
