@@ -24,14 +24,7 @@ url=$("$pglab" db url --owner)
 psql -q "$url" -c "create database pgbench_baseline"
 baseline_url=${url%/pglab}/pgbench_baseline
 
-seconds() {
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN {print b - a}'
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+source bench/timing.sh
 
 baseline=() seeded=()
 for i in $(seq "$runs"); do

@@ -18,14 +18,7 @@ trap 'rm -rf "$work"' EXIT
 as_server_user=()
 [[ $(id -u) == 0 ]] && as_server_user=(runuser -u postgres --)
 
-seconds() {
-    local start end
-    start=$(date +%s.%N)
-    "$@" >/dev/null 2>&1
-    end=$(date +%s.%N)
-    awk -v a="$start" -v b="$end" 'BEGIN {print b - a}'
-}
-median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
+source bench/timing.sh
 wait_stopped() { while pgrep -f "postgres -D $1" >/dev/null; do sleep 0.05; done; }
 
 bare_init() {

@@ -77,13 +77,23 @@ impl Plan {
         (ROWS_PER_CHUNK / (1 + self.size.posts_per_user)).max(1)
     }
 
-    /// User `id`: `user<id>`, in tenant `id mod tenants`, signed up at minute `id mod year`.
+    /// Users go round-robin over the tenants, so a tenant's users are spread over the table
+    /// (as they are in a real product) rather than stored side by side.
+    fn tenant_of(&self, user: i64) -> i64 {
+        self.tenants[(user as usize) % self.tenants.len()]
+    }
+
+    /// Sign-up time of `user`, in µs since 2000: minute `user mod year` of 2026.
+    fn signed_up(user: i64) -> i64 {
+        START_OF_2026_PG_MICROS + user % MINUTES_IN_2026 * 60_000_000
+    }
+
+    /// User `id`: `user<id>`, its tenant, its sign-up time.
     fn user_row(&self, id: i64, out: &mut BinaryRows) {
-        let tenant = self.tenants[(id as usize) % self.tenants.len()];
-        let signed_up = START_OF_2026_PG_MICROS + id % MINUTES_IN_2026 * 60_000_000;
+        let signed_up = Self::signed_up(id);
         out.row(6);
         out.int8(id);
-        out.int8(tenant);
+        out.int8(self.tenant_of(id));
         out.text(format_args!("user{id}"));
         out.text(format_args!("user{id}@generated.test"));
         out.int8(signed_up);
@@ -92,12 +102,11 @@ impl Plan {
 
     /// The posts of user `id`, an hour apart after the sign-up, in the author's tenant.
     fn post_rows(&self, id: i64, out: &mut BinaryRows) {
-        let tenant = self.tenants[(id as usize) % self.tenants.len()];
+        let tenant = self.tenant_of(id);
         let per_user = self.size.posts_per_user;
         let first_post = self.first_post + (id - self.first_user) * per_user;
-        let signed_up = START_OF_2026_PG_MICROS + id % MINUTES_IN_2026 * 60_000_000;
         for n in 1..=per_user {
-            let written = signed_up + n * 3_600_000_000;
+            let written = Self::signed_up(id) + n * 3_600_000_000;
             out.row(7);
             out.int8(first_post + n - 1);
             out.int8(tenant);
