@@ -22,10 +22,10 @@ pub async fn run(config: &LabConfig, args: &SeedArgs) -> anyhow::Result<()> {
     let added = seed::generate(&lab.owner, size, workers, |progress| match progress {
         Progress::Loading(so_far) => bar.set_position((so_far.users + so_far.posts).unsigned_abs()),
         Progress::Indexing { done, total } => {
-            if done == 1 {
+            if done == 0 {
                 bar.set_message("building indexes");
+                bar.set_length(total.unsigned_abs());
             }
-            bar.set_length(total.unsigned_abs());
             bar.set_position(done.unsigned_abs());
         }
     })

@@ -129,16 +129,22 @@ pub async fn generate(
         progress(Progress::Indexing { done, total })
     })
     .await;
-    let added = loaded?;
-    rebuilt?;
-    sqlx::raw_sql(
+    // Even after a partial load, the identity sequences must move past the ids written, or
+    // the learner's next insert would collide with a generated row.
+    let sequences = sqlx::raw_sql(
         "select setval(pg_get_serial_sequence('users', 'id'), (select max(id) from users));
-         select setval(pg_get_serial_sequence('posts', 'id'), greatest((select max(id) from posts), 1));
-         analyze users; analyze posts;",
+         select setval(pg_get_serial_sequence('posts', 'id'), (select max(id) from posts));",
     )
     .execute(&mut conn)
     .await
-    .map_err(Error::sql("cannot finish the new rows"))?;
+    .map_err(Error::sql("cannot move the id sequences"));
+    let added = loaded?;
+    rebuilt?;
+    sequences?;
+    sqlx::raw_sql("analyze users; analyze posts;")
+        .execute(&mut conn)
+        .await
+        .map_err(Error::sql("cannot analyze the new rows"))?;
     let _ = conn.close().await;
     Ok(added)
 }

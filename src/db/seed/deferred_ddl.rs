@@ -133,6 +133,7 @@ async fn restore_on(
         return Ok(());
     };
     let total = pending(first).await?;
+    progress(0, total);
     let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
     let builds = async {
         let runs = conns
