@@ -14,7 +14,13 @@ export PGLAB_DATA_DIR=$(mktemp -d /tmp/pglab-bench-seed.XXXXXX)
 chmod 755 "$PGLAB_DATA_DIR" # the server may run as another user (when run as root)
 "$pglab" db serve >"$PGLAB_DATA_DIR/serve.out" &
 serve=$!
-cleanup() { kill "$serve" 2>/dev/null; wait "$serve" 2>/dev/null; rm -rf "$PGLAB_DATA_DIR"; }
+cleanup() {
+    kill "$serve" 2>/dev/null || true
+    wait "$serve" 2>/dev/null || true
+    # The server shuts down after the last pglab; remove its files once it has.
+    while pgrep -f "postgres -D $PGLAB_DATA_DIR/cluster" >/dev/null; do sleep 0.1; done
+    rm -rf "$PGLAB_DATA_DIR"
+}
 trap cleanup EXIT
 until grep -q "is up" "$PGLAB_DATA_DIR/serve.out"; do
     kill -0 "$serve" 2>/dev/null || { echo "pglab db serve failed" >&2; exit 1; }
