@@ -130,10 +130,8 @@ pub fn find(search: &SearchPath, cluster_major: Option<u32>) -> Result<Binaries,
     for dir in search.candidates() {
         match probe(&dir).and_then(matches) {
             Ok(found) => return Ok(found),
-            Err(why @ Unusable::OtherMajor { .. }) => {
-                unusable.get_or_insert((dir, why));
-            }
-            Err(why @ Unusable::TooOld(_)) => {
+            // Worth naming if nothing usable turns up; missing programs are not.
+            Err(why @ (Unusable::OtherMajor { .. } | Unusable::TooOld(_))) => {
                 unusable.get_or_insert((dir, why));
             }
             Err(_) => {}

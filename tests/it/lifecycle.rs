@@ -4,8 +4,6 @@
 use std::process::Stdio;
 use std::time::Duration;
 
-use pglab::db::cluster::State;
-
 use super::support::{Scratch, assert_success, reported_port, stdout, wait_until};
 
 const STOP_WAIT: Duration = Duration::from_secs(10);
@@ -39,15 +37,11 @@ fn status_initialises_reports_and_leaves_no_server_behind() {
 fn a_second_lab_reuses_the_running_server() {
     let lab = Scratch::new("reuse");
     let mut serve = lab.serve();
-    let State::Running(first) = lab.state() else {
-        unreachable!()
-    };
+    let first = lab.running_server("pglab db serve reported the database up");
     let out = lab.run(&["db", "status"]);
     assert_success(&out);
     assert_eq!(reported_port(&stdout(&out)), first.port);
-    let State::Running(still) = lab.state() else {
-        panic!("the server stopped while the first lab still runs");
-    };
+    let still = lab.running_server("the server stopped while the first lab still runs");
     assert_eq!(
         still.pid, first.pid,
         "the second lab started its own server"
@@ -137,9 +131,7 @@ fn read_credential(lab: &Scratch, role: &str) -> String {
 fn killing_the_keeper_stops_the_server() {
     let lab = Scratch::new("keeper");
     let mut serve = lab.serve();
-    let State::Running(server) = lab.state() else {
-        unreachable!()
-    };
+    let server = lab.running_server("pglab db serve reported the database up");
     let keeper = parent_of(server.pid);
     let comm = std::fs::read_to_string(format!("/proc/{keeper}/cmdline")).unwrap();
     assert!(comm.contains("__keeper"), "the server's parent is {comm:?}");

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use pglab::db::cluster::{Layout, State, state_of};
+use pglab::db::cluster::{Layout, PidFile, State, state_of};
 
 /// A scratch data directory, removed (after stopping its server) when dropped.
 pub struct Scratch {
@@ -48,6 +48,14 @@ impl Scratch {
             "pglab db serve said {first_line:?}"
         );
         child
+    }
+
+    /// The running server's pid file; fails the test with `why` when none runs.
+    pub fn running_server(&self, why: &str) -> PidFile {
+        match self.state() {
+            State::Running(pid_file) => pid_file,
+            other => panic!("{why} (server state: {other:?})"),
+        }
     }
 
     pub fn state(&self) -> State {
