@@ -88,6 +88,16 @@ mod tests {
         assert_eq!(first.owner.len(), 48);
         let mode = std::fs::metadata(&path).unwrap().permissions().mode();
         assert_eq!(mode & 0o777, 0o600);
+        std::fs::remove_file(&path).unwrap();
+        let err = Credentials::load(&path).unwrap_err().to_string();
+        assert!(
+            err.contains("missing") && err.contains("fresh lab database"),
+            "{err}"
+        );
+        assert!(
+            !path.exists(),
+            "loading must not invent passwords for an existing cluster"
+        );
         std::fs::write(&path, "not = [toml").unwrap();
         let err = Credentials::load_or_create(&path).unwrap_err().to_string();
         assert!(err.contains("damaged"), "{err}");
