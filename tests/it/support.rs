@@ -39,14 +39,17 @@ impl Scratch {
             .stdout(Stdio::piped())
             .spawn()
             .expect("pglab runs");
+        let mut reader = BufReader::new(child.stdout.take().expect("piped"));
         let mut first_line = String::new();
-        BufReader::new(child.stdout.take().expect("piped"))
+        reader
             .read_line(&mut first_line)
             .expect("pglab db serve writes");
         assert!(
             first_line.contains("is up"),
             "pglab db serve said {first_line:?}"
         );
+        // Keep reading: closing the pipe would make serve's next line fail and end it early.
+        std::thread::spawn(move || std::io::copy(&mut reader, &mut std::io::sink()));
         child
     }
 
