@@ -2,9 +2,13 @@
 //! write plain text to stdout; errors travel up to `main`.
 
 mod db;
+mod proxy;
+mod proxy_log;
 mod seed;
 
+use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use clap::{Parser, Subcommand};
 
@@ -42,6 +46,13 @@ pub enum Command {
 
     /// Add generated users and posts to the lab database (for the index lessons).
     Seed(SeedArgs),
+
+    /// Put the observing proxy in front of the lab database and log every round trip.
+    ///
+    /// Point any program (psql, your web app) at the address it prints instead of the
+    /// database: it counts each round trip, flags N+1 loops and tenancy or soft-delete
+    /// mistakes, and can simulate a distant server with --latency.
+    Proxy(ProxyArgs),
 
     /// Keeps the private server running for the labs sharing a data directory (internal).
     #[command(name = crate::db::cluster::KEEPER_COMMAND, hide = true)]
@@ -85,6 +96,33 @@ pub struct SeedArgs {
     pub posts_per_user: i64,
 }
 
+#[derive(Debug, clap::Args)]
+pub struct ProxyArgs {
+    /// Address to listen on (port 0 picks a free one).
+    #[arg(long, default_value = "127.0.0.1:55432", value_name = "ADDR")]
+    pub listen: SocketAddr,
+    /// Allow a --listen address other machines can reach.
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Simulated round-trip time added to every exchange, e.g. 40ms.
+    #[arg(long, default_value = "0ms", value_parser = proxy::parse_duration)]
+    pub latency: Duration,
+    /// Random variation of the simulated round-trip time, e.g. 5ms.
+    #[arg(long, default_value = "0ms", value_parser = proxy::parse_duration)]
+    pub jitter: Duration,
+    /// Forward to this server instead of the lab database (postgres://user:pass@host:port/db;
+    /// with credentials the proxy also reads its tables for the lint).
+    #[arg(long, value_name = "URL")]
+    pub upstream: Option<String>,
+    /// Write one JSON object per line instead of text.
+    #[arg(long)]
+    pub json: bool,
+    /// Consecutive repeats of one statement that count as an N+1.
+    #[arg(long, default_value_t = crate::sql::n_plus_one::DEFAULT_THRESHOLD, value_name = "N",
+          value_parser = proxy::parse_threshold)]
+    pub n_plus_one: usize,
+}
+
 /// Runs `cli`; see [`crate::run`].
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let config = LabConfig::from_cli(&cli)?;
@@ -97,6 +135,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Serve) => block_on(db::serve(&config)),
         Command::Db(DbCommand::Reset) => block_on(db::reset(&config)),
         Command::Seed(args) => block_on(seed::run(&config, &args)),
+        Command::Proxy(args) => block_on(proxy::run(&config, &args)),
     }
 }
 

@@ -11,6 +11,7 @@
 //!   superuser, with a statement timeout).
 
 pub mod binaries;
+pub mod catalog;
 pub mod cluster;
 mod credentials;
 mod error;

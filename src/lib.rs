@@ -2,13 +2,19 @@
 //!
 //! Module map:
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution)
+//! - core (pure): [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
+//!   [`query_log`] (the recorder: round trips, totals, scopes, warnings)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
-//!   all SQL the app issues)
+//!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
+//!   latency injection)
 //! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
 
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod proxy;
+pub mod query_log;
+pub mod sql;
 pub mod testing;
 
 use std::process::ExitCode;

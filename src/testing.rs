@@ -52,6 +52,12 @@ impl TestDb {
     pub async fn learner_conn(&self) -> Result<PgConnection, Error> {
         connect(&self.learner).await
     }
+
+    /// The password of [`TestDb::owner`], for tests that speak the wire protocol themselves
+    /// (sqlx keeps it private). Empty when the server's URL carried none.
+    pub fn owner_password(&self) -> Result<&'static str, Error> {
+        Ok(&server()?.owner_password)
+    }
 }
 
 impl Drop for TestDb {
@@ -80,6 +86,7 @@ struct Server {
     admin: PgConnectOptions,
     template: String,
     owner: PgConnectOptions,
+    owner_password: String,
     learner: PgConnectOptions,
     owner_role: Option<&'static str>,
 }
@@ -127,6 +134,7 @@ async fn boot_private() -> Result<Server, Error> {
         admin,
         template: db::TEMPLATE_DATABASE.into(),
         owner: lab.owner.clone(),
+        owner_password: password_in(lab.url(true)),
         learner: lab.learner.clone(),
         owner_role: Some(OWNER_ROLE),
     })
@@ -145,9 +153,21 @@ async fn boot_external(url: &str) -> Result<Server, Error> {
         admin: lab.owner.clone(),
         template,
         owner: lab.owner.clone(),
+        owner_password: password_in(url),
         learner: lab.learner.clone(),
         owner_role: None,
     })
+}
+
+/// The password of a `postgres://user:password@host/db` URL, percent-decoded.
+fn password_in(url: &str) -> String {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return String::new();
+    };
+    let password = parsed.password().unwrap_or_default();
+    percent_encoding::percent_decode_str(password)
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 /// Removes `pglab-test-<pid>` folders whose process has ended (its server ended with it).

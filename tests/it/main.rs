@@ -8,7 +8,11 @@
 mod cli;
 mod faults;
 mod lifecycle;
+mod proxy;
+mod proxy_cli;
+mod proxy_wire;
 mod roles;
 mod schema;
 mod seed;
 mod support;
+mod wire;

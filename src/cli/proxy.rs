@@ -1,0 +1,277 @@
+//! `pglab proxy`: the observing proxy in front of the lab database (or any server), with a
+//! live log on stdout — one line per round trip, N+1 and lint warnings inline, a summary on
+//! Ctrl-C — as text or as JSON lines for tools.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use sqlx::ConnectOptions;
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::mpsc;
+
+use super::ProxyArgs;
+use super::proxy_log::LogWriter;
+use crate::db::{self, Lab, LabConfig};
+use crate::proxy::{Event, Latency, Proxy, ProxyConfig};
+use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
+use crate::sql::lint::TableFacts;
+
+/// After this long without traffic, a burst of repeats is over: report its N+1.
+const IDLE: Duration = Duration::from_secs(1);
+
+pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
+    if !args.listen.ip().is_loopback() && !args.allow_remote {
+        bail!(
+            "{} is reachable from other machines, and the proxy passes anyone who reaches it on \
+             to the database. Add --allow-remote if that is what you want.",
+            args.listen
+        );
+    }
+    // The lab stays open (and its private server up) for as long as the proxy runs.
+    let (lab, upstream) = match &args.upstream {
+        Some(url) => (None, Upstream::from_url(url)?),
+        None => {
+            let lab = Lab::open(config).await?;
+            let upstream = Upstream::from_lab(&lab);
+            (Some(lab), upstream)
+        }
+    };
+    let (tx, mut events) = mpsc::channel(crate::proxy::EVENT_BUFFER);
+    let proxy = Proxy::start(
+        ProxyConfig {
+            listen: args.listen,
+            upstream: upstream.address.clone(),
+            latency: Latency::new(args.latency, args.jitter),
+        },
+        tx,
+    )
+    .await?;
+    let mut catalog = match &upstream.catalog {
+        Some(options) => db::connect(options).await.ok(),
+        None => None,
+    };
+    let facts = match &mut catalog {
+        Some(conn) => db::catalog::table_facts(conn).await?,
+        None => TableFacts::new(Vec::<String>::new(), Vec::<String>::new()),
+    };
+    let mut log = QueryLog::new(DEFAULT_CAPACITY, facts);
+    log.set_threshold(args.n_plus_one);
+    let mut out = LogWriter::new(std::io::stdout().lock(), args.json);
+    out.header(&header(&proxy, &upstream, args, catalog.is_some()))?;
+    if !args.listen.ip().is_loopback() {
+        out.notice(&format!(
+            "warning: listening on {}, reachable from other machines",
+            args.listen
+        ))?;
+    }
+    for warning in lab.iter().flat_map(|lab| &lab.warnings) {
+        out.notice(&format!("warning: {warning}"))?;
+    }
+    // One future for the whole run: a Ctrl-C between two iterations is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
+    loop {
+        tokio::select! {
+            event = events.recv() => {
+                let Some(event) = event else { break };
+                let schema_changed = changes_schema(&event);
+                let (entry, warnings) = log.record(event.clone());
+                out.event(&event, entry.as_deref(), &warnings)?;
+                if schema_changed && let Some(conn) = &mut catalog
+                    && let Ok(facts) = db::catalog::table_facts(conn).await
+                {
+                    log.set_facts(facts);
+                }
+                if events.is_empty() {
+                    out.flush()?;
+                }
+            }
+            () = tokio::time::sleep(IDLE) => {
+                let warnings = log.finish_bursts(None);
+                if !warnings.is_empty() {
+                    out.warnings(None, &warnings)?;
+                    out.flush()?;
+                }
+            }
+            _ = &mut interrupted => break,
+        }
+    }
+    let warnings = log.finish_bursts(None);
+    out.warnings(None, &warnings)?;
+    out.summary(&log)?;
+    out.flush()?;
+    drop(proxy);
+    drop(lab);
+    Ok(())
+}
+
+/// Where the proxy forwards to, and how the proxy itself may read that server's catalog.
+struct Upstream {
+    /// `host:port`.
+    address: String,
+    /// What to tell the user: the server, and the URL to connect to the proxy with.
+    description: String,
+    /// A URL for clients, pointing at the proxy (password masked), once the port is known.
+    client_url: Option<url::Url>,
+    catalog: Option<PgConnectOptions>,
+}
+
+impl Upstream {
+    fn from_lab(lab: &Lab) -> Self {
+        let options = &lab.learner;
+        Self {
+            address: format!("{}:{}", options.get_host(), options.get_port()),
+            description: "the lab database".into(),
+            client_url: url::Url::parse(lab.url(false)).ok(),
+            catalog: Some(lab.owner.clone()),
+        }
+    }
+
+    fn from_url(url: &str) -> anyhow::Result<Self> {
+        let parsed = url::Url::parse(url).context("--upstream is not a URL")?;
+        let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
+            bail!(
+                "--upstream needs a host and port (postgres://host:5432/db); unix sockets are \
+                 not supported"
+            );
+        };
+        let sslmode = parsed
+            .query_pairs()
+            .find(|(k, _)| k == "sslmode")
+            .map(|(_, v)| v.into_owned());
+        if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = sslmode.as_deref() {
+            bail!(
+                "--upstream asks for sslmode={mode}, but the proxy talks to the server in plain \
+                 text. Point it at a server reachable without TLS (a local one, or through an \
+                 SSH tunnel)."
+            );
+        }
+        let port = parsed.port().unwrap_or(5432);
+        // Credentials in the URL let the proxy read the catalog for the lint.
+        let catalog = if parsed.username().is_empty() {
+            None
+        } else {
+            PgConnectOptions::from_url(&parsed).ok()
+        };
+        Ok(Self {
+            address: format!("{host}:{port}"),
+            description: db::mask_password(url),
+            client_url: Some(parsed),
+            catalog,
+        })
+    }
+}
+
+fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -> Vec<String> {
+    let addr: SocketAddr = proxy.local_addr();
+    let mut lines = vec![format!(
+        "pglab proxy on {addr} → {} ({}); round-trip latency {} ms, jitter {} ms",
+        upstream.address,
+        upstream.description,
+        args.latency.as_millis(),
+        args.jitter.as_millis()
+    )];
+    if let Some(mut url) = upstream.client_url.clone() {
+        let _ = url.set_host(Some(&addr.ip().to_string()));
+        let _ = url.set_port(Some(addr.port()));
+        if url.password().is_some() {
+            let _ = url.set_password(Some("****"));
+        }
+        lines.push(format!(
+            "connect with    {url}   (password: `pglab db url`)"
+        ));
+    }
+    if !linting {
+        lines.push(
+            "lint off        the proxy could not read the server's tables (give --upstream a \
+             user and password)"
+                .into(),
+        );
+    }
+    lines.push("Ctrl-C stops the proxy and prints a summary.".into());
+    lines
+}
+
+/// DDL may add or drop tenant and soft-delete tables: the lint's facts must follow.
+fn changes_schema(event: &Event) -> bool {
+    let Event::RoundTrip(rt) = event else {
+        return false;
+    };
+    rt.error.is_none()
+        && rt.statements.iter().any(|s| {
+            let first = s
+                .sql
+                .trim_start()
+                .split_ascii_whitespace()
+                .next()
+                .unwrap_or("");
+            ["create", "alter", "drop"]
+                .iter()
+                .any(|ddl| first.eq_ignore_ascii_case(ddl))
+        })
+}
+
+/// At least 2: one repeat is not a pattern.
+pub fn parse_threshold(text: &str) -> Result<usize, String> {
+    match text.trim().parse::<usize>() {
+        Ok(n) if (2..=1000).contains(&n) => Ok(n),
+        _ => Err(format!(
+            "{text:?} is not a number of repeats from 2 to 1000"
+        )),
+    }
+}
+
+/// `40ms`, `1.5s`, `250us`, or a bare number of milliseconds.
+pub fn parse_duration(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let value: f64 = number
+        .parse()
+        .map_err(|_| format!("{text:?} is not a duration like 40ms or 1s"))?;
+    let seconds = match unit.trim() {
+        "" | "ms" => value / 1e3,
+        "s" => value,
+        "us" | "µs" => value / 1e6,
+        other => {
+            return Err(format!(
+                "unknown unit {other:?} in {text:?}: use ms, s or us"
+            ));
+        }
+    };
+    if !(0.0..=60.0).contains(&seconds) {
+        return Err(format!("{text:?} is out of range (0 to 60 s)"));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_read_as_people_write_them() {
+        assert_eq!(parse_duration("40ms"), Ok(Duration::from_millis(40)));
+        assert_eq!(parse_duration("40"), Ok(Duration::from_millis(40)));
+        assert_eq!(parse_duration("1.5s"), Ok(Duration::from_millis(1500)));
+        assert_eq!(parse_duration("250us"), Ok(Duration::from_micros(250)));
+        assert!(parse_duration("fast").is_err());
+        assert!(parse_duration("5 parsecs").is_err());
+        assert!(parse_duration("-5ms").is_err());
+        assert!(parse_duration("2h").is_err());
+    }
+
+    #[test]
+    fn upstream_urls_that_need_tls_or_a_socket_are_refused() {
+        let tls = Upstream::from_url("postgres://u:p@db.example.com/x?sslmode=require");
+        assert!(tls.err().unwrap().to_string().contains("plain text"));
+        let socket = Upstream::from_url("postgres:///x?host=/tmp");
+        assert!(socket.err().unwrap().to_string().contains("host and port"));
+        let plain = Upstream::from_url("postgres://u:p@127.0.0.1:6000/x").unwrap();
+        assert_eq!(plain.address, "127.0.0.1:6000");
+        assert!(!plain.description.contains(":p@"));
+    }
+}

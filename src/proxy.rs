@@ -1,0 +1,143 @@
+//! The observing PostgreSQL proxy: clients connect to it instead of the server, it opens
+//! one server connection per client and forwards every byte unchanged in both directions,
+//! while a decoded copy tells it where each round trip begins and ends. It is the lab's one
+//! source of truth for round trips, whoever the client is (the lab itself, psql, a
+//! student's web app), and the place where network latency is simulated.
+//!
+//! - [`frame`]: cutting streams into messages, with every length checked
+//! - [`round_trip`]: one session's conversation → round trips and their statements
+//! - [`latency`]: the delay line
+//! - [`session`]: the I/O of one client session
+//! - [`event`]: what the proxy reports
+
+pub mod event;
+pub mod frame;
+pub mod latency;
+pub mod round_trip;
+mod session;
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpListener;
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinSet;
+
+pub use event::{
+    Event, RoundTrip, ServerError, SessionEnd, SessionId, SessionInfo, Shape, Statement,
+};
+pub use latency::Latency;
+
+/// Sessions served at once; more are refused with PostgreSQL's "too many connections".
+pub const MAX_SESSIONS: usize = 256;
+/// Events buffered for a slow reader before sessions wait for it (nothing is dropped).
+pub const EVENT_BUFFER: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the proxy cannot listen on {addr}: {cause}. Choose another address with --listen.")]
+    Listen {
+        addr: SocketAddr,
+        cause: std::io::Error,
+    },
+}
+
+/// Where the proxy listens and what it forwards to.
+#[derive(Debug, Clone)]
+pub struct ProxyConfig {
+    pub listen: SocketAddr,
+    /// `host:port` of the real server (plain TCP).
+    pub upstream: String,
+    pub latency: Latency,
+}
+
+/// A running proxy; dropping it stops it and ends every session through it.
+#[derive(Debug)]
+pub struct Proxy {
+    local_addr: SocketAddr,
+    latency: Latency,
+    accepting: tokio::task::JoinHandle<()>,
+}
+
+impl Proxy {
+    /// Listens on `config.listen` (port 0 picks a free port) and serves clients in the
+    /// background; events go to `events`.
+    pub async fn start(config: ProxyConfig, events: mpsc::Sender<Event>) -> Result<Self, Error> {
+        let listener = TcpListener::bind(config.listen)
+            .await
+            .map_err(|cause| Error::Listen {
+                addr: config.listen,
+                cause,
+            })?;
+        let local_addr = listener.local_addr().map_err(|cause| Error::Listen {
+            addr: config.listen,
+            cause,
+        })?;
+        let cx = session::Context {
+            upstream: config.upstream,
+            latency: config.latency.clone(),
+            events,
+        };
+        let accepting = tokio::spawn(accept_loop(listener, cx));
+        Ok(Self {
+            local_addr,
+            latency: config.latency,
+            accepting,
+        })
+    }
+
+    /// The address clients connect to.
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local_addr
+    }
+
+    /// The simulated network delay; changes apply to sessions already open.
+    pub fn latency(&self) -> &Latency {
+        &self.latency
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        // Aborting the loop drops its JoinSet, which aborts every session.
+        self.accepting.abort();
+    }
+}
+
+async fn accept_loop(listener: TcpListener, cx: session::Context) {
+    let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
+    let mut sessions = JoinSet::new();
+    let mut next_id: SessionId = 1;
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => {
+                let (mut client, peer) = match accepted {
+                    Ok(accepted) => accepted,
+                    Err(_) => {
+                        // Out of file descriptors or similar: wait instead of spinning.
+                        tokio::time::sleep(Duration::from_millis(100)).await;
+                        continue;
+                    }
+                };
+                let Ok(slot) = slots.clone().try_acquire_owned() else {
+                    let refusal = session::fatal_error(
+                        "53300",
+                        &format!("pglab proxy serves at most {MAX_SESSIONS} sessions at once"),
+                    );
+                    let _ = client.write_all(&refusal).await;
+                    continue;
+                };
+                let id = next_id;
+                next_id += 1;
+                let cx = cx.clone();
+                sessions.spawn(async move {
+                    session::serve(client, peer, id, cx).await;
+                    drop(slot);
+                });
+            }
+            Some(_) = sessions.join_next(), if !sessions.is_empty() => {}
+        }
+    }
+}

@@ -1,0 +1,628 @@
+//! Following one session's conversation message by message, to tell where each round trip
+//! begins and ends and which statements it carried. Pure: the session feeds it the decoded
+//! messages of both directions with the time they passed the proxy.
+//!
+//! A round trip ends at each `ReadyForQuery`; the server sends exactly one per simple
+//! `Query`, per `Sync` and per `FunctionCall`, so the client's requests are queued as
+//! batches that end at those messages, and each `ReadyForQuery` answers the oldest one.
+//! Pipelined batches are therefore separate round trips, each timed from its own first
+//! message. SQL reaches an execution through names: `Parse` names a statement, `Bind` makes
+//! a portal of it, `Execute` runs the portal.
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
+use std::time::Instant;
+
+use super::event::{Event, RoundTrip, ServerError, SessionInfo, Shape, Statement};
+use super::frame::{Fields, Frame};
+
+/// Most prepared statements and portals remembered per session; a client that keeps
+/// creating new names without closing them cannot grow the proxy without bound.
+const MAX_NAMES: usize = 10_000;
+
+#[derive(Debug)]
+pub struct Conversation {
+    info: SessionInfo,
+    /// Startup is over once the server first said it is ready for queries.
+    ready: bool,
+    startup_began: Instant,
+    startup_round_trips: u32,
+    prepared: HashMap<String, Sql>,
+    portals: HashMap<String, Portal>,
+    /// Requests sent and not yet answered by `ReadyForQuery`, oldest first; the last one is
+    /// still open (being added to) when `open` is set.
+    batches: VecDeque<Batch>,
+    open: bool,
+    /// The last error the server sent outside any request (a failed login, a shutdown).
+    last_unprompted_error: Option<ServerError>,
+}
+
+#[derive(Debug, Clone)]
+struct Sql {
+    text: Arc<str>,
+    truncated: bool,
+}
+
+#[derive(Debug, Clone)]
+struct Portal {
+    sql: Sql,
+    params: u64,
+}
+
+#[derive(Debug)]
+struct Batch {
+    sent: Instant,
+    /// The batch prepared or described a statement.
+    prepares: bool,
+    /// The batch is one simple `Query`: its one statement entry collects every command tag.
+    simple: bool,
+    /// Statements sent and not yet answered, in order.
+    pending: VecDeque<Statement>,
+    done: Vec<Statement>,
+    /// Rows sent for the statement at the front of `pending` so far.
+    rows_in_flight: u64,
+    error: Option<ServerError>,
+}
+
+impl Conversation {
+    pub fn new(info: SessionInfo, began: Instant) -> Self {
+        Self {
+            info,
+            ready: false,
+            startup_began: began,
+            startup_round_trips: 0,
+            prepared: HashMap::new(),
+            portals: HashMap::new(),
+            batches: VecDeque::new(),
+            open: false,
+            last_unprompted_error: None,
+        }
+    }
+
+    pub fn info(&self) -> &SessionInfo {
+        &self.info
+    }
+
+    /// One more request of the startup exchange (an SSL request, the startup message).
+    pub fn startup_request(&mut self) {
+        self.startup_round_trips += 1;
+    }
+
+    pub fn last_unprompted_error(&self) -> Option<&ServerError> {
+        self.last_unprompted_error.as_ref()
+    }
+
+    /// A message from the client reached the proxy at `at`.
+    pub fn on_frontend(&mut self, frame: &Frame<'_>, at: Instant) {
+        if !self.ready {
+            // Password and SASL messages: each waits for the server's next step.
+            if frame.tag == b'p' {
+                self.startup_round_trips += 1;
+            }
+            return;
+        }
+        let mut fields = Fields::new(frame.body);
+        match frame.tag {
+            b'Q' => {
+                let sql = sql_text(fields.cstr(), frame.truncated);
+                let batch = self.batch(at);
+                batch.simple = true;
+                batch.pending.push_back(Statement {
+                    truncated: frame.truncated,
+                    ..statement(sql, 0)
+                });
+                self.open = false;
+            }
+            b'P' => {
+                let name = name(fields.cstr());
+                let sql = Sql {
+                    text: sql_text(fields.cstr(), frame.truncated),
+                    truncated: frame.truncated,
+                };
+                self.batch(at).prepares = true;
+                remember(&mut self.prepared, name, sql);
+            }
+            b'B' => {
+                let portal = name(fields.cstr());
+                let statement_name = name(fields.cstr());
+                let params = fnv1a(fields.rest());
+                let sql = self.prepared.get(&statement_name).cloned().unwrap_or(Sql {
+                    text: Arc::from(format!("(unknown prepared statement {statement_name:?})")),
+                    truncated: false,
+                });
+                self.batch(at);
+                remember(&mut self.portals, portal, Portal { sql, params });
+            }
+            b'E' => {
+                let portal = name(fields.cstr());
+                let entry = match self.portals.get(&portal) {
+                    Some(p) => Statement {
+                        params: p.params,
+                        truncated: p.sql.truncated,
+                        ..statement(p.sql.text.clone(), 0)
+                    },
+                    None => statement(format!("(unknown portal {portal:?})").into(), 0),
+                };
+                self.batch(at).pending.push_back(entry);
+            }
+            b'D' => self.batch(at).prepares = true,
+            b'C' => {
+                let kind = fields.u8();
+                let name = name(fields.cstr());
+                match kind {
+                    Some(b'S') => self.prepared.remove(&name),
+                    _ => self.portals.remove(&name).map(|p| p.sql),
+                };
+                self.batch(at);
+            }
+            b'S' => {
+                self.batch(at);
+                self.open = false;
+            }
+            b'F' => {
+                let function = fields.i32().unwrap_or_default();
+                let call = format!("(function call, oid {function})");
+                self.batch(at).pending.push_back(statement(call.into(), 0));
+                self.open = false;
+            }
+            // Flush, COPY data, Terminate: part of a request already counted, or none.
+            _ => {}
+        }
+    }
+
+    /// A message from the server reached the proxy; `delivered` is when it reaches the
+    /// client (later than arrival when latency is injected).
+    pub fn on_backend(&mut self, frame: &Frame<'_>, delivered: Instant) -> Option<Event> {
+        let mut fields = Fields::new(frame.body);
+        match frame.tag {
+            b'Z' => return self.ready_for_query(fields.u8().unwrap_or(b'I'), delivered),
+            b'S' => {
+                let name = fields.cstr();
+                let value = String::from_utf8_lossy(fields.cstr()).into_owned();
+                if name == b"application_name" && value != self.info.application_name {
+                    self.info.application_name.clone_from(&value);
+                    if self.ready {
+                        return Some(Event::ApplicationName {
+                            session: self.info.id,
+                            name: value,
+                        });
+                    }
+                }
+            }
+            b'K' => self.info.backend_pid = fields.i32(),
+            b'E' => self.error(parse_error(frame.body)),
+            b'D' => {
+                if let Some(batch) = self.batches.front_mut() {
+                    batch.rows_in_flight += 1;
+                }
+            }
+            b'C' => {
+                let rows = rows_of_tag(fields.cstr());
+                self.complete(|s| {
+                    s.completed += 1;
+                    s.rows += rows;
+                });
+            }
+            b's' => {
+                let batch = self.batches.front_mut()?;
+                let rows = batch.rows_in_flight;
+                self.complete(|s| {
+                    s.completed += 1;
+                    s.rows += rows;
+                });
+            }
+            // Function call result.
+            b'V' => self.complete(|s| s.completed += 1),
+            // Empty query: answered, nothing ran.
+            b'I' => self.complete(|_| {}),
+            _ => {}
+        }
+        None
+    }
+
+    /// The batch client messages go to now: the open one, or a new one sent at `at`.
+    fn batch(&mut self, at: Instant) -> &mut Batch {
+        if !self.open || self.batches.is_empty() {
+            self.batches.push_back(Batch {
+                sent: at,
+                prepares: false,
+                simple: false,
+                pending: VecDeque::new(),
+                done: Vec::new(),
+                rows_in_flight: 0,
+                error: None,
+            });
+            self.open = true;
+        }
+        let last = self.batches.len() - 1;
+        &mut self.batches[last]
+    }
+
+    /// The server finished a statement of the oldest batch; `update` records how.
+    fn complete(&mut self, update: impl FnOnce(&mut Statement)) {
+        let Some(batch) = self.batches.front_mut() else {
+            return;
+        };
+        if batch.simple {
+            // One entry for the whole query text; it stays until ReadyForQuery.
+            if let Some(entry) = batch.pending.front_mut() {
+                update(entry);
+            }
+        } else if let Some(mut entry) = batch.pending.pop_front() {
+            update(&mut entry);
+            batch.done.push(entry);
+        }
+        batch.rows_in_flight = 0;
+    }
+
+    fn error(&mut self, error: ServerError) {
+        let Some(batch) = self.batches.front_mut().filter(|_| self.ready) else {
+            self.last_unprompted_error = Some(error);
+            return;
+        };
+        if batch.simple {
+            if let Some(entry) = batch.pending.front_mut() {
+                entry.failed = true;
+            }
+        } else if let Some(mut entry) = batch.pending.pop_front() {
+            entry.failed = true;
+            batch.done.push(entry);
+            // The server skips everything else up to the Sync: those never ran.
+            batch.pending.clear();
+        }
+        batch.rows_in_flight = 0;
+        batch.error.get_or_insert(error);
+    }
+
+    fn ready_for_query(&mut self, transaction: u8, delivered: Instant) -> Option<Event> {
+        if !self.ready {
+            self.ready = true;
+            // Requests sent during authentication belong to the startup.
+            self.batches.clear();
+            self.open = false;
+            return Some(Event::SessionStarted {
+                session: Arc::new(self.info.clone()),
+                startup_round_trips: self.startup_round_trips,
+                startup: delivered.saturating_duration_since(self.startup_began),
+            });
+        }
+        let mut batch = self.batches.pop_front()?;
+        if self.batches.is_empty() {
+            self.open = false;
+        }
+        batch.done.extend(batch.pending.drain(..));
+        let executed = batch.done.iter().any(|s| s.completed > 0 || s.failed);
+        let shape = if executed || (batch.error.is_some() && !batch.prepares) {
+            Shape::Execute
+        } else if batch.prepares || batch.error.is_some() {
+            Shape::Prepare
+        } else {
+            Shape::Ping
+        };
+        if shape != Shape::Execute {
+            batch.done.clear();
+        }
+        Some(Event::RoundTrip(RoundTrip {
+            session: self.info.id,
+            sent: batch.sent,
+            duration: delivered.saturating_duration_since(batch.sent),
+            shape,
+            statements: batch.done,
+            error: batch.error,
+            transaction,
+        }))
+    }
+}
+
+fn statement(sql: Arc<str>, params: u64) -> Statement {
+    Statement {
+        sql,
+        truncated: false,
+        params,
+        completed: 0,
+        rows: 0,
+        failed: false,
+    }
+}
+
+fn sql_text(bytes: &[u8], truncated: bool) -> Arc<str> {
+    let text = String::from_utf8_lossy(bytes);
+    if truncated {
+        Arc::from(format!("{text}…"))
+    } else {
+        Arc::from(text)
+    }
+}
+
+fn name(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// Stores a named statement or portal; the unnamed one ("") is replaced as the protocol
+/// says. Past [`MAX_NAMES`] the oldest are not tracked: forget them all rather than grow.
+fn remember<V>(map: &mut HashMap<String, V>, name: String, value: V) {
+    if map.len() >= MAX_NAMES && !map.contains_key(&name) {
+        map.clear();
+    }
+    map.insert(name, value);
+}
+
+/// Rows a command tag reports: `SELECT 3`, `INSERT 0 5`, `UPDATE 2`, `COPY 9`, …; 0 for
+/// commands that do not count rows.
+fn rows_of_tag(tag: &[u8]) -> u64 {
+    let tag = String::from_utf8_lossy(tag);
+    let mut words = tag.split_ascii_whitespace();
+    let counts_rows = matches!(
+        words.next(),
+        Some("SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "COPY" | "FETCH" | "MOVE")
+    );
+    match (counts_rows, words.next_back()) {
+        (true, Some(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+/// The fields of an `ErrorResponse` body: pairs of a field type byte and a string.
+pub fn parse_error(body: &[u8]) -> ServerError {
+    let mut error = ServerError::default();
+    let mut fields = Fields::new(body);
+    while let Some(kind) = fields.u8().filter(|&k| k != 0) {
+        let value = String::from_utf8_lossy(fields.cstr()).into_owned();
+        match kind {
+            b'V' => error.severity = value,
+            b'S' if error.severity.is_empty() => error.severity = value,
+            b'C' => error.code = value,
+            b'M' => error.message = value,
+            b'D' => error.detail = Some(value),
+            b'H' => error.hint = Some(value),
+            b'P' => error.position = value.parse().ok(),
+            _ => {}
+        }
+    }
+    error
+}
+
+/// FNV-1a, 64 bits: a stable hash of parameter bytes, to tell repeated values apart.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
+        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::*;
+
+    /// A conversation past startup, and helpers that speak both sides of it.
+    struct Script {
+        conversation: Conversation,
+        t0: Instant,
+        events: Vec<Event>,
+    }
+
+    impl Script {
+        fn new() -> Self {
+            let t0 = Instant::now();
+            let info = SessionInfo {
+                id: 7,
+                client: "127.0.0.1:1".parse().unwrap(),
+                user: "u".into(),
+                database: "d".into(),
+                application_name: "test".into(),
+                backend_pid: None,
+            };
+            let mut script = Self {
+                conversation: Conversation::new(info, t0),
+                t0,
+                events: Vec::new(),
+            };
+            script.conversation.startup_request();
+            script.client(b'p', b"secret\0", 1);
+            script.server(b'K', &[0, 0, 0, 42, 0, 0, 0, 1], 2);
+            script.server(b'Z', b"I", 3);
+            script
+        }
+
+        fn client(&mut self, tag: u8, body: &[u8], ms: u64) {
+            let frame = Frame {
+                tag,
+                body,
+                truncated: false,
+            };
+            self.conversation
+                .on_frontend(&frame, self.t0 + Duration::from_millis(ms));
+        }
+
+        fn server(&mut self, tag: u8, body: &[u8], ms: u64) {
+            let frame = Frame {
+                tag,
+                body,
+                truncated: false,
+            };
+            let at = self.t0 + Duration::from_millis(ms);
+            self.events.extend(self.conversation.on_backend(&frame, at));
+        }
+
+        fn round_trips(&self) -> Vec<&RoundTrip> {
+            self.events
+                .iter()
+                .filter_map(|e| match e {
+                    Event::RoundTrip(rt) => Some(rt),
+                    _ => None,
+                })
+                .collect()
+        }
+    }
+
+    #[test]
+    fn startup_reports_its_round_trips_and_the_backend_pid() {
+        let script = Script::new();
+        match &script.events[..] {
+            [
+                Event::SessionStarted {
+                    session,
+                    startup_round_trips: 2,
+                    startup,
+                },
+            ] => {
+                assert_eq!(session.backend_pid, Some(42));
+                assert_eq!(*startup, Duration::from_millis(3));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_multi_statement_query_is_one_round_trip_with_every_tag_counted() {
+        let mut s = Script::new();
+        s.client(b'Q', b"select 1; select 2 from t; update t set a = 1\0", 10);
+        s.server(b'T', b"", 11);
+        s.server(b'D', b"", 11);
+        s.server(b'C', b"SELECT 1\0", 11);
+        s.server(b'C', b"SELECT 2\0", 12);
+        s.server(b'C', b"UPDATE 5\0", 12);
+        s.server(b'Z', b"I", 14);
+        let rts = s.round_trips();
+        assert_eq!(rts.len(), 1);
+        assert_eq!(rts[0].shape, Shape::Execute);
+        assert_eq!(rts[0].duration, Duration::from_millis(4));
+        assert_eq!(rts[0].statements.len(), 1);
+        assert_eq!(rts[0].statements[0].completed, 3);
+        assert_eq!(rts[0].statements[0].rows, 8);
+    }
+
+    #[test]
+    fn prepare_then_execute_are_two_round_trips_linked_by_name() {
+        let mut s = Script::new();
+        s.client(b'P', b"s1\0select * from users where id = $1\0\0\0", 10);
+        s.client(b'D', b"Ss1\0", 10);
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        s.server(b't', b"", 11);
+        s.server(b'T', b"", 11);
+        s.server(b'Z', b"I", 11);
+        s.client(b'B', b"\0s1\0\0\0\0\x01\0\0\0\x017\0\0", 20);
+        s.client(b'E', b"\0\0\0\0\0", 20);
+        s.client(b'S', b"", 20);
+        s.server(b'2', b"", 21);
+        s.server(b'D', b"", 21);
+        s.server(b'C', b"SELECT 1\0", 21);
+        s.server(b'Z', b"I", 22);
+        let rts = s.round_trips();
+        assert_eq!(rts.len(), 2);
+        assert_eq!(rts[0].shape, Shape::Prepare);
+        assert!(rts[0].statements.is_empty());
+        assert_eq!(rts[1].shape, Shape::Execute);
+        let stmt = &rts[1].statements[0];
+        assert_eq!(&*stmt.sql, "select * from users where id = $1");
+        assert_eq!((stmt.completed, stmt.rows), (1, 1));
+        assert_ne!(stmt.params, 0);
+    }
+
+    #[test]
+    fn a_lone_sync_and_an_empty_query_are_pings() {
+        let mut s = Script::new();
+        s.client(b'S', b"", 10);
+        s.server(b'Z', b"I", 11);
+        s.client(b'Q', b";\0", 12);
+        s.server(b'I', b"", 13);
+        s.server(b'Z', b"I", 13);
+        let shapes: Vec<_> = s.round_trips().iter().map(|rt| rt.shape).collect();
+        assert_eq!(shapes, vec![Shape::Ping, Shape::Ping]);
+    }
+
+    #[test]
+    fn pipelined_syncs_are_separate_round_trips_each_timed_from_its_own_start() {
+        let mut s = Script::new();
+        for (ms, sql) in [(10, "select 1\0"), (11, "select 2\0")] {
+            s.client(b'P', format!("\0{sql}\0\0").as_bytes(), ms);
+            s.client(b'B', b"\0\0\0\0\0\0\0\0", ms);
+            s.client(b'E', b"\0\0\0\0\0", ms);
+            s.client(b'S', b"", ms);
+        }
+        for ms in [15, 16] {
+            s.server(b'1', b"", ms);
+            s.server(b'2', b"", ms);
+            s.server(b'C', b"SELECT 1\0", ms);
+            s.server(b'Z', b"I", ms);
+        }
+        let rts = s.round_trips();
+        assert_eq!(rts.len(), 2);
+        assert_eq!(&*rts[0].statements[0].sql, "select 1");
+        assert_eq!(&*rts[1].statements[0].sql, "select 2");
+        assert_eq!(rts[0].duration, Duration::from_millis(5));
+        assert_eq!(rts[1].duration, Duration::from_millis(5));
+    }
+
+    #[test]
+    fn an_error_mid_pipeline_fails_one_statement_and_skips_the_rest() {
+        let mut s = Script::new();
+        for sql in ["select 1/0\0", "select 1\0"] {
+            s.client(b'P', format!("\0{sql}\0\0").as_bytes(), 10);
+            s.client(b'B', b"\0\0\0\0\0\0\0\0", 10);
+            s.client(b'E', b"\0\0\0\0\0", 10);
+        }
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        s.server(b'2', b"", 11);
+        s.server(b'E', b"SERROR\0VERROR\0C22012\0Mdivision by zero\0\0", 11);
+        s.server(b'Z', b"I", 12);
+        let rts = s.round_trips();
+        assert_eq!(rts.len(), 1);
+        assert_eq!(rts[0].statements.len(), 1);
+        assert!(rts[0].statements[0].failed);
+        let error = rts[0].error.as_ref().unwrap();
+        assert_eq!(
+            (&*error.code, &*error.message),
+            ("22012", "division by zero")
+        );
+    }
+
+    #[test]
+    fn a_failed_login_is_kept_for_the_session_end() {
+        let t0 = Instant::now();
+        let info = SessionInfo {
+            id: 1,
+            client: "127.0.0.1:1".parse().unwrap(),
+            user: "u".into(),
+            database: "d".into(),
+            application_name: String::new(),
+            backend_pid: None,
+        };
+        let mut c = Conversation::new(info, t0);
+        let body = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0";
+        let frame = Frame {
+            tag: b'E',
+            body,
+            truncated: false,
+        };
+        assert_eq!(c.on_backend(&frame, t0), None);
+        assert_eq!(c.last_unprompted_error().unwrap().code, "28P01");
+    }
+
+    #[test]
+    fn application_name_changes_are_reported_after_startup() {
+        let mut s = Script::new();
+        s.server(b'S', b"application_name\0psql\0", 30);
+        assert!(matches!(
+            s.events.last(),
+            Some(Event::ApplicationName { name, .. }) if name == "psql"
+        ));
+    }
+
+    #[test]
+    fn command_tags_give_row_counts() {
+        for (tag, rows) in [
+            (&b"SELECT 12"[..], 12),
+            (b"INSERT 0 5", 5),
+            (b"UPDATE 3", 3),
+            (b"COPY 9", 9),
+            (b"CREATE TABLE", 0),
+            (b"BEGIN", 0),
+        ] {
+            assert_eq!(rows_of_tag(tag), rows, "{}", String::from_utf8_lossy(tag));
+        }
+    }
+}

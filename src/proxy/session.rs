@@ -1,0 +1,334 @@
+//! One client's session through the proxy: the untagged startup exchange (SSL and GSS
+//! encryption refused, cancel requests relayed, the startup message read for the user and
+//! database), then both directions relayed byte for byte while a decoded copy feeds the
+//! session's [`Conversation`]. One task serves both directions, so the conversation needs no
+//! lock and the order in which it sees messages is the order they passed.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::WriteHalf;
+use tokio::sync::mpsc;
+
+use super::event::{Event, SessionEnd, SessionId, SessionInfo};
+use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
+use super::latency::{DelayLine, Latency};
+use super::round_trip::Conversation;
+
+const SSL_REQUEST: u32 = 80_877_103;
+const GSSENC_REQUEST: u32 = 80_877_104;
+const CANCEL_REQUEST: u32 = 80_877_102;
+/// Protocol 3.0 and 3.2 (PostgreSQL 18): the major version is the high 16 bits.
+const PROTOCOL_MAJOR_3: u32 = 3;
+/// A TLS handshake's first byte: a client using `sslnegotiation=direct`.
+const TLS_HANDSHAKE: u8 = 0x16;
+/// A client that connects and says nothing for this long is dropped.
+const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
+const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// What a session needs from the proxy around it.
+#[derive(Debug, Clone)]
+pub struct Context {
+    /// `host:port` of the real server.
+    pub upstream: String,
+    pub latency: Latency,
+    pub events: mpsc::Sender<Event>,
+}
+
+/// Serves one accepted client until either side closes; reports what happened as events.
+pub async fn serve(mut client: TcpStream, peer: SocketAddr, id: SessionId, cx: Context) {
+    let began = Instant::now();
+    let end = match run(&mut client, peer, id, &cx, began).await {
+        Ok(Some(end)) => end,
+        // A cancel request or a refused start: nothing began, nothing to end.
+        Ok(None) => return,
+        Err(why) => SessionEnd::Failed(why),
+    };
+    let _ = cx
+        .events
+        .send(Event::SessionEnded { session: id, end })
+        .await;
+}
+
+async fn run(
+    client: &mut TcpStream,
+    peer: SocketAddr,
+    id: SessionId,
+    cx: &Context,
+    began: Instant,
+) -> Result<Option<SessionEnd>, String> {
+    let _ = client.set_nodelay(true);
+    // Simulates the TCP handshake the client would pay on a distant network.
+    sleep(cx.latency.round_trip()).await;
+    let mut early_requests = 0;
+    let startup = loop {
+        let message = tokio::time::timeout(STARTUP_TIMEOUT, read_startup_message(client))
+            .await
+            .map_err(|_| "the client sent no startup message within 60 s".to_string())??;
+        let code = u32::from_be_bytes([message[4], message[5], message[6], message[7]]);
+        match code {
+            SSL_REQUEST | GSSENC_REQUEST => {
+                early_requests += 1;
+                sleep(cx.latency.round_trip()).await;
+                client
+                    .write_all(b"N")
+                    .await
+                    .map_err(io("refuse encryption"))?;
+            }
+            CANCEL_REQUEST => {
+                relay_cancel(&message, cx).await;
+                let _ = cx.events.send(Event::Cancel { client: peer }).await;
+                return Ok(None);
+            }
+            _ if code >> 16 == PROTOCOL_MAJOR_3 => break message,
+            _ => return Err(format!("the client asked for unknown protocol code {code}")),
+        }
+    };
+    let info = session_info(id, peer, &startup[8..]);
+    let mut conversation = Conversation::new(info, began);
+    for _ in 0..=early_requests {
+        conversation.startup_request();
+    }
+    let mut upstream = match connect_upstream(&cx.upstream).await {
+        Ok(upstream) => upstream,
+        Err(why) => {
+            let message = format!(
+                "pglab proxy cannot reach the database at {}: {why}",
+                cx.upstream
+            );
+            let _ = client.write_all(&fatal_error("08006", &message)).await;
+            return Err(message);
+        }
+    };
+    sleep(cx.latency.round_trip() / 2).await;
+    upstream
+        .write_all(&startup)
+        .await
+        .map_err(io("forward the startup message"))?;
+    relay(client, &mut upstream, &mut conversation, cx)
+        .await
+        .map(Some)
+}
+
+/// Reads one untagged message: a length (itself included), then a 4-byte code and the rest.
+async fn read_startup_message(client: &mut TcpStream) -> Result<Vec<u8>, String> {
+    let mut len = [0u8; 4];
+    client
+        .read_exact(&mut len)
+        .await
+        .map_err(io("read the startup message"))?;
+    if len[0] == TLS_HANDSHAKE {
+        return Err(
+            "the client started TLS directly (sslnegotiation=direct); the proxy \
+                    speaks plain text on loopback: connect with sslmode=disable or prefer"
+                .into(),
+        );
+    }
+    let len = u32::from_be_bytes(len) as usize;
+    if !(8..=MAX_STARTUP_LEN).contains(&len) {
+        return Err(format!(
+            "the client's startup message declares length {len}, outside 8..={MAX_STARTUP_LEN}"
+        ));
+    }
+    let mut message = vec![0u8; len];
+    message[..4].copy_from_slice(&(len as u32).to_be_bytes());
+    client
+        .read_exact(&mut message[4..])
+        .await
+        .map_err(io("read the startup message"))?;
+    Ok(message)
+}
+
+/// The startup parameters: pairs of NUL-terminated names and values.
+fn session_info(id: SessionId, client: SocketAddr, parameters: &[u8]) -> SessionInfo {
+    let mut info = SessionInfo {
+        id,
+        client,
+        user: String::new(),
+        database: String::new(),
+        application_name: String::new(),
+        backend_pid: None,
+    };
+    let mut fields = Fields::new(parameters);
+    loop {
+        let name = fields.cstr();
+        if name.is_empty() {
+            break;
+        }
+        let value = String::from_utf8_lossy(fields.cstr()).into_owned();
+        match name {
+            b"user" => info.user = value,
+            b"database" => info.database = value,
+            b"application_name" => info.application_name = value,
+            _ => {}
+        }
+    }
+    if info.database.is_empty() {
+        info.database.clone_from(&info.user);
+    }
+    info
+}
+
+/// A cancel request carries the server's own process id and key, so it goes to the server
+/// unchanged, on a connection of its own.
+async fn relay_cancel(message: &[u8], cx: &Context) {
+    sleep(cx.latency.round_trip() / 2).await;
+    if let Ok(mut upstream) = connect_upstream(&cx.upstream).await {
+        let _ = upstream.write_all(message).await;
+        let _ = upstream.shutdown().await;
+    }
+}
+
+async fn connect_upstream(upstream: &str) -> Result<TcpStream, String> {
+    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(upstream))
+        .await
+        .map_err(|_| "no answer within 5 s".to_string())?
+        .map_err(|e| e.to_string())?;
+    let _ = stream.set_nodelay(true);
+    Ok(stream)
+}
+
+/// Bytes of one direction waiting for their due time.
+type Queue = VecDeque<(Instant, Bytes)>;
+
+/// Relays both directions until one side closes.
+async fn relay(
+    client: &mut TcpStream,
+    upstream: &mut TcpStream,
+    conversation: &mut Conversation,
+    cx: &Context,
+) -> Result<SessionEnd, String> {
+    let (mut client_in, mut client_out) = client.split();
+    let (mut server_in, mut server_out) = upstream.split();
+    let mut from_client = BytesMut::with_capacity(16 * 1024);
+    let mut from_server = BytesMut::with_capacity(16 * 1024);
+    let mut frontend = FrameDecoder::new(Direction::Frontend);
+    let mut backend = FrameDecoder::new(Direction::Backend);
+    let mut to_server = DelayLine::new(cx.latency.clone());
+    let mut to_client = DelayLine::new(cx.latency.clone());
+    let (mut server_queue, mut client_queue) = (Queue::new(), Queue::new());
+    let mut events = Vec::new();
+    loop {
+        let next_due = [server_queue.front(), client_queue.front()]
+            .into_iter()
+            .flatten()
+            .map(|(due, _)| *due)
+            .min();
+        tokio::select! {
+            read = client_in.read_buf(&mut from_client) => {
+                if read.map_err(io("read from the client"))? == 0 {
+                    // Whatever the client sent last (its Terminate) still reaches the server.
+                    flush_all(&mut server_queue, &mut server_out).await;
+                    return Ok(if frontend.at_boundary() {
+                        SessionEnd::ClientClosed
+                    } else {
+                        SessionEnd::Failed("the client hung up in the middle of a message".into())
+                    });
+                }
+                let arrived = Instant::now();
+                frontend
+                    .feed(&from_client, |frame| conversation.on_frontend(&frame, arrived))
+                    .map_err(|e| format!("the client sent a malformed message: {e}"))?;
+                let chunk = from_client.split().freeze();
+                forward(chunk, to_server.due(arrived), &mut server_queue, &mut server_out).await?;
+            }
+            read = server_in.read_buf(&mut from_server) => {
+                if read.map_err(io("read from the server"))? == 0 {
+                    flush_all(&mut client_queue, &mut client_out).await;
+                    let error = conversation.last_unprompted_error().cloned();
+                    return Ok(SessionEnd::ServerClosed { error });
+                }
+                let due = to_client.due(Instant::now());
+                let delivered = due.unwrap_or_else(Instant::now);
+                backend
+                    .feed(&from_server, |frame| events.extend(conversation.on_backend(&frame, delivered)))
+                    .map_err(|e| format!("the server sent a malformed message: {e}"))?;
+                // Report before the client can act on the answer, so whoever watches the
+                // events has them by the time the client's call returns.
+                for event in events.drain(..) {
+                    let _ = cx.events.send(event).await;
+                }
+                let chunk = from_server.split().freeze();
+                forward(chunk, due, &mut client_queue, &mut client_out).await?;
+            }
+            () = sleep_until(next_due), if next_due.is_some() => {
+                let now = Instant::now();
+                flush_due(&mut server_queue, &mut server_out, now).await?;
+                flush_due(&mut client_queue, &mut client_out, now).await?;
+            }
+        }
+    }
+}
+
+/// Sends `chunk` now when it is not delayed, otherwise queues it for its due time.
+async fn forward(
+    chunk: Bytes,
+    due: Option<Instant>,
+    queue: &mut Queue,
+    out: &mut WriteHalf<'_>,
+) -> Result<(), String> {
+    match due {
+        None => out.write_all(&chunk).await.map_err(io("forward bytes")),
+        Some(due) => {
+            queue.push_back((due, chunk));
+            Ok(())
+        }
+    }
+}
+
+async fn flush_due(queue: &mut Queue, out: &mut WriteHalf<'_>, now: Instant) -> Result<(), String> {
+    while let Some((_, chunk)) = queue.pop_front_if(|(due, _)| *due <= now) {
+        out.write_all(&chunk).await.map_err(io("forward bytes"))?;
+    }
+    Ok(())
+}
+
+/// Delivers everything still queued, each chunk at its time, when the other side is gone.
+async fn flush_all(queue: &mut Queue, out: &mut WriteHalf<'_>) {
+    while let Some((due, chunk)) = queue.pop_front() {
+        sleep_until(Some(due)).await;
+        if out.write_all(&chunk).await.is_err() {
+            return;
+        }
+    }
+}
+
+async fn sleep(duration: Duration) {
+    if !duration.is_zero() {
+        tokio::time::sleep(duration).await;
+    }
+}
+
+async fn sleep_until(due: Option<Instant>) {
+    if let Some(due) = due {
+        tokio::time::sleep_until(due.into()).await;
+    }
+}
+
+/// A FATAL `ErrorResponse`, for a client whose session cannot start.
+pub fn fatal_error(code: &str, message: &str) -> Vec<u8> {
+    let mut body = Vec::new();
+    for (field, value) in [
+        (b'S', "FATAL"),
+        (b'V', "FATAL"),
+        (b'C', code),
+        (b'M', message),
+    ] {
+        body.push(field);
+        body.extend_from_slice(value.as_bytes());
+        body.push(0);
+    }
+    body.push(0);
+    let mut message = vec![b'E'];
+    message.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+    message.extend_from_slice(&body);
+    message
+}
+
+fn io(what: &'static str) -> impl Fn(std::io::Error) -> String {
+    move |e| format!("cannot {what}: {e}")
+}

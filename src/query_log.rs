@@ -1,0 +1,687 @@
+//! The recorder: turns the proxy's events into the lab's query log. It keeps the last
+//! round trips in a bounded ring, totals per session, per scope (a lesson step opens one)
+//! and overall, gives each round trip its kind, and runs the detectors: N+1 bursts,
+//! duplicates and spliced literals per session, and the tenancy and soft-delete lint per
+//! statement. Pure: no I/O; the table facts for the lint come from the caller.
+//!
+//! Work per statement is kept small (the proxy may report tens of thousands a second):
+//! fingerprints are cached, and kinds and lint results are cached per fingerprint.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use crate::proxy::{Event, RoundTrip, SessionEnd, SessionId, SessionInfo, Shape};
+use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
+use crate::sql::kind::{StatementKind, statement_kind};
+use crate::sql::lint::{Lint, TableFacts, lint};
+use crate::sql::n_plus_one::{BurstDetector, DEFAULT_THRESHOLD, Finding, Observed};
+
+/// Round trips kept for display when no other size is asked for.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+/// Ended sessions whose totals are kept.
+const ENDED_SESSIONS_KEPT: usize = 1_000;
+/// Fingerprints whose kind and lint result are remembered.
+const ANALYSIS_CACHE: usize = 4_096;
+/// Distinct statement shapes counted for the summary; later new shapes are not counted.
+const SHAPES_COUNTED: usize = 10_000;
+
+/// What a round trip was for, as the log shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Query,
+    Prepare,
+    /// A lone `Sync` or an empty query: a driver checking the connection.
+    Ping,
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT and their kin.
+    TransactionControl,
+    /// A driver reading the system catalog (type lookups and the like).
+    CatalogLookup,
+}
+
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Query,
+        Kind::Prepare,
+        Kind::Ping,
+        Kind::TransactionControl,
+        Kind::CatalogLookup,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Query => "query",
+            Kind::Prepare => "prepare",
+            Kind::Ping => "ping",
+            Kind::TransactionControl => "transaction",
+            Kind::CatalogLookup => "catalog",
+        }
+    }
+}
+
+/// Something worth a learner's attention, with the statement it is about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Warning {
+    /// A pattern across statements: N+1, duplicates, literals spliced into SQL.
+    Pattern(Finding),
+    /// A statement that breaks a tenancy or soft-delete rule.
+    Lint { lint: Lint, sql: Arc<str> },
+}
+
+impl Warning {
+    pub fn message(&self) -> String {
+        match self {
+            Warning::Pattern(finding) => finding.message(),
+            Warning::Lint { lint, .. } => lint.message(),
+        }
+    }
+}
+
+/// One recorded round trip.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Numbers entries in the order they were recorded, from 1.
+    pub seq: u64,
+    pub application_name: Arc<str>,
+    pub kind: Kind,
+    pub round_trip: RoundTrip,
+    /// Raised while recording this round trip; a burst's N+1 warning arrives with the
+    /// first statement after the burst.
+    pub warnings: Vec<Warning>,
+}
+
+/// Sums over a set of round trips.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Totals {
+    pub round_trips: u64,
+    /// Round trips of each kind, indexed like [`Kind::ALL`].
+    pub by_kind: [u64; 5],
+    pub statements: u64,
+    pub rows: u64,
+    pub errors: u64,
+    pub warnings: u64,
+    /// Client-observed time spent waiting for answers.
+    pub waiting: Duration,
+}
+
+impl Totals {
+    pub fn of_kind(&self, kind: Kind) -> u64 {
+        self.by_kind[kind_index(kind)]
+    }
+
+    fn add(&mut self, kind: Kind, rt: &RoundTrip, warnings: usize) {
+        self.round_trips += 1;
+        self.by_kind[kind_index(kind)] += 1;
+        for statement in &rt.statements {
+            self.statements += u64::from(statement.completed) + u64::from(statement.failed);
+            self.rows += statement.rows;
+        }
+        self.errors += u64::from(rt.error.is_some());
+        self.warnings += warnings as u64;
+        self.waiting += rt.duration;
+    }
+}
+
+fn kind_index(kind: Kind) -> usize {
+    Kind::ALL.iter().position(|&k| k == kind).unwrap_or(0)
+}
+
+/// Identifies an open scope.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ScopeId(u64);
+
+/// What happened inside a scope.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ScopeReport {
+    pub name: String,
+    pub totals: Totals,
+    /// From opening the scope to the report.
+    pub wall: Duration,
+    pub warnings: Vec<Warning>,
+}
+
+#[derive(Debug)]
+struct Scope {
+    name: String,
+    /// Only this session's round trips, or all.
+    session: Option<SessionId>,
+    opened: Instant,
+    totals: Totals,
+    warnings: Vec<Warning>,
+}
+
+#[derive(Debug)]
+struct Session {
+    application_name: Arc<str>,
+    totals: Totals,
+    detector: BurstDetector,
+    /// Fingerprints whose lint was already reported: once per session is enough.
+    linted: HashSet<u64>,
+    ended: bool,
+}
+
+/// What a statement's fingerprint says about it, worked out once per fingerprint.
+#[derive(Debug, Clone)]
+struct Analysis {
+    kind: StatementKind,
+    lints: Vec<Lint>,
+}
+
+#[derive(Debug)]
+pub struct QueryLog {
+    capacity: usize,
+    entries: VecDeque<Arc<Entry>>,
+    next_seq: u64,
+    sessions: HashMap<SessionId, Session>,
+    ended: VecDeque<SessionId>,
+    scopes: HashMap<ScopeId, Scope>,
+    next_scope: u64,
+    totals: Totals,
+    fingerprinter: Fingerprinter,
+    analyses: HashMap<u64, Analysis>,
+    facts: TableFacts,
+    threshold: usize,
+    /// Executions per statement shape (fingerprint hash → shape, count).
+    shapes: HashMap<u64, (Arc<str>, u64)>,
+}
+
+impl QueryLog {
+    /// A log keeping the last `capacity` round trips, linting against `facts`.
+    pub fn new(capacity: usize, facts: TableFacts) -> Self {
+        Self {
+            capacity: capacity.max(1),
+            entries: VecDeque::new(),
+            next_seq: 1,
+            sessions: HashMap::new(),
+            ended: VecDeque::new(),
+            scopes: HashMap::new(),
+            next_scope: 1,
+            totals: Totals::default(),
+            fingerprinter: Fingerprinter::new(),
+            analyses: HashMap::new(),
+            facts,
+            threshold: DEFAULT_THRESHOLD,
+            shapes: HashMap::new(),
+        }
+    }
+
+    /// New table facts (after the schema changed); lint results are worked out again.
+    pub fn set_facts(&mut self, facts: TableFacts) {
+        self.facts = facts;
+        self.analyses.clear();
+    }
+
+    /// Repeats that make an N+1, for sessions that start from now on.
+    pub fn set_threshold(&mut self, threshold: usize) {
+        self.threshold = threshold.max(2);
+    }
+
+    /// Records one proxy event. Returns the entry a round trip became, and the warnings
+    /// the event raised (also for events that are not round trips: a session's end
+    /// finishes its last burst).
+    pub fn record(&mut self, event: Event) -> (Option<Arc<Entry>>, Vec<Warning>) {
+        match event {
+            Event::SessionStarted { session, .. } => {
+                self.session_started(&session);
+                (None, Vec::new())
+            }
+            Event::ApplicationName { session, name } => {
+                if let Some(s) = self.sessions.get_mut(&session) {
+                    s.application_name = Arc::from(name);
+                }
+                (None, Vec::new())
+            }
+            Event::RoundTrip(rt) => {
+                let entry = self.round_trip(rt);
+                let warnings = entry.warnings.clone();
+                (Some(entry), warnings)
+            }
+            Event::SessionEnded { session, end } => (None, self.session_ended(session, &end)),
+            Event::Cancel { .. } => (None, Vec::new()),
+        }
+    }
+
+    fn session_started(&mut self, info: &SessionInfo) {
+        self.sessions.insert(
+            info.id,
+            Session {
+                application_name: Arc::from(info.application_name.as_str()),
+                totals: Totals::default(),
+                detector: BurstDetector::new(self.threshold),
+                linted: HashSet::new(),
+                ended: false,
+            },
+        );
+    }
+
+    fn session_ended(&mut self, id: SessionId, _end: &SessionEnd) -> Vec<Warning> {
+        let warnings = self.finish_bursts(Some(id));
+        if let Some(session) = self.sessions.get_mut(&id) {
+            session.ended = true;
+            self.ended.push_back(id);
+        }
+        while self.ended.len() > ENDED_SESSIONS_KEPT {
+            if let Some(old) = self.ended.pop_front() {
+                self.sessions.remove(&old);
+            }
+        }
+        warnings
+    }
+
+    fn round_trip(&mut self, rt: RoundTrip) -> Arc<Entry> {
+        let session_id = rt.session;
+        let mut warnings = Vec::new();
+        let mut kinds = Vec::with_capacity(rt.statements.len());
+        // Sessions that started before this log did are picked up on first sight.
+        if !self.sessions.contains_key(&session_id) {
+            self.session_started(&SessionInfo {
+                id: session_id,
+                client: ([127, 0, 0, 1], 0).into(),
+                user: String::new(),
+                database: String::new(),
+                application_name: String::new(),
+                backend_pid: None,
+            });
+        }
+        for statement in &rt.statements {
+            let fingerprint = self.fingerprinter.fingerprint(&statement.sql);
+            let analysis = self.analysis(&statement.sql, &fingerprint);
+            self.count_shape(&fingerprint, statement.completed.max(1));
+            kinds.push(analysis.kind);
+            let Some(session) = self.sessions.get_mut(&session_id) else {
+                continue;
+            };
+            let findings = session.detector.observe(Observed {
+                sql: &statement.sql,
+                fingerprint: &fingerprint,
+                params: statement.params,
+                kind: analysis.kind,
+            });
+            warnings.extend(findings.into_iter().map(Warning::Pattern));
+            if !analysis.lints.is_empty() && remember_once(&mut session.linted, fingerprint.hash) {
+                warnings.extend(analysis.lints.into_iter().map(|lint| Warning::Lint {
+                    lint,
+                    sql: statement.sql.clone(),
+                }));
+            }
+        }
+        let kind = kind_of(rt.shape, &kinds);
+        let application_name = match self.sessions.get_mut(&session_id) {
+            Some(session) => {
+                session.totals.add(kind, &rt, warnings.len());
+                session.application_name.clone()
+            }
+            None => Arc::from(""),
+        };
+        self.totals.add(kind, &rt, warnings.len());
+        for scope in self.scopes.values_mut() {
+            if scope.session.is_none_or(|s| s == session_id) {
+                scope.totals.add(kind, &rt, warnings.len());
+                scope.warnings.extend(warnings.iter().cloned());
+            }
+        }
+        let entry = Arc::new(Entry {
+            seq: self.next_seq,
+            application_name,
+            kind,
+            round_trip: rt,
+            warnings,
+        });
+        self.next_seq += 1;
+        if self.entries.len() == self.capacity {
+            self.entries.pop_front();
+        }
+        self.entries.push_back(entry.clone());
+        entry
+    }
+
+    fn analysis(&mut self, sql: &str, fingerprint: &Fingerprint) -> Analysis {
+        if let Some(known) = self.analyses.get(&fingerprint.hash) {
+            return known.clone();
+        }
+        let kind = statement_kind(sql);
+        let lints = match kind {
+            StatementKind::Query => lint(sql, &self.facts),
+            _ => Vec::new(),
+        };
+        let analysis = Analysis { kind, lints };
+        if self.analyses.len() >= ANALYSIS_CACHE {
+            self.analyses.clear();
+        }
+        self.analyses.insert(fingerprint.hash, analysis.clone());
+        analysis
+    }
+
+    fn count_shape(&mut self, fingerprint: &Fingerprint, executions: u32) {
+        let counted = self.shapes.len() < SHAPES_COUNTED;
+        match self.shapes.get_mut(&fingerprint.hash) {
+            Some((_, count)) => *count += u64::from(executions),
+            None if counted => {
+                let shape = (fingerprint.shape.clone(), u64::from(executions));
+                self.shapes.insert(fingerprint.hash, shape);
+            }
+            None => {}
+        }
+    }
+
+    /// The `n` statement shapes executed most often, with their counts, most first.
+    pub fn top_statements(&self, n: usize) -> Vec<(Arc<str>, u64)> {
+        let mut shapes: Vec<_> = self.shapes.values().cloned().collect();
+        shapes.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+        shapes.truncate(n);
+        shapes
+    }
+
+    /// Ends the current burst of `session` (or of every session): a burst's N+1 warning
+    /// is only certain once it is over. Call when a lesson step ends or the log goes idle.
+    pub fn finish_bursts(&mut self, session: Option<SessionId>) -> Vec<Warning> {
+        let mut warnings = Vec::new();
+        for (&id, s) in &mut self.sessions {
+            if session.is_none_or(|wanted| wanted == id) && !s.ended {
+                let found: Vec<Warning> = s
+                    .detector
+                    .finish()
+                    .into_iter()
+                    .map(Warning::Pattern)
+                    .collect();
+                s.totals.warnings += found.len() as u64;
+                for scope in self.scopes.values_mut() {
+                    if scope.session.is_none_or(|wanted| wanted == id) {
+                        scope.totals.warnings += found.len() as u64;
+                        scope.warnings.extend(found.iter().cloned());
+                    }
+                }
+                warnings.extend(found);
+            }
+        }
+        self.totals.warnings += warnings.len() as u64;
+        warnings
+    }
+
+    /// Starts counting what happens from now on, for one session or for all.
+    pub fn open_scope(&mut self, name: &str, session: Option<SessionId>) -> ScopeId {
+        let id = ScopeId(self.next_scope);
+        self.next_scope += 1;
+        self.scopes.insert(
+            id,
+            Scope {
+                name: name.to_string(),
+                session,
+                opened: Instant::now(),
+                totals: Totals::default(),
+                warnings: Vec::new(),
+            },
+        );
+        id
+    }
+
+    /// The scope's report so far, while it stays open.
+    pub fn scope_report(&self, id: ScopeId) -> Option<ScopeReport> {
+        self.scopes.get(&id).map(|scope| ScopeReport {
+            name: scope.name.clone(),
+            totals: scope.totals,
+            wall: scope.opened.elapsed(),
+            warnings: scope.warnings.clone(),
+        })
+    }
+
+    /// Closes a scope after finishing its sessions' bursts, and reports it.
+    pub fn close_scope(&mut self, id: ScopeId) -> Option<ScopeReport> {
+        let session = self.scopes.get(&id)?.session;
+        self.finish_bursts(session);
+        let report = self.scope_report(id);
+        self.scopes.remove(&id);
+        report
+    }
+
+    /// The last round trips, oldest first.
+    pub fn entries(&self) -> impl DoubleEndedIterator<Item = &Arc<Entry>> {
+        self.entries.iter()
+    }
+
+    pub fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    pub fn session_totals(&self, session: SessionId) -> Option<&Totals> {
+        self.sessions.get(&session).map(|s| &s.totals)
+    }
+}
+
+/// A round trip's kind from its shape and its statements' kinds.
+fn kind_of(shape: Shape, statements: &[StatementKind]) -> Kind {
+    let all = |kind| !statements.is_empty() && statements.iter().all(|&k| k == kind);
+    match shape {
+        Shape::Ping => Kind::Ping,
+        Shape::Prepare => Kind::Prepare,
+        Shape::Execute if all(StatementKind::Empty) => Kind::Ping,
+        Shape::Execute if all(StatementKind::TransactionControl) => Kind::TransactionControl,
+        Shape::Execute if all(StatementKind::CatalogLookup) => Kind::CatalogLookup,
+        Shape::Execute => Kind::Query,
+    }
+}
+
+/// Adds `hash` to a bounded set; true when it was not there.
+fn remember_once(seen: &mut HashSet<u64>, hash: u64) -> bool {
+    if seen.len() >= ANALYSIS_CACHE {
+        seen.clear();
+    }
+    seen.insert(hash)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Instant;
+
+    use super::*;
+    use crate::proxy::Statement;
+
+    fn facts() -> TableFacts {
+        TableFacts::new(
+            ["users", "posts"].map(String::from),
+            ["users", "posts"].map(String::from),
+        )
+    }
+
+    fn started(log: &mut QueryLog, id: SessionId) {
+        let session = Arc::new(SessionInfo {
+            id,
+            client: ([127, 0, 0, 1], 5000).into(),
+            user: "pglab_learner".into(),
+            database: "pglab".into(),
+            application_name: "lesson".into(),
+            backend_pid: Some(1),
+        });
+        log.record(Event::SessionStarted {
+            session,
+            startup_round_trips: 4,
+            startup: Duration::from_millis(1),
+        });
+    }
+
+    fn executed(session: SessionId, sql: &str, params: u64, rows: u64) -> Event {
+        Event::RoundTrip(RoundTrip {
+            session,
+            sent: Instant::now(),
+            duration: Duration::from_millis(2),
+            shape: Shape::Execute,
+            statements: vec![Statement {
+                sql: Arc::from(sql),
+                truncated: false,
+                params,
+                completed: 1,
+                rows,
+                failed: false,
+            }],
+            error: None,
+            transaction: b'I',
+        })
+    }
+
+    fn bare(session: SessionId, shape: Shape) -> Event {
+        Event::RoundTrip(RoundTrip {
+            session,
+            sent: Instant::now(),
+            duration: Duration::from_millis(1),
+            shape,
+            statements: Vec::new(),
+            error: None,
+            transaction: b'I',
+        })
+    }
+
+    fn n_plus_one_count(warnings: &[Warning]) -> Vec<usize> {
+        warnings
+            .iter()
+            .filter_map(|w| match w {
+                Warning::Pattern(Finding::NPlusOne { count, .. }) => Some(*count),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn round_trips_get_kinds_from_their_shape_and_statements() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        for event in [
+            bare(1, Shape::Ping),
+            bare(1, Shape::Prepare),
+            executed(1, "BEGIN", 0, 0),
+            executed(
+                1,
+                "select typname from pg_catalog.pg_type where oid = $1",
+                1,
+                1,
+            ),
+            executed(1, "select 1", 0, 1),
+            executed(1, "COMMIT", 0, 0),
+        ] {
+            log.record(event);
+        }
+        let kinds: Vec<Kind> = log.entries().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Ping,
+                Kind::Prepare,
+                Kind::TransactionControl,
+                Kind::CatalogLookup,
+                Kind::Query,
+                Kind::TransactionControl
+            ]
+        );
+        let totals = log.session_totals(1).unwrap();
+        assert_eq!(totals.round_trips, 6);
+        assert_eq!(totals.of_kind(Kind::TransactionControl), 2);
+        assert_eq!(totals.statements, 4);
+        assert_eq!(totals.rows, 2);
+    }
+
+    #[test]
+    fn a_lazy_loop_is_reported_once_when_the_burst_ends() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        let scope = log.open_scope("lazy loop", Some(1));
+        log.record(executed(
+            1,
+            "select id, author_id from posts where organization_id = $1 and deleted_at is null",
+            1,
+            10,
+        ));
+        let mut raised = Vec::new();
+        for author in 1..=10 {
+            let (_, warnings) = log.record(executed(
+                1,
+                "select username from users where id = $1 and organization_id = $2 and deleted_at is null",
+                author,
+                1,
+            ));
+            raised.extend(warnings);
+        }
+        assert!(
+            n_plus_one_count(&raised).is_empty(),
+            "not before the burst ends"
+        );
+        let report = log.close_scope(scope).unwrap();
+        assert_eq!(n_plus_one_count(&report.warnings), [10]);
+        assert_eq!(report.totals.round_trips, 11);
+        assert_eq!(report.totals.rows, 20);
+        assert_eq!(report.totals.warnings, 1);
+    }
+
+    #[test]
+    fn scopes_count_only_their_session_and_only_while_open() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        started(&mut log, 2);
+        log.record(executed(1, "select 1", 0, 1));
+        let mine = log.open_scope("mine", Some(1));
+        let all = log.open_scope("all", None);
+        log.record(executed(1, "select 2", 0, 1));
+        log.record(executed(2, "select 3", 0, 1));
+        assert_eq!(log.scope_report(mine).unwrap().totals.round_trips, 1);
+        assert_eq!(log.close_scope(all).unwrap().totals.round_trips, 2);
+        assert_eq!(log.close_scope(all), None);
+        assert_eq!(log.totals().round_trips, 3);
+    }
+
+    #[test]
+    fn lint_is_reported_once_per_statement_shape_and_session() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        let (_, first) = log.record(executed(1, "select * from posts where id = $1", 1, 1));
+        let (_, again) = log.record(executed(1, "select * from posts where id = $1", 2, 1));
+        assert!(
+            first.iter().any(|w| matches!(w, Warning::Lint { .. })),
+            "{first:?}"
+        );
+        assert!(
+            !again.iter().any(|w| matches!(w, Warning::Lint { .. })),
+            "{again:?}"
+        );
+    }
+
+    #[test]
+    fn new_table_facts_change_the_lint() {
+        let mut log = QueryLog::new(
+            100,
+            TableFacts::new(Vec::<String>::new(), Vec::<String>::new()),
+        );
+        started(&mut log, 1);
+        let (_, none) = log.record(executed(1, "select * from posts", 0, 1));
+        assert!(none.is_empty(), "{none:?}");
+        log.set_facts(facts());
+        started(&mut log, 2);
+        let (_, some) = log.record(executed(2, "select * from posts", 0, 1));
+        assert!(!some.is_empty());
+    }
+
+    #[test]
+    fn the_ring_keeps_the_last_entries_and_totals_keep_everything() {
+        let mut log = QueryLog::new(3, facts());
+        started(&mut log, 1);
+        for _ in 0..5 {
+            log.record(executed(1, "select 1", 0, 1));
+        }
+        let seqs: Vec<u64> = log.entries().map(|e| e.seq).collect();
+        assert_eq!(seqs, [3, 4, 5]);
+        assert_eq!(log.totals().round_trips, 5);
+        assert_eq!(log.top_statements(1)[0].1, 5);
+    }
+
+    #[test]
+    fn a_session_end_finishes_its_burst() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        log.record(executed(1, "select 1", 0, 1));
+        for id in 1..=4 {
+            log.record(executed(1, "select * from users where id = $1", id, 1));
+        }
+        let (_, warnings) = log.record(Event::SessionEnded {
+            session: 1,
+            end: SessionEnd::ClientClosed,
+        });
+        assert_eq!(n_plus_one_count(&warnings), [4]);
+    }
+}

@@ -1,0 +1,305 @@
+//! What kind of work a piece of SQL text asks for, as far as counting round trips and spotting
+//! N+1 patterns care: real queries, transaction control, a driver's catalog lookups, or nothing.
+//!
+//! This runs on every statement the proxy sees, so it answers lexically wherever it can and
+//! parses only text that mentions the catalog.
+
+use std::collections::HashSet;
+use std::ops::ControlFlow;
+
+use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, Visit, Visitor};
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+use super::lexer::{Token, TokenKind, statements, tokenize};
+
+/// The kind of a whole text (all of its statements).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatementKind {
+    /// Anything that does work on data, `SELECT 1` and `SELECT version()` included.
+    Query,
+    /// Every statement opens, ends or marks a transaction (`BEGIN`, `COMMIT`, `SAVEPOINT`, …).
+    TransactionControl,
+    /// Every statement only reads the system catalog, like a driver's type lookups.
+    CatalogLookup,
+    /// No statement at all: whitespace, `;` and comments.
+    Empty,
+}
+
+/// Classifies `sql`, which may hold several statements.
+pub fn statement_kind(sql: &str) -> StatementKind {
+    let tokens = tokenize(sql);
+    let mut statements = statements(&tokens).peekable();
+    if statements.peek().is_none() {
+        return StatementKind::Empty;
+    }
+    if statements.all(is_transaction_control) {
+        return StatementKind::TransactionControl;
+    }
+    if mentions_catalog(&tokens) && is_catalog_lookup(sql) {
+        return StatementKind::CatalogLookup;
+    }
+    StatementKind::Query
+}
+
+/// How many non-empty statements `sql` holds.
+///
+/// The lexical split is right except where a `;` sits inside a statement outside any quote
+/// (a `BEGIN ATOMIC … END` function body), so sqlparser is asked only when the split finds
+/// more than one statement.
+pub fn statement_count(sql: &str) -> usize {
+    let tokens = tokenize(sql);
+    let lexical = statements(&tokens).count();
+    if lexical <= 1 {
+        return lexical;
+    }
+    match Parser::parse_sql(&PostgreSqlDialect {}, sql) {
+        Ok(parsed) => parsed.len(),
+        Err(_) => lexical,
+    }
+}
+
+fn is_transaction_control(statement: &[Token<'_>]) -> bool {
+    let word = |index: usize| statement.get(index).filter(|t| t.kind == TokenKind::Word);
+    let Some(first) = word(0) else {
+        return false;
+    };
+    let second_is = |expected: &str| word(1).is_some_and(|t| t.is_word(expected));
+    ["begin", "commit", "end", "rollback", "abort", "savepoint", "release"]
+        .iter()
+        .any(|keyword| first.is_word(keyword))
+        || (first.is_word("start") && second_is("transaction"))
+        || (first.is_word("set") && second_is("transaction"))
+        // Two-phase commit: `PREPARE TRANSACTION 'id'`, unlike `PREPARE name AS …`.
+        || (first.is_word("prepare") && second_is("transaction"))
+}
+
+/// Cheap pre-check so ordinary queries never pay for a parse: a catalog lookup names a
+/// `pg_*` relation, `information_schema`, or casts to an OID type.
+fn mentions_catalog(tokens: &[Token<'_>]) -> bool {
+    tokens.iter().any(|token| {
+        let text = match token.kind {
+            TokenKind::Word => token.text,
+            TokenKind::QuotedIdent => token.text.trim_matches('"'),
+            _ => return false,
+        };
+        let lower = text.to_ascii_lowercase();
+        lower.starts_with("pg_") || lower == "information_schema" || is_oid_type(&lower)
+    })
+}
+
+/// Type names whose casts resolve a name to a catalog OID (`'int4'::regtype`).
+fn is_oid_type(name: &str) -> bool {
+    let name = name.strip_prefix("pg_catalog.").unwrap_or(name);
+    matches!(
+        name,
+        "oid"
+            | "regtype"
+            | "regclass"
+            | "regproc"
+            | "regprocedure"
+            | "regnamespace"
+            | "regoper"
+            | "regoperator"
+            | "regrole"
+            | "regcollation"
+            | "regconfig"
+            | "regdictionary"
+    )
+}
+
+fn is_catalog_lookup(sql: &str) -> bool {
+    let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
+        return false;
+    };
+    !parsed.is_empty() && parsed.iter().all(statement_is_catalog_lookup)
+}
+
+fn statement_is_catalog_lookup(statement: &Statement) -> bool {
+    let Statement::Query(query) = statement else {
+        return false;
+    };
+    if !matches!(query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_)) {
+        return false;
+    }
+    let mut reads = CatalogReads::default();
+    let _ = statement.visit(&mut reads);
+    let relations: Vec<&ObjectName> = reads
+        .relations
+        .iter()
+        .filter(|relation| !is_cte_reference(relation, &reads.cte_names))
+        .collect();
+    if relations.is_empty() {
+        // A FROM-less SELECT qualifies only when its work is resolving a name to an OID.
+        reads.oid_casts > 0 && reads.function_calls == 0
+    } else {
+        relations
+            .iter()
+            .all(|relation| is_catalog_relation(relation))
+    }
+}
+
+/// What a statement reads and does, collected in one walk.
+#[derive(Default)]
+struct CatalogReads {
+    relations: Vec<ObjectName>,
+    cte_names: HashSet<String>,
+    oid_casts: usize,
+    function_calls: usize,
+}
+
+impl Visitor for CatalogReads {
+    type Break = ();
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        if let Some(with) = &query.with {
+            for cte in &with.cte_tables {
+                self.cte_names.insert(cte.alias.name.value.to_lowercase());
+            }
+        }
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_relation(&mut self, relation: &ObjectName) -> ControlFlow<()> {
+        self.relations.push(relation.clone());
+        ControlFlow::Continue(())
+    }
+
+    fn pre_visit_expr(&mut self, expr: &Expr) -> ControlFlow<()> {
+        match expr {
+            Expr::Cast { data_type, .. } if is_oid_type(&data_type.to_string().to_lowercase()) => {
+                self.oid_casts += 1;
+            }
+            Expr::Function(_) => self.function_calls += 1,
+            _ => {}
+        }
+        ControlFlow::Continue(())
+    }
+}
+
+fn name_parts(relation: &ObjectName) -> Vec<String> {
+    relation
+        .0
+        .iter()
+        .filter_map(|part| part.as_ident())
+        .map(|ident| ident.value.to_lowercase())
+        .collect()
+}
+
+fn is_cte_reference(relation: &ObjectName, cte_names: &HashSet<String>) -> bool {
+    let parts = name_parts(relation);
+    parts.len() == 1 && parts.first().is_some_and(|name| cte_names.contains(name))
+}
+
+fn is_catalog_relation(relation: &ObjectName) -> bool {
+    let parts = name_parts(relation);
+    let Some(table) = parts.last() else {
+        return false;
+    };
+    let schema = parts
+        .len()
+        .checked_sub(2)
+        .and_then(|index| parts.get(index));
+    matches!(
+        schema.map(String::as_str),
+        Some("pg_catalog" | "information_schema")
+    ) || table.starts_with("pg_")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_text() {
+        for sql in ["", "   \n", ";", " ; ;; ", "-- only a comment", "/* x */ ;"] {
+            assert_eq!(statement_kind(sql), StatementKind::Empty, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn transaction_control() {
+        for sql in [
+            "BEGIN",
+            "begin isolation level serializable",
+            "START TRANSACTION READ ONLY",
+            "COMMIT",
+            "end",
+            "ROLLBACK",
+            "abort",
+            "SAVEPOINT sp1",
+            "RELEASE SAVEPOINT sp1",
+            "release sp1",
+            "ROLLBACK TO SAVEPOINT sp1",
+            "SET TRANSACTION ISOLATION LEVEL REPEATABLE READ",
+            "BEGIN; SAVEPOINT a; RELEASE a; COMMIT;",
+            "/* driver */ commit",
+        ] {
+            assert_eq!(
+                statement_kind(sql),
+                StatementKind::TransactionControl,
+                "{sql:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn transaction_control_mixed_with_work_is_a_query() {
+        assert_eq!(
+            statement_kind("BEGIN; UPDATE t SET a = 1; COMMIT"),
+            StatementKind::Query
+        );
+        assert_eq!(
+            statement_kind("SET search_path = lab"),
+            StatementKind::Query
+        );
+        assert_eq!(
+            statement_kind("DO $$ BEGIN PERFORM 1; END $$"),
+            StatementKind::Query
+        );
+    }
+
+    #[test]
+    fn catalog_lookups() {
+        for sql in [
+            "SELECT typname, typtype FROM pg_catalog.pg_type WHERE oid = $1",
+            "SELECT oid FROM pg_catalog.pg_type WHERE typname ILIKE $1",
+            "SELECT $1::text::regtype::oid",
+            "select 'users'::regclass",
+            "SELECT attname, atttypid FROM pg_catalog.pg_attribute \
+             WHERE attrelid = $1 AND NOT attisdropped AND attnum > 0 ORDER BY attnum",
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = 'lab'",
+            "SELECT relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace",
+            "WITH t AS (SELECT oid FROM pg_type) SELECT * FROM t",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::CatalogLookup, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn ordinary_queries() {
+        for sql in [
+            "SELECT 1",
+            "SELECT version()",
+            "SELECT * FROM users WHERE id = $1",
+            "SELECT abalance FROM pgbench_accounts WHERE aid = 1",
+            "SELECT u.* FROM users u JOIN pg_catalog.pg_type t ON t.oid = u.id",
+            "SELECT pg_sleep(1)",
+            "INSERT INTO pg_things VALUES (1)",
+            "this is not sql at all pg_type",
+            "SELECT $1::text::regtype::oid; DELETE FROM users",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::Query, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn counts() {
+        assert_eq!(statement_count(""), 0);
+        assert_eq!(statement_count(" ;; -- c\n"), 0);
+        assert_eq!(statement_count("SELECT 1"), 1);
+        assert_eq!(statement_count("SELECT 1; SELECT 2;"), 2);
+        assert_eq!(statement_count("SELECT ';'; SELECT $$;$$ -- ;"), 2);
+        assert_eq!(statement_count("not sql; also not sql ;"), 2);
+    }
+}

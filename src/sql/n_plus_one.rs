@@ -1,0 +1,509 @@
+//! Spots the round-trip patterns of one session as its statements arrive: the N+1 (one query,
+//! then the same query once per row it returned), exact duplicates (the same query with the
+//! same parameters, again and again), and values spliced into SQL text instead of bound.
+//!
+//! A burst is a run of consecutive statements with the same fingerprint. Transaction control,
+//! catalog lookups and empty statements are invisible to it: a driver that wraps each lookup
+//! in `BEGIN`/`COMMIT` or resolves a type in between is still running one loop.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use super::fingerprint::{Fingerprint, fnv1a_64};
+use super::kind::StatementKind;
+
+/// Teaching default for the smallest N worth reporting (Sentry uses 5, Prosopite 2).
+pub const DEFAULT_THRESHOLD: usize = 3;
+
+/// How many fingerprints a session remembers for the spliced-literals rule before it forgets
+/// them all; a session is long-lived and its statements are not.
+const SPLICE_MEMORY: usize = 1024;
+
+/// How many distinct (text, parameters) pairs a burst remembers; past this, a burst of
+/// 10,000 lookups is counted as if every further statement were distinct.
+const DISTINCT_MEMORY: usize = 10_000;
+
+/// One statement as the recorder saw it.
+#[derive(Clone, Copy, Debug)]
+pub struct Observed<'a> {
+    /// The raw SQL text, as sent.
+    pub sql: &'a str,
+    pub fingerprint: &'a Fingerprint,
+    /// A hash of the bound parameter bytes, 0 when there are none.
+    pub params: u64,
+    pub kind: StatementKind,
+}
+
+/// A pattern found in a session's traffic.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Finding {
+    /// `source` ran once, then `repeated` ran `count` times in a row with `distinct` different
+    /// (text, parameters) pairs. Both are raw SQL texts.
+    NPlusOne {
+        source: Arc<str>,
+        repeated: Arc<str>,
+        count: usize,
+        distinct: usize,
+    },
+    /// A burst of `sql` (raw text of its first statement) contained `count` exact repeats.
+    Duplicates { sql: Arc<str>, count: usize },
+    /// Statements of shape `sql` (the fingerprint shape) arrived with different literal values
+    /// written into the text, as `example` (the raw text that showed it) does.
+    SplicedLiterals { sql: Arc<str>, example: Arc<str> },
+}
+
+impl Finding {
+    /// What happened and the fix, in one sentence.
+    pub fn message(&self) -> String {
+        match self {
+            Finding::NPlusOne {
+                repeated, count, ..
+            } => format!(
+                "N+1: 1 query then {count} × `{}`: fetch them in one round trip with a JOIN or \
+                 `WHERE id = ANY($1)`",
+                abbreviate(repeated)
+            ),
+            Finding::Duplicates { sql, count } => format!(
+                "{count} exact duplicates of `{}` (same parameters): run it once and reuse the \
+                 result",
+                abbreviate(sql)
+            ),
+            Finding::SplicedLiterals { sql, example } => format!(
+                "values are written into the SQL text (`{}` arrives as `{}` and others): bind \
+                 them as parameters ($1) so the server can reuse the plan and input cannot \
+                 become SQL",
+                abbreviate(sql),
+                abbreviate(example)
+            ),
+        }
+    }
+}
+
+/// Collapses whitespace and cuts long SQL so a message stays one readable line.
+fn abbreviate(sql: &str) -> String {
+    const LIMIT: usize = 80;
+    let collapsed = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    match collapsed.char_indices().nth(LIMIT) {
+        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
+        None => collapsed,
+    }
+}
+
+/// The N+1 detector for one session (one client connection).
+#[derive(Debug)]
+pub struct BurstDetector {
+    threshold: usize,
+    /// The last statement before the current burst: the candidate "1" of an N+1.
+    source: Option<Arc<str>>,
+    burst: Option<Burst>,
+    /// Fingerprint hash → hash of the first raw text seen with literals, or `None` once
+    /// reported: the memory behind the spliced-literals rule.
+    spliced: HashMap<u64, Option<u64>>,
+}
+
+#[derive(Debug)]
+struct Burst {
+    hash: u64,
+    first: Arc<str>,
+    last: Arc<str>,
+    count: usize,
+    /// (hash of the raw text, parameter hash) of the statements seen.
+    pairs: HashSet<(u64, u64)>,
+    /// Statements past `DISTINCT_MEMORY`, assumed distinct.
+    overflow: usize,
+}
+
+impl Burst {
+    fn start(sql: &str, hash: u64, params: u64) -> Self {
+        let text: Arc<str> = sql.into();
+        let mut burst = Self {
+            hash,
+            first: Arc::clone(&text),
+            last: text,
+            count: 0,
+            pairs: HashSet::new(),
+            overflow: 0,
+        };
+        burst.count_pair(sql, params);
+        burst
+    }
+
+    fn extend(&mut self, sql: &str, params: u64) {
+        if *self.last != *sql {
+            self.last = sql.into();
+        }
+        self.count_pair(sql, params);
+    }
+
+    fn count_pair(&mut self, sql: &str, params: u64) {
+        self.count += 1;
+        let pair = (fnv1a_64(sql.as_bytes()), params);
+        if self.pairs.len() < DISTINCT_MEMORY {
+            self.pairs.insert(pair);
+        } else if !self.pairs.contains(&pair) {
+            self.overflow += 1;
+        }
+    }
+
+    fn distinct(&self) -> usize {
+        self.pairs.len() + self.overflow
+    }
+}
+
+impl Default for BurstDetector {
+    fn default() -> Self {
+        Self::new(DEFAULT_THRESHOLD)
+    }
+}
+
+impl BurstDetector {
+    /// `threshold` is the smallest N reported; below 2 a single follow-up query would count as
+    /// a "loop", so it is raised to 2.
+    pub fn new(threshold: usize) -> Self {
+        Self {
+            threshold: threshold.max(2),
+            source: None,
+            burst: None,
+            spliced: HashMap::new(),
+        }
+    }
+
+    /// Feeds the next statement of the session; returns what it completed or revealed.
+    pub fn observe(&mut self, statement: Observed<'_>) -> Vec<Finding> {
+        if matches!(
+            statement.kind,
+            StatementKind::Empty | StatementKind::TransactionControl | StatementKind::CatalogLookup
+        ) {
+            return Vec::new();
+        }
+        let mut findings = Vec::new();
+        findings.extend(self.check_spliced(&statement));
+        let hash = statement.fingerprint.hash;
+        match &mut self.burst {
+            Some(burst) if burst.hash == hash => burst.extend(statement.sql, statement.params),
+            _ => {
+                findings.extend(self.finish());
+                self.burst = Some(Burst::start(statement.sql, hash, statement.params));
+            }
+        }
+        findings
+    }
+
+    /// Ends the current burst (session end, end of a recorded scope, idle) and reports it.
+    /// Its last statement stays the source for whatever burst comes next.
+    pub fn finish(&mut self) -> Vec<Finding> {
+        let Some(burst) = self.burst.take() else {
+            return Vec::new();
+        };
+        let mut findings = Vec::new();
+        let distinct = burst.distinct();
+        if let Some(source) = &self.source
+            && burst.count >= self.threshold
+            && distinct >= self.threshold
+        {
+            findings.push(Finding::NPlusOne {
+                source: Arc::clone(source),
+                repeated: Arc::clone(&burst.first),
+                count: burst.count,
+                distinct,
+            });
+        }
+        if burst.count >= 2 && distinct < burst.count {
+            findings.push(Finding::Duplicates {
+                sql: Arc::clone(&burst.first),
+                count: burst.count - distinct,
+            });
+        }
+        self.source = Some(burst.last);
+        findings
+    }
+
+    /// Forgets the session's history without reporting: a new recorded scope starts clean.
+    pub fn reset(&mut self) {
+        self.source = None;
+        self.burst = None;
+        self.spliced.clear();
+    }
+
+    fn check_spliced(&mut self, statement: &Observed<'_>) -> Option<Finding> {
+        if statement.fingerprint.literals == 0 {
+            return None;
+        }
+        let text_hash = fnv1a_64(statement.sql.as_bytes());
+        let hash = statement.fingerprint.hash;
+        match self.spliced.get(&hash) {
+            None => {
+                if self.spliced.len() >= SPLICE_MEMORY {
+                    self.spliced.clear();
+                }
+                self.spliced.insert(hash, Some(text_hash));
+                None
+            }
+            Some(Some(first)) if *first != text_hash => {
+                self.spliced.insert(hash, None);
+                Some(Finding::SplicedLiterals {
+                    sql: Arc::clone(&statement.fingerprint.shape),
+                    example: statement.sql.into(),
+                })
+            }
+            Some(_) => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sql::fingerprint::Fingerprinter;
+
+    /// Feeds `(sql, params)` pairs through a fingerprinter and a detector, collecting every
+    /// finding, with `finish` at the end.
+    struct Session {
+        fingerprinter: Fingerprinter,
+        detector: BurstDetector,
+        findings: Vec<Finding>,
+    }
+
+    impl Session {
+        fn new(threshold: usize) -> Self {
+            Self {
+                fingerprinter: Fingerprinter::new(),
+                detector: BurstDetector::new(threshold),
+                findings: Vec::new(),
+            }
+        }
+
+        fn run(&mut self, sql: &str, params: u64) -> Vec<Finding> {
+            let fingerprint = self.fingerprinter.fingerprint(sql);
+            let found = self.detector.observe(Observed {
+                sql,
+                fingerprint: &fingerprint,
+                params,
+                kind: crate::sql::statement_kind(sql),
+            });
+            self.findings.extend(found.clone());
+            found
+        }
+
+        fn end(mut self) -> Vec<Finding> {
+            let found = self.detector.finish();
+            self.findings.extend(found);
+            self.findings
+        }
+    }
+
+    const POSTS: &str = "SELECT * FROM posts WHERE organization_id = $1";
+    const AUTHOR: &str = "SELECT * FROM users WHERE id = $1";
+
+    fn n_plus_one(count: usize, distinct: usize) -> Finding {
+        Finding::NPlusOne {
+            source: POSTS.into(),
+            repeated: AUTHOR.into(),
+            count,
+            distinct,
+        }
+    }
+
+    #[test]
+    fn one_plus_ten_is_reported_once_when_the_burst_ends() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=10 {
+            assert_eq!(session.run(AUTHOR, author), vec![], "reported mid-burst");
+        }
+        assert_eq!(session.end(), vec![n_plus_one(10, 10)]);
+    }
+
+    #[test]
+    fn a_different_statement_ends_the_burst() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=4 {
+            session.run(AUTHOR, author);
+        }
+        assert_eq!(session.run("SELECT now()", 0), vec![n_plus_one(4, 4)]);
+        assert_eq!(
+            session.end(),
+            vec![n_plus_one(4, 4)],
+            "and nothing more at the end"
+        );
+    }
+
+    #[test]
+    fn a_join_alone_is_fine() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(
+            "SELECT p.*, u.* FROM posts p JOIN users u ON u.id = p.author_id WHERE p.organization_id = $1",
+            1,
+        );
+        assert_eq!(session.end(), vec![]);
+    }
+
+    #[test]
+    fn threshold_is_respected_and_configurable() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        session.run(AUTHOR, 1);
+        session.run(AUTHOR, 2);
+        assert_eq!(session.end(), vec![]);
+
+        let mut session = Session::new(2);
+        session.run(POSTS, 1);
+        session.run(AUTHOR, 1);
+        session.run(AUTHOR, 2);
+        assert_eq!(session.end(), vec![n_plus_one(2, 2)]);
+
+        let mut session = Session::new(5);
+        session.run(POSTS, 1);
+        for author in 1..=4 {
+            session.run(AUTHOR, author);
+        }
+        assert_eq!(session.end(), vec![]);
+    }
+
+    #[test]
+    fn transactions_and_catalog_lookups_do_not_break_a_burst() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=3 {
+            session.run("BEGIN", 0);
+            session.run(AUTHOR, author);
+            session.run(
+                "SELECT typname, typtype FROM pg_catalog.pg_type WHERE oid = $1",
+                author,
+            );
+            session.run("COMMIT", 0);
+            session.run("", 0);
+        }
+        assert_eq!(session.end(), vec![n_plus_one(3, 3)]);
+    }
+
+    #[test]
+    fn identical_repeats_are_duplicates_not_n_plus_one() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for _ in 0..10 {
+            session.run(AUTHOR, 7);
+        }
+        assert_eq!(
+            session.end(),
+            vec![Finding::Duplicates {
+                sql: AUTHOR.into(),
+                count: 9
+            }]
+        );
+    }
+
+    #[test]
+    fn n_plus_one_with_some_duplicates_reports_both() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in [1, 2, 1, 3, 2] {
+            session.run(AUTHOR, author);
+        }
+        assert_eq!(
+            session.end(),
+            vec![
+                n_plus_one(5, 3),
+                Finding::Duplicates {
+                    sql: AUTHOR.into(),
+                    count: 2
+                }
+            ]
+        );
+    }
+
+    #[test]
+    fn a_burst_at_session_start_has_no_source() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        for author in 1..=10 {
+            session.run(AUTHOR, author);
+        }
+        assert_eq!(session.end(), vec![]);
+    }
+
+    #[test]
+    fn two_bursts_two_reports() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=3 {
+            session.run(AUTHOR, author);
+        }
+        session.run(POSTS, 2);
+        for author in 4..=6 {
+            session.run(AUTHOR, author);
+        }
+        assert_eq!(session.end(), vec![n_plus_one(3, 3), n_plus_one(3, 3)]);
+    }
+
+    #[test]
+    fn back_to_back_bursts_use_the_previous_burst_as_source() {
+        const COMMENTS: &str = "SELECT * FROM comments WHERE post_id = $1";
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=3 {
+            session.run(AUTHOR, author);
+        }
+        for post in 1..=3 {
+            session.run(COMMENTS, post);
+        }
+        let findings = session.end();
+        assert_eq!(findings.len(), 2);
+        assert_eq!(
+            findings[1],
+            Finding::NPlusOne {
+                source: AUTHOR.into(),
+                repeated: COMMENTS.into(),
+                count: 3,
+                distinct: 3
+            }
+        );
+    }
+
+    #[test]
+    fn spliced_literals_are_reported_once_per_shape() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        assert_eq!(session.run("select * from users where id = 1", 0), vec![]);
+        assert_eq!(
+            session.run("select * from users where id = 2", 0),
+            vec![Finding::SplicedLiterals {
+                sql: "SELECT * FROM users WHERE id = ?".into(),
+                example: "select * from users where id = 2".into()
+            }]
+        );
+        assert_eq!(session.run("select * from users where id = 3", 0), vec![]);
+    }
+
+    #[test]
+    fn repeating_the_same_literal_text_is_not_splicing() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run("select * from users where id = 1", 0);
+        assert_eq!(session.run("select * from users where id = 1", 0), vec![]);
+    }
+
+    #[test]
+    fn bound_parameters_are_not_splicing() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(AUTHOR, 1);
+        session.run(AUTHOR, 2);
+        assert!(
+            session
+                .end()
+                .iter()
+                .all(|finding| !matches!(finding, Finding::SplicedLiterals { .. }))
+        );
+    }
+
+    #[test]
+    fn messages() {
+        let message = n_plus_one(10, 10).message();
+        assert_eq!(
+            message,
+            "N+1: 1 query then 10 × `SELECT * FROM users WHERE id = $1`: fetch them in one \
+             round trip with a JOIN or `WHERE id = ANY($1)`"
+        );
+        let long = format!("SELECT {} FROM t", "a, ".repeat(100));
+        assert!(abbreviate(&long).ends_with('…'));
+        assert!(abbreviate(&long).chars().count() <= 81);
+    }
+}

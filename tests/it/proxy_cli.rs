@@ -1,0 +1,186 @@
+//! `pglab proxy` end to end: the binary in front of its own private server, psql through it,
+//! the live log and the summary on Ctrl-C, as text and as JSON lines.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+
+use crate::support::{Scratch, assert_success, stderr, stdout};
+
+/// A running `pglab proxy`, its output read up to the header's last line.
+struct RunningProxy {
+    child: Child,
+    out: BufReader<ChildStdout>,
+    header: String,
+    /// The learner URL, pointed at the proxy.
+    url: String,
+}
+
+impl RunningProxy {
+    fn start(scratch: &Scratch, extra: &[&str]) -> Self {
+        let mut child = scratch
+            .pglab()
+            .args(["proxy", "--listen", "127.0.0.1:0"])
+            .args(extra)
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("pglab runs");
+        let mut out = BufReader::new(child.stdout.take().expect("piped"));
+        let mut header = String::new();
+        // The last header line (text) or the header object (JSON) names Ctrl-C.
+        while !header.contains("Ctrl-C") {
+            let read = out.read_line(&mut header).expect("pglab proxy writes");
+            assert!(read > 0, "pglab proxy ended early:\n{header}");
+        }
+        let addr = header
+            .split_whitespace()
+            .skip_while(|w| *w != "on")
+            .nth(1)
+            .unwrap_or_else(|| panic!("no address in:\n{header}"))
+            .trim_end_matches(',')
+            .to_string();
+        let url_out = scratch.run(&["db", "url"]);
+        assert_success(&url_out);
+        let direct = stdout(&url_out).trim().to_string();
+        let (front, rest) = direct.split_once('@').unwrap();
+        let (_, database) = rest.split_once('/').unwrap();
+        Self {
+            child,
+            out,
+            header,
+            url: format!("{front}@{addr}/{database}"),
+        }
+    }
+
+    fn psql(&self, sql: &str) {
+        let out = Command::new("psql")
+            .args(["-X", "-q", "-d", &self.url, "-c", sql])
+            .output()
+            .expect("psql runs");
+        assert!(out.status.success(), "psql: {}", stderr(&out));
+    }
+
+    /// Ctrl-C, then everything the proxy wrote after its header.
+    fn stop(mut self) -> String {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+        let mut rest = String::new();
+        self.out.read_to_string(&mut rest).unwrap();
+        let status = self.child.wait().unwrap();
+        assert!(status.success(), "{status:?}\n{rest}");
+        rest
+    }
+}
+
+#[test]
+fn the_proxy_command_logs_each_round_trip_flags_the_n_plus_one_and_sums_up() {
+    let scratch = Scratch::new("proxy-text");
+    let proxy = RunningProxy::start(&scratch, &[]);
+    assert!(
+        proxy.header.contains("(the lab database)"),
+        "{}",
+        proxy.header
+    );
+    assert!(
+        proxy.header.contains("****"),
+        "password masked: {}",
+        proxy.header
+    );
+    let mut loop_sql = String::from(
+        "select id, author_id from posts where organization_id = 1 and deleted_at is null order by id limit 4;",
+    );
+    for author in 1..=4 {
+        loop_sql.push_str(&format!(
+            "select username from users where id = {author} and organization_id = 1 and deleted_at is null;"
+        ));
+    }
+    loop_sql.push_str("select 1;");
+    // One psql -c is one multi-statement query: one round trip. Send them one by one.
+    for statement in loop_sql.split_inclusive(';') {
+        proxy.psql(statement);
+    }
+    let log = proxy.stop();
+    let sessions = log.matches("connected").count();
+    assert_eq!(sessions, 6, "{log}");
+    assert_eq!(log.matches("closed by the client").count(), 6, "{log}");
+    // Each psql is a session of its own: no burst spans sessions, so no N+1 here...
+    assert!(!log.contains("N+1"), "{log}");
+    assert!(log.contains("summary: "), "{log}");
+    assert!(
+        log.contains("× SELECT username FROM users WHERE id = ?"),
+        "{log}"
+    );
+}
+
+#[test]
+fn a_loop_on_one_connection_is_reported_as_n_plus_one() {
+    let scratch = Scratch::new("proxy-loop");
+    let proxy = RunningProxy::start(&scratch, &[]);
+    let mut script = String::from(
+        "select id, author_id from posts where organization_id = 1 and deleted_at is null order by id limit 4;\n",
+    );
+    for author in 1..=4 {
+        script.push_str(&format!(
+            "select username from users where id = {author} and organization_id = 1 and deleted_at is null;\n"
+        ));
+    }
+    script.push_str("select 1;\n");
+    let mut psql = Command::new("psql")
+        .args(["-X", "-q", "-d", &proxy.url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    assert!(psql.wait().unwrap().success());
+    let log = proxy.stop();
+    assert!(log.contains("N+1: 1 query then 4 ×"), "{log}");
+    assert!(
+        log.contains("values are written into the SQL text"),
+        "{log}"
+    );
+    let queries = log.lines().filter(|l| l.starts_with('#')).count();
+    assert_eq!(queries, 6, "{log}");
+}
+
+#[test]
+fn json_lines_are_one_object_each() {
+    let scratch = Scratch::new("proxy-json");
+    let proxy = RunningProxy::start(&scratch, &["--json"]);
+    proxy.psql("select * from organizations");
+    let log = proxy.stop();
+    let kinds: Vec<String> = log
+        .lines()
+        .map(|line| {
+            let value: serde_json::Value =
+                serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+            value["type"].as_str().unwrap().to_string()
+        })
+        .collect();
+    assert!(kinds.contains(&"session_started".into()), "{kinds:?}");
+    assert!(kinds.contains(&"round_trip".into()), "{kinds:?}");
+    assert_eq!(
+        kinds.last().map(String::as_str),
+        Some("summary"),
+        "{kinds:?}"
+    );
+    let rows = log
+        .lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .find(|v| v["type"] == "round_trip" && v["kind"] == "query")
+        .map(|v| v["rows"].as_u64());
+    assert_eq!(rows, Some(Some(3)), "{log}");
+}
+
+#[test]
+fn listening_beyond_loopback_needs_an_explicit_flag() {
+    let scratch = Scratch::new("proxy-remote");
+    let out = scratch.run(&["proxy", "--listen", "0.0.0.0:0"]);
+    assert!(!out.status.success());
+    assert!(stderr(&out).contains("--allow-remote"), "{}", stderr(&out));
+    assert!(
+        !scratch.dir.join("cluster").exists(),
+        "refused before starting anything"
+    );
+}
