@@ -135,7 +135,12 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Serve) => block_on(db::serve(&config)),
         Command::Db(DbCommand::Reset) => block_on(db::reset(&config)),
         Command::Seed(args) => block_on(seed::run(&config, &args)),
-        Command::Proxy(args) => block_on(proxy::run(&config, &args)),
+        // One thread, like PgBouncer: relaying is waiting on sockets, and one thread saves
+        // the wake-ups between threads that a relay would otherwise pay per message.
+        Command::Proxy(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()?
+            .block_on(proxy::run(&config, &args)),
     }
 }
 

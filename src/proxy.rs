@@ -20,6 +20,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use sqlx::postgres::PgConnectOptions;
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -42,6 +43,8 @@ pub enum Error {
         addr: SocketAddr,
         cause: std::io::Error,
     },
+    #[error("the proxy forwards over TCP, but the server is reached through the socket {0}")]
+    SocketUpstream(String),
 }
 
 /// Where the proxy listens and what it forwards to.
@@ -86,6 +89,30 @@ impl Proxy {
             latency: config.latency,
             accepting,
         })
+    }
+
+    /// A proxy on a free loopback port in front of the server `options` point at, and those
+    /// options pointed at the proxy instead: how the lab routes its own connections through.
+    pub async fn in_front_of(
+        options: &PgConnectOptions,
+        latency: Latency,
+        events: mpsc::Sender<Event>,
+    ) -> Result<(Self, PgConnectOptions), Error> {
+        let host = options.get_host();
+        if host.starts_with('/') {
+            return Err(Error::SocketUpstream(host.to_string()));
+        }
+        let config = ProxyConfig {
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            upstream: format!("{host}:{}", options.get_port()),
+            latency,
+        };
+        let proxy = Self::start(config, events).await?;
+        let routed = options
+            .clone()
+            .host(&proxy.local_addr.ip().to_string())
+            .port(proxy.local_addr.port());
+        Ok((proxy, routed))
     }
 
     /// The address clients connect to.

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::proxy::{Event, RoundTrip, SessionEnd, SessionId, SessionInfo, Shape};
+use crate::proxy::{Event, RoundTrip, SessionId, SessionInfo, Shape};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
@@ -160,6 +160,18 @@ struct Session {
     ended: bool,
 }
 
+impl Session {
+    fn new(application_name: &str, threshold: usize) -> Self {
+        Self {
+            application_name: Arc::from(application_name),
+            totals: Totals::default(),
+            detector: BurstDetector::new(threshold),
+            linted: HashSet::new(),
+            ended: false,
+        }
+    }
+}
+
 /// What a statement's fingerprint says about it, worked out once per fingerprint.
 #[derive(Debug, Clone)]
 struct Analysis {
@@ -236,25 +248,17 @@ impl QueryLog {
                 let warnings = entry.warnings.clone();
                 (Some(entry), warnings)
             }
-            Event::SessionEnded { session, end } => (None, self.session_ended(session, &end)),
+            Event::SessionEnded { session, .. } => (None, self.session_ended(session)),
             Event::Cancel { .. } => (None, Vec::new()),
         }
     }
 
     fn session_started(&mut self, info: &SessionInfo) {
-        self.sessions.insert(
-            info.id,
-            Session {
-                application_name: Arc::from(info.application_name.as_str()),
-                totals: Totals::default(),
-                detector: BurstDetector::new(self.threshold),
-                linted: HashSet::new(),
-                ended: false,
-            },
-        );
+        let session = Session::new(&info.application_name, self.threshold);
+        self.sessions.insert(info.id, session);
     }
 
-    fn session_ended(&mut self, id: SessionId, _end: &SessionEnd) -> Vec<Warning> {
+    fn session_ended(&mut self, id: SessionId) -> Vec<Warning> {
         let warnings = self.finish_bursts(Some(id));
         if let Some(session) = self.sessions.get_mut(&id) {
             session.ended = true;
@@ -273,16 +277,10 @@ impl QueryLog {
         let mut warnings = Vec::new();
         let mut kinds = Vec::with_capacity(rt.statements.len());
         // Sessions that started before this log did are picked up on first sight.
-        if !self.sessions.contains_key(&session_id) {
-            self.session_started(&SessionInfo {
-                id: session_id,
-                client: ([127, 0, 0, 1], 0).into(),
-                user: String::new(),
-                database: String::new(),
-                application_name: String::new(),
-                backend_pid: None,
-            });
-        }
+        let threshold = self.threshold;
+        self.sessions
+            .entry(session_id)
+            .or_insert_with(|| Session::new("", threshold));
         for statement in &rt.statements {
             let fingerprint = self.fingerprinter.fingerprint(&statement.sql);
             let analysis = self.analysis(&statement.sql, &fingerprint);
@@ -474,7 +472,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::proxy::Statement;
+    use crate::proxy::{SessionEnd, Statement};
 
     fn facts() -> TableFacts {
         TableFacts::new(

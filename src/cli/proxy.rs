@@ -3,12 +3,13 @@
 //! Ctrl-C — as text or as JSON lines for tools.
 
 use std::net::SocketAddr;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::ConnectOptions;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
 
 use super::ProxyArgs;
 use super::proxy_log::LogWriter;
@@ -19,6 +20,8 @@ use crate::sql::lint::TableFacts;
 
 /// After this long without traffic, a burst of repeats is over: report its N+1.
 const IDLE: Duration = Duration::from_secs(1);
+/// How often the log is written out.
+const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() && !args.allow_remote {
@@ -71,28 +74,42 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     // One future for the whole run: a Ctrl-C between two iterations is not lost.
     let interrupted = tokio::signal::ctrl_c();
     tokio::pin!(interrupted);
+    // Lines are written in batches: a write per round trip would cost more than the relay.
+    let mut tick = tokio::time::interval(FLUSH_EVERY);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+    let mut last_event = Instant::now();
     loop {
         tokio::select! {
             event = events.recv() => {
                 let Some(event) = event else { break };
+                last_event = Instant::now();
                 let schema_changed = changes_schema(&event);
-                let (entry, warnings) = log.record(event.clone());
-                out.event(&event, entry.as_deref(), &warnings)?;
+                let session = match &event {
+                    Event::RoundTrip(rt) => Some(rt.session),
+                    Event::SessionEnded { session, .. } => Some(*session),
+                    _ => None,
+                };
+                if !matches!(event, Event::RoundTrip(_)) {
+                    out.event(&event)?;
+                }
+                let (entry, warnings) = log.record(event);
+                if let Some(entry) = entry {
+                    out.round_trip(&entry)?;
+                }
+                out.warnings(session, &warnings)?;
                 if schema_changed && let Some(conn) = &mut catalog
                     && let Ok(facts) = db::catalog::table_facts(conn).await
                 {
                     log.set_facts(facts);
                 }
-                if events.is_empty() {
-                    out.flush()?;
-                }
             }
-            () = tokio::time::sleep(IDLE) => {
-                let warnings = log.finish_bursts(None);
-                if !warnings.is_empty() {
+            _ = tick.tick() => {
+                // A burst of repeats is over once the traffic pauses: report its N+1.
+                if last_event.elapsed() >= IDLE {
+                    let warnings = log.finish_bursts(None);
                     out.warnings(None, &warnings)?;
-                    out.flush()?;
                 }
+                out.flush()?;
             }
             _ = &mut interrupted => break,
         }

@@ -48,22 +48,14 @@ impl<W: Write> LogWriter<W> {
         writeln!(self.out, "{text}")
     }
 
-    pub fn event(
-        &mut self,
-        event: &Event,
-        entry: Option<&Entry>,
-        warnings: &[Warning],
-    ) -> io::Result<()> {
-        match (event, entry) {
-            (Event::RoundTrip(_), Some(entry)) => self.round_trip(entry)?,
-            (
-                Event::SessionStarted {
-                    session,
-                    startup_round_trips,
-                    startup,
-                },
-                _,
-            ) => {
+    /// A session event; round trips are written from their log entry ([`Self::round_trip`]).
+    pub fn event(&mut self, event: &Event) -> io::Result<()> {
+        match event {
+            Event::SessionStarted {
+                session,
+                startup_round_trips,
+                startup,
+            } => {
                 if self.json {
                     self.line(&json!({
                         "type": "session_started", "session": session.id,
@@ -87,7 +79,7 @@ impl<W: Write> LogWriter<W> {
                     )?;
                 }
             }
-            (Event::ApplicationName { session, name }, _) => {
+            Event::ApplicationName { session, name } => {
                 if self.json {
                     self.line(
                         &json!({"type": "application_name", "session": session, "name": name}),
@@ -96,7 +88,7 @@ impl<W: Write> LogWriter<W> {
                     writeln!(self.out, "[s{session}] now called {}", or_unnamed(name))?;
                 }
             }
-            (Event::Cancel { client }, _) => {
+            Event::Cancel { client } => {
                 if self.json {
                     self.line(&json!({"type": "cancel", "client": client.to_string()}))?;
                 } else {
@@ -106,18 +98,13 @@ impl<W: Write> LogWriter<W> {
                     )?;
                 }
             }
-            (Event::SessionEnded { session, end }, _) => self.session_ended(*session, end)?,
-            (Event::RoundTrip(_), None) => {}
+            Event::SessionEnded { session, end } => self.session_ended(*session, end)?,
+            Event::RoundTrip(_) => {}
         }
-        let session = match event {
-            Event::RoundTrip(rt) => Some(rt.session),
-            Event::SessionEnded { session, .. } => Some(*session),
-            _ => None,
-        };
-        self.warnings(session, warnings)
+        Ok(())
     }
 
-    fn round_trip(&mut self, entry: &Entry) -> io::Result<()> {
+    pub fn round_trip(&mut self, entry: &Entry) -> io::Result<()> {
         let rt = &entry.round_trip;
         let rows: u64 = rt.statements.iter().map(|s| s.rows).sum();
         let statements: u32 = rt

@@ -29,6 +29,8 @@ const TLS_HANDSHAKE: u8 = 0x16;
 /// A client that connects and says nothing for this long is dropped.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Free space kept in each direction's read buffer.
+const READ_BUFFER: usize = 16 * 1024;
 
 /// What a session needs from the proxy around it.
 #[derive(Debug, Clone)]
@@ -204,8 +206,8 @@ async fn relay(
 ) -> Result<SessionEnd, String> {
     let (mut client_in, mut client_out) = client.split();
     let (mut server_in, mut server_out) = upstream.split();
-    let mut from_client = BytesMut::with_capacity(16 * 1024);
-    let mut from_server = BytesMut::with_capacity(16 * 1024);
+    let mut from_client = BytesMut::new();
+    let mut from_server = BytesMut::new();
     let mut frontend = FrameDecoder::new(Direction::Frontend);
     let mut backend = FrameDecoder::new(Direction::Backend);
     let mut to_server = DelayLine::new(cx.latency.clone());
@@ -213,6 +215,9 @@ async fn relay(
     let (mut server_queue, mut client_queue) = (Queue::new(), Queue::new());
     let mut events = Vec::new();
     loop {
+        // Room for a whole read each time; without it a read takes a few bytes at a time.
+        from_client.reserve(READ_BUFFER);
+        from_server.reserve(READ_BUFFER);
         let next_due = [server_queue.front(), client_queue.front()]
             .into_iter()
             .flatten()
@@ -233,8 +238,7 @@ async fn relay(
                 frontend
                     .feed(&from_client, |frame| conversation.on_frontend(&frame, arrived))
                     .map_err(|e| format!("the client sent a malformed message: {e}"))?;
-                let chunk = from_client.split().freeze();
-                forward(chunk, to_server.due(arrived), &mut server_queue, &mut server_out).await?;
+                forward(&mut from_client, to_server.due(arrived), &mut server_queue, &mut server_out).await?;
             }
             read = server_in.read_buf(&mut from_server) => {
                 if read.map_err(io("read from the server"))? == 0 {
@@ -252,8 +256,7 @@ async fn relay(
                 for event in events.drain(..) {
                     let _ = cx.events.send(event).await;
                 }
-                let chunk = from_server.split().freeze();
-                forward(chunk, due, &mut client_queue, &mut client_out).await?;
+                forward(&mut from_server, due, &mut client_queue, &mut client_out).await?;
             }
             () = sleep_until(next_due), if next_due.is_some() => {
                 let now = Instant::now();
@@ -264,20 +267,22 @@ async fn relay(
     }
 }
 
-/// Sends `chunk` now when it is not delayed, otherwise queues it for its due time.
+/// Sends what `received` holds now when it is not delayed (keeping the buffer for the next
+/// read), otherwise moves it to the queue for its due time.
 async fn forward(
-    chunk: Bytes,
+    received: &mut BytesMut,
     due: Option<Instant>,
     queue: &mut Queue,
     out: &mut WriteHalf<'_>,
 ) -> Result<(), String> {
     match due {
-        None => out.write_all(&chunk).await.map_err(io("forward bytes")),
-        Some(due) => {
-            queue.push_back((due, chunk));
-            Ok(())
+        None => {
+            out.write_all(received).await.map_err(io("forward bytes"))?;
+            received.clear();
         }
+        Some(due) => queue.push_back((due, received.split().freeze())),
     }
+    Ok(())
 }
 
 async fn flush_due(queue: &mut Queue, out: &mut WriteHalf<'_>, now: Instant) -> Result<(), String> {

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use pglab::proxy::{Event, Latency, Proxy, ProxyConfig, RoundTrip, SessionEnd, Shape};
+use pglab::proxy::{Event, Latency, Proxy, RoundTrip, SessionEnd, Shape};
 use pglab::query_log::{Kind, QueryLog, Warning};
 use pglab::sql::n_plus_one::Finding;
 use pglab::testing::TestDb;
@@ -16,6 +16,7 @@ use tokio::sync::mpsc;
 pub struct Proxied {
     pub db: TestDb,
     pub proxy: Proxy,
+    routed: PgConnectOptions,
     pub events: mpsc::Receiver<Event>,
 }
 
@@ -23,23 +24,20 @@ impl Proxied {
     pub async fn start() -> Self {
         let db = TestDb::create().await.unwrap();
         let (tx, events) = mpsc::channel(pglab::proxy::EVENT_BUFFER);
-        let config = ProxyConfig {
-            listen: "127.0.0.1:0".parse().unwrap(),
-            upstream: format!("{}:{}", db.owner.get_host(), db.owner.get_port()),
-            latency: Latency::default(),
-        };
-        let proxy = Proxy::start(config, tx).await.unwrap();
-        Self { db, proxy, events }
+        let (proxy, routed) = Proxy::in_front_of(&db.owner, Latency::default(), tx)
+            .await
+            .unwrap();
+        Self {
+            db,
+            proxy,
+            routed,
+            events,
+        }
     }
 
     /// The owner's connection options, pointed at the proxy.
     pub fn options(&self) -> PgConnectOptions {
-        let addr = self.proxy.local_addr();
-        self.db
-            .owner
-            .clone()
-            .host(&addr.ip().to_string())
-            .port(addr.port())
+        self.routed.clone()
     }
 
     /// A connection through the proxy, its startup events already consumed.
