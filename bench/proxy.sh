@@ -48,7 +48,8 @@ bench_url=${url%/pglab}/bench
 "$pgbench" -i -s 1 -q "$bench_url" >/dev/null 2>&1
 # user:password@host:port from the URL, for pgbouncer's config and the proxy's address
 creds=${url#postgres://}; creds=${creds%%@*}
-user=${creds%%:*}; password=${creds#*:}
+user=${creds%%:*}
+password=$(python3 -c 'import sys, urllib.parse; print(urllib.parse.unquote(sys.argv[1]))' "${creds#*:}")
 server=${url#*@}; server=${server%%/*}
 server_port=${server##*:}
 
@@ -67,9 +68,13 @@ max_client_conn = 100
 default_pool_size = 10
 EOF
 echo "\"$user\" \"\"" >"$work/userlist.txt"
-chmod 644 "$work"/pgbouncer.ini "$work"/userlist.txt
+# The config holds the password: readable by pgbouncer's user only.
+chmod 600 "$work"/pgbouncer.ini "$work"/userlist.txt
 as_other=()
-[[ $(id -u) == 0 ]] && as_other=(runuser -u postgres --) # pgbouncer refuses to run as root
+if [[ $(id -u) == 0 ]]; then
+    as_other=(runuser -u postgres --) # pgbouncer refuses to run as root
+    chown postgres "$work"/pgbouncer.ini "$work"/userlist.txt
+fi
 "${as_other[@]}" pgbouncer "$work/pgbouncer.ini" 2>"$work/pgbouncer.log" &
 pids+=($!)
 sleep 1

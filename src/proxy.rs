@@ -66,7 +66,8 @@ pub struct Proxy {
 
 impl Proxy {
     /// Listens on `config.listen` (port 0 picks a free port) and serves clients in the
-    /// background; events go to `events`.
+    /// background; events go to `events`, which must be read while clients run: when
+    /// [`EVENT_BUFFER`] events wait unread, sessions wait too (nothing is dropped).
     pub async fn start(config: ProxyConfig, events: mpsc::Sender<Event>) -> Result<Self, Error> {
         let listener = TcpListener::bind(config.listen)
             .await

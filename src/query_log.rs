@@ -281,7 +281,13 @@ impl QueryLog {
         self.sessions
             .entry(session_id)
             .or_insert_with(|| Session::new("", threshold));
-        for statement in &rt.statements {
+        // Prepared-only statements did not run: they are shown, not counted or judged.
+        let executed = if rt.shape == Shape::Execute {
+            &rt.statements[..]
+        } else {
+            &[]
+        };
+        for statement in executed {
             let fingerprint = self.fingerprinter.fingerprint(&statement.sql);
             let analysis = self.analysis(&statement.sql, &fingerprint);
             self.count_shape(&fingerprint, statement.completed.max(1));
@@ -396,8 +402,11 @@ impl QueryLog {
         warnings
     }
 
-    /// Starts counting what happens from now on, for one session or for all.
+    /// Starts counting what happens from now on, for one session or for all. A burst still
+    /// running is finished first (and reported to the scopes already open), so the new
+    /// scope starts clean.
     pub fn open_scope(&mut self, name: &str, session: Option<SessionId>) -> ScopeId {
+        self.finish_bursts(session);
         let id = ScopeId(self.next_scope);
         self.next_scope += 1;
         self.scopes.insert(

@@ -17,9 +17,59 @@ pub use kind::{StatementKind, statement_count, statement_kind};
 pub use lint::{Lint, TableFacts, lint};
 pub use n_plus_one::{BurstDetector, Finding, Observed};
 
+use sqlparser::ast::Statement;
+use sqlparser::dialect::PostgreSqlDialect;
+use sqlparser::parser::Parser;
+
+/// Most operator and punctuation tokens in a text handed to sqlparser. Its parser builds
+/// long chains (`a = 1 OR a = 2 OR …`) in a loop, but printing, visiting and dropping the tree
+/// recurse once per link: thousands of links would overflow a thread's stack, which aborts
+/// the process instead of failing. Longer texts get the lexical fallbacks.
+const MAX_PARSED_OPERATORS: usize = 256;
+
+/// Parses `sql` as PostgreSQL, unless it fails or is too deeply chained to handle safely.
+pub(crate) fn parse(sql: &str) -> Option<Vec<Statement>> {
+    let operators = lexer::tokenize(sql)
+        .iter()
+        .filter(|t| t.kind == lexer::TokenKind::Punct || t.is_word("and") || t.is_word("or"))
+        .count();
+    if operators > MAX_PARSED_OPERATORS {
+        return None;
+    }
+    Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// An ORM's `id = 1 OR id = 2 OR …` with thousands of terms must not reach sqlparser,
+    /// whose printing and dropping of such a chain would overflow the stack.
+    #[test]
+    fn long_chains_fall_back_instead_of_overflowing_the_stack() {
+        let terms: Vec<String> = (0..20_000).map(|i| format!("id = {i}")).collect();
+        let sql = format!("select * from users where {}", terms.join(" or "));
+        assert!(parse(&sql).is_none());
+        // Run where a tokio worker would: a 2 MiB stack.
+        let shape = std::thread::Builder::new()
+            .stack_size(2 << 20)
+            .spawn(move || {
+                let facts = TableFacts::new(["users"], ["users"]);
+                let _ = lint(&sql, &facts);
+                let _ = statement_kind(&sql);
+                let _ = statement_count(&sql);
+                Fingerprinter::new().fingerprint(&sql)
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(
+            shape.shape.starts_with("select * from users where id = ?"),
+            "{}",
+            &shape.shape[..60]
+        );
+        assert!(parse("select * from users where id = 1 or id = 2").is_some());
+    }
 
     /// Random splices of the fragments that make tokenisers stumble (unterminated quotes,
     /// dollar tags, nested comments, multi-byte characters) must never panic anywhere.

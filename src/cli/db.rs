@@ -121,9 +121,12 @@ pub async fn serve(config: &LabConfig) -> anyhow::Result<()> {
     };
     // Also end when the server goes away (`pglab db stop`), instead of serving nothing.
     let mut check = tokio::time::interval(std::time::Duration::from_secs(1));
+    // One future for the whole wait: a Ctrl-C between two ticks is not lost.
+    let interrupted = tokio::signal::ctrl_c();
+    tokio::pin!(interrupted);
     loop {
         tokio::select! {
-            result = tokio::signal::ctrl_c() => return Ok(result?),
+            result = &mut interrupted => return Ok(result?),
             _ = check.tick() => {
                 if !matches!(crate::db::cluster::state_of(&cluster.layout), State::Running(_)) {
                     bail!("pglab's database stopped");

@@ -8,6 +8,7 @@ use serde_json::{Value, json};
 
 use crate::proxy::{Event, ServerError, SessionEnd};
 use crate::query_log::{Entry, Kind, QueryLog, Warning};
+use crate::sql::n_plus_one::abbreviate;
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
 const SQL_WIDTH: usize = 100;
@@ -131,13 +132,12 @@ impl<W: Write> LogWriter<W> {
         let sql = rt
             .statements
             .iter()
-            .map(|s| one_line(&s.sql))
+            .map(|s| &*s.sql)
             .collect::<Vec<_>>()
             .join(" | ");
         let what = match entry.kind {
-            Kind::Ping => "(ping: is the connection alive?)".to_string(),
-            Kind::Prepare => "(prepare: parse and describe, nothing runs)".to_string(),
-            _ => sql,
+            Kind::Ping => "(is the connection alive?)".to_string(),
+            _ => abbreviate(&sql, SQL_WIDTH),
         };
         writeln!(
             self.out,
@@ -147,7 +147,7 @@ impl<W: Write> LogWriter<W> {
             entry.kind.label(),
             ms(rt.duration),
             rows,
-            clip(&what)
+            what
         )?;
         if let Some(error) = &rt.error {
             writeln!(self.out, "{:>21}{error}", "")?;
@@ -223,7 +223,7 @@ impl<W: Write> LogWriter<W> {
         if !top.is_empty() {
             writeln!(self.out, "most executed statements:")?;
             for (shape, count) in top {
-                writeln!(self.out, "{count:>10} × {}", clip(&one_line(&shape)))?;
+                writeln!(self.out, "{count:>10} × {}", abbreviate(&shape, SQL_WIDTH))?;
             }
         }
         Ok(())
@@ -248,33 +248,5 @@ fn or_unnamed(name: &str) -> &str {
         "no application_name"
     } else {
         name
-    }
-}
-
-/// SQL on one line: runs of whitespace become one space.
-fn one_line(sql: &str) -> String {
-    sql.split_whitespace().collect::<Vec<_>>().join(" ")
-}
-
-fn clip(text: &str) -> String {
-    match text.char_indices().nth(SQL_WIDTH) {
-        Some((cut, _)) => format!("{}…", &text[..cut]),
-        None => text.to_string(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn sql_is_shown_on_one_line_and_clipped() {
-        assert_eq!(
-            one_line("select *\n  from t\twhere x"),
-            "select * from t where x"
-        );
-        let long = "x".repeat(SQL_WIDTH + 5);
-        assert_eq!(clip(&long).chars().count(), SQL_WIDTH + 1);
-        assert_eq!(clip("short"), "short");
     }
 }

@@ -21,12 +21,32 @@ pub enum Direction {
 }
 
 impl Direction {
-    /// Whether the recorder reads this message's body. Rows, COPY data, passwords and
-    /// notices are only counted.
-    fn keeps(self, tag: u8) -> bool {
+    /// Who sends this direction's bytes.
+    pub fn peer(self) -> &'static str {
         match self {
+            Direction::Frontend => "client",
+            Direction::Backend => "server",
+        }
+    }
+
+    pub fn reading(self) -> &'static str {
+        match self {
+            Direction::Frontend => "read from the client",
+            Direction::Backend => "read from the server",
+        }
+    }
+
+    /// How much of a message's body the recorder keeps, and whether that cuts it short.
+    /// Rows, COPY data, passwords and notices are only counted.
+    fn kept(self, tag: u8, body_len: usize) -> (usize, bool) {
+        let read = match self {
             Direction::Frontend => matches!(tag, b'Q' | b'P' | b'B' | b'E' | b'C' | b'F'),
             Direction::Backend => matches!(tag, b'C' | b'E' | b'Z' | b'S' | b'K'),
+        };
+        if read {
+            (body_len.min(MAX_KEPT_BODY), body_len > MAX_KEPT_BODY)
+        } else {
+            (0, false)
         }
     }
 }
@@ -112,17 +132,13 @@ impl FrameDecoder {
                 if self.header_len == 5 {
                     self.header_len = 0;
                     let (tag, body_len) = checked_header(&self.header)?;
-                    let keep = if self.direction.keeps(tag) {
-                        body_len.min(MAX_KEPT_BODY)
-                    } else {
-                        0
-                    };
+                    let (keep, truncated) = self.direction.kept(tag, body_len);
                     self.current = Some(Partial {
                         tag,
                         remaining: body_len,
                         kept: Vec::with_capacity(keep),
                         keep_left: keep,
-                        truncated: keep < body_len && self.direction.keeps(tag),
+                        truncated,
                     });
                     self.finish_if_complete(&mut on_frame);
                 }
@@ -148,16 +164,11 @@ impl FrameDecoder {
         if bytes.len() < 5 + body_len {
             return Ok(None);
         }
-        let keeps = self.direction.keeps(tag);
-        let kept = if keeps {
-            body_len.min(MAX_KEPT_BODY)
-        } else {
-            0
-        };
+        let (kept, truncated) = self.direction.kept(tag, body_len);
         let frame = Frame {
             tag,
             body: &bytes[5..5 + kept],
-            truncated: keeps && kept < body_len,
+            truncated,
         };
         Ok(Some((frame, 5 + body_len)))
     }

@@ -7,6 +7,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+const MAX_DELAY: Duration = Duration::from_secs(60);
+
 /// The delay setting shared by the proxy's sessions; cheap to clone.
 #[derive(Debug, Clone, Default)]
 pub struct Latency(Arc<Setting>);
@@ -24,8 +26,10 @@ impl Latency {
         latency
     }
 
-    /// Changes the delay for every chunk that arrives from now on.
+    /// Changes the delay for every chunk that arrives from now on (each capped at a minute,
+    /// far beyond any real network).
     pub fn set(&self, round_trip: Duration, jitter: Duration) {
+        let (round_trip, jitter) = (round_trip.min(MAX_DELAY), jitter.min(MAX_DELAY));
         self.0
             .round_trip_micros
             .store(micros(round_trip), Ordering::Relaxed);

@@ -15,10 +15,16 @@ use std::time::Instant;
 
 use super::event::{Event, RoundTrip, ServerError, SessionInfo, Shape, Statement};
 use super::frame::{Fields, Frame};
+use crate::sql::fingerprint::fnv1a_64;
 
 /// Most prepared statements and portals remembered per session; a client that keeps
 /// creating new names without closing them cannot grow the proxy without bound.
 const MAX_NAMES: usize = 10_000;
+/// Most requests and statements awaiting answers that are tracked per session; a client that
+/// pipelines more without reading is relayed all the same, its excess counted less exactly.
+const MAX_PENDING: usize = 10_000;
+/// PostgreSQL cuts statement and portal names at 63 bytes; longer ones are not worth keeping.
+const MAX_NAME_LEN: usize = 64;
 
 #[derive(Debug)]
 pub struct Conversation {
@@ -29,12 +35,28 @@ pub struct Conversation {
     startup_round_trips: u32,
     prepared: HashMap<String, Sql>,
     portals: HashMap<String, Portal>,
-    /// Requests sent and not yet answered by `ReadyForQuery`, oldest first; the last one is
-    /// still open (being added to) when `open` is set.
+    /// Requests sent and not yet answered by `ReadyForQuery`, oldest first.
     batches: VecDeque<Batch>,
-    open: bool,
-    /// The last error the server sent outside any request (a failed login, a shutdown).
-    last_unprompted_error: Option<ServerError>,
+    /// The newest batch has not been ended by a `Sync`, `Query` or `FunctionCall` yet.
+    last_batch_open: bool,
+    copy: Copy,
+    /// The last error the server sent outside any request (a failed login) or that ended
+    /// the session (FATAL, PANIC).
+    last_fatal_error: Option<ServerError>,
+}
+
+/// Where the session is in the COPY FROM STDIN sub-protocol, during which the server ignores
+/// `Sync` and `Flush`: counting those as requests would shift every later answer by one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Copy {
+    None,
+    /// Data flows from the client; `extended` when the COPY came through `Execute`, which
+    /// then owes the server one `Sync` after the data.
+    In {
+        extended: bool,
+    },
+    /// The data is done; the next `Sync` belongs to the COPY's request.
+    AwaitingSync,
 }
 
 #[derive(Debug, Clone)]
@@ -52,16 +74,23 @@ struct Portal {
 #[derive(Debug)]
 struct Batch {
     sent: Instant,
-    /// The batch prepared or described a statement.
-    prepares: bool,
-    /// The batch is one simple `Query`: its one statement entry collects every command tag.
-    simple: bool,
+    /// Statements prepared (`Parse`) in this batch, for a round trip that only prepares.
+    parsed: Vec<Sql>,
+    described: bool,
     /// Statements sent and not yet answered, in order.
-    pending: VecDeque<Statement>,
+    pending: VecDeque<Pending>,
     done: Vec<Statement>,
     /// Rows sent for the statement at the front of `pending` so far.
     rows_in_flight: u64,
     error: Option<ServerError>,
+}
+
+#[derive(Debug)]
+struct Pending {
+    statement: Statement,
+    /// A simple `Query`: one entry for its whole text, collecting every command tag until
+    /// `ReadyForQuery`.
+    simple: bool,
 }
 
 impl Conversation {
@@ -74,22 +103,15 @@ impl Conversation {
             prepared: HashMap::new(),
             portals: HashMap::new(),
             batches: VecDeque::new(),
-            open: false,
-            last_unprompted_error: None,
+            last_batch_open: false,
+            copy: Copy::None,
+            last_fatal_error: None,
         }
-    }
-
-    pub fn info(&self) -> &SessionInfo {
-        &self.info
     }
 
     /// One more request of the startup exchange (an SSL request, the startup message).
     pub fn startup_request(&mut self) {
         self.startup_round_trips += 1;
-    }
-
-    pub fn last_unprompted_error(&self) -> Option<&ServerError> {
-        self.last_unprompted_error.as_ref()
     }
 
     /// A message from the client reached the proxy at `at`.
@@ -105,13 +127,12 @@ impl Conversation {
         match frame.tag {
             b'Q' => {
                 let sql = sql_text(fields.cstr(), frame.truncated);
-                let batch = self.batch(at);
-                batch.simple = true;
-                batch.pending.push_back(Statement {
+                let statement = Statement {
                     truncated: frame.truncated,
-                    ..statement(sql, 0)
-                });
-                self.open = false;
+                    ..statement(sql)
+                };
+                self.push_pending(at, statement, true);
+                self.last_batch_open = false;
             }
             b'P' => {
                 let name = name(fields.cstr());
@@ -119,13 +140,16 @@ impl Conversation {
                     text: sql_text(fields.cstr(), frame.truncated),
                     truncated: frame.truncated,
                 };
-                self.batch(at).prepares = true;
+                let batch = self.batch(at);
+                if batch.parsed.len() < MAX_PENDING {
+                    batch.parsed.push(sql.clone());
+                }
                 remember(&mut self.prepared, name, sql);
             }
             b'B' => {
                 let portal = name(fields.cstr());
                 let statement_name = name(fields.cstr());
-                let params = fnv1a(fields.rest());
+                let params = fnv1a_64(fields.rest());
                 let sql = self.prepared.get(&statement_name).cloned().unwrap_or(Sql {
                     text: Arc::from(format!("(unknown prepared statement {statement_name:?})")),
                     truncated: false,
@@ -135,17 +159,17 @@ impl Conversation {
             }
             b'E' => {
                 let portal = name(fields.cstr());
-                let entry = match self.portals.get(&portal) {
+                let statement = match self.portals.get(&portal) {
                     Some(p) => Statement {
                         params: p.params,
                         truncated: p.sql.truncated,
-                        ..statement(p.sql.text.clone(), 0)
+                        ..statement(p.sql.text.clone())
                     },
-                    None => statement(format!("(unknown portal {portal:?})").into(), 0),
+                    None => statement(format!("(unknown portal {portal:?})").into()),
                 };
-                self.batch(at).pending.push_back(entry);
+                self.push_pending(at, statement, false);
             }
-            b'D' => self.batch(at).prepares = true,
+            b'D' => self.batch(at).described = true,
             b'C' => {
                 let kind = fields.u8();
                 let name = name(fields.cstr());
@@ -155,15 +179,30 @@ impl Conversation {
                 };
                 self.batch(at);
             }
-            b'S' => {
-                self.batch(at);
-                self.open = false;
-            }
+            b'S' => match self.copy {
+                // The server ignores Sync during COPY data.
+                Copy::In { .. } => {}
+                Copy::AwaitingSync => self.copy = Copy::None,
+                Copy::None => {
+                    self.batch(at);
+                    self.last_batch_open = false;
+                }
+            },
             b'F' => {
                 let function = fields.i32().unwrap_or_default();
                 let call = format!("(function call, oid {function})");
-                self.batch(at).pending.push_back(statement(call.into(), 0));
-                self.open = false;
+                self.push_pending(at, statement(call.into()), false);
+                self.last_batch_open = false;
+            }
+            // CopyDone, CopyFail: the data is over.
+            b'c' | b'f' => {
+                if let Copy::In { extended } = self.copy {
+                    self.copy = if extended {
+                        Copy::AwaitingSync
+                    } else {
+                        Copy::None
+                    };
+                }
             }
             // Flush, COPY data, Terminate: part of a request already counted, or none.
             _ => {}
@@ -175,7 +214,10 @@ impl Conversation {
     pub fn on_backend(&mut self, frame: &Frame<'_>, delivered: Instant) -> Option<Event> {
         let mut fields = Fields::new(frame.body);
         match frame.tag {
-            b'Z' => return self.ready_for_query(fields.u8().unwrap_or(b'I'), delivered),
+            b'Z' => {
+                self.copy = Copy::None;
+                return self.ready_for_query(fields.u8().unwrap_or(b'I'), delivered);
+            }
             b'S' => {
                 let name = fields.cstr();
                 let value = String::from_utf8_lossy(fields.cstr()).into_owned();
@@ -197,78 +239,131 @@ impl Conversation {
                 }
             }
             b'C' => {
-                let rows = rows_of_tag(fields.cstr());
-                self.complete(|s| {
+                let tag = fields.cstr();
+                self.complete(|s, rows_sent| {
                     s.completed += 1;
-                    s.rows += rows;
+                    s.rows += rows_of_tag(tag).unwrap_or(rows_sent);
                 });
             }
-            b's' => {
-                let batch = self.batches.front_mut()?;
-                let rows = batch.rows_in_flight;
-                self.complete(|s| {
-                    s.completed += 1;
-                    s.rows += rows;
-                });
-            }
+            b's' => self.complete(|s, rows_sent| {
+                s.completed += 1;
+                s.rows += rows_sent;
+            }),
             // Function call result.
-            b'V' => self.complete(|s| s.completed += 1),
+            b'V' => self.complete(|s, _| s.completed += 1),
             // Empty query: answered, nothing ran.
-            b'I' => self.complete(|_| {}),
+            b'I' => self.complete(|_, _| {}),
+            // CopyInResponse, CopyBothResponse: the client sends data now.
+            b'G' | b'W' => self.copy_started(),
             _ => {}
         }
         None
     }
 
+    /// The server closed the connection: requests it never answered end here, with the
+    /// error that ended the session.
+    pub fn server_closed(&mut self, at: Instant) -> (Vec<Event>, Option<ServerError>) {
+        let error = self.last_fatal_error.take();
+        let unanswered = std::mem::take(&mut self.batches)
+            .into_iter()
+            .filter(|b| !b.pending.is_empty() || !b.done.is_empty())
+            .map(|mut batch| {
+                batch
+                    .error
+                    .get_or_insert_with(|| error.clone().unwrap_or_default());
+                self.round_trip(batch, 0, at)
+            })
+            .collect();
+        (unanswered, error)
+    }
+
     /// The batch client messages go to now: the open one, or a new one sent at `at`.
     fn batch(&mut self, at: Instant) -> &mut Batch {
-        if !self.open || self.batches.is_empty() {
+        let room = self.batches.len() < MAX_PENDING;
+        if (!self.last_batch_open && room) || self.batches.is_empty() {
             self.batches.push_back(Batch {
                 sent: at,
-                prepares: false,
-                simple: false,
+                parsed: Vec::new(),
+                described: false,
                 pending: VecDeque::new(),
                 done: Vec::new(),
                 rows_in_flight: 0,
                 error: None,
             });
-            self.open = true;
         }
+        self.last_batch_open = true;
         let last = self.batches.len() - 1;
         &mut self.batches[last]
     }
 
-    /// The server finished a statement of the oldest batch; `update` records how.
-    fn complete(&mut self, update: impl FnOnce(&mut Statement)) {
+    fn push_pending(&mut self, at: Instant, statement: Statement, simple: bool) {
+        let batch = self.batch(at);
+        if batch.pending.len() < MAX_PENDING {
+            batch.pending.push_back(Pending { statement, simple });
+        }
+    }
+
+    /// The server finished a statement of the oldest batch; `update` records how, given
+    /// the rows sent for it.
+    fn complete(&mut self, update: impl FnOnce(&mut Statement, u64)) {
         let Some(batch) = self.batches.front_mut() else {
             return;
         };
-        if batch.simple {
-            // One entry for the whole query text; it stays until ReadyForQuery.
-            if let Some(entry) = batch.pending.front_mut() {
-                update(entry);
+        let rows_sent = std::mem::take(&mut batch.rows_in_flight);
+        match batch.pending.front_mut() {
+            // A simple query's entry stays until ReadyForQuery, collecting every tag.
+            Some(entry) if entry.simple => update(&mut entry.statement, rows_sent),
+            Some(_) => {
+                if let Some(mut entry) = batch.pending.pop_front() {
+                    update(&mut entry.statement, rows_sent);
+                    batch.done.push(entry.statement);
+                }
             }
-        } else if let Some(mut entry) = batch.pending.pop_front() {
-            update(&mut entry);
-            batch.done.push(entry);
+            None => {}
         }
-        batch.rows_in_flight = 0;
+    }
+
+    fn copy_started(&mut self) {
+        let Some(batch) = self.batches.front() else {
+            return;
+        };
+        let extended = batch.pending.front().is_some_and(|p| !p.simple);
+        self.copy = Copy::In { extended };
+        if extended {
+            // Syncs the client sent after the COPY's Execute reach a server in copy mode,
+            // which ignores them: they are not requests of their own.
+            self.batches.truncate(1);
+            self.last_batch_open = false;
+        }
     }
 
     fn error(&mut self, error: ServerError) {
+        if matches!(error.severity.as_str(), "FATAL" | "PANIC") {
+            self.last_fatal_error = Some(error.clone());
+        }
+        if let Copy::In { extended } = self.copy {
+            // The COPY failed; in extended mode the server now waits for a Sync.
+            self.copy = if extended {
+                Copy::AwaitingSync
+            } else {
+                Copy::None
+            };
+        }
         let Some(batch) = self.batches.front_mut().filter(|_| self.ready) else {
-            self.last_unprompted_error = Some(error);
+            self.last_fatal_error = Some(error);
             return;
         };
-        if batch.simple {
-            if let Some(entry) = batch.pending.front_mut() {
-                entry.failed = true;
+        match batch.pending.front_mut() {
+            Some(entry) if entry.simple => entry.statement.failed = true,
+            Some(_) => {
+                if let Some(mut entry) = batch.pending.pop_front() {
+                    entry.statement.failed = true;
+                    batch.done.push(entry.statement);
+                }
+                // The server skips everything else up to the Sync: those never ran.
+                batch.pending.clear();
             }
-        } else if let Some(mut entry) = batch.pending.pop_front() {
-            entry.failed = true;
-            batch.done.push(entry);
-            // The server skips everything else up to the Sync: those never ran.
-            batch.pending.clear();
+            None => {}
         }
         batch.rows_in_flight = 0;
         batch.error.get_or_insert(error);
@@ -279,46 +374,69 @@ impl Conversation {
             self.ready = true;
             // Requests sent during authentication belong to the startup.
             self.batches.clear();
-            self.open = false;
+            self.last_batch_open = false;
             return Some(Event::SessionStarted {
                 session: Arc::new(self.info.clone()),
                 startup_round_trips: self.startup_round_trips,
                 startup: delivered.saturating_duration_since(self.startup_began),
             });
         }
-        let mut batch = self.batches.pop_front()?;
+        let batch = self.batches.pop_front()?;
         if self.batches.is_empty() {
-            self.open = false;
+            self.last_batch_open = false;
         }
-        batch.done.extend(batch.pending.drain(..));
+        Some(self.round_trip(batch, transaction, delivered))
+    }
+
+    fn round_trip(&self, mut batch: Batch, transaction: u8, delivered: Instant) -> Event {
+        batch
+            .done
+            .extend(batch.pending.drain(..).map(|p| p.statement));
         let executed = batch.done.iter().any(|s| s.completed > 0 || s.failed);
-        let shape = if executed || (batch.error.is_some() && !batch.prepares) {
+        let prepared = !batch.parsed.is_empty() || batch.described;
+        let shape = if executed || (batch.error.is_some() && !prepared) {
             Shape::Execute
-        } else if batch.prepares || batch.error.is_some() {
+        } else if prepared {
             Shape::Prepare
         } else {
             Shape::Ping
         };
-        if shape != Shape::Execute {
-            batch.done.clear();
-        }
-        Some(Event::RoundTrip(RoundTrip {
+        let statements = match shape {
+            Shape::Execute => batch.done,
+            // What was prepared, so a syntax error has its SQL beside it.
+            Shape::Prepare => {
+                let failed = batch.error.is_some();
+                let count = batch.parsed.len();
+                batch
+                    .parsed
+                    .into_iter()
+                    .enumerate()
+                    .map(|(i, sql)| Statement {
+                        truncated: sql.truncated,
+                        failed: failed && i + 1 == count,
+                        ..statement(sql.text)
+                    })
+                    .collect()
+            }
+            Shape::Ping => Vec::new(),
+        };
+        Event::RoundTrip(RoundTrip {
             session: self.info.id,
             sent: batch.sent,
             duration: delivered.saturating_duration_since(batch.sent),
             shape,
-            statements: batch.done,
+            statements,
             error: batch.error,
             transaction,
-        }))
+        })
     }
 }
 
-fn statement(sql: Arc<str>, params: u64) -> Statement {
+fn statement(sql: Arc<str>) -> Statement {
     Statement {
         sql,
         truncated: false,
-        params,
+        params: 0,
         completed: 0,
         rows: 0,
         failed: false,
@@ -335,7 +453,7 @@ fn sql_text(bytes: &[u8], truncated: bool) -> Arc<str> {
 }
 
 fn name(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    String::from_utf8_lossy(&bytes[..bytes.len().min(MAX_NAME_LEN)]).into_owned()
 }
 
 /// Stores a named statement or portal; the unnamed one ("") is replaced as the protocol
@@ -347,19 +465,19 @@ fn remember<V>(map: &mut HashMap<String, V>, name: String, value: V) {
     map.insert(name, value);
 }
 
-/// Rows a command tag reports: `SELECT 3`, `INSERT 0 5`, `UPDATE 2`, `COPY 9`, …; 0 for
-/// commands that do not count rows.
-fn rows_of_tag(tag: &[u8]) -> u64 {
+/// Rows a command tag reports: `SELECT 3`, `INSERT 0 5`, `UPDATE 2`, `COPY 9`, …; `None`
+/// for commands whose tag carries no count (`SHOW`, `EXPLAIN`, `CREATE TABLE`).
+fn rows_of_tag(tag: &[u8]) -> Option<u64> {
     let tag = String::from_utf8_lossy(tag);
     let mut words = tag.split_ascii_whitespace();
     let counts_rows = matches!(
         words.next(),
         Some("SELECT" | "INSERT" | "UPDATE" | "DELETE" | "MERGE" | "COPY" | "FETCH" | "MOVE")
     );
-    match (counts_rows, words.next_back()) {
-        (true, Some(n)) => n.parse().unwrap_or(0),
-        _ => 0,
+    if !counts_rows {
+        return None;
     }
+    words.next_back()?.parse().ok()
 }
 
 /// The fields of an `ErrorResponse` body: pairs of a field type byte and a string.
@@ -380,13 +498,6 @@ pub fn parse_error(body: &[u8]) -> ServerError {
         }
     }
     error
-}
-
-/// FNV-1a, 64 bits: a stable hash of parameter bytes, to tell repeated values apart.
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, &b| {
-        (hash ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-    })
 }
 
 #[cfg(test)]
@@ -513,7 +624,11 @@ mod tests {
         let rts = s.round_trips();
         assert_eq!(rts.len(), 2);
         assert_eq!(rts[0].shape, Shape::Prepare);
-        assert!(rts[0].statements.is_empty());
+        assert_eq!(
+            &*rts[0].statements[0].sql,
+            "select * from users where id = $1"
+        );
+        assert_eq!(rts[0].statements[0].completed, 0);
         assert_eq!(rts[1].shape, Shape::Execute);
         let stmt = &rts[1].statements[0];
         assert_eq!(&*stmt.sql, "select * from users where id = $1");
@@ -599,7 +714,7 @@ mod tests {
             truncated: false,
         };
         assert_eq!(c.on_backend(&frame, t0), None);
-        assert_eq!(c.last_unprompted_error().unwrap().code, "28P01");
+        assert_eq!(c.server_closed(t0).1.unwrap().code, "28P01");
     }
 
     #[test]
@@ -613,14 +728,69 @@ mod tests {
     }
 
     #[test]
+    fn an_extended_copy_swallows_the_syncs_the_server_ignores() {
+        let mut s = Script::new();
+        s.client(b'P', b"\0copy t from stdin\0\0\0", 10);
+        s.client(b'B', b"\0\0\0\0\0\0\0\0", 10);
+        s.client(b'E', b"\0\0\0\0\0", 10);
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        s.server(b'2', b"", 11);
+        s.server(b'G', b"", 11);
+        s.client(b'd', b"", 12);
+        s.client(b'S', b"", 12);
+        s.client(b'c', b"", 13);
+        s.client(b'S', b"", 13);
+        s.server(b'C', b"COPY 2\0", 14);
+        s.server(b'Z', b"I", 14);
+        s.client(b'Q', b"select 1\0", 20);
+        s.server(b'C', b"SELECT 1\0", 21);
+        s.server(b'Z', b"I", 21);
+        let rts = s.round_trips();
+        let sql: Vec<&str> = rts.iter().map(|rt| &*rt.statements[0].sql).collect();
+        assert_eq!(sql, ["copy t from stdin", "select 1"]);
+        assert_eq!(rts[0].statements[0].rows, 2);
+    }
+
+    #[test]
+    fn a_server_that_dies_mid_query_reports_the_query_with_the_fatal_error() {
+        let mut s = Script::new();
+        s.client(b'Q', b"select pg_sleep(10)\0", 10);
+        s.server(
+            b'E',
+            b"SFATAL\0VFATAL\0C57P01\0Mterminating connection\0\0",
+            11,
+        );
+        let (unanswered, error) = s.conversation.server_closed(s.t0);
+        assert_eq!(error.unwrap().code, "57P01");
+        match &unanswered[..] {
+            [Event::RoundTrip(rt)] => {
+                assert!(rt.statements[0].failed);
+                assert_eq!(rt.error.as_ref().unwrap().code, "57P01");
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn tags_without_a_count_take_the_rows_sent() {
+        let mut s = Script::new();
+        s.client(b'Q', b"show work_mem\0", 10);
+        s.server(b'D', b"", 11);
+        s.server(b'C', b"SHOW\0", 11);
+        s.server(b'Z', b"I", 11);
+        assert_eq!(s.round_trips()[0].statements[0].rows, 1);
+    }
+
+    #[test]
     fn command_tags_give_row_counts() {
         for (tag, rows) in [
-            (&b"SELECT 12"[..], 12),
-            (b"INSERT 0 5", 5),
-            (b"UPDATE 3", 3),
-            (b"COPY 9", 9),
-            (b"CREATE TABLE", 0),
-            (b"BEGIN", 0),
+            (&b"SELECT 12"[..], Some(12)),
+            (b"INSERT 0 5", Some(5)),
+            (b"UPDATE 3", Some(3)),
+            (b"COPY 9", Some(9)),
+            (b"CREATE TABLE", None),
+            (b"SHOW", None),
         ] {
             assert_eq!(rows_of_tag(tag), rows, "{}", String::from_utf8_lossy(tag));
         }

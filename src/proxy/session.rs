@@ -1,17 +1,18 @@
 //! One client's session through the proxy: the untagged startup exchange (SSL and GSS
 //! encryption refused, cancel requests relayed, the startup message read for the user and
 //! database), then both directions relayed byte for byte while a decoded copy feeds the
-//! session's [`Conversation`]. One task serves both directions, so the conversation needs no
-//! lock and the order in which it sees messages is the order they passed.
+//! session's [`Conversation`]. Each message is shown to the conversation before it is
+//! forwarded, so the conversation sees a request before the answer it causes.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::WriteHalf;
+use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::event::{Event, SessionEnd, SessionId, SessionInfo};
@@ -31,6 +32,8 @@ const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
 const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Free space kept in each direction's read buffer.
 const READ_BUFFER: usize = 16 * 1024;
+/// Bytes a direction's delay line may hold before reading pauses.
+const MAX_QUEUED_BYTES: usize = 8 << 20;
 
 /// What a session needs from the proxy around it.
 #[derive(Debug, Clone)]
@@ -197,99 +200,125 @@ async fn connect_upstream(upstream: &str) -> Result<TcpStream, String> {
 /// Bytes of one direction waiting for their due time.
 type Queue = VecDeque<(Instant, Bytes)>;
 
-/// Relays both directions until one side closes.
+/// Relays both directions until one side closes. The two directions are separate futures
+/// polled together, so a write that waits (the server not reading while it streams results
+/// to a client that pipelines) never stops the other direction.
 async fn relay(
     client: &mut TcpStream,
     upstream: &mut TcpStream,
     conversation: &mut Conversation,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
-    let (mut client_in, mut client_out) = client.split();
-    let (mut server_in, mut server_out) = upstream.split();
-    let mut from_client = BytesMut::new();
-    let mut from_server = BytesMut::new();
-    let mut frontend = FrameDecoder::new(Direction::Frontend);
-    let mut backend = FrameDecoder::new(Direction::Backend);
-    let mut to_server = DelayLine::new(cx.latency.clone());
-    let mut to_client = DelayLine::new(cx.latency.clone());
-    let (mut server_queue, mut client_queue) = (Queue::new(), Queue::new());
+    let (client_in, client_out) = client.split();
+    let (server_in, server_out) = upstream.split();
+    // Never held across an await; the two directions only take turns.
+    let conversation = Mutex::new(conversation);
+    tokio::select! {
+        end = pump(Direction::Frontend, client_in, server_out, &conversation, cx) => end,
+        end = pump(Direction::Backend, server_in, client_out, &conversation, cx) => end,
+    }
+}
+
+/// One direction: read, let the conversation see the messages, forward the bytes (now, or
+/// at their due time when latency is simulated).
+async fn pump(
+    direction: Direction,
+    mut from: ReadHalf<'_>,
+    mut to: WriteHalf<'_>,
+    conversation: &Mutex<&mut Conversation>,
+    cx: &Context,
+) -> Result<SessionEnd, String> {
+    let mut decoder = FrameDecoder::new(direction);
+    let mut delay = DelayLine::new(cx.latency.clone());
+    let mut queue = Queue::new();
+    let mut queued_bytes = 0;
+    let mut received = BytesMut::new();
     let mut events = Vec::new();
     loop {
         // Room for a whole read each time; without it a read takes a few bytes at a time.
-        from_client.reserve(READ_BUFFER);
-        from_server.reserve(READ_BUFFER);
-        let next_due = [server_queue.front(), client_queue.front()]
-            .into_iter()
-            .flatten()
-            .map(|(due, _)| *due)
-            .min();
+        received.reserve(READ_BUFFER);
+        let next_due = queue.front().map(|(due, _)| *due);
         tokio::select! {
-            read = client_in.read_buf(&mut from_client) => {
-                if read.map_err(io("read from the client"))? == 0 {
-                    // Whatever the client sent last (its Terminate) still reaches the server.
-                    flush_all(&mut server_queue, &mut server_out).await;
-                    return Ok(if frontend.at_boundary() {
-                        SessionEnd::ClientClosed
-                    } else {
-                        SessionEnd::Failed("the client hung up in the middle of a message".into())
-                    });
+            // Reading pauses while the delay line holds too much, as a slow link would.
+            read = from.read_buf(&mut received), if queued_bytes < MAX_QUEUED_BYTES => {
+                if read.map_err(io(direction.reading()))? == 0 {
+                    // Whatever came last (a client's Terminate) still goes on.
+                    flush_all(&mut queue, &mut to).await;
+                    return Ok(closed(direction, &decoder, conversation, cx).await);
                 }
                 let arrived = Instant::now();
-                frontend
-                    .feed(&from_client, |frame| conversation.on_frontend(&frame, arrived))
-                    .map_err(|e| format!("the client sent a malformed message: {e}"))?;
-                forward(&mut from_client, to_server.due(arrived), &mut server_queue, &mut server_out).await?;
-            }
-            read = server_in.read_buf(&mut from_server) => {
-                if read.map_err(io("read from the server"))? == 0 {
-                    flush_all(&mut client_queue, &mut client_out).await;
-                    let error = conversation.last_unprompted_error().cloned();
-                    return Ok(SessionEnd::ServerClosed { error });
+                let due = delay.due(arrived);
+                {
+                    let mut conversation = lock(conversation);
+                    decoder
+                        .feed(&received, |frame| match direction {
+                            Direction::Frontend => conversation.on_frontend(&frame, arrived),
+                            Direction::Backend => {
+                                let delivered = due.unwrap_or(arrived);
+                                events.extend(conversation.on_backend(&frame, delivered));
+                            }
+                        })
+                        .map_err(|e| format!("the {} sent a malformed message: {e}", direction.peer()))?;
                 }
-                let due = to_client.due(Instant::now());
-                let delivered = due.unwrap_or_else(Instant::now);
-                backend
-                    .feed(&from_server, |frame| events.extend(conversation.on_backend(&frame, delivered)))
-                    .map_err(|e| format!("the server sent a malformed message: {e}"))?;
                 // Report before the client can act on the answer, so whoever watches the
                 // events has them by the time the client's call returns.
                 for event in events.drain(..) {
                     let _ = cx.events.send(event).await;
                 }
-                forward(&mut from_server, due, &mut client_queue, &mut client_out).await?;
+                match due {
+                    None if queue.is_empty() => {
+                        to.write_all(&received).await.map_err(io("forward bytes"))?;
+                        received.clear();
+                    }
+                    // Chunks still queued go first, even once the delay is turned off.
+                    _ => {
+                        let due = due.unwrap_or(arrived);
+                        queued_bytes += received.len();
+                        queue.push_back((due, received.split().freeze()));
+                    }
+                }
             }
             () = sleep_until(next_due), if next_due.is_some() => {
                 let now = Instant::now();
-                flush_due(&mut server_queue, &mut server_out, now).await?;
-                flush_due(&mut client_queue, &mut client_out, now).await?;
+                while let Some((_, chunk)) = queue.pop_front_if(|(due, _)| *due <= now) {
+                    queued_bytes -= chunk.len();
+                    to.write_all(&chunk).await.map_err(io("forward bytes"))?;
+                }
             }
         }
     }
 }
 
-/// Sends what `received` holds now when it is not delayed (keeping the buffer for the next
-/// read), otherwise moves it to the queue for its due time.
-async fn forward(
-    received: &mut BytesMut,
-    due: Option<Instant>,
-    queue: &mut Queue,
-    out: &mut WriteHalf<'_>,
-) -> Result<(), String> {
-    match due {
-        None => {
-            out.write_all(received).await.map_err(io("forward bytes"))?;
-            received.clear();
+/// How the session ended when `direction`'s sender closed its side.
+async fn closed(
+    direction: Direction,
+    decoder: &FrameDecoder,
+    conversation: &Mutex<&mut Conversation>,
+    cx: &Context,
+) -> SessionEnd {
+    match direction {
+        Direction::Frontend if decoder.at_boundary() => SessionEnd::ClientClosed,
+        Direction::Frontend => {
+            SessionEnd::Failed("the client hung up in the middle of a message".into())
         }
-        Some(due) => queue.push_back((due, received.split().freeze())),
+        Direction::Backend => {
+            let (unanswered, error) = lock(conversation).server_closed(Instant::now());
+            for event in unanswered {
+                let _ = cx.events.send(event).await;
+            }
+            SessionEnd::ServerClosed { error }
+        }
     }
-    Ok(())
 }
 
-async fn flush_due(queue: &mut Queue, out: &mut WriteHalf<'_>, now: Instant) -> Result<(), String> {
-    while let Some((_, chunk)) = queue.pop_front_if(|(due, _)| *due <= now) {
-        out.write_all(&chunk).await.map_err(io("forward bytes"))?;
-    }
-    Ok(())
+fn lock<'a, 'c>(
+    conversation: &'a Mutex<&'c mut Conversation>,
+) -> std::sync::MutexGuard<'a, &'c mut Conversation> {
+    // A panic while holding the lock cannot leave a half-updated conversation worth
+    // refusing: the session would end with that panic anyway.
+    conversation
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// Delivers everything still queued, each chunk at its time, when the other side is gone.

@@ -12,8 +12,6 @@ use std::ops::ControlFlow;
 use std::sync::Arc;
 
 use sqlparser::ast::{Expr, InTarget, Query, SetExpr, Value, ValueWithSpan, VisitMut, VisitorMut};
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 
 use super::lexical::lexical_shape;
 
@@ -92,7 +90,7 @@ impl Fingerprinter {
 
 /// The shape as sqlparser sees it, or `None` when it cannot parse the text.
 fn parsed_shape(sql: &str) -> Option<String> {
-    let mut statements = Parser::parse_sql(&PostgreSqlDialect {}, sql).ok()?;
+    let mut statements = super::parse(sql)?;
     // The visitor never breaks, so the result carries nothing.
     let _ = statements.visit(&mut Normaliser);
     let printed: Vec<String> = statements.iter().map(ToString::to_string).collect();

@@ -8,8 +8,6 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, Visit, Visitor};
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 
 use super::lexer::{Token, TokenKind, statements, tokenize};
 
@@ -53,10 +51,7 @@ pub fn statement_count(sql: &str) -> usize {
     if lexical <= 1 {
         return lexical;
     }
-    match Parser::parse_sql(&PostgreSqlDialect {}, sql) {
-        Ok(parsed) => parsed.len(),
-        Err(_) => lexical,
-    }
+    super::parse(sql).map_or(lexical, |parsed| parsed.len())
 }
 
 fn is_transaction_control(statement: &[Token<'_>]) -> bool {
@@ -109,7 +104,7 @@ fn is_oid_type(name: &str) -> bool {
 }
 
 fn is_catalog_lookup(sql: &str) -> bool {
-    let Ok(parsed) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
+    let Some(parsed) = super::parse(sql) else {
         return false;
     };
     !parsed.is_empty() && parsed.iter().all(statement_is_catalog_lookup)

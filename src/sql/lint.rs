@@ -17,8 +17,6 @@ use sqlparser::ast::{
     ObjectName, Query, Select, Statement, TableFactor, TableObject, TableWithJoins, Update,
     UpdateTableFromKind, Value, Visit, Visitor,
 };
-use sqlparser::dialect::PostgreSqlDialect;
-use sqlparser::parser::Parser;
 
 const TENANT_COLUMN: &str = "organization_id";
 const SOFT_DELETE_COLUMN: &str = "deleted_at";
@@ -107,7 +105,7 @@ impl Lint {
 /// Lints every statement in `sql`; empty when sqlparser cannot read it. Each table is reported
 /// at most once per rule and statement.
 pub fn lint(sql: &str, facts: &TableFacts) -> Vec<Lint> {
-    let Ok(statements) = Parser::parse_sql(&PostgreSqlDialect {}, sql) else {
+    let Some(statements) = super::parse(sql) else {
         return Vec::new();
     };
     let mut lints = Vec::new();

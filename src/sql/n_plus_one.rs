@@ -14,6 +14,8 @@ use super::kind::StatementKind;
 
 /// Teaching default for the smallest N worth reporting (Sentry uses 5, Prosopite 2).
 pub const DEFAULT_THRESHOLD: usize = 3;
+/// SQL quoted in a finding's message is cut at this many characters.
+const MESSAGE_SQL_WIDTH: usize = 80;
 
 /// How many fingerprints a session remembers for the spliced-literals rule before it forgets
 /// them all; a session is long-lived and its statements are not.
@@ -61,29 +63,28 @@ impl Finding {
             } => format!(
                 "N+1: 1 query then {count} × `{}`: fetch them in one round trip with a JOIN or \
                  `WHERE id = ANY($1)`",
-                abbreviate(repeated)
+                abbreviate(repeated, MESSAGE_SQL_WIDTH)
             ),
             Finding::Duplicates { sql, count } => format!(
                 "{count} exact duplicates of `{}` (same parameters): run it once and reuse the \
                  result",
-                abbreviate(sql)
+                abbreviate(sql, MESSAGE_SQL_WIDTH)
             ),
             Finding::SplicedLiterals { sql, example } => format!(
                 "values are written into the SQL text (`{}` arrives as `{}` and others): bind \
                  them as parameters ($1) so the server can reuse the plan and input cannot \
                  become SQL",
-                abbreviate(sql),
-                abbreviate(example)
+                abbreviate(sql, MESSAGE_SQL_WIDTH),
+                abbreviate(example, MESSAGE_SQL_WIDTH)
             ),
         }
     }
 }
 
-/// Collapses whitespace and cuts long SQL so a message stays one readable line.
-fn abbreviate(sql: &str) -> String {
-    const LIMIT: usize = 80;
+/// `sql` on one line, cut at `width` characters with `…`: short enough for a log line.
+pub fn abbreviate(sql: &str, width: usize) -> String {
     let collapsed = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    match collapsed.char_indices().nth(LIMIT) {
+    match collapsed.char_indices().nth(width) {
         Some((cut, _)) => format!("{}…", &collapsed[..cut]),
         None => collapsed,
     }
@@ -94,7 +95,8 @@ fn abbreviate(sql: &str) -> String {
 pub struct BurstDetector {
     threshold: usize,
     /// The last statement before the current burst: the candidate "1" of an N+1.
-    source: Option<Arc<str>>,
+    /// With its fingerprint hash: a burst split by a pause is not its own source.
+    source: Option<(Arc<str>, u64)>,
     burst: Option<Burst>,
     /// Fingerprint hash → hash of the first raw text seen with literals, or `None` once
     /// reported: the memory behind the spliced-literals rule.
@@ -197,7 +199,8 @@ impl BurstDetector {
         };
         let mut findings = Vec::new();
         let distinct = burst.distinct();
-        if let Some(source) = &self.source
+        if let Some((source, source_hash)) = &self.source
+            && *source_hash != burst.hash
             && burst.count >= self.threshold
             && distinct >= self.threshold
         {
@@ -214,15 +217,8 @@ impl BurstDetector {
                 count: burst.count - distinct,
             });
         }
-        self.source = Some(burst.last);
+        self.source = Some((burst.last, burst.hash));
         findings
-    }
-
-    /// Forgets the session's history without reporting: a new recorded scope starts clean.
-    pub fn reset(&mut self) {
-        self.source = None;
-        self.burst = None;
-        self.spliced.clear();
     }
 
     fn check_spliced(&mut self, statement: &Observed<'_>) -> Option<Finding> {
@@ -503,7 +499,7 @@ mod tests {
              round trip with a JOIN or `WHERE id = ANY($1)`"
         );
         let long = format!("SELECT {} FROM t", "a, ".repeat(100));
-        assert!(abbreviate(&long).ends_with('…'));
-        assert!(abbreviate(&long).chars().count() <= 81);
+        assert!(abbreviate(&long, MESSAGE_SQL_WIDTH).ends_with('…'));
+        assert!(abbreviate(&long, MESSAGE_SQL_WIDTH).chars().count() <= 81);
     }
 }

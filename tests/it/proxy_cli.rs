@@ -184,3 +184,57 @@ fn listening_beyond_loopback_needs_an_explicit_flag() {
         "refused before starting anything"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_ones() {
+    use pglab::proxy::{EVENT_BUFFER, Event, Latency, Proxy, SessionEnd};
+    use sqlx::ConnectOptions;
+    use sqlx::postgres::PgConnectOptions;
+
+    let scratch = Scratch::new("proxy-restart");
+    let mut serve = scratch.serve();
+    let url = stdout(&scratch.run(&["db", "url", "--owner"]));
+    let options: PgConnectOptions = url.trim().parse().unwrap();
+    let (tx, mut events) = tokio::sync::mpsc::channel(EVENT_BUFFER);
+    let (_proxy, routed) = Proxy::in_front_of(&options, Latency::default(), tx)
+        .await
+        .unwrap();
+    let mut before = routed.connect().await.unwrap();
+    sqlx::raw_sql("select 1")
+        .execute(&mut before)
+        .await
+        .unwrap();
+
+    assert_success(&scratch.run(&["db", "stop"]));
+    serve.wait().unwrap();
+    let end = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        loop {
+            if let Some(Event::SessionEnded { end, .. }) = events.recv().await {
+                return end;
+            }
+        }
+    })
+    .await
+    .unwrap();
+    match end {
+        SessionEnd::ServerClosed { error: Some(e) } => assert_eq!(e.code, "57P01", "{e}"),
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        sqlx::raw_sql("select 1")
+            .execute(&mut before)
+            .await
+            .is_err()
+    );
+
+    // The server comes back on the same port; the same proxy serves the next session.
+    let mut serve = scratch.serve();
+    let mut after = routed.connect().await.unwrap();
+    let one: i32 = sqlx::query_scalar("select 1")
+        .fetch_one(&mut after)
+        .await
+        .unwrap();
+    assert_eq!(one, 1);
+    kill(Pid::from_raw(serve.id() as i32), Signal::SIGINT).unwrap();
+    serve.wait().unwrap();
+}

@@ -212,3 +212,49 @@ async fn a_cancel_request_reaches_the_server_and_stops_the_query() {
             .any(|m| matches!(m, Backend::ReadyForQuery(_)))
     );
 }
+
+#[tokio::test]
+async fn a_copy_through_execute_is_one_round_trip_and_the_next_ones_stay_in_step() {
+    let mut p = Proxied::start().await;
+    let mut client = p.raw().await;
+    client
+        .query("create temporary table numbers (n int)")
+        .send()
+        .await
+        .unwrap();
+    client.read_until_ready().await.unwrap();
+    // As tokio-postgres does it: Sync right after the Execute, before the data.
+    client
+        .parse("", "copy numbers from stdin")
+        .bind("", "", &[])
+        .execute("", 0)
+        .sync()
+        .send()
+        .await
+        .unwrap();
+    while !matches!(client.read_backend().await.unwrap(), Backend::CopyIn) {}
+    client
+        .copy_data(b"1\n2\n")
+        .copy_done()
+        .sync()
+        .send()
+        .await
+        .unwrap();
+    let answer = client.read_until_ready().await.unwrap();
+    assert_eq!(command_tags(&answer), ["COPY 2"]);
+    client.query("select 1").send().await.unwrap();
+    client.read_until_ready().await.unwrap();
+    let rts = p.round_trips();
+    let seen: Vec<(&str, u64)> = rts
+        .iter()
+        .map(|rt| (&*rt.statements[0].sql, rt.statements[0].rows))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("create temporary table numbers (n int)", 0),
+            ("copy numbers from stdin", 2),
+            ("select 1", 1)
+        ]
+    );
+}
