@@ -2,6 +2,7 @@
 //! live log on stdout — one line per round trip, N+1 and lint warnings inline, a summary on
 //! Ctrl-C — as text or as JSON lines for tools.
 
+use std::io::Write;
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
@@ -91,19 +92,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                 let Some(event) = event else { break };
                 last_event = Instant::now();
                 let schema_changed = changes_schema(&event);
-                let session = match &event {
-                    Event::RoundTrip(rt) => Some(rt.session),
-                    Event::SessionEnded { session, .. } => Some(*session),
-                    _ => None,
-                };
-                if !matches!(event, Event::RoundTrip(_)) {
-                    out.event(&event)?;
-                }
-                let (entry, warnings) = log.record(event);
-                if let Some(entry) = entry {
-                    out.round_trip(&entry)?;
-                }
-                out.warnings(session, &warnings)?;
+                write_event(&mut out, &mut log, event)?;
                 if schema_changed && let Some(conn) = &mut catalog
                     && let Ok(facts) = db::catalog::table_facts(conn).await
                 {
@@ -121,6 +110,10 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             _ = &mut interrupted => break,
         }
     }
+    // What the sessions reported before Ctrl-C still belongs in the log and the summary.
+    while let Ok(event) = events.try_recv() {
+        write_event(&mut out, &mut log, event)?;
+    }
     let warnings = log.finish_bursts(None);
     out.warnings(None, &warnings)?;
     out.summary(&log)?;
@@ -128,6 +121,28 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     drop(proxy);
     drop(lab);
     Ok(())
+}
+
+/// Records `event` and writes it with the warnings it raised.
+fn write_event<W: Write>(
+    out: &mut LogWriter<W>,
+    log: &mut QueryLog,
+    event: Event,
+) -> std::io::Result<()> {
+    let session = match &event {
+        Event::RoundTrip(rt) => Some(rt.session),
+        Event::SessionEnded { session, .. } => Some(*session),
+        _ => None,
+    };
+    // Round trips are written from their log entry, which knows their kind.
+    if !matches!(event, Event::RoundTrip(_)) {
+        out.event(&event)?;
+    }
+    let (entry, warnings) = log.record(event);
+    if let Some(entry) = entry {
+        out.round_trip(&entry)?;
+    }
+    out.warnings(session, &warnings)
 }
 
 /// Where the proxy forwards to, and how the proxy itself may read that server's catalog.

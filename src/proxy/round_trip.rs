@@ -506,6 +506,17 @@ mod tests {
 
     use super::*;
 
+    fn info() -> SessionInfo {
+        SessionInfo {
+            id: 7,
+            client: "127.0.0.1:1".parse().unwrap(),
+            user: "u".into(),
+            database: "d".into(),
+            application_name: "test".into(),
+            backend_pid: None,
+        }
+    }
+
     /// A conversation past startup, and helpers that speak both sides of it.
     struct Script {
         conversation: Conversation,
@@ -516,16 +527,8 @@ mod tests {
     impl Script {
         fn new() -> Self {
             let t0 = Instant::now();
-            let info = SessionInfo {
-                id: 7,
-                client: "127.0.0.1:1".parse().unwrap(),
-                user: "u".into(),
-                database: "d".into(),
-                application_name: "test".into(),
-                backend_pid: None,
-            };
             let mut script = Self {
-                conversation: Conversation::new(info, t0),
+                conversation: Conversation::new(info(), t0),
                 t0,
                 events: Vec::new(),
             };
@@ -698,15 +701,7 @@ mod tests {
     #[test]
     fn a_failed_login_is_kept_for_the_session_end() {
         let t0 = Instant::now();
-        let info = SessionInfo {
-            id: 1,
-            client: "127.0.0.1:1".parse().unwrap(),
-            user: "u".into(),
-            database: "d".into(),
-            application_name: String::new(),
-            backend_pid: None,
-        };
-        let mut c = Conversation::new(info, t0);
+        let mut c = Conversation::new(info(), t0);
         let body = b"SFATAL\0C28P01\0Mpassword authentication failed\0\0";
         let frame = Frame {
             tag: b'E',

@@ -73,8 +73,23 @@ impl RunningProxy {
     }
 }
 
+/// Posts of a tenant, then each post's author one by one: the N+1 loop, one statement per
+/// line.
+fn lazy_loop() -> String {
+    let mut script = String::from(
+        "select id, author_id from posts where organization_id = 1 and deleted_at is null order by id limit 4;\n",
+    );
+    for author in 1..=4 {
+        script.push_str(&format!(
+            "select username from users where id = {author} and organization_id = 1 and deleted_at is null;\n"
+        ));
+    }
+    script.push_str("select 1;\n");
+    script
+}
+
 #[test]
-fn the_proxy_command_logs_each_round_trip_flags_the_n_plus_one_and_sums_up() {
+fn the_proxy_command_logs_each_session_and_round_trip_and_sums_up() {
     let scratch = Scratch::new("proxy-text");
     let proxy = RunningProxy::start(&scratch, &[]);
     assert!(
@@ -87,24 +102,17 @@ fn the_proxy_command_logs_each_round_trip_flags_the_n_plus_one_and_sums_up() {
         "password masked: {}",
         proxy.header
     );
-    let mut loop_sql = String::from(
-        "select id, author_id from posts where organization_id = 1 and deleted_at is null order by id limit 4;",
-    );
-    for author in 1..=4 {
-        loop_sql.push_str(&format!(
-            "select username from users where id = {author} and organization_id = 1 and deleted_at is null;"
-        ));
-    }
-    loop_sql.push_str("select 1;");
-    // One psql -c is one multi-statement query: one round trip. Send them one by one.
-    for statement in loop_sql.split_inclusive(';') {
+    // One psql -c per statement: each is a session of its own.
+    for statement in lazy_loop().lines() {
         proxy.psql(statement);
     }
     let log = proxy.stop();
     let sessions = log.matches("connected").count();
     assert_eq!(sessions, 6, "{log}");
-    assert_eq!(log.matches("closed by the client").count(), 6, "{log}");
-    // Each psql is a session of its own: no burst spans sessions, so no N+1 here...
+    // The last psql may still be hanging up when Ctrl-C arrives.
+    let closed = log.matches("closed by the client").count();
+    assert!((5..=6).contains(&closed), "{log}");
+    // No burst spans sessions: the same statements as one session's loop, but no N+1.
     assert!(!log.contains("N+1"), "{log}");
     assert!(log.contains("summary: "), "{log}");
     assert!(
@@ -117,22 +125,13 @@ fn the_proxy_command_logs_each_round_trip_flags_the_n_plus_one_and_sums_up() {
 fn a_loop_on_one_connection_is_reported_as_n_plus_one() {
     let scratch = Scratch::new("proxy-loop");
     let proxy = RunningProxy::start(&scratch, &[]);
-    let mut script = String::from(
-        "select id, author_id from posts where organization_id = 1 and deleted_at is null order by id limit 4;\n",
-    );
-    for author in 1..=4 {
-        script.push_str(&format!(
-            "select username from users where id = {author} and organization_id = 1 and deleted_at is null;\n"
-        ));
-    }
-    script.push_str("select 1;\n");
     let mut psql = Command::new("psql")
         .args(["-X", "-q", "-d", &proxy.url])
         .stdin(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), script.as_bytes()).unwrap();
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), lazy_loop().as_bytes()).unwrap();
     assert!(psql.wait().unwrap().success());
     let log = proxy.stop();
     assert!(log.contains("N+1: 1 query then 4 ×"), "{log}");
