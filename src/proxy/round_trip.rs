@@ -76,6 +76,10 @@ struct Batch {
     sent: Instant,
     /// Statements prepared (`Parse`) in this batch, for a round trip that only prepares.
     parsed: Vec<Sql>,
+    /// Names this batch's `Parse` messages took, with what they named before, until the
+    /// server confirms each (`ParseComplete`): a `Parse` that fails, or that an earlier error
+    /// made the server skip, must not replace the statement the name still has.
+    unconfirmed: VecDeque<(String, Option<Sql>)>,
     described: bool,
     /// Statements sent and not yet answered, in order.
     pending: VecDeque<Pending>,
@@ -140,9 +144,11 @@ impl Conversation {
                     text: sql_text(fields.cstr(), frame.truncated),
                     truncated: frame.truncated,
                 };
+                let previous = self.prepared.get(&name).cloned();
                 let batch = self.batch(at);
                 if batch.parsed.len() < MAX_PENDING {
                     batch.parsed.push(sql.clone());
+                    batch.unconfirmed.push_back((name.clone(), previous));
                 }
                 remember(&mut self.prepared, name, sql);
             }
@@ -255,6 +261,12 @@ impl Conversation {
             b'I' => self.complete(|_, _| {}),
             // CopyInResponse, CopyBothResponse: the client sends data now.
             b'G' | b'W' => self.copy_started(),
+            // ParseComplete: the oldest unconfirmed name is the server's now.
+            b'1' => {
+                if let Some(batch) = self.batches.front_mut() {
+                    batch.unconfirmed.pop_front();
+                }
+            }
             _ => {}
         }
         None
@@ -284,6 +296,7 @@ impl Conversation {
             self.batches.push_back(Batch {
                 sent: at,
                 parsed: Vec::new(),
+                unconfirmed: VecDeque::new(),
                 described: false,
                 pending: VecDeque::new(),
                 done: Vec::new(),
@@ -367,6 +380,13 @@ impl Conversation {
         }
         batch.rows_in_flight = 0;
         batch.error.get_or_insert(error);
+        // Parses not confirmed yet failed or were skipped: their names keep their old SQL.
+        while let Some((name, previous)) = batch.unconfirmed.pop_back() {
+            match previous {
+                Some(sql) => self.prepared.insert(name, sql),
+                None => self.prepared.remove(&name),
+            };
+        }
     }
 
     fn ready_for_query(&mut self, transaction: u8, delivered: Instant) -> Option<Event> {
@@ -775,6 +795,32 @@ mod tests {
         s.server(b'C', b"SHOW\0", 11);
         s.server(b'Z', b"I", 11);
         assert_eq!(s.round_trips()[0].statements[0].rows, 1);
+    }
+
+    #[test]
+    fn a_failed_parse_leaves_the_name_to_its_old_statement() {
+        let mut s = Script::new();
+        s.client(b'P', b"s1\0select 1\0\0\0", 10);
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        s.server(b'Z', b"I", 11);
+        // The same name again: the server refuses (42P05), the old statement stays.
+        s.client(b'P', b"s1\0select 2\0\0\0", 20);
+        s.client(b'S', b"", 20);
+        s.server(
+            b'E',
+            b"SERROR\0C42P05\0Mprepared statement \"s1\" already exists\0\0",
+            21,
+        );
+        s.server(b'Z', b"I", 21);
+        s.client(b'B', b"\0s1\0\0\0\0\0\0\0", 30);
+        s.client(b'E', b"\0\0\0\0\0", 30);
+        s.client(b'S', b"", 30);
+        s.server(b'2', b"", 31);
+        s.server(b'C', b"SELECT 1\0", 31);
+        s.server(b'Z', b"I", 31);
+        let rts = s.round_trips();
+        assert_eq!(&*rts[2].statements[0].sql, "select 1");
     }
 
     #[test]
