@@ -211,13 +211,12 @@ impl<W: Write> LogWriter<W> {
         writeln!(self.out)?;
         writeln!(
             self.out,
-            "summary: {} round trips ({kinds}); {} statements, {} rows, {} errors, {} warnings; \
-             {:.1} ms spent waiting for answers",
-            t.round_trips,
-            t.statements,
-            t.rows,
-            t.errors,
-            t.warnings,
+            "summary: {} ({kinds}); {}, {}, {}, {}; {:.1} ms spent waiting for answers",
+            count(t.round_trips, "round trip"),
+            count(t.statements, "statement"),
+            count(t.rows, "row"),
+            count(t.errors, "error"),
+            count(t.warnings, "warning"),
             ms(t.waiting)
         )?;
         if !top.is_empty() {
@@ -237,6 +236,15 @@ impl<W: Write> LogWriter<W> {
 fn error_json(e: &ServerError) -> Value {
     json!({"severity": e.severity, "code": e.code, "message": e.message,
            "detail": e.detail, "hint": e.hint, "position": e.position})
+}
+
+/// `1 row`, `3 rows`.
+fn count(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{n} {noun}s")
+    }
 }
 
 fn ms(d: Duration) -> f64 {
