@@ -49,7 +49,7 @@ pub async fn serve(mut client: TcpStream, peer: SocketAddr, id: SessionId, cx: C
     let began = Instant::now();
     let end = match run(&mut client, peer, id, &cx, began).await {
         Ok(Some(end)) => end,
-        // A cancel request or a refused start: nothing began, nothing to end.
+        // A cancel request: no session began, none ends.
         Ok(None) => return,
         Err(why) => SessionEnd::Failed(why),
     };
