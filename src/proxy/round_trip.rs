@@ -40,6 +40,8 @@ pub struct Conversation {
     /// The newest batch has not been ended by a `Sync`, `Query` or `FunctionCall` yet.
     last_batch_open: bool,
     copy: Copy,
+    /// The client sent Terminate: the server closing next is the client's goodbye.
+    terminated: bool,
     /// The last error the server sent outside any request (a failed login) or that ended
     /// the session (FATAL, PANIC).
     last_fatal_error: Option<ServerError>,
@@ -109,6 +111,7 @@ impl Conversation {
             batches: VecDeque::new(),
             last_batch_open: false,
             copy: Copy::None,
+            terminated: false,
             last_fatal_error: None,
         }
     }
@@ -210,9 +213,15 @@ impl Conversation {
                     };
                 }
             }
-            // Flush, COPY data, Terminate: part of a request already counted, or none.
+            b'X' => self.terminated = true,
+            // Flush, COPY data: part of a request already counted.
             _ => {}
         }
+    }
+
+    /// Whether the client said goodbye (Terminate) before the connection closed.
+    pub fn terminated(&self) -> bool {
+        self.terminated
     }
 
     /// A message from the server reached the proxy; `delivered` is when it reaches the

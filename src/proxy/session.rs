@@ -301,6 +301,8 @@ async fn closed(
         Direction::Frontend => {
             SessionEnd::Failed("the client hung up in the middle of a message".into())
         }
+        // The server hangs up after the client's Terminate, which may be seen first.
+        Direction::Backend if lock(conversation).terminated() => SessionEnd::ClientClosed,
         Direction::Backend => {
             let (unanswered, error) = lock(conversation).server_closed(Instant::now());
             for event in unanswered {

@@ -258,3 +258,15 @@ async fn a_copy_through_execute_is_one_round_trip_and_the_next_ones_stay_in_step
         ]
     );
 }
+
+#[tokio::test]
+async fn a_client_that_says_goodbye_is_reported_as_closing_the_session() {
+    let mut p = Proxied::start().await;
+    for _ in 0..10 {
+        let mut client = p.raw().await;
+        client.terminate().send().await.unwrap();
+        // The server hangs up on Terminate; whichever side the proxy sees close first,
+        // the client ended the session.
+        assert_eq!(p.session_end().await, SessionEnd::ClientClosed);
+    }
+}
