@@ -99,13 +99,9 @@ impl Proxy {
         latency: Latency,
         events: mpsc::Sender<Event>,
     ) -> Result<(Self, PgConnectOptions), Error> {
-        let host = options.get_host();
-        if host.starts_with('/') {
-            return Err(Error::SocketUpstream(host.to_string()));
-        }
         let config = ProxyConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
-            upstream: format!("{host}:{}", options.get_port()),
+            upstream: upstream_address(options)?,
             latency,
         };
         let proxy = Self::start(config, events).await?;
@@ -132,6 +128,15 @@ impl Drop for Proxy {
         // Aborting the loop drops its JoinSet, which aborts every session.
         self.accepting.abort();
     }
+}
+
+/// The `host:port` the proxy forwards to for a server reached with `options`.
+pub fn upstream_address(options: &PgConnectOptions) -> Result<String, Error> {
+    let host = options.get_host();
+    if host.starts_with('/') {
+        return Err(Error::SocketUpstream(host.to_string()));
+    }
+    Ok(format!("{host}:{}", options.get_port()))
 }
 
 async fn accept_loop(listener: TcpListener, cx: session::Context) {

@@ -109,7 +109,7 @@ impl Totals {
         self.by_kind[kind_index(kind)]
     }
 
-    fn add(&mut self, kind: Kind, rt: &RoundTrip, warnings: usize) {
+    fn add(&mut self, kind: Kind, rt: &RoundTrip) {
         self.round_trips += 1;
         self.by_kind[kind_index(kind)] += 1;
         for statement in &rt.statements {
@@ -117,7 +117,6 @@ impl Totals {
             self.rows += statement.rows;
         }
         self.errors += u64::from(rt.error.is_some());
-        self.warnings += warnings as u64;
         self.waiting += rt.duration;
     }
 }
@@ -190,7 +189,8 @@ pub struct QueryLog {
     next_scope: u64,
     totals: Totals,
     fingerprinter: Fingerprinter,
-    analyses: HashMap<u64, Analysis>,
+    /// Shared, not copied: most statements only need the kind.
+    analyses: HashMap<u64, Arc<Analysis>>,
     facts: TableFacts,
     threshold: usize,
     /// Executions per statement shape (fingerprint hash → shape, count).
@@ -303,8 +303,8 @@ impl QueryLog {
             });
             warnings.extend(findings.into_iter().map(Warning::Pattern));
             if !analysis.lints.is_empty() && remember_once(&mut session.linted, fingerprint.hash) {
-                warnings.extend(analysis.lints.into_iter().map(|lint| Warning::Lint {
-                    lint,
+                warnings.extend(analysis.lints.iter().map(|lint| Warning::Lint {
+                    lint: lint.clone(),
                     sql: statement.sql.clone(),
                 }));
             }
@@ -312,18 +312,16 @@ impl QueryLog {
         let kind = kind_of(rt.shape, &kinds);
         let application_name = match self.sessions.get_mut(&session_id) {
             Some(session) => {
-                session.totals.add(kind, &rt, warnings.len());
+                session.totals.add(kind, &rt);
                 session.application_name.clone()
             }
             None => Arc::from(""),
         };
-        self.totals.add(kind, &rt, warnings.len());
-        for scope in self.scopes.values_mut() {
-            if scope.session.is_none_or(|s| s == session_id) {
-                scope.totals.add(kind, &rt, warnings.len());
-                scope.warnings.extend(warnings.iter().cloned());
-            }
+        self.totals.add(kind, &rt);
+        for scope in scopes_of(&mut self.scopes, session_id) {
+            scope.totals.add(kind, &rt);
         }
+        self.add_warnings(session_id, &warnings);
         let entry = Arc::new(Entry {
             seq: self.next_seq,
             application_name,
@@ -339,7 +337,7 @@ impl QueryLog {
         entry
     }
 
-    fn analysis(&mut self, sql: &str, fingerprint: &Fingerprint) -> Analysis {
+    fn analysis(&mut self, sql: &str, fingerprint: &Fingerprint) -> Arc<Analysis> {
         if let Some(known) = self.analyses.get(&fingerprint.hash) {
             return known.clone();
         }
@@ -348,7 +346,7 @@ impl QueryLog {
             StatementKind::Query => lint(sql, &self.facts),
             _ => Vec::new(),
         };
-        let analysis = Analysis { kind, lints };
+        let analysis = Arc::new(Analysis { kind, lints });
         if self.analyses.len() >= ANALYSIS_CACHE {
             self.analyses.clear();
         }
@@ -380,26 +378,40 @@ impl QueryLog {
     /// is only certain once it is over. Call when a lesson step ends or the log goes idle.
     pub fn finish_bursts(&mut self, session: Option<SessionId>) -> Vec<Warning> {
         let mut warnings = Vec::new();
-        for (&id, s) in &mut self.sessions {
-            if session.is_none_or(|wanted| wanted == id) && !s.ended {
-                let found: Vec<Warning> = s
-                    .detector
-                    .finish()
-                    .into_iter()
-                    .map(Warning::Pattern)
-                    .collect();
-                s.totals.warnings += found.len() as u64;
-                for scope in self.scopes.values_mut() {
-                    if scope.session.is_none_or(|wanted| wanted == id) {
-                        scope.totals.warnings += found.len() as u64;
-                        scope.warnings.extend(found.iter().cloned());
-                    }
-                }
-                warnings.extend(found);
-            }
+        let ids: Vec<SessionId> = self
+            .sessions
+            .iter()
+            .filter(|(id, s)| session.is_none_or(|wanted| wanted == **id) && !s.ended)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            let Some(s) = self.sessions.get_mut(&id) else {
+                continue;
+            };
+            let found: Vec<Warning> = s
+                .detector
+                .finish()
+                .into_iter()
+                .map(Warning::Pattern)
+                .collect();
+            self.add_warnings(id, &found);
+            warnings.extend(found);
         }
-        self.totals.warnings += warnings.len() as u64;
         warnings
+    }
+
+    /// Counts `warnings` raised on `session`: in its totals, overall, and in the scopes
+    /// that watch it.
+    fn add_warnings(&mut self, session: SessionId, warnings: &[Warning]) {
+        let count = warnings.len() as u64;
+        if let Some(s) = self.sessions.get_mut(&session) {
+            s.totals.warnings += count;
+        }
+        self.totals.warnings += count;
+        for scope in scopes_of(&mut self.scopes, session) {
+            scope.totals.warnings += count;
+            scope.warnings.extend(warnings.iter().cloned());
+        }
     }
 
     /// Starts counting what happens from now on, for one session or for all. A burst still
@@ -453,6 +465,16 @@ impl QueryLog {
     pub fn session_totals(&self, session: SessionId) -> Option<&Totals> {
         self.sessions.get(&session).map(|s| &s.totals)
     }
+}
+
+/// The open scopes that count `session`'s round trips.
+fn scopes_of(
+    scopes: &mut HashMap<ScopeId, Scope>,
+    session: SessionId,
+) -> impl Iterator<Item = &mut Scope> {
+    scopes
+        .values_mut()
+        .filter(move |scope| scope.session.is_none_or(|s| s == session))
 }
 
 /// A round trip's kind from its shape and its statements' kinds.

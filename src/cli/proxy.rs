@@ -37,7 +37,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         Some(url) => (None, Upstream::from_url(url)?),
         None => {
             let lab = Lab::open(config).await?;
-            let upstream = Upstream::from_lab(&lab);
+            let upstream = Upstream::from_lab(&lab)?;
             (Some(lab), upstream)
         }
     };
@@ -157,14 +157,13 @@ struct Upstream {
 }
 
 impl Upstream {
-    fn from_lab(lab: &Lab) -> Self {
-        let options = &lab.learner;
-        Self {
-            address: format!("{}:{}", options.get_host(), options.get_port()),
+    fn from_lab(lab: &Lab) -> anyhow::Result<Self> {
+        Ok(Self {
+            address: crate::proxy::upstream_address(&lab.learner)?,
             description: "the lab database".into(),
             client_url: url::Url::parse(lab.url(false)).ok(),
             catalog: Some(lab.owner.clone()),
-        }
+        })
     }
 
     fn from_url(url: &str) -> anyhow::Result<Self> {

@@ -578,6 +578,13 @@ mod tests {
                 .on_frontend(&frame, self.t0 + Duration::from_millis(ms));
         }
 
+        /// Parse, Bind and Execute of `sql` through the unnamed statement and portal.
+        fn execute_unnamed(&mut self, sql: &str, ms: u64) {
+            self.client(b'P', format!("\0{sql}\0\0\0").as_bytes(), ms);
+            self.client(b'B', b"\0\0\0\0\0\0\0\0", ms);
+            self.client(b'E', b"\0\0\0\0\0", ms);
+        }
+
         fn server(&mut self, tag: u8, body: &[u8], ms: u64) {
             let frame = Frame {
                 tag,
@@ -683,10 +690,8 @@ mod tests {
     #[test]
     fn pipelined_syncs_are_separate_round_trips_each_timed_from_its_own_start() {
         let mut s = Script::new();
-        for (ms, sql) in [(10, "select 1\0"), (11, "select 2\0")] {
-            s.client(b'P', format!("\0{sql}\0\0").as_bytes(), ms);
-            s.client(b'B', b"\0\0\0\0\0\0\0\0", ms);
-            s.client(b'E', b"\0\0\0\0\0", ms);
+        for (ms, sql) in [(10, "select 1"), (11, "select 2")] {
+            s.execute_unnamed(sql, ms);
             s.client(b'S', b"", ms);
         }
         for ms in [15, 16] {
@@ -706,10 +711,8 @@ mod tests {
     #[test]
     fn an_error_mid_pipeline_fails_one_statement_and_skips_the_rest() {
         let mut s = Script::new();
-        for sql in ["select 1/0\0", "select 1\0"] {
-            s.client(b'P', format!("\0{sql}\0\0").as_bytes(), 10);
-            s.client(b'B', b"\0\0\0\0\0\0\0\0", 10);
-            s.client(b'E', b"\0\0\0\0\0", 10);
+        for sql in ["select 1/0", "select 1"] {
+            s.execute_unnamed(sql, 10);
         }
         s.client(b'S', b"", 10);
         s.server(b'1', b"", 11);
@@ -754,9 +757,7 @@ mod tests {
     #[test]
     fn an_extended_copy_swallows_the_syncs_the_server_ignores() {
         let mut s = Script::new();
-        s.client(b'P', b"\0copy t from stdin\0\0\0", 10);
-        s.client(b'B', b"\0\0\0\0\0\0\0\0", 10);
-        s.client(b'E', b"\0\0\0\0\0", 10);
+        s.execute_unnamed("copy t from stdin", 10);
         s.client(b'S', b"", 10);
         s.server(b'1', b"", 11);
         s.server(b'2', b"", 11);

@@ -116,7 +116,8 @@ struct Burst {
 }
 
 impl Burst {
-    fn start(sql: &str, hash: u64, params: u64) -> Self {
+    /// `pair`: the hash of the raw text and of the parameters.
+    fn start(sql: &str, hash: u64, pair: (u64, u64)) -> Self {
         let text: Arc<str> = sql.into();
         let mut burst = Self {
             hash,
@@ -126,20 +127,19 @@ impl Burst {
             pairs: HashSet::new(),
             overflow: 0,
         };
-        burst.count_pair(sql, params);
+        burst.count_pair(pair);
         burst
     }
 
-    fn extend(&mut self, sql: &str, params: u64) {
+    fn extend(&mut self, sql: &str, pair: (u64, u64)) {
         if *self.last != *sql {
             self.last = sql.into();
         }
-        self.count_pair(sql, params);
+        self.count_pair(pair);
     }
 
-    fn count_pair(&mut self, sql: &str, params: u64) {
+    fn count_pair(&mut self, pair: (u64, u64)) {
         self.count += 1;
-        let pair = (fnv1a_64(sql.as_bytes()), params);
         if self.pairs.len() < DISTINCT_MEMORY {
             self.pairs.insert(pair);
         } else if !self.pairs.contains(&pair) {
@@ -178,14 +178,17 @@ impl BurstDetector {
         ) {
             return Vec::new();
         }
+        // Both rules tell texts apart by this hash: compute it once.
+        let text_hash = fnv1a_64(statement.sql.as_bytes());
         let mut findings = Vec::new();
-        findings.extend(self.check_spliced(&statement));
+        findings.extend(self.check_spliced(&statement, text_hash));
         let hash = statement.fingerprint.hash;
+        let pair = (text_hash, statement.params);
         match &mut self.burst {
-            Some(burst) if burst.hash == hash => burst.extend(statement.sql, statement.params),
+            Some(burst) if burst.hash == hash => burst.extend(statement.sql, pair),
             _ => {
                 findings.extend(self.finish());
-                self.burst = Some(Burst::start(statement.sql, hash, statement.params));
+                self.burst = Some(Burst::start(statement.sql, hash, pair));
             }
         }
         findings
@@ -221,11 +224,10 @@ impl BurstDetector {
         findings
     }
 
-    fn check_spliced(&mut self, statement: &Observed<'_>) -> Option<Finding> {
+    fn check_spliced(&mut self, statement: &Observed<'_>, text_hash: u64) -> Option<Finding> {
         if statement.fingerprint.literals == 0 {
             return None;
         }
-        let text_hash = fnv1a_64(statement.sql.as_bytes());
         let hash = statement.fingerprint.hash;
         match self.spliced.get(&hash) {
             None => {
