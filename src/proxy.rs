@@ -174,3 +174,19 @@ async fn accept_loop(listener: TcpListener, cx: session::Context) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn upstreams_are_reached_over_tcp_and_sockets_are_refused_with_their_path() {
+        let tcp = PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(5433);
+        assert_eq!(upstream_address(&tcp).unwrap(), "127.0.0.1:5433");
+        let socket = PgConnectOptions::new_without_pgpass().host("/var/run/postgresql");
+        let err = upstream_address(&socket).unwrap_err().to_string();
+        assert!(err.contains("/var/run/postgresql"), "{err}");
+    }
+}
