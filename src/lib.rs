@@ -3,7 +3,8 @@
 //! Module map:
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution)
 //! - core (pure): [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
-//!   [`query_log`] (the recorder: round trips, totals, scopes, warnings)
+//!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
+//!   [`result_set`] (what a statement returned, as text)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
@@ -14,6 +15,7 @@ pub mod config;
 pub mod db;
 pub mod proxy;
 pub mod query_log;
+pub mod result_set;
 pub mod sql;
 pub mod testing;
 

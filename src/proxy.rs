@@ -18,6 +18,7 @@ mod session;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use sqlx::postgres::PgConnectOptions;
@@ -139,10 +140,13 @@ pub fn upstream_address(options: &PgConnectOptions) -> Result<String, Error> {
     Ok(format!("{host}:{}", options.get_port()))
 }
 
+/// Session ids are unique across every proxy in the process: the lab's demos run proxies of
+/// their own and pass their events on to the lab's query log, which keys sessions by id.
+static NEXT_SESSION: AtomicU64 = AtomicU64::new(1);
+
 async fn accept_loop(listener: TcpListener, cx: session::Context) {
     let slots = Arc::new(Semaphore::new(MAX_SESSIONS));
     let mut sessions = JoinSet::new();
-    let mut next_id: SessionId = 1;
     loop {
         tokio::select! {
             accepted = listener.accept() => {
@@ -162,8 +166,7 @@ async fn accept_loop(listener: TcpListener, cx: session::Context) {
                     let _ = client.write_all(&refusal).await;
                     continue;
                 };
-                let id = next_id;
-                next_id += 1;
+                let id = NEXT_SESSION.fetch_add(1, Ordering::Relaxed);
                 let cx = cx.clone();
                 sessions.spawn(async move {
                     session::serve(client, peer, id, cx).await;

@@ -6,7 +6,7 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-/// Numbers sessions in the order the proxy accepted them, from 1.
+/// Numbers sessions in the order the proxies of this process accepted them, from 1.
 pub type SessionId = u64;
 
 /// Who is on the other end of a session, from its startup message.
