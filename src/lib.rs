@@ -4,7 +4,8 @@
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution)
 //! - core (pure): [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
-//!   [`result_set`] (what a statement returned, as text)
+//!   [`result_set`] (what a statement returned, as text),
+//!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
@@ -13,6 +14,7 @@
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod lesson;
 pub mod proxy;
 pub mod query_log;
 pub mod result_set;

@@ -1,0 +1,491 @@
+//! Grading an exercise attempt: the learner's result, round trips and plan against the
+//! exercise's [`Check`] and the reference solution's result. Pure: the caller runs both
+//! queries and measures; this only decides, and every failure says why (a row diff, "right
+//! rows, wrong order", the round-trip count against the limit, the plan node at fault).
+//!
+//! Columns are compared by count, not by name: an alias is a matter of taste, and rejecting a
+//! right answer over one frustrates learners (pgexercises made the same call). Values are
+//! compared as PostgreSQL's text, so `1` and `1.0` differ, as they would on screen.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use super::{Check, RowOrder};
+use crate::result_set::ResultSet;
+
+/// At most this many rows are listed in a missing or extra rows finding.
+const SAMPLE_ROWS: usize = 5;
+
+type Row = Vec<Option<String>>;
+
+/// What the learner's SQL produced, as far as the caller measured it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Attempt<'a> {
+    /// The rows returned; `None` when the SQL failed or returned no row set (e.g. an UPDATE).
+    pub result: Option<&'a ResultSet>,
+    /// Round trips the attempt took; `None` if not measured.
+    pub round_trips: Option<u64>,
+    /// The `Node Type` of every node of the attempt's plan; `None` if not explained.
+    pub plan_nodes: Option<&'a [String]>,
+}
+
+/// The outcome of grading: passed when nothing is wrong.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// What is wrong, in check order: rows, round trips, plan.
+    pub findings: Vec<Finding>,
+}
+
+impl Verdict {
+    pub fn passed(&self) -> bool {
+        self.findings.is_empty()
+    }
+}
+
+/// One reason an attempt fails; `Display` is the sentence shown to the learner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Finding {
+    /// The check compares rows but the attempt returned none (failed or not a query).
+    NoRows {
+        expected_rows: usize,
+    },
+    ColumnCount {
+        expected: usize,
+        got: usize,
+    },
+    /// Expected rows the attempt lacks; `sample` holds up to 5 of `count`.
+    MissingRows {
+        count: usize,
+        sample: Vec<Row>,
+    },
+    /// Rows the attempt has beyond the expected ones; `sample` holds up to 5 of `count`.
+    ExtraRows {
+        count: usize,
+        sample: Vec<Row>,
+    },
+    /// The same rows, but the first difference in order is at `position` (0-based).
+    WrongOrder {
+        position: usize,
+        expected: Row,
+        got: Row,
+    },
+    TooManyRoundTrips {
+        max: u64,
+        got: u64,
+    },
+    /// A check needs a measurement the caller did not provide (`"round trips"`, `"plan"`).
+    NotMeasured {
+        what: &'static str,
+    },
+    PlanLacks {
+        node: String,
+    },
+    PlanHas {
+        node: String,
+    },
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Finding::NoRows { expected_rows } => write!(
+                f,
+                "your SQL returned no rows at all (did it fail, or is it not a query?); \
+                 expected {}",
+                count_of(*expected_rows, "row")
+            ),
+            Finding::ColumnCount { expected, got } => write!(
+                f,
+                "column count differs: expected {}, got {got} \
+                 (names are not compared, only how many and their values)",
+                count_of(*expected, "column")
+            ),
+            Finding::MissingRows { count, sample } => {
+                let missing = count_of(*count, "row");
+                write!(f, "{missing} missing: {}", list_rows(*count, sample))
+            }
+            Finding::ExtraRows { count, sample } => {
+                let extra = count_of(*count, "extra row");
+                write!(f, "{extra}: {}", list_rows(*count, sample))
+            }
+            Finding::WrongOrder {
+                position,
+                expected,
+                got,
+            } => write!(
+                f,
+                "the rows are right but not their order: row {} should be {} but is {}; \
+                 check the ORDER BY",
+                position + 1,
+                show_row(expected),
+                show_row(got)
+            ),
+            Finding::TooManyRoundTrips { max, got } => write!(
+                f,
+                "too many round trips: {got}, the limit is {max}; \
+                 fetch what the page needs in fewer queries"
+            ),
+            Finding::NotMeasured { what } => {
+                write!(f, "the {what} was not measured, so this check cannot pass")
+            }
+            Finding::PlanLacks { node } => write!(f, "the plan has no {node} node"),
+            Finding::PlanHas { node } => write!(f, "the plan still has a {node} node"),
+        }
+    }
+}
+
+/// Grades `attempt` against `check`; `expected` is the reference solution's result (only used
+/// when the check compares rows).
+pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict {
+    let mut findings = Vec::new();
+    if let Some(order) = check.rows {
+        compare_rows(order, expected, attempt.result, &mut findings);
+    }
+    if let Some(max) = check.max_round_trips {
+        match attempt.round_trips {
+            Some(got) if got > max => findings.push(Finding::TooManyRoundTrips { max, got }),
+            Some(_) => {}
+            None => findings.push(Finding::NotMeasured {
+                what: "round-trip count",
+            }),
+        }
+    }
+    if check.needs_plan() {
+        match attempt.plan_nodes {
+            None => findings.push(Finding::NotMeasured { what: "plan" }),
+            Some(nodes) => {
+                let has = |node: &String| nodes.iter().any(|n| n == node);
+                for node in check.plan_contains.iter().filter(|node| !has(node)) {
+                    let node = node.clone();
+                    findings.push(Finding::PlanLacks { node });
+                }
+                for node in check.plan_excludes.iter().filter(|node| has(node)) {
+                    let node = node.clone();
+                    findings.push(Finding::PlanHas { node });
+                }
+            }
+        }
+    }
+    Verdict { findings }
+}
+
+fn compare_rows(
+    order: RowOrder,
+    expected: &ResultSet,
+    got: Option<&ResultSet>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(got) = got else {
+        findings.push(Finding::NoRows {
+            expected_rows: expected.rows.len(),
+        });
+        return;
+    };
+    let (want_width, got_width) = (expected.columns.len(), got.columns.len());
+    if want_width != got_width {
+        findings.push(Finding::ColumnCount {
+            expected: want_width,
+            got: got_width,
+        });
+        return;
+    }
+    // A multiset difference: every expected row cancels one equal attempt row, so duplicates
+    // count (a missing DISTINCT shows up as extra rows).
+    let mut unmatched: HashMap<&Row, usize> = HashMap::new();
+    for row in &got.rows {
+        *unmatched.entry(row).or_default() += 1;
+    }
+    let mut missing = Vec::new();
+    for row in &expected.rows {
+        match unmatched.get_mut(row) {
+            Some(count) if *count > 0 => *count -= 1,
+            _ => missing.push(row),
+        }
+    }
+    let mut extra = Vec::new();
+    for row in &got.rows {
+        if let Some(count) = unmatched.get_mut(row)
+            && *count > 0
+        {
+            // Equal rows are interchangeable, so listing the first copies is as true as any.
+            *count -= 1;
+            extra.push(row);
+        }
+    }
+    if !missing.is_empty() {
+        findings.push(Finding::MissingRows {
+            count: missing.len(),
+            sample: sample(&missing),
+        });
+    }
+    if !extra.is_empty() {
+        findings.push(Finding::ExtraRows {
+            count: extra.len(),
+            sample: sample(&extra),
+        });
+    }
+    if missing.is_empty() && extra.is_empty() && order == RowOrder::Ordered {
+        let first_difference = expected
+            .rows
+            .iter()
+            .zip(&got.rows)
+            .position(|(want, have)| want != have);
+        if let Some(position) = first_difference {
+            findings.push(Finding::WrongOrder {
+                position,
+                expected: expected.rows[position].clone(),
+                got: got.rows[position].clone(),
+            });
+        }
+    }
+}
+
+fn sample(rows: &[&Row]) -> Vec<Row> {
+    rows.iter()
+        .take(SAMPLE_ROWS)
+        .map(|row| (*row).clone())
+        .collect()
+}
+
+fn count_of(count: usize, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
+}
+
+/// `(1, alice, NULL)`: values as PostgreSQL prints them, NULL spelt out.
+fn show_row(row: &Row) -> String {
+    let values: Vec<&str> = row
+        .iter()
+        .map(|value| value.as_deref().unwrap_or("NULL"))
+        .collect();
+    format!("({})", values.join(", "))
+}
+
+fn list_rows(count: usize, sample: &[Row]) -> String {
+    let shown: Vec<String> = sample.iter().map(show_row).collect();
+    let more = count.saturating_sub(sample.len());
+    if more > 0 {
+        format!("{} and {more} more", shown.join(" "))
+    } else {
+        shown.join(" ")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rs(columns: usize, rows: &[&[Option<&str>]]) -> ResultSet {
+        ResultSet::new(
+            (0..columns).map(|i| format!("c{i}")).collect(),
+            rows.iter()
+                .map(|row| row.iter().map(|v| v.map(str::to_string)).collect())
+                .collect(),
+        )
+    }
+
+    fn rows_check(order: RowOrder) -> Check {
+        Check {
+            rows: Some(order),
+            ..Check::default()
+        }
+    }
+
+    fn messages(verdict: &Verdict) -> Vec<String> {
+        verdict.findings.iter().map(ToString::to_string).collect()
+    }
+
+    const A: &[Option<&str>] = &[Some("1"), Some("alice")];
+    const B: &[Option<&str>] = &[Some("2"), Some("bob")];
+    const N: &[Option<&str>] = &[Some("3"), None];
+
+    #[test]
+    fn row_comparisons() {
+        use RowOrder::{Ordered, Unordered};
+        type Case<'a> = (
+            &'a str,
+            RowOrder,
+            ResultSet,
+            Option<ResultSet>,
+            &'a [&'a str],
+        );
+        let cases: &[Case] = &[
+            (
+                "same rows",
+                Unordered,
+                rs(2, &[A, B]),
+                Some(rs(2, &[A, B])),
+                &[],
+            ),
+            (
+                "any order",
+                Unordered,
+                rs(2, &[A, B]),
+                Some(rs(2, &[B, A])),
+                &[],
+            ),
+            (
+                "in order",
+                Ordered,
+                rs(2, &[A, B, N]),
+                Some(rs(2, &[A, B, N])),
+                &[],
+            ),
+            (
+                "nulls equal",
+                Unordered,
+                rs(2, &[N]),
+                Some(rs(2, &[N])),
+                &[],
+            ),
+            ("empty both", Ordered, rs(2, &[]), Some(rs(2, &[])), &[]),
+            (
+                "wrong order",
+                Ordered,
+                rs(2, &[A, B]),
+                Some(rs(2, &[B, A])),
+                &[
+                    "the rows are right but not their order: row 1 should be (1, alice) but is \
+                   (2, bob); check the ORDER BY",
+                ],
+            ),
+            (
+                "null is not the empty string",
+                Unordered,
+                rs(2, &[N]),
+                Some(rs(2, &[&[Some("3"), Some("")]])),
+                &["1 row missing: (3, NULL)", "1 extra row: (3, )"],
+            ),
+            (
+                "missing a row",
+                Unordered,
+                rs(2, &[A, B]),
+                Some(rs(2, &[B])),
+                &["1 row missing: (1, alice)"],
+            ),
+            (
+                "duplicates count",
+                Unordered,
+                rs(2, &[A, B]),
+                Some(rs(2, &[A, B, A])),
+                &["1 extra row: (1, alice)"],
+            ),
+            (
+                "a duplicate expected",
+                Ordered,
+                rs(2, &[A, A]),
+                Some(rs(2, &[A])),
+                &["1 row missing: (1, alice)"],
+            ),
+            (
+                "column count",
+                Unordered,
+                rs(2, &[A]),
+                Some(rs(1, &[&[Some("1")]])),
+                &[
+                    "column count differs: expected 2 columns, got 1 (names are not compared, \
+                   only how many and their values)",
+                ],
+            ),
+            (
+                "no result",
+                Unordered,
+                rs(2, &[A]),
+                None,
+                &[
+                    "your SQL returned no rows at all (did it fail, or is it not a query?); \
+                   expected 1 row",
+                ],
+            ),
+        ];
+        for (name, order, expected, got, want) in cases {
+            let attempt = Attempt {
+                result: got.as_ref(),
+                ..Attempt::default()
+            };
+            let verdict = grade(&rows_check(*order), expected, &attempt);
+            assert_eq!(messages(&verdict), *want, "case: {name}");
+            assert_eq!(verdict.passed(), want.is_empty(), "case: {name}");
+        }
+    }
+
+    #[test]
+    fn missing_rows_list_five_and_count_the_rest() {
+        let expected: Vec<Vec<Option<String>>> =
+            (0..8).map(|i| vec![Some(i.to_string())]).collect();
+        let expected = ResultSet::new(vec!["id".into()], expected);
+        let got = rs(1, &[]);
+        let attempt = Attempt {
+            result: Some(&got),
+            ..Attempt::default()
+        };
+        let verdict = grade(&rows_check(RowOrder::Unordered), &expected, &attempt);
+        assert_eq!(
+            messages(&verdict),
+            ["8 rows missing: (0) (1) (2) (3) (4) and 3 more"]
+        );
+    }
+
+    #[test]
+    fn round_trips_and_plan() {
+        let nodes = vec!["Hash Join".to_string(), "Seq Scan".to_string()];
+        let check = Check {
+            rows: None,
+            max_round_trips: Some(1),
+            plan_contains: vec!["Hash Join".into(), "Index Scan".into()],
+            plan_excludes: vec!["Nested Loop".into(), "Seq Scan".into()],
+        };
+        let empty = ResultSet::default();
+        type Case<'a> = (Option<u64>, Option<&'a [String]>, &'a [&'a str]);
+        let cases: &[Case] = &[
+            (
+                Some(11),
+                Some(&nodes),
+                &[
+                    "too many round trips: 11, the limit is 1; fetch what the page needs in \
+                     fewer queries",
+                    "the plan has no Index Scan node",
+                    "the plan still has a Seq Scan node",
+                ],
+            ),
+            (
+                None,
+                None,
+                &[
+                    "the round-trip count was not measured, so this check cannot pass",
+                    "the plan was not measured, so this check cannot pass",
+                ],
+            ),
+            (
+                Some(1),
+                Some(&["Hash Join".to_string(), "Index Scan".to_string()]),
+                &[],
+            ),
+        ];
+        for (round_trips, plan_nodes, want) in cases {
+            let attempt = Attempt {
+                result: None,
+                round_trips: *round_trips,
+                plan_nodes: *plan_nodes,
+            };
+            let verdict = grade(&check, &empty, &attempt);
+            assert_eq!(messages(&verdict), *want);
+        }
+    }
+
+    #[test]
+    fn rows_are_ignored_when_the_check_does_not_compare_them() {
+        let check = Check {
+            max_round_trips: Some(2),
+            ..Check::default()
+        };
+        let attempt = Attempt {
+            round_trips: Some(2),
+            ..Attempt::default()
+        };
+        assert!(grade(&check, &rs(1, &[&[Some("x")]]), &attempt).passed());
+    }
+}
