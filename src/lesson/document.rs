@@ -310,8 +310,10 @@ pub(super) enum Need {
 pub(super) fn unknown_key(key: &str, what: &str, allowed: &[&str]) -> String {
     let suggestion = allowed
         .iter()
-        .find(|candidate| edit_distance(key, candidate) <= 2)
-        .map(|candidate| format!(" (did you mean `{candidate}`?)"))
+        .map(|candidate| (edit_distance(key, candidate), candidate))
+        .filter(|(distance, _)| *distance <= 2)
+        .min_by_key(|(distance, _)| *distance)
+        .map(|(_, candidate)| format!(" (did you mean `{candidate}`?)"))
         .unwrap_or_default();
     format!(
         "unknown key `{key}`{suggestion}; {what} takes: {}",
@@ -338,13 +340,17 @@ pub(super) fn edit_distance(a: &str, b: &str) -> usize {
 
 /// "a string", "an integer": the value's type for messages.
 pub(super) fn article(value: &DeValue) -> String {
-    let name = value.type_str();
-    let article = if name.starts_with(['a', 'e', 'i', 'o', 'u']) {
+    with_article(value.type_str())
+}
+
+/// "a read step", "an exercise step".
+pub(super) fn with_article(noun: &str) -> String {
+    let article = if noun.starts_with(['a', 'e', 'i', 'o', 'u']) {
         "an"
     } else {
         "a"
     };
-    format!("{article} {name}")
+    format!("{article} {noun}")
 }
 
 #[cfg(test)]

@@ -12,7 +12,7 @@ use serde::Deserialize;
 use toml::de::{DeValue, ValueDeserializer};
 
 use super::catalog::Problem;
-use super::document::{Document, Found, Need, Table, article, unknown_key};
+use super::document::{Document, Found, Need, Table, article, unknown_key, with_article};
 use super::{DIAGRAM_COUNT, Lesson, Step, StepKind};
 use graded::{read_exercise, read_quiz};
 
@@ -211,10 +211,11 @@ fn misplaced_key(key: &str, kind: &str, allowed: &[&str]) -> String {
         .map(|(name, _)| *name)
         .collect();
     if owners.is_empty() {
-        unknown_key(key, &format!("a {kind} step"), allowed)
+        unknown_key(key, &with_article(&format!("{kind} step")), allowed)
     } else {
         format!(
-            "`{key}` does not belong on a {kind} step; only {} steps take it",
+            "`{key}` does not belong on {}; only {} steps take it",
+            with_article(&format!("{kind} step")),
             owners.join(" and ")
         )
     }

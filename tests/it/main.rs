@@ -7,6 +7,7 @@
 
 mod cli;
 mod faults;
+mod lessons;
 mod lifecycle;
 mod proxy;
 mod proxy_cli;

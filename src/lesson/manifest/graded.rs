@@ -138,9 +138,8 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
             }
         },
     };
-    let plan_contains = plan_nodes(doc, table, "plan_contains");
-    let plan_excludes = plan_nodes(doc, table, "plan_excludes");
-    let (plan_contains, plan_excludes) = (plan_contains?, plan_excludes?);
+    let plan_contains = plan_nodes(doc, table, "plan_contains", &mut good);
+    let plan_excludes = plan_nodes(doc, table, "plan_excludes", &mut good);
     for (node, span) in &plan_excludes {
         if plan_contains.iter().any(|(wanted, _)| wanted == node) {
             let message = format!(
@@ -160,13 +159,17 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
     })
 }
 
-/// A list of plan node types, each one PostgreSQL knows (spelt as EXPLAIN spells it).
-fn plan_nodes(doc: &mut Document, table: &Table, key: &str) -> Option<SpannedStrings> {
+/// A list of plan node types, each one PostgreSQL knows (spelt as EXPLAIN spells it). Returns
+/// the known ones, so conflicts among them are still found; clears `good` on any problem.
+fn plan_nodes(doc: &mut Document, table: &Table, key: &str, good: &mut bool) -> SpannedStrings {
     if !table.has(key) {
-        return Some(Vec::new());
+        return Vec::new();
     }
-    let nodes = table.strings(doc, key, Need::Optional)?.value;
-    let mut good = true;
+    let Some(found) = table.strings(doc, key, Need::Optional) else {
+        *good = false;
+        return Vec::new();
+    };
+    let mut nodes = found.value;
     for (node, span) in &nodes {
         if PLAN_NODE_TYPES.contains(&node.as_str()) {
             continue;
@@ -186,9 +189,10 @@ fn plan_nodes(doc: &mut Document, table: &Table, key: &str) -> Option<SpannedStr
             table.prefix()
         );
         doc.at(span.clone(), message);
-        good = false;
+        *good = false;
     }
-    good.then_some(nodes)
+    nodes.retain(|(node, _)| PLAN_NODE_TYPES.contains(&node.as_str()));
+    nodes
 }
 
 pub(super) fn read_quiz(doc: &mut Document, table: &Table) -> Option<Quiz> {

@@ -1,0 +1,250 @@
+//! The lesson catalogue read from fixture folders (no database): a good catalogue with every
+//! step kind, a bad one with one lesson per failure mode whose problems are asserted line by
+//! line, catalogues broken at the index, and the real `lessons/` folder when it exists.
+
+use std::path::{Path, PathBuf};
+
+use pglab::lesson::{Catalog, LoadErrors, RowOrder, StepKind};
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lessons")
+        .join(name)
+}
+
+/// Stands in for the demo module: knows the `n_plus_one.*` demos and their params.
+fn demos(name: &str, params: &toml::Table) -> Result<(), String> {
+    if !name.starts_with("n_plus_one.") {
+        return Err("no such demo; known demos start with `n_plus_one.`".into());
+    }
+    let known = ["posts", "latency_ms", "authors"];
+    match params.keys().find(|key| !known.contains(&key.as_str())) {
+        Some(key) => Err(format!("unknown param `{key}`")),
+        None => Ok(()),
+    }
+}
+
+fn load_errors(name: &str) -> LoadErrors {
+    match Catalog::load(&fixture(name), &demos) {
+        Ok(catalog) => panic!("{name} loaded: {catalog:#?}"),
+        Err(errors) => errors,
+    }
+}
+
+fn lines(errors: &LoadErrors) -> Vec<String> {
+    errors.to_string().lines().map(str::to_string).collect()
+}
+
+#[test]
+fn bad_catalogue_reports_every_problem_at_its_line() {
+    let expected = [
+        "bad/index.toml:3: unknown key `colour`; index.toml takes: format_version, lesson",
+        "bad/index.toml:46: lesson 11: lesson id `Bad_Id` has `B`; ids use only a-z, 0-9 and `-`",
+        "bad/index.toml:50: lesson 12: lesson id `this-id-is-far-too-long-for-the-lesson-list` is 43 characters long; at most 32",
+        "bad/index.toml:51: lesson 12: folder `bad-id` is already used by the lesson on line 47",
+        "bad/index.toml:54: lesson 13: duplicate lesson id `syntax`; line 6 uses it already",
+        "bad/index.toml:55: lesson 13: folder `syntax-again` not found next to index.toml; create it or fix `dir`",
+        "bad/index.toml:59: lesson 14: folder `no-folder` not found next to index.toml; create it or fix `dir`",
+        "bad/index.toml:63: lesson 15: `no-lesson-toml/lesson.toml` not found; every lesson folder needs one",
+        "bad/index.toml:67: lesson 16: `dir` must be a folder name next to index.toml, not `../good`",
+        "bad/index.toml:69: lesson 17: missing `dir` (the lesson's folder next to index.toml)",
+        "bad/index.toml:71: lesson 17: unknown key `dri` (did you mean `dir`?); a [[lesson]] entry takes: id, dir",
+        "bad/syntax/lesson.toml:3: TOML syntax: invalid basic string, expected `\"`",
+        "bad/keys/lesson.toml:4: unknown key `author`; lesson.toml takes: title, diagram, summary, step",
+        "bad/keys/lesson.toml:10: step 1: `sql` does not belong on a read step; only run steps take it",
+        "bad/keys/lesson.toml:17: step 2: unknown key `hint` (did you mean `hints`?); an exercise step takes: kind, title, text, notes, starter, solution, hints, check",
+        "bad/keys/lesson.toml:19: step 2: check: unknown key `row` (did you mean `rows`?); check takes: rows, max_round_trips, plan_contains, plan_excludes",
+        "bad/keys/lesson.toml:25: step 3: `options` does not belong on a run step; only quiz steps take it",
+        "bad/missing/lesson.toml: missing `title`",
+        "bad/missing/lesson.toml: missing `summary` (one line for the list)",
+        "bad/missing/lesson.toml:3: step 1: missing `kind` (one of read, diagram, run, demo, exercise, quiz)",
+        "bad/missing/lesson.toml:6: step 2: missing `title`",
+        "bad/missing/lesson.toml:6: step 2: missing `text` (the Markdown file with this step's prose)",
+        "bad/missing/lesson.toml:9: step 3: missing `sql` (the SQL to show and run)",
+        "bad/missing/lesson.toml:13: step 4: missing `starter` (the SQL the editor starts with)",
+        "bad/missing/lesson.toml:13: step 4: missing `solution` (the reference SQL)",
+        "bad/missing/lesson.toml:13: step 4: missing `hints` (at least one hint)",
+        "bad/missing/lesson.toml:13: step 4: missing `check` (e.g. check = { rows = \"unordered\" })",
+        "bad/files/lesson.toml:8: step 1: `01-missing.md` not found in bad/files; create it or fix `text`",
+        "bad/files/lesson.toml:13: step 2: `02-missing.txt` not found in bad/files; create it or fix `diagram`",
+        "bad/files/lesson.toml:18: step 3: `text` must name a file inside the lesson folder, not `../keys/01.md`",
+        "bad/layers/lesson.toml:8: step 1: `one.txt` has 1 layer; a diagram needs at least 2, separated by a line that is exactly `---`",
+        "bad/layers/lesson.toml:13: step 2: `empty.txt` layer 2 is empty; remove the extra `---` line",
+        "bad/exercise/lesson.toml:8: step 1: `starter` must not be empty",
+        "bad/exercise/lesson.toml:9: step 1: `solution` must not be empty",
+        "bad/exercise/lesson.toml:10: step 1: `hints` is empty; give at least one hint",
+        "bad/exercise/lesson.toml:11: step 1: check: checks nothing; set at least one of rows, max_round_trips, plan_contains, plan_excludes",
+        "bad/exercise/lesson.toml:20: step 2: `hints` item 2 is empty",
+        "bad/exercise/lesson.toml:22: step 2: check: `rows` must be \"ordered\" or \"unordered\", not \"sorted\"",
+        "bad/exercise/lesson.toml:22: step 2: check: `max_round_trips` must be at least 1, not 0",
+        "bad/exercise/lesson.toml:22: step 2: check: `Hash join` is not a PostgreSQL plan node type; did you mean `Hash Join`?",
+        "bad/exercise/lesson.toml:22: step 2: check: `Full Scan` is not a PostgreSQL plan node type; use a node type as EXPLAIN names it, e.g. `Seq Scan`, `Hash Join`",
+        "bad/exercise/lesson.toml:22: step 2: check: `Seq Scan` is in both plan_contains and plan_excludes; no plan can pass",
+        "bad/exercise/lesson.toml:27: step 3: `sql` must not be empty",
+        "bad/quiz/lesson.toml:9: step 1: `options` has 1; a quiz needs 2 to 6 options",
+        "bad/quiz/lesson.toml:15: step 2: `options` has 2 correct answers; mark exactly one with `correct = true`",
+        "bad/quiz/lesson.toml:25: step 3: option 1: missing `why` (why this answer is right or wrong)",
+        "bad/quiz/lesson.toml:26: step 3: option 2: `correct` must be true or false, not a string",
+        "bad/quiz/lesson.toml:26: step 3: option 2: `why` must not be empty",
+        "bad/quiz/lesson.toml:27: step 3: option 3: an option must be a table, not a string",
+        "bad/demo/lesson.toml:8: step 1: demo `n_plus_two.lazy`: no such demo; known demos start with `n_plus_one.`",
+        "bad/demo/lesson.toml:14: step 2: `params` must be a table like { posts = 10 }, not an integer",
+        "bad/diagram-number/lesson.toml:2: diagram 2 is already taught by lesson `keys`; each diagram has one lesson",
+        "bad/kind/lesson.toml:2: `diagram` must be a chapter diagram number from 1 to 11, not 12",
+        "bad/kind/lesson.toml:6: step 1: unknown step kind `video`; use one of read, diagram, run, demo, exercise, quiz",
+        "bad/kind/lesson.toml:11: step 2: `kind` must be a string, not an integer",
+    ];
+    let got = lines(&load_errors("bad"));
+    for (index, (got, want)) in got.iter().zip(&expected).enumerate() {
+        assert_eq!(got, want, "problem {}", index + 1);
+    }
+    assert_eq!(got.len(), expected.len(), "all problems: {got:#?}");
+}
+
+#[test]
+fn problems_are_structured_as_well_as_displayed() {
+    let errors = load_errors("bad");
+    let problem = errors
+        .problems
+        .iter()
+        .find(|problem| problem.message.contains("n_plus_two.lazy"))
+        .unwrap();
+    assert_eq!(problem.file, Path::new("bad/demo/lesson.toml"));
+    assert_eq!(problem.line, Some(8));
+}
+
+#[test]
+fn index_problems_that_stop_the_load() {
+    let cases = [
+        (
+            "bad-version",
+            "bad-version/index.toml:1: format_version 2 is not supported; \
+             this pglab reads format_version = 1",
+        ),
+        (
+            "bad-index-syntax",
+            "bad-index-syntax/index.toml:3: TOML syntax: unclosed array table, expected `]`",
+        ),
+        (
+            "missing-index",
+            "missing-index/index.toml: not found; \
+             a lesson catalogue is a folder with an index.toml listing its lessons",
+        ),
+        (
+            "no-lessons",
+            "no-lessons/index.toml: lists no lessons; add [[lesson]] tables with `id` and `dir`",
+        ),
+    ];
+    for (name, want) in cases {
+        assert_eq!(lines(&load_errors(name)), [want], "catalogue {name}");
+    }
+}
+
+#[test]
+fn good_catalogue_loads_every_step_kind() {
+    let root = fixture("good");
+    let catalog = Catalog::load(&root, &demos).unwrap_or_else(|errors| panic!("{errors}"));
+    assert_eq!(catalog.root, root);
+    let ids: Vec<&str> = catalog.lessons.iter().map(|l| l.id.as_str()).collect();
+    assert_eq!(ids, ["memory", "n-plus-one"]);
+
+    let memory = catalog.find("1").unwrap();
+    assert_eq!(memory.dir, root.join("01-memory"));
+    assert_eq!(memory.title, "In memory vs in a database");
+    assert_eq!(memory.summary, "What survives a restart.");
+    let read = &memory.steps[0];
+    assert_eq!(read.kind, StepKind::Read);
+    assert_eq!(read.title, "A list in RAM");
+    assert!(
+        read.body
+            .as_deref()
+            .unwrap()
+            .starts_with("# A list in RAM\n")
+    );
+    assert_eq!(
+        read.notes.as_deref(),
+        Some("Ask who has lost work to a crash.")
+    );
+    let StepKind::Diagram { layers } = &memory.steps[1].kind else {
+        panic!("step 2 is a diagram: {:?}", memory.steps[1]);
+    };
+    assert_eq!(
+        layers,
+        &["process\n  Vec<Note>", "process -> PostgreSQL", "disk"]
+    );
+    assert_eq!(memory.steps[1].body, None);
+    assert_eq!(
+        memory.steps[2].kind,
+        StepKind::Run {
+            sql: "select count(*) from note".into()
+        }
+    );
+
+    let n_plus_one = catalog.find("n-plus-one").unwrap();
+    assert_eq!(n_plus_one.diagram, 8);
+    assert_eq!(catalog.position("8"), Some(1));
+    let StepKind::Demo { name, params } = &n_plus_one.steps[0].kind else {
+        panic!("step 1 is a demo");
+    };
+    assert_eq!(name, "n_plus_one.lazy");
+    assert_eq!(
+        params.get("posts").and_then(toml::Value::as_integer),
+        Some(10)
+    );
+    assert_eq!(
+        params.get("latency_ms").and_then(toml::Value::as_float),
+        Some(0.5)
+    );
+
+    let StepKind::Exercise(exercise) = &n_plus_one.steps[1].kind else {
+        panic!("step 2 is an exercise");
+    };
+    assert_eq!(exercise.starter, "select * from post");
+    assert!(exercise.solution.starts_with("select p.title, u.name\n"));
+    assert_eq!(exercise.hints, ["Join the authors.", "Use `join ... on`."]);
+    assert_eq!(exercise.check.rows, Some(RowOrder::Unordered));
+    assert_eq!(exercise.check.max_round_trips, Some(1));
+    assert_eq!(exercise.check.plan_contains, ["Hash Join"]);
+    assert_eq!(exercise.check.plan_excludes, ["Nested Loop"]);
+    assert!(exercise.check.needs_plan());
+    assert_eq!(
+        n_plus_one.steps[1].body.as_deref(),
+        Some("Fetch every post with its author in **one** query.\n")
+    );
+
+    let StepKind::Quiz(quiz) = &n_plus_one.steps[2].kind else {
+        panic!("step 3 is a quiz");
+    };
+    assert_eq!(quiz.options.len(), 2);
+    assert_eq!(quiz.correct_option(), Some(1));
+    assert_eq!(quiz.options[1].why, "Latency times N.");
+
+    let StepKind::Exercise(ordered) = &n_plus_one.steps[3].kind else {
+        panic!("step 4 is an exercise");
+    };
+    assert_eq!(ordered.check.rows, Some(RowOrder::Ordered));
+    assert!(!ordered.check.needs_plan());
+}
+
+/// The course's own lessons, once they exist in this checkout.
+#[test]
+fn real_lessons_load() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    if !root.join("index.toml").exists() {
+        eprintln!(
+            "skipped: {} does not exist yet",
+            root.join("index.toml").display()
+        );
+        return;
+    }
+    let accept_n_plus_one = |name: &str, _: &toml::Table| {
+        if name.starts_with("n_plus_one.") {
+            Ok(())
+        } else {
+            Err("unknown demo; only n_plus_one.* demos exist so far".to_string())
+        }
+    };
+    let catalog =
+        Catalog::load(&root, &accept_n_plus_one).unwrap_or_else(|errors| panic!("{errors}"));
+    assert!(!catalog.lessons.is_empty());
+}
