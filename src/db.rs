@@ -2,6 +2,8 @@
 //! and schema it carries, the story seed, resets, and status. Every SQL statement pglab itself
 //! issues lives under this module and uses bind parameters where PostgreSQL accepts them.
 //!
+//! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
+//!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
 //!   copy every reset clones.
@@ -13,6 +15,7 @@
 pub mod binaries;
 pub mod catalog;
 pub mod cluster;
+pub mod console;
 mod credentials;
 mod error;
 mod lab;
