@@ -3,6 +3,7 @@
 //! issues lives under this module and uses bind parameters where PostgreSQL accepts them.
 //!
 //! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
+//! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
@@ -17,6 +18,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod console;
 mod credentials;
+pub mod demo_data;
 mod error;
 mod lab;
 pub(crate) mod provision;

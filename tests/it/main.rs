@@ -7,6 +7,7 @@
 
 mod cli;
 mod console;
+mod demo;
 mod faults;
 mod lifecycle;
 mod proxy;
