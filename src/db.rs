@@ -2,6 +2,9 @@
 //! and schema it carries, the story seed, resets, and status. Every SQL statement pglab itself
 //! issues lives under this module and uses bind parameters where PostgreSQL accepts them.
 //!
+//! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
+//! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
+//!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
 //!   copy every reset clones.
@@ -13,7 +16,9 @@
 pub mod binaries;
 pub mod catalog;
 pub mod cluster;
+pub mod console;
 mod credentials;
+pub mod demo_data;
 mod error;
 mod lab;
 pub(crate) mod provision;

@@ -9,11 +9,13 @@
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
+//! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops)
 //! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
 
 pub mod cli;
 pub mod config;
 pub mod db;
+pub mod demo;
 pub mod lesson;
 pub mod proxy;
 pub mod query_log;

@@ -6,6 +6,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod cli;
+mod console;
+mod demo;
 mod faults;
 mod lessons;
 mod lifecycle;

@@ -1,0 +1,345 @@
+//! The one door for learner SQL: the text the learner typed runs exactly as typed, on a
+//! connection of its own, with the simple query protocol (a script of several statements is
+//! one round trip, as in psql, and every value arrives in PostgreSQL's text form). Also the
+//! console's helpers around it: cancelling a running statement, and reading the node types of
+//! a statement's plan for lesson checks.
+//!
+//! Learner SQL errors are data, not failures of the lab: they come back as [`SqlFailure`]
+//! with everything the server said, and a UI can put a caret under the error position.
+
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use sqlx::postgres::{
+    PgConnectOptions, PgConnection, PgDatabaseError, PgErrorPosition, PgRow, PgSeverity,
+};
+use sqlx::{AssertSqlSafe, Column, Either, Row, ValueRef};
+
+use super::Error;
+use crate::result_set::ResultSet;
+
+/// A learner's connection and the server process serving it (the handle for cancelling).
+#[derive(Debug)]
+pub struct Console {
+    conn: PgConnection,
+    backend_pid: i32,
+}
+
+/// What one call of [`Console::execute`] did: a result per statement, in order.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub statements: Vec<StatementResult>,
+    /// From sending the text to the last answer.
+    pub elapsed: Duration,
+}
+
+/// One statement's result.
+#[derive(Debug, Clone, PartialEq)]
+pub struct StatementResult {
+    /// The columns and the first rows. Columns come from the rows themselves: sqlx does not
+    /// hand out the row description of a statement that returned no rows, so a zero-row
+    /// result has no column names.
+    pub result: ResultSet,
+    /// From the command tag: rows returned by a SELECT, changed by INSERT/UPDATE/DELETE;
+    /// 0 for statements without a count (CREATE, SET).
+    pub rows_affected: u64,
+    /// More rows came than were kept; they were counted, not stored.
+    pub truncated: bool,
+}
+
+/// An error the server reported for learner SQL, with every field a learner needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SqlFailure {
+    /// The SQLSTATE code, e.g. `42601` (syntax error), `23503` (foreign key violation).
+    pub sqlstate: String,
+    /// `ERROR`, `FATAL`, …
+    pub severity: String,
+    pub message: String,
+    pub detail: Option<String>,
+    pub hint: Option<String>,
+    /// 1-based character index into the SQL text, as the server reports it.
+    pub position: Option<usize>,
+}
+
+/// Where an error position falls in a (possibly multi-line) statement.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Caret<'a> {
+    /// 1-based line number.
+    pub line: usize,
+    /// That line's text, without its line break.
+    pub text: &'a str,
+    /// 0-based character (not byte) offset of the error within `text`: the caret goes under
+    /// character number `column`.
+    pub column: usize,
+}
+
+impl SqlFailure {
+    /// The line of `sql` the error position falls on, and the column within it. `None` when
+    /// the server gave no position or it lies outside `sql` (it points into another text).
+    pub fn caret_line<'a>(&self, sql: &'a str) -> Option<Caret<'a>> {
+        caret(sql, self.position?)
+    }
+
+    fn from_pg(error: &PgDatabaseError) -> Self {
+        Self {
+            sqlstate: error.code().to_string(),
+            severity: format!("{:?}", error.severity()).to_uppercase(),
+            message: error.message().to_string(),
+            detail: error.detail().map(str::to_string),
+            hint: error.hint().map(str::to_string),
+            // An internal position points into SQL a function ran, not the learner's text.
+            position: match error.position() {
+                Some(PgErrorPosition::Original(position)) => Some(position),
+                _ => None,
+            },
+        }
+    }
+}
+
+impl std::fmt::Display for SqlFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{} {}: {}", self.severity, self.sqlstate, self.message)
+    }
+}
+
+/// The character at 1-based `position` of `sql`: its line and column. One past the last
+/// character is a valid position (PostgreSQL's "at end of input").
+fn caret(sql: &str, position: usize) -> Option<Caret<'_>> {
+    let index = position.checked_sub(1)?;
+    if index > sql.chars().count() {
+        return None;
+    }
+    let mut before = 0;
+    for (number, line) in sql.split('\n').enumerate() {
+        let length = line.chars().count();
+        // A position on the line break itself belongs to the line it ends.
+        if index <= before + length {
+            let text = line.strip_suffix('\r').unwrap_or(line);
+            return Some(Caret {
+                line: number + 1,
+                text,
+                column: (index - before).min(text.chars().count()),
+            });
+        }
+        before += length + 1;
+    }
+    None
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ExecuteError {
+    /// The server refused or aborted the SQL: the learner's to read and fix.
+    #[error("{0}")]
+    Sql(SqlFailure),
+    /// The connection is gone (server restarted, network lost, session terminated);
+    /// connect again with [`Console::connect`].
+    #[error("the connection to the database was lost ({0}); reconnect to continue")]
+    Connection(sqlx::Error),
+    /// `plan_node_types` reads the plan of exactly one statement.
+    #[error(
+        "the plan check needs exactly one statement, and the text holds {found}; \
+         keep the one whose plan you want"
+    )]
+    NotOneStatement { found: usize },
+    /// The server answered with a plan pglab cannot read.
+    #[error("the server's EXPLAIN output could not be read: {0}")]
+    Plan(String),
+}
+
+impl From<sqlx::Error> for ExecuteError {
+    fn from(error: sqlx::Error) -> Self {
+        match &error {
+            sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
+                // A FATAL error ends the session: the caller must reconnect.
+                Some(pg) if !matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic) => {
+                    ExecuteError::Sql(SqlFailure::from_pg(pg))
+                }
+                _ => ExecuteError::Connection(error),
+            },
+            _ => ExecuteError::Connection(error),
+        }
+    }
+}
+
+impl Console {
+    /// Connects as `options` say (the learner role) and notes the server process's id.
+    pub async fn connect(options: &PgConnectOptions) -> Result<Self, Error> {
+        let mut conn = super::connect(options).await?;
+        let backend_pid: i32 = sqlx::query_scalar("select pg_backend_pid()")
+            .fetch_one(&mut conn)
+            .await
+            .map_err(Error::sql(
+                "cannot read the console session's server process id",
+            ))?;
+        Ok(Self { conn, backend_pid })
+    }
+
+    /// The server process serving this console: what [`cancel`] needs.
+    pub fn backend_pid(&self) -> i32 {
+        self.backend_pid
+    }
+
+    /// The connection, for helpers that read on the learner's behalf ([`plan_node_types`]).
+    pub fn connection(&mut self) -> &mut PgConnection {
+        &mut self.conn
+    }
+
+    /// Runs `sql` exactly as typed, in one round trip, keeping at most `max_rows` rows of
+    /// each statement's result (the rest are counted). A failing statement in a script
+    /// stops the script; the server rolls back what the script did unless it committed.
+    pub async fn execute(&mut self, sql: &str, max_rows: usize) -> Result<Outcome, ExecuteError> {
+        let started = Instant::now();
+        // The learner's text is the point: it runs unchanged, by design, and only here.
+        let mut stream = sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_many(&mut self.conn);
+        let mut statements = Vec::new();
+        let mut current = StatementResult {
+            result: ResultSet::default(),
+            rows_affected: 0,
+            truncated: false,
+        };
+        while let Some(item) = stream.try_next().await? {
+            match item {
+                Either::Right(row) => {
+                    if current.result.columns.is_empty() {
+                        current.result.columns = column_names(&row);
+                    }
+                    if current.result.rows.len() < max_rows {
+                        current.result.rows.push(text_values(&row)?);
+                    } else {
+                        current.truncated = true;
+                    }
+                }
+                Either::Left(done) => {
+                    current.rows_affected = done.rows_affected();
+                    statements.push(std::mem::replace(
+                        &mut current,
+                        StatementResult {
+                            result: ResultSet::default(),
+                            rows_affected: 0,
+                            truncated: false,
+                        },
+                    ));
+                }
+            }
+        }
+        Ok(Outcome {
+            statements,
+            elapsed: started.elapsed(),
+        })
+    }
+}
+
+fn column_names(row: &PgRow) -> Vec<String> {
+    row.columns().iter().map(|c| c.name().to_string()).collect()
+}
+
+/// Every value of `row` as the text the server sent (the simple protocol sends text for
+/// every type, so no decoding per type is needed or wanted).
+fn text_values(row: &PgRow) -> Result<Vec<Option<String>>, sqlx::Error> {
+    (0..row.len())
+        .map(|index| {
+            let value = row.try_get_raw(index)?;
+            if value.is_null() {
+                return Ok(None);
+            }
+            let bytes = value.as_bytes().map_err(sqlx::Error::Decode)?;
+            Ok(Some(String::from_utf8_lossy(bytes).into_owned()))
+        })
+        .collect()
+}
+
+/// Cancels whatever `backend_pid` is running, from a short connection of its own (the
+/// console's connection is busy waiting for that very statement). The cancelled statement
+/// fails with SQLSTATE 57014. False when no such process of this role exists.
+pub async fn cancel(options: &PgConnectOptions, backend_pid: i32) -> Result<bool, Error> {
+    let mut conn = super::connect(options).await?;
+    let cancelled: bool = sqlx::query_scalar("select pg_cancel_backend($1)")
+        .bind(backend_pid)
+        .fetch_one(&mut conn)
+        .await
+        .map_err(Error::sql("cannot cancel the running statement"))?;
+    let _ = sqlx::Connection::close(conn).await;
+    Ok(cancelled)
+}
+
+/// The node types of `sql`'s plan, root first and depth first (`["Hash Join", "Seq Scan",
+/// "Hash", "Seq Scan"]`), from `EXPLAIN (FORMAT JSON)`: the statement is planned, never run.
+pub async fn plan_node_types(
+    conn: &mut PgConnection,
+    sql: &str,
+) -> Result<Vec<String>, ExecuteError> {
+    let found = crate::sql::statement_count(sql);
+    if found != 1 {
+        return Err(ExecuteError::NotOneStatement { found });
+    }
+    // The extended protocol refuses a second statement on its own, so nothing after the one
+    // statement could run even if the count above were wrong; and without ANALYZE, EXPLAIN
+    // only plans. Not kept in sqlx's statement cache: it is learner text, seen once.
+    let explain = format!("explain (format json) {sql}");
+    let (plan,): (serde_json::Value,) = sqlx::query_as(AssertSqlSafe(explain))
+        .persistent(false)
+        .fetch_one(conn)
+        .await?;
+    let root = plan
+        .get(0)
+        .and_then(|p| p.get("Plan"))
+        .ok_or_else(|| ExecuteError::Plan(format!("no \"Plan\" in {plan}")))?;
+    let mut types = Vec::new();
+    collect_node_types(root, &mut types);
+    Ok(types)
+}
+
+fn collect_node_types(node: &serde_json::Value, out: &mut Vec<String>) {
+    if let Some(kind) = node.get("Node Type").and_then(|t| t.as_str()) {
+        out.push(kind.to_string());
+    }
+    if let Some(children) = node.get("Plans").and_then(|p| p.as_array()) {
+        for child in children {
+            collect_node_types(child, out);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(sql: &str, position: usize) -> Option<(usize, &str, usize)> {
+        caret(sql, position).map(|c| (c.line, c.text, c.column))
+    }
+
+    #[test]
+    fn the_caret_finds_its_line_and_column_in_characters() {
+        let sql = "select 'héllo ☃',\n  frm users";
+        // 'f' of `frm` is character 21 (1-based): 17 characters and a break on line 1.
+        assert_eq!(at(sql, 21), Some((2, "  frm users", 2)));
+        assert_eq!(at(sql, 1), Some((1, "select 'héllo ☃',", 0)));
+    }
+
+    #[test]
+    fn a_position_at_the_end_of_the_text_is_kept_and_beyond_it_is_not() {
+        // PostgreSQL points one past the last character for "syntax error at end of input".
+        assert_eq!(at("select (", 9), Some((1, "select (", 8)));
+        assert_eq!(at("select (", 10), None);
+        assert_eq!(at("select (", 0), None);
+    }
+
+    #[test]
+    fn windows_line_breaks_are_not_part_of_the_line() {
+        assert_eq!(at("select 1,\r\nx", 12), Some((2, "x", 0)));
+    }
+
+    #[test]
+    fn node_types_are_read_depth_first() {
+        let plan: serde_json::Value = serde_json::json!({
+            "Node Type": "Hash Join",
+            "Plans": [
+                {"Node Type": "Seq Scan"},
+                {"Node Type": "Hash", "Plans": [{"Node Type": "Index Scan"}]}
+            ]
+        });
+        let mut types = Vec::new();
+        collect_node_types(&plan, &mut types);
+        assert_eq!(types, ["Hash Join", "Seq Scan", "Hash", "Index Scan"]);
+    }
+}

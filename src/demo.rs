@@ -1,0 +1,189 @@
+//! Demos: named Rust experiments a lesson step runs (`kind = "demo"`, `demo =
+//! "n_plus_one.lazy"`, `params = { posts = 10 }`). Each is a small piece of the blog
+//! platform written the way real backend code is written, run for real against the lab
+//! database and measured by the lab's proxy: the numbers a lesson shows are the numbers of
+//! this run.
+//!
+//! - [`n_plus_one`]: the N+1 lesson (lazy loop, JOIN, batched `ANY($1)`, a default pool, the
+//!   scale table)
+//! - [`params`]: what each demo accepts, checked when a lesson loads
+//! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
+//!
+//! Where the SQL lives: the demos' queries stay beside the loops that issue them, in the
+//! demo modules, against the rule that app SQL lives in `db/`. A demo *is* the application
+//! code being taught; the lesson shows the loop and its SQL side by side, and moving the
+//! SQL away would hide the very thing the learner compares. Everything a demo needs that is
+//! not the lesson (the scale demo's generated rows) lives in `db::demo_data`.
+
+mod meter;
+pub mod n_plus_one;
+pub mod params;
+
+use std::time::Duration;
+
+use sqlx::postgres::PgConnectOptions;
+use tokio::sync::mpsc;
+
+use crate::proxy::{self, Latency};
+use crate::query_log::Kind;
+use crate::result_set::ResultSet;
+use params::ParamSpec;
+
+/// What every demo runs with.
+#[derive(Debug, Clone)]
+pub struct DemoContext {
+    /// The learner's options, straight to the lab database (each demo puts a proxy of its
+    /// own in front).
+    pub learner: PgConnectOptions,
+    /// The lab's latency knob: changes while a demo runs apply to its remaining round trips.
+    pub latency: Latency,
+    /// The lab's query log: every event of the demo is passed on to it as it happens.
+    pub log: Option<mpsc::Sender<proxy::Event>>,
+}
+
+/// News from a running demo, for a UI to show before the report arrives.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DemoProgress {
+    /// What the demo is doing now.
+    Message(String),
+    /// The columns of the table the demo is measuring, sent once before its first row.
+    TableColumns(Vec<String>),
+    /// One row of that table, as soon as it is measured.
+    TableRow(Vec<Option<String>>),
+}
+
+/// One measured run inside a demo (a row of the scale table at one latency).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Measurement {
+    pub posts: u64,
+    /// `lazy`, `join` or `batched`.
+    pub strategy: &'static str,
+    /// The simulated round-trip delay it ran with.
+    pub latency: Duration,
+    pub round_trips: u64,
+    pub wall: Duration,
+}
+
+/// What a demo did and what it cost, as measured by its proxy.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DemoReport {
+    pub title: String,
+    /// What the demo's program printed, then what the numbers mean.
+    pub lines: Vec<String>,
+    /// A table of measurements (the scale demo).
+    pub table: Option<ResultSet>,
+    /// Round trips of the measured work, every kind.
+    pub round_trips: u64,
+    /// Statements the server completed or failed.
+    pub statements: u64,
+    /// Round trips by kind, in [`Kind::ALL`] order, kinds that occurred only.
+    pub by_kind: Vec<(Kind, u64)>,
+    pub wall: Duration,
+    /// Server sessions the demo opened through its proxy.
+    pub sessions: u64,
+    /// The N+1 and lint warnings the demo's own log raised.
+    pub warnings: Vec<String>,
+    /// The runs behind `table`, with numbers rather than text.
+    pub measurements: Vec<Measurement>,
+}
+
+impl DemoReport {
+    /// Round trips of one kind.
+    pub fn of_kind(&self, kind: Kind) -> u64 {
+        self.by_kind
+            .iter()
+            .find(|(k, _)| *k == kind)
+            .map_or(0, |(_, n)| *n)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("there is no demo `{name}`; known demos: {known}")]
+    UnknownDemo { name: String, known: String },
+    #[error("{0}")]
+    BadParams(String),
+    #[error(transparent)]
+    Db(#[from] crate::db::Error),
+    #[error("the demo could not start its proxy: {0}")]
+    Proxy(#[from] proxy::Error),
+    #[error(
+        "demo `{demo}` failed while {step}: {cause}. `pglab db reset` restores the story data if a lesson changed it."
+    )]
+    Sql {
+        demo: &'static str,
+        step: &'static str,
+        cause: sqlx::Error,
+    },
+}
+
+/// A demo lessons can name.
+#[derive(Debug, Clone, Copy)]
+pub struct DemoSpec {
+    pub name: &'static str,
+    pub summary: &'static str,
+    pub params: &'static [ParamSpec],
+}
+
+/// Every demo, in the order help lists them.
+pub const DEMOS: &[DemoSpec] = n_plus_one::DEMOS;
+
+fn find(name: &str) -> Result<&'static DemoSpec, Error> {
+    DEMOS
+        .iter()
+        .find(|d| d.name == name)
+        .ok_or_else(|| Error::UnknownDemo {
+            name: name.to_string(),
+            known: DEMOS.iter().map(|d| d.name).collect::<Vec<_>>().join(", "),
+        })
+}
+
+/// Checks a lesson's demo step when the lesson loads: the name exists, and every parameter
+/// is known, of the right type and in range.
+pub fn validate(name: &str, params: &toml::Table) -> Result<(), String> {
+    let spec = find(name).map_err(|e| e.to_string())?;
+    params::check(spec.name, spec.params, params)
+}
+
+/// Runs the demo `name` with `params`, sending progress as it goes.
+pub async fn run(
+    ctx: &DemoContext,
+    name: &str,
+    params: &toml::Table,
+    progress: mpsc::UnboundedSender<DemoProgress>,
+) -> Result<DemoReport, Error> {
+    let spec = find(name)?;
+    params::check(spec.name, spec.params, params).map_err(Error::BadParams)?;
+    n_plus_one::run(ctx, spec.name, params, &progress).await
+}
+
+/// A wall time as a table shows it: milliseconds with one decimal below a second, seconds
+/// with two decimals above.
+pub fn format_wall(wall: Duration) -> String {
+    if wall < Duration::from_secs(1) {
+        format!("{:.1} ms", wall.as_secs_f64() * 1000.0)
+    } else {
+        format!("{:.2} s", wall.as_secs_f64())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wall_times_read_in_milliseconds_then_seconds() {
+        assert_eq!(format_wall(Duration::from_micros(2_345)), "2.3 ms");
+        assert_eq!(format_wall(Duration::from_millis(999)), "999.0 ms");
+        assert_eq!(format_wall(Duration::from_millis(1_420)), "1.42 s");
+    }
+
+    #[test]
+    fn unknown_demos_and_parameters_are_named_with_what_is_allowed() {
+        let err = validate("n_plus_one.eager", &toml::Table::new()).unwrap_err();
+        assert!(err.contains("n_plus_one.eager") && err.contains("n_plus_one.lazy"));
+        let params: toml::Table = toml::from_str("postz = 3").unwrap();
+        let err = validate("n_plus_one.lazy", &params).unwrap_err();
+        assert!(err.contains("postz") && err.contains("posts"), "{err}");
+    }
+}

@@ -1,0 +1,278 @@
+//! The N+1 demos on a real server: their round trips counted exactly by their own proxy,
+//! their warnings, the events passed on to the lab's log, and the scale table.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use pglab::demo::{self, DemoContext, DemoProgress, DemoReport};
+use pglab::proxy::{Event, Latency};
+use pglab::query_log::Kind;
+use pglab::testing::TestDb;
+use tokio::sync::mpsc;
+
+struct Lab {
+    db: TestDb,
+    log: mpsc::Receiver<Event>,
+    ctx: DemoContext,
+}
+
+async fn lab() -> Lab {
+    let db = TestDb::create().await.unwrap();
+    let (tx, log) = mpsc::channel(pglab::proxy::EVENT_BUFFER);
+    let ctx = DemoContext {
+        learner: db.learner.clone(),
+        latency: Latency::default(),
+        log: Some(tx),
+    };
+    Lab { db, log, ctx }
+}
+
+fn params(toml_text: &str) -> toml::Table {
+    toml::from_str(toml_text).unwrap()
+}
+
+async fn run(ctx: &DemoContext, name: &str, toml_text: &str) -> (DemoReport, Vec<DemoProgress>) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    let report = tokio::time::timeout(
+        Duration::from_secs(120),
+        demo::run(ctx, name, &params(toml_text), tx),
+    )
+    .await
+    .expect("the demo finished within its hang guard")
+    .unwrap();
+    let progress = std::iter::from_fn(|| rx.try_recv().ok()).collect();
+    (report, progress)
+}
+
+fn n_plus_one_warnings(report: &DemoReport) -> Vec<&String> {
+    report
+        .warnings
+        .iter()
+        .filter(|w| w.starts_with("N+1"))
+        .collect()
+}
+
+async fn post_count(db: &TestDb) -> i64 {
+    let mut conn = db.owner_conn().await.unwrap();
+    sqlx::query_scalar("select count(*) from posts")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_lazy_loop_costs_one_query_per_post_and_is_reported_as_n_plus_one() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.lazy", "posts = 10").await;
+    assert_eq!(report.of_kind(Kind::Query), 11, "{report:#?}");
+    // The posts query and the author lookup, each prepared on first use.
+    assert_eq!(report.of_kind(Kind::Prepare), 2, "{report:#?}");
+    assert_eq!(report.round_trips, 13);
+    assert_eq!(report.statements, 11);
+    assert_eq!(report.sessions, 1);
+    let n_plus_one = n_plus_one_warnings(&report);
+    assert_eq!(n_plus_one.len(), 1, "{:?}", report.warnings);
+    assert!(n_plus_one[0].contains("10 ×"), "{}", n_plus_one[0]);
+    // The newest post first, with its author's name.
+    assert_eq!(report.lines[0], "Spring release notes — alice");
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l.contains("11 query round trips (1 + 10)"))
+    );
+}
+
+#[tokio::test]
+async fn without_a_size_the_lazy_loop_lists_every_story_post() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.lazy", "").await;
+    // 18 posts in the story, one of them soft-deleted.
+    assert_eq!(report.of_kind(Kind::Query), 18);
+    assert!(
+        report.lines.contains(&"… 7 more".to_string()),
+        "{:?}",
+        report.lines
+    );
+}
+
+#[tokio::test]
+async fn a_join_is_one_round_trip_and_no_n_plus_one() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.join", "posts = 10").await;
+    assert_eq!(report.of_kind(Kind::Query), 1);
+    assert_eq!(report.of_kind(Kind::Prepare), 1);
+    assert!(
+        n_plus_one_warnings(&report).is_empty(),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(report.lines[0], "Spring release notes — alice");
+}
+
+#[tokio::test]
+async fn batching_the_authors_is_two_round_trips() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.batched", "posts = 10").await;
+    assert_eq!(report.of_kind(Kind::Query), 2);
+    assert!(
+        n_plus_one_warnings(&report).is_empty(),
+        "{:?}",
+        report.warnings
+    );
+    assert_eq!(report.lines[0], "Spring release notes — alice");
+}
+
+#[tokio::test]
+async fn a_default_pool_pings_on_every_acquire_of_an_idle_connection_and_every_release() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.pool", "posts = 10").await;
+    let fetches = 11;
+    assert_eq!(report.of_kind(Kind::Query), fetches, "{report:#?}");
+    // Every release pings; every acquire pings unless it opened a new connection.
+    assert!(report.sessions >= 1);
+    assert_eq!(
+        report.of_kind(Kind::Ping),
+        2 * fetches - report.sessions,
+        "{report:#?}"
+    );
+    // Each connection prepares a statement the first time it runs it.
+    let prepares = report.of_kind(Kind::Prepare);
+    assert!((2..=2 * report.sessions).contains(&prepares), "{report:#?}");
+}
+
+#[tokio::test]
+async fn every_event_of_a_demo_reaches_the_labs_log() {
+    let mut lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.lazy", "posts = 5").await;
+    let events: Vec<Event> = std::iter::from_fn(|| lab.log.try_recv().ok()).collect();
+    let mut sessions = HashSet::new();
+    let mut round_trips = 0;
+    let mut ended = HashSet::new();
+    for event in &events {
+        match event {
+            Event::SessionStarted { session, .. } => {
+                assert_eq!(session.application_name, "pglab demo: lazy loop");
+                sessions.insert(session.id);
+            }
+            Event::RoundTrip(rt) => {
+                assert!(sessions.contains(&rt.session));
+                round_trips += 1;
+            }
+            Event::SessionEnded { session, .. } => {
+                ended.insert(*session);
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(sessions.len(), 1);
+    assert_eq!(round_trips, report.round_trips);
+    assert_eq!(ended, sessions, "the session's end is passed on too");
+}
+
+#[tokio::test]
+async fn the_scale_table_is_measured_inside_a_transaction_that_leaves_nothing() {
+    let lab = lab().await;
+    let before = post_count(&lab.db).await;
+    let (report, progress) = run(
+        &lab.ctx,
+        "n_plus_one.scale",
+        "sizes = [5, 20]\nlatency = \"1ms\"",
+    )
+    .await;
+    assert_eq!(post_count(&lab.db).await, before, "nothing persisted");
+
+    let table = report.table.as_ref().unwrap();
+    assert_eq!(
+        table.columns,
+        ["posts", "strategy", "round trips", "0 ms", "1 ms"]
+    );
+    let trips: Vec<(String, String, String)> = table
+        .rows
+        .iter()
+        .map(|r| {
+            let cell = |i: usize| r[i].clone().unwrap();
+            (cell(0), cell(1), cell(2))
+        })
+        .collect();
+    let expected = [
+        ("5", "lazy", "6"),
+        ("5", "join", "1"),
+        ("5", "batched", "2"),
+        ("20", "lazy", "21"),
+        ("20", "join", "1"),
+        ("20", "batched", "2"),
+    ]
+    .map(|(a, b, c)| (a.to_string(), b.to_string(), c.to_string()));
+    assert_eq!(trips, expected);
+
+    // Injected latency is a floor: 21 round trips at 1 ms cannot take less than 20 ms.
+    let lazy_20_at_1ms = report
+        .measurements
+        .iter()
+        .find(|m| m.posts == 20 && m.strategy == "lazy" && m.latency == Duration::from_millis(1))
+        .unwrap();
+    assert_eq!(lazy_20_at_1ms.round_trips, 21);
+    assert!(
+        lazy_20_at_1ms.wall >= Duration::from_millis(20),
+        "{lazy_20_at_1ms:?}"
+    );
+
+    // Columns first, then each row as soon as it was measured.
+    let rows: Vec<&DemoProgress> = progress
+        .iter()
+        .filter(|p| matches!(p, DemoProgress::TableColumns(_) | DemoProgress::TableRow(_)))
+        .collect();
+    assert_eq!(rows.len(), 7);
+    assert!(matches!(rows[0], DemoProgress::TableColumns(_)));
+    assert_eq!(rows[1], &DemoProgress::TableRow(table.rows[0].clone()));
+    assert!(
+        report.lines[0].contains("rolled back"),
+        "{:?}",
+        report.lines
+    );
+    assert_eq!(
+        n_plus_one_warnings(&report).len(),
+        2,
+        "{:?}",
+        report.warnings
+    );
+}
+
+#[test]
+fn validation_names_the_demo_the_parameter_and_what_is_allowed() {
+    let check = |name: &str, toml_text: &str| demo::validate(name, &params(toml_text));
+    assert_eq!(check("n_plus_one.lazy", "posts = 10"), Ok(()));
+    assert_eq!(check("n_plus_one.scale", ""), Ok(()));
+    assert_eq!(
+        check("n_plus_one.scale", "sizes = [1, 10000]\nlatency = \"20ms\""),
+        Ok(())
+    );
+
+    let err = check("n_plus_one.eager", "").unwrap_err();
+    assert!(
+        err.contains("n_plus_one.eager") && err.contains("n_plus_one.join"),
+        "{err}"
+    );
+
+    let err = check("n_plus_one.join", "limit = 3").unwrap_err();
+    assert!(err.contains("`limit`") && err.contains("posts"), "{err}");
+
+    let err = check("n_plus_one.lazy", "posts = \"ten\"").unwrap_err();
+    assert!(
+        err.contains("`posts`") && err.contains("from 1 to 10000"),
+        "{err}"
+    );
+
+    let err = check("n_plus_one.lazy", "posts = 0").unwrap_err();
+    assert!(err.contains("from 1 to 10000"), "{err}");
+
+    let err = check("n_plus_one.scale", "sizes = [10, 20000]").unwrap_err();
+    assert!(err.contains("`sizes`") && err.contains("10000"), "{err}");
+
+    let err = check("n_plus_one.scale", "latency = \"50ms\"").unwrap_err();
+    assert!(
+        err.contains("`latency`") && err.contains("\"20ms\""),
+        "{err}"
+    );
+}
