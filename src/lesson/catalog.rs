@@ -127,13 +127,14 @@ impl fmt::Display for LoadErrors {
     }
 }
 
-/// An index entry whose folder and `lesson.toml` exist.
+/// An index entry whose folder and `lesson.toml` exist (its id may be wrong: the lesson is
+/// still read so all its problems show up at once).
 struct Entry {
     id: String,
     dir: String,
 }
 
-/// Reads `index.toml`; entries with any problem are left out (their problems are returned).
+/// Reads `index.toml`; entries without a usable folder are left out.
 fn read_index(root: &Path, shown_root: &Path) -> (Vec<Entry>, Vec<Problem>) {
     let shown_file = shown_root.join("index.toml");
     let failed = |message: String| {
@@ -214,38 +215,34 @@ fn read_entries(doc: &mut Document, top: &Table, root: &Path) -> Vec<Entry> {
             unknown_key(key, "a [[lesson]] entry", &ENTRY_KEYS)
         });
         let id_hint = " (a unique name like `n-plus-one`)";
-        let id = table
-            .string(doc, "id", Need::Required(id_hint))
-            .and_then(|id| {
-                let line = doc.line(&id.span);
-                let complaint = if let Some(first) = ids.get(&id.value) {
-                    Some(format!(
-                        "duplicate lesson id `{}`; line {first} uses it already",
-                        id.value
-                    ))
-                } else if let Some(bad) = id.value.chars().find(|c| !is_id_char(*c)) {
-                    Some(format!(
-                        "lesson id `{}` has `{bad}`; ids use only a-z, 0-9 and `-`",
-                        id.value
-                    ))
-                } else if id.value.len() > MAX_ID_LEN {
-                    Some(format!(
-                        "lesson id `{}` is {} characters long; at most {MAX_ID_LEN}",
-                        id.value,
-                        id.value.len()
-                    ))
-                } else {
-                    ids.insert(id.value.clone(), line);
-                    None
-                };
-                match complaint {
-                    Some(message) => {
-                        doc.at(id.span, format!("{}{message}", table.prefix()));
-                        None
-                    }
-                    None => Some(id.value),
-                }
-            });
+        let id = table.string(doc, "id", Need::Required(id_hint)).map(|id| {
+            let line = doc.line(&id.span);
+            let complaint = if let Some(first) = ids.get(&id.value) {
+                Some(format!(
+                    "duplicate lesson id `{}`; line {first} uses it already",
+                    id.value
+                ))
+            } else if let Some(bad) = id.value.chars().find(|c| !is_id_char(*c)) {
+                Some(format!(
+                    "lesson id `{}` has `{bad}`; ids use only a-z, 0-9 and `-`",
+                    id.value
+                ))
+            } else if id.value.len() > MAX_ID_LEN {
+                Some(format!(
+                    "lesson id `{}` is {} characters long; at most {MAX_ID_LEN}",
+                    id.value,
+                    id.value.len()
+                ))
+            } else {
+                ids.insert(id.value.clone(), line);
+                None
+            };
+            if let Some(message) = complaint {
+                doc.at(id.span, format!("{}{message}", table.prefix()));
+            }
+            // Read the lesson anyway, so its own problems are listed in the same run.
+            id.value
+        });
         let dir_hint = " (the lesson's folder next to index.toml)";
         let dir = table
             .string(doc, "dir", Need::Required(dir_hint))
@@ -290,7 +287,8 @@ fn read_entries(doc: &mut Document, top: &Table, root: &Path) -> Vec<Entry> {
                     None => Some(dir.value),
                 }
             });
-        if let (Some(id), Some(dir)) = (id, dir) {
+        if let Some(dir) = dir {
+            let id = id.unwrap_or_default();
             entries.push(Entry { id, dir });
         }
     }

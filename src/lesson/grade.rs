@@ -135,7 +135,8 @@ impl fmt::Display for Finding {
 }
 
 /// Grades `attempt` against `check`; `expected` is the reference solution's result (only used
-/// when the check compares rows).
+/// when the check compares rows). Column names are not compared, only how many columns there
+/// are; values are compared as text, NULL equal only to NULL; duplicate rows count.
 pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict {
     let mut findings = Vec::new();
     if let Some(order) = check.rows {

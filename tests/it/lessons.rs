@@ -93,6 +93,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/kind/lesson.toml:2: `diagram` must be a chapter diagram number from 1 to 11, not 12",
         "bad/kind/lesson.toml:6: step 1: unknown step kind `video`; use one of read, diagram, run, demo, exercise, quiz",
         "bad/kind/lesson.toml:11: step 2: `kind` must be a string, not an integer",
+        "bad/bad-id/lesson.toml: missing `summary` (one line for the list)",
     ];
     let got = lines(&load_errors("bad"));
     for (index, (got, want)) in got.iter().zip(&expected).enumerate() {
