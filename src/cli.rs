@@ -2,6 +2,8 @@
 //! write plain text to stdout; errors travel up to `main`.
 
 mod db;
+pub mod lab;
+mod lessons;
 mod proxy;
 mod proxy_log;
 mod seed;
@@ -25,6 +27,10 @@ pub struct Cli {
     /// Use this PostgreSQL (13 or newer) instead of pglab's private one, e.g. a Supabase URL.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
+
+    /// The lessons folder (holding index.toml). [default: the lessons pglab was built with]
+    #[arg(long, env = "PGLAB_LESSONS", global = true, value_name = "DIR")]
+    pub lessons: Option<PathBuf>,
 
     /// Where pglab keeps its private database, logs and progress.
     /// [default: ~/.local/share/pglab; /var/lib/pglab for root]
@@ -53,6 +59,10 @@ pub enum Command {
     /// database: it counts each round trip, flags N+1 loops and tenancy or soft-delete
     /// mistakes, and can simulate a distant server with --latency.
     Proxy(ProxyArgs),
+
+    /// List the lessons, check them all, or play one as plain text.
+    #[command(subcommand)]
+    Lessons(LessonsCommand),
 
     /// Keeps the private server running for the labs sharing a data directory (internal).
     #[command(name = crate::db::cluster::KEEPER_COMMAND, hide = true)]
@@ -84,6 +94,20 @@ pub enum DbCommand {
     Stop,
     /// Return the lab database to the seeded state (your progress is kept).
     Reset,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LessonsCommand {
+    /// The lessons in order, with your progress.
+    List,
+    /// Validate every lesson file, then run every lesson's SQL, demos and reference
+    /// solutions on a fresh copy of the story database (your own database is not touched).
+    Check,
+    /// Play a lesson as plain text: its prose, diagrams, and its SQL and demos run live.
+    Run {
+        /// The lesson's id or diagram number, e.g. `n-plus-one` or `8`.
+        id: String,
+    },
 }
 
 #[derive(Debug, clap::Args)]
@@ -126,7 +150,17 @@ pub struct ProxyArgs {
 /// Runs `cli`; see [`crate::run`].
 pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let config = LabConfig::from_cli(&cli)?;
-    match cli.command.unwrap_or(Command::Db(DbCommand::Status)) {
+    let Some(command) = cli.command else {
+        if lab::has_terminal() {
+            return lab::run(&config, cli.lessons.as_deref());
+        }
+        // Scripts and pipes get the status report: the lab needs a terminal to draw on.
+        return block_on(db::status(&config));
+    };
+    match command {
+        Command::Lessons(command) => {
+            block_on(lessons::run(&config, cli.lessons.as_deref(), command))
+        }
         Command::Keeper => Ok(serve_keeper(Layout::new(config.data_dir))?),
         Command::Db(DbCommand::Stop) => db::stop(&config),
         Command::Db(DbCommand::Url { owner }) => db::url(&config, owner),

@@ -22,11 +22,12 @@ pub mod demo_data;
 mod error;
 mod lab;
 pub(crate) mod provision;
+pub mod scratch;
 pub mod seed;
 pub mod status;
 
 pub use error::Error;
-pub use lab::{Lab, LabConfig, Source, connect, mask_password, private_url};
+pub use lab::{Lab, LabConfig, Source, connect, describe, mask_password, private_url};
 pub use provision::{Purpose, reset};
 
 /// The lab database's name on the private cluster.

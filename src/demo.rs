@@ -15,7 +15,7 @@
 //! SQL away would hide the very thing the learner compares. Everything a demo needs that is
 //! not the lesson (the scale demo's generated rows) lives in `db::demo_data`.
 
-mod meter;
+pub mod meter;
 pub mod n_plus_one;
 pub mod params;
 

@@ -1,27 +1,35 @@
 //! pglab: a terminal lab for the database chapter of a backend course, on a real PostgreSQL.
 //!
 //! Module map:
-//! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution)
-//! - core (pure): [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
+//! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
+//!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop)
+//! - core (pure): [`app`] (the lab's state and its update), [`keymap`] (every key, once),
+//!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
+//!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
-//!   [`result_set`] (what a statement returned, as text),
-//!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress)
+//!   [`result_set`] (what a statement returned, as text)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
 //! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops)
+//! - views (pure): [`ui`] (the screens, and the line builders the plain-text runner shares)
 //! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
 
+pub mod app;
 pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod keymap;
 pub mod lesson;
 pub mod proxy;
 pub mod query_log;
 pub mod result_set;
+pub mod runtime;
 pub mod sql;
+pub mod terminal;
 pub mod testing;
+pub mod ui;
 
 use std::process::ExitCode;
 

@@ -223,6 +223,16 @@ impl QueryLog {
         self.analyses.clear();
     }
 
+    /// The table facts the lint works from.
+    pub fn facts(&self) -> &TableFacts {
+        &self.facts
+    }
+
+    /// How many round trips the log keeps.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
     /// Repeats that make an N+1, for sessions that start from now on.
     pub fn set_threshold(&mut self, threshold: usize) {
         self.threshold = threshold.max(2);

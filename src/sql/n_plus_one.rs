@@ -66,9 +66,13 @@ impl Finding {
                 abbreviate(repeated, MESSAGE_SQL_WIDTH)
             ),
             Finding::Duplicates { sql, count } => format!(
-                "{count} exact duplicates of `{}` (same parameters): run it once and reuse the \
-                 result",
-                abbreviate(sql, MESSAGE_SQL_WIDTH)
+                "`{}` ran again with the same parameters ({}): run it once and reuse the result",
+                abbreviate(sql, MESSAGE_SQL_WIDTH),
+                if *count == 1 {
+                    "once more".to_string()
+                } else {
+                    format!("{count} more times")
+                }
             ),
             Finding::SplicedLiterals { sql, example } => format!(
                 "values are written into the SQL text (`{}` arrives as `{}` and others): bind \

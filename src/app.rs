@@ -1,0 +1,469 @@
+//! The lab's state and the only code that changes it. [`App::update`] takes what the user
+//! asked for ([`Action`]), [`App::apply`] takes what happened outside ([`Event`]); both are
+//! pure — no I/O, no clocks beyond the recorder's — and return the [`Command`]s the runtime
+//! must carry out. Views read the state and draw it.
+
+pub mod action;
+mod apply;
+pub mod command;
+pub mod console;
+pub mod event;
+pub mod log_view;
+pub mod player;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+pub use action::Action;
+pub use command::{Command, RequestId};
+pub use event::Event;
+
+use crate::keymap::Context;
+use crate::lesson::{Catalog, Progress, StepKind};
+use crate::query_log::DEFAULT_CAPACITY;
+use console::{ConsoleState, ExerciseTarget};
+use log_view::LogView;
+use player::{PlayerState, StepOutput, Waiting};
+
+/// The latency knob's settings, in order: a local server up to a distant one.
+pub const LATENCY_STEPS_MS: [u64; 6] = [0, 1, 5, 20, 50, 100];
+
+/// Which screen fills the main area.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Screen {
+    Lessons,
+    Player,
+    Console,
+}
+
+#[derive(Debug)]
+pub struct App {
+    pub catalog: Arc<Catalog>,
+    pub progress: Progress,
+    pub screen: Screen,
+    /// Where Esc in the console returns to.
+    console_return: Screen,
+    pub log_focused: bool,
+    pub help: bool,
+    /// The lesson list's selection.
+    pub selected: usize,
+    pub player: Option<PlayerState>,
+    pub console: ConsoleState,
+    pub log: LogView,
+    /// Index into [`LATENCY_STEPS_MS`].
+    pub latency: usize,
+    /// Where the lab's data lives, for the status bar (password-free).
+    pub database: String,
+    /// The terminal's size, for mouse hit-testing.
+    pub size: (u16, u16),
+    /// One line for the status bar: the last thing worth telling that has no other place.
+    pub notice: Option<String>,
+    next_request: u64,
+    pub quitting: bool,
+}
+
+impl App {
+    pub fn new(catalog: Arc<Catalog>, progress: Progress, database: String) -> Self {
+        Self {
+            catalog,
+            progress,
+            screen: Screen::Lessons,
+            console_return: Screen::Lessons,
+            log_focused: false,
+            help: false,
+            selected: 0,
+            player: None,
+            console: ConsoleState::default(),
+            log: LogView::new(DEFAULT_CAPACITY),
+            latency: 0,
+            database,
+            size: (80, 24),
+            notice: None,
+            next_request: 1,
+            quitting: false,
+        }
+    }
+
+    /// Where the keyboard points now.
+    pub fn context(&self) -> Context {
+        if self.log_focused {
+            return Context::Log;
+        }
+        match self.screen {
+            Screen::Lessons => Context::LessonList,
+            Screen::Player => Context::Player,
+            Screen::Console => Context::Console,
+        }
+    }
+
+    /// The console's editor takes letters as text.
+    pub fn is_typing(&self) -> bool {
+        self.context() == Context::Console && !self.help
+    }
+
+    pub fn latency(&self) -> Duration {
+        Duration::from_millis(LATENCY_STEPS_MS[self.latency])
+    }
+
+    fn request_id(&mut self) -> RequestId {
+        let id = RequestId(self.next_request);
+        self.next_request += 1;
+        id
+    }
+
+    fn busy(&self) -> bool {
+        self.console.running.is_some() || self.player.as_ref().is_some_and(|p| p.waiting.is_some())
+    }
+
+    pub(crate) fn save(&self) -> Command {
+        Command::SaveProgress(Box::new(self.progress.clone()))
+    }
+
+    /// Carries out what the user asked for.
+    pub fn update(&mut self, action: Action) -> Vec<Command> {
+        if self.help {
+            match action {
+                Action::ToggleHelp | Action::Back => self.help = false,
+                Action::Quit => return self.quit(),
+                Action::Resize { width, height } => self.size = (width, height),
+                _ => {}
+            }
+            return Vec::new();
+        }
+        match action {
+            Action::Quit => return self.quit(),
+            Action::ToggleHelp => self.help = true,
+            Action::ShowLessons => {
+                self.screen = Screen::Lessons;
+                self.log_focused = false;
+            }
+            Action::ShowConsole => self.show_console(),
+            Action::CycleLatency => {
+                self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
+                return vec![Command::SetLatency(self.latency())];
+            }
+            Action::ToggleLogFocus => self.log_focused = !self.log_focused,
+            Action::Resize { width, height } => self.size = (width, height),
+            Action::Scroll { column, row, lines } => self.scroll_at(column, row, lines),
+            Action::ClearLog => self.log.clear(),
+            _ if self.log_focused => self.update_log(action),
+            _ => {
+                return match self.screen {
+                    Screen::Lessons => self.update_lessons(action),
+                    Screen::Player => self.update_player(action),
+                    Screen::Console => self.update_console(action),
+                };
+            }
+        }
+        Vec::new()
+    }
+
+    fn quit(&mut self) -> Vec<Command> {
+        self.quitting = true;
+        let mut commands = Vec::new();
+        if self.console.running.is_some() {
+            commands.push(Command::Cancel);
+        }
+        commands.push(self.save());
+        commands.push(Command::Quit);
+        commands
+    }
+
+    fn show_console(&mut self) {
+        if self.screen != Screen::Console {
+            self.console_return = self.screen;
+        }
+        self.screen = Screen::Console;
+        self.log_focused = false;
+    }
+
+    fn update_log(&mut self, action: Action) {
+        let page = self.log_page();
+        match action {
+            Action::Up => self.log.scroll(1),
+            Action::Down => self.log.scroll(-1),
+            Action::PageUp => self.log.scroll(page),
+            Action::PageDown => self.log.scroll(-page),
+            Action::End => self.log.offset = 0,
+            _ => {}
+        }
+    }
+
+    fn log_page(&self) -> isize {
+        let area = crate::ui::layout(self.size.0, self.size.1, self.screen);
+        area.log.height.saturating_sub(2).max(1) as isize
+    }
+
+    fn scroll_at(&mut self, column: u16, row: u16, lines: i16) {
+        let area = crate::ui::layout(self.size.0, self.size.1, self.screen);
+        let at = ratatui::layout::Position::new(column, row);
+        if area.log.contains(at) {
+            self.log.scroll(-isize::from(lines));
+        } else if area.main.contains(at) {
+            match self.screen {
+                Screen::Lessons => {
+                    let last = self.catalog.lessons.len().saturating_sub(1);
+                    self.selected = self.selected.saturating_add_signed(lines.into()).min(last);
+                }
+                Screen::Player => {
+                    if let Some(player) = self.player.as_mut() {
+                        player.scroll = player.scroll.saturating_add_signed(lines);
+                    }
+                }
+                Screen::Console => self.console.scroll_result(lines.into(), 0),
+            }
+        }
+    }
+
+    fn update_lessons(&mut self, action: Action) -> Vec<Command> {
+        let count = self.catalog.lessons.len();
+        match action {
+            Action::Up => self.selected = self.selected.saturating_sub(1),
+            Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
+            Action::Open if count > 0 => {
+                self.open_lesson(self.selected);
+                return vec![self.save()];
+            }
+            Action::ResetLesson if count > 0 => {
+                let id = self.catalog.lessons[self.selected].id.clone();
+                self.progress.reset_lesson(&id);
+                if self
+                    .player
+                    .as_ref()
+                    .is_some_and(|p| p.lesson == self.selected)
+                {
+                    self.player = None;
+                }
+                self.notice = Some(format!("Progress of lesson {id} reset."));
+                return vec![self.save()];
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// Opens lesson `index` where the learner stopped (or keeps it open if it already is).
+    pub fn open_lesson(&mut self, index: usize) {
+        let Some(lesson) = self.catalog.lessons.get(index) else {
+            return;
+        };
+        if self.player.as_ref().is_none_or(|p| p.lesson != index) {
+            let step = self
+                .progress
+                .lesson(&lesson.id)
+                .current_step(lesson.steps.len());
+            self.player = Some(PlayerState::new(index, step));
+            self.progress.set_step(&lesson.id, step);
+        }
+        self.selected = index;
+        self.screen = Screen::Player;
+    }
+
+    fn update_player(&mut self, action: Action) -> Vec<Command> {
+        let Some(player) = self.player.as_mut() else {
+            self.screen = Screen::Lessons;
+            return Vec::new();
+        };
+        let lesson = &self.catalog.lessons[player.lesson];
+        let Some(step) = lesson.steps.get(player.step) else {
+            return Vec::new();
+        };
+        let last_step = lesson.steps.len().saturating_sub(1);
+        match action {
+            Action::Back => self.screen = Screen::Lessons,
+            Action::Up => player.scroll = player.scroll.saturating_sub(1),
+            Action::Down => player.scroll = player.scroll.saturating_add(1),
+            Action::PageUp => player.scroll = player.scroll.saturating_sub(10),
+            Action::PageDown => player.scroll = player.scroll.saturating_add(10),
+            Action::ToggleNotes => player.notes = !player.notes,
+            Action::NextStep => {
+                if let StepKind::Diagram { layers } = &step.kind
+                    && player.layers < layers.len()
+                {
+                    player.layers += 1;
+                } else if player.step < last_step {
+                    let next = player.step + 1;
+                    player.go_to(next);
+                    let id = lesson.id.clone();
+                    self.progress.set_step(&id, next);
+                    return vec![self.save()];
+                }
+            }
+            Action::PrevStep if player.step > 0 => {
+                let previous = player.step - 1;
+                player.go_to(previous);
+                let id = lesson.id.clone();
+                self.progress.set_step(&id, previous);
+                return vec![self.save()];
+            }
+            Action::Activate => return self.activate_step(),
+            Action::RevealHint => {
+                if let StepKind::Exercise(exercise) = &step.kind {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    let shown = self.progress.lesson(&id).hints_revealed(index);
+                    if shown < exercise.hints.len() {
+                        self.progress.reveal_hint(&id, index, exercise.hints.len());
+                        return vec![self.save()];
+                    }
+                    self.notice = Some("That was the last hint; s shows the solution.".into());
+                }
+            }
+            Action::GiveUp => {
+                if matches!(step.kind, StepKind::Exercise(_)) {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    self.progress.give_up(&id, index);
+                    return vec![self.save()];
+                }
+            }
+            Action::Answer(option) => {
+                if let StepKind::Quiz(quiz) = &step.kind
+                    && usize::from(option) < quiz.options.len()
+                {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    self.progress.answer_quiz(&id, index, usize::from(option));
+                    return vec![self.save()];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn activate_step(&mut self) -> Vec<Command> {
+        if self.busy() {
+            self.notice =
+                Some("Still running: wait for it, or Esc in the console to cancel.".into());
+            return Vec::new();
+        }
+        let id = self.request_id();
+        let console_session = self.log.console_session;
+        let Some(player) = self.player.as_mut() else {
+            return Vec::new();
+        };
+        let lesson = &self.catalog.lessons[player.lesson];
+        let index = player.step;
+        match &lesson.steps[index].kind {
+            StepKind::Run { sql } => {
+                let scope = self
+                    .log
+                    .log
+                    .open_scope(&format!("step {}", index + 1), console_session);
+                player.waiting = Some(Waiting {
+                    id,
+                    step: index,
+                    scope: Some(scope),
+                });
+                player.outputs.remove(&index);
+                vec![Command::Execute {
+                    id,
+                    sql: sql.clone(),
+                }]
+            }
+            StepKind::Demo { name, params } => {
+                player.waiting = Some(Waiting {
+                    id,
+                    step: index,
+                    scope: None,
+                });
+                player.outputs.insert(
+                    index,
+                    StepOutput::Demo {
+                        progress: Vec::new(),
+                        report: None,
+                    },
+                );
+                vec![Command::RunDemo {
+                    id,
+                    name: name.clone(),
+                    params: params.clone(),
+                }]
+            }
+            StepKind::Exercise(exercise) => {
+                let target = ExerciseTarget {
+                    lesson: player.lesson,
+                    step: index,
+                };
+                if self.console.exercise.as_ref() != Some(&target) {
+                    self.console.set_text(&exercise.starter);
+                    self.console.exercise = Some(target);
+                    self.console.result = None;
+                }
+                self.show_console();
+                Vec::new()
+            }
+            StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Vec::new(),
+        }
+    }
+
+    fn update_console(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::Back => {
+                if self.console.running.is_some() {
+                    self.console.notice = Some("Cancelling…".into());
+                    return vec![Command::Cancel];
+                }
+                self.screen = self.console_return;
+            }
+            Action::RunConsole => return self.run_console(),
+            Action::HistoryPrev => self.console.walk_history(true),
+            Action::HistoryNext => self.console.walk_history(false),
+            Action::PageUp => self.console.scroll_result(-10, 0),
+            Action::PageDown => self.console.scroll_result(10, 0),
+            Action::Left => self.console.scroll_result(0, -1),
+            Action::Right => self.console.scroll_result(0, 1),
+            Action::Edit(key) => {
+                self.console.editor.input(key);
+            }
+            Action::Paste(text) => {
+                self.console
+                    .editor
+                    .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    fn run_console(&mut self) -> Vec<Command> {
+        let sql = self.console.text();
+        if sql.trim().is_empty() {
+            self.console.notice = Some("Nothing to run: type a statement first.".into());
+            return Vec::new();
+        }
+        if self.busy() {
+            self.console.notice = Some("A statement is still running (Esc cancels it).".into());
+            return Vec::new();
+        }
+        if !self.console.ready {
+            self.console.notice = Some("Not connected yet; try again in a moment.".into());
+            return Vec::new();
+        }
+        self.console.remember(&sql);
+        self.console.notice = None;
+        let id = self.request_id();
+        let scope = self.log.log.open_scope("console", self.log.console_session);
+        self.console.running = Some(id);
+        self.console.scope = Some(scope);
+        let exercise = self.console.exercise.as_ref().and_then(|target| {
+            let step = self
+                .catalog
+                .lessons
+                .get(target.lesson)?
+                .steps
+                .get(target.step)?;
+            match &step.kind {
+                StepKind::Exercise(exercise) => Some(exercise),
+                _ => None,
+            }
+        });
+        match exercise {
+            Some(exercise) => vec![Command::CheckExercise {
+                id,
+                sql,
+                solution: exercise.solution.clone(),
+                needs_plan: exercise.check.needs_plan(),
+            }],
+            None => vec![Command::Execute { id, sql }],
+        }
+    }
+}

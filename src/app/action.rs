@@ -1,0 +1,54 @@
+//! What the user asks for. The keymap turns key presses into these; mouse and resize
+//! become them in the runtime. Imperative names: each is a request `App::update` may refuse.
+
+use ratatui::crossterm::event::KeyEvent;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    ShowLessons,
+    ShowConsole,
+    CycleLatency,
+    ToggleLogFocus,
+    Up,
+    Down,
+    PageUp,
+    PageDown,
+    Left,
+    Right,
+    End,
+    /// Open the selected lesson.
+    Open,
+    /// Leave the current screen (the console cancels a running statement first).
+    Back,
+    NextStep,
+    PrevStep,
+    /// Do what the current step does: run its SQL or demo, open its exercise.
+    Activate,
+    RevealHint,
+    GiveUp,
+    /// Choose a quiz option (0-based).
+    Answer(u8),
+    ToggleNotes,
+    ResetLesson,
+    RunConsole,
+    HistoryPrev,
+    HistoryNext,
+    ClearLog,
+    /// A key for the console's editor.
+    Edit(KeyEvent),
+    /// Text pasted into the terminal (bracketed paste), for the editor.
+    Paste(String),
+    /// The mouse wheel turned over the cell at `column`, `row`; `lines` < 0 scrolls up.
+    Scroll {
+        column: u16,
+        row: u16,
+        lines: i16,
+    },
+    /// The terminal has a new size.
+    Resize {
+        width: u16,
+        height: u16,
+    },
+}

@@ -1,0 +1,208 @@
+//! [`App::apply`]: folding what happened outside — proxy traffic, finished requests — into
+//! the state. Results for requests nobody waits for any more are dropped.
+
+use crate::lesson::{Attempt, StepKind, grade};
+
+use super::console::ConsoleResult;
+use super::event::{Event, Ran};
+use super::player::StepOutput;
+use super::{App, Command, RequestId};
+
+impl App {
+    /// Takes in one fact from outside.
+    pub fn apply(&mut self, event: Event) -> Vec<Command> {
+        match event {
+            Event::Proxy(event) => {
+                self.log.record(event);
+            }
+            Event::LabReady { database, facts } => {
+                self.database = database;
+                if let Some(facts) = facts {
+                    self.log.log.set_facts(facts);
+                }
+            }
+            Event::LabFailed(message) => {
+                self.database = "no database".into();
+                self.notice = Some(message.clone());
+                self.console.notice = Some(message);
+            }
+            Event::Quiet => {
+                self.log.finish_bursts(None);
+            }
+            Event::ConsoleReady => {
+                self.console.ready = true;
+                self.console.notice = None;
+            }
+            Event::Executed { id, result } => self.executed(id, result),
+            Event::DemoProgressed { id, progress } => {
+                if let Some(StepOutput::Demo {
+                    progress: shown, ..
+                }) = self.waiting_output(id)
+                {
+                    shown.push(progress);
+                }
+            }
+            Event::DemoFinished { id, result } => {
+                if let Some(StepOutput::Demo { report, .. }) = self.waiting_output(id) {
+                    *report = Some(result);
+                }
+                self.stop_waiting(id);
+            }
+            Event::ExerciseRan {
+                id,
+                attempt,
+                expected,
+                plan,
+            } => {
+                return self.exercise_ran(id, attempt, expected, plan);
+            }
+            Event::Failed { id, message } => {
+                if self.console.running == Some(id) {
+                    self.console.running = None;
+                    self.console.scope = None;
+                    self.console.ready = false;
+                    self.console.notice = Some(message);
+                } else if let Some(StepOutput::Demo { report, .. }) = self.waiting_output(id) {
+                    *report = Some(Err(message));
+                    self.stop_waiting(id);
+                } else if self.player_waits_for(id) {
+                    self.notice = Some(message);
+                    self.stop_waiting(id);
+                }
+            }
+            Event::ProgressNotSaved(message) => self.notice = Some(message),
+        }
+        Vec::new()
+    }
+
+    fn player_waits_for(&self, id: RequestId) -> bool {
+        self.player
+            .as_ref()
+            .and_then(|p| p.waiting)
+            .is_some_and(|w| w.id == id)
+    }
+
+    /// The output of the step waiting for `id`.
+    fn waiting_output(&mut self, id: RequestId) -> Option<&mut StepOutput> {
+        let player = self.player.as_mut()?;
+        let waiting = player.waiting.filter(|w| w.id == id)?;
+        player.outputs.get_mut(&waiting.step)
+    }
+
+    fn stop_waiting(&mut self, id: RequestId) {
+        if let Some(player) = self.player.as_mut()
+            && player.waiting.is_some_and(|w| w.id == id)
+        {
+            if let Some(scope) = player.waiting.and_then(|w| w.scope) {
+                self.log.log.close_scope(scope);
+            }
+            player.waiting = None;
+        }
+    }
+
+    fn executed(&mut self, id: RequestId, ran: Ran) {
+        if self.console.running == Some(id) {
+            let report = self
+                .console
+                .scope
+                .take()
+                .and_then(|s| self.log.log.close_scope(s));
+            self.console.running = None;
+            self.console.notice = None;
+            let sql = self.console.text();
+            self.console.result = Some(ConsoleResult {
+                sql,
+                ran,
+                report,
+                row: 0,
+                column: 0,
+            });
+            return;
+        }
+        let Some(player) = self.player.as_mut() else {
+            return;
+        };
+        let Some(waiting) = player.waiting.filter(|w| w.id == id) else {
+            return;
+        };
+        let report = waiting.scope.and_then(|s| self.log.log.close_scope(s));
+        player
+            .outputs
+            .insert(waiting.step, StepOutput::Query { ran, report });
+        player.waiting = None;
+    }
+
+    fn exercise_ran(
+        &mut self,
+        id: RequestId,
+        attempt: Ran,
+        expected: Result<crate::result_set::ResultSet, String>,
+        plan: Option<Result<Vec<String>, String>>,
+    ) -> Vec<Command> {
+        if self.console.running != Some(id) {
+            return Vec::new();
+        }
+        self.console.running = None;
+        let report = self
+            .console
+            .scope
+            .take()
+            .and_then(|s| self.log.log.close_scope(s));
+        let sql = self.console.text();
+        let Some(target) = self.console.exercise.clone() else {
+            self.console.result = Some(ConsoleResult {
+                sql,
+                ran: attempt,
+                report,
+                row: 0,
+                column: 0,
+            });
+            return Vec::new();
+        };
+        let lesson = &self.catalog.lessons[target.lesson];
+        let StepKind::Exercise(exercise) = &lesson.steps[target.step].kind else {
+            return Vec::new();
+        };
+        let verdict = match (&attempt, &expected, &plan) {
+            (Err(failure), _, _) => Err(format!("Your statement failed: {}", failure.message)),
+            (_, Err(problem), _) => Err(format!("The reference solution could not run: {problem}")),
+            (_, _, Some(Err(problem))) => Err(format!("The plan could not be read: {problem}")),
+            (Ok(outcome), Ok(expected), plan) => {
+                let plan_nodes = plan
+                    .as_ref()
+                    .and_then(|p| p.as_ref().ok())
+                    .map(Vec::as_slice);
+                let attempt = Attempt {
+                    result: outcome.statements.last().map(|s| &s.result),
+                    round_trips: report.as_ref().map(|r| r.totals.round_trips),
+                    plan_nodes,
+                };
+                Ok(grade(&exercise.check, expected, &attempt))
+            }
+        };
+        let passed = verdict.as_ref().is_ok_and(|v| v.passed());
+        let lesson_id = lesson.id.clone();
+        if let Some(player) = self.player.as_mut().filter(|p| p.lesson == target.lesson) {
+            player.outputs.insert(
+                target.step,
+                StepOutput::Graded {
+                    verdict,
+                    report: report.clone(),
+                },
+            );
+        }
+        self.console.result = Some(ConsoleResult {
+            sql,
+            ran: attempt,
+            report,
+            row: 0,
+            column: 0,
+        });
+        if passed {
+            self.progress.mark_passed(&lesson_id, target.step);
+            self.console.notice = Some("Passed! Esc goes back to the lesson.".into());
+            return vec![self.save()];
+        }
+        Vec::new()
+    }
+}

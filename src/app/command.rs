@@ -1,0 +1,41 @@
+//! The effects `App::update` asks the runtime for. Each long-running one carries a
+//! [`RequestId`]; its result comes back as an [`super::event::Event`] with the same id, and
+//! results for a request the app no longer waits for are dropped.
+
+use std::time::Duration;
+
+use crate::lesson::Progress;
+
+/// Names one request to the runtime.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct RequestId(pub u64);
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Command {
+    /// Run learner SQL on the console connection (through the proxy).
+    Execute {
+        id: RequestId,
+        sql: String,
+    },
+    /// Cancel the statement running on the console connection.
+    Cancel,
+    /// Run a named demo with its parameters.
+    RunDemo {
+        id: RequestId,
+        name: String,
+        params: toml::Table,
+    },
+    /// Run the learner's answer on the console connection, then the reference solution
+    /// (and, when the check needs plans, EXPLAIN of the answer) beside it, for grading.
+    CheckExercise {
+        id: RequestId,
+        sql: String,
+        solution: String,
+        needs_plan: bool,
+    },
+    /// Change the proxy's simulated round-trip time.
+    SetLatency(Duration),
+    /// Write the progress file.
+    SaveProgress(Box<Progress>),
+    Quit,
+}

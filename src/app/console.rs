@@ -1,0 +1,182 @@
+//! The SQL console's state: the editor, the history, what is running, and the last result
+//! with its scroll position. An exercise opened from a lesson lives here too, so running
+//! the editor's SQL checks it.
+
+use ratatui_textarea::TextArea;
+
+use crate::query_log::{ScopeId, ScopeReport};
+
+use super::command::RequestId;
+use super::event::Ran;
+
+/// Statements remembered for Ctrl-P / Ctrl-N.
+const HISTORY_KEPT: usize = 200;
+
+/// The exercise whose answer the console is editing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ExerciseTarget {
+    pub lesson: usize,
+    pub step: usize,
+}
+
+/// The last statement the console ran and what came back.
+#[derive(Debug)]
+pub struct ConsoleResult {
+    pub sql: String,
+    pub ran: Ran,
+    /// What the proxy counted while it ran.
+    pub report: Option<ScopeReport>,
+    /// First row and first column shown.
+    pub row: usize,
+    pub column: usize,
+}
+
+#[derive(Debug)]
+pub struct ConsoleState {
+    pub editor: TextArea<'static>,
+    history: Vec<String>,
+    /// Position while walking the history; `None` when editing fresh text.
+    history_at: Option<usize>,
+    /// Text being edited before the history walk began.
+    draft: Option<String>,
+    pub running: Option<RequestId>,
+    /// The recorder's scope counting the running statement's round trips.
+    pub scope: Option<ScopeId>,
+    pub result: Option<ConsoleResult>,
+    pub exercise: Option<ExerciseTarget>,
+    /// The console connection is up.
+    pub ready: bool,
+    /// A message about the console itself (the connection dropped, nothing to run).
+    pub notice: Option<String>,
+}
+
+impl Default for ConsoleState {
+    fn default() -> Self {
+        Self {
+            editor: editor_with(""),
+            history: Vec::new(),
+            history_at: None,
+            draft: None,
+            running: None,
+            scope: None,
+            result: None,
+            exercise: None,
+            ready: false,
+            notice: None,
+        }
+    }
+}
+
+fn editor_with(text: &str) -> TextArea<'static> {
+    let mut editor = TextArea::new(text.lines().map(str::to_string).collect());
+    if editor.lines().is_empty() {
+        editor = TextArea::default();
+    }
+    editor.set_placeholder_text("Type SQL here, then Ctrl-R (or F5) to run it");
+    editor.set_tab_length(4);
+    editor
+}
+
+impl ConsoleState {
+    pub fn text(&self) -> String {
+        self.editor.lines().join("\n")
+    }
+
+    /// Replaces the editor's text (the cursor goes to the end).
+    pub fn set_text(&mut self, text: &str) {
+        self.editor = editor_with(text);
+        self.editor
+            .move_cursor(ratatui_textarea::CursorMove::Bottom);
+        self.editor.move_cursor(ratatui_textarea::CursorMove::End);
+    }
+
+    pub fn remember(&mut self, sql: &str) {
+        if self.history.last().map(String::as_str) != Some(sql) {
+            if self.history.len() == HISTORY_KEPT {
+                self.history.remove(0);
+            }
+            self.history.push(sql.to_string());
+        }
+        self.history_at = None;
+        self.draft = None;
+    }
+
+    /// Steps through the history: `older` towards the first statement, else back towards
+    /// the text that was being edited.
+    pub fn walk_history(&mut self, older: bool) {
+        if self.history.is_empty() {
+            return;
+        }
+        let next = match (self.history_at, older) {
+            (None, true) => {
+                self.draft = Some(self.text());
+                Some(self.history.len() - 1)
+            }
+            (None, false) => return,
+            (Some(at), true) => Some(at.saturating_sub(1)),
+            (Some(at), false) if at + 1 < self.history.len() => Some(at + 1),
+            (Some(_), false) => None,
+        };
+        self.history_at = next;
+        let text = match next {
+            Some(at) => self.history[at].clone(),
+            None => self.draft.take().unwrap_or_default(),
+        };
+        self.set_text(&text);
+    }
+
+    /// Scrolls the result by rows and columns, within its size.
+    pub fn scroll_result(&mut self, rows: isize, columns: isize) {
+        let Some(result) = self.result.as_mut() else {
+            return;
+        };
+        let (row_count, column_count) = match &result.ran {
+            Ok(outcome) => outcome
+                .statements
+                .last()
+                .map(|s| (s.result.rows.len(), s.result.columns.len()))
+                .unwrap_or_default(),
+            Err(_) => (0, 0),
+        };
+        result.row = result
+            .row
+            .saturating_add_signed(rows)
+            .min(row_count.saturating_sub(1));
+        result.column = result
+            .column
+            .saturating_add_signed(columns)
+            .min(column_count.saturating_sub(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn history_walks_back_and_returns_to_the_draft() {
+        let mut console = ConsoleState::default();
+        console.remember("select 1");
+        console.remember("select 2");
+        console.set_text("select 3 -- unfinished");
+        console.walk_history(true);
+        assert_eq!(console.text(), "select 2");
+        console.walk_history(true);
+        console.walk_history(true);
+        assert_eq!(console.text(), "select 1");
+        console.walk_history(false);
+        assert_eq!(console.text(), "select 2");
+        console.walk_history(false);
+        assert_eq!(console.text(), "select 3 -- unfinished");
+    }
+
+    #[test]
+    fn the_same_statement_twice_is_remembered_once() {
+        let mut console = ConsoleState::default();
+        console.remember("select 1");
+        console.remember("select 1");
+        console.walk_history(true);
+        console.walk_history(true);
+        assert_eq!(console.text(), "select 1");
+    }
+}

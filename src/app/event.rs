@@ -1,0 +1,50 @@
+//! Facts from outside the app: the proxy's traffic and the results of the runtime's work.
+//! Past-tense names; `App::apply` folds them into the state.
+
+use crate::db::console::{Outcome, SqlFailure};
+use crate::demo::{DemoProgress, DemoReport};
+use crate::proxy;
+use crate::result_set::ResultSet;
+
+use super::command::RequestId;
+
+/// A learner statement's result: rows, or the server's error as data.
+pub type Ran = Result<Outcome, SqlFailure>;
+
+#[derive(Debug)]
+pub enum Event {
+    /// The database is open and the proxy in front of it; `facts` are the tables the lint
+    /// knows about (none when the catalog could not be read).
+    LabReady {
+        database: String,
+        facts: Option<crate::sql::lint::TableFacts>,
+    },
+    /// The database could not be opened; the message says why and what to do.
+    LabFailed(String),
+    /// The proxy saw something on one of the lab's connections.
+    Proxy(proxy::Event),
+    /// No traffic for a while: N+1 bursts still open are over.
+    Quiet,
+    /// The console connection is (again) up.
+    ConsoleReady,
+    /// Learner SQL finished.
+    Executed { id: RequestId, result: Ran },
+    DemoProgressed {
+        id: RequestId,
+        progress: DemoProgress,
+    },
+    DemoFinished {
+        id: RequestId,
+        result: Result<DemoReport, String>,
+    },
+    ExerciseRan {
+        id: RequestId,
+        attempt: Ran,
+        expected: Result<ResultSet, String>,
+        plan: Option<Result<Vec<String>, String>>,
+    },
+    /// A request could not run at all (the connection is gone, for example).
+    Failed { id: RequestId, message: String },
+    /// Writing the progress file failed; the message says where and why.
+    ProgressNotSaved(String),
+}

@@ -1,0 +1,169 @@
+//! The query log as the lab shows it: the recorder's entries and warnings in arrival order,
+//! where the view is scrolled to, and which session is the console's.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::proxy::{self, SessionId};
+use crate::query_log::{Entry, QueryLog, Warning};
+use crate::sql::lint::TableFacts;
+
+/// Warnings kept for display (each also sits in its entry or in the scope that saw it).
+const NOTICES_KEPT: usize = 1_000;
+
+/// A line of the log: a round trip, or a warning raised after the round trip `after`.
+#[derive(Debug, Clone)]
+pub enum Line {
+    RoundTrip(Arc<Entry>),
+    Notice { after: u64, warning: Warning },
+}
+
+#[derive(Debug)]
+pub struct LogView {
+    pub log: QueryLog,
+    /// Warnings not attached to an entry (a burst's N+1 is only known when it ends).
+    notices: VecDeque<(u64, Warning)>,
+    /// Lines scrolled back from the newest; 0 follows new traffic.
+    pub offset: usize,
+    /// The console connection's session, once the proxy has seen it start.
+    pub console_session: Option<SessionId>,
+    last_seq: u64,
+}
+
+/// The `application_name` the console connection announces itself with.
+pub const CONSOLE_APPLICATION: &str = "pglab console";
+
+impl LogView {
+    pub fn new(capacity: usize) -> Self {
+        Self {
+            log: QueryLog::new(capacity, TableFacts::default()),
+            notices: VecDeque::new(),
+            offset: 0,
+            console_session: None,
+            last_seq: 0,
+        }
+    }
+
+    /// Records a proxy event; returns the warnings it raised.
+    pub fn record(&mut self, event: proxy::Event) -> Vec<Warning> {
+        if let proxy::Event::SessionStarted { session, .. } = &event
+            && session.application_name == CONSOLE_APPLICATION
+        {
+            self.console_session = Some(session.id);
+        }
+        let (entry, warnings) = self.log.record(event);
+        if let Some(entry) = entry {
+            self.last_seq = entry.seq;
+            if self.offset > 0 {
+                // Keep the lines the reader is looking at still.
+                self.offset += 1 + entry.warnings.len();
+            }
+            // An entry's own warnings are drawn beneath it; others become notices.
+            let own = entry.warnings.len();
+            self.push_notices(warnings.iter().skip(own).cloned());
+        } else {
+            self.push_notices(warnings.iter().cloned());
+        }
+        warnings
+    }
+
+    /// Ends open N+1 bursts (the log went quiet, or a step ended) and shows their warnings.
+    pub fn finish_bursts(&mut self, session: Option<SessionId>) -> Vec<Warning> {
+        let warnings = self.log.finish_bursts(session);
+        self.push_notices(warnings.iter().cloned());
+        warnings
+    }
+
+    fn push_notices(&mut self, warnings: impl Iterator<Item = Warning>) {
+        for warning in warnings {
+            if self.notices.len() == NOTICES_KEPT {
+                self.notices.pop_front();
+            }
+            self.notices.push_back((self.last_seq, warning));
+            if self.offset > 0 {
+                self.offset += 1;
+            }
+        }
+    }
+
+    pub fn clear(&mut self) {
+        let facts = self.log.facts().clone();
+        let console = self.console_session;
+        *self = Self::new(self.log.capacity());
+        self.log.set_facts(facts);
+        self.console_session = console;
+    }
+
+    /// The last `height` lines ending `offset` lines before the newest, oldest first:
+    /// only what fits on screen is gathered, however long the log.
+    pub fn visible(&self, height: usize) -> Vec<Line> {
+        let mut lines = Vec::with_capacity(height);
+        let mut skip = self.offset;
+        let mut notices = self.notices.iter().rev().peekable();
+        for entry in self.log.entries().rev() {
+            // Notices raised after this entry come after it, i.e. before it when walking back.
+            while let Some((after, warning)) = notices.next_if(|(after, _)| *after >= entry.seq) {
+                push_back(
+                    &mut lines,
+                    &mut skip,
+                    height,
+                    Line::Notice {
+                        after: *after,
+                        warning: warning.clone(),
+                    },
+                );
+            }
+            for warning in entry.warnings.iter().rev() {
+                push_back(
+                    &mut lines,
+                    &mut skip,
+                    height,
+                    Line::Notice {
+                        after: entry.seq,
+                        warning: warning.clone(),
+                    },
+                );
+            }
+            push_back(
+                &mut lines,
+                &mut skip,
+                height,
+                Line::RoundTrip(entry.clone()),
+            );
+            if lines.len() == height {
+                break;
+            }
+        }
+        for (after, warning) in notices {
+            push_back(
+                &mut lines,
+                &mut skip,
+                height,
+                Line::Notice {
+                    after: *after,
+                    warning: warning.clone(),
+                },
+            );
+        }
+        lines.truncate(height);
+        lines.reverse();
+        lines
+    }
+
+    /// Scrolls towards older lines (`delta` > 0) or newer ones.
+    pub fn scroll(&mut self, delta: isize) {
+        let total = self.log.entries().count() + self.notices.len();
+        self.offset = self
+            .offset
+            .saturating_add_signed(delta)
+            .min(total.saturating_sub(1));
+    }
+}
+
+fn push_back(lines: &mut Vec<Line>, skip: &mut usize, height: usize, line: Line) {
+    if *skip > 0 {
+        *skip -= 1;
+    } else if lines.len() < height {
+        lines.push(line);
+    }
+}

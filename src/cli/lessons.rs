@@ -1,0 +1,337 @@
+//! `pglab lessons list|check|run`: the lessons without the terminal UI. `check` is the
+//! content's CI: every file valid, every run step and demo runs, every reference solution
+//! passes its own check and no starter does, on a throwaway copy of the story database.
+//! `run` plays a lesson as plain text, running its SQL and demos live.
+
+use std::io::{BufRead, IsTerminal, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use tokio::sync::mpsc;
+
+use super::lab::{lessons_dir, load_catalog};
+use crate::app::player::StepOutput;
+use crate::cli::LessonsCommand;
+use crate::db::console::{Console, ExecuteError};
+use crate::db::scratch::ScratchDb;
+use crate::db::{Lab, LabConfig};
+use crate::demo::DemoContext;
+use crate::demo::meter::Meter;
+use crate::lesson::{Attempt, Catalog, Lesson, PROGRESS_FILE, Progress, StepKind, grade};
+use crate::proxy::Latency;
+use crate::result_set::ResultSet;
+use crate::ui::markdown::plain;
+use crate::ui::player::{StepView, step_lines};
+use crate::ui::theme::Theme;
+
+/// Rows a lesson's statement may return in `check` and `run`.
+const MAX_ROWS: usize = 10_000;
+/// The throwaway database `check` works in.
+const CHECK_DATABASE: &str = "pglab_lessons_check";
+
+#[allow(clippy::print_stdout)]
+pub async fn run(
+    config: &LabConfig,
+    lessons: Option<&Path>,
+    command: LessonsCommand,
+) -> anyhow::Result<()> {
+    let catalog = load_catalog(&lessons_dir(lessons))?;
+    match command {
+        LessonsCommand::List => {
+            let progress = Progress::load(&config.data_dir.join(PROGRESS_FILE))?;
+            for lesson in &catalog.lessons {
+                let done = progress.completion(lesson);
+                println!(
+                    "{:>2}  {:<14} {:<28} {}/{} steps done",
+                    lesson.diagram, lesson.id, lesson.title, done.done, done.total
+                );
+            }
+            Ok(())
+        }
+        LessonsCommand::Check => check(config, &catalog).await,
+        LessonsCommand::Run { id } => {
+            let lesson = catalog
+                .find(&id)
+                .with_context(|| format!("no lesson `{id}`; `pglab lessons list` shows them"))?;
+            play(config, lesson).await
+        }
+    }
+}
+
+/// Every lesson's live parts, on a fresh copy of the story.
+#[allow(clippy::print_stdout)]
+async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
+    println!("{} lessons: files valid", catalog.lessons.len());
+    let lab = Lab::open(config).await?;
+    let scratch = ScratchDb::create(&lab, CHECK_DATABASE).await?;
+    let mut failures = Vec::new();
+    for lesson in &catalog.lessons {
+        for (index, step) in lesson.steps.iter().enumerate() {
+            let place = format!(
+                "{} step {} ({}, {})",
+                lesson.id,
+                index + 1,
+                step.kind.name(),
+                step.title
+            );
+            match check_step(&scratch, &step.kind).await {
+                Ok(Some(summary)) => println!("ok   {place}: {summary}"),
+                Ok(None) => {}
+                Err(problem) => {
+                    println!("FAIL {place}: {problem:#}");
+                    failures.push(place);
+                }
+            }
+        }
+    }
+    scratch.drop().await?;
+    if !failures.is_empty() {
+        bail!("{} lesson steps failed their check", failures.len());
+    }
+    println!("all lessons pass");
+    Ok(())
+}
+
+/// Runs one step's live part; `None` for steps with nothing to run.
+async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Option<String>> {
+    match kind {
+        StepKind::Run { sql } => {
+            let mut console = Console::connect(&scratch.learner).await?;
+            let outcome = console.execute(sql, MAX_ROWS).await.map_err(describe)?;
+            let rows: usize = outcome.statements.iter().map(|s| s.result.rows.len()).sum();
+            Ok(Some(format!("{rows} rows")))
+        }
+        StepKind::Demo { name, params } => {
+            let context = DemoContext {
+                learner: scratch.learner.clone(),
+                latency: Latency::new(Duration::ZERO, Duration::ZERO),
+                log: None,
+            };
+            let (tx, _rx) = mpsc::unbounded_channel();
+            let report = crate::demo::run(&context, name, params, tx).await?;
+            Ok(Some(format!(
+                "{} round trips in {}",
+                report.round_trips,
+                crate::ui::duration(report.wall)
+            )))
+        }
+        StepKind::Exercise(exercise) => {
+            let mut direct = Console::connect(&scratch.learner).await?;
+            let expected = last_result(
+                direct
+                    .execute(&exercise.solution, MAX_ROWS)
+                    .await
+                    .map_err(describe)?,
+            );
+            let plan = if exercise.check.needs_plan() {
+                Some(
+                    crate::db::console::plan_node_types(direct.connection(), &exercise.solution)
+                        .await
+                        .map_err(describe)?,
+                )
+            } else {
+                None
+            };
+            let (round_trips, solution) = measured(scratch, &exercise.solution).await?;
+            let verdict = grade(
+                &exercise.check,
+                &expected,
+                &Attempt {
+                    result: solution.as_ref(),
+                    round_trips: Some(round_trips),
+                    plan_nodes: plan.as_deref(),
+                },
+            );
+            if !verdict.passed() {
+                let why: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
+                bail!(
+                    "the reference solution fails its own check: {}",
+                    why.join("; ")
+                );
+            }
+            let (starter_trips, starter) = measured(scratch, &exercise.starter).await?;
+            let starter_plan = if exercise.check.needs_plan() {
+                crate::db::console::plan_node_types(direct.connection(), &exercise.starter)
+                    .await
+                    .ok()
+            } else {
+                None
+            };
+            let verdict = grade(
+                &exercise.check,
+                &expected,
+                &Attempt {
+                    result: starter.as_ref(),
+                    round_trips: Some(starter_trips),
+                    plan_nodes: starter_plan.as_deref(),
+                },
+            );
+            if verdict.passed() {
+                bail!("the starter SQL already passes the check: the exercise asks nothing");
+            }
+            Ok(Some(format!(
+                "solution passes in {round_trips} round trip(s); starter fails"
+            )))
+        }
+        StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
+    }
+}
+
+/// Runs `sql` on a connection through a meter: the round trips it took and its last result
+/// (`None` when it failed: a failing starter is a fine starter).
+async fn measured(scratch: &ScratchDb, sql: &str) -> anyhow::Result<(u64, Option<ResultSet>)> {
+    let mut meter = Meter::start(
+        &scratch.learner,
+        Latency::new(Duration::ZERO, Duration::ZERO),
+        None,
+    )
+    .await?;
+    let mut console = Console::connect(&meter.options("pglab lessons check")).await?;
+    let (outcome, measured) = meter
+        .measure("answer", console.execute(sql, MAX_ROWS))
+        .await;
+    let result = match outcome {
+        Ok(outcome) => Some(last_result(outcome)),
+        Err(ExecuteError::Sql(_)) => None,
+        Err(error) => return Err(error.into()),
+    };
+    Ok((measured.report.totals.round_trips, result))
+}
+
+fn last_result(outcome: crate::db::console::Outcome) -> ResultSet {
+    outcome
+        .statements
+        .into_iter()
+        .last()
+        .map(|s| s.result)
+        .unwrap_or_default()
+}
+
+fn describe(error: ExecuteError) -> anyhow::Error {
+    match error {
+        ExecuteError::Sql(failure) => anyhow::anyhow!("{} ({})", failure.message, failure.sqlstate),
+        other => other.into(),
+    }
+}
+
+/// Plays `lesson` on stdout: every step's text, its SQL and demos run live on the lab
+/// database. On a terminal it waits for Enter between steps and asks the quizzes.
+#[allow(clippy::print_stdout)]
+async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
+    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    let theme = Theme::plain();
+    let width =
+        ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w).clamp(40, 100));
+    let lab = Lab::open(config).await?;
+    let progress = Progress::default();
+    println!("{} · {}\n", lesson.diagram, lesson.title);
+    for (index, step) in lesson.steps.iter().enumerate() {
+        println!("── step {} of {} ──", index + 1, lesson.steps.len());
+        let output = match &step.kind {
+            StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
+            StepKind::Demo { name, params } => {
+                let context = DemoContext {
+                    learner: lab.learner.clone(),
+                    latency: Latency::new(Duration::ZERO, Duration::ZERO),
+                    log: None,
+                };
+                let (tx, _rx) = mpsc::unbounded_channel();
+                let report = crate::demo::run(&context, name, params, tx)
+                    .await
+                    .map_err(|e| e.to_string());
+                Some(StepOutput::Demo {
+                    progress: Vec::new(),
+                    report: Some(report),
+                })
+            }
+            _ => None,
+        };
+        let layers = match &step.kind {
+            StepKind::Diagram { layers } => layers.len(),
+            _ => 1,
+        };
+        let view = StepView {
+            lesson,
+            index,
+            layers,
+            output: output.as_ref(),
+            progress: progress.lesson(&lesson.id),
+            notes: false,
+            running: false,
+            interactive: false,
+        };
+        for line in plain(&step_lines(&view, &theme, width)) {
+            println!("{}", line.trim_end());
+        }
+        match &step.kind {
+            StepKind::Exercise(exercise) => {
+                for (i, hint) in exercise.hints.iter().enumerate() {
+                    println!("Hint {}: {hint}", i + 1);
+                }
+                println!("(Write your answer in the lab's console, `pglab`, where it is checked.)");
+            }
+            StepKind::Quiz(quiz) if interactive => {
+                let answer = ask(&format!("Your answer (1-{}): ", quiz.options.len()))?;
+                if let Some(option) = answer
+                    .trim()
+                    .parse::<usize>()
+                    .ok()
+                    .and_then(|n| quiz.options.get(n.wrapping_sub(1)))
+                {
+                    let verdict = if option.correct {
+                        "Right."
+                    } else {
+                        "Not quite."
+                    };
+                    println!("{verdict} {}", option.why);
+                }
+            }
+            StepKind::Quiz(quiz) => {
+                if let Some((n, option)) = quiz.options.iter().enumerate().find(|(_, o)| o.correct)
+                {
+                    println!("Answer: {}) {}", n + 1, option.why);
+                }
+            }
+            _ => {}
+        }
+        println!();
+        if interactive
+            && index + 1 < lesson.steps.len()
+            && ask("Enter: next step · q: stop ")?.trim() == "q"
+        {
+            break;
+        }
+    }
+    Ok(())
+}
+
+/// A run step's statement on a connection through a meter, as the lab runs it.
+async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
+    let mut meter = Meter::start(
+        &lab.learner,
+        Latency::new(Duration::ZERO, Duration::ZERO),
+        None,
+    )
+    .await?;
+    let mut console = Console::connect(&meter.options("pglab lessons run")).await?;
+    let (outcome, measured) = meter.measure("step", console.execute(sql, MAX_ROWS)).await;
+    let ran = match outcome {
+        Ok(outcome) => Ok(outcome),
+        Err(ExecuteError::Sql(failure)) => Err(failure),
+        Err(error) => return Err(error.into()),
+    };
+    Ok(StepOutput::Query {
+        ran,
+        report: Some(measured.report),
+    })
+}
+
+#[allow(clippy::print_stdout)]
+fn ask(prompt: &str) -> anyhow::Result<String> {
+    print!("{prompt}");
+    std::io::stdout().flush()?;
+    let mut line = String::new();
+    std::io::stdin().lock().read_line(&mut line)?;
+    Ok(line)
+}

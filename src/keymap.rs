@@ -1,0 +1,476 @@
+//! Every key the lab answers to, declared once: which context it works in, what it does,
+//! and the words the help overlay and the footer show for it. Nothing else in pglab looks
+//! at key codes; the runtime asks [`action_for`] and the views ask [`bindings`].
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::app::action::Action;
+
+/// Where the keyboard is pointed; bindings of a context work only there, global ones
+/// everywhere unless the console editor needs the key for typing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Context {
+    Global,
+    LessonList,
+    Player,
+    Console,
+    Log,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::LessonList => "Lesson list",
+            Context::Player => "Lesson",
+            Context::Console => "SQL console",
+            Context::Log => "Query log",
+        }
+    }
+}
+
+/// One key: a code and the modifiers that must be held.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Key {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+const fn plain(code: KeyCode) -> Key {
+    Key {
+        code,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+const fn ch(c: char) -> Key {
+    plain(KeyCode::Char(c))
+}
+
+const fn ctrl(c: char) -> Key {
+    Key {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::CONTROL,
+    }
+}
+
+impl Key {
+    /// How the key is written in help and footers.
+    pub fn label(&self) -> String {
+        let name = match self.code {
+            KeyCode::Char(' ') => "Space".to_string(),
+            KeyCode::Char(c) => c.to_string(),
+            KeyCode::F(n) => format!("F{n}"),
+            KeyCode::Enter => "Enter".into(),
+            KeyCode::Esc => "Esc".into(),
+            KeyCode::Tab => "Tab".into(),
+            KeyCode::BackTab => "Shift-Tab".into(),
+            KeyCode::Up => "↑".into(),
+            KeyCode::Down => "↓".into(),
+            KeyCode::Left => "←".into(),
+            KeyCode::Right => "→".into(),
+            KeyCode::PageUp => "PgUp".into(),
+            KeyCode::PageDown => "PgDn".into(),
+            KeyCode::Home => "Home".into(),
+            KeyCode::End => "End".into(),
+            other => format!("{other:?}"),
+        };
+        let mut label = String::new();
+        if self.modifiers.contains(KeyModifiers::CONTROL) {
+            label.push_str("Ctrl-");
+        }
+        if self.modifiers.contains(KeyModifiers::ALT) {
+            label.push_str("Alt-");
+        }
+        label + &name
+    }
+
+    /// Whether a key press is this key. Shift is part of the character for letters, so it
+    /// is ignored there (`G` arrives as Shift+`G`).
+    fn matches(&self, event: &KeyEvent) -> bool {
+        let mut modifiers = event.modifiers;
+        if matches!(event.code, KeyCode::Char(_)) {
+            modifiers.remove(KeyModifiers::SHIFT);
+        }
+        self.code == event.code && self.modifiers == modifiers
+    }
+}
+
+/// A row of the keymap.
+#[derive(Debug, Clone)]
+pub struct Binding {
+    pub context: Context,
+    pub keys: Vec<Key>,
+    pub action: Action,
+    /// What the key does, for the help overlay.
+    pub help: &'static str,
+    /// A word or two for the footer, when the key is worth advertising there.
+    pub footer: Option<&'static str>,
+}
+
+macro_rules! bind {
+    ($context:ident, [$($key:expr),+], $action:expr, $help:expr) => {
+        Binding { context: Context::$context, keys: vec![$($key),+], action: $action, help: $help, footer: None }
+    };
+    ($context:ident, [$($key:expr),+], $action:expr, $help:expr, $footer:expr) => {
+        Binding { context: Context::$context, keys: vec![$($key),+], action: $action, help: $help, footer: Some($footer) }
+    };
+}
+
+/// The whole keymap, in the order help lists it.
+pub fn bindings() -> &'static [Binding] {
+    use Action as A;
+    use KeyCode as K;
+    static BINDINGS: std::sync::OnceLock<Vec<Binding>> = std::sync::OnceLock::new();
+    BINDINGS.get_or_init(|| {
+        vec![
+            bind!(
+                Global,
+                [ctrl('c')],
+                A::Quit,
+                "quit pglab (progress is saved)"
+            ),
+            bind!(Global, [ch('q')], A::Quit, "quit pglab", "quit"),
+            bind!(
+                Global,
+                [ch('?'), plain(K::F(1))],
+                A::ToggleHelp,
+                "show or hide this help",
+                "help"
+            ),
+            bind!(Global, [plain(K::F(2))], A::ShowLessons, "the lesson list"),
+            bind!(
+                Global,
+                [plain(K::F(3))],
+                A::ShowConsole,
+                "the SQL console",
+                "console"
+            ),
+            bind!(
+                Global,
+                [ch('l'), plain(K::F(4))],
+                A::CycleLatency,
+                "simulated network latency: 0, 1, 5, 20, 50, 100 ms",
+                "latency"
+            ),
+            bind!(
+                Global,
+                [plain(K::Tab)],
+                A::ToggleLogFocus,
+                "move the keyboard to the query log and back",
+                "log"
+            ),
+            bind!(
+                LessonList,
+                [plain(K::Up), ch('k')],
+                A::Up,
+                "previous lesson"
+            ),
+            bind!(
+                LessonList,
+                [plain(K::Down), ch('j')],
+                A::Down,
+                "next lesson"
+            ),
+            bind!(
+                LessonList,
+                [plain(K::Enter)],
+                A::Open,
+                "open the lesson where you stopped",
+                "open"
+            ),
+            bind!(
+                LessonList,
+                [ch('x')],
+                A::ResetLesson,
+                "reset the selected lesson's progress"
+            ),
+            bind!(
+                Player,
+                [plain(K::Right), ch('n'), ch(' ')],
+                A::NextStep,
+                "next step (reveals a diagram's next layer first)",
+                "next"
+            ),
+            bind!(
+                Player,
+                [plain(K::Left), ch('p')],
+                A::PrevStep,
+                "previous step",
+                "back"
+            ),
+            bind!(
+                Player,
+                [plain(K::Enter)],
+                A::Activate,
+                "run the step: its SQL, its demo, or open the exercise in the console",
+                "run"
+            ),
+            bind!(
+                Player,
+                [ch('h')],
+                A::RevealHint,
+                "next hint of the exercise"
+            ),
+            bind!(
+                Player,
+                [ch('s')],
+                A::GiveUp,
+                "give up and show the exercise's solution"
+            ),
+            bind!(
+                Player,
+                [ch('1'), ch('2'), ch('3'), ch('4'), ch('5'), ch('6')],
+                A::Answer(0),
+                "answer the quiz with that option"
+            ),
+            bind!(
+                Player,
+                [ch('t')],
+                A::ToggleNotes,
+                "show or hide the presenter notes"
+            ),
+            bind!(
+                Player,
+                [plain(K::Up), ch('k')],
+                A::Up,
+                "scroll the lesson up"
+            ),
+            bind!(
+                Player,
+                [plain(K::Down), ch('j')],
+                A::Down,
+                "scroll the lesson down"
+            ),
+            bind!(Player, [plain(K::Esc)], A::Back, "back to the lesson list"),
+            bind!(
+                Console,
+                [ctrl('r'), plain(K::F(5))],
+                A::RunConsole,
+                "run the SQL in the editor (an exercise is checked)",
+                "run"
+            ),
+            bind!(
+                Console,
+                [plain(K::Esc)],
+                A::Back,
+                "cancel the running statement; otherwise leave the console",
+                "cancel/leave"
+            ),
+            bind!(
+                Console,
+                [ctrl('p')],
+                A::HistoryPrev,
+                "previous statement from the history"
+            ),
+            bind!(
+                Console,
+                [ctrl('n')],
+                A::HistoryNext,
+                "next statement from the history"
+            ),
+            bind!(
+                Console,
+                [plain(K::PageUp)],
+                A::PageUp,
+                "scroll the result up"
+            ),
+            bind!(
+                Console,
+                [plain(K::PageDown)],
+                A::PageDown,
+                "scroll the result down"
+            ),
+            bind!(
+                Console,
+                [Key {
+                    code: K::Left,
+                    modifiers: KeyModifiers::ALT
+                }],
+                A::Left,
+                "scroll the result left"
+            ),
+            bind!(
+                Console,
+                [Key {
+                    code: K::Right,
+                    modifiers: KeyModifiers::ALT
+                }],
+                A::Right,
+                "scroll the result right"
+            ),
+            bind!(Log, [plain(K::Up), ch('k')], A::Up, "older round trips"),
+            bind!(Log, [plain(K::Down), ch('j')], A::Down, "newer round trips"),
+            bind!(Log, [plain(K::PageUp)], A::PageUp, "a page older"),
+            bind!(Log, [plain(K::PageDown)], A::PageDown, "a page newer"),
+            bind!(
+                Log,
+                [plain(K::End), ch('G')],
+                A::End,
+                "follow the newest round trip"
+            ),
+            bind!(Log, [ch('c')], A::ClearLog, "clear the log and its totals"),
+            bind!(
+                Log,
+                [plain(K::Esc)],
+                A::ToggleLogFocus,
+                "back to the lesson or console"
+            ),
+        ]
+    })
+}
+
+/// The action a key press means in `context`. `typing` says the console editor has the
+/// keyboard: then global keys without Ctrl or a function key are left to the editor, and a
+/// key nothing claims becomes text ([`Action::Edit`]).
+pub fn action_for(context: Context, event: KeyEvent, typing: bool) -> Option<Action> {
+    if event.kind != KeyEventKind::Press {
+        return None;
+    }
+    let lookup = |wanted: Context| {
+        bindings().iter().find_map(|binding| {
+            let key = binding
+                .keys
+                .iter()
+                .find(|key| binding.context == wanted && key.matches(&event))?;
+            Some(match binding.action {
+                Action::Answer(_) => Action::Answer(answer_index(key)),
+                ref action => action.clone(),
+            })
+        })
+    };
+    if let Some(action) = lookup(context) {
+        return Some(action);
+    }
+    let global = lookup(Context::Global).filter(|_| !typing || !is_text_key(&event));
+    match global {
+        Some(action) => Some(action),
+        None if typing => Some(Action::Edit(event)),
+        None => None,
+    }
+}
+
+/// A key an editor would insert or use for moving: global letters must not steal it.
+fn is_text_key(event: &KeyEvent) -> bool {
+    let held = event.modifiers - KeyModifiers::SHIFT;
+    matches!(event.code, KeyCode::Char(_) | KeyCode::Tab) && held.is_empty()
+}
+
+/// `1` → option 0.
+fn answer_index(key: &Key) -> u8 {
+    match key.code {
+        KeyCode::Char(c @ '1'..='9') => c as u8 - b'1',
+        _ => 0,
+    }
+}
+
+/// The footer's hints for `context`: its own advertised keys, then the global ones.
+pub fn footer(context: Context) -> Vec<(String, &'static str)> {
+    [context, Context::Global]
+        .iter()
+        .flat_map(|&wanted| {
+            bindings()
+                .iter()
+                .filter(move |b| b.context == wanted)
+                .filter_map(|b| Some((b.keys[0].label(), b.footer?)))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+
+    fn press(code: KeyCode, modifiers: KeyModifiers) -> KeyEvent {
+        KeyEvent::new(code, modifiers)
+    }
+
+    #[test]
+    fn no_key_is_bound_twice_in_one_context_or_shadows_a_global_key() {
+        let mut seen = HashSet::new();
+        for binding in bindings() {
+            for key in &binding.keys {
+                assert!(
+                    seen.insert((binding.context, *key)),
+                    "{} bound twice in {:?}",
+                    key.label(),
+                    binding.context
+                );
+            }
+        }
+        // A context may reuse a global key only on purpose: list those here.
+        let allowed_shadows = [(Context::Log, KeyCode::Esc)];
+        for binding in bindings().iter().filter(|b| b.context != Context::Global) {
+            for key in &binding.keys {
+                let shadows = seen.contains(&(Context::Global, *key));
+                assert!(
+                    !shadows || allowed_shadows.contains(&(binding.context, key.code)),
+                    "{} in {:?} hides a global key",
+                    key.label(),
+                    binding.context
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn every_advertised_key_reaches_its_action() {
+        for binding in bindings() {
+            let contexts = if binding.context == Context::Global {
+                vec![Context::LessonList, Context::Player, Context::Log]
+            } else {
+                vec![binding.context]
+            };
+            for context in contexts {
+                for key in &binding.keys {
+                    let typing = context == Context::Console;
+                    let got = action_for(context, press(key.code, key.modifiers), typing);
+                    let expected = match binding.action {
+                        Action::Answer(_) => Action::Answer(answer_index(key)),
+                        ref action => action.clone(),
+                    };
+                    // Esc in the log is the log's own; the global keys reach everywhere else.
+                    if context == Context::Log && key.code == KeyCode::Esc {
+                        continue;
+                    }
+                    assert_eq!(got, Some(expected), "{} in {context:?}", key.label());
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn typing_in_the_console_keeps_letters_for_the_editor() {
+        let q = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        assert_eq!(action_for(Context::Console, q, true), Some(Action::Edit(q)));
+        let shifted = press(KeyCode::Char('Q'), KeyModifiers::SHIFT);
+        assert_eq!(
+            action_for(Context::Console, shifted, true),
+            Some(Action::Edit(shifted))
+        );
+        let help = press(KeyCode::F(1), KeyModifiers::NONE);
+        assert_eq!(
+            action_for(Context::Console, help, true),
+            Some(Action::ToggleHelp)
+        );
+        let quit = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(action_for(Context::Console, quit, true), Some(Action::Quit));
+    }
+
+    #[test]
+    fn quiz_keys_carry_the_option_number() {
+        let three = press(KeyCode::Char('3'), KeyModifiers::NONE);
+        assert_eq!(
+            action_for(Context::Player, three, false),
+            Some(Action::Answer(2))
+        );
+    }
+
+    #[test]
+    fn releases_and_repeats_of_keys_do_nothing_twice() {
+        let mut release = press(KeyCode::Char('q'), KeyModifiers::NONE);
+        release.kind = KeyEventKind::Release;
+        assert_eq!(action_for(Context::Player, release, false), None);
+    }
+}

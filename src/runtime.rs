@@ -1,0 +1,360 @@
+//! The lab's event loop, the edge between [`App`] and the world. It owns the terminal, the
+//! database, the proxy every lab connection goes through, the console connection and the
+//! demos; it turns terminal input into actions (through the keymap), runs the commands
+//! `App::update` returns as tasks, feeds their results and the proxy's traffic back as
+//! events, and draws when something changed — never on a timer.
+
+mod console_worker;
+mod journal;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI32, Ordering};
+use std::time::Duration;
+
+use anyhow::Context as _;
+use ratatui::crossterm::event::{Event as TermEvent, MouseEventKind};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use crate::app::{self, Action, App, Command, Event};
+use crate::db::{Lab, LabConfig};
+use crate::demo::DemoContext;
+use crate::keymap;
+use crate::lesson::{Catalog, Progress};
+use crate::proxy::{self, Latency, Proxy};
+use crate::terminal;
+use console_worker::Job;
+pub use journal::Journal;
+
+/// After this long without traffic, open N+1 bursts are reported.
+const QUIET_AFTER: Duration = Duration::from_secs(1);
+/// Proxy events folded into the state before the next draw, at most.
+const EVENTS_PER_DRAW: usize = 2_048;
+
+/// What the lab needs to start.
+pub struct Options {
+    pub config: LabConfig,
+    pub catalog: Arc<Catalog>,
+    pub progress: Progress,
+    pub progress_path: PathBuf,
+    pub journal: Journal,
+}
+
+/// Runs the lab until the user quits.
+pub fn run(options: Options) -> anyhow::Result<()> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?
+        .block_on(run_lab(options))
+}
+
+/// The parts that exist once the database is open.
+struct Connected {
+    lab: Lab,
+    _proxy: Proxy,
+    jobs: mpsc::Sender<Job>,
+    console_pid: Arc<AtomicI32>,
+}
+
+async fn run_lab(options: Options) -> anyhow::Result<()> {
+    let Options {
+        config,
+        catalog,
+        progress,
+        progress_path,
+        journal,
+    } = options;
+    let mut session = terminal::Session::enter().context("cannot take over the terminal")?;
+    journal.write("lab started");
+
+    let (term_tx, mut term_rx) = mpsc::channel(256);
+    // crossterm's reader blocks; a thread of its own hands key presses to the loop.
+    std::thread::spawn(move || {
+        while let Ok(event) = ratatui::crossterm::event::read() {
+            if term_tx.blocking_send(event).is_err() {
+                break;
+            }
+        }
+    });
+    let (proxy_tx, mut proxy_rx) = mpsc::channel(proxy::EVENT_BUFFER);
+    let (event_tx, mut event_rx) = mpsc::unbounded_channel::<Event>();
+    let latency = Latency::new(Duration::ZERO, Duration::ZERO);
+
+    let mut app = App::new(catalog, progress, "starting the database…".into());
+    let size = session.terminal.size()?;
+    app.update(Action::Resize {
+        width: size.width,
+        height: size.height,
+    });
+
+    let lab_config = config.clone();
+    // Polled in place, not spawned: opening the lab is one future the loop waits on
+    // beside the keyboard, so the lesson list is usable while the database starts.
+    let mut opening = Some(Box::pin(async move { Lab::open(&lab_config).await }));
+    let mut connected: Option<Connected> = None;
+    let mut quiet_at: Option<Instant> = None;
+    let mut dirty = true;
+    let mut stop = std::pin::pin!(shutdown_signal());
+
+    loop {
+        if dirty {
+            session
+                .terminal
+                .draw(|frame| crate::ui::render(&app, frame))?;
+            dirty = false;
+        }
+        let commands = tokio::select! {
+            Some(event) = term_rx.recv() => {
+                dirty = true;
+                match action_of(&app, event) {
+                    Some(action) => app.update(action),
+                    None => Vec::new(),
+                }
+            }
+            Some(event) = proxy_rx.recv() => {
+                dirty = true;
+                let mut commands = app.apply(Event::Proxy(event));
+                for _ in 0..EVENTS_PER_DRAW {
+                    match proxy_rx.try_recv() {
+                        Ok(event) => commands.extend(app.apply(Event::Proxy(event))),
+                        Err(_) => break,
+                    }
+                }
+                quiet_at = Some(Instant::now() + QUIET_AFTER);
+                commands
+            }
+            Some(event) = event_rx.recv() => {
+                dirty = true;
+                // Traffic a task caused is in the proxy's channel before the task's result
+                // (the proxy reports a message before forwarding it): fold it in first, so
+                // the result's counts are complete.
+                let mut commands = Vec::new();
+                while let Ok(traffic) = proxy_rx.try_recv() {
+                    commands.extend(app.apply(Event::Proxy(traffic)));
+                }
+                commands.extend(app.apply(event));
+                commands
+            }
+            opened = async { opening.as_mut().expect("guarded by the branch condition").await }, if opening.is_some() => {
+                opening = None;
+                dirty = true;
+                match opened {
+                    Ok(lab) => {
+                        let (event, parts) = connect(lab, &latency, &proxy_tx, &event_tx).await;
+                        journal.write(&format!("database ready: {}", app.database));
+                        connected = parts;
+                        app.apply(event)
+                    }
+                    Err(error) => {
+                        journal.write(&format!("database unavailable: {error}"));
+                        app.apply(Event::LabFailed(format!("{error}")))
+                    }
+                }
+            }
+            () = async { tokio::time::sleep_until(quiet_at.expect("guarded")).await }, if quiet_at.is_some() => {
+                quiet_at = None;
+                dirty = true;
+                app.apply(Event::Quiet)
+            }
+            () = &mut stop => app.update(Action::Quit),
+        };
+        for command in commands {
+            match command {
+                Command::Quit => {
+                    journal.write("lab closed");
+                    return Ok(());
+                }
+                command => run_command(
+                    command,
+                    &connected,
+                    &latency,
+                    &progress_path,
+                    &proxy_tx,
+                    &event_tx,
+                    &journal,
+                ),
+            }
+        }
+    }
+}
+
+/// SIGTERM or SIGHUP (the terminal went away): quit as if asked, restoring the terminal.
+async fn shutdown_signal() {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut term), Ok(mut hup)) = (
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return std::future::pending().await;
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = hup.recv() => {}
+    }
+}
+
+/// The action a terminal event means, if any.
+fn action_of(app: &App, event: TermEvent) -> Option<Action> {
+    match event {
+        TermEvent::Key(key) => keymap::action_for(app.context(), key, app.is_typing()),
+        TermEvent::Paste(text) if app.is_typing() => Some(Action::Paste(text)),
+        TermEvent::Resize(width, height) => Some(Action::Resize { width, height }),
+        TermEvent::Mouse(mouse) => {
+            let lines = match mouse.kind {
+                MouseEventKind::ScrollUp => -3,
+                MouseEventKind::ScrollDown => 3,
+                _ => return None,
+            };
+            Some(Action::Scroll {
+                column: mouse.column,
+                row: mouse.row,
+                lines,
+            })
+        }
+        _ => None,
+    }
+}
+
+/// Puts the proxy in front of the freshly opened lab and starts the console connection.
+async fn connect(
+    lab: Lab,
+    latency: &Latency,
+    proxy_tx: &mpsc::Sender<proxy::Event>,
+    event_tx: &mpsc::UnboundedSender<Event>,
+) -> (Event, Option<Connected>) {
+    let database = crate::db::describe(&lab.learner);
+    let (proxy, routed) =
+        match Proxy::in_front_of(&lab.learner, latency.clone(), proxy_tx.clone()).await {
+            Ok(started) => started,
+            Err(error) => {
+                return (
+                    Event::LabFailed(format!("the lab's proxy could not start: {error}")),
+                    None,
+                );
+            }
+        };
+    let facts = match crate::db::connect(&lab.learner).await {
+        Ok(mut conn) => crate::db::catalog::table_facts(&mut conn).await.ok(),
+        Err(_) => None,
+    };
+    let console_pid = Arc::new(AtomicI32::new(0));
+    let (jobs, job_rx) = mpsc::channel(8);
+    tokio::spawn(console_worker::serve(
+        routed.application_name(app::log_view::CONSOLE_APPLICATION),
+        lab.learner.clone(),
+        console_pid.clone(),
+        job_rx,
+        event_tx.clone(),
+    ));
+    let parts = Connected {
+        lab,
+        _proxy: proxy,
+        jobs,
+        console_pid,
+    };
+    (Event::LabReady { database, facts }, Some(parts))
+}
+
+#[allow(clippy::too_many_arguments)]
+fn run_command(
+    command: Command,
+    connected: &Option<Connected>,
+    latency: &Latency,
+    progress_path: &std::path::Path,
+    proxy_tx: &mpsc::Sender<proxy::Event>,
+    event_tx: &mpsc::UnboundedSender<Event>,
+    journal: &Journal,
+) {
+    let not_ready = |id| {
+        let _ = event_tx.send(Event::Failed {
+            id,
+            message: "The database is not ready yet.".into(),
+        });
+    };
+    match command {
+        Command::SetLatency(round_trip) => latency.set(round_trip, Duration::ZERO),
+        Command::SaveProgress(progress) => {
+            if let Err(error) = progress.save(progress_path) {
+                journal.write(&format!("progress not saved: {error}"));
+                let _ = event_tx.send(Event::ProgressNotSaved(format!(
+                    "Progress not saved: {error}"
+                )));
+            }
+        }
+        Command::Execute { id, sql } => match connected {
+            Some(c) => send_job(&c.jobs, Job::Execute { id, sql }, id, event_tx),
+            None => not_ready(id),
+        },
+        Command::CheckExercise {
+            id,
+            sql,
+            solution,
+            needs_plan,
+        } => match connected {
+            Some(c) => send_job(
+                &c.jobs,
+                Job::Check {
+                    id,
+                    sql,
+                    solution,
+                    needs_plan,
+                },
+                id,
+                event_tx,
+            ),
+            None => not_ready(id),
+        },
+        Command::Cancel => {
+            if let Some(c) = connected {
+                let pid = c.console_pid.load(Ordering::Relaxed);
+                let options = c.lab.learner.clone();
+                tokio::spawn(async move {
+                    let _ = crate::db::console::cancel(&options, pid).await;
+                });
+            }
+        }
+        Command::RunDemo { id, name, params } => {
+            let Some(c) = connected else {
+                return not_ready(id);
+            };
+            let context = DemoContext {
+                learner: c.lab.learner.clone(),
+                latency: latency.clone(),
+                log: Some(proxy_tx.clone()),
+            };
+            let events = event_tx.clone();
+            tokio::spawn(async move {
+                let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+                let forward = events.clone();
+                let relay = tokio::spawn(async move {
+                    while let Some(progress) = progress_rx.recv().await {
+                        let _ = forward.send(Event::DemoProgressed { id, progress });
+                    }
+                });
+                let result = crate::demo::run(&context, &name, &params, progress_tx).await;
+                let _ = relay.await;
+                let _ = events.send(Event::DemoFinished {
+                    id,
+                    result: result.map_err(|e| e.to_string()),
+                });
+            });
+        }
+        Command::Quit => {}
+    }
+}
+
+fn send_job(
+    jobs: &mpsc::Sender<Job>,
+    job: Job,
+    id: app::RequestId,
+    events: &mpsc::UnboundedSender<Event>,
+) {
+    if jobs.try_send(job).is_err() {
+        let _ = events.send(Event::Failed {
+            id,
+            message: "The console is busy or gone; try again.".into(),
+        });
+    }
+}

@@ -1,0 +1,85 @@
+//! The lesson list: one line per lesson with its diagram number and progress marks, and the
+//! selected lesson's summary beneath.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::app::App;
+use crate::lesson::{Lesson, StepKind};
+
+use super::theme::Theme;
+
+/// Progress as the list shows it: `●` done, `◐` started, `○` not started.
+pub fn marks(app: &App, lesson: &Lesson) -> (char, String) {
+    let progress = app.progress.lesson(&lesson.id);
+    let completion = app.progress.completion(lesson);
+    let exercises: Vec<usize> = lesson
+        .steps
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| matches!(s.kind, StepKind::Exercise(_)))
+        .map(|(i, _)| i)
+        .collect();
+    let passed = exercises.iter().filter(|&&i| progress.is_passed(i)).count();
+    let mark = if completion.is_complete() {
+        '●'
+    } else if progress.is_started() {
+        '◐'
+    } else {
+        '○'
+    };
+    let mut text = format!("{}/{} steps done", completion.done, completion.total);
+    if !exercises.is_empty() {
+        text.push_str(&format!(" · exercises {passed}/{}", exercises.len()));
+    }
+    (mark, text)
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let block = Block::bordered()
+        .title(Span::styled(" Lessons ", theme.title()))
+        .border_style(if app.log_focused {
+            theme.border()
+        } else {
+            theme.focused_border()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let lessons = &app.catalog.lessons;
+    let [list, detail] = Layout::vertical([Constraint::Min(1), Constraint::Length(4)]).areas(inner);
+    let mut lines = Vec::new();
+    for (i, lesson) in lessons.iter().enumerate() {
+        let (mark, text) = marks(app, lesson);
+        let title = format!(" {mark} {:>2}  {}", lesson.diagram, lesson.title);
+        let width = usize::from(list.width);
+        let pad = width.saturating_sub(title.chars().count() + text.chars().count() + 1);
+        let line = Line::from(vec![
+            Span::raw(title),
+            Span::raw(" ".repeat(pad)),
+            Span::styled(text, theme.dim()),
+        ]);
+        lines.push(if i == app.selected {
+            line.style(theme.selected())
+        } else {
+            line
+        });
+    }
+    if lessons.is_empty() {
+        lines.push(Line::styled("No lessons found.", theme.bad()));
+    }
+    // Keep the selection on screen.
+    let height = usize::from(list.height);
+    let first = app.selected.saturating_sub(height.saturating_sub(1));
+    let shown: Vec<Line> = lines.into_iter().skip(first).collect();
+    frame.render_widget(Paragraph::new(shown), list);
+
+    if let Some(lesson) = lessons.get(app.selected) {
+        let text = vec![
+            Line::styled("─".repeat(usize::from(detail.width)), theme.dim()),
+            Line::raw(lesson.summary.clone()),
+        ];
+        frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail);
+    }
+}

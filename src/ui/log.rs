@@ -1,0 +1,101 @@
+//! The query log pane: a line per round trip (kind, time, rows, SQL) with warnings beneath,
+//! and the totals in its title. Only the lines that fit are built, however long the log.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::app::App;
+use crate::app::log_view::Line as LogLine;
+use crate::query_log::{Entry, Kind};
+use crate::sql::n_plus_one::abbreviate;
+
+use super::theme::Theme;
+use super::{duration, plural};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let totals = app.log.log.totals();
+    let title = format!(
+        " Query log · {} · {} ",
+        plural(totals.round_trips, "round trip", "round trips"),
+        plural(totals.statements, "statement", "statements"),
+    );
+    let follow = if app.log.offset == 0 {
+        ""
+    } else {
+        " scrolled · End follows "
+    };
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.title()))
+        .title_bottom(Span::styled(follow, theme.dim()))
+        .border_style(if app.log_focused {
+            theme.focused_border()
+        } else {
+            theme.border()
+        });
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let lines: Vec<Line> = app
+        .log
+        .visible(usize::from(inner.height))
+        .iter()
+        .map(|line| match line {
+            LogLine::RoundTrip(entry) => entry_line(entry, width, theme),
+            LogLine::Notice { warning, .. } => Line::styled(
+                abbreviate(&format!("  ⚠ {}", warning.message()), width),
+                theme.warning(),
+            ),
+        })
+        .collect();
+    if lines.is_empty() {
+        let hint = "Every round trip the lab makes shows up here.";
+        frame.render_widget(Paragraph::new(Line::styled(hint, theme.dim())), inner);
+    } else {
+        frame.render_widget(Paragraph::new(lines), inner);
+    }
+}
+
+fn entry_line(entry: &Entry, width: usize, theme: &Theme) -> Line<'static> {
+    let rt = &entry.round_trip;
+    let rows: u64 = rt.statements.iter().map(|s| s.rows).sum();
+    let sql = rt
+        .statements
+        .iter()
+        .map(|s| s.sql.as_ref())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let kind_style = match entry.kind {
+        Kind::Query => theme.text(),
+        Kind::Ping | Kind::CatalogLookup | Kind::TransactionControl => theme.dim(),
+        Kind::Prepare => theme.code(),
+    };
+    let head = format!(
+        "{:>4} {:<7} {:>7} {:>4}r ",
+        entry.seq,
+        short_label(entry.kind),
+        duration(rt.duration).replace(' ', ""),
+        rows
+    );
+    let rest = width.saturating_sub(head.chars().count());
+    let mut spans = vec![Span::styled(head, kind_style)];
+    if let Some(error) = &rt.error {
+        spans.push(Span::styled(
+            abbreviate(&format!("✗ {} {}", error.code, error.message), rest),
+            theme.bad(),
+        ));
+    } else {
+        spans.push(Span::raw(abbreviate(&sql, rest)));
+    }
+    Line::from(spans)
+}
+
+/// Kinds in at most seven letters, so the SQL keeps the width.
+fn short_label(kind: Kind) -> &'static str {
+    match kind {
+        Kind::TransactionControl => "txn",
+        other => other.label(),
+    }
+}

@@ -1,0 +1,72 @@
+//! Every style the lab draws with, in one place. Meaning never rests on colour alone: the
+//! views pair each colour with a symbol or a word (✓, ✗, ⚠, "error"), so a projector, a
+//! colour-blind learner or `NO_COLOR` loses nothing.
+
+use ratatui::style::{Color, Modifier, Style};
+
+#[derive(Debug, Clone, Copy)]
+pub struct Theme {
+    colour: bool,
+}
+
+impl Theme {
+    /// Colour unless `NO_COLOR` is set (<https://no-color.org>).
+    pub fn from_env() -> Self {
+        Self {
+            colour: std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty()),
+        }
+    }
+
+    /// No colour at all: for plain-text output.
+    pub fn plain() -> Self {
+        Self { colour: false }
+    }
+
+    fn fg(&self, colour: Color) -> Style {
+        if self.colour {
+            Style::new().fg(colour)
+        } else {
+            Style::new()
+        }
+    }
+
+    pub fn text(&self) -> Style {
+        Style::new()
+    }
+    pub fn dim(&self) -> Style {
+        self.fg(Color::DarkGray)
+    }
+    pub fn title(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn heading(&self) -> Style {
+        self.fg(Color::Cyan).add_modifier(Modifier::BOLD)
+    }
+    pub fn code(&self) -> Style {
+        self.fg(Color::LightBlue)
+    }
+    pub fn key(&self) -> Style {
+        self.fg(Color::Yellow).add_modifier(Modifier::BOLD)
+    }
+    pub fn good(&self) -> Style {
+        self.fg(Color::Green).add_modifier(Modifier::BOLD)
+    }
+    pub fn bad(&self) -> Style {
+        self.fg(Color::Red).add_modifier(Modifier::BOLD)
+    }
+    pub fn warning(&self) -> Style {
+        self.fg(Color::Yellow)
+    }
+    pub fn selected(&self) -> Style {
+        Style::new().add_modifier(Modifier::REVERSED)
+    }
+    pub fn focused_border(&self) -> Style {
+        self.fg(Color::Cyan)
+    }
+    pub fn border(&self) -> Style {
+        self.dim()
+    }
+    pub fn meter(&self) -> Style {
+        self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
+    }
+}
