@@ -45,6 +45,8 @@ pub struct App {
     console_return: Screen,
     pub log_focused: bool,
     pub help: bool,
+    /// Lines the help overlay is scrolled down.
+    pub help_scroll: u16,
     /// The lesson list's selection.
     pub selected: usize,
     pub player: Option<PlayerState>,
@@ -71,6 +73,7 @@ impl App {
             console_return: Screen::Lessons,
             log_focused: false,
             help: false,
+            help_scroll: 0,
             selected: 0,
             player: None,
             console: ConsoleState::default(),
@@ -86,6 +89,9 @@ impl App {
 
     /// Where the keyboard points now.
     pub fn context(&self) -> Context {
+        if self.help {
+            return Context::Help;
+        }
         if self.log_focused {
             return Context::Log;
         }
@@ -98,7 +104,7 @@ impl App {
 
     /// The console's editor takes letters as text.
     pub fn is_typing(&self) -> bool {
-        self.context() == Context::Console && !self.help
+        self.context() == Context::Console
     }
 
     pub fn latency(&self) -> Duration {
@@ -124,6 +130,10 @@ impl App {
         if self.help {
             match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
+                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
+                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
+                Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
+                Action::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
                 Action::Quit => return self.quit(),
                 Action::Resize { width, height } => self.size = (width, height),
                 _ => {}
@@ -132,7 +142,10 @@ impl App {
         }
         match action {
             Action::Quit => return self.quit(),
-            Action::ToggleHelp => self.help = true,
+            Action::ToggleHelp => {
+                self.help = true;
+                self.help_scroll = 0;
+            }
             Action::ShowLessons => {
                 self.screen = Screen::Lessons;
                 self.log_focused = false;

@@ -15,6 +15,8 @@ pub enum Context {
     Player,
     Console,
     Log,
+    /// The help overlay is open.
+    Help,
 }
 
 impl Context {
@@ -25,6 +27,7 @@ impl Context {
             Context::Player => "Lesson",
             Context::Console => "SQL console",
             Context::Log => "Query log",
+            Context::Help => "This help",
         }
     }
 }
@@ -59,6 +62,10 @@ impl Key {
     pub fn label(&self) -> String {
         let name = match self.code {
             KeyCode::Char(' ') => "Space".to_string(),
+            // Ctrl-R reads better than Ctrl-r; plain letters keep their case.
+            KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => {
+                c.to_ascii_uppercase().to_string()
+            }
             KeyCode::Char(c) => c.to_string(),
             KeyCode::F(n) => format!("F{n}"),
             KeyCode::Enter => "Enter".into(),
@@ -83,6 +90,11 @@ impl Key {
             label.push_str("Alt-");
         }
         label + &name
+    }
+
+    /// A key that types text (or a tab) in an editor.
+    fn is_text(&self) -> bool {
+        matches!(self.code, KeyCode::Char(_) | KeyCode::Tab) && self.modifiers.is_empty()
     }
 
     /// Whether a key press is this key. Shift is part of the character for letters, so it
@@ -316,6 +328,11 @@ pub fn bindings() -> &'static [Binding] {
                 A::ToggleLogFocus,
                 "back to the lesson or console"
             ),
+            bind!(Help, [plain(K::Esc)], A::ToggleHelp, "close this help", "close"),
+            bind!(Help, [plain(K::Up), ch('k')], A::Up, "scroll up"),
+            bind!(Help, [plain(K::Down), ch('j')], A::Down, "scroll down"),
+            bind!(Help, [plain(K::PageUp)], A::PageUp, "a page up"),
+            bind!(Help, [plain(K::PageDown)], A::PageDown, "a page down"),
         ]
     })
 }
@@ -352,8 +369,11 @@ pub fn action_for(context: Context, event: KeyEvent, typing: bool) -> Option<Act
 
 /// A key an editor would insert or use for moving: global letters must not steal it.
 fn is_text_key(event: &KeyEvent) -> bool {
-    let held = event.modifiers - KeyModifiers::SHIFT;
-    matches!(event.code, KeyCode::Char(_) | KeyCode::Tab) && held.is_empty()
+    Key {
+        code: event.code,
+        modifiers: event.modifiers - KeyModifiers::SHIFT,
+    }
+    .is_text()
 }
 
 /// `1` → option 0.
@@ -365,14 +385,17 @@ fn answer_index(key: &Key) -> u8 {
 }
 
 /// The footer's hints for `context`: its own advertised keys, then the global ones.
-pub fn footer(context: Context) -> Vec<(String, &'static str)> {
-    [context, Context::Global]
+/// The footer's hints for `context`: its own advertised keys, then the global ones that work
+/// there (while `typing`, only those the editor leaves alone).
+pub fn footer(context: Context, typing: bool) -> Vec<(String, &'static str)> {
+    let own = bindings().iter().filter(|b| b.context == context);
+    let global = bindings()
         .iter()
-        .flat_map(|&wanted| {
-            bindings()
-                .iter()
-                .filter(move |b| b.context == wanted)
-                .filter_map(|b| Some((b.keys[0].label(), b.footer?)))
+        .filter(|b| b.context == Context::Global && context != Context::Help);
+    own.chain(global)
+        .filter_map(|b| {
+            let key = b.keys.iter().find(|k| !typing || !k.is_text())?;
+            Some((key.label(), b.footer?))
         })
         .collect()
 }
@@ -400,7 +423,7 @@ mod tests {
             }
         }
         // A context may reuse a global key only on purpose: list those here.
-        let allowed_shadows = [(Context::Log, KeyCode::Esc)];
+        let allowed_shadows = [(Context::Log, KeyCode::Esc), (Context::Help, KeyCode::Esc)];
         for binding in bindings().iter().filter(|b| b.context != Context::Global) {
             for key in &binding.keys {
                 let shadows = seen.contains(&(Context::Global, *key));

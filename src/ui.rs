@@ -74,7 +74,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     log::render(app, frame, areas.log, &theme);
     status::render(app, frame, areas.status, areas.footer, &theme);
     if app.help {
-        help::render(frame, area, &theme);
+        help::render(frame, area, app.help_scroll, &theme);
     }
 }
 

@@ -18,6 +18,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Player,
         Context::Console,
         Context::Log,
+        Context::Help,
     ] {
         if !lines.is_empty() {
             lines.push(Line::default());
@@ -34,7 +35,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     let width = area.width.saturating_sub(4).min(90);
     let height = area.height.saturating_sub(2);
     let popup = Rect::new(
@@ -45,12 +46,13 @@ pub fn render(frame: &mut Frame, area: Rect, theme: &Theme) {
     );
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
-        .title(" Keys · ? or Esc closes ")
+        .title(" Keys · ↑/↓ scroll · Esc closes ")
         .border_style(theme.focused_border());
     frame.render_widget(
         Paragraph::new(lines(theme))
             .block(block)
-            .wrap(Wrap { trim: false }),
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
         popup,
     );
 }
