@@ -219,8 +219,9 @@ impl App {
                     self.selected = self.selected.saturating_add_signed(lines.into()).min(last);
                 }
                 Screen::Player => {
+                    let limit = crate::ui::player::scroll_limit(self);
                     if let Some(player) = self.player.as_mut() {
-                        player.scroll = player.scroll.saturating_add_signed(lines);
+                        player.scroll = player.scroll.saturating_add_signed(lines).min(limit);
                     }
                 }
                 Screen::Console => self.console.scroll_result(lines.into(), 0),
@@ -285,9 +286,19 @@ impl App {
         match action {
             Action::Back => self.screen = Screen::Lessons,
             Action::Up => player.scroll = player.scroll.saturating_sub(1),
-            Action::Down => player.scroll = player.scroll.saturating_add(1),
+            Action::Down => {
+                let limit = crate::ui::player::scroll_limit(self);
+                if let Some(player) = self.player.as_mut() {
+                    player.scroll = (player.scroll + 1).min(limit);
+                }
+            }
             Action::PageUp => player.scroll = player.scroll.saturating_sub(10),
-            Action::PageDown => player.scroll = player.scroll.saturating_add(10),
+            Action::PageDown => {
+                let limit = crate::ui::player::scroll_limit(self);
+                if let Some(player) = self.player.as_mut() {
+                    player.scroll = player.scroll.saturating_add(10).min(limit);
+                }
+            }
             Action::ToggleNotes => player.notes = !player.notes,
             Action::NextStep => {
                 if let StepKind::Diagram { layers } = &step.kind

@@ -328,7 +328,13 @@ pub fn bindings() -> &'static [Binding] {
                 A::ToggleLogFocus,
                 "back to the lesson or console"
             ),
-            bind!(Help, [plain(K::Esc)], A::ToggleHelp, "close this help", "close"),
+            bind!(
+                Help,
+                [plain(K::Esc)],
+                A::ToggleHelp,
+                "close this help",
+                "close"
+            ),
             bind!(Help, [plain(K::Up), ch('k')], A::Up, "scroll up"),
             bind!(Help, [plain(K::Down), ch('j')], A::Down, "scroll down"),
             bind!(Help, [plain(K::PageUp)], A::PageUp, "a page up"),

@@ -11,6 +11,25 @@ use super::{App, Command, RequestId};
 impl App {
     /// Takes in one fact from outside.
     pub fn apply(&mut self, event: Event) -> Vec<Command> {
+        let shows_output = matches!(
+            event,
+            Event::Executed { .. }
+                | Event::DemoProgressed { .. }
+                | Event::DemoFinished { .. }
+                | Event::ExerciseRan { .. }
+        );
+        let commands = self.fold(event);
+        if shows_output && self.screen == super::Screen::Player {
+            // New output lands at the end of the step: bring it into view.
+            let limit = crate::ui::player::scroll_limit(self);
+            if let Some(player) = self.player.as_mut() {
+                player.scroll = limit;
+            }
+        }
+        commands
+    }
+
+    fn fold(&mut self, event: Event) -> Vec<Command> {
         match event {
             Event::Proxy(event) => {
                 self.log.record(event);

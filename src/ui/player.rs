@@ -35,22 +35,13 @@ pub struct StepView<'a> {
     pub interactive: bool,
 }
 
+/// The lesson pane's paragraph for the current step, and its title and counter; the same
+/// for drawing and for measuring how far it scrolls.
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let Some(player) = app.player.as_ref() else {
         return;
     };
     let lesson = &app.catalog.lessons[player.lesson];
-    let progress = app.progress.lesson(&lesson.id);
-    let view = StepView {
-        lesson,
-        index: player.step,
-        layers: player.layers,
-        output: player.outputs.get(&player.step),
-        progress,
-        notes: player.notes,
-        running: player.waiting.is_some_and(|w| w.step == player.step),
-        interactive: true,
-    };
     let title = format!(" {} · {} ", lesson.diagram, lesson.title);
     let counter = format!(" step {} of {} ", player.step + 1, lesson.steps.len());
     let block = Block::bordered()
@@ -62,14 +53,42 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
             theme.focused_border()
         });
     let inner = block.inner(area);
-    let lines = step_lines(&view, theme, usize::from(inner.width));
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((player.scroll, 0)),
-        area,
-    );
+    frame.render_widget(block, area);
+    let Some(paragraph) = paragraph(app, inner.width, theme) else {
+        return;
+    };
+    let last = paragraph
+        .line_count(inner.width)
+        .saturating_sub(usize::from(inner.height));
+    let scroll = player.scroll.min(u16::try_from(last).unwrap_or(u16::MAX));
+    frame.render_widget(paragraph.scroll((scroll, 0)), inner);
+}
+
+/// The current step as a wrapped paragraph `width` cells wide.
+fn paragraph(app: &App, width: u16, theme: &Theme) -> Option<Paragraph<'static>> {
+    let player = app.player.as_ref()?;
+    let lesson = &app.catalog.lessons[player.lesson];
+    let view = StepView {
+        lesson,
+        index: player.step,
+        layers: player.layers,
+        output: player.outputs.get(&player.step),
+        progress: app.progress.lesson(&lesson.id),
+        notes: player.notes,
+        running: player.waiting.is_some_and(|w| w.step == player.step),
+        interactive: true,
+    };
+    let lines = step_lines(&view, theme, usize::from(width));
+    Some(Paragraph::new(lines).wrap(Wrap { trim: false }))
+}
+
+/// How far the lesson pane scrolls before its last line reaches the bottom, on a terminal
+/// of the app's size: where "show the result" scrolls to.
+pub fn scroll_limit(app: &App) -> u16 {
+    let area = super::layout(app.size.0, app.size.1, app.screen).main;
+    let (width, height) = (area.width.saturating_sub(2), area.height.saturating_sub(2));
+    let lines = paragraph(app, width, &Theme::plain()).map_or(0, |p| p.line_count(width));
+    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
 }
 
 /// The lines of one step.

@@ -22,7 +22,10 @@ pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &
     // Most telling first: on a narrow terminal the end of the line is cut.
     let mut spans = vec![
         Span::styled(
-            format!(" ⇄ {} ", plural(totals.round_trips, "round trip", "round trips")),
+            format!(
+                " ⇄ {} ",
+                plural(totals.round_trips, "round trip", "round trips")
+            ),
             theme.meter(),
         ),
         Span::styled(format!("(console {console})"), theme.dim()),
@@ -31,7 +34,10 @@ pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &
     ];
     if totals.warnings > 0 {
         spans.push(Span::styled(" │ ", theme.dim()));
-        spans.push(Span::styled(format!("⚠ {}", totals.warnings), theme.warning()));
+        spans.push(Span::styled(
+            format!("⚠ {}", totals.warnings),
+            theme.warning(),
+        ));
     }
     if let Some(notice) = &app.notice {
         spans.push(Span::styled(" │ ", theme.dim()));

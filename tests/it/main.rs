@@ -5,6 +5,7 @@
 // and they may tell the person running them that a test was skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod app;
 mod cli;
 mod console;
 mod demo;
@@ -16,6 +17,7 @@ mod proxy_cli;
 mod proxy_wire;
 mod roles;
 mod schema;
+mod screens;
 mod seed;
 mod support;
 mod wire;

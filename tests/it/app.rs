@@ -1,0 +1,420 @@
+//! The app core without a terminal or a database: actions in, state and commands out, with
+//! the shipped lessons as the catalogue. Also the harness the screen snapshots share.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use pglab::app::{Action, App, Command, Event, RequestId, Screen};
+use pglab::db::console::{Outcome, SqlFailure, StatementResult};
+use pglab::lesson::{Catalog, Progress, StepKind};
+use pglab::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
+use pglab::result_set::ResultSet;
+
+pub fn catalog() -> Arc<Catalog> {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    Arc::new(Catalog::load(&dir, &pglab::demo::validate).expect("the shipped lessons load"))
+}
+
+pub fn app() -> App {
+    let mut app = App::new(
+        catalog(),
+        Progress::default(),
+        "pglab_learner@127.0.0.1:5432/pglab".into(),
+    );
+    app.apply(Event::ConsoleReady);
+    app
+}
+
+/// The index of the first step of the N+1 lesson with a kind `wanted` accepts.
+pub fn step_where(app: &App, wanted: impl Fn(&StepKind) -> bool) -> usize {
+    app.catalog.lessons[0]
+        .steps
+        .iter()
+        .position(|s| wanted(&s.kind))
+        .expect("the lesson has such a step")
+}
+
+/// Opens the N+1 lesson at `step`.
+pub fn at_step(app: &mut App, step: usize) {
+    app.update(Action::Open);
+    while app.player.as_ref().unwrap().step < step {
+        app.update(Action::NextStep);
+    }
+}
+
+pub fn rows(columns: &[&str], rows: &[&[&str]]) -> ResultSet {
+    ResultSet::new(
+        columns.iter().map(|c| c.to_string()).collect(),
+        rows.iter()
+            .map(|r| r.iter().map(|v| Some(v.to_string())).collect())
+            .collect(),
+    )
+}
+
+pub fn outcome(result: ResultSet) -> Outcome {
+    Outcome {
+        statements: vec![StatementResult {
+            rows_affected: result.rows.len() as u64,
+            result,
+            truncated: false,
+        }],
+        elapsed: Duration::from_micros(800),
+    }
+}
+
+pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> SqlFailure {
+    SqlFailure {
+        sqlstate: sqlstate.into(),
+        severity: "ERROR".into(),
+        message: message.into(),
+        detail: None,
+        hint: Some("Perhaps you meant to reference the column \"users.username\".".into()),
+        position,
+    }
+}
+
+/// Proxy traffic on `session`: its start (as the console when `console`), then one round
+/// trip per statement.
+pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<proxy::Event> {
+    let name = if console {
+        pglab::app::log_view::CONSOLE_APPLICATION
+    } else {
+        "pglab demo: lazy loop"
+    };
+    let mut events = vec![proxy::Event::SessionStarted {
+        session: Arc::new(SessionInfo {
+            id: session,
+            client: "127.0.0.1:50000".parse().unwrap(),
+            user: "pglab_learner".into(),
+            database: "pglab".into(),
+            application_name: name.into(),
+            backend_pid: Some(4242),
+        }),
+        startup_round_trips: 3,
+        startup: Duration::from_millis(2),
+    }];
+    for (i, (sql, rows)) in statements.iter().enumerate() {
+        events.push(proxy::Event::RoundTrip(RoundTrip {
+            session,
+            sent: Instant::now(),
+            duration: Duration::from_micros(300),
+            shape: Shape::Execute,
+            statements: vec![Statement {
+                sql: Arc::from(*sql),
+                truncated: false,
+                params: i as u64 + 1,
+                completed: 1,
+                rows: *rows,
+                failed: false,
+            }],
+            error: None,
+            transaction: b'I',
+        }));
+    }
+    events
+}
+
+fn only_id(commands: &[Command]) -> RequestId {
+    match commands {
+        [Command::Execute { id, .. }]
+        | [Command::RunDemo { id, .. }]
+        | [Command::CheckExercise { id, .. }] => *id,
+        other => panic!("expected one request, got {other:?}"),
+    }
+}
+
+#[test]
+fn opening_a_lesson_resumes_where_the_progress_says_and_saves() {
+    let mut app = app();
+    let mut progress = Progress::default();
+    progress.set_step("n-plus-one", 3);
+    app.progress = progress;
+    let commands = app.update(Action::Open);
+    assert_eq!(app.screen, Screen::Player);
+    assert_eq!(app.player.as_ref().unwrap().step, 3);
+    assert!(matches!(commands.as_slice(), [Command::SaveProgress(_)]));
+}
+
+#[test]
+fn a_diagram_reveals_its_layers_before_the_next_step() {
+    let mut app = app();
+    let diagram = step_where(&app, |k| matches!(k, StepKind::Diagram { .. }));
+    let StepKind::Diagram { layers } = &app.catalog.lessons[0].steps[diagram].kind else {
+        unreachable!()
+    };
+    let layers = layers.len();
+    at_step(&mut app, diagram);
+    for shown in 2..=layers {
+        app.update(Action::NextStep);
+        let player = app.player.as_ref().unwrap();
+        assert_eq!((player.step, player.layers), (diagram, shown));
+    }
+    app.update(Action::NextStep);
+    assert_eq!(app.player.as_ref().unwrap().step, diagram + 1);
+}
+
+#[test]
+fn a_run_step_executes_and_keeps_its_result_with_the_round_trips_counted() {
+    let mut app = app();
+    for event in traffic(1, true, &[]) {
+        app.apply(Event::Proxy(event));
+    }
+    let run = step_where(&app, |k| matches!(k, StepKind::Run { .. }));
+    at_step(&mut app, run);
+    let commands = app.update(Action::Activate);
+    let id = only_id(&commands);
+    // A second Enter while it runs asks for nothing.
+    assert!(app.update(Action::Activate).is_empty());
+    for event in traffic(1, true, &[("select id, title, author_id from posts", 10)])
+        .into_iter()
+        .skip(1)
+    {
+        app.apply(Event::Proxy(event));
+    }
+    app.apply(Event::Executed {
+        id,
+        result: Ok(outcome(rows(&["id"], &[&["1"]]))),
+    });
+    let player = app.player.as_ref().unwrap();
+    assert!(player.waiting.is_none());
+    match player.outputs.get(&run) {
+        Some(pglab::app::player::StepOutput::Query {
+            ran: Ok(_),
+            report: Some(report),
+        }) => {
+            assert_eq!(report.totals.round_trips, 1);
+            assert_eq!(report.totals.rows, 10);
+        }
+        other => panic!("unexpected output {other:?}"),
+    }
+}
+
+#[test]
+fn results_for_requests_nobody_waits_for_are_dropped() {
+    let mut app = app();
+    app.apply(Event::Executed {
+        id: RequestId(99),
+        result: Ok(outcome(ResultSet::default())),
+    });
+    assert!(app.console.result.is_none());
+    assert!(app.player.is_none());
+}
+
+#[test]
+fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
+    let mut app = app();
+    for event in traffic(1, true, &[]) {
+        app.apply(Event::Proxy(event));
+    }
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    app.update(Action::Activate);
+    assert_eq!(app.screen, Screen::Console);
+    assert!(
+        app.console.text().contains("from posts"),
+        "the starter is in the editor"
+    );
+    let id = only_id(&app.update(Action::RunConsole));
+    let answer = rows(&["title", "username"], &[&["Q1 roadmap", "alice"]]);
+    for event in traffic(
+        1,
+        true,
+        &[(
+            "select p.title, u.username from posts p join users u on true",
+            1,
+        )],
+    )
+    .into_iter()
+    .skip(1)
+    {
+        app.apply(Event::Proxy(event));
+    }
+    let commands = app.apply(Event::ExerciseRan {
+        id,
+        attempt: Ok(outcome(answer.clone())),
+        expected: Ok(answer),
+        plan: None,
+    });
+    assert!(matches!(commands.as_slice(), [Command::SaveProgress(_)]));
+    assert!(app.progress.lesson("n-plus-one").is_passed(exercise));
+}
+
+#[test]
+fn a_wrong_answer_says_why_and_is_not_saved_as_passed() {
+    let mut app = app();
+    for event in traffic(1, true, &[]) {
+        app.apply(Event::Proxy(event));
+    }
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    app.update(Action::Activate);
+    let id = only_id(&app.update(Action::RunConsole));
+    app.apply(Event::Proxy(traffic(1, true, &[("select 1", 1)]).remove(1)));
+    app.apply(Event::ExerciseRan {
+        id,
+        attempt: Ok(outcome(rows(
+            &["title", "username"],
+            &[&["Q1 roadmap", "bob"]],
+        ))),
+        expected: Ok(rows(&["title", "username"], &[&["Q1 roadmap", "alice"]])),
+        plan: None,
+    });
+    assert!(!app.progress.lesson("n-plus-one").is_passed(exercise));
+    let output = app.player.as_ref().unwrap().outputs.get(&exercise);
+    let Some(pglab::app::player::StepOutput::Graded {
+        verdict: Ok(verdict),
+        ..
+    }) = output
+    else {
+        panic!("no verdict: {output:?}");
+    };
+    assert!(!verdict.passed());
+    assert!(
+        verdict
+            .findings
+            .iter()
+            .any(|f| f.to_string().contains("missing")),
+        "{:?}",
+        verdict.findings
+    );
+}
+
+#[test]
+fn hints_come_one_at_a_time_and_stop_at_the_last() {
+    let mut app = app();
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    let StepKind::Exercise(e) = &app.catalog.lessons[0].steps[exercise].kind else {
+        unreachable!()
+    };
+    let hints = e.hints.len();
+    for expected in 1..=hints {
+        app.update(Action::RevealHint);
+        assert_eq!(
+            app.progress.lesson("n-plus-one").hints_revealed(exercise),
+            expected
+        );
+    }
+    assert!(app.update(Action::RevealHint).is_empty());
+    assert!(app.notice.as_deref().unwrap_or("").contains("last hint"));
+}
+
+#[test]
+fn a_quiz_answer_is_kept_and_out_of_range_keys_are_ignored() {
+    let mut app = app();
+    let quiz = step_where(&app, |k| matches!(k, StepKind::Quiz(_)));
+    at_step(&mut app, quiz);
+    assert!(app.update(Action::Answer(5)).is_empty());
+    assert!(matches!(
+        app.update(Action::Answer(1)).as_slice(),
+        [Command::SaveProgress(_)]
+    ));
+    assert_eq!(app.progress.lesson("n-plus-one").quiz_answer(quiz), Some(1));
+}
+
+#[test]
+fn the_latency_knob_cycles_through_its_settings() {
+    let mut app = app();
+    let mut seen = Vec::new();
+    for _ in 0..6 {
+        match app.update(Action::CycleLatency).as_slice() {
+            [Command::SetLatency(latency)] => seen.push(latency.as_millis()),
+            other => panic!("{other:?}"),
+        }
+    }
+    assert_eq!(seen, [1, 5, 20, 50, 100, 0]);
+}
+
+#[test]
+fn esc_cancels_a_running_statement_before_it_leaves_the_console() {
+    let mut app = app();
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select pg_sleep(30)".into()));
+    let id = only_id(&app.update(Action::RunConsole));
+    assert_eq!(app.update(Action::Back), [Command::Cancel]);
+    assert_eq!(app.screen, Screen::Console);
+    app.apply(Event::Executed {
+        id,
+        result: Err(failure(
+            "57014",
+            "canceling statement due to user request",
+            None,
+        )),
+    });
+    assert!(app.console.running.is_none());
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Lessons);
+}
+
+#[test]
+fn quitting_saves_progress_and_cancels_what_runs() {
+    let mut app = app();
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select 1".into()));
+    app.update(Action::RunConsole);
+    let commands = app.update(Action::Quit);
+    assert!(matches!(
+        commands.as_slice(),
+        [Command::Cancel, Command::SaveProgress(_), Command::Quit]
+    ));
+}
+
+#[test]
+fn the_log_shows_an_n_plus_one_once_the_burst_goes_quiet() {
+    let mut app = app();
+    let mut statements = vec![("select id, title, author_id from posts", 10)];
+    statements.extend(std::iter::repeat_n(
+        ("select username from users where id = $1", 1),
+        10,
+    ));
+    for event in traffic(7, false, &statements) {
+        app.apply(Event::Proxy(event));
+    }
+    assert_eq!(app.log.log.totals().round_trips, 11);
+    app.apply(Event::Quiet);
+    let lines = app.log.visible(40);
+    let warnings: Vec<String> = lines
+        .iter()
+        .filter_map(|l| match l {
+            pglab::app::log_view::Line::Notice { warning, .. } => Some(warning.message()),
+            _ => None,
+        })
+        .collect();
+    assert!(
+        warnings.iter().any(|w| w.starts_with("N+1")),
+        "{warnings:?}"
+    );
+}
+
+#[test]
+fn the_log_scrolls_back_and_holds_still_while_traffic_arrives() {
+    let mut app = app();
+    let statements: Vec<(&str, u64)> = (0..50).map(|_| ("select 1", 1)).collect();
+    for event in traffic(3, false, &statements) {
+        app.apply(Event::Proxy(event));
+    }
+    app.update(Action::ToggleLogFocus);
+    app.update(Action::Up);
+    app.update(Action::Up);
+    let before = app.log.visible(5);
+    for event in traffic(3, false, &[("select 2", 1)]).into_iter().skip(1) {
+        app.apply(Event::Proxy(event));
+    }
+    let after = app.log.visible(5);
+    let seqs = |lines: &[pglab::app::log_view::Line]| -> Vec<u64> {
+        lines
+            .iter()
+            .filter_map(|l| match l {
+                pglab::app::log_view::Line::RoundTrip(e) => Some(e.seq),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(seqs(&before), seqs(&after));
+    app.update(Action::End);
+    assert_eq!(
+        seqs(&app.log.visible(3)).last(),
+        Some(&51),
+        "End follows the newest again"
+    );
+}

@@ -1,0 +1,313 @@
+//! Snapshots of every screen state, drawn into a test terminal at 80×24 and at 140×40.
+//! Every number on them comes from the synthetic traffic and results the tests feed in, so
+//! nothing needs masking.
+
+use pglab::app::{Action, App, Command, Event};
+use pglab::demo::{DemoReport, Measurement};
+use pglab::lesson::StepKind;
+use pglab::query_log::{Kind, ScopeReport, Totals};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+use super::app::{app, at_step, failure, outcome, rows, step_where, traffic};
+
+const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
+
+fn draw(app: &App, width: u16, height: u16) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| pglab::ui::render(app, frame))
+        .unwrap();
+    let buffer = terminal.backend().buffer();
+    (0..height)
+        .map(|y| {
+            let line: String = (0..width)
+                .map(|x| buffer[(x, y)].symbol().to_string())
+                .collect();
+            line.trim_end().to_string()
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// Snapshots `app` at both sizes, as `name@80x24` and `name@140x40`.
+fn snapshot(name: &str, app: &mut App) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_prepend_module_to_snapshot(false);
+    settings.bind(|| {
+        for (width, height) in SIZES {
+            app.update(Action::Resize { width, height });
+            insta::assert_snapshot!(format!("{name}@{width}x{height}"), draw(app, width, height));
+        }
+    });
+}
+
+fn with_traffic(mut app: App) -> App {
+    for event in traffic(1, true, &[]) {
+        app.apply(Event::Proxy(event));
+    }
+    app
+}
+
+#[test]
+fn lesson_list() {
+    snapshot("lessons", &mut app());
+}
+
+#[test]
+fn lesson_first_step() {
+    let mut app = app();
+    app.update(Action::Open);
+    snapshot("player_read", &mut app);
+}
+
+#[test]
+fn diagram_half_revealed_with_notes() {
+    let mut app = app();
+    let diagram = step_where(&app, |k| matches!(k, StepKind::Diagram { .. }));
+    at_step(&mut app, diagram);
+    app.update(Action::NextStep);
+    app.update(Action::ToggleNotes);
+    snapshot("player_diagram_notes", &mut app);
+}
+
+#[test]
+fn run_step_with_its_result() {
+    let mut app = with_traffic(app());
+    let run = step_where(&app, |k| matches!(k, StepKind::Run { .. }));
+    at_step(&mut app, run);
+    let Some(Command::Execute { id, .. }) = app.update(Action::Activate).pop() else {
+        panic!()
+    };
+    for event in traffic(1, true, &[("select id, title, author_id from posts where deleted_at is null order by created_at desc limit 10", 3)]).into_iter().skip(1) {
+        app.apply(Event::Proxy(event));
+    }
+    let result = rows(
+        &["id", "title", "author_id"],
+        &[
+            &["17", "Spring release notes", "1"],
+            &["16", "Scaling our database", "9"],
+            &["15", "Hello from the new hire", "8"],
+        ],
+    );
+    app.apply(Event::Executed {
+        id,
+        result: Ok(outcome(result)),
+    });
+    snapshot("player_run_result", &mut app);
+}
+
+#[test]
+fn demo_step_finished_with_the_scale_table() {
+    let mut app = app();
+    let mut statements = vec![("select id, title, author_id from posts", 10)];
+    statements.extend(std::iter::repeat_n(
+        ("select username from users where id = $1", 1),
+        10,
+    ));
+    for event in traffic(5, false, &statements) {
+        app.apply(Event::Proxy(event));
+    }
+    app.apply(Event::Quiet);
+    let demo = step_where(
+        &app,
+        |k| matches!(k, StepKind::Demo { name, .. } if name == "n_plus_one.scale"),
+    );
+    at_step(&mut app, demo);
+    let Some(Command::RunDemo { id, .. }) = app.update(Action::Activate).pop() else {
+        panic!()
+    };
+    let table = rows(
+        &["posts", "strategy", "round trips", "0 ms", "2 ms"],
+        &[
+            &["10", "lazy", "11", "3.1 ms", "28.0 ms"],
+            &["10", "join", "1", "0.4 ms", "2.6 ms"],
+            &["10", "batched", "2", "0.7 ms", "5.0 ms"],
+        ],
+    );
+    let report = DemoReport {
+        title: "The scale table".into(),
+        lines: vec!["Measured inside a transaction that is rolled back.".into()],
+        table: Some(table),
+        round_trips: 14,
+        statements: 14,
+        by_kind: vec![(Kind::Query, 14)],
+        wall: std::time::Duration::from_millis(40),
+        sessions: 1,
+        warnings: vec!["N+1: 1 query then 10 × `select username from users where id = $1`".into()],
+        measurements: Vec::<Measurement>::new(),
+    };
+    app.apply(Event::DemoFinished {
+        id,
+        result: Ok(report),
+    });
+    snapshot("player_demo_scale", &mut app);
+}
+
+#[test]
+fn exercise_with_a_hint_and_a_wrong_answer() {
+    let mut app = with_traffic(app());
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    app.update(Action::RevealHint);
+    app.update(Action::Activate);
+    let Some(Command::CheckExercise { id, .. }) = app.update(Action::RunConsole).pop() else {
+        panic!()
+    };
+    app.apply(Event::Proxy(
+        traffic(
+            1,
+            true,
+            &[(
+                "select id, title, author_id from posts where deleted_at is null",
+                17,
+            )],
+        )
+        .remove(1),
+    ));
+    app.apply(Event::ExerciseRan {
+        id,
+        attempt: Ok(outcome(rows(
+            &["id", "title", "author_id"],
+            &[&["1", "Welcome to the Acme blog", "1"]],
+        ))),
+        expected: Ok(rows(
+            &["title", "username"],
+            &[&["Welcome to the Acme blog", "alice"]],
+        )),
+        plan: None,
+    });
+    snapshot("console_exercise_wrong", &mut app);
+    app.update(Action::Back);
+    snapshot("player_exercise_wrong", &mut app);
+}
+
+#[test]
+fn quiz_answered_wrong() {
+    let mut app = app();
+    let quiz = step_where(&app, |k| matches!(k, StepKind::Quiz(_)));
+    at_step(&mut app, quiz);
+    app.update(Action::Answer(0));
+    snapshot("player_quiz_answered", &mut app);
+}
+
+#[test]
+fn console_error_with_caret() {
+    let mut app = with_traffic(app());
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select id, usrname\nfrom users".into()));
+    let Some(Command::Execute { id, .. }) = app.update(Action::RunConsole).pop() else {
+        panic!()
+    };
+    app.apply(Event::Executed {
+        id,
+        result: Err(failure(
+            "42703",
+            "column \"usrname\" does not exist",
+            Some(12),
+        )),
+    });
+    snapshot("console_error", &mut app);
+}
+
+#[test]
+fn console_result_scrolled() {
+    let mut app = with_traffic(app());
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste(
+        "select * from generate_series(1, 200)".into(),
+    ));
+    let Some(Command::Execute { id, .. }) = app.update(Action::RunConsole).pop() else {
+        panic!()
+    };
+    let numbers: Vec<Vec<String>> = (1..=200)
+        .map(|n| {
+            vec![
+                n.to_string(),
+                format!("row number {n}"),
+                "x".repeat(30),
+                "y".repeat(30),
+            ]
+        })
+        .collect();
+    let result = pglab::result_set::ResultSet::new(
+        vec![
+            "n".into(),
+            "label".into(),
+            "wide_one".into(),
+            "wide_two".into(),
+        ],
+        numbers
+            .into_iter()
+            .map(|r| r.into_iter().map(Some).collect())
+            .collect(),
+    );
+    app.apply(Event::Executed {
+        id,
+        result: Ok(outcome(result)),
+    });
+    app.update(Action::PageDown);
+    app.update(Action::Right);
+    snapshot("console_result_scrolled", &mut app);
+}
+
+#[test]
+fn console_running() {
+    let mut app = with_traffic(app());
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select pg_sleep(30)".into()));
+    app.update(Action::RunConsole);
+    snapshot("console_running", &mut app);
+}
+
+#[test]
+fn help_overlay() {
+    let mut app = app();
+    app.update(Action::ToggleHelp);
+    snapshot("help", &mut app);
+}
+
+#[test]
+fn log_focused_and_scrolled() {
+    let mut app = app();
+    let statements: Vec<(&str, u64)> = (0..40)
+        .map(|_| ("select * from posts where id = $1", 1))
+        .collect();
+    for event in traffic(2, false, &statements) {
+        app.apply(Event::Proxy(event));
+    }
+    app.update(Action::ToggleLogFocus);
+    app.update(Action::PageUp);
+    snapshot("log_scrolled", &mut app);
+}
+
+#[test]
+fn a_database_that_failed_to_open_says_so() {
+    let mut app = app();
+    app.apply(Event::LabFailed(
+        "no PostgreSQL binaries found: install postgresql".into(),
+    ));
+    snapshot("lab_failed", &mut app);
+}
+
+#[test]
+fn a_scope_report_reads_naturally() {
+    // The measured line under a result, on its own (the snapshots mask its time).
+    let report = ScopeReport {
+        name: "step".into(),
+        totals: Totals {
+            round_trips: 1,
+            statements: 1,
+            rows: 3,
+            ..Totals::default()
+        },
+        wall: std::time::Duration::from_millis(1),
+        warnings: Vec::new(),
+    };
+    let line = pglab::ui::player::measured_line(&report, &pglab::ui::theme::Theme::plain());
+    let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
+    assert!(
+        text.starts_with("⇄ 1 round trip · 3 rows · waited"),
+        "{text}"
+    );
+}
