@@ -37,7 +37,9 @@ pub struct DemoContext {
     pub learner: PgConnectOptions,
     /// The lab's latency knob: changes while a demo runs apply to its remaining round trips.
     pub latency: Latency,
-    /// The lab's query log: every event of the demo is passed on to it as it happens.
+    /// The lab's query log: every event of the demo is passed on to it as it happens. Its
+    /// reader must keep reading while a demo runs: like the proxy, the tee drops nothing, so
+    /// a full channel holds the demo until there is room.
     pub log: Option<mpsc::Sender<proxy::Event>>,
 }
 

@@ -364,12 +364,16 @@ fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64)
             .collect(),
         wall: measured.wall,
         sessions,
-        warnings: measured
-            .report
-            .warnings
-            .iter()
-            .map(|w| w.message())
-            .collect(),
+        // Each connection of a pool reports its lint once: once is enough here.
+        warnings: measured.report.warnings.iter().map(|w| w.message()).fold(
+            Vec::new(),
+            |mut kept, message| {
+                if !kept.contains(&message) {
+                    kept.push(message);
+                }
+                kept
+            },
+        ),
         measurements: Vec::new(),
     }
 }

@@ -231,6 +231,23 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
             latency_label(delay)
         ),
     ];
+    // What a round trip really cost: the delay is a floor, and timers and scheduling add
+    // to it, so the measured figure is shown rather than the setting.
+    let per_trip = |latency: Duration| {
+        table
+            .measurements
+            .iter()
+            .find(|m| m.posts == largest && m.strategy == "lazy" && m.latency == latency)
+            .map(|m| m.wall / u32::try_from(m.round_trips.max(1)).unwrap_or(u32::MAX))
+    };
+    if let (Some(fast), Some(slow)) = (per_trip(Duration::ZERO), per_trip(delay)) {
+        lines.push(format!(
+            "one round trip of the lazy loop at {largest} posts took {} at 0 ms and {} at {}              (measured wall time ÷ round trips)",
+            format_wall(fast),
+            format_wall(slow),
+            latency_label(delay)
+        ));
+    }
     if let (Some(lazy), Some(join)) = (wall_of("lazy"), wall_of("join")) {
         lines.push(format!(
             "at {largest} posts and {}: lazy {} against join {} ({:.0}× as long)",
