@@ -458,10 +458,6 @@ impl App {
             self.console.notice = Some("A statement is still running (Esc cancels it).".into());
             return Vec::new();
         }
-        if !self.console.ready {
-            self.console.notice = Some("Not connected yet; try again in a moment.".into());
-            return Vec::new();
-        }
         self.console.remember(&sql);
         self.console.notice = None;
         let id = self.request_id();

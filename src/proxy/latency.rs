@@ -92,6 +92,26 @@ impl DelayLine {
     }
 }
 
+/// How late tokio's timer may fire: it ticks once a millisecond and rounds deadlines up.
+const TIMER_SLACK: Duration = Duration::from_millis(2);
+
+/// Waits until `due`, to within the operating system's sleep precision (tens of
+/// microseconds). tokio's timer alone would make every simulated hop up to a tick longer,
+/// which more than doubles a 2 ms round trip; so it only covers the wait up to the last
+/// couple of milliseconds, and a blocking thread sleeps the rest.
+pub async fn sleep_precisely_until(due: Instant) {
+    if let Some(coarse) = due.checked_sub(TIMER_SLACK)
+        && coarse > Instant::now()
+    {
+        tokio::time::sleep_until(coarse.into()).await;
+    }
+    let rest = due.saturating_duration_since(Instant::now());
+    if !rest.is_zero() {
+        // A failed blocking task (the runtime shutting down) ends the wait early: harmless.
+        let _ = tokio::task::spawn_blocking(move || std::thread::sleep(rest)).await;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

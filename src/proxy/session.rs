@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::event::{Event, SessionEnd, SessionId, SessionInfo};
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
-use super::latency::{DelayLine, Latency};
+use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
 
 const SSL_REQUEST: u32 = 80_877_103;
@@ -341,7 +341,7 @@ async fn sleep(duration: Duration) {
 
 async fn sleep_until(due: Option<Instant>) {
     if let Some(due) = due {
-        tokio::time::sleep_until(due.into()).await;
+        sleep_precisely_until(due).await;
     }
 }
 

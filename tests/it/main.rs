@@ -10,6 +10,7 @@ mod cli;
 mod console;
 mod demo;
 mod faults;
+mod journeys;
 mod lessons;
 mod lifecycle;
 mod proxy;

@@ -1,0 +1,172 @@
+//! The lab driven like a person drives it: `pglab` in a real terminal (tmux), keys sent,
+//! the screen read back. Each journey ends by quitting and checking the shell got its
+//! terminal back. Skipped, with a note, where tmux is not installed (CI installs it).
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use super::support::Scratch;
+
+/// Longest a journey waits for one screen (first start of a private cluster included).
+const SCREEN_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// A tmux server of the test's own, running one `pglab` in a 100×30 window.
+struct Terminal {
+    socket: String,
+}
+
+impl Terminal {
+    fn start(lab: &Scratch, name: &str) -> Option<Self> {
+        if Command::new("tmux").arg("-V").output().is_err() {
+            eprintln!("tmux is not installed: journey `{name}` skipped");
+            return None;
+        }
+        let socket = format!("pglab-journey-{name}-{}", std::process::id());
+        let program = format!(
+            "env PGLAB_DATA_DIR='{}' PGLAB_LESSONS='{}/lessons' TERM=xterm-256color '{}'; echo EXITED $?; sleep 60",
+            lab.dir.display(),
+            env!("CARGO_MANIFEST_DIR"),
+            env!("CARGO_BIN_EXE_pglab"),
+        );
+        let status = Command::new("tmux")
+            .args([
+                "-L",
+                &socket,
+                "-f",
+                "/dev/null",
+                "new-session",
+                "-d",
+                "-x",
+                "100",
+                "-y",
+                "30",
+            ])
+            .args(["env", "-u", "DATABASE_URL", "sh", "-c", &program])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success(), "tmux could not start");
+        Some(Self { socket })
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys"])
+            .args(keys)
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+    }
+
+    /// Types text literally (no key names, `;` stays a semicolon).
+    fn type_text(&self, text: &str) {
+        let status = Command::new("tmux")
+            .args(["-L", &self.socket, "send-keys", "-l", text])
+            .status()
+            .expect("tmux runs");
+        assert!(status.success());
+    }
+
+    fn screen(&self) -> String {
+        let out = Command::new("tmux")
+            .args(["-L", &self.socket, "capture-pane", "-p"])
+            .output()
+            .expect("tmux runs");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// The screen once every one of `needles` is on it.
+    fn wait_for(&self, needles: &[&str]) -> String {
+        let started = Instant::now();
+        loop {
+            let screen = self.screen();
+            if needles.iter().all(|n| screen.contains(n)) {
+                return screen;
+            }
+            assert!(
+                started.elapsed() < SCREEN_TIMEOUT,
+                "waited {SCREEN_TIMEOUT:?} for {needles:?}; the screen shows:\n{screen}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for Terminal {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["-L", &self.socket, "kill-server"])
+            .status();
+    }
+}
+
+#[test]
+fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
+    let lab = Scratch::new("journey-lesson");
+    let Some(term) = Terminal::start(&lab, "lesson") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "The N+1 problem"]);
+    // The lesson list works before the database is up; wait for it anyway, so the demo
+    // below has a database to run on.
+    term.wait_for(&["pglab_learner@"]);
+    term.keys(&["Enter"]);
+    term.wait_for(&["step 1 of 12"]);
+    // Step 2 is a diagram of four layers: three presses reveal them, a fourth moves on.
+    for _ in 0..6 {
+        term.keys(&["Right"]);
+    }
+    term.wait_for(&["step 4 of 12", "The loop, live"]);
+    term.keys(&["Enter"]);
+    let screen = term.wait_for(&["11 query round trips", "N+1: 1 query then 10"]);
+    assert!(screen.contains("select username from users"), "{screen}");
+
+    term.keys(&["Right"]);
+    term.wait_for(&["step 5 of 12", "One JOIN"]);
+    term.keys(&["Enter"]);
+    term.wait_for(&["⇄ 1 round trip (1 query)"]);
+
+    term.keys(&["q"]);
+    term.wait_for(&["EXITED 0"]);
+}
+
+#[test]
+fn the_console_points_at_a_syntax_error_and_cancels_a_long_statement() {
+    let lab = Scratch::new("journey-console");
+    let Some(term) = Terminal::start(&lab, "console") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "pglab_learner@"]);
+    term.keys(&["F3"]);
+    term.wait_for(&["SQL console"]);
+    term.type_text("select id, usrname");
+    term.keys(&["Enter"]);
+    term.type_text("from users;");
+    term.keys(&["C-r"]);
+    let screen = term.wait_for(&["error 42703", "^"]);
+    let lines: Vec<&str> = screen.lines().collect();
+    let at = lines
+        .iter()
+        .position(|l| l.contains("  select id, usrname"))
+        .expect("the failing line is shown");
+    let caret = lines[at + 1].find('^').expect("a caret under it");
+    let column = lines[at].find("usrname").expect("the misspelt column");
+    assert_eq!(
+        caret, column,
+        "the caret points at the misspelt column:\n{screen}"
+    );
+
+    term.keys(&["-N", "40", "BSpace"]);
+    term.type_text("select pg_sleep(30)");
+    term.keys(&["C-r"]);
+    term.wait_for(&["Running…"]);
+    let asked = Instant::now();
+    term.keys(&["Escape"]);
+    term.wait_for(&["57014", "canceling statement due to user request"]);
+    assert!(
+        asked.elapsed() < Duration::from_secs(25),
+        "the cancel reached the server before the sleep ended"
+    );
+
+    term.keys(&["C-c"]);
+    term.wait_for(&["EXITED 0"]);
+}
