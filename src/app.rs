@@ -58,6 +58,8 @@ pub struct App {
     pub database: String,
     /// The terminal's size, for mouse hit-testing.
     pub size: (u16, u16),
+    /// A reset waiting for its key to be pressed a second time.
+    pending_reset: Option<Action>,
     /// One line for the status bar: the last thing worth telling that has no other place.
     pub notice: Option<String>,
     next_request: u64,
@@ -82,6 +84,7 @@ impl App {
             database,
             size: (80, 24),
             notice: None,
+            pending_reset: None,
             next_request: 1,
             quitting: false,
         }
@@ -127,6 +130,13 @@ impl App {
 
     /// Carries out what the user asked for.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
+        if !matches!(action, Action::Resize { .. } | Action::Scroll { .. }) {
+            // A notice answers the key before; the next key moves on from it.
+            self.notice = None;
+            if !matches!(action, Action::ResetLesson | Action::ResetAll) {
+                self.pending_reset = None;
+            }
+        }
         if self.help {
             match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
@@ -231,6 +241,7 @@ impl App {
 
     fn update_lessons(&mut self, action: Action) -> Vec<Command> {
         let count = self.catalog.lessons.len();
+        let confirmed = self.pending_reset.take() == Some(action.clone());
         match action {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
@@ -238,17 +249,36 @@ impl App {
                 self.open_lesson(self.selected);
                 return vec![self.save()];
             }
-            Action::ResetLesson if count > 0 => {
-                let id = self.catalog.lessons[self.selected].id.clone();
-                self.progress.reset_lesson(&id);
-                if self
-                    .player
-                    .as_ref()
-                    .is_some_and(|p| p.lesson == self.selected)
-                {
-                    self.player = None;
+            Action::ResetLesson | Action::ResetAll if count > 0 => {
+                let all = action == Action::ResetAll;
+                let what = if all {
+                    "every lesson".to_string()
+                } else {
+                    format!("“{}”", self.catalog.lessons[self.selected].title)
+                };
+                // Progress is the learner's work: a reset takes the same key twice in a row.
+                if !confirmed {
+                    self.pending_reset = Some(action);
+                    self.notice = Some(format!(
+                        "Press the key again to reset the progress of {what}; any other key keeps it."
+                    ));
+                    return Vec::new();
                 }
-                self.notice = Some(format!("Progress of lesson {id} reset."));
+                if all {
+                    self.progress.reset_all();
+                    self.player = None;
+                } else {
+                    let id = self.catalog.lessons[self.selected].id.clone();
+                    self.progress.reset_lesson(&id);
+                    if self
+                        .player
+                        .as_ref()
+                        .is_some_and(|p| p.lesson == self.selected)
+                    {
+                        self.player = None;
+                    }
+                }
+                self.notice = Some(format!("The progress of {what} is reset."));
                 return vec![self.save()];
             }
             _ => {}

@@ -195,7 +195,13 @@ pub fn bindings() -> &'static [Binding] {
                 LessonList,
                 [ch('x')],
                 A::ResetLesson,
-                "reset the selected lesson's progress"
+                "reset the selected lesson's progress (press twice)"
+            ),
+            bind!(
+                LessonList,
+                [ch('X')],
+                A::ResetAll,
+                "reset the progress of every lesson (press twice)"
             ),
             bind!(
                 Player,

@@ -32,6 +32,7 @@ pub enum Action {
     Answer(u8),
     ToggleNotes,
     ResetLesson,
+    ResetAll,
     RunConsole,
     HistoryPrev,
     HistoryNext,

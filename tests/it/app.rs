@@ -418,3 +418,27 @@ fn the_log_scrolls_back_and_holds_still_while_traffic_arrives() {
         "End follows the newest again"
     );
 }
+
+#[test]
+fn a_reset_takes_the_same_key_twice_and_keeps_progress_otherwise() {
+    let mut app = app();
+    app.update(Action::Open);
+    app.update(Action::NextStep);
+    app.update(Action::ShowLessons);
+    assert!(app.progress.lesson("n-plus-one").is_started());
+    assert!(
+        app.update(Action::ResetLesson).is_empty(),
+        "the first press only asks"
+    );
+    app.update(Action::Down);
+    assert!(
+        app.update(Action::ResetLesson).is_empty(),
+        "another key in between cancels"
+    );
+    assert!(matches!(
+        app.update(Action::ResetLesson).as_slice(),
+        [Command::SaveProgress(_)]
+    ));
+    assert!(!app.progress.lesson("n-plus-one").is_started());
+    assert!(app.player.is_none());
+}
