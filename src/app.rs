@@ -19,7 +19,7 @@ pub use command::{Command, RequestId};
 pub use event::Event;
 
 use crate::keymap::Context;
-use crate::lesson::{Catalog, Progress, StepKind};
+use crate::lesson::{Catalog, Exercise, Progress, Step, StepKind};
 use crate::query_log::DEFAULT_CAPACITY;
 use console::{ConsoleState, ExerciseTarget};
 use log_view::LogView;
@@ -478,6 +478,21 @@ impl App {
         Vec::new()
     }
 
+    /// The exercise the console is answering, if any: its step and its content.
+    pub fn console_exercise(&self) -> Option<(&Step, &Exercise)> {
+        let target = self.console.exercise.as_ref()?;
+        let step = self
+            .catalog
+            .lessons
+            .get(target.lesson)?
+            .steps
+            .get(target.step)?;
+        match &step.kind {
+            StepKind::Exercise(exercise) => Some((step, exercise)),
+            _ => None,
+        }
+    }
+
     fn run_console(&mut self) -> Vec<Command> {
         let sql = self.console.text();
         if sql.trim().is_empty() {
@@ -494,19 +509,7 @@ impl App {
         let scope = self.log.log.open_scope("console", self.log.console_session);
         self.console.running = Some(id);
         self.console.scope = Some(scope);
-        let exercise = self.console.exercise.as_ref().and_then(|target| {
-            let step = self
-                .catalog
-                .lessons
-                .get(target.lesson)?
-                .steps
-                .get(target.step)?;
-            match &step.kind {
-                StepKind::Exercise(exercise) => Some(exercise),
-                _ => None,
-            }
-        });
-        match exercise {
+        match self.console_exercise().map(|(_, exercise)| exercise) {
             Some(exercise) => vec![Command::CheckExercise {
                 id,
                 sql,

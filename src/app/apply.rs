@@ -129,13 +129,7 @@ impl App {
             self.console.running = None;
             self.console.notice = None;
             let sql = self.console.text();
-            self.console.result = Some(ConsoleResult {
-                sql,
-                ran,
-                report,
-                row: 0,
-                column: 0,
-            });
+            self.console.result = Some(ConsoleResult::new(sql, ran, report));
             return;
         }
         let Some(player) = self.player.as_mut() else {
@@ -169,13 +163,7 @@ impl App {
             .and_then(|s| self.log.log.close_scope(s));
         let sql = self.console.text();
         let Some(target) = self.console.exercise.clone() else {
-            self.console.result = Some(ConsoleResult {
-                sql,
-                ran: attempt,
-                report,
-                row: 0,
-                column: 0,
-            });
+            self.console.result = Some(ConsoleResult::new(sql, attempt, report));
             return Vec::new();
         };
         let lesson = &self.catalog.lessons[target.lesson];
@@ -210,13 +198,7 @@ impl App {
                 },
             );
         }
-        self.console.result = Some(ConsoleResult {
-            sql,
-            ran: attempt,
-            report,
-            row: 0,
-            column: 0,
-        });
+        self.console.result = Some(ConsoleResult::new(sql, attempt, report));
         if passed {
             self.progress.mark_passed(&lesson_id, target.step);
             self.console.notice = Some("Passed! Esc goes back to the lesson.".into());

@@ -77,6 +77,19 @@ fn editor_with(text: &str) -> TextArea<'static> {
     editor
 }
 
+impl ConsoleResult {
+    /// A fresh result, scrolled to its top-left corner.
+    pub fn new(sql: String, ran: Ran, report: Option<ScopeReport>) -> Self {
+        Self {
+            sql,
+            ran,
+            report,
+            row: 0,
+            column: 0,
+        }
+    }
+}
+
 impl ConsoleState {
     pub fn text(&self) -> String {
         self.editor.lines().join("\n")

@@ -99,53 +99,38 @@ impl LogView {
     pub fn visible(&self, height: usize) -> Vec<Line> {
         let mut lines = Vec::with_capacity(height);
         let mut skip = self.offset;
+        // Walking back from the newest line: skip the ones scrolled past, keep `height`;
+        // says when the screen is full, so the walk stops there.
+        let mut push = |line: Line| {
+            if skip > 0 {
+                skip -= 1;
+            } else if lines.len() < height {
+                lines.push(line);
+            }
+            lines.len() == height
+        };
+        let notice = |after: u64, warning: &Warning| Line::Notice {
+            after,
+            warning: warning.clone(),
+        };
         let mut notices = self.notices.iter().rev().peekable();
         for entry in self.log.entries().rev() {
             // Notices raised after this entry come after it, i.e. before it when walking back.
             while let Some((after, warning)) = notices.next_if(|(after, _)| *after >= entry.seq) {
-                push_back(
-                    &mut lines,
-                    &mut skip,
-                    height,
-                    Line::Notice {
-                        after: *after,
-                        warning: warning.clone(),
-                    },
-                );
+                push(notice(*after, warning));
             }
             for warning in entry.warnings.iter().rev() {
-                push_back(
-                    &mut lines,
-                    &mut skip,
-                    height,
-                    Line::Notice {
-                        after: entry.seq,
-                        warning: warning.clone(),
-                    },
-                );
+                push(notice(entry.seq, warning));
             }
-            push_back(
-                &mut lines,
-                &mut skip,
-                height,
-                Line::RoundTrip(entry.clone()),
-            );
-            if lines.len() == height {
+            if push(Line::RoundTrip(entry.clone())) {
                 break;
             }
         }
         for (after, warning) in notices {
-            push_back(
-                &mut lines,
-                &mut skip,
-                height,
-                Line::Notice {
-                    after: *after,
-                    warning: warning.clone(),
-                },
-            );
+            if push(notice(*after, warning)) {
+                break;
+            }
         }
-        lines.truncate(height);
         lines.reverse();
         lines
     }
@@ -157,13 +142,5 @@ impl LogView {
             .offset
             .saturating_add_signed(delta)
             .min(total.saturating_sub(1));
-    }
-}
-
-fn push_back(lines: &mut Vec<Line>, skip: &mut usize, height: usize, line: Line) {
-    if *skip > 0 {
-        *skip -= 1;
-    } else if lines.len() < height {
-        lines.push(line);
     }
 }

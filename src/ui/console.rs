@@ -10,7 +10,6 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::app::App;
 use crate::app::player::StepOutput;
 use crate::db::console::{Outcome, SqlFailure};
-use crate::lesson::StepKind;
 
 use super::table::{self, Window};
 use super::theme::Theme;
@@ -29,18 +28,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let focused = !app.log_focused;
     let editor_block = Block::bordered()
         .title(Span::styled(title, theme.title()))
-        .border_style(if focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        });
+        .border_style(theme.border(focused));
     let editor_inner = editor_block.inner(editor_area);
     frame.render_widget(editor_block, editor_area);
     frame.render_widget(&console.editor, editor_inner);
 
     let block = Block::bordered()
         .title(" Result ")
-        .border_style(theme.border());
+        .border_style(theme.border(false));
     let inner = block.inner(result_area);
     frame.render_widget(block, result_area);
     let mut lines = Vec::new();
@@ -87,14 +82,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 fn exercise_title(app: &App) -> Option<String> {
-    let target = app.console.exercise.as_ref()?;
-    let step = app
-        .catalog
-        .lessons
-        .get(target.lesson)?
-        .steps
-        .get(target.step)?;
-    matches!(step.kind, StepKind::Exercise(_)).then(|| step.title.clone())
+    app.console_exercise().map(|(step, _)| step.title.clone())
 }
 
 fn graded_output(app: &App) -> Option<&StepOutput> {

@@ -47,7 +47,7 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     frame.render_widget(Clear, popup);
     let block = Block::bordered()
         .title(" Keys · ↑/↓ scroll · Esc closes ")
-        .border_style(theme.focused_border());
+        .border_style(theme.border(true));
     frame.render_widget(
         Paragraph::new(lines(theme))
             .block(block)

@@ -40,11 +40,7 @@ pub fn marks(app: &App, lesson: &Lesson) -> (char, String) {
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(" Lessons ", theme.title()))
-        .border_style(if app.log_focused {
-            theme.border()
-        } else {
-            theme.focused_border()
-        });
+        .border_style(theme.border(!app.log_focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lessons = &app.catalog.lessons;

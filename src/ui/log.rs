@@ -29,11 +29,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_bottom(Span::styled(follow, theme.dim()))
-        .border_style(if app.log_focused {
-            theme.focused_border()
-        } else {
-            theme.border()
-        });
+        .border_style(theme.border(app.log_focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);

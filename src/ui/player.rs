@@ -47,11 +47,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_top(Line::styled(counter, theme.dim()).right_aligned())
-        .border_style(if app.log_focused {
-            theme.border()
-        } else {
-            theme.focused_border()
-        });
+        .border_style(theme.border(!app.log_focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let Some(paragraph) = paragraph(app, inner.width, theme) else {

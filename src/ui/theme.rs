@@ -60,11 +60,13 @@ impl Theme {
     pub fn selected(&self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }
-    pub fn focused_border(&self) -> Style {
-        self.fg(Color::Cyan)
-    }
-    pub fn border(&self) -> Style {
-        self.dim()
+    /// A pane's border: bright where the keyboard is.
+    pub fn border(&self, focused: bool) -> Style {
+        if focused {
+            self.fg(Color::Cyan)
+        } else {
+            self.dim()
+        }
     }
     pub fn meter(&self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
