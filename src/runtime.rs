@@ -58,6 +58,17 @@ struct Connected {
     console_pid: Arc<AtomicI32>,
 }
 
+/// What carrying out commands needs: the database once it is open, the latency knob, the
+/// progress file, the channels results come back on, and the journal.
+struct Effects {
+    connected: Option<Connected>,
+    latency: Latency,
+    progress_path: PathBuf,
+    proxy_tx: mpsc::Sender<proxy::Event>,
+    event_tx: mpsc::UnboundedSender<Event>,
+    journal: Journal,
+}
+
 async fn run_lab(options: Options) -> anyhow::Result<()> {
     let Options {
         config,
@@ -80,7 +91,14 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     });
     let (proxy_tx, mut proxy_rx) = mpsc::channel(proxy::EVENT_BUFFER);
     let (event_tx, mut event_rx) = mpsc::unbounded_channel::<Event>();
-    let latency = Latency::new(Duration::ZERO, Duration::ZERO);
+    let mut effects = Effects {
+        connected: None,
+        latency: Latency::new(Duration::ZERO, Duration::ZERO),
+        progress_path,
+        proxy_tx,
+        event_tx,
+        journal,
+    };
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
     let size = session.terminal.size()?;
@@ -93,7 +111,6 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     // Polled in place, not spawned: opening the lab is one future the loop waits on
     // beside the keyboard, so the lesson list is usable while the database starts.
     let mut opening = Some(Box::pin(async move { Lab::open(&lab_config).await }));
-    let mut connected: Option<Connected> = None;
     let mut quiet_at: Option<Instant> = None;
     let mut dirty = true;
     let mut stop = std::pin::pin!(shutdown_signal());
@@ -140,18 +157,16 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
             opened = async { opening.as_mut().expect("guarded by the branch condition").await }, if opening.is_some() => {
                 opening = None;
                 dirty = true;
-                match opened {
-                    Ok(lab) => {
-                        let (event, parts) = connect(lab, &latency, &proxy_tx, &event_tx).await;
-                        journal.write(&format!("database ready: {}", app.database));
-                        connected = parts;
-                        app.apply(event)
-                    }
-                    Err(error) => {
-                        journal.write(&format!("database unavailable: {error}"));
-                        app.apply(Event::LabFailed(format!("{error}")))
-                    }
+                let event = match opened {
+                    Ok(lab) => effects.connect(lab).await,
+                    Err(error) => Event::LabFailed(format!("{error}")),
+                };
+                match &event {
+                    Event::LabReady { database, .. } => effects.journal.write(&format!("database ready: {database}")),
+                    Event::LabFailed(why) => effects.journal.write(&format!("database unavailable: {why}")),
+                    _ => {}
                 }
+                app.apply(event)
             }
             () = async { tokio::time::sleep_until(quiet_at.expect("guarded")).await }, if quiet_at.is_some() => {
                 quiet_at = None;
@@ -161,21 +176,11 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
             () = &mut stop => app.update(Action::Quit),
         };
         for command in commands {
-            match command {
-                Command::Quit => {
-                    journal.write("lab closed");
-                    return Ok(());
-                }
-                command => run_command(
-                    command,
-                    &connected,
-                    &latency,
-                    &progress_path,
-                    &proxy_tx,
-                    &event_tx,
-                    &journal,
-                ),
+            if command == Command::Quit {
+                effects.journal.write("lab closed");
+                return Ok(());
             }
+            effects.run(command);
         }
     }
 }
@@ -217,144 +222,130 @@ fn action_of(app: &App, event: TermEvent) -> Option<Action> {
     }
 }
 
-/// Puts the proxy in front of the freshly opened lab and starts the console connection.
-async fn connect(
-    lab: Lab,
-    latency: &Latency,
-    proxy_tx: &mpsc::Sender<proxy::Event>,
-    event_tx: &mpsc::UnboundedSender<Event>,
-) -> (Event, Option<Connected>) {
-    let database = crate::db::describe(&lab.learner);
-    let (proxy, routed) =
-        match Proxy::in_front_of(&lab.learner, latency.clone(), proxy_tx.clone()).await {
+impl Effects {
+    /// Puts the proxy in front of the freshly opened lab and starts the console connection.
+    async fn connect(&mut self, lab: Lab) -> Event {
+        let database = crate::db::describe(&lab.learner);
+        let started = Proxy::in_front_of(&lab.learner, self.latency.clone(), self.proxy_tx.clone());
+        let (proxy, routed) = match started.await {
             Ok(started) => started,
             Err(error) => {
-                return (
-                    Event::LabFailed(format!("the lab's proxy could not start: {error}")),
-                    None,
-                );
+                return Event::LabFailed(format!("the lab's proxy could not start: {error}"));
             }
         };
-    let facts = match crate::db::connect(&lab.learner).await {
-        Ok(mut conn) => crate::db::catalog::table_facts(&mut conn).await.ok(),
-        Err(_) => None,
-    };
-    let console_pid = Arc::new(AtomicI32::new(0));
-    let (jobs, job_rx) = mpsc::channel(8);
-    tokio::spawn(console_worker::serve(
-        routed.application_name(app::log_view::CONSOLE_APPLICATION),
-        lab.learner.clone(),
-        console_pid.clone(),
-        job_rx,
-        event_tx.clone(),
-    ));
-    let parts = Connected {
-        lab,
-        _proxy: proxy,
-        jobs,
-        console_pid,
-    };
-    (Event::LabReady { database, facts }, Some(parts))
-}
-
-#[allow(clippy::too_many_arguments)]
-fn run_command(
-    command: Command,
-    connected: &Option<Connected>,
-    latency: &Latency,
-    progress_path: &std::path::Path,
-    proxy_tx: &mpsc::Sender<proxy::Event>,
-    event_tx: &mpsc::UnboundedSender<Event>,
-    journal: &Journal,
-) {
-    let not_ready = |id| {
-        let _ = event_tx.send(Event::Failed {
-            id,
-            message: "The database is not ready yet.".into(),
+        // Read directly, not through the proxy: the learner did not ask for this query.
+        let facts = match crate::db::connect(&lab.learner).await {
+            Ok(mut conn) => crate::db::catalog::table_facts(&mut conn).await.ok(),
+            Err(_) => None,
+        };
+        let console_pid = Arc::new(AtomicI32::new(0));
+        let (jobs, job_rx) = mpsc::channel(8);
+        tokio::spawn(console_worker::serve(
+            routed.application_name(app::log_view::CONSOLE_APPLICATION),
+            lab.learner.clone(),
+            console_pid.clone(),
+            job_rx,
+            self.event_tx.clone(),
+        ));
+        self.connected = Some(Connected {
+            lab,
+            _proxy: proxy,
+            jobs,
+            console_pid,
         });
-    };
-    match command {
-        Command::SetLatency(round_trip) => latency.set(round_trip, Duration::ZERO),
-        Command::SaveProgress(progress) => {
-            if let Err(error) = progress.save(progress_path) {
-                journal.write(&format!("progress not saved: {error}"));
-                let _ = event_tx.send(Event::ProgressNotSaved(format!(
-                    "Progress not saved: {error}"
-                )));
+        Event::LabReady { database, facts }
+    }
+
+    /// Carries out one command; what it produces comes back as events.
+    fn run(&self, command: Command) {
+        match command {
+            Command::SetLatency(round_trip) => self.latency.set(round_trip, Duration::ZERO),
+            Command::SaveProgress(progress) => {
+                if let Err(error) = progress.save(&self.progress_path) {
+                    self.journal.write(&format!("progress not saved: {error}"));
+                    self.send(Event::ProgressNotSaved(format!(
+                        "Progress not saved: {error}"
+                    )));
+                }
             }
-        }
-        Command::Execute { id, sql } => match connected {
-            Some(c) => send_job(&c.jobs, Job::Execute { id, sql }, id, event_tx),
-            None => not_ready(id),
-        },
-        Command::CheckExercise {
-            id,
-            sql,
-            solution,
-            needs_plan,
-        } => match connected {
-            Some(c) => send_job(
-                &c.jobs,
+            Command::Execute { id, sql } => self.send_job(id, Job::Execute { id, sql }),
+            Command::CheckExercise {
+                id,
+                sql,
+                solution,
+                needs_plan,
+            } => self.send_job(
+                id,
                 Job::Check {
                     id,
                     sql,
                     solution,
                     needs_plan,
                 },
-                id,
-                event_tx,
             ),
-            None => not_ready(id),
-        },
-        Command::Cancel => {
-            if let Some(c) = connected {
-                let pid = c.console_pid.load(Ordering::Relaxed);
-                let options = c.lab.learner.clone();
-                tokio::spawn(async move {
-                    let _ = crate::db::console::cancel(&options, pid).await;
-                });
+            Command::Cancel => {
+                if let Some(c) = &self.connected {
+                    let pid = c.console_pid.load(Ordering::Relaxed);
+                    let options = c.lab.learner.clone();
+                    tokio::spawn(async move {
+                        let _ = crate::db::console::cancel(&options, pid).await;
+                    });
+                }
             }
+            Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
+            Command::Quit => {}
         }
-        Command::RunDemo { id, name, params } => {
-            let Some(c) = connected else {
-                return not_ready(id);
-            };
-            let context = DemoContext {
-                learner: c.lab.learner.clone(),
-                latency: latency.clone(),
-                log: Some(proxy_tx.clone()),
-            };
-            let events = event_tx.clone();
-            tokio::spawn(async move {
-                let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
-                let forward = events.clone();
-                let relay = tokio::spawn(async move {
-                    while let Some(progress) = progress_rx.recv().await {
-                        let _ = forward.send(Event::DemoProgressed { id, progress });
-                    }
-                });
-                let result = crate::demo::run(&context, &name, &params, progress_tx).await;
-                let _ = relay.await;
-                let _ = events.send(Event::DemoFinished {
-                    id,
-                    result: result.map_err(|e| e.to_string()),
-                });
+    }
+
+    fn send(&self, event: Event) {
+        // The loop owns the receiver and outlives every sender: a failed send cannot happen
+        // while anyone listens.
+        let _ = self.event_tx.send(event);
+    }
+
+    fn not_ready(&self, id: app::RequestId) {
+        self.send(Event::Failed {
+            id,
+            message: "The database is not ready yet.".into(),
+        });
+    }
+
+    fn send_job(&self, id: app::RequestId, job: Job) {
+        let Some(c) = &self.connected else {
+            return self.not_ready(id);
+        };
+        if c.jobs.try_send(job).is_err() {
+            self.send(Event::Failed {
+                id,
+                message: "The console is busy or gone; try again.".into(),
             });
         }
-        Command::Quit => {}
     }
-}
 
-fn send_job(
-    jobs: &mpsc::Sender<Job>,
-    job: Job,
-    id: app::RequestId,
-    events: &mpsc::UnboundedSender<Event>,
-) {
-    if jobs.try_send(job).is_err() {
-        let _ = events.send(Event::Failed {
-            id,
-            message: "The console is busy or gone; try again.".into(),
+    /// Runs a demo as a task; its progress and its report come back as events, its
+    /// traffic reaches the log through the proxy channel.
+    fn spawn_demo(&self, id: app::RequestId, name: String, params: toml::Table) {
+        let Some(c) = &self.connected else {
+            return self.not_ready(id);
+        };
+        let context = DemoContext {
+            learner: c.lab.learner.clone(),
+            latency: self.latency.clone(),
+            log: Some(self.proxy_tx.clone()),
+        };
+        let events = self.event_tx.clone();
+        tokio::spawn(async move {
+            let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
+            let forward = events.clone();
+            let relay = tokio::spawn(async move {
+                while let Some(progress) = progress_rx.recv().await {
+                    let _ = forward.send(Event::DemoProgressed { id, progress });
+                }
+            });
+            let result = crate::demo::run(&context, &name, &params, progress_tx).await;
+            let _ = relay.await;
+            let result = result.map_err(|e| e.to_string());
+            let _ = events.send(Event::DemoFinished { id, result });
         });
     }
 }
