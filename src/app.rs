@@ -21,9 +21,9 @@ pub use event::Event;
 use crate::keymap::Context;
 use crate::lesson::{Catalog, Exercise, Progress, Step, StepKind};
 use crate::query_log::DEFAULT_CAPACITY;
-use console::{ConsoleState, ExerciseTarget};
+use console::ConsoleState;
 use log_view::LogView;
-use player::{PlayerState, StepOutput, Waiting};
+use player::PlayerState;
 
 /// The latency knob's settings, in order: a local server up to a distant one.
 pub const LATENCY_STEPS_MS: [u64; 6] = [0, 1, 5, 20, 50, 100];
@@ -59,7 +59,11 @@ pub struct App {
     /// The terminal's size, for mouse hit-testing.
     pub size: (u16, u16),
     /// A reset waiting for its key to be pressed a second time.
-    pending_reset: Option<Action>,
+    pending_reset: Option<(Action, usize)>,
+    /// The styles views draw with (colour, or none under `NO_COLOR`), chosen at start.
+    pub theme: crate::ui::theme::Theme,
+    /// Why the database could not be opened: shown until pglab is restarted.
+    pub lab_error: Option<String>,
     /// One line for the status bar: the last thing worth telling that has no other place.
     pub notice: Option<String>,
     next_request: u64,
@@ -84,6 +88,8 @@ impl App {
             database,
             size: (80, 24),
             notice: None,
+            lab_error: None,
+            theme: crate::ui::theme::Theme::plain(),
             pending_reset: None,
             next_request: 1,
             quitting: false,
@@ -151,6 +157,10 @@ impl App {
             return Vec::new();
         }
         match action {
+            // In the console, as in psql, Ctrl-C (or q) first stops the running statement.
+            Action::Quit if self.screen == Screen::Console && self.console.running.is_some() => {
+                return self.update_console(Action::Back);
+            }
             Action::Quit => return self.quit(),
             Action::ToggleHelp => {
                 self.help = true;
@@ -160,7 +170,16 @@ impl App {
                 self.screen = Screen::Lessons;
                 self.log_focused = false;
             }
-            Action::ShowConsole => self.show_console(),
+            Action::ShowConsole => {
+                // F3 is the free console: an exercise opened from a lesson lets go of it,
+                // and the learner's own text comes back.
+                if self.console.exercise.take().is_some() {
+                    let own = self.console.own_text.take().unwrap_or_default();
+                    self.console.set_text(&own);
+                    self.console.result = None;
+                }
+                self.show_console();
+            }
             Action::CycleLatency => {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
@@ -241,7 +260,7 @@ impl App {
 
     fn update_lessons(&mut self, action: Action) -> Vec<Command> {
         let count = self.catalog.lessons.len();
-        let confirmed = self.pending_reset.take() == Some(action.clone());
+        let confirmed = self.pending_reset.take() == Some((action.clone(), self.selected));
         match action {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
@@ -258,7 +277,7 @@ impl App {
                 };
                 // Progress is the learner's work: a reset takes the same key twice in a row.
                 if !confirmed {
-                    self.pending_reset = Some(action);
+                    self.pending_reset = Some((action, self.selected));
                     self.notice = Some(format!(
                         "Press the key again to reset the progress of {what}; any other key keeps it."
                     ));
@@ -301,152 +320,6 @@ impl App {
         }
         self.selected = index;
         self.screen = Screen::Player;
-    }
-
-    fn update_player(&mut self, action: Action) -> Vec<Command> {
-        let Some(player) = self.player.as_mut() else {
-            self.screen = Screen::Lessons;
-            return Vec::new();
-        };
-        let lesson = &self.catalog.lessons[player.lesson];
-        let Some(step) = lesson.steps.get(player.step) else {
-            return Vec::new();
-        };
-        let last_step = lesson.steps.len().saturating_sub(1);
-        match action {
-            Action::Back => self.screen = Screen::Lessons,
-            Action::Up => player.scroll = player.scroll.saturating_sub(1),
-            Action::Down => {
-                let limit = crate::ui::player::scroll_limit(self);
-                if let Some(player) = self.player.as_mut() {
-                    player.scroll = (player.scroll + 1).min(limit);
-                }
-            }
-            Action::PageUp => player.scroll = player.scroll.saturating_sub(10),
-            Action::PageDown => {
-                let limit = crate::ui::player::scroll_limit(self);
-                if let Some(player) = self.player.as_mut() {
-                    player.scroll = player.scroll.saturating_add(10).min(limit);
-                }
-            }
-            Action::ToggleNotes => player.notes = !player.notes,
-            Action::NextStep => {
-                if let StepKind::Diagram { layers } = &step.kind
-                    && player.layers < layers.len()
-                {
-                    player.layers += 1;
-                } else if player.step < last_step {
-                    let next = player.step + 1;
-                    player.go_to(next);
-                    let id = lesson.id.clone();
-                    self.progress.set_step(&id, next);
-                    return vec![self.save()];
-                }
-            }
-            Action::PrevStep if player.step > 0 => {
-                let previous = player.step - 1;
-                player.go_to(previous);
-                let id = lesson.id.clone();
-                self.progress.set_step(&id, previous);
-                return vec![self.save()];
-            }
-            Action::Activate => return self.activate_step(),
-            Action::RevealHint => {
-                if let StepKind::Exercise(exercise) = &step.kind {
-                    let (id, index) = (lesson.id.clone(), player.step);
-                    let shown = self.progress.lesson(&id).hints_revealed(index);
-                    if shown < exercise.hints.len() {
-                        self.progress.reveal_hint(&id, index, exercise.hints.len());
-                        return vec![self.save()];
-                    }
-                    self.notice = Some("That was the last hint; s shows the solution.".into());
-                }
-            }
-            Action::GiveUp => {
-                if matches!(step.kind, StepKind::Exercise(_)) {
-                    let (id, index) = (lesson.id.clone(), player.step);
-                    self.progress.give_up(&id, index);
-                    return vec![self.save()];
-                }
-            }
-            Action::Answer(option) => {
-                if let StepKind::Quiz(quiz) = &step.kind
-                    && usize::from(option) < quiz.options.len()
-                {
-                    let (id, index) = (lesson.id.clone(), player.step);
-                    self.progress.answer_quiz(&id, index, usize::from(option));
-                    return vec![self.save()];
-                }
-            }
-            _ => {}
-        }
-        Vec::new()
-    }
-
-    fn activate_step(&mut self) -> Vec<Command> {
-        if self.busy() {
-            self.notice =
-                Some("Still running: wait for it, or Esc in the console to cancel.".into());
-            return Vec::new();
-        }
-        let id = self.request_id();
-        let console_session = self.log.console_session;
-        let Some(player) = self.player.as_mut() else {
-            return Vec::new();
-        };
-        let lesson = &self.catalog.lessons[player.lesson];
-        let index = player.step;
-        match &lesson.steps[index].kind {
-            StepKind::Run { sql } => {
-                let scope = self
-                    .log
-                    .log
-                    .open_scope(&format!("step {}", index + 1), console_session);
-                player.waiting = Some(Waiting {
-                    id,
-                    step: index,
-                    scope: Some(scope),
-                });
-                player.outputs.remove(&index);
-                vec![Command::Execute {
-                    id,
-                    sql: sql.clone(),
-                }]
-            }
-            StepKind::Demo { name, params } => {
-                player.waiting = Some(Waiting {
-                    id,
-                    step: index,
-                    scope: None,
-                });
-                player.outputs.insert(
-                    index,
-                    StepOutput::Demo {
-                        progress: Vec::new(),
-                        report: None,
-                    },
-                );
-                vec![Command::RunDemo {
-                    id,
-                    name: name.clone(),
-                    params: params.clone(),
-                }]
-            }
-            StepKind::Exercise(exercise) => {
-                let target = ExerciseTarget {
-                    lesson: player.lesson,
-                    step: index,
-                };
-                if self.console.exercise.as_ref() != Some(&target) {
-                    self.console.set_text(&exercise.starter);
-                    self.console.exercise = Some(target);
-                    self.console.result = None;
-                }
-                self.show_console();
-                Vec::new()
-            }
-            StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Vec::new(),
-        }
     }
 
     fn update_console(&mut self, action: Action) -> Vec<Command> {
@@ -504,6 +377,7 @@ impl App {
             return Vec::new();
         }
         self.console.remember(&sql);
+        self.console.running_sql = sql.clone();
         self.console.notice = None;
         let id = self.request_id();
         let scope = self.log.log.open_scope("console", self.log.console_session);

@@ -6,6 +6,10 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::action::Action;
 
+mod key;
+pub use key::Key;
+use key::{ch, ctrl, plain};
+
 /// Where the keyboard is pointed; bindings of a context work only there, global ones
 /// everywhere unless the console editor needs the key for typing.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -29,82 +33,6 @@ impl Context {
             Context::Log => "Query log",
             Context::Help => "This help",
         }
-    }
-}
-
-/// One key: a code and the modifiers that must be held.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct Key {
-    pub code: KeyCode,
-    pub modifiers: KeyModifiers,
-}
-
-const fn plain(code: KeyCode) -> Key {
-    Key {
-        code,
-        modifiers: KeyModifiers::NONE,
-    }
-}
-
-const fn ch(c: char) -> Key {
-    plain(KeyCode::Char(c))
-}
-
-const fn ctrl(c: char) -> Key {
-    Key {
-        code: KeyCode::Char(c),
-        modifiers: KeyModifiers::CONTROL,
-    }
-}
-
-impl Key {
-    /// How the key is written in help and footers.
-    pub fn label(&self) -> String {
-        let name = match self.code {
-            KeyCode::Char(' ') => "Space".to_string(),
-            // Ctrl-R reads better than Ctrl-r; plain letters keep their case.
-            KeyCode::Char(c) if self.modifiers.contains(KeyModifiers::CONTROL) => {
-                c.to_ascii_uppercase().to_string()
-            }
-            KeyCode::Char(c) => c.to_string(),
-            KeyCode::F(n) => format!("F{n}"),
-            KeyCode::Enter => "Enter".into(),
-            KeyCode::Esc => "Esc".into(),
-            KeyCode::Tab => "Tab".into(),
-            KeyCode::BackTab => "Shift-Tab".into(),
-            KeyCode::Up => "↑".into(),
-            KeyCode::Down => "↓".into(),
-            KeyCode::Left => "←".into(),
-            KeyCode::Right => "→".into(),
-            KeyCode::PageUp => "PgUp".into(),
-            KeyCode::PageDown => "PgDn".into(),
-            KeyCode::Home => "Home".into(),
-            KeyCode::End => "End".into(),
-            other => format!("{other:?}"),
-        };
-        let mut label = String::new();
-        if self.modifiers.contains(KeyModifiers::CONTROL) {
-            label.push_str("Ctrl-");
-        }
-        if self.modifiers.contains(KeyModifiers::ALT) {
-            label.push_str("Alt-");
-        }
-        label + &name
-    }
-
-    /// A key that types text (or a tab) in an editor.
-    fn is_text(&self) -> bool {
-        matches!(self.code, KeyCode::Char(_) | KeyCode::Tab) && self.modifiers.is_empty()
-    }
-
-    /// Whether a key press is this key. Shift is part of the character for letters, so it
-    /// is ignored there (`G` arrives as Shift+`G`).
-    fn matches(&self, event: &KeyEvent) -> bool {
-        let mut modifiers = event.modifiers;
-        if matches!(event.code, KeyCode::Char(_)) {
-            modifiers.remove(KeyModifiers::SHIFT);
-        }
-        self.code == event.code && self.modifiers == modifiers
     }
 }
 
@@ -256,6 +184,18 @@ pub fn bindings() -> &'static [Binding] {
             ),
             bind!(
                 Player,
+                [plain(K::PageUp)],
+                A::PageUp,
+                "scroll the lesson a page up"
+            ),
+            bind!(
+                Player,
+                [plain(K::PageDown)],
+                A::PageDown,
+                "scroll the lesson a page down"
+            ),
+            bind!(
+                Player,
                 [plain(K::Down), ch('j')],
                 A::Down,
                 "scroll the lesson down"
@@ -396,7 +336,15 @@ fn answer_index(key: &Key) -> u8 {
     }
 }
 
-/// The footer's hints for `context`: its own advertised keys, then the global ones.
+/// How the first key bound to `action` in `context` is written, for sentences that name a
+/// key ("Enter runs it"); `?` when nothing binds it (a test keeps that from happening).
+pub fn key_for(context: Context, action: &Action) -> String {
+    bindings()
+        .iter()
+        .find(|b| b.context == context && &b.action == action)
+        .map_or_else(|| "?".to_string(), |b| b.keys[0].label())
+}
+
 /// The footer's hints for `context`: its own advertised keys, then the global ones that work
 /// there (while `typing`, only those the editor leaves alone).
 pub fn footer(context: Context, typing: bool) -> Vec<(String, &'static str)> {
@@ -491,6 +439,19 @@ mod tests {
         );
         let quit = press(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(action_for(Context::Console, quit, true), Some(Action::Quit));
+    }
+
+    #[test]
+    fn keys_named_in_sentences_are_bound() {
+        for action in [
+            Action::NextStep,
+            Action::Activate,
+            Action::RevealHint,
+            Action::GiveUp,
+        ] {
+            assert_ne!(key_for(Context::Player, &action), "?", "{action:?}");
+        }
+        assert_eq!(key_for(Context::Console, &Action::Back), "Esc");
     }
 
     #[test]

@@ -29,6 +29,8 @@ pub use journal::Journal;
 
 /// After this long without traffic, open N+1 bursts are reported.
 const QUIET_AFTER: Duration = Duration::from_secs(1);
+/// Longest quitting waits for a running statement's cancel to reach the server.
+const CANCEL_TIMEOUT: Duration = Duration::from_secs(2);
 /// Proxy events folded into the state before the next draw, at most.
 const EVENTS_PER_DRAW: usize = 2_048;
 
@@ -101,6 +103,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     };
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
+    app.theme = crate::ui::theme::Theme::from_env();
     let size = session.terminal.size()?;
     app.update(Action::Resize {
         width: size.width,
@@ -175,12 +178,18 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
             }
             () = &mut stop => app.update(Action::Quit),
         };
+        let quitting = commands.contains(&Command::Quit);
         for command in commands {
             if command == Command::Quit {
                 effects.journal.write("lab closed");
                 return Ok(());
             }
-            effects.run(command);
+            if let Err(not_saved) = effects.run(command, quitting).await {
+                // The last save failed and there is no screen left to say so: the message
+                // is printed once the terminal is back, and pglab exits with an error.
+                drop(session);
+                anyhow::bail!("{not_saved}");
+            }
         }
     }
 }
@@ -256,16 +265,21 @@ impl Effects {
         Event::LabReady { database, facts }
     }
 
-    /// Carries out one command; what it produces comes back as events.
-    fn run(&self, command: Command) {
+    /// Carries out one command; what it produces comes back as events. While `quitting`,
+    /// a cancel is sent before the lab goes, and a failed save is returned, not shown.
+    async fn run(&self, command: Command, quitting: bool) -> Result<(), String> {
         match command {
             Command::SetLatency(round_trip) => self.latency.set(round_trip, Duration::ZERO),
+            // Small and synchronous: the file is a few hundred bytes, and a save that
+            // returns has reached the disk.
             Command::SaveProgress(progress) => {
                 if let Err(error) = progress.save(&self.progress_path) {
-                    self.journal.write(&format!("progress not saved: {error}"));
-                    self.send(Event::ProgressNotSaved(format!(
-                        "Progress not saved: {error}"
-                    )));
+                    let message = format!("Progress not saved: {error}");
+                    self.journal.write(&message);
+                    if quitting {
+                        return Err(message);
+                    }
+                    self.send(Event::ProgressNotSaved(message));
                 }
             }
             Command::Execute { id, sql } => self.send_job(id, Job::Execute { id, sql }),
@@ -287,14 +301,21 @@ impl Effects {
                 if let Some(c) = &self.connected {
                     let pid = c.console_pid.load(Ordering::Relaxed);
                     let options = c.lab.learner.clone();
-                    tokio::spawn(async move {
+                    let cancel = async move {
                         let _ = crate::db::console::cancel(&options, pid).await;
-                    });
+                    };
+                    if quitting {
+                        // The runtime ends right after: the cancel must go out first.
+                        let _ = tokio::time::timeout(CANCEL_TIMEOUT, cancel).await;
+                    } else {
+                        tokio::spawn(cancel);
+                    }
                 }
             }
             Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
             Command::Quit => {}
         }
+        Ok(())
     }
 
     fn send(&self, event: Event) {

@@ -63,7 +63,7 @@ pub fn layout(width: u16, height: u16, _screen: Screen) -> Areas {
 
 /// Draws the whole app.
 pub fn render(app: &App, frame: &mut Frame) {
-    let theme = Theme::from_env();
+    let theme = app.theme;
     let area = frame.area();
     let areas = layout(area.width, area.height, app.screen);
     match app.screen {
@@ -76,6 +76,21 @@ pub fn render(app: &App, frame: &mut Frame) {
     if app.help {
         help::render(frame, area, app.help_scroll, &theme);
     }
+}
+
+/// Why the database is not there, line by line as the message was written (it may carry
+/// install instructions), for the panes that would otherwise wait for it.
+pub fn lab_error_lines(error: &str, theme: &Theme) -> Vec<ratatui::text::Line<'static>> {
+    let mut lines = vec![ratatui::text::Line::styled(
+        "✗ The database could not be opened; the lessons need it. Quit (q), fix this, start again:",
+        theme.bad(),
+    )];
+    lines.extend(
+        error
+            .lines()
+            .map(|l| ratatui::text::Line::raw(l.to_string())),
+    );
+    lines
 }
 
 /// A duration as people read it: `0.4 ms`, `12 ms`, `1.25 s`.

@@ -11,13 +11,17 @@ use super::{App, Command, RequestId};
 impl App {
     /// Takes in one fact from outside.
     pub fn apply(&mut self, event: Event) -> Vec<Command> {
-        let shows_output = matches!(
-            event,
-            Event::Executed { .. }
-                | Event::DemoProgressed { .. }
-                | Event::DemoFinished { .. }
-                | Event::ExerciseRan { .. }
-        );
+        // Output for the step on screen is brought into view; output for a step the
+        // learner has moved away from waits there.
+        let shows_output = match &event {
+            Event::Executed { id, .. }
+            | Event::DemoProgressed { id, .. }
+            | Event::DemoFinished { id, .. } => self
+                .player
+                .as_ref()
+                .is_some_and(|p| p.waiting.is_some_and(|w| w.id == *id && w.step == p.step)),
+            _ => false,
+        };
         let commands = self.fold(event);
         if shows_output && self.screen == super::Screen::Player {
             // New output lands at the end of the step: bring it into view.
@@ -42,8 +46,7 @@ impl App {
             }
             Event::LabFailed(message) => {
                 self.database = "no database".into();
-                self.notice = Some(message.clone());
-                self.console.notice = Some(message);
+                self.lab_error = Some(message);
             }
             Event::Quiet => {
                 self.log.finish_bursts(None);
@@ -128,7 +131,7 @@ impl App {
                 .and_then(|s| self.log.log.close_scope(s));
             self.console.running = None;
             self.console.notice = None;
-            let sql = self.console.text();
+            let sql = std::mem::take(&mut self.console.running_sql);
             self.console.result = Some(ConsoleResult::new(sql, ran, report));
             return;
         }
@@ -161,7 +164,7 @@ impl App {
             .scope
             .take()
             .and_then(|s| self.log.log.close_scope(s));
-        let sql = self.console.text();
+        let sql = std::mem::take(&mut self.console.running_sql);
         let Some(target) = self.console.exercise.clone() else {
             self.console.result = Some(ConsoleResult::new(sql, attempt, report));
             return Vec::new();

@@ -44,6 +44,10 @@ pub struct ConsoleState {
     pub scope: Option<ScopeId>,
     pub result: Option<ConsoleResult>,
     pub exercise: Option<ExerciseTarget>,
+    /// The learner's own text, put aside while an exercise has the editor.
+    pub own_text: Option<String>,
+    /// The statement that is running (the editor may change meanwhile).
+    pub running_sql: String,
     /// The console connection is up.
     pub ready: bool,
     /// A message about the console itself (the connection dropped, nothing to run).
@@ -61,6 +65,8 @@ impl Default for ConsoleState {
             scope: None,
             result: None,
             exercise: None,
+            own_text: None,
+            running_sql: String::new(),
             ready: false,
             notice: None,
         }

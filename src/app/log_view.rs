@@ -137,7 +137,12 @@ impl LogView {
 
     /// Scrolls towards older lines (`delta` > 0) or newer ones.
     pub fn scroll(&mut self, delta: isize) {
-        let total = self.log.entries().count() + self.notices.len();
+        let total = self
+            .log
+            .entries()
+            .map(|entry| 1 + entry.warnings.len())
+            .sum::<usize>()
+            + self.notices.len();
         self.offset = self
             .offset
             .saturating_add_signed(delta)

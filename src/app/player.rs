@@ -5,11 +5,15 @@
 use std::collections::HashMap;
 
 use crate::demo::{DemoProgress, DemoReport};
+use crate::keymap::{self, Context};
+use crate::lesson::StepKind;
 use crate::lesson::Verdict;
 use crate::query_log::{ScopeId, ScopeReport};
 
-use super::command::RequestId;
+use super::command::{Command, RequestId};
+use super::console::ExerciseTarget;
 use super::event::Ran;
+use super::{Action, App, Screen};
 
 /// What a step showed after it ran.
 #[derive(Debug)]
@@ -71,5 +75,166 @@ impl PlayerState {
         self.step = step;
         self.layers = 1;
         self.scroll = 0;
+    }
+}
+
+/// The player's part of [`App::update`].
+impl App {
+    pub(super) fn update_player(&mut self, action: Action) -> Vec<Command> {
+        let Some(player) = self.player.as_mut() else {
+            self.screen = Screen::Lessons;
+            return Vec::new();
+        };
+        let lesson = &self.catalog.lessons[player.lesson];
+        let Some(step) = lesson.steps.get(player.step) else {
+            return Vec::new();
+        };
+        let last_step = lesson.steps.len().saturating_sub(1);
+        match action {
+            Action::Back => self.screen = Screen::Lessons,
+            Action::Up => player.scroll = player.scroll.saturating_sub(1),
+            Action::Down => {
+                let limit = crate::ui::player::scroll_limit(self);
+                if let Some(player) = self.player.as_mut() {
+                    player.scroll = (player.scroll + 1).min(limit);
+                }
+            }
+            Action::PageUp => player.scroll = player.scroll.saturating_sub(10),
+            Action::PageDown => {
+                let limit = crate::ui::player::scroll_limit(self);
+                if let Some(player) = self.player.as_mut() {
+                    player.scroll = player.scroll.saturating_add(10).min(limit);
+                }
+            }
+            Action::ToggleNotes => player.notes = !player.notes,
+            Action::NextStep => {
+                if let StepKind::Diagram { layers } = &step.kind
+                    && player.layers < layers.len()
+                {
+                    player.layers += 1;
+                } else if player.step < last_step {
+                    let next = player.step + 1;
+                    player.go_to(next);
+                    let id = lesson.id.clone();
+                    self.progress.set_step(&id, next);
+                    return vec![self.save()];
+                }
+            }
+            Action::PrevStep if player.step > 0 => {
+                let previous = player.step - 1;
+                player.go_to(previous);
+                let id = lesson.id.clone();
+                self.progress.set_step(&id, previous);
+                return vec![self.save()];
+            }
+            Action::Activate => return self.activate_step(),
+            Action::RevealHint => {
+                if let StepKind::Exercise(exercise) = &step.kind {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    let shown = self.progress.lesson(&id).hints_revealed(index);
+                    if shown < exercise.hints.len() {
+                        self.progress.reveal_hint(&id, index, exercise.hints.len());
+                        return vec![self.save()];
+                    }
+                    let give_up = keymap::key_for(Context::Player, &Action::GiveUp);
+                    self.notice = Some(format!(
+                        "That was the last hint; {give_up} shows the solution."
+                    ));
+                }
+            }
+            Action::GiveUp => {
+                if matches!(step.kind, StepKind::Exercise(_)) {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    self.progress.give_up(&id, index);
+                    return vec![self.save()];
+                }
+            }
+            Action::Answer(option) => {
+                if let StepKind::Quiz(quiz) = &step.kind
+                    && usize::from(option) < quiz.options.len()
+                {
+                    let (id, index) = (lesson.id.clone(), player.step);
+                    self.progress.answer_quiz(&id, index, usize::from(option));
+                    return vec![self.save()];
+                }
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    pub(super) fn activate_step(&mut self) -> Vec<Command> {
+        if self.busy() {
+            self.notice = Some(if self.console.running.is_some() {
+                format!(
+                    "A console statement is still running: {} in the console cancels it.",
+                    keymap::key_for(Context::Console, &Action::Back)
+                )
+            } else {
+                "Still running: its numbers appear when it ends.".to_string()
+            });
+            return Vec::new();
+        }
+        let id = self.request_id();
+        let console_session = self.log.console_session;
+        let Some(player) = self.player.as_mut() else {
+            return Vec::new();
+        };
+        let lesson = &self.catalog.lessons[player.lesson];
+        let index = player.step;
+        match &lesson.steps[index].kind {
+            StepKind::Run { sql } => {
+                let scope = self
+                    .log
+                    .log
+                    .open_scope(&format!("step {}", index + 1), console_session);
+                player.waiting = Some(Waiting {
+                    id,
+                    step: index,
+                    scope: Some(scope),
+                });
+                player.outputs.remove(&index);
+                vec![Command::Execute {
+                    id,
+                    sql: sql.clone(),
+                }]
+            }
+            StepKind::Demo { name, params } => {
+                player.waiting = Some(Waiting {
+                    id,
+                    step: index,
+                    scope: None,
+                });
+                player.outputs.insert(
+                    index,
+                    StepOutput::Demo {
+                        progress: Vec::new(),
+                        report: None,
+                    },
+                );
+                vec![Command::RunDemo {
+                    id,
+                    name: name.clone(),
+                    params: params.clone(),
+                }]
+            }
+            StepKind::Exercise(exercise) => {
+                let target = ExerciseTarget {
+                    lesson: player.lesson,
+                    step: index,
+                };
+                if self.console.exercise.as_ref() != Some(&target) {
+                    if self.console.exercise.is_none() {
+                        self.console.own_text = Some(self.console.text());
+                    }
+                    self.console.set_text(&exercise.starter);
+                    self.console.exercise = Some(target);
+                    self.console.result = None;
+                }
+                self.show_console();
+                Vec::new()
+            }
+            StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Vec::new(),
+        }
     }
 }

@@ -27,8 +27,11 @@ use crate::ui::theme::Theme;
 
 /// Rows a lesson's statement may return in `check` and `run`.
 const MAX_ROWS: usize = 10_000;
-/// The throwaway database `check` works in.
-const CHECK_DATABASE: &str = "pglab_lessons_check";
+/// The throwaway database `check` works in (with the process id: two checks on one
+/// shared server must not drop each other's).
+fn check_database() -> String {
+    format!("pglab_lessons_check_{}", std::process::id())
+}
 
 #[allow(clippy::print_stdout)]
 pub async fn run(
@@ -64,7 +67,7 @@ pub async fn run(
 async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
     println!("{} lessons: files valid", catalog.lessons.len());
     let lab = Lab::open(config).await?;
-    let scratch = ScratchDb::create(&lab, CHECK_DATABASE).await?;
+    let scratch = ScratchDb::create(&lab, &check_database()).await?;
     let mut failures = Vec::new();
     for lesson in &catalog.lessons {
         for (index, step) in lesson.steps.iter().enumerate() {
@@ -118,12 +121,10 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
         }
         StepKind::Exercise(exercise) => {
             let mut direct = Console::connect(&scratch.learner).await?;
-            let expected = last_result(
-                direct
-                    .execute(&exercise.solution, MAX_ROWS)
-                    .await
-                    .map_err(describe)?,
-            );
+            direct.execute("begin", 0).await.map_err(describe)?;
+            let expected = direct.execute(&exercise.solution, MAX_ROWS).await;
+            direct.execute("rollback", 0).await.map_err(describe)?;
+            let expected = last_result(expected.map_err(describe)?);
             let plan = if exercise.check.needs_plan() {
                 Some(
                     crate::db::console::plan_node_types(direct.connection(), &exercise.solution)
@@ -188,9 +189,12 @@ async fn measured(scratch: &ScratchDb, sql: &str) -> anyhow::Result<(u64, Option
     )
     .await?;
     let mut console = Console::connect(&meter.options("pglab lessons check")).await?;
+    // Rolled back: each exercise's answers start from the story as shipped.
+    console.execute("begin", 0).await.map_err(describe)?;
     let (outcome, measured) = meter
         .measure("answer", console.execute(sql, MAX_ROWS))
         .await;
+    console.execute("rollback", 0).await.map_err(describe)?;
     let result = match outcome {
         Ok(outcome) => Some(last_result(outcome)),
         Err(ExecuteError::Sql(_)) => None,

@@ -78,25 +78,8 @@ pub async fn serve(
                 needs_plan,
                 ..
             } => {
-                if grader.is_none() {
-                    grader = Console::connect(&direct).await.ok();
-                }
-                let (expected, plan) = match grader.as_mut() {
-                    Some(grader) => {
-                        let expected = reference_rows(grader, &solution).await;
-                        let plan = if needs_plan {
-                            Some(
-                                console::plan_node_types(grader.connection(), &sql)
-                                    .await
-                                    .map_err(|e| e.to_string()),
-                            )
-                        } else {
-                            None
-                        };
-                        (expected, plan)
-                    }
-                    None => (Err("cannot connect to grade the answer".to_string()), None),
-                };
+                let (expected, plan) =
+                    grade_inputs(&mut grader, &direct, &sql, &solution, needs_plan).await;
                 Event::ExerciseRan {
                     id,
                     attempt,
@@ -124,15 +107,59 @@ async fn open(
     }
 }
 
-async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSet, String> {
-    let outcome = grader
-        .execute(solution, usize::MAX)
-        .await
-        .map_err(|e| e.to_string())?;
-    outcome
+/// The reference solution's rows and, when the check needs it, the answer's plan, read on
+/// the unobserved grading connection. A grading connection that was lost (the server
+/// restarted, a pooler closed it) is opened again once before giving up.
+async fn grade_inputs(
+    grader: &mut Option<Console>,
+    direct: &PgConnectOptions,
+    sql: &str,
+    solution: &str,
+    needs_plan: bool,
+) -> (
+    Result<ResultSet, String>,
+    Option<Result<Vec<String>, String>>,
+) {
+    for attempt in 0..2 {
+        if grader.is_none() {
+            *grader = Console::connect(direct).await.ok();
+        }
+        let Some(conn) = grader.as_mut() else {
+            break;
+        };
+        let expected = match reference_rows(conn, solution).await {
+            Err(ExecuteError::Connection(_)) if attempt == 0 => {
+                *grader = None;
+                continue;
+            }
+            other => other.map_err(|e| e.to_string()),
+        };
+        let plan = if needs_plan {
+            Some(
+                console::plan_node_types(conn.connection(), sql)
+                    .await
+                    .map_err(|e| e.to_string()),
+            )
+        } else {
+            None
+        };
+        return (expected, plan);
+    }
+    (Err("cannot connect to grade the answer".to_string()), None)
+}
+
+/// The reference solution's last result, run inside a transaction that is rolled back: a
+/// solution that changes rows must not change the learner's data each time it is graded.
+async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSet, ExecuteError> {
+    grader.execute("begin", 0).await?;
+    let outcome = grader.execute(solution, usize::MAX).await;
+    // Whatever the solution did, it is undone; a failed rollback means a lost connection,
+    // which the next grading notices.
+    let _ = grader.execute("rollback", 0).await;
+    Ok(outcome?
         .statements
         .into_iter()
         .last()
         .map(|s| s.result)
-        .ok_or_else(|| "the solution ran no statement".to_string())
+        .unwrap_or_default())
 }

@@ -75,6 +75,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         if let Some(report) = &result.report {
             lines.push(super::player::measured_line(report, theme));
         }
+    } else if let Some(error) = &app.lab_error {
+        lines.extend(super::lab_error_lines(error, theme));
     } else if !console.ready {
         lines.push(Line::styled("Connecting…", theme.dim()));
     }

@@ -44,7 +44,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let lessons = &app.catalog.lessons;
-    let [list, detail] = Layout::vertical([Constraint::Min(1), Constraint::Length(4)]).areas(inner);
+    // The database's failure, when there is one, needs room: it says what to do.
+    let detail_height = if app.lab_error.is_some() {
+        inner.height / 2
+    } else {
+        4
+    };
+    let [list, detail] =
+        Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
     let mut lines = Vec::new();
     for (i, lesson) in lessons.iter().enumerate() {
         let (mark, text) = marks(app, lesson);
@@ -72,10 +79,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     frame.render_widget(Paragraph::new(shown), list);
 
     if let Some(lesson) = lessons.get(app.selected) {
-        let text = vec![
-            Line::styled("─".repeat(usize::from(detail.width)), theme.dim()),
-            Line::raw(lesson.summary.clone()),
-        ];
+        let mut text = vec![Line::styled(
+            "─".repeat(usize::from(detail.width)),
+            theme.dim(),
+        )];
+        match &app.lab_error {
+            Some(error) => text.extend(super::lab_error_lines(error, theme)),
+            None => text.push(Line::raw(lesson.summary.clone())),
+        }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail);
     }
 }

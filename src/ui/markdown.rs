@@ -203,7 +203,7 @@ mod tests {
     use super::*;
 
     fn text_of(markdown: &str) -> Vec<String> {
-        plain(&render(markdown, &Theme::from_env()))
+        plain(&render(markdown, &Theme::plain()))
     }
 
     #[test]

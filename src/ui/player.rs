@@ -7,10 +7,11 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::app::App;
 use crate::app::event::Ran;
 use crate::app::player::StepOutput;
+use crate::app::{Action, App};
 use crate::demo::{DemoProgress, DemoReport};
+use crate::keymap::{self, Context};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
 use crate::query_log::ScopeReport;
 
@@ -87,6 +88,11 @@ pub fn scroll_limit(app: &App) -> u16 {
     u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
 }
 
+/// How the key for `action` is written in the lesson player.
+fn key(action: &Action) -> String {
+    keymap::key_for(Context::Player, action)
+}
+
 /// The lines of one step.
 pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'static>> {
     let step = &view.lesson.steps[view.index];
@@ -122,7 +128,8 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                 hint(
                     &mut lines,
                     &format!(
-                        "→ reveals the next part ({shown} of {} shown)",
+                        "{} reveals the next part ({shown} of {} shown)",
+                        key(&Action::NextStep),
                         layers.len()
                     ),
                 );
@@ -136,7 +143,7 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                 Some(StepOutput::Query { ran, report }) => {
                     lines.extend(ran_lines(sql, ran, report.as_ref(), theme, width))
                 }
-                _ => hint(&mut lines, "Enter runs it."),
+                _ => hint(&mut lines, &format!("{} runs it.", key(&Action::Activate))),
             }
         }
         StepKind::Demo { name, .. } => match view.output {
@@ -149,7 +156,10 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                     ));
                 }
             }
-            _ => hint(&mut lines, &format!("Enter runs the demo ({name}).")),
+            _ => hint(
+                &mut lines,
+                &format!("{} runs the demo ({name}).", key(&Action::Activate)),
+            ),
         },
         StepKind::Exercise(exercise) => {
             let passed = view.progress.is_passed(view.index);
@@ -179,18 +189,23 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
             }
             lines.push(Line::default());
             let more = if hints < exercise.hints.len() {
-                format!(" · h: hint {} of {}", hints + 1, exercise.hints.len())
+                format!(
+                    " · {}: hint {} of {}",
+                    key(&Action::RevealHint),
+                    hints + 1,
+                    exercise.hints.len()
+                )
             } else {
                 String::new()
             };
-            let give_up = if passed {
-                ""
-            } else {
-                " · s: show the solution"
-            };
+            let give_up_hint = format!(" · {}: show the solution", key(&Action::GiveUp));
+            let give_up = if passed { "" } else { &give_up_hint };
             hint(
                 &mut lines,
-                &format!("Enter: write your answer in the console{more}{give_up}"),
+                &format!(
+                    "{}: write your answer in the console{more}{give_up}",
+                    key(&Action::Activate)
+                ),
             );
         }
         StepKind::Quiz(quiz) => {
@@ -229,7 +244,7 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                 ]));
             } else {
                 lines.push(Line::default());
-                hint(&mut lines, "Press the number of your answer.");
+                hint(&mut lines, "Press the number of your answer (1, 2, …).");
             }
         }
     }

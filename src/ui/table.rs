@@ -210,7 +210,7 @@ mod tests {
 
     #[test]
     fn a_small_table_is_drawn_whole() {
-        let (lines, caption) = lines(&table(), Window::all(10), &Theme::from_env());
+        let (lines, caption) = lines(&table(), Window::all(10), &Theme::plain());
         assert_eq!(
             plain(&lines),
             [
@@ -231,7 +231,7 @@ mod tests {
             height: 1,
             width: 20,
         };
-        let (lines, caption) = lines(&table(), window, &Theme::from_env());
+        let (lines, caption) = lines(&table(), window, &Theme::plain());
         assert_eq!(plain(&lines)[2], "bob      │ two…");
         assert_eq!(caption.as_deref(), Some("rows 2–2 of 2 · columns 2–3 of 3"));
     }

@@ -192,12 +192,60 @@ fn a_run_step_executes_and_keeps_its_result_with_the_round_trips_counted() {
 #[test]
 fn results_for_requests_nobody_waits_for_are_dropped() {
     let mut app = app();
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select 1".into()));
+    let waiting = only_id(&app.update(Action::RunConsole));
+    let stale = RequestId(waiting.0 - 1);
     app.apply(Event::Executed {
-        id: RequestId(99),
+        id: stale,
         result: Ok(outcome(ResultSet::default())),
     });
+    app.apply(Event::Failed {
+        id: stale,
+        message: "gone".into(),
+    });
+    assert_eq!(
+        app.console.running,
+        Some(waiting),
+        "still waiting for its own answer"
+    );
     assert!(app.console.result.is_none());
-    assert!(app.player.is_none());
+    assert!(app.console.notice.is_none());
+    app.apply(Event::Executed {
+        id: waiting,
+        result: Ok(outcome(ResultSet::default())),
+    });
+    assert!(app.console.result.is_some());
+}
+
+#[test]
+fn the_free_console_lets_go_of_an_exercise_and_gives_back_the_learners_text() {
+    let mut app = app();
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select 42".into()));
+    app.update(Action::Back);
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    app.update(Action::Activate);
+    assert!(app.console.exercise.is_some());
+    app.update(Action::ShowLessons);
+    app.update(Action::ShowConsole);
+    assert!(app.console.exercise.is_none());
+    assert_eq!(app.console.text(), "select 42");
+    assert!(matches!(
+        app.update(Action::RunConsole).as_slice(),
+        [Command::Execute { .. }]
+    ));
+}
+
+#[test]
+fn ctrl_c_in_the_console_stops_the_statement_before_it_quits() {
+    let mut app = app();
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste("select pg_sleep(30)".into()));
+    app.update(Action::RunConsole);
+    assert_eq!(app.update(Action::Quit), [Command::Cancel]);
+    assert!(!app.quitting);
 }
 
 #[test]
@@ -352,6 +400,8 @@ fn quitting_saves_progress_and_cancels_what_runs() {
     app.update(Action::ShowConsole);
     app.update(Action::Paste("select 1".into()));
     app.update(Action::RunConsole);
+    // Away from the console, quitting does not wait: it cancels and goes.
+    app.update(Action::ShowLessons);
     let commands = app.update(Action::Quit);
     assert!(matches!(
         commands.as_slice(),

@@ -74,6 +74,22 @@ impl Terminal {
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
+    /// The terminal is as pglab found it: the normal screen, no mouse reporting.
+    fn assert_restored(&self) {
+        let out = Command::new("tmux")
+            .args([
+                "-L",
+                &self.socket,
+                "display",
+                "-p",
+                "#{alternate_on}#{mouse_any_flag}",
+            ])
+            .output()
+            .expect("tmux runs");
+        let flags = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert_eq!(flags, "00", "alternate screen / mouse reporting still on");
+    }
+
     /// The screen once every one of `needles` is on it.
     fn wait_for(&self, needles: &[&str]) -> String {
         let started = Instant::now();
@@ -127,6 +143,7 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
 
     term.keys(&["q"]);
     term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
 }
 
 #[test]
@@ -162,6 +179,7 @@ fn the_console_points_at_a_syntax_error_and_cancels_a_long_statement() {
     let asked = Instant::now();
     term.keys(&["Escape"]);
     term.wait_for(&["57014", "canceling statement due to user request"]);
+    // Not a timing target: a bound that tells a cancel from the sleep simply ending.
     assert!(
         asked.elapsed() < Duration::from_secs(25),
         "the cancel reached the server before the sleep ended"
@@ -169,4 +187,5 @@ fn the_console_points_at_a_syntax_error_and_cancels_a_long_statement() {
 
     term.keys(&["C-c"]);
     term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
 }
