@@ -51,13 +51,18 @@ pub fn render(plan: &Plan, width: usize) -> Vec<String> {
         lines.push(line);
     }
     lines.push(String::new());
-    lines.push(if plan.analyzed {
-        "≈ estimated (parallel workers, per-loop rounding or shared subplan) · ~ rounded count · \
-         ↓ more rows than planned · ↑ fewer · ! ×10, !! ×100, !!! ×1000"
-            .to_owned()
+    if plan.analyzed {
+        lines.push(
+            "≈ estimated time (parallel workers, per-loop rounding, shared subplan) · \
+             ~ rounded count"
+                .to_owned(),
+        );
+        lines.push(
+            "↓ more rows than planned · ↑ fewer · ! off by ×10, !! ×100, !!! ×1000".to_owned(),
+        );
     } else {
-        "estimates only: EXPLAIN without ANALYZE does not run the statement".to_owned()
-    });
+        lines.push("estimates only: EXPLAIN without ANALYZE does not run the statement".to_owned());
+    }
     lines.into_iter().map(|line| clip(&line, width)).collect()
 }
 

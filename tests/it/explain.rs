@@ -414,6 +414,24 @@ fn explain_without_analyze_has_estimates_only() {
 }
 
 #[test]
+fn explain_timing_off_keeps_rows_and_buffers() {
+    // EXPLAIN (ANALYZE, TIMING OFF) prints rows and loops but no per-node times.
+    let mut value: serde_json::Value = serde_json::from_str(CORPUS[0].1).unwrap();
+    let root = value[0]["Plan"].as_object_mut().unwrap();
+    root.remove("Actual Startup Time");
+    root.remove("Actual Total Time");
+    let plan = explain::from_value(&value).unwrap();
+    let scan = plan.root();
+    assert!(plan.analyzed && scan.metrics.time.is_none());
+    assert_rows(scan, 1.0, false);
+    assert_eq!(scan.metrics.buffers.unwrap().shared_hit, 1235);
+    assert_eq!(
+        explain::text::headline(&plan),
+        "Seq Scan on users returned 1 row in 20.2 ms (no per-node timing)"
+    );
+}
+
+#[test]
 fn explain_renders_every_plan() {
     for (name, _) in CORPUS {
         let lines = explain::text::render(&plan(name), 120);
