@@ -85,9 +85,8 @@ pub fn headline(plan: &Plan) -> String {
         _ => String::new(),
     };
     let slowest = plan.slowest_node();
-    let slowest_ms = slowest
-        .and_then(|node| node.metrics.time)
-        .map_or(0.0, |time| time.exclusive_ms);
+    let slowest_time = slowest.and_then(|node| node.metrics.time);
+    let slowest_ms = slowest_time.map_or(0.0, |time| time.exclusive_ms);
     let trigger = plan
         .triggers
         .iter()
@@ -112,7 +111,12 @@ pub fn headline(plan: &Plan) -> String {
             root.title()
         );
     };
-    let time = ms(slowest_ms);
+    let approx = if slowest_time.is_some_and(|time| time.exclusive_approx.any()) {
+        "≈"
+    } else {
+        ""
+    };
+    let time = format!("{approx}{}", ms(slowest_ms));
     let rows = node.metrics.rows.map_or_else(String::new, rows_text);
     let pages = node.metrics.buffers.map_or(0, |b| b.pages_touched());
     if pages > 0 {
