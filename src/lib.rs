@@ -7,7 +7,8 @@
 //!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
 //!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
-//!   [`result_set`] (what a statement returned, as text)
+//!   [`result_set`] (what a statement returned, as text),
+//!   [`explain`] (EXPLAIN plans: the tree, loop- and worker-aware metrics, plain-text rendering)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
@@ -20,6 +21,7 @@ pub mod cli;
 pub mod config;
 pub mod db;
 pub mod demo;
+pub mod explain;
 pub mod keymap;
 pub mod lesson;
 pub mod proxy;

@@ -9,6 +9,7 @@ mod app;
 mod cli;
 mod console;
 mod demo;
+mod explain;
 mod faults;
 mod journeys;
 mod lessons;

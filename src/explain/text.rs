@@ -1,0 +1,446 @@
+//! A plan as plain text: a one-line headline saying where the time went, a line of plan-wide
+//! times, then the tree with one line per node (exclusive-time bar, time, share of runtime,
+//! title, rows, loops, estimate badge, filter, buffers, spills) and a legend. Meaning is
+//! carried by symbols and words, never by colour alone, so it reads the same on a washed-out
+//! projector, in a log, or through `NO_COLOR`.
+
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
+use super::Plan;
+use super::metrics::{Count, Direction, Estimate};
+use super::node::{Node, Relationship};
+
+/// Cells of the exclusive-time bar.
+const BAR_CELLS: usize = 8;
+/// Eighths of a cell, from one eighth to a full block.
+const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '█'];
+/// Estimates closer than this are not worth a badge.
+const BADGE_FACTOR: f64 = 2.0;
+
+/// Renders `plan` in lines no wider than `width` display cells (longer lines end in "…").
+pub fn render(plan: &Plan, width: usize) -> Vec<String> {
+    let mut lines = vec![headline(plan), summary(plan), String::new()];
+    lines.push(if plan.analyzed {
+        format!(
+            "{:<w$} {:>10} {:>4}  node",
+            "exclusive",
+            "",
+            "%",
+            w = BAR_CELLS
+        )
+    } else {
+        format!("{:>w$}  node", "cost (excl)", w = BAR_CELLS + 16)
+    });
+    let runtime = plan.runtime_ms();
+    for node in &plan.nodes {
+        let left = if plan.analyzed {
+            timing_columns(node, runtime)
+        } else {
+            format!(
+                "{:>w$}",
+                format!("{:.2}", node.metrics.cost_exclusive),
+                w = BAR_CELLS + 16
+            )
+        };
+        let mut line = format!("{left}  {}{}", tree_prefix(plan, node), node_label(node));
+        let details = details(node);
+        if !details.is_empty() {
+            line.push_str("  ");
+            line.push_str(&details.join(" · "));
+        }
+        lines.push(line);
+    }
+    lines.push(String::new());
+    if plan.analyzed {
+        lines.push(
+            "≈ estimated time (parallel workers, per-loop rounding, shared subplan) · \
+             ~ rounded count"
+                .to_owned(),
+        );
+        lines.push(
+            "↓ more rows than planned · ↑ fewer · ! off by ×10, !! ×100, !!! ×1000".to_owned(),
+        );
+    } else {
+        lines.push("estimates only: EXPLAIN without ANALYZE does not run the statement".to_owned());
+    }
+    lines.into_iter().map(|line| clip(&line, width)).collect()
+}
+
+/// One sentence saying where the time went, e.g. "Seq Scan on users read 1,235 pages to
+/// return 1 row: 20.1 ms".
+pub fn headline(plan: &Plan) -> String {
+    let root = plan.root();
+    if !plan.analyzed {
+        return format!(
+            "Not run (no ANALYZE): {} is estimated at cost {:.2} for {} rows",
+            root.title(),
+            root.total_cost,
+            group(root.plan_rows)
+        );
+    }
+    let of_total = match plan.execution_ms {
+        Some(total) if plan.nodes.len() > 1 || !plan.triggers.is_empty() => {
+            format!(" of {}", ms(total))
+        }
+        _ => String::new(),
+    };
+    let slowest = plan.slowest_node();
+    let slowest_time = slowest.and_then(|node| node.metrics.time);
+    let slowest_ms = slowest_time.map_or(0.0, |time| time.exclusive_ms);
+    let trigger = plan
+        .triggers
+        .iter()
+        .filter_map(|trigger| Some((trigger, trigger.time_ms?)))
+        .max_by(|a, b| a.1.total_cmp(&b.1));
+    if let Some((trigger, trigger_ms)) = trigger
+        && trigger_ms > slowest_ms
+    {
+        let what = match (&trigger.constraint, trigger.is_foreign_key_check()) {
+            (Some(constraint), true) => format!("The foreign-key check {constraint}"),
+            (Some(constraint), false) => format!("The trigger for {constraint}"),
+            (None, _) => format!("Trigger {}", trigger.name),
+        };
+        let calls = plural(trigger.calls, "call");
+        return format!("{what} took {}{of_total} ({calls})", ms(trigger_ms));
+    }
+    let Some(node) = slowest else {
+        let rows = root.metrics.rows.map_or_else(String::new, rows_text);
+        let total = plan.execution_ms.map_or_else(String::new, ms);
+        return format!(
+            "{} returned {rows} in {total} (no per-node timing)",
+            root.title()
+        );
+    };
+    let approx = if slowest_time.is_some_and(|time| time.exclusive_approx.any()) {
+        "≈"
+    } else {
+        ""
+    };
+    let time = format!("{approx}{}", ms(slowest_ms));
+    let rows = node.metrics.rows.map_or_else(String::new, rows_text);
+    let pages = node.metrics.buffers.map_or(0, |b| b.pages_touched());
+    if pages > 0 {
+        let pages = plural(pages as f64, "page");
+        format!(
+            "{} read {pages} to return {rows}: {time}{of_total}",
+            node.title()
+        )
+    } else {
+        format!("{} returned {rows}: {time}{of_total}", node.title())
+    }
+}
+
+/// Planning, execution, trigger and JIT times, and execution time outside every node.
+fn summary(plan: &Plan) -> String {
+    let mut parts = Vec::new();
+    if let Some(planning) = plan.planning_ms {
+        parts.push(format!("planning {}", ms(planning)));
+    }
+    if let Some(execution) = plan.execution_ms {
+        parts.push(format!("execution {}", ms(execution)));
+    }
+    if !plan.triggers.is_empty() {
+        parts.push(format!(
+            "triggers {} ({})",
+            ms(plan.trigger_ms()),
+            plural(plan.triggers.len() as f64, "trigger")
+        ));
+    }
+    if let Some(jit) = &plan.jit {
+        let total = jit.total_ms.map_or_else(|| "?".to_owned(), ms);
+        parts.push(format!(
+            "JIT {total} ({})",
+            plural(jit.functions, "function")
+        ));
+    }
+    if let Some(outside) = plan.unattributed_ms().filter(|outside| *outside >= 0.001) {
+        parts.push(format!("start-up and shut-down {}", ms(outside)));
+    }
+    if parts.is_empty() {
+        "no plan-wide times (EXPLAIN without ANALYZE)".to_owned()
+    } else {
+        parts.join(" · ")
+    }
+}
+
+/// Bar, exclusive time and share of runtime.
+fn timing_columns(node: &Node, runtime: Option<f64>) -> String {
+    if node.metrics.never_executed {
+        return format!("{:<w$} {:>10} {:>4}", "", "never run", "", w = BAR_CELLS);
+    }
+    let Some(time) = node.metrics.time else {
+        return format!("{:<w$} {:>10} {:>4}", "", "—", "", w = BAR_CELLS);
+    };
+    let share = runtime
+        .filter(|runtime| *runtime > 0.0)
+        .map_or(0.0, |runtime| (time.exclusive_ms / runtime).clamp(0.0, 1.0));
+    let approx = if time.exclusive_approx.any() {
+        "≈"
+    } else {
+        ""
+    };
+    format!(
+        "{} {:>10} {:>4}",
+        bar(share),
+        format!("{approx}{}", ms(time.exclusive_ms)),
+        format!("{:.0}%", share * 100.0)
+    )
+}
+
+/// A bar of `BAR_CELLS` cells, filled to `share` (0..=1) in eighths of a cell.
+pub fn bar(share: f64) -> String {
+    let eighths = (share.clamp(0.0, 1.0) * (BAR_CELLS * 8) as f64).round() as usize;
+    let mut out: String = std::iter::repeat_n('█', eighths / 8).collect();
+    if let Some(partial) = (eighths % 8).checked_sub(1) {
+        out.push(EIGHTHS[partial]);
+    }
+    let used = out.chars().count();
+    out.extend(std::iter::repeat_n(' ', BAR_CELLS - used));
+    out
+}
+
+/// "├─ " style connectors showing each node's place under its ancestors.
+fn tree_prefix(plan: &Plan, node: &Node) -> String {
+    let mut segments = Vec::new();
+    let mut current = node;
+    while let Some(parent) = current.parent.map(|id| plan.node(id)) {
+        let last = parent.children.last() == Some(&current.id);
+        segments.push(if current.id == node.id {
+            if last { "└─ " } else { "├─ " }
+        } else if last {
+            "   "
+        } else {
+            "│  "
+        });
+        current = parent;
+    }
+    segments.reverse();
+    segments.concat()
+}
+
+/// The title, with the InitPlan/SubPlan/CTE name in brackets in front when there is one.
+fn node_label(node: &Node) -> String {
+    match (&node.relationship, &node.subplan_name) {
+        (Relationship::InitPlan | Relationship::SubPlan, Some(name)) => {
+            format!("[{name}] {}", node.title())
+        }
+        _ => node.title(),
+    }
+}
+
+fn details(node: &Node) -> Vec<String> {
+    let metrics = &node.metrics;
+    let mut parts = Vec::new();
+    if metrics.never_executed {
+        parts.push("never executed".to_owned());
+    }
+    match (metrics.rows, node.actual) {
+        (Some(rows), Some(_)) if !metrics.never_executed => parts.push(rows_text(rows)),
+        (None, _) => parts.push(format!("est {}", plural(node.plan_rows, "row"))),
+        _ => {}
+    }
+    if let Some(actual) = node.actual.filter(|actual| actual.loops > 1.0) {
+        parts.push(format!("×{} loops", group(actual.loops)));
+    }
+    if let Some(badge) = metrics.estimate.and_then(badge) {
+        parts.push(badge);
+    }
+    if let Some(fraction) = metrics.filter_fraction {
+        let removed: f64 = [
+            metrics.removed_by_filter,
+            metrics.removed_by_join_filter,
+            metrics.removed_by_index_recheck,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|count| count.value)
+        .sum();
+        if removed > 0.0 {
+            parts.push(format!(
+                "{} removed ({})",
+                group(removed),
+                percent(fraction)
+            ));
+        }
+    }
+    if let (Some(planned), Some(launched)) = (node.workers_planned, node.workers_launched) {
+        parts.push(format!("workers {launched}/{planned}"));
+    }
+    if let Some(buffers) = metrics.buffers {
+        let mut shown = Vec::new();
+        for (label, value) in [
+            ("hit", buffers.shared_hit + buffers.local_hit),
+            ("read", buffers.shared_read + buffers.local_read),
+            ("dirtied", buffers.shared_dirtied + buffers.local_dirtied),
+            ("temp read", buffers.temp_read),
+            ("temp written", buffers.temp_written),
+        ] {
+            if value > 0 {
+                shown.push(format!("{label} {}", group(value as f64)));
+            }
+        }
+        if !shown.is_empty() {
+            parts.push(format!("buffers {}", shown.join(" ")));
+        }
+    }
+    parts.extend(spill(node));
+    parts
+}
+
+/// Sorts and hashes that did not fit in work_mem say so.
+fn spill(node: &Node) -> Option<String> {
+    let text = |key: &str| node.props.get(key).and_then(|value| value.as_str());
+    let number = |key: &str| node.props.get(key).and_then(|value| value.as_f64());
+    if text("Sort Space Type") == Some("Disk") {
+        let method = text("Sort Method").unwrap_or("sort");
+        let space = number("Sort Space Used")
+            .map_or_else(String::new, |kb| format!(", {} kB on disk", group(kb)));
+        return Some(format!("⚠ {method}{space}"));
+    }
+    match number("Hash Batches") {
+        Some(batches) if batches > 1.0 => Some(format!("⚠ {} hash batches", group(batches))),
+        _ => None,
+    }
+}
+
+/// "↓12×" for an under-estimate, "↑3.5×" for an over-estimate, with ! marks for severity;
+/// nothing when close, or when a Limit may have stopped the node early.
+fn badge(estimate: Estimate) -> Option<String> {
+    if estimate.cut_short || estimate.factor < BADGE_FACTOR {
+        return None;
+    }
+    let arrow = match estimate.direction {
+        Direction::Under => '↓',
+        Direction::Over => '↑',
+        Direction::Exact => return None,
+    };
+    let factor = if estimate.factor < 10.0 {
+        format!("{:.1}", estimate.factor)
+    } else {
+        group(estimate.factor)
+    };
+    let severity = match estimate.factor {
+        f if f >= 1000.0 => " !!!",
+        f if f >= 100.0 => " !!",
+        f if f >= 10.0 => " !",
+        _ => "",
+    };
+    Some(format!("{arrow}{factor}×{severity}"))
+}
+
+fn rows_text(rows: Count) -> String {
+    let tilde = if rows.approximate { "~" } else { "" };
+    format!("{tilde}{}", plural(rows.value, "row"))
+}
+
+/// Milliseconds with precision that shrinks as they grow: 0.049 ms, 2.35 ms, 20.1 ms, 376 ms.
+pub fn ms(value: f64) -> String {
+    let digits = match value.abs() {
+        v if v < 1.0 => 3,
+        v if v < 10.0 => 2,
+        v if v < 100.0 => 1,
+        _ => return format!("{} ms", group(value)),
+    };
+    format!("{value:.digits$} ms")
+}
+
+/// "37%", or ">99%" / "<1%" where rounding would claim "100%" or "0%".
+fn percent(fraction: f64) -> String {
+    match fraction * 100.0 {
+        p if p > 99.0 && p < 100.0 => ">99%".to_owned(),
+        p if p > 0.0 && p < 1.0 => "<1%".to_owned(),
+        p => format!("{p:.0}%"),
+    }
+}
+
+fn plural(count: f64, noun: &str) -> String {
+    let s = if count == 1.0 { "" } else { "s" };
+    format!("{} {noun}{s}", group(count))
+}
+
+/// A number rounded to a whole and grouped by thousands: 12341.4 → "12,341".
+pub fn group(value: f64) -> String {
+    let rounded = value.round();
+    let digits = format!("{:.0}", rounded.abs());
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    if rounded < 0.0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
+/// Cuts `line` to `width` display cells, ending in "…" when something was cut.
+fn clip(line: &str, width: usize) -> String {
+    if line.width() <= width {
+        return line.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for ch in line.chars() {
+        let cells = ch.width().unwrap_or(0);
+        if used + cells + 1 > width {
+            break;
+        }
+        out.push(ch);
+        used += cells;
+    }
+    out.push('…');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_read_well() {
+        assert_eq!(group(12341.0), "12,341");
+        assert_eq!(group(999.0), "999");
+        assert_eq!(group(1_000_000.0), "1,000,000");
+        assert_eq!(ms(0.0494), "0.049 ms");
+        assert_eq!(ms(2.351), "2.35 ms");
+        assert_eq!(ms(10.818), "10.8 ms");
+        assert_eq!(ms(20.077), "20.1 ms");
+        assert_eq!(ms(376.016), "376 ms");
+        assert_eq!(percent(0.9999), ">99%");
+        assert_eq!(percent(0.004), "<1%");
+        assert_eq!(percent(0.5), "50%");
+    }
+
+    #[test]
+    fn bars_fill_in_eighths() {
+        assert_eq!(bar(0.0), "        ");
+        assert_eq!(bar(1.0), "████████");
+        assert_eq!(bar(0.5), "████    ");
+        assert_eq!(bar(1.0 / 64.0), "▏       ");
+        assert_eq!(bar(3.0 / 64.0), "▍       ");
+    }
+
+    #[test]
+    fn badges_point_the_way_the_planner_was_wrong() {
+        use super::super::metrics::estimate;
+        assert_eq!(
+            badge(estimate(120.0, 1.0, false)),
+            Some("↓120× !!".to_owned())
+        );
+        assert_eq!(
+            badge(estimate(1.0, 842.0, false)),
+            Some("↑842× !!".to_owned())
+        );
+        assert_eq!(badge(estimate(30.0, 10.0, false)), Some("↓3.0×".to_owned()));
+        assert_eq!(badge(estimate(11.0, 10.0, false)), None);
+        assert_eq!(badge(estimate(20.0, 100_000.0, true)), None);
+    }
+
+    #[test]
+    fn clipping_counts_display_cells() {
+        assert_eq!(clip("████ abc", 6), "████ …");
+        assert_eq!(clip("short", 80), "short");
+    }
+}
