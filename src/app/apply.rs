@@ -204,7 +204,6 @@ impl App {
         self.console.result = Some(ConsoleResult::new(sql, attempt, report));
         if passed {
             self.progress.mark_passed(&lesson_id, target.step);
-            self.console.notice = Some("Passed! Esc goes back to the lesson.".into());
             return vec![self.save()];
         }
         Vec::new()

@@ -7,9 +7,10 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Wrap};
 
-use crate::app::App;
 use crate::app::player::StepOutput;
+use crate::app::{Action, App};
 use crate::db::console::{Outcome, SqlFailure};
+use crate::keymap::{self, Context};
 
 use super::table::{self, Window};
 use super::theme::Theme;
@@ -50,7 +51,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     } else if let Some(result) = &console.result {
         if let Some(StepOutput::Graded { verdict, .. }) = graded_output(app) {
             match verdict {
-                Ok(v) if v.passed() => lines.push(Line::styled("✓ Passed", theme.good())),
+                Ok(v) if v.passed() => lines.push(Line::styled(
+                    format!(
+                        "✓ Passed. {} goes back to the lesson.",
+                        keymap::key_for(Context::Console, &Action::Back)
+                    ),
+                    theme.good(),
+                )),
                 Ok(v) => {
                     lines.push(Line::styled("✗ Not yet:", theme.bad()));
                     lines.extend(v.findings.iter().map(|f| Line::raw(format!("  • {f}"))));
