@@ -242,7 +242,7 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
     };
     if let (Some(fast), Some(slow)) = (per_trip(Duration::ZERO), per_trip(delay)) {
         lines.push(format!(
-            "one round trip of the lazy loop at {largest} posts took {} at 0 ms and {} at {}              (measured wall time ÷ round trips)",
+            "one round trip of the lazy loop at {largest} posts took {} at 0 ms and {} at {} (measured wall time ÷ round trips)",
             format_wall(fast),
             format_wall(slow),
             latency_label(delay)
