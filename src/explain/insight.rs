@@ -111,7 +111,7 @@ pub fn insights(plan: &Plan, catalog: &Catalog) -> Vec<Insight> {
     for node in plan.nodes.iter().filter(|node| !node.never_executed()) {
         found.extend(scans::nested_loop_scan(plan, node));
         found.extend(scans::index_filter(plan, node, catalog));
-        found.extend(scans::index_prefix(node, catalog));
+        found.extend(scans::index_prefix(plan, node, catalog));
         found.extend(spill(node));
     }
     // A seq scan already blamed on its nested loop needs no second insight.

@@ -351,6 +351,17 @@ fn the_left_prefix_rule_says_which_index_columns_bound_the_scan() {
     );
     assert!(explain::insights(&both, &catalog).is_empty());
     assert!(explain::insights(&range, &Catalog::default()).is_empty());
+
+    // Through a bitmap the table is named on the Bitmap Heap Scan above the index scan.
+    let bitmap = json!({"Node Type": "Bitmap Heap Scan", "Relation Name": "users",
+        "Alias": "users", "Plan Rows": 50, "Actual Rows": 50, "Actual Loops": 1,
+        "Actual Total Time": 0.3, "Plans": [{"Node Type": "Bitmap Index Scan",
+        "Parent Relationship": "Outer", "Index Name": "users_last_first_idx",
+        "Index Cond": "((first_name)::text = 'first123'::text)", "Plan Rows": 50,
+        "Actual Rows": 50, "Actual Loops": 1, "Actual Total Time": 0.2}]});
+    let found = explain::insights(&synthetic(bitmap, 0.4), &catalog);
+    assert_eq!(kinds(&found), [Kind::IndexPrefix]);
+    assert_eq!(found[0].fix, "create index on users (first_name);");
 }
 
 #[test]

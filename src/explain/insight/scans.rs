@@ -148,7 +148,7 @@ pub(super) fn nested_loop_scan(plan: &Plan, node: &Node) -> Option<Insight> {
     })
 }
 
-pub(super) fn index_prefix(node: &Node, catalog: &Catalog) -> Option<Insight> {
+pub(super) fn index_prefix(plan: &Plan, node: &Node, catalog: &Catalog) -> Option<Insight> {
     if !matches!(
         node.node_type.as_str(),
         "Index Scan" | "Index Only Scan" | "Bitmap Index Scan"
@@ -181,7 +181,22 @@ pub(super) fn index_prefix(node: &Node, catalog: &Catalog) -> Option<Insight> {
     if checked.is_empty() {
         return None;
     }
-    let table = node.relation.as_deref().or(node.alias.as_deref());
+    let mut named: Vec<&str> = Vec::new();
+    for comparison in &conditions {
+        if !named.contains(&comparison.column.as_str()) {
+            named.push(&comparison.column);
+        }
+    }
+    // A Bitmap Index Scan names no table: its Bitmap Heap Scan (through any BitmapAnd/Or)
+    // does.
+    let mut table = node.relation.as_deref();
+    let mut above = node.parent;
+    while table.is_none()
+        && let Some(id) = above
+    {
+        table = plan.node(id).relation.as_deref();
+        above = plan.node(id).parent;
+    }
     let bound_text = if bounding.is_empty() {
         format!(
             "none of them bounds the scan (the index starts with {}, which the query does not \
@@ -196,19 +211,19 @@ pub(super) fn index_prefix(node: &Node, catalog: &Catalog) -> Option<Insight> {
     };
     let fix = match table {
         Some(table) => create_index(table, &index_order(&conditions)),
-        // A Bitmap Index Scan prints no table; the catalog would know, but a guess would not.
         None => return None,
     };
     Some(Insight {
         kind: Kind::IndexPrefix,
         node: node.id,
         reason: format!(
-            "{index} is on ({}); the Index Cond uses {}, but {bound_text}: {} is only checked \
-             entry by entry (the left-prefix rule: an index is searched by its leading columns, \
-             equality first)",
+            "{index} is on ({}); the Index Cond constrains {}, but {bound_text}: {} {} only \
+             checked entry by entry (the left-prefix rule: an index is searched by its leading \
+             columns, equality first)",
             columns.join(", "),
-            index_order(&conditions).join(", "),
-            checked.join(", ")
+            named.join(" and "),
+            checked.join(" and "),
+            if checked.len() == 1 { "is" } else { "are" }
         ),
         fix,
         cost_ms: exclusive_ms(node),
