@@ -2,6 +2,7 @@
 //! write plain text to stdout; errors travel up to `main`.
 
 mod db;
+mod explain;
 pub mod lab;
 mod lessons;
 mod proxy;
@@ -59,6 +60,12 @@ pub enum Command {
     /// database: it counts each round trip, flags N+1 loops and tenancy or soft-delete
     /// mistakes, and can simulate a distant server with --latency.
     Proxy(ProxyArgs),
+
+    /// Show the plan of one SQL statement, run as the learner, with what to fix and why.
+    ///
+    /// Runs EXPLAIN (ANALYZE, BUFFERS): the statement really runs, and a statement that
+    /// changes data has its changes rolled back.
+    Explain(ExplainArgs),
 
     /// List the lessons, check them all, or play one as plain text.
     #[command(subcommand)]
@@ -121,6 +128,15 @@ pub struct SeedArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct ExplainArgs {
+    /// One SQL statement, e.g. "select * from users where email = 'ada@example.com'".
+    pub sql: String,
+    /// Only plan the statement (estimates, nothing runs, no insights).
+    #[arg(long)]
+    pub no_analyze: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:55432", value_name = "ADDR")]
@@ -169,6 +185,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Serve) => block_on(db::serve(&config)),
         Command::Db(DbCommand::Reset) => block_on(db::reset(&config)),
         Command::Seed(args) => block_on(seed::run(&config, &args)),
+        Command::Explain(args) => block_on(explain::run(&config, &args)),
         // One thread, like PgBouncer: relaying is waiting on sockets, and one thread saves
         // the wake-ups between threads that a relay would otherwise pay per message.
         Command::Proxy(args) => tokio::runtime::Builder::new_current_thread()

@@ -4,6 +4,8 @@
 //!
 //! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
+//! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
+//!   behind the plan's insights
 //!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
@@ -20,6 +22,7 @@ pub mod console;
 mod credentials;
 pub mod demo_data;
 mod error;
+pub mod explain;
 mod lab;
 pub(crate) mod provision;
 pub mod scratch;

@@ -3,14 +3,18 @@
 //! actually needs derived once: inclusive and exclusive time with loops and parallel workers
 //! accounted for, totals instead of per-loop averages, filter share, estimate error with its
 //! direction, exclusive buffers and cost, and the plan-wide planning, execution, trigger and
-//! JIT times. Pure: it reads text and computes; fetching plans is `db`'s job and insights are
-//! built on top of this model elsewhere.
+//! JIT times. Pure: it reads text and computes; fetching plans and the catalog facts insights
+//! use is `db`'s job.
 //!
 //! - [`parse`](mod@parse): JSON → tree, with errors naming the node and key
 //! - [`node`]: one node as printed
 //! - [`metrics`]: the derived numbers and the formulas behind them
 //! - [`text`]: a plain-text rendering (tree, bars, badges, headline)
+//! - [`condition`]: the columns and operators in printed conditions
+//! - [`insight`]: problems with their reason and SQL fix, given catalog facts
 
+pub mod condition;
+pub mod insight;
 pub mod metrics;
 pub mod node;
 pub mod parse;
@@ -18,6 +22,7 @@ pub mod text;
 
 use serde_json::{Map, Value};
 
+pub use insight::{Catalog, ForeignKey, Insight, Kind, insights};
 pub use metrics::{Approximation, Count, Direction, Estimate, Metrics, Timing};
 pub use node::{Actual, Buffers, Node, NodeId, Relationship, Removed};
 pub use parse::{ParseError, from_value, parse};

@@ -135,9 +135,9 @@ pub enum ExecuteError {
     /// connect again with [`Console::connect`].
     #[error("the connection to the database was lost ({0}); reconnect to continue")]
     Connection(sqlx::Error),
-    /// `plan_node_types` reads the plan of exactly one statement.
+    /// EXPLAIN (a plan check, `pglab explain`) reads the plan of exactly one statement.
     #[error(
-        "the plan check needs exactly one statement, and the text holds {found}; \
+        "EXPLAIN works on exactly one statement, and the text holds {found}; \
          keep the one whose plan you want"
     )]
     NotOneStatement { found: usize },

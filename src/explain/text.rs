@@ -345,7 +345,7 @@ pub fn ms(value: f64) -> String {
 }
 
 /// "37%", or ">99%" / "<1%" where rounding would claim "100%" or "0%".
-fn percent(fraction: f64) -> String {
+pub(super) fn percent(fraction: f64) -> String {
     match fraction * 100.0 {
         p if p > 99.0 && p < 100.0 => ">99%".to_owned(),
         p if p > 0.0 && p < 1.0 => "<1%".to_owned(),

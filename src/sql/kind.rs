@@ -54,6 +54,49 @@ pub fn statement_count(sql: &str) -> usize {
     super::parse(sql).map_or(lexical, |parsed| parsed.len())
 }
 
+/// Whether running `sql` may change data, as far as its text shows: INSERT, UPDATE, DELETE or
+/// MERGE anywhere (a data-modifying CTE included), `SELECT … INTO` (creates a table), and any
+/// statement that is not a plain query (CREATE TABLE AS, EXECUTE, …). Text sqlparser cannot
+/// read counts as changing data: a wrong "yes" costs a rolled-back transaction, a wrong "no"
+/// costs the learner's rows. A function called by a SELECT can still write; callers that run
+/// the text should undo it regardless (see `db::explain`).
+pub fn changes_data(sql: &str) -> bool {
+    let Some(parsed) = super::parse(sql) else {
+        return true;
+    };
+    parsed.iter().any(|statement| match statement {
+        Statement::Query(_) => statement.visit(&mut FindsWrite).is_break(),
+        _ => true,
+    })
+}
+
+/// Stops at the first statement or clause inside a query that writes.
+struct FindsWrite;
+
+impl Visitor for FindsWrite {
+    type Break = ();
+
+    fn pre_visit_statement(&mut self, statement: &Statement) -> ControlFlow<()> {
+        match statement {
+            Statement::Insert(_)
+            | Statement::Update { .. }
+            | Statement::Delete(_)
+            | Statement::Merge { .. } => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+
+    fn pre_visit_query(&mut self, query: &Query) -> ControlFlow<()> {
+        match query.body.as_ref() {
+            SetExpr::Insert(_) | SetExpr::Update(_) | SetExpr::Delete(_) | SetExpr::Merge(_) => {
+                ControlFlow::Break(())
+            }
+            SetExpr::Select(select) if select.into.is_some() => ControlFlow::Break(()),
+            _ => ControlFlow::Continue(()),
+        }
+    }
+}
+
 fn is_transaction_control(statement: &[Token<'_>]) -> bool {
     let word = |index: usize| statement.get(index).filter(|t| t.kind == TokenKind::Word);
     let Some(first) = word(0) else {
@@ -285,6 +328,32 @@ mod tests {
             "SELECT $1::text::regtype::oid; DELETE FROM users",
         ] {
             assert_eq!(statement_kind(sql), StatementKind::Query, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn writes_are_found_even_inside_a_query() {
+        for sql in [
+            "insert into users (email) values ('a@b.c')",
+            "update users set username = 'x' where id = 1",
+            "delete from users where id = 1",
+            "merge into users u using (select 1 as id) s on u.id = s.id \
+             when matched then delete",
+            "with gone as (delete from posts where id = 1 returning *) select * from gone",
+            "select * into copy_of_users from users",
+            "create table t as select 1",
+            "execute prepared_thing",
+            "this is not sql",
+        ] {
+            assert!(changes_data(sql), "{sql:?}");
+        }
+        for sql in [
+            "select * from users where id = 1",
+            "with recent as (select * from posts) select count(*) from recent",
+            "select u.email from users u join posts p on p.author_id = u.id",
+            "values (1), (2)",
+        ] {
+            assert!(!changes_data(sql), "{sql:?}");
         }
     }
 

@@ -10,6 +10,8 @@ mod cli;
 mod console;
 mod demo;
 mod explain;
+mod explain_fetch;
+mod explain_insight;
 mod faults;
 mod journeys;
 mod lessons;

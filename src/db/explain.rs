@@ -1,0 +1,243 @@
+//! Fetching plans: learner SQL under `EXPLAIN`, with what it changes undone, plus the catalog
+//! facts the plan's insights need (an index's columns, a foreign key's referencing columns).
+//!
+//! `EXPLAIN ANALYZE` runs the statement for real. A data-modifying statement is therefore
+//! explained inside a transaction (a savepoint when the learner already has one open) that is
+//! rolled back, and the result says so, for the learner to be told. Every ANALYZE run is
+//! wrapped that way, in fact: a SELECT can call a function that writes, and undoing nothing
+//! costs nothing; but only text that visibly changes data is reported as rolled back.
+
+use std::collections::HashMap;
+
+use sqlx::postgres::PgConnection;
+use sqlx::{AssertSqlSafe, Row};
+
+use super::Error;
+use super::console::ExecuteError;
+use crate::explain::{self, Catalog, ForeignKey, Plan};
+
+/// Whether EXPLAIN runs the statement (actual times, rows, buffers) or only plans it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Analyze {
+    Yes,
+    No,
+}
+
+/// A plan fetched for learner SQL.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Fetched {
+    pub plan: Plan,
+    /// The statement changed data when it ran, and those changes were rolled back.
+    pub rolled_back: bool,
+}
+
+/// Execution times of several `TIMING OFF` runs of one statement.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Timings {
+    /// Each run's `Execution Time`, ms, in the order they ran.
+    pub runs_ms: Vec<f64>,
+    /// The median of `runs_ms`: one slow run (a cold cache, a checkpoint) does not move it.
+    pub median_ms: f64,
+    /// As [`Fetched::rolled_back`].
+    pub rolled_back: bool,
+}
+
+/// Explains `sql` (exactly one statement) with `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`, or
+/// `EXPLAIN (FORMAT JSON)` with [`Analyze::No`], and reads the plan.
+pub async fn explain(
+    conn: &mut PgConnection,
+    sql: &str,
+    analyze: Analyze,
+) -> Result<Fetched, ExecuteError> {
+    if let Some(found) = not_one_statement(sql) {
+        return Err(ExecuteError::NotOneStatement { found });
+    }
+    let rolled_back = analyze == Analyze::Yes && crate::sql::changes_data(sql);
+    let value = match analyze {
+        // Planning only: nothing runs, so nothing needs undoing.
+        Analyze::No => fetch_json(conn, "explain (format json)", sql).await?,
+        Analyze::Yes => undone(conn, "explain (analyze, buffers, format json)", sql).await?,
+    };
+    let plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+    Ok(Fetched { plan, rolled_back })
+}
+
+/// Runs `sql` under `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)` `runs` times (at least once)
+/// and returns the execution times and their median. Per-node timing is off because reading
+/// the clock for every row can double a query's time (research note §6.7), which would blur
+/// a before/after comparison.
+pub async fn compare_runs(
+    conn: &mut PgConnection,
+    sql: &str,
+    runs: usize,
+) -> Result<Timings, ExecuteError> {
+    if let Some(found) = not_one_statement(sql) {
+        return Err(ExecuteError::NotOneStatement { found });
+    }
+    let mut runs_ms = Vec::with_capacity(runs.max(1));
+    for _ in 0..runs.max(1) {
+        let value = undone(conn, "explain (analyze, timing off, format json)", sql).await?;
+        let ms = value
+            .get(0)
+            .and_then(|plan| plan.get("Execution Time"))
+            .and_then(serde_json::Value::as_f64)
+            .ok_or_else(|| ExecuteError::Plan(format!("no \"Execution Time\" in {value}")))?;
+        runs_ms.push(ms);
+    }
+    Ok(Timings {
+        median_ms: median(&runs_ms),
+        runs_ms,
+        rolled_back: crate::sql::changes_data(sql),
+    })
+}
+
+/// The key columns of each named index visible on the search path, in index order
+/// (expressions as PostgreSQL prints them; INCLUDE columns left out, they bound nothing).
+/// Names not found are absent from the map.
+pub async fn index_columns(
+    conn: &mut PgConnection,
+    index_names: &[String],
+) -> Result<HashMap<String, Vec<String>>, Error> {
+    let rows: Vec<(String, Vec<String>)> = sqlx::query_as(
+        "select c.relname::text,
+                array_agg(pg_get_indexdef(i.indexrelid, k.n, true) order by k.n)
+           from pg_index i
+           join pg_class c on c.oid = i.indexrelid
+          cross join lateral generate_series(1, i.indnkeyatts::int) as k(n)
+          where c.relname = any($1) and pg_table_is_visible(c.oid)
+          group by c.relname",
+    )
+    .bind(index_names)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::sql("cannot read the columns of the plan's indexes"))?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The referencing table and columns of each named foreign-key constraint on a table visible
+/// on the search path. Names not found are absent from the map.
+pub async fn foreign_keys(
+    conn: &mut PgConnection,
+    constraint_names: &[String],
+) -> Result<HashMap<String, ForeignKey>, Error> {
+    let rows: Vec<(String, String, Vec<String>)> = sqlx::query_as(
+        "select con.conname::text, c.relname::text,
+                array_agg(a.attname::text order by k.n)
+           from pg_constraint con
+           join pg_class c on c.oid = con.conrelid
+          cross join lateral unnest(con.conkey) with ordinality as k(attnum, n)
+           join pg_attribute a on a.attrelid = con.conrelid and a.attnum = k.attnum
+          where con.contype = 'f' and con.conname = any($1) and pg_table_is_visible(c.oid)
+          group by con.conname, c.relname",
+    )
+    .bind(constraint_names)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::sql(
+        "cannot read the foreign keys whose checks the plan ran",
+    ))?;
+    Ok(rows
+        .into_iter()
+        .map(|(name, table, columns)| (name, ForeignKey { table, columns }))
+        .collect())
+}
+
+/// Everything [`explain::insights`] can use from the catalog for `plan`.
+pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<Catalog, Error> {
+    let index_columns = index_columns(conn, &explain::insight::index_names(plan)).await?;
+    let foreign_keys = foreign_keys(conn, &explain::insight::foreign_key_names(plan)).await?;
+    Ok(Catalog {
+        index_columns,
+        foreign_keys,
+    })
+}
+
+/// The statement count when it is not exactly one.
+fn not_one_statement(sql: &str) -> Option<usize> {
+    let found = crate::sql::statement_count(sql);
+    (found != 1).then_some(found)
+}
+
+/// Runs `explain sql` in a transaction or savepoint that is rolled back whatever happens.
+async fn undone(
+    conn: &mut PgConnection,
+    explain: &str,
+    sql: &str,
+) -> Result<serde_json::Value, ExecuteError> {
+    // Inside the learner's own transaction a BEGIN would be ignored and the ROLLBACK would end
+    // theirs; a savepoint undoes only the EXPLAIN. In a transaction block `now()` is the
+    // block's start, earlier than this statement's; outside one they are the same instant.
+    // That holds for a simple-protocol query only (the extended protocol restamps the
+    // statement at each message), hence `raw_sql`. In a failed transaction this query fails,
+    // and that error is the learner's answer.
+    let row = sqlx::raw_sql("select now() <> statement_timestamp()")
+        .fetch_one(&mut *conn)
+        .await?;
+    let in_block: bool = row.try_get(0)?;
+    let (open, undo): (&'static str, &'static [&'static str]) = if in_block {
+        (
+            "savepoint pglab_explain",
+            &[
+                "rollback to savepoint pglab_explain",
+                "release savepoint pglab_explain",
+            ],
+        )
+    } else {
+        ("begin", &["rollback"])
+    };
+    sqlx::raw_sql(open).execute(&mut *conn).await?;
+    let result = fetch_json(conn, explain, sql).await;
+    let mut undo_result = Ok(());
+    for &statement in undo {
+        if let Err(error) = sqlx::raw_sql(statement).execute(&mut *conn).await {
+            undo_result = Err(error);
+            break;
+        }
+    }
+    // The statement's own error says more than a failed undo after it.
+    let value = result?;
+    undo_result?;
+    Ok(value)
+}
+
+/// `explain sql`'s single JSON value.
+async fn fetch_json(
+    conn: &mut PgConnection,
+    explain: &str,
+    sql: &str,
+) -> Result<serde_json::Value, ExecuteError> {
+    // The one place pglab splices learner text into SQL of its own: EXPLAIN takes a
+    // statement, not a value, so it cannot be a bind parameter. It is safe because the text
+    // holds exactly one statement (counted above), and the extended protocol used here
+    // refuses a second one anyway, so nothing can follow the EXPLAIN. Not kept in sqlx's
+    // statement cache: learner text is seen once.
+    let text = format!("{explain} {sql}");
+    let (value,): (serde_json::Value,) = sqlx::query_as(AssertSqlSafe(text))
+        .persistent(false)
+        .fetch_one(conn)
+        .await?;
+    Ok(value)
+}
+
+/// The middle value (the mean of the two middle ones for an even count); 0 for none.
+fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_median_ignores_one_slow_run() {
+        assert_eq!(median(&[1.0, 50.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
+        assert_eq!(median(&[]), 0.0);
+    }
+}
