@@ -34,6 +34,16 @@ pub enum Screen {
     Lessons,
     Player,
     Console,
+    /// The plan of the console's last explained statement.
+    Plan,
+}
+
+/// The plan screen's state: what was explained and how far it is scrolled.
+#[derive(Debug)]
+pub struct PlanState {
+    pub sql: String,
+    pub explained: Box<event::Explained>,
+    pub scroll: u16,
 }
 
 #[derive(Debug)]
@@ -51,6 +61,7 @@ pub struct App {
     pub selected: usize,
     pub player: Option<PlayerState>,
     pub console: ConsoleState,
+    pub plan: Option<PlanState>,
     pub log: LogView,
     /// Index into [`LATENCY_STEPS_MS`].
     pub latency: usize,
@@ -83,6 +94,7 @@ impl App {
             selected: 0,
             player: None,
             console: ConsoleState::default(),
+            plan: None,
             log: LogView::new(DEFAULT_CAPACITY),
             latency: 0,
             database,
@@ -108,6 +120,7 @@ impl App {
             Screen::Lessons => Context::LessonList,
             Screen::Player => Context::Player,
             Screen::Console => Context::Console,
+            Screen::Plan => Context::Plan,
         }
     }
 
@@ -194,6 +207,10 @@ impl App {
                     Screen::Lessons => self.update_lessons(action),
                     Screen::Player => self.update_player(action),
                     Screen::Console => self.update_console(action),
+                    Screen::Plan => {
+                        self.update_plan(action);
+                        Vec::new()
+                    }
                 };
             }
         }
@@ -254,6 +271,11 @@ impl App {
                     }
                 }
                 Screen::Console => self.console.scroll_result(lines.into(), 0),
+                Screen::Plan => {
+                    if let Some(plan) = self.plan.as_mut() {
+                        plan.scroll = plan.scroll.saturating_add_signed(lines);
+                    }
+                }
             }
         }
     }
@@ -331,7 +353,8 @@ impl App {
                 }
                 self.screen = self.console_return;
             }
-            Action::RunConsole => return self.run_console(),
+            Action::RunConsole => return self.run_console(false),
+            Action::Explain => return self.run_console(true),
             Action::HistoryPrev => self.console.walk_history(true),
             Action::HistoryNext => self.console.walk_history(false),
             Action::PageUp => self.console.scroll_result(-10, 0),
@@ -366,7 +389,23 @@ impl App {
         }
     }
 
-    fn run_console(&mut self) -> Vec<Command> {
+    fn update_plan(&mut self, action: Action) {
+        let Some(plan) = self.plan.as_mut() else {
+            self.screen = Screen::Console;
+            return;
+        };
+        match action {
+            Action::Up => plan.scroll = plan.scroll.saturating_sub(1),
+            Action::Down => plan.scroll = plan.scroll.saturating_add(1),
+            Action::PageUp => plan.scroll = plan.scroll.saturating_sub(10),
+            Action::PageDown => plan.scroll = plan.scroll.saturating_add(10),
+            Action::Back => self.screen = Screen::Console,
+            _ => {}
+        }
+    }
+
+    /// Runs the editor's statement: as is, checked as an exercise answer, or explained.
+    fn run_console(&mut self, explain: bool) -> Vec<Command> {
         let sql = self.console.text();
         if sql.trim().is_empty() {
             self.console.notice = Some("Nothing to run: type a statement first.".into());
@@ -383,6 +422,9 @@ impl App {
         let scope = self.log.log.open_scope("console", self.log.console_session);
         self.console.running = Some(id);
         self.console.scope = Some(scope);
+        if explain {
+            return vec![Command::Explain { id, sql }];
+        }
         match self.console_exercise().map(|(_, exercise)| exercise) {
             Some(exercise) => vec![Command::CheckExercise {
                 id,

@@ -19,6 +19,8 @@ pub enum Context {
     Player,
     Console,
     Log,
+    /// The plan of an explained statement.
+    Plan,
     /// The help overlay is open.
     Help,
 }
@@ -31,6 +33,7 @@ impl Context {
             Context::Player => "Lesson",
             Context::Console => "SQL console",
             Context::Log => "Query log",
+            Context::Plan => "Plan",
             Context::Help => "This help",
         }
     }
@@ -217,6 +220,13 @@ pub fn bindings() -> &'static [Binding] {
             ),
             bind!(
                 Console,
+                [plain(K::F(6))],
+                A::Explain,
+                "explain the statement: its plan, measured, and what to fix (changes are rolled back)",
+                "explain"
+            ),
+            bind!(
+                Console,
                 [ctrl('p')],
                 A::HistoryPrev,
                 "previous statement from the history"
@@ -285,6 +295,11 @@ pub fn bindings() -> &'static [Binding] {
             bind!(Help, [plain(K::Down), ch('j')], A::Down, "scroll down"),
             bind!(Help, [plain(K::PageUp)], A::PageUp, "a page up"),
             bind!(Help, [plain(K::PageDown)], A::PageDown, "a page down"),
+            bind!(Plan, [plain(K::Esc)], A::Back, "back to the console", "back"),
+            bind!(Plan, [plain(K::Up), ch('k')], A::Up, "scroll up"),
+            bind!(Plan, [plain(K::Down), ch('j')], A::Down, "scroll down"),
+            bind!(Plan, [plain(K::PageUp)], A::PageUp, "a page up"),
+            bind!(Plan, [plain(K::PageDown)], A::PageDown, "a page down"),
         ]
     })
 }
@@ -383,7 +398,11 @@ mod tests {
             }
         }
         // A context may reuse a global key only on purpose: list those here.
-        let allowed_shadows = [(Context::Log, KeyCode::Esc), (Context::Help, KeyCode::Esc)];
+        let allowed_shadows = [
+            (Context::Log, KeyCode::Esc),
+            (Context::Help, KeyCode::Esc),
+            (Context::Plan, KeyCode::Esc),
+        ];
         for binding in bindings().iter().filter(|b| b.context != Context::Global) {
             for key in &binding.keys {
                 let shadows = seen.contains(&(Context::Global, *key));

@@ -283,6 +283,7 @@ impl Effects {
                 }
             }
             Command::Execute { id, sql } => self.send_job(id, Job::Execute { id, sql }),
+            Command::Explain { id, sql } => self.send_job(id, Job::Explain { id, sql }),
             Command::CheckExercise {
                 id,
                 sql,

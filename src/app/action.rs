@@ -34,6 +34,8 @@ pub enum Action {
     ResetLesson,
     ResetAll,
     RunConsole,
+    /// EXPLAIN ANALYZE the editor's statement and show its plan.
+    Explain,
     HistoryPrev,
     HistoryNext,
     ClearLog,

@@ -56,6 +56,7 @@ impl App {
                 self.console.notice = None;
             }
             Event::Executed { id, result } => self.executed(id, result),
+            Event::Explained { id, result } => self.explained(id, result),
             Event::DemoProgressed { id, progress } => {
                 if let Some(StepOutput::Demo {
                     progress: shown, ..
@@ -119,6 +120,37 @@ impl App {
                 self.log.log.close_scope(scope);
             }
             player.waiting = None;
+        }
+    }
+
+    fn explained(
+        &mut self,
+        id: RequestId,
+        result: Result<Box<super::event::Explained>, crate::db::console::SqlFailure>,
+    ) {
+        if self.console.running != Some(id) {
+            return;
+        }
+        self.console.running = None;
+        let report = self
+            .console
+            .scope
+            .take()
+            .and_then(|s| self.log.log.close_scope(s));
+        let sql = std::mem::take(&mut self.console.running_sql);
+        match result {
+            Ok(explained) => {
+                self.plan = Some(super::PlanState {
+                    sql,
+                    explained,
+                    scroll: 0,
+                });
+                self.screen = super::Screen::Plan;
+            }
+            // The server's error shows in the console, caret and all.
+            Err(failure) => {
+                self.console.result = Some(ConsoleResult::new(sql, Err(failure), report))
+            }
         }
     }
 

@@ -17,6 +17,12 @@ pub enum Command {
         id: RequestId,
         sql: String,
     },
+    /// EXPLAIN ANALYZE learner SQL on the console connection (data changes rolled back),
+    /// with the insights the catalog allows.
+    Explain {
+        id: RequestId,
+        sql: String,
+    },
     /// Cancel the statement running on the console connection.
     Cancel,
     /// Run a named demo with its parameters.

@@ -8,6 +8,14 @@ use crate::result_set::ResultSet;
 
 use super::command::RequestId;
 
+/// A statement's plan, what to fix in it, and whether its changes were rolled back.
+#[derive(Debug)]
+pub struct Explained {
+    pub plan: crate::explain::Plan,
+    pub insights: Vec<crate::explain::Insight>,
+    pub rolled_back: bool,
+}
+
 /// A learner statement's result: rows, or the server's error as data.
 pub type Ran = Result<Outcome, SqlFailure>;
 
@@ -29,6 +37,10 @@ pub enum Event {
     ConsoleReady,
     /// Learner SQL finished.
     Executed { id: RequestId, result: Ran },
+    Explained {
+        id: RequestId,
+        result: Result<Box<Explained>, SqlFailure>,
+    },
     DemoProgressed {
         id: RequestId,
         progress: DemoProgress,

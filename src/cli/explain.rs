@@ -11,7 +11,8 @@ use super::ExplainArgs;
 use crate::db::console::ExecuteError;
 use crate::db::explain::{self as fetch, Analyze};
 use crate::db::{Lab, LabConfig};
-use crate::explain::{self, Insight, text};
+use crate::explain::{self, text};
+use crate::ui::plan::insight_lines;
 
 /// Width for output that is not going to a terminal (a pipe, a file, a test).
 const DEFAULT_WIDTH: usize = 80;
@@ -78,62 +79,4 @@ fn width() -> usize {
     ratatui::crossterm::terminal::size()
         .map(|(columns, _)| usize::from(columns).max(40))
         .unwrap_or(DEFAULT_WIDTH)
-}
-
-/// The insights section: "Why:" and "Fix:" for each, wrapped to `width`.
-fn insight_lines(plan: &explain::Plan, insights: &[Insight], width: usize) -> Vec<String> {
-    let mut lines = vec![String::new()];
-    if !plan.analyzed {
-        lines.push("insights need a measured run: drop --no-analyze to get them".to_owned());
-        return lines;
-    }
-    if insights.is_empty() {
-        lines.push("insights: none; nothing in this plan crosses a threshold".to_owned());
-        return lines;
-    }
-    lines.push("insights (the costliest first):".to_owned());
-    for (number, insight) in insights.iter().enumerate() {
-        let node = plan.node(insight.node);
-        let cost = insight
-            .cost_ms
-            .map_or_else(String::new, |cost| format!(" ({})", text::ms(cost)));
-        lines.push(format!("{}. {}{cost}", number + 1, node.title()));
-        lines.extend(wrap(&format!("Why: {}.", insight.reason), width, "   "));
-        lines.extend(wrap(&format!("Fix: `{}`", insight.fix), width, "   "));
-    }
-    lines
-}
-
-/// `text` in lines of at most `width` characters, each starting with `indent`; a word
-/// longer than a line gets a line of its own.
-fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    let room = width.saturating_sub(indent.len()).max(20);
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
-            lines.push(format!("{indent}{line}"));
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        lines.push(format!("{indent}{line}"));
-    }
-    lines
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn wrapping_keeps_words_whole_and_indents() {
-        let lines = wrap("Why: one two three four five six", 31, "   ");
-        assert_eq!(lines, ["   Why: one two three four five", "   six"]);
-        assert!(wrap("", 30, "  ").is_empty());
-    }
 }

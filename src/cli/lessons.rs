@@ -266,7 +266,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             interactive: false,
         };
         for line in plain(&step_lines(&view, &theme, width)) {
-            for piece in wrap(line.trim_end(), width) {
+            for piece in crate::ui::wrap(line.trim_end(), width, "") {
                 println!("{piece}");
             }
         }
@@ -333,29 +333,6 @@ async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
     })
 }
 
-/// `line` broken at spaces into pieces of at most `width` characters (a word longer than
-/// that stays whole): prose reads as it would in the lab's pane.
-fn wrap(line: &str, width: usize) -> Vec<String> {
-    if line.chars().count() <= width {
-        return vec![line.to_string()];
-    }
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    for word in line.split(' ') {
-        let needed =
-            current.chars().count() + usize::from(!current.is_empty()) + word.chars().count();
-        if needed > width && !current.is_empty() {
-            pieces.push(std::mem::take(&mut current));
-        }
-        if !current.is_empty() {
-            current.push(' ');
-        }
-        current.push_str(word);
-    }
-    pieces.push(current);
-    pieces
-}
-
 #[allow(clippy::print_stdout)]
 fn ask(prompt: &str) -> anyhow::Result<String> {
     print!("{prompt}");
@@ -363,19 +340,4 @@ fn ask(prompt: &str) -> anyhow::Result<String> {
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::wrap;
-
-    #[test]
-    fn prose_wraps_at_spaces_and_short_lines_stay() {
-        assert_eq!(wrap("short", 10), ["short"]);
-        assert_eq!(wrap("one two three four", 9), ["one two", "three", "four"]);
-        assert_eq!(
-            wrap("averyveryverylongword x", 5),
-            ["averyveryverylongword", "x"]
-        );
-    }
 }

@@ -74,6 +74,19 @@ pub struct Caret<'a> {
 }
 
 impl SqlFailure {
+    /// A statement pglab refused before the server saw it (no SQLSTATE), e.g. two
+    /// statements where EXPLAIN takes one.
+    pub fn refused(message: &str) -> Self {
+        Self {
+            sqlstate: String::new(),
+            severity: "ERROR".into(),
+            message: message.to_string(),
+            detail: None,
+            hint: None,
+            position: None,
+        }
+    }
+
     /// The line of `sql` the error position falls on, and the column within it. `None` when
     /// the server gave no position or it lies outside `sql` (it points into another text).
     pub fn caret_line<'a>(&self, sql: &'a str) -> Option<Caret<'a>> {

@@ -9,8 +9,10 @@ use std::sync::atomic::{AtomicI32, Ordering};
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
+use crate::app::event::{Explained, Ran};
 use crate::app::{Event, RequestId};
-use crate::db::console::{self, Console, ExecuteError};
+use crate::db::console::{self, Console, ExecuteError, Outcome, SqlFailure};
+use crate::db::explain::Analyze;
 use crate::result_set::ResultSet;
 
 /// Rows of one result the console keeps (the rest are counted, not stored).
@@ -28,6 +30,10 @@ pub enum Job {
         solution: String,
         needs_plan: bool,
     },
+    Explain {
+        id: RequestId,
+        sql: String,
+    },
 }
 
 pub async fn serve(
@@ -41,7 +47,7 @@ pub async fn serve(
     let mut grader: Option<Console> = None;
     while let Some(job) = jobs.recv().await {
         let id = match &job {
-            Job::Execute { id, .. } | Job::Check { id, .. } => *id,
+            Job::Execute { id, .. } | Job::Check { id, .. } | Job::Explain { id, .. } => *id,
         };
         if console.is_none() {
             console = open(&observed, &pid, &events).await;
@@ -53,42 +59,88 @@ pub async fn serve(
             });
             continue;
         };
-        let attempt = match &job {
-            Job::Execute { sql, .. } | Job::Check { sql, .. } => conn.execute(sql, MAX_ROWS).await,
-        };
-        let attempt = match attempt {
-            Ok(outcome) => Ok(outcome),
-            Err(ExecuteError::Sql(failure)) => Err(failure),
-            Err(error) => {
-                console = None;
-                let message =
-                    format!("The connection was lost ({error}); the next run reconnects.");
-                let _ = events.send(Event::Failed { id, message });
-                continue;
-            }
-        };
         let event = match job {
-            Job::Execute { .. } => Event::Executed {
-                id,
-                result: attempt,
+            Job::Explain { sql, .. } => explain(conn, id, &sql).await,
+            Job::Execute { sql, .. } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
+                Ok(result) => Event::Executed { id, result },
+                Err(lost) => *lost,
             },
             Job::Check {
                 sql,
                 solution,
                 needs_plan,
                 ..
-            } => {
-                let (expected, plan) =
-                    grade_inputs(&mut grader, &direct, &sql, &solution, needs_plan).await;
-                Event::ExerciseRan {
-                    id,
-                    attempt,
-                    expected,
-                    plan,
+            } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
+                Ok(attempt) => {
+                    let (expected, plan) =
+                        grade_inputs(&mut grader, &direct, &sql, &solution, needs_plan).await;
+                    Event::ExerciseRan {
+                        id,
+                        attempt,
+                        expected,
+                        plan,
+                    }
                 }
-            }
+                Err(lost) => *lost,
+            },
         };
+        if matches!(event, Event::Failed { .. }) {
+            // The connection is gone: the next request opens a new one.
+            console = None;
+        }
         let _ = events.send(event);
+    }
+}
+
+/// A statement's outcome as the app takes it: rows or the server's error; a lost
+/// connection becomes the `Failed` event for request `id`.
+fn ran(outcome: Result<Outcome, ExecuteError>, id: RequestId) -> Result<Ran, Box<Event>> {
+    match outcome {
+        Ok(outcome) => Ok(Ok(outcome)),
+        Err(ExecuteError::Sql(failure)) => Ok(Err(failure)),
+        Err(error) => Err(Box::new(Event::Failed {
+            id,
+            message: format!("The connection was lost ({error}); the next run reconnects."),
+        })),
+    }
+}
+
+/// EXPLAIN ANALYZE on the console connection (so the log counts it), the catalog facts the
+/// insights need, and the insights. A lost connection comes back as `Failed`; anything else
+/// the server refused, as the statement's error.
+async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
+    let failed = |message: String| Event::Failed { id, message };
+    let fetched = match crate::db::explain::explain(conn.connection(), sql, Analyze::Yes).await {
+        Ok(fetched) => fetched,
+        Err(ExecuteError::Sql(failure)) => {
+            return Event::Explained {
+                id,
+                result: Err(failure),
+            };
+        }
+        Err(ExecuteError::Connection(error)) => {
+            return failed(format!(
+                "The connection was lost ({error}); the next run reconnects."
+            ));
+        }
+        Err(other) => {
+            return Event::Explained {
+                id,
+                result: Err(SqlFailure::refused(&other.to_string())),
+            };
+        }
+    };
+    let catalog = crate::db::explain::catalog(conn.connection(), &fetched.plan)
+        .await
+        .unwrap_or_default();
+    let insights = crate::explain::insights(&fetched.plan, &catalog);
+    Event::Explained {
+        id,
+        result: Ok(Box::new(Explained {
+            plan: fetched.plan,
+            insights,
+            rolled_back: fetched.rolled_back,
+        })),
     }
 }
 

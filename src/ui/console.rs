@@ -190,8 +190,13 @@ pub fn outcome_lines(
 /// The server's error as a learner should see it: SQLSTATE and message, the line it points
 /// at with a caret beneath, then detail and hint.
 pub fn failure_lines(sql: &str, failure: &SqlFailure, theme: &Theme) -> Vec<Line<'static>> {
+    let code = if failure.sqlstate.is_empty() {
+        String::new()
+    } else {
+        format!(" {}", failure.sqlstate)
+    };
     let mut lines = vec![Line::from(vec![
-        Span::styled(format!("✗ error {}: ", failure.sqlstate), theme.bad()),
+        Span::styled(format!("✗ error{code}: "), theme.bad()),
         Span::styled(failure.message.clone(), theme.bad()),
     ])];
     if let Some(caret) = failure.caret_line(sql) {

@@ -18,6 +18,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Player,
         Context::Console,
         Context::Log,
+        Context::Plan,
         Context::Help,
     ] {
         if !lines.is_empty() {

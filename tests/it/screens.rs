@@ -311,3 +311,28 @@ fn a_scope_report_reads_naturally() {
         "{text}"
     );
 }
+
+#[test]
+fn plan_of_an_explained_statement() {
+    let mut app = with_traffic(app());
+    app.update(Action::ShowConsole);
+    app.update(Action::Paste(
+        "select * from users where username = 'user77'".into(),
+    ));
+    let Some(Command::Explain { id, .. }) = app.update(Action::Explain).pop() else {
+        panic!()
+    };
+    let json = include_str!("../fixtures/plans/seq_scan.json");
+    let plan = pglab::explain::parse(json).unwrap();
+    let insights = pglab::explain::insights(&plan, &Default::default());
+    app.apply(Event::Explained {
+        id,
+        result: Ok(Box::new(pglab::app::event::Explained {
+            plan,
+            insights,
+            rolled_back: false,
+        })),
+    });
+    assert_eq!(app.screen, pglab::app::Screen::Plan);
+    snapshot("plan", &mut app);
+}
