@@ -7,6 +7,7 @@ use super::console::ConsoleResult;
 use super::event::{Event, Ran};
 use super::player::StepOutput;
 use super::{App, Command, RequestId};
+use crate::query_log::ScopeReport;
 
 impl App {
     /// Takes in one fact from outside.
@@ -123,13 +124,11 @@ impl App {
         }
     }
 
-    fn explained(
-        &mut self,
-        id: RequestId,
-        result: Result<Box<super::event::Explained>, crate::db::console::SqlFailure>,
-    ) {
+    /// Ends the console's request `id` if it is the one running: the statement that ran and
+    /// what the proxy counted for it. `None` for any other (stale) id.
+    fn finish_console(&mut self, id: RequestId) -> Option<(String, Option<ScopeReport>)> {
         if self.console.running != Some(id) {
-            return;
+            return None;
         }
         self.console.running = None;
         let report = self
@@ -137,7 +136,17 @@ impl App {
             .scope
             .take()
             .and_then(|s| self.log.log.close_scope(s));
-        let sql = std::mem::take(&mut self.console.running_sql);
+        Some((std::mem::take(&mut self.console.running_sql), report))
+    }
+
+    fn explained(
+        &mut self,
+        id: RequestId,
+        result: Result<Box<super::event::Explained>, crate::db::console::SqlFailure>,
+    ) {
+        let Some((sql, report)) = self.finish_console(id) else {
+            return;
+        };
         match result {
             Ok(explained) => {
                 self.plan = Some(super::PlanState {
@@ -155,15 +164,8 @@ impl App {
     }
 
     fn executed(&mut self, id: RequestId, ran: Ran) {
-        if self.console.running == Some(id) {
-            let report = self
-                .console
-                .scope
-                .take()
-                .and_then(|s| self.log.log.close_scope(s));
-            self.console.running = None;
+        if let Some((sql, report)) = self.finish_console(id) {
             self.console.notice = None;
-            let sql = std::mem::take(&mut self.console.running_sql);
             self.console.result = Some(ConsoleResult::new(sql, ran, report));
             return;
         }
@@ -187,16 +189,9 @@ impl App {
         expected: Result<crate::result_set::ResultSet, String>,
         plan: Option<Result<Vec<String>, String>>,
     ) -> Vec<Command> {
-        if self.console.running != Some(id) {
+        let Some((sql, report)) = self.finish_console(id) else {
             return Vec::new();
-        }
-        self.console.running = None;
-        let report = self
-            .console
-            .scope
-            .take()
-            .and_then(|s| self.log.log.close_scope(s));
-        let sql = std::mem::take(&mut self.console.running_sql);
+        };
         let Some(target) = self.console.exercise.clone() else {
             self.console.result = Some(ConsoleResult::new(sql, attempt, report));
             return Vec::new();

@@ -41,6 +41,20 @@ pub struct Metrics {
     pub cost_exclusive: f64,
 }
 
+impl Metrics {
+    /// Rows thrown away by the node's filter, join filter and index recheck, each × loops.
+    pub fn removed_rows(&self) -> impl Iterator<Item = f64> {
+        [
+            self.removed_by_filter,
+            self.removed_by_join_filter,
+            self.removed_by_index_recheck,
+        ]
+        .into_iter()
+        .flatten()
+        .map(|count| count.value)
+    }
+}
+
 /// Time spent in a node, in ms.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Timing {
@@ -414,15 +428,7 @@ fn per_node(
     if never_executed {
         return metrics;
     }
-    let removed: Vec<f64> = [
-        metrics.removed_by_filter,
-        metrics.removed_by_join_filter,
-        metrics.removed_by_index_recheck,
-    ]
-    .into_iter()
-    .flatten()
-    .map(|count| count.value)
-    .collect();
+    let removed: Vec<f64> = metrics.removed_rows().collect();
     if !removed.is_empty() {
         let removed: f64 = removed.iter().sum();
         let examined = removed + actual.rows * loops;

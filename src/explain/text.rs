@@ -246,15 +246,7 @@ fn details(node: &Node) -> Vec<String> {
         parts.push(badge);
     }
     if let Some(fraction) = metrics.filter_fraction {
-        let removed: f64 = [
-            metrics.removed_by_filter,
-            metrics.removed_by_join_filter,
-            metrics.removed_by_index_recheck,
-        ]
-        .into_iter()
-        .flatten()
-        .map(|count| count.value)
-        .sum();
+        let removed: f64 = metrics.removed_rows().sum();
         if removed > 0.0 {
             parts.push(format!(
                 "{} removed ({})",
