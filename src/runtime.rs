@@ -95,7 +95,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     let (event_tx, mut event_rx) = mpsc::unbounded_channel::<Event>();
     let mut effects = Effects {
         connected: None,
-        latency: Latency::new(Duration::ZERO, Duration::ZERO),
+        latency: Latency::default(),
         progress_path,
         proxy_tx,
         event_tx,

@@ -5,21 +5,22 @@
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
-use std::time::Duration;
 
 use anyhow::{Context, bail};
+use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
 use super::lab::{lessons_dir, load_catalog};
 use crate::app::player::StepOutput;
 use crate::cli::LessonsCommand;
-use crate::db::console::{Console, ExecuteError};
+use crate::db::console::{Console, ExecuteError, Outcome};
 use crate::db::scratch::ScratchDb;
 use crate::db::{Lab, LabConfig};
-use crate::demo::DemoContext;
 use crate::demo::meter::Meter;
+use crate::demo::{DemoContext, DemoReport};
 use crate::lesson::{Attempt, Catalog, Lesson, PROGRESS_FILE, Progress, StepKind, grade};
 use crate::proxy::Latency;
+use crate::query_log::ScopeReport;
 use crate::result_set::ResultSet;
 use crate::ui::markdown::plain;
 use crate::ui::player::{StepView, step_lines};
@@ -106,13 +107,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             Ok(Some(format!("{rows} rows")))
         }
         StepKind::Demo { name, params } => {
-            let context = DemoContext {
-                learner: scratch.learner.clone(),
-                latency: Latency::new(Duration::ZERO, Duration::ZERO),
-                log: None,
-            };
-            let (tx, _rx) = mpsc::unbounded_channel();
-            let report = crate::demo::run(&context, name, params, tx).await?;
+            let report = run_demo(&scratch.learner, name, params).await?;
             Ok(Some(format!(
                 "{} round trips in {}",
                 report.round_trips,
@@ -124,7 +119,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             direct.execute("begin", 0).await.map_err(describe)?;
             let expected = direct.execute(&exercise.solution, MAX_ROWS).await;
             direct.execute("rollback", 0).await.map_err(describe)?;
-            let expected = last_result(expected.map_err(describe)?);
+            let expected = expected.map_err(describe)?.into_last_result();
             let plan = if exercise.check.needs_plan() {
                 Some(
                     crate::db::console::plan_node_types(direct.connection(), &exercise.solution)
@@ -182,34 +177,14 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
 /// Runs `sql` on a connection through a meter: the round trips it took and its last result
 /// (`None` when it failed: a failing starter is a fine starter).
 async fn measured(scratch: &ScratchDb, sql: &str) -> anyhow::Result<(u64, Option<ResultSet>)> {
-    let mut meter = Meter::start(
-        &scratch.learner,
-        Latency::new(Duration::ZERO, Duration::ZERO),
-        None,
-    )
-    .await?;
-    let mut console = Console::connect(&meter.options("pglab lessons check")).await?;
     // Rolled back: each exercise's answers start from the story as shipped.
-    console.execute("begin", 0).await.map_err(describe)?;
-    let (outcome, measured) = meter
-        .measure("answer", console.execute(sql, MAX_ROWS))
-        .await;
-    console.execute("rollback", 0).await.map_err(describe)?;
+    let (outcome, report) = metered(&scratch.learner, "pglab lessons check", sql, true).await?;
     let result = match outcome {
-        Ok(outcome) => Some(last_result(outcome)),
+        Ok(outcome) => Some(outcome.into_last_result()),
         Err(ExecuteError::Sql(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    Ok((measured.report.totals.round_trips, result))
-}
-
-fn last_result(outcome: crate::db::console::Outcome) -> ResultSet {
-    outcome
-        .statements
-        .into_iter()
-        .last()
-        .map(|s| s.result)
-        .unwrap_or_default()
+    Ok((report.totals.round_trips, result))
 }
 
 fn describe(error: ExecuteError) -> anyhow::Error {
@@ -235,13 +210,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
             StepKind::Demo { name, params } => {
-                let context = DemoContext {
-                    learner: lab.learner.clone(),
-                    latency: Latency::new(Duration::ZERO, Duration::ZERO),
-                    log: None,
-                };
-                let (tx, _rx) = mpsc::unbounded_channel();
-                let report = crate::demo::run(&context, name, params, tx)
+                let report = run_demo(&lab.learner, name, params)
                     .await
                     .map_err(|e| e.to_string());
                 Some(StepOutput::Demo {
@@ -314,14 +283,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
 
 /// A run step's statement on a connection through a meter, as the lab runs it.
 async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
-    let mut meter = Meter::start(
-        &lab.learner,
-        Latency::new(Duration::ZERO, Duration::ZERO),
-        None,
-    )
-    .await?;
-    let mut console = Console::connect(&meter.options("pglab lessons run")).await?;
-    let (outcome, measured) = meter.measure("step", console.execute(sql, MAX_ROWS)).await;
+    let (outcome, report) = metered(&lab.learner, "pglab lessons run", sql, false).await?;
     let ran = match outcome {
         Ok(outcome) => Ok(outcome),
         Err(ExecuteError::Sql(failure)) => Err(failure),
@@ -329,8 +291,45 @@ async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
     };
     Ok(StepOutput::Query {
         ran,
-        report: Some(measured.report),
+        report: Some(report),
     })
+}
+
+/// Runs `sql` on its own connection through a meter of its own, as `application`: what it
+/// returned and what the proxy counted. With `rolled_back`, inside a transaction that is
+/// rolled back afterwards (outside what is counted).
+async fn metered(
+    learner: &PgConnectOptions,
+    application: &str,
+    sql: &str,
+    rolled_back: bool,
+) -> anyhow::Result<(Result<Outcome, ExecuteError>, ScopeReport)> {
+    let mut meter = Meter::start(learner, Latency::default(), None).await?;
+    let mut console = Console::connect(&meter.options(application)).await?;
+    if rolled_back {
+        console.execute("begin", 0).await.map_err(describe)?;
+    }
+    let (outcome, measured) = meter.measure("step", console.execute(sql, MAX_ROWS)).await;
+    if rolled_back {
+        console.execute("rollback", 0).await.map_err(describe)?;
+    }
+    Ok((outcome, measured.report))
+}
+
+/// Runs a lesson's demo on its own, outside the lab: no latency knob, no log to feed, its
+/// progress news unread.
+async fn run_demo(
+    learner: &PgConnectOptions,
+    name: &str,
+    params: &toml::Table,
+) -> Result<DemoReport, crate::demo::Error> {
+    let context = DemoContext {
+        learner: learner.clone(),
+        latency: Latency::default(),
+        log: None,
+    };
+    let (tx, _rx) = mpsc::unbounded_channel();
+    crate::demo::run(&context, name, params, tx).await
 }
 
 #[allow(clippy::print_stdout)]

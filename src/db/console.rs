@@ -33,6 +33,17 @@ pub struct Outcome {
     pub elapsed: Duration,
 }
 
+impl Outcome {
+    /// The last statement's result (what a script "returns"); empty when nothing ran.
+    pub fn into_last_result(self) -> ResultSet {
+        self.statements
+            .into_iter()
+            .last()
+            .map(|s| s.result)
+            .unwrap_or_default()
+    }
+}
+
 /// One statement's result.
 #[derive(Debug, Clone, PartialEq)]
 pub struct StatementResult {

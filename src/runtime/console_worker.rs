@@ -208,10 +208,5 @@ async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSe
     // Whatever the solution did, it is undone; a failed rollback means a lost connection,
     // which the next grading notices.
     let _ = grader.execute("rollback", 0).await;
-    Ok(outcome?
-        .statements
-        .into_iter()
-        .last()
-        .map(|s| s.result)
-        .unwrap_or_default())
+    Ok(outcome?.into_last_result())
 }

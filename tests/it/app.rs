@@ -114,6 +114,23 @@ pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<p
     events
 }
 
+/// `app` with its console connection started, as the proxy reports it (session 1).
+pub fn with_console(mut app: App) -> App {
+    for event in traffic(1, true, &[]) {
+        app.apply(Event::Proxy(event));
+    }
+    app
+}
+
+/// The lab in the console, answering the N+1 lesson's exercise (its step index too).
+fn answering_exercise() -> (App, usize) {
+    let mut app = with_console(app());
+    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
+    at_step(&mut app, exercise);
+    app.update(Action::Activate);
+    (app, exercise)
+}
+
 fn only_id(commands: &[Command]) -> RequestId {
     match commands {
         [Command::Execute { id, .. }]
@@ -155,10 +172,7 @@ fn a_diagram_reveals_its_layers_before_the_next_step() {
 
 #[test]
 fn a_run_step_executes_and_keeps_its_result_with_the_round_trips_counted() {
-    let mut app = app();
-    for event in traffic(1, true, &[]) {
-        app.apply(Event::Proxy(event));
-    }
+    let mut app = with_console(app());
     let run = step_where(&app, |k| matches!(k, StepKind::Run { .. }));
     at_step(&mut app, run);
     let commands = app.update(Action::Activate);
@@ -250,13 +264,7 @@ fn ctrl_c_in_the_console_stops_the_statement_before_it_quits() {
 
 #[test]
 fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
-    let mut app = app();
-    for event in traffic(1, true, &[]) {
-        app.apply(Event::Proxy(event));
-    }
-    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
-    at_step(&mut app, exercise);
-    app.update(Action::Activate);
+    let (mut app, exercise) = answering_exercise();
     assert_eq!(app.screen, Screen::Console);
     assert!(
         app.console.text().contains("from posts"),
@@ -289,13 +297,7 @@ fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
 
 #[test]
 fn a_wrong_answer_says_why_and_is_not_saved_as_passed() {
-    let mut app = app();
-    for event in traffic(1, true, &[]) {
-        app.apply(Event::Proxy(event));
-    }
-    let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
-    at_step(&mut app, exercise);
-    app.update(Action::Activate);
+    let (mut app, exercise) = answering_exercise();
     let id = only_id(&app.update(Action::RunConsole));
     app.apply(Event::Proxy(traffic(1, true, &[("select 1", 1)]).remove(1)));
     app.apply(Event::ExerciseRan {

@@ -9,7 +9,7 @@ use pglab::query_log::{Kind, ScopeReport, Totals};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
-use super::app::{app, at_step, failure, outcome, rows, step_where, traffic};
+use super::app::{app, at_step, failure, outcome, rows, step_where, traffic, with_console};
 
 const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 
@@ -42,13 +42,6 @@ fn snapshot(name: &str, app: &mut App) {
     });
 }
 
-fn with_traffic(mut app: App) -> App {
-    for event in traffic(1, true, &[]) {
-        app.apply(Event::Proxy(event));
-    }
-    app
-}
-
 #[test]
 fn lesson_list() {
     snapshot("lessons", &mut app());
@@ -73,7 +66,7 @@ fn diagram_half_revealed_with_notes() {
 
 #[test]
 fn run_step_with_its_result() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     let run = step_where(&app, |k| matches!(k, StepKind::Run { .. }));
     at_step(&mut app, run);
     let Some(Command::Execute { id, .. }) = app.update(Action::Activate).pop() else {
@@ -146,7 +139,7 @@ fn demo_step_finished_with_the_scale_table() {
 
 #[test]
 fn exercise_with_a_hint_and_a_wrong_answer() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
     at_step(&mut app, exercise);
     app.update(Action::RevealHint);
@@ -193,7 +186,7 @@ fn quiz_answered_wrong() {
 
 #[test]
 fn console_error_with_caret() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     app.update(Action::ShowConsole);
     app.update(Action::Paste("select id, usrname\nfrom users".into()));
     let Some(Command::Execute { id, .. }) = app.update(Action::RunConsole).pop() else {
@@ -212,7 +205,7 @@ fn console_error_with_caret() {
 
 #[test]
 fn console_result_scrolled() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     app.update(Action::ShowConsole);
     app.update(Action::Paste(
         "select * from generate_series(1, 200)".into(),
@@ -253,7 +246,7 @@ fn console_result_scrolled() {
 
 #[test]
 fn console_running() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     app.update(Action::ShowConsole);
     app.update(Action::Paste("select pg_sleep(30)".into()));
     app.update(Action::RunConsole);
@@ -314,7 +307,7 @@ fn a_scope_report_reads_naturally() {
 
 #[test]
 fn plan_of_an_explained_statement() {
-    let mut app = with_traffic(app());
+    let mut app = with_console(app());
     app.update(Action::ShowConsole);
     app.update(Action::Paste(
         "select * from users where username = 'user77'".into(),
