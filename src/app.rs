@@ -430,7 +430,7 @@ impl App {
                 id,
                 sql,
                 solution: exercise.solution.clone(),
-                needs_plan: exercise.check.needs_plan(),
+                check: Box::new(exercise.check.clone()),
             }],
             None => vec![Command::Execute { id, sql }],
         }

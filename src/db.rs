@@ -6,6 +6,7 @@
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
 //!   behind the plan's insights
+//! - [`grading`]: the plan and speed-up an exercise's check needs
 //!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
@@ -23,6 +24,7 @@ mod credentials;
 pub mod demo_data;
 mod error;
 pub mod explain;
+pub mod grading;
 mod lab;
 pub(crate) mod provision;
 pub mod scratch;

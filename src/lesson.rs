@@ -119,12 +119,24 @@ pub struct Check {
     pub plan_contains: Vec<String>,
     /// Plan node types the plan must not contain.
     pub plan_excludes: Vec<String>,
+    /// The statement the plan and speed-up checks look at, run after the answer: an answer
+    /// that creates an index is judged by the query it should speed up. Without it, they look
+    /// at the answer itself.
+    pub query: Option<String>,
+    /// The checked statement, as planned, must run at least this many times faster than with
+    /// index scans switched off (medians of several runs, measured when graded).
+    pub min_speedup: Option<u32>,
 }
 
 impl Check {
     /// Whether the attempt's plan is needed (so the caller knows to EXPLAIN it).
     pub fn needs_plan(&self) -> bool {
         !self.plan_contains.is_empty() || !self.plan_excludes.is_empty()
+    }
+
+    /// The statement whose plan and speed are checked, given the learner's `answer`.
+    pub fn target<'a>(&'a self, answer: &'a str) -> &'a str {
+        self.query.as_deref().unwrap_or(answer)
     }
 }
 

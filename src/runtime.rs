@@ -288,14 +288,14 @@ impl Effects {
                 id,
                 sql,
                 solution,
-                needs_plan,
+                check,
             } => self.send_job(
                 id,
                 Job::Check {
                     id,
                     sql,
                     solution,
-                    needs_plan,
+                    check,
                 },
             ),
             Command::Cancel => {

@@ -1,6 +1,7 @@
 //! [`App::apply`]: folding what happened outside — proxy traffic, finished requests — into
 //! the state. Results for requests nobody waits for any more are dropped.
 
+use crate::db::grading::Measured;
 use crate::lesson::{Attempt, StepKind, grade};
 
 use super::console::ConsoleResult;
@@ -76,9 +77,9 @@ impl App {
                 id,
                 attempt,
                 expected,
-                plan,
+                measured,
             } => {
-                return self.exercise_ran(id, attempt, expected, plan);
+                return self.exercise_ran(id, attempt, expected, measured);
             }
             Event::Failed { id, message } => {
                 if self.console.running == Some(id) {
@@ -187,7 +188,7 @@ impl App {
         id: RequestId,
         attempt: Ran,
         expected: Result<crate::result_set::ResultSet, String>,
-        plan: Option<Result<Vec<String>, String>>,
+        measured: Result<Measured, String>,
     ) -> Vec<Command> {
         let Some((sql, report)) = self.finish_console(id) else {
             return Vec::new();
@@ -200,19 +201,16 @@ impl App {
         let StepKind::Exercise(exercise) = &lesson.steps[target.step].kind else {
             return Vec::new();
         };
-        let verdict = match (&attempt, &expected, &plan) {
+        let verdict = match (&attempt, &expected, &measured) {
             (Err(failure), _, _) => Err(format!("Your statement failed: {}", failure.message)),
             (_, Err(problem), _) => Err(format!("The reference solution could not run: {problem}")),
-            (_, _, Some(Err(problem))) => Err(format!("The plan could not be read: {problem}")),
-            (Ok(outcome), Ok(expected), plan) => {
-                let plan_nodes = plan
-                    .as_ref()
-                    .and_then(|p| p.as_ref().ok())
-                    .map(Vec::as_slice);
+            (_, _, Err(problem)) => Err(format!("The plan could not be measured: {problem}")),
+            (Ok(outcome), Ok(expected), Ok(measured)) => {
                 let attempt = Attempt {
                     result: outcome.statements.last().map(|s| &s.result),
                     round_trips: report.as_ref().map(|r| r.totals.round_trips),
-                    plan_nodes,
+                    plan_nodes: measured.plan_nodes.as_deref(),
+                    speedup: measured.speedup,
                 };
                 Ok(grade(&exercise.check, expected, &attempt))
             }

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use crate::lesson::Progress;
+use crate::lesson::{Check, Progress};
 
 /// Names one request to the runtime.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -37,7 +37,7 @@ pub enum Command {
         id: RequestId,
         sql: String,
         solution: String,
-        needs_plan: bool,
+        check: Box<Check>,
     },
     /// Change the proxy's simulated round-trip time.
     SetLatency(Duration),

@@ -2,6 +2,7 @@
 //! Past-tense names; `App::apply` folds them into the state.
 
 use crate::db::console::{Outcome, SqlFailure};
+use crate::db::grading::Measured;
 use crate::demo::{DemoProgress, DemoReport};
 use crate::proxy;
 use crate::result_set::ResultSet;
@@ -53,7 +54,7 @@ pub enum Event {
         id: RequestId,
         attempt: Ran,
         expected: Result<ResultSet, String>,
-        plan: Option<Result<Vec<String>, String>>,
+        measured: Result<Measured, String>,
     },
     /// A request could not run at all (the connection is gone, for example).
     Failed { id: RequestId, message: String },

@@ -14,11 +14,12 @@ use super::lab::{lessons_dir, load_catalog};
 use crate::app::player::StepOutput;
 use crate::cli::LessonsCommand;
 use crate::db::console::{Console, ExecuteError, Outcome};
+use crate::db::grading::{Measured, measure};
 use crate::db::scratch::ScratchDb;
 use crate::db::{Lab, LabConfig};
 use crate::demo::meter::Meter;
 use crate::demo::{DemoContext, DemoReport};
-use crate::lesson::{Attempt, Catalog, Lesson, PROGRESS_FILE, Progress, StepKind, grade};
+use crate::lesson::{Attempt, Catalog, Check, Lesson, PROGRESS_FILE, Progress, StepKind, grade};
 use crate::proxy::Latency;
 use crate::query_log::ScopeReport;
 use crate::result_set::ResultSet;
@@ -115,28 +116,20 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             )))
         }
         StepKind::Exercise(exercise) => {
+            let check = &exercise.check;
             let mut direct = Console::connect(&scratch.learner).await?;
-            direct.execute("begin", 0).await.map_err(describe)?;
-            let expected = direct.execute(&exercise.solution, MAX_ROWS).await;
-            direct.execute("rollback", 0).await.map_err(describe)?;
-            let expected = expected.map_err(describe)?.into_last_result();
-            let plan = if exercise.check.needs_plan() {
-                Some(
-                    crate::db::console::plan_node_types(direct.connection(), &exercise.solution)
-                        .await
-                        .map_err(describe)?,
-                )
-            } else {
-                None
-            };
-            let (round_trips, solution) = measured(scratch, &exercise.solution).await?;
+            let (expected, measured) = undone(&mut direct, &exercise.solution, check).await;
+            let expected = expected.map_err(describe)?;
+            let measured = measured.map_err(describe)?;
+            let (round_trips, solution) = measured_trips(scratch, &exercise.solution).await?;
             let verdict = grade(
-                &exercise.check,
+                check,
                 &expected,
                 &Attempt {
                     result: solution.as_ref(),
                     round_trips: Some(round_trips),
-                    plan_nodes: plan.as_deref(),
+                    plan_nodes: measured.plan_nodes.as_deref(),
+                    speedup: measured.speedup,
                 },
             );
             if !verdict.passed() {
@@ -146,37 +139,65 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
                     why.join("; ")
                 );
             }
-            let (starter_trips, starter) = measured(scratch, &exercise.starter).await?;
-            let starter_plan = if exercise.check.needs_plan() {
-                crate::db::console::plan_node_types(direct.connection(), &exercise.starter)
-                    .await
-                    .ok()
-            } else {
-                None
-            };
+            let (starter_trips, starter) = measured_trips(scratch, &exercise.starter).await?;
+            // A starter may fail, and so may measuring after it: either way it does not pass.
+            let (_, starter_measured) = undone(&mut direct, &exercise.starter, check).await;
+            let starter_measured = starter_measured.unwrap_or_default();
             let verdict = grade(
-                &exercise.check,
+                check,
                 &expected,
                 &Attempt {
                     result: starter.as_ref(),
                     round_trips: Some(starter_trips),
-                    plan_nodes: starter_plan.as_deref(),
+                    plan_nodes: starter_measured.plan_nodes.as_deref(),
+                    speedup: starter_measured.speedup,
                 },
             );
             if verdict.passed() {
                 bail!("the starter SQL already passes the check: the exercise asks nothing");
             }
+            let speedup = measured.speedup.map_or_else(String::new, |x| {
+                format!(", {x:.0}× faster than without indexes")
+            });
             Ok(Some(format!(
-                "solution passes in {round_trips} round trip(s); starter fails"
+                "solution passes in {round_trips} round trip(s){speedup}; starter fails"
             )))
         }
         StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
     }
 }
 
+/// Runs `sql` inside a transaction that is rolled back, reading what `check` measures
+/// before the rollback, so the plan sees what the SQL built (an index, say): its last result,
+/// and the measurements.
+async fn undone(
+    conn: &mut Console,
+    sql: &str,
+    check: &Check,
+) -> (
+    Result<ResultSet, ExecuteError>,
+    Result<Measured, ExecuteError>,
+) {
+    if let Err(error) = conn.execute("begin", 0).await {
+        let again = ExecuteError::Plan(format!("cannot open a transaction: {error}"));
+        return (Err(error), Err(again));
+    }
+    let result = conn.execute(sql, MAX_ROWS).await;
+    // After a failed statement the transaction only accepts the rollback.
+    let measured = match &result {
+        Ok(_) => measure(conn.connection(), check, sql).await,
+        Err(_) => Err(ExecuteError::Plan("the SQL failed".to_string())),
+    };
+    let _ = conn.execute("rollback", 0).await;
+    (result.map(Outcome::into_last_result), measured)
+}
+
 /// Runs `sql` on a connection through a meter: the round trips it took and its last result
 /// (`None` when it failed: a failing starter is a fine starter).
-async fn measured(scratch: &ScratchDb, sql: &str) -> anyhow::Result<(u64, Option<ResultSet>)> {
+async fn measured_trips(
+    scratch: &ScratchDb,
+    sql: &str,
+) -> anyhow::Result<(u64, Option<ResultSet>)> {
     // Rolled back: each exercise's answers start from the story as shipped.
     let (outcome, report) = metered(&scratch.learner, "pglab lessons check", sql, true).await?;
     let result = match outcome {

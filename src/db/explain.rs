@@ -31,6 +31,33 @@ pub struct Fetched {
     pub rolled_back: bool,
 }
 
+/// Which plans the planner may choose for a timed run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Planner {
+    /// Whatever it would choose: the statement as the application runs it.
+    AsIs,
+    /// Index, index-only and bitmap scans switched off (`SET LOCAL`), so a table is read
+    /// the way it would be without its indexes.
+    NoIndexes,
+    /// Sequential scans switched off, so an index is used wherever one can be.
+    NoSeqScan,
+}
+
+impl Planner {
+    /// The settings that steer the planner, undone with the run's transaction.
+    fn settings(self) -> &'static [&'static str] {
+        match self {
+            Planner::AsIs => &[],
+            Planner::NoIndexes => &[
+                "set local enable_indexscan = off",
+                "set local enable_indexonlyscan = off",
+                "set local enable_bitmapscan = off",
+            ],
+            Planner::NoSeqScan => &["set local enable_seqscan = off"],
+        }
+    }
+}
+
 /// Execution times of several `TIMING OFF` runs of one statement.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Timings {
@@ -40,6 +67,8 @@ pub struct Timings {
     pub median_ms: f64,
     /// As [`Fetched::rolled_back`].
     pub rolled_back: bool,
+    /// The last run's plan: its shape and rows, without node times (`TIMING OFF`).
+    pub plan: Plan,
 }
 
 /// Explains `sql` (exactly one statement) with `EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON)`, or
@@ -56,39 +85,56 @@ pub async fn explain(
     let value = match analyze {
         // Planning only: nothing runs, so nothing needs undoing.
         Analyze::No => fetch_json(conn, "explain (format json)", sql).await?,
-        Analyze::Yes => undone(conn, "explain (analyze, buffers, format json)", sql).await?,
+        Analyze::Yes => undone(conn, &[], "explain (analyze, buffers, format json)", sql).await?,
     };
     let plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
     Ok(Fetched { plan, rolled_back })
 }
 
 /// Runs `sql` under `EXPLAIN (ANALYZE, TIMING OFF, FORMAT JSON)` `runs` times (at least once)
-/// and returns the execution times and their median. Per-node timing is off because reading
-/// the clock for every row can double a query's time (research note §6.7), which would blur
-/// a before/after comparison.
+/// with the planner steered by `planner`, and returns the execution times and their median.
+/// Per-node timing is off because reading the clock for every row can double a query's time
+/// (research note §6.7), which would blur a before/after comparison.
 pub async fn compare_runs(
     conn: &mut PgConnection,
     sql: &str,
     runs: usize,
+    planner: Planner,
 ) -> Result<Timings, ExecuteError> {
     if let Some(found) = not_one_statement(sql) {
         return Err(ExecuteError::NotOneStatement { found });
     }
     let mut runs_ms = Vec::with_capacity(runs.max(1));
+    let mut plan = None;
     for _ in 0..runs.max(1) {
-        let value = undone(conn, "explain (analyze, timing off, format json)", sql).await?;
-        let ms = value
-            .get(0)
-            .and_then(|plan| plan.get("Execution Time"))
-            .and_then(serde_json::Value::as_f64)
-            .ok_or_else(|| ExecuteError::Plan(format!("no \"Execution Time\" in {value}")))?;
+        let explain = "explain (analyze, timing off, format json)";
+        let value = undone(conn, planner.settings(), explain, sql).await?;
+        let run = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+        let ms = run
+            .execution_ms
+            .ok_or_else(|| ExecuteError::Plan("the plan has no \"Execution Time\"".to_string()))?;
         runs_ms.push(ms);
+        plan = Some(run);
     }
     Ok(Timings {
         median_ms: median(&runs_ms),
         runs_ms,
         rolled_back: crate::sql::changes_data(sql),
+        plan: plan.expect("at least one run"),
     })
+}
+
+/// How much faster `sql` runs as planned than with index scans switched off: the median of
+/// `runs` timed runs each way, divided. Above 1 the planner's indexes pay off.
+pub async fn speedup_over_no_indexes(
+    conn: &mut PgConnection,
+    sql: &str,
+    runs: usize,
+) -> Result<f64, ExecuteError> {
+    let planned = compare_runs(conn, sql, runs, Planner::AsIs).await?;
+    let without = compare_runs(conn, sql, runs, Planner::NoIndexes).await?;
+    // A statement too fast for the clock's 0.001 ms resolution counts as taking that long.
+    Ok(without.median_ms / planned.median_ms.max(0.001))
 }
 
 /// The key columns of each named index visible on the search path, in index order
@@ -158,9 +204,11 @@ fn not_one_statement(sql: &str) -> Option<usize> {
     (found != 1).then_some(found)
 }
 
-/// Runs `explain sql` in a transaction or savepoint that is rolled back whatever happens.
+/// Runs `explain sql` in a transaction or savepoint that is rolled back whatever happens,
+/// after `settings` (`SET LOCAL`s, which a rollback to the savepoint undoes too).
 async fn undone(
     conn: &mut PgConnection,
+    settings: &[&'static str],
     explain: &str,
     sql: &str,
 ) -> Result<serde_json::Value, ExecuteError> {
@@ -186,7 +234,16 @@ async fn undone(
         ("begin", &["rollback"])
     };
     sqlx::raw_sql(open).execute(&mut *conn).await?;
-    let result = fetch_json(conn, explain, sql).await;
+    let mut result = Ok(serde_json::Value::Null);
+    for &setting in settings {
+        if let Err(error) = sqlx::raw_sql(setting).execute(&mut *conn).await {
+            result = Err(error.into());
+            break;
+        }
+    }
+    if result.is_ok() {
+        result = fetch_json(conn, explain, sql).await;
+    }
     let mut undo_result = Ok(());
     for &statement in undo {
         if let Err(error) = sqlx::raw_sql(statement).execute(&mut *conn).await {

@@ -25,14 +25,17 @@ pub struct Attempt<'a> {
     pub result: Option<&'a ResultSet>,
     /// Round trips the attempt took; `None` if not measured.
     pub round_trips: Option<u64>,
-    /// The `Node Type` of every node of the attempt's plan; `None` if not explained.
+    /// The `Node Type` of every node of the checked statement's plan; `None` if not explained.
     pub plan_nodes: Option<&'a [String]>,
+    /// How many times faster the checked statement ran as planned than with index scans
+    /// switched off; `None` if not measured.
+    pub speedup: Option<f64>,
 }
 
 /// The outcome of grading: passed when nothing is wrong.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq)]
 pub struct Verdict {
-    /// What is wrong, in check order: rows, round trips, plan.
+    /// What is wrong, in check order: rows, round trips, plan, speed-up.
     pub findings: Vec<Finding>,
 }
 
@@ -43,7 +46,7 @@ impl Verdict {
 }
 
 /// One reason an attempt fails; `Display` is the sentence shown to the learner.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
     /// The check compares rows but the attempt returned none (failed or not a query).
     NoRows {
@@ -82,6 +85,10 @@ pub enum Finding {
     },
     PlanHas {
         node: String,
+    },
+    TooLittleSpeedup {
+        min: u32,
+        got: f64,
     },
 }
 
@@ -130,6 +137,11 @@ impl fmt::Display for Finding {
             }
             Finding::PlanLacks { node } => write!(f, "the plan has no {node} node"),
             Finding::PlanHas { node } => write!(f, "the plan still has a {node} node"),
+            Finding::TooLittleSpeedup { min, got } => write!(
+                f,
+                "it ran {got:.1}× as fast as without indexes; the check asks for at least \
+                 {min}× (does the index lead with the column the query filters by equality?)"
+            ),
         }
     }
 }
@@ -165,6 +177,15 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
                     findings.push(Finding::PlanHas { node });
                 }
             }
+        }
+    }
+    if let Some(min) = check.min_speedup {
+        match attempt.speedup {
+            Some(got) if got < f64::from(min) => {
+                findings.push(Finding::TooLittleSpeedup { min, got });
+            }
+            Some(_) => {}
+            None => findings.push(Finding::NotMeasured { what: "speed-up" }),
         }
     }
     Verdict { findings }
@@ -438,6 +459,7 @@ mod tests {
             max_round_trips: Some(1),
             plan_contains: vec!["Hash Join".into(), "Index Scan".into()],
             plan_excludes: vec!["Nested Loop".into(), "Seq Scan".into()],
+            ..Check::default()
         };
         let empty = ResultSet::default();
         type Case<'a> = (Option<u64>, Option<&'a [String]>, &'a [&'a str]);
@@ -471,6 +493,7 @@ mod tests {
                 result: None,
                 round_trips: *round_trips,
                 plan_nodes: *plan_nodes,
+                speedup: None,
             };
             let verdict = grade(&check, &empty, &attempt);
             assert_eq!(messages(&verdict), *want);
@@ -488,5 +511,31 @@ mod tests {
             ..Attempt::default()
         };
         assert!(grade(&check, &rs(1, &[&[Some("x")]]), &attempt).passed());
+    }
+
+    #[test]
+    fn a_speedup_below_the_minimum_fails_and_an_unmeasured_one_cannot_pass() {
+        let check = Check {
+            query: Some("select 1".into()),
+            min_speedup: Some(10),
+            ..Check::default()
+        };
+        let empty = ResultSet::default();
+        let with = |speedup| Attempt {
+            speedup,
+            ..Attempt::default()
+        };
+        assert!(grade(&check, &empty, &with(Some(10.0))).passed());
+        assert_eq!(
+            messages(&grade(&check, &empty, &with(Some(1.04)))),
+            [
+                "it ran 1.0× as fast as without indexes; the check asks for at least 10× \
+              (does the index lead with the column the query filters by equality?)"
+            ]
+        );
+        assert_eq!(
+            messages(&grade(&check, &empty, &with(None))),
+            ["the speed-up was not measured, so this check cannot pass"]
+        );
     }
 }

@@ -11,8 +11,10 @@ use tokio::sync::mpsc;
 
 use crate::app::event::{Explained, Ran};
 use crate::app::{Event, RequestId};
-use crate::db::console::{self, Console, ExecuteError, Outcome, SqlFailure};
+use crate::db::console::{Console, ExecuteError, Outcome, SqlFailure};
 use crate::db::explain::Analyze;
+use crate::db::grading::{Measured, measure};
+use crate::lesson::Check;
 use crate::result_set::ResultSet;
 
 /// Rows of one result the console keeps (the rest are counted, not stored).
@@ -28,7 +30,7 @@ pub enum Job {
         id: RequestId,
         sql: String,
         solution: String,
-        needs_plan: bool,
+        check: Box<Check>,
     },
     Explain {
         id: RequestId,
@@ -68,17 +70,17 @@ pub async fn serve(
             Job::Check {
                 sql,
                 solution,
-                needs_plan,
+                check,
                 ..
             } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
                 Ok(attempt) => {
-                    let (expected, plan) =
-                        grade_inputs(&mut grader, &direct, &sql, &solution, needs_plan).await;
+                    let (expected, measured) =
+                        grade_inputs(&mut grader, &direct, &sql, &solution, &check).await;
                     Event::ExerciseRan {
                         id,
                         attempt,
                         expected,
-                        plan,
+                        measured,
                     }
                 }
                 Err(lost) => *lost,
@@ -159,19 +161,17 @@ async fn open(
     }
 }
 
-/// The reference solution's rows and, when the check needs it, the answer's plan, read on
-/// the unobserved grading connection. A grading connection that was lost (the server
-/// restarted, a pooler closed it) is opened again once before giving up.
+/// The reference solution's rows (when the check compares rows) and what else the check
+/// measures (the plan, the speed-up), read on the unobserved grading connection. A grading
+/// connection that was lost (the server restarted, a pooler closed it) is opened again once
+/// before giving up.
 async fn grade_inputs(
     grader: &mut Option<Console>,
     direct: &PgConnectOptions,
     sql: &str,
     solution: &str,
-    needs_plan: bool,
-) -> (
-    Result<ResultSet, String>,
-    Option<Result<Vec<String>, String>>,
-) {
+    check: &Check,
+) -> (Result<ResultSet, String>, Result<Measured, String>) {
     for attempt in 0..2 {
         if grader.is_none() {
             *grader = Console::connect(direct).await.ok();
@@ -179,25 +179,26 @@ async fn grade_inputs(
         let Some(conn) = grader.as_mut() else {
             break;
         };
-        let expected = match reference_rows(conn, solution).await {
+        let expected = match check.rows {
+            // Rows nobody compares are not worth running the solution for (it may build an
+            // index over a million rows).
+            None => Ok(ResultSet::default()),
+            Some(_) => reference_rows(conn, solution).await,
+        };
+        let expected = match expected {
             Err(ExecuteError::Connection(_)) if attempt == 0 => {
                 *grader = None;
                 continue;
             }
             other => other.map_err(|e| e.to_string()),
         };
-        let plan = if needs_plan {
-            Some(
-                console::plan_node_types(conn.connection(), sql)
-                    .await
-                    .map_err(|e| e.to_string()),
-            )
-        } else {
-            None
-        };
-        return (expected, plan);
+        let measured = measure(conn.connection(), check, sql)
+            .await
+            .map_err(|e| e.to_string());
+        return (expected, measured);
     }
-    (Err("cannot connect to grade the answer".to_string()), None)
+    let lost = "cannot connect to grade the answer".to_string();
+    (Err(lost.clone()), Err(lost))
 }
 
 /// The reference solution's last result, run inside a transaction that is rolled back: a

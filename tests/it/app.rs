@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use pglab::app::{Action, App, Command, Event, RequestId, Screen};
 use pglab::db::console::{Outcome, SqlFailure, StatementResult};
+use pglab::db::grading::Measured;
 use pglab::lesson::{Catalog, Progress, StepKind};
 use pglab::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
 use pglab::result_set::ResultSet;
@@ -289,7 +290,7 @@ fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
         id,
         attempt: Ok(outcome(answer.clone())),
         expected: Ok(answer),
-        plan: None,
+        measured: Ok(Measured::default()),
     });
     assert!(matches!(commands.as_slice(), [Command::SaveProgress(_)]));
     assert!(app.progress.lesson("n-plus-one").is_passed(exercise));
@@ -307,7 +308,7 @@ fn a_wrong_answer_says_why_and_is_not_saved_as_passed() {
             &[&["Q1 roadmap", "bob"]],
         ))),
         expected: Ok(rows(&["title", "username"], &[&["Q1 roadmap", "alice"]])),
-        plan: None,
+        measured: Ok(Measured::default()),
     });
     assert!(!app.progress.lesson("n-plus-one").is_passed(exercise));
     let output = app.player.as_ref().unwrap().outputs.get(&exercise);

@@ -4,7 +4,7 @@
 //! facts for insights are read; and `pglab explain` end to end.
 
 use pglab::db::console::ExecuteError;
-use pglab::db::explain::{self as fetch, Analyze};
+use pglab::db::explain::{self as fetch, Analyze, Planner};
 use pglab::testing::TestDb;
 use sqlx::postgres::PgConnection;
 use sqlx::{ConnectOptions, Connection};
@@ -106,7 +106,9 @@ async fn more_than_one_statement_is_refused_before_anything_runs() {
         matches!(err, ExecuteError::NotOneStatement { found: 2 }),
         "{err:?}"
     );
-    let err = fetch::compare_runs(&mut conn, two, 3).await.unwrap_err();
+    let err = fetch::compare_runs(&mut conn, two, 3, Planner::AsIs)
+        .await
+        .unwrap_err();
     assert!(matches!(err, ExecuteError::NotOneStatement { found: 2 }));
     assert_eq!(post_count(&mut conn).await, before);
 
@@ -122,10 +124,49 @@ async fn more_than_one_statement_is_refused_before_anything_runs() {
 }
 
 #[tokio::test]
+async fn timed_runs_can_steer_the_planner_and_leave_no_setting_behind() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    let by_id = "select title from posts where id = 1";
+    let scans = |timings: &fetch::Timings| -> Vec<String> {
+        let nodes = timings.plan.nodes.iter();
+        nodes.map(|node| node.node_type.clone()).collect()
+    };
+    let forced = fetch::compare_runs(&mut conn, by_id, 1, Planner::NoSeqScan)
+        .await
+        .unwrap();
+    assert!(
+        scans(&forced).iter().any(|n| n.starts_with("Index")),
+        "{:?}",
+        scans(&forced)
+    );
+    let without = fetch::compare_runs(&mut conn, by_id, 1, Planner::NoIndexes)
+        .await
+        .unwrap();
+    assert_eq!(scans(&without), ["Seq Scan"]);
+    let (setting,): (String,) = sqlx::query_as("select current_setting('enable_indexscan')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(setting, "on");
+    // Inside the learner's own transaction the settings go with the savepoint, not later.
+    sqlx::raw_sql("begin").execute(&mut conn).await.unwrap();
+    fetch::compare_runs(&mut conn, by_id, 1, Planner::NoIndexes)
+        .await
+        .unwrap();
+    let (setting,): (String,) = sqlx::query_as("select current_setting('enable_indexscan')")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(setting, "on");
+    sqlx::raw_sql("rollback").execute(&mut conn).await.unwrap();
+}
+
+#[tokio::test]
 async fn timed_runs_give_a_median_and_undo_their_changes() {
     let db = TestDb::create().await.unwrap();
     let mut conn = db.learner_conn().await.unwrap();
-    let timings = fetch::compare_runs(&mut conn, "select count(*) from posts", 5)
+    let timings = fetch::compare_runs(&mut conn, "select count(*) from posts", 5, Planner::AsIs)
         .await
         .unwrap();
     assert_eq!(timings.runs_ms.len(), 5);
@@ -139,7 +180,7 @@ async fn timed_runs_give_a_median_and_undo_their_changes() {
     assert!(min > 0.0 && min <= timings.median_ms && timings.median_ms <= max);
 
     let before = post_count(&mut conn).await;
-    let timings = fetch::compare_runs(&mut conn, "delete from posts", 3)
+    let timings = fetch::compare_runs(&mut conn, "delete from posts", 3, Planner::AsIs)
         .await
         .unwrap();
     assert!(timings.rolled_back);

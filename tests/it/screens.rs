@@ -3,6 +3,7 @@
 //! nothing needs masking.
 
 use pglab::app::{Action, App, Command, Event};
+use pglab::db::grading::Measured;
 use pglab::demo::{DemoReport, Measurement};
 use pglab::lesson::StepKind;
 use pglab::query_log::{Kind, ScopeReport, Totals};
@@ -168,7 +169,7 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
             &["title", "username"],
             &[&["Welcome to the Acme blog", "alice"]],
         )),
-        plan: None,
+        measured: Ok(Measured::default()),
     });
     snapshot("console_exercise_wrong", &mut app);
     app.update(Action::Back);

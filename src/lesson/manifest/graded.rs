@@ -5,7 +5,24 @@
 use crate::lesson::document::{Document, Need, SpannedStrings, Table, unknown_key};
 use crate::lesson::{Check, Exercise, Quiz, QuizOption, RowOrder};
 
-const CHECK_KEYS: [&str; 4] = ["rows", "max_round_trips", "plan_contains", "plan_excludes"];
+const CHECK_KEYS: [&str; 6] = [
+    "rows",
+    "max_round_trips",
+    "plan_contains",
+    "plan_excludes",
+    "query",
+    "min_speedup",
+];
+/// Keys that check something; `query` only says what the plan checks look at.
+const CHECKING_KEYS: [&str; 5] = [
+    "rows",
+    "max_round_trips",
+    "plan_contains",
+    "plan_excludes",
+    "min_speedup",
+];
+/// A speed-up asked of an answer: at least a measurable one, at most what an index gives.
+const SPEEDUPS: std::ops::RangeInclusive<i64> = 2..=10_000;
 const OPTION_KEYS: [&str; 3] = ["text", "correct", "why"];
 const MAX_QUIZ_OPTIONS: usize = 6;
 
@@ -97,8 +114,8 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
     table.reject_unknown(doc, &CHECK_KEYS, |key| {
         unknown_key(key, "check", &CHECK_KEYS)
     });
-    if !CHECK_KEYS.iter().any(|key| table.has(key)) {
-        let all = CHECK_KEYS.join(", ");
+    if !CHECKING_KEYS.iter().any(|key| table.has(key)) {
+        let all = CHECKING_KEYS.join(", ");
         table.complain(
             doc,
             format_args!("checks nothing; set at least one of {all}"),
@@ -150,13 +167,57 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
             good = false;
         }
     }
+    let min_speedup = match table.integer(doc, "min_speedup", Need::Optional) {
+        None => None,
+        Some(found) if SPEEDUPS.contains(&found.value) => u32::try_from(found.value).ok(),
+        Some(found) => {
+            let message = format!(
+                "{}`min_speedup` must be a whole number from {} to {}, not {}",
+                table.prefix(),
+                SPEEDUPS.start(),
+                SPEEDUPS.end(),
+                found.value
+            );
+            doc.at(found.span, message);
+            good = false;
+            None
+        }
+    };
+    let query = table
+        .string(doc, "query", Need::Optional)
+        .and_then(|found| {
+            let count = crate::sql::statement_count(&found.value);
+            if count == 1 {
+                return Some(found.value);
+            }
+            let message = format!(
+                "{}`query` must hold exactly one statement, not {count}",
+                table.prefix()
+            );
+            doc.at(found.span, message);
+            good = false;
+            None
+        });
     let names = |nodes: SpannedStrings| nodes.into_iter().map(|(node, _)| node).collect();
-    good.then(|| Check {
+    let check = Check {
         rows,
         max_round_trips,
         plan_contains: names(plan_contains),
         plan_excludes: names(plan_excludes),
-    })
+        query,
+        min_speedup,
+    };
+    if check.query.is_some() && !check.needs_plan() && check.min_speedup.is_none() {
+        table.complain(
+            doc,
+            format_args!(
+                "`query` names the statement the plan checks look at, but there are none; \
+                 add plan_contains, plan_excludes or min_speedup"
+            ),
+        );
+        good = false;
+    }
+    good.then_some(check)
 }
 
 /// A list of plan node types, each one PostgreSQL knows (spelt as EXPLAIN spells it). Returns
