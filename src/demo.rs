@@ -177,7 +177,9 @@ pub enum Error {
     Statement {
         demo: &'static str,
         step: &'static str,
-        cause: ExecuteError,
+        // Boxed: a failed statement carries its SQLSTATE, message, detail and hint, and
+        // every other error should not pay for that room.
+        cause: Box<ExecuteError>,
     },
     #[error("demo `{demo}` cannot run: {why}")]
     Refused { demo: &'static str, why: String },

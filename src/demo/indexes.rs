@@ -168,7 +168,11 @@ fn statement_error(demo: &'static str, step: &'static str) -> impl FnOnce(Execut
             demo,
             why: format!("{}; {SEED_FIRST}", failure.message),
         },
-        _ => Error::Statement { demo, step, cause },
+        _ => Error::Statement {
+            demo,
+            step,
+            cause: Box::new(cause),
+        },
     }
 }
 

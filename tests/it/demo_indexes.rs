@@ -297,8 +297,8 @@ async fn the_write_cost_table_compares_two_scratch_tables_and_leaves_neither() {
         [
             "table",
             "indexes",
-            "insert time",
-            "rows per second",
+            "insert",
+            "rows/s",
             "table size",
             "index size"
         ]

@@ -57,7 +57,7 @@ pub(super) async fn explain(
     let (measured, catalog) = result?;
 
     let plan = &measured.fetched.plan;
-    let mut lines = render(plan, PLAN_WIDTH);
+    let mut lines = plan_lines(plan);
     lines.push(String::new());
     let found = insights(plan, &catalog);
     if found.is_empty() {
@@ -230,6 +230,23 @@ async fn without_indexes(
     let measured = measured?;
     rollback.map_err(sql_error(demo, "switching index use back on"))?;
     Ok(measured)
+}
+
+/// The plan as text: the tree clipped to [`PLAN_WIDTH`] (a wrapped tree line would break the
+/// tree's shape), the sentences above and below it whole (they wrap well, and a clipped
+/// headline loses its point: the time).
+fn plan_lines(plan: &Plan) -> Vec<String> {
+    let whole = render(plan, usize::MAX);
+    let clipped = render(plan, PLAN_WIDTH);
+    // `render` writes the headline and the plan-wide times, a blank line, the column
+    // header and one line per node, then a blank line and the legend.
+    let tree = 3..3 + 1 + plan.nodes.len();
+    whole
+        .into_iter()
+        .zip(clipped)
+        .enumerate()
+        .map(|(i, (whole, clipped))| if tree.contains(&i) { clipped } else { whole })
+        .collect()
 }
 
 /// The scan nodes of `plan`, as text EXPLAIN titles them, joined by " + " (a bitmap scan is
