@@ -191,3 +191,25 @@ pub async fn index_size(conn: &mut PgConnection, index: &str) -> Result<(i64, St
     .await
     .map_err(Error::sql("cannot read the size of the index"))
 }
+
+/// The indexes on `table` (resolved on the search path) besides its primary key: each one's
+/// name and key columns as PostgreSQL prints them, with a partial index's predicate.
+pub async fn secondary_indexes(
+    conn: &mut PgConnection,
+    table: &str,
+) -> Result<Vec<(String, String)>, Error> {
+    sqlx::query_as(
+        "select ic.relname::text,
+                (select string_agg(pg_get_indexdef(i.indexrelid, k, true), ', ' order by k)
+                   from generate_series(1, i.indnkeyatts::int) as k)
+                || coalesce(' where ' || pg_get_expr(i.indpred, i.indrelid, true), '')
+           from pg_index i
+           join pg_class ic on ic.oid = i.indexrelid
+          where i.indrelid = to_regclass($1) and not i.indisprimary
+          order by ic.relname",
+    )
+    .bind(table)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::sql("cannot list the table's indexes"))
+}

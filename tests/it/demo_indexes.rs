@@ -285,6 +285,15 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         "{:?}",
         kept.lines
     );
+    // Why: the index it passed over, and how many rows match.
+    assert!(
+        kept.lines
+            .iter()
+            .any(|l| l.contains("big_users_is_active_idx (is_active)")
+                && l.contains("285,000 of its 300,000 rows match (95%)")),
+        "{:?}",
+        kept.lines
+    );
 }
 
 #[tokio::test]
