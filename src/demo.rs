@@ -6,6 +6,8 @@
 //!
 //! - [`n_plus_one`]: the N+1 lesson (lazy loop, JOIN, batched `ANY($1)`, a default pool, the
 //!   scale table)
+//! - [`indexes`]: the index lesson (a big table, plans measured with and without an index,
+//!   an index build watched while it runs, what indexes cost on writes)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -13,8 +15,10 @@
 //! demo modules, against the rule that app SQL lives in `db/`. A demo *is* the application
 //! code being taught; the lesson shows the loop and its SQL side by side, and moving the
 //! SQL away would hide the very thing the learner compares. Everything a demo needs that is
-//! not the lesson (the scale demo's generated rows) lives in `db::demo_data`.
+//! not the lesson (the scale demo's generated rows, the index lesson's big table) lives in
+//! `db::demo_data`.
 
+pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
 pub mod params;
@@ -24,6 +28,8 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
+use crate::db::console::ExecuteError;
+use crate::explain::Plan;
 use crate::proxy::{self, Latency};
 use crate::query_log::Kind;
 use crate::result_set::ResultSet;
@@ -66,8 +72,19 @@ pub struct Measurement {
     pub wall: Duration,
 }
 
-/// What a demo did and what it cost, as measured by its proxy.
+/// A plan a demo measured, for a UI to draw or set beside another.
 #[derive(Debug, Clone, PartialEq)]
+pub struct MeasuredPlan {
+    /// What the plan was measured as ("with the index", "index use switched off").
+    pub label: String,
+    /// The plan of one `EXPLAIN (ANALYZE, BUFFERS)` run.
+    pub plan: Plan,
+    /// The median execution time of the demo's `TIMING OFF` runs, ms.
+    pub median_ms: f64,
+}
+
+/// What a demo did and what it cost, as measured by its proxy.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct DemoReport {
     pub title: String,
     /// What the demo's program printed, then what the numbers mean.
@@ -87,9 +104,48 @@ pub struct DemoReport {
     pub warnings: Vec<String>,
     /// The runs behind `table`, with numbers rather than text.
     pub measurements: Vec<Measurement>,
+    /// The plans the demo measured (the index demos), in the order it reports them.
+    pub plans: Vec<MeasuredPlan>,
+    /// How many times faster the first of `plans` ran than the second, from their medians
+    /// (`indexes.compare`).
+    pub speedup: Option<f64>,
 }
 
 impl DemoReport {
+    /// The report of a demo whose work `measured` counted, on `sessions` server sessions.
+    pub fn measured(
+        title: String,
+        lines: Vec<String>,
+        measured: &meter::Measured,
+        sessions: u64,
+    ) -> Self {
+        let totals = &measured.report.totals;
+        DemoReport {
+            title,
+            lines,
+            round_trips: totals.round_trips,
+            statements: totals.statements,
+            by_kind: Kind::ALL
+                .iter()
+                .map(|&kind| (kind, totals.of_kind(kind)))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
+            wall: measured.wall,
+            sessions,
+            // Each connection of a pool reports its lint once: once is enough here.
+            warnings: measured.report.warnings.iter().map(|w| w.message()).fold(
+                Vec::new(),
+                |mut kept, message| {
+                    if !kept.contains(&message) {
+                        kept.push(message);
+                    }
+                    kept
+                },
+            ),
+            ..DemoReport::default()
+        }
+    }
+
     /// Round trips of one kind.
     pub fn of_kind(&self, kind: Kind) -> u64 {
         self.by_kind
@@ -117,6 +173,16 @@ pub enum Error {
         step: &'static str,
         cause: sqlx::Error,
     },
+    #[error("demo `{demo}` failed while {step}: {cause}")]
+    Statement {
+        demo: &'static str,
+        step: &'static str,
+        // Boxed: a failed statement carries its SQLSTATE, message, detail and hint, and
+        // every other error should not pay for that room.
+        cause: Box<ExecuteError>,
+    },
+    #[error("demo `{demo}` cannot run: {why}")]
+    Refused { demo: &'static str, why: String },
 }
 
 /// A demo lessons can name.
@@ -127,8 +193,11 @@ pub struct DemoSpec {
     pub params: &'static [ParamSpec],
 }
 
+/// Every demo's group, in the order help lists them.
+const GROUPS: [&[DemoSpec]; 2] = [n_plus_one::DEMOS, indexes::DEMOS];
+
 /// Every demo, in the order help lists them.
-pub const DEMOS: &[DemoSpec] = n_plus_one::DEMOS;
+pub static DEMOS: std::sync::LazyLock<Vec<DemoSpec>> = std::sync::LazyLock::new(|| GROUPS.concat());
 
 fn find(name: &str) -> Result<&'static DemoSpec, Error> {
     DEMOS
@@ -156,7 +225,11 @@ pub async fn run(
 ) -> Result<DemoReport, Error> {
     let spec = find(name)?;
     params::check(spec.name, spec.params, params).map_err(Error::BadParams)?;
-    n_plus_one::run(ctx, spec.name, params, &progress).await
+    if spec.name.starts_with(indexes::PREFIX) {
+        indexes::run(ctx, spec.name, params, &progress).await
+    } else {
+        n_plus_one::run(ctx, spec.name, params, &progress).await
+    }
 }
 
 /// A wall time as a table shows it: milliseconds with one decimal below a second, seconds

@@ -382,30 +382,5 @@ fn wall_line(measured: &Measured, latency: &Duration) -> String {
 }
 
 fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64) -> DemoReport {
-    let totals = &measured.report.totals;
-    DemoReport {
-        title,
-        lines,
-        table: None,
-        round_trips: totals.round_trips,
-        statements: totals.statements,
-        by_kind: Kind::ALL
-            .iter()
-            .map(|&kind| (kind, totals.of_kind(kind)))
-            .filter(|(_, n)| *n > 0)
-            .collect(),
-        wall: measured.wall,
-        sessions,
-        // Each connection of a pool reports its lint once: once is enough here.
-        warnings: measured.report.warnings.iter().map(|w| w.message()).fold(
-            Vec::new(),
-            |mut kept, message| {
-                if !kept.contains(&message) {
-                    kept.push(message);
-                }
-                kept
-            },
-        ),
-        measurements: Vec::new(),
-    }
+    DemoReport::measured(title, lines, measured, sessions)
 }

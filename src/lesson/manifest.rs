@@ -285,7 +285,13 @@ fn read_demo(doc: &mut Document, table: &Table, demos: Demos) -> Option<StepKind
     };
     let (name, params) = (name?, params?);
     if let Err(message) = demos(&name.value, &params) {
-        let message = format!("{}demo `{}`: {message}", table.prefix(), name.value);
+        // The demos' own messages usually name the demo already; say it once.
+        let named = format!("demo `{}`", name.value);
+        let message = if message.contains(&named) {
+            format!("{}{message}", table.prefix())
+        } else {
+            format!("{}{named}: {message}", table.prefix())
+        };
         doc.at(name.key, message);
         return None;
     }

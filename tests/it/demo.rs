@@ -10,13 +10,13 @@ use pglab::query_log::Kind;
 use pglab::testing::TestDb;
 use tokio::sync::mpsc;
 
-struct Lab {
-    db: TestDb,
-    log: mpsc::Receiver<Event>,
-    ctx: DemoContext,
+pub struct Lab {
+    pub db: TestDb,
+    pub log: mpsc::Receiver<Event>,
+    pub ctx: DemoContext,
 }
 
-async fn lab() -> Lab {
+pub async fn lab() -> Lab {
     let db = TestDb::create().await.unwrap();
     let (tx, log) = mpsc::channel(pglab::proxy::EVENT_BUFFER);
     let ctx = DemoContext {
@@ -27,11 +27,15 @@ async fn lab() -> Lab {
     Lab { db, log, ctx }
 }
 
-fn params(toml_text: &str) -> toml::Table {
+pub fn params(toml_text: &str) -> toml::Table {
     toml::from_str(toml_text).unwrap()
 }
 
-async fn run(ctx: &DemoContext, name: &str, toml_text: &str) -> (DemoReport, Vec<DemoProgress>) {
+pub async fn run(
+    ctx: &DemoContext,
+    name: &str,
+    toml_text: &str,
+) -> (DemoReport, Vec<DemoProgress>) {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let report = tokio::time::timeout(
         Duration::from_secs(120),

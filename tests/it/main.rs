@@ -9,6 +9,7 @@ mod app;
 mod cli;
 mod console;
 mod demo;
+mod demo_indexes;
 mod explain;
 mod explain_fetch;
 mod explain_insight;

@@ -276,5 +276,7 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
         sessions: 1,
         warnings: table.warnings,
         measurements: table.measurements,
+        plans: Vec::new(),
+        speedup: None,
     }
 }

@@ -1,0 +1,221 @@
+//! The index lesson's demos, all on `big_users`, a table of the lesson's own (the story's
+//! `users` is small and already has a unique index on email):
+//!
+//! - `indexes.seed` ([`seed`]): (re)creates `big_users` with a million generated rows and no
+//!   index but its primary key, then `vacuum analyze`;
+//! - `indexes.explain` ([`plans`]): one statement's measured plan, its insights and its median
+//!   time;
+//! - `indexes.create` ([`build`]): builds an index while a second connection watches its
+//!   phases in `pg_stat_progress_create_index`;
+//! - `indexes.compare` ([`plans`]): one statement as the planner plans it now and with index
+//!   use switched off, and how many times faster the first was;
+//! - `indexes.write_cost` ([`write_cost`]): the same bulk insert into a table with only its
+//!   primary key and into one with four more indexes.
+//!
+//! `big_users` has `organization_id` and `deleted_at`, so the log's tenancy and soft-delete
+//! lints note the lesson's lookups: true, and the subject of other lessons.
+
+mod build;
+mod plans;
+mod seed;
+mod write_cost;
+
+use std::time::Duration;
+
+use sqlx::postgres::PgConnection;
+use tokio::sync::mpsc;
+
+use super::meter::Meter;
+use super::params::{ParamKind, ParamSpec, SqlShape};
+use super::{DemoContext, DemoProgress, DemoReport, DemoSpec, Error};
+use crate::db::console::ExecuteError;
+
+/// Every demo of this module is named `indexes.…`.
+pub(super) const PREFIX: &str = "indexes.";
+
+/// Most `TIMING OFF` runs a demo takes a median of.
+const MAX_RUNS: i64 = 50;
+/// The lab's learner statements stop after 30 s; building an index on or filling a table of
+/// millions of rows can take longer, and that wait is the lesson, not a runaway query.
+const LONG_STATEMENT_TIMEOUT: &str = "10min";
+
+pub const DEMOS: &[DemoSpec] = &[
+    DemoSpec {
+        name: "indexes.seed",
+        summary: "(re)create big_users, filled server-side, with only its primary key",
+        params: &[ParamSpec {
+            name: "rows",
+            kind: ParamKind::Int {
+                min: 1_000,
+                max: 5_000_000,
+            },
+            help: "how many users to generate (default 1000000)",
+        }],
+    },
+    DemoSpec {
+        name: "indexes.explain",
+        summary: "a statement's measured plan, its insights and its median time",
+        params: &[
+            ParamSpec {
+                name: "sql",
+                kind: ParamKind::Sql(SqlShape::Any),
+                help: "the statement to explain (default: a lookup by email on big_users)",
+            },
+            ParamSpec {
+                name: "runs",
+                kind: ParamKind::Int {
+                    min: 1,
+                    max: MAX_RUNS,
+                },
+                help: "how many runs without per-node timing to take the median of (default 5)",
+            },
+        ],
+    },
+    DemoSpec {
+        name: "indexes.create",
+        summary: "build an index and watch its phases from a second connection",
+        params: &[ParamSpec {
+            name: "sql",
+            kind: ParamKind::Sql(SqlShape::NamedCreateIndex),
+            help: "the CREATE INDEX, with a name (default: big_users_email_idx on email)",
+        }],
+    },
+    DemoSpec {
+        name: "indexes.compare",
+        summary: "a statement as planned now and with index use switched off",
+        params: &[
+            ParamSpec {
+                name: "sql",
+                kind: ParamKind::Sql(SqlShape::Any),
+                help: "the statement to compare (default: a lookup by email on big_users)",
+            },
+            ParamSpec {
+                name: "runs",
+                kind: ParamKind::Int {
+                    min: 1,
+                    max: MAX_RUNS,
+                },
+                help: "how many runs without per-node timing to take the median of (default 7)",
+            },
+        ],
+    },
+    DemoSpec {
+        name: "indexes.write_cost",
+        summary: "one bulk insert into a table with only its primary key, and with 4 more indexes",
+        params: &[ParamSpec {
+            name: "rows",
+            kind: ParamKind::Int {
+                min: 1_000,
+                max: 1_000_000,
+            },
+            help: "how many rows each insert writes (default 100000)",
+        }],
+    },
+];
+
+/// The statement the plan demos measure when a lesson names none: one user by email.
+const EMAIL_LOOKUP: &str = "select * from big_users where email = 'user4242@example.com'";
+
+/// Runs the demo `name` (already checked) with its parameters.
+pub(super) async fn run(
+    ctx: &DemoContext,
+    name: &'static str,
+    params: &toml::Table,
+    progress: &mpsc::UnboundedSender<DemoProgress>,
+) -> Result<DemoReport, Error> {
+    match name {
+        "indexes.seed" => seed::run(ctx, params, progress).await,
+        "indexes.explain" => plans::explain(ctx, params, progress).await,
+        "indexes.create" => build::run(ctx, params, progress).await,
+        "indexes.compare" => plans::compare(ctx, params, progress).await,
+        _ => write_cost::run(ctx, params, progress).await,
+    }
+}
+
+/// A dedicated connection through `meter` that may run for as long as a big table needs.
+async fn long_connection(
+    meter: &mut Meter,
+    demo: &'static str,
+    application_name: &str,
+) -> Result<PgConnection, Error> {
+    let mut conn = meter.connect(application_name).await?;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "set statement_timeout = '{LONG_STATEMENT_TIMEOUT}'"
+    )))
+    .execute(&mut conn)
+    .await
+    .map_err(sql_error(demo, "allowing its statements more time"))?;
+    Ok(conn)
+}
+
+fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: String) {
+    // Nobody listening (a CLI run) is fine: the report says it all again.
+    let _ = progress.send(DemoProgress::Message(message));
+}
+
+/// An sqlx failure of `demo` while doing `step`, with the table-missing case explained.
+fn sql_error(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |cause| match missing_table(&cause) {
+        Some(why) => Error::Refused { demo, why },
+        None => Error::Sql { demo, step, cause },
+    }
+}
+
+/// A failure of a statement run under EXPLAIN, with the table-missing case explained.
+fn statement_error(demo: &'static str, step: &'static str) -> impl FnOnce(ExecuteError) -> Error {
+    move |cause| match &cause {
+        ExecuteError::Sql(failure) if failure.sqlstate == UNDEFINED_TABLE => Error::Refused {
+            demo,
+            why: format!("{}; {SEED_FIRST}", failure.message),
+        },
+        _ => Error::Statement {
+            demo,
+            step,
+            cause: Box::new(cause),
+        },
+    }
+}
+
+const UNDEFINED_TABLE: &str = "42P01";
+const SEED_FIRST: &str =
+    "the lesson's seed step (demo `indexes.seed`) creates big_users: run it first";
+
+fn missing_table(cause: &sqlx::Error) -> Option<String> {
+    let db = cause.as_database_error()?;
+    (db.code().as_deref() == Some(UNDEFINED_TABLE)).then(|| format!("{}; {SEED_FIRST}", db))
+}
+
+/// "1,030×" for large ratios, "3.7×" for small ones.
+fn times(ratio: f64) -> String {
+    if ratio >= 10.0 {
+        format!("{}×", crate::explain::text::group(ratio))
+    } else {
+        format!("{ratio:.1}×")
+    }
+}
+
+/// Rows per second as a whole number with thousands grouped.
+fn per_second(rows: i64, took: Duration) -> String {
+    crate::explain::text::group(rows as f64 / took.as_secs_f64().max(1e-9))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ratios_read_as_times() {
+        assert_eq!(times(1030.4), "1,030×");
+        assert_eq!(times(3.72), "3.7×");
+        assert_eq!(times(0.81), "0.8×");
+        assert_eq!(
+            per_second(1_000_000, Duration::from_millis(12_300)),
+            "81,301"
+        );
+    }
+
+    #[test]
+    fn every_demo_here_is_named_with_the_prefix() {
+        assert!(DEMOS.iter().all(|demo| demo.name.starts_with(PREFIX)));
+    }
+}

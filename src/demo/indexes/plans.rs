@@ -1,0 +1,363 @@
+//! `indexes.explain` and `indexes.compare`: plans measured on the lab database.
+//!
+//! One `EXPLAIN (ANALYZE, BUFFERS)` run gives the plan to show; the time compared is the
+//! median of several `TIMING OFF` runs, because reading the clock for every row can double a
+//! scan's time and one cold run can triple it. Anything the statement changes is rolled
+//! back (`db::explain` sees to it).
+//!
+//! `compare` switches index use off with `set local` inside a transaction that it rolls
+//! back, so the setting never outlives the measurement, and measures the same statement
+//! again: the difference is what the index is worth to this statement, on this table, now.
+
+use sqlx::postgres::PgConnection;
+use tokio::sync::mpsc;
+
+use super::{EMAIL_LOOKUP, say, sql_error, statement_error, times};
+use crate::db::demo_data;
+use crate::db::explain::{self as fetch, Analyze, Fetched, Timings};
+use crate::demo::meter::Meter;
+use crate::demo::params;
+use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, MeasuredPlan};
+use crate::explain::text::{group, headline, ms, render};
+use crate::explain::{Node, Plan, insights};
+
+/// Display cells the plan tree is rendered in: fits a lesson pane and an 80-column terminal.
+const PLAN_WIDTH: usize = 70;
+const DEFAULT_EXPLAIN_RUNS: usize = 5;
+const DEFAULT_COMPARE_RUNS: usize = 7;
+/// The planner settings that make every kind of index scan look prohibitively expensive.
+const NO_INDEXES: &str = "set local enable_indexscan = off; \
+     set local enable_bitmapscan = off; \
+     set local enable_indexonlyscan = off";
+
+/// A plan and the median of its timed runs.
+struct Measured {
+    fetched: Fetched,
+    timings: Timings,
+}
+
+pub(super) async fn explain(
+    ctx: &DemoContext,
+    params: &toml::Table,
+    progress: &mpsc::UnboundedSender<DemoProgress>,
+) -> Result<DemoReport, Error> {
+    const DEMO: &str = "indexes.explain";
+    let sql = params::text(params, "sql").unwrap_or(EMAIL_LOOKUP);
+    let runs = run_count(params, DEFAULT_EXPLAIN_RUNS);
+    let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
+    let mut conn = meter.connect("pglab demo: explain").await?;
+    let work = async {
+        let measured = measure(&mut conn, DEMO, sql, runs, progress).await?;
+        let catalog = fetch::catalog(&mut conn, &measured.fetched.plan).await?;
+        Ok::<_, Error>((measured, catalog))
+    };
+    let (result, metered) = meter.measure(DEMO, work).await;
+    let _ = sqlx::Connection::close(conn).await;
+    let sessions = meter.sessions_started();
+    meter.finish().await;
+    let (measured, catalog) = result?;
+
+    let plan = &measured.fetched.plan;
+    let mut lines = plan_lines(plan);
+    lines.push(String::new());
+    let found = insights(plan, &catalog);
+    if found.is_empty() {
+        lines.push("No insight: nothing in this plan stands out as fixable.".to_string());
+    }
+    for insight in &found {
+        lines.push(format!("⚠ {}", insight.reason));
+        lines.push(format!("  fix: {}", insight.fix));
+    }
+    lines.push(String::new());
+    lines.push(timing_line(&measured.timings));
+    if measured.fetched.rolled_back {
+        lines.push(ROLLED_BACK.to_string());
+    }
+    let mut report = DemoReport::measured(headline(plan), lines, &metered, sessions);
+    report.plans = vec![MeasuredPlan {
+        label: "as planned".to_string(),
+        plan: measured.fetched.plan,
+        median_ms: measured.timings.median_ms,
+    }];
+    Ok(report)
+}
+
+pub(super) async fn compare(
+    ctx: &DemoContext,
+    params: &toml::Table,
+    progress: &mpsc::UnboundedSender<DemoProgress>,
+) -> Result<DemoReport, Error> {
+    const DEMO: &str = "indexes.compare";
+    let sql = params::text(params, "sql").unwrap_or(EMAIL_LOOKUP);
+    let runs = run_count(params, DEFAULT_COMPARE_RUNS);
+    let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
+    let mut conn = meter.connect("pglab demo: compare").await?;
+    let work = async {
+        say(
+            progress,
+            "measuring the plan the planner picks now".to_string(),
+        );
+        let with = measure(&mut conn, DEMO, sql, runs, progress).await?;
+        say(
+            progress,
+            "measuring again with index use switched off for one transaction".to_string(),
+        );
+        let without = without_indexes(&mut conn, DEMO, sql, runs, progress).await?;
+        // When the planner read a table without an index, the indexes it passed over are
+        // part of the answer.
+        let passed_over = match seq_scanned(&with.fetched.plan) {
+            Some(table) if !uses_index(&with.fetched.plan) => {
+                let indexes = demo_data::secondary_indexes(&mut conn, table).await?;
+                Some((table.to_string(), indexes))
+            }
+            _ => None,
+        };
+        Ok::<_, Error>((with, without, passed_over))
+    };
+    let (result, metered) = meter.measure(DEMO, work).await;
+    let _ = sqlx::Connection::close(conn).await;
+    let sessions = meter.sessions_started();
+    meter.finish().await;
+    let (with, without, passed_over) = result?;
+
+    let (with_ms, without_ms) = (with.timings.median_ms, without.timings.median_ms);
+    let speedup = without_ms / with_ms.max(0.001);
+    let indexed = uses_index(&with.fetched.plan);
+    let kept_seq_scan = !indexed && seq_scanned(&with.fetched.plan).is_some();
+    let mut lines = vec![
+        format!(
+            "as planned:  {} — {}",
+            scans(&with.fetched.plan),
+            ms(with_ms)
+        ),
+        format!(
+            "no indexes:  {} — {}",
+            scans(&without.fetched.plan),
+            ms(without_ms)
+        ),
+        format!("(each the median of {runs} runs without per-node timing)"),
+        String::new(),
+    ];
+    let title = if kept_seq_scan {
+        lines.push("The planner kept the Seq Scan: the index would not pay off here.".into());
+        lines.extend(
+            passed_over.map(|(table, indexes)| why_kept(&with.fetched.plan, &table, &indexes)),
+        );
+        lines.push(format!(
+            "Both runs read the table the same way; {} between them is noise.",
+            times(speedup.max(1.0 / speedup))
+        ));
+        "The planner kept the Seq Scan".to_string()
+    } else if !indexed {
+        lines.push(
+            "Neither plan reads an index or scans a table: switching index use off changes \
+             nothing for this statement."
+                .into(),
+        );
+        "No index in either plan".to_string()
+    } else if speedup >= 1.0 {
+        lines.push(format!(
+            "With the index it ran {} faster ({} instead of {}).",
+            times(speedup),
+            ms(with_ms),
+            ms(without_ms)
+        ));
+        format!("The index made it {} faster", times(speedup))
+    } else {
+        lines.push(format!(
+            "With the index it ran slower: {} instead of {} ({} the time).",
+            ms(with_ms),
+            ms(without_ms),
+            times(1.0 / speedup)
+        ));
+        "The index plan was slower".to_string()
+    };
+    lines.push(String::new());
+    lines.push(format!("as planned:  {}", headline(&with.fetched.plan)));
+    lines.push(format!("no indexes:  {}", headline(&without.fetched.plan)));
+    if with.fetched.rolled_back {
+        lines.push(ROLLED_BACK.to_string());
+    }
+    let mut report = DemoReport::measured(title, lines, &metered, sessions);
+    report.speedup = Some(speedup);
+    report.plans = vec![
+        MeasuredPlan {
+            label: "as planned".to_string(),
+            plan: with.fetched.plan,
+            median_ms: with_ms,
+        },
+        MeasuredPlan {
+            label: "index use switched off".to_string(),
+            plan: without.fetched.plan,
+            median_ms: without_ms,
+        },
+    ];
+    Ok(report)
+}
+
+const ROLLED_BACK: &str =
+    "The statement changes data: every run of it was rolled back, so nothing it did was kept.";
+
+fn run_count(params: &toml::Table, default: usize) -> usize {
+    params::int(params, "runs").map_or(default, |n| n.max(1) as usize)
+}
+
+/// One analyzed plan of `sql`, then the median of `runs` timed runs.
+async fn measure(
+    conn: &mut PgConnection,
+    demo: &'static str,
+    sql: &str,
+    runs: usize,
+    progress: &mpsc::UnboundedSender<DemoProgress>,
+) -> Result<Measured, Error> {
+    say(progress, "EXPLAIN (ANALYZE, BUFFERS)".to_string());
+    let fetched = fetch::explain(conn, sql, Analyze::Yes)
+        .await
+        .map_err(statement_error(demo, "explaining the statement"))?;
+    say(
+        progress,
+        format!("{runs} runs without per-node timing, for the median"),
+    );
+    let timings = fetch::compare_runs(conn, sql, runs)
+        .await
+        .map_err(statement_error(demo, "timing the statement"))?;
+    Ok(Measured { fetched, timings })
+}
+
+/// [`measure`] inside a transaction where the planner may use no index; rolled back after,
+/// whatever happened.
+async fn without_indexes(
+    conn: &mut PgConnection,
+    demo: &'static str,
+    sql: &str,
+    runs: usize,
+    progress: &mpsc::UnboundedSender<DemoProgress>,
+) -> Result<Measured, Error> {
+    sqlx::raw_sql("begin")
+        .execute(&mut *conn)
+        .await
+        .map_err(sql_error(demo, "opening the transaction"))?;
+    let measured = match sqlx::raw_sql(NO_INDEXES).execute(&mut *conn).await {
+        Ok(_) => measure(conn, demo, sql, runs, progress).await,
+        Err(cause) => Err(sql_error(demo, "switching index use off")(cause)),
+    };
+    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
+    let measured = measured?;
+    rollback.map_err(sql_error(demo, "switching index use back on"))?;
+    Ok(measured)
+}
+
+/// The plan as text: the tree clipped to [`PLAN_WIDTH`] (a wrapped tree line would break the
+/// tree's shape), the sentences above and below it whole (they wrap well, and a clipped
+/// headline loses its point: the time).
+fn plan_lines(plan: &Plan) -> Vec<String> {
+    let whole = render(plan, usize::MAX);
+    let clipped = render(plan, PLAN_WIDTH);
+    // `render` writes the headline and the plan-wide times, a blank line, the column
+    // header and one line per node, then a blank line and the legend.
+    let tree = 3..3 + 1 + plan.nodes.len();
+    whole
+        .into_iter()
+        .zip(clipped)
+        .enumerate()
+        .map(|(i, (whole, clipped))| if tree.contains(&i) { clipped } else { whole })
+        .collect()
+}
+
+/// The scan nodes of `plan`, as text EXPLAIN titles them, joined by " + " (a bitmap scan is
+/// two nodes).
+fn scans(plan: &Plan) -> String {
+    let titles: Vec<String> = plan
+        .nodes
+        .iter()
+        .filter(|node| is_scan(node))
+        .map(Node::title)
+        .collect();
+    if titles.is_empty() {
+        plan.root().title()
+    } else {
+        titles.join(" + ")
+    }
+}
+
+/// The table the plan's first Seq Scan reads.
+fn seq_scanned(plan: &Plan) -> Option<&str> {
+    plan.nodes
+        .iter()
+        .find(|node| node.node_type == "Seq Scan")
+        .and_then(|node| node.relation.as_deref())
+}
+
+/// Why reading all of `table` won, from the scan's numbers and the indexes the table has
+/// besides its primary key.
+fn why_kept(plan: &Plan, table: &str, indexes: &[(String, String)]) -> String {
+    let secondary: Vec<String> = indexes
+        .iter()
+        .map(|(name, columns)| format!("{name} ({columns})"))
+        .collect();
+    let scan = plan.nodes.iter().find(|node| node.node_type == "Seq Scan");
+    let matched = scan.and_then(|node| {
+        let returned = node.metrics.rows?.value;
+        let removed = node.metrics.removed_by_filter.map_or(0.0, |c| c.value);
+        let examined = returned + removed;
+        (examined > 0.0).then_some((returned, examined))
+    });
+    let has = if secondary.is_empty() {
+        return format!(
+            "{table} has no index but its primary key: no index fits this condition yet."
+        );
+    } else {
+        format!("{table} has {}", secondary.join(", "))
+    };
+    match matched {
+        Some((returned, examined)) if returned / examined >= MOST_ROWS_MATCH => format!(
+            "{has}, and {} of its {} rows match ({:.0}%): reading every page in order is cheaper \
+             than jumping from the index to the table for nearly every row.",
+            group(returned),
+            group(examined),
+            returned * 100.0 / examined
+        ),
+        _ => format!(
+            "{has}; none of them fits this condition, or the table is small enough that \
+             reading all of it is the cheapest way."
+        ),
+    }
+}
+
+/// A share of matching rows above which an index on the condition rarely pays off: the
+/// research note saw a Seq Scan chosen at 90 %, a bitmap scan at 10 %.
+const MOST_ROWS_MATCH: f64 = 0.2;
+
+fn is_scan(node: &Node) -> bool {
+    node.node_type.ends_with("Scan")
+}
+
+/// Whether any node of `plan` reads an index.
+fn uses_index(plan: &Plan) -> bool {
+    plan.nodes.iter().any(|node| node.index_name.is_some())
+}
+
+/// The median and spread of the timed runs, and why they are the numbers to compare.
+fn timing_line(timings: &Timings) -> String {
+    let fastest = timings
+        .runs_ms
+        .iter()
+        .copied()
+        .fold(f64::INFINITY, f64::min);
+    let slowest = timings.runs_ms.iter().copied().fold(0.0, f64::max);
+    let n = timings.runs_ms.len();
+    if n == 1 {
+        return format!(
+            "1 run without per-node timing: {} (the time to compare; the plan above paid for \
+             reading the clock at every row)",
+            ms(timings.median_ms)
+        );
+    }
+    format!(
+        "median of {n} runs without per-node timing: {} (fastest {}, slowest {}); the time to \
+         compare, since the plan above paid for reading the clock at every row",
+        ms(timings.median_ms),
+        ms(fastest),
+        ms(slowest)
+    )
+}
