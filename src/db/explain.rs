@@ -44,8 +44,8 @@ pub enum Planner {
 }
 
 impl Planner {
-    /// The settings that steer the planner, undone with the run's transaction.
-    fn settings(self) -> &'static [&'static str] {
+    /// The `SET LOCAL`s that steer the planner; the transaction they run in undoes them.
+    pub fn settings(self) -> &'static [&'static str] {
         match self {
             Planner::AsIs => &[],
             Planner::NoIndexes => &[

@@ -241,14 +241,7 @@ fn real_lessons_load() {
         );
         return;
     }
-    let accept_n_plus_one = |name: &str, _: &toml::Table| {
-        if name.starts_with("n_plus_one.") {
-            Ok(())
-        } else {
-            Err("unknown demo; only n_plus_one.* demos exist so far".to_string())
-        }
-    };
     let catalog =
-        Catalog::load(&root, &accept_n_plus_one).unwrap_or_else(|errors| panic!("{errors}"));
+        Catalog::load(&root, &pglab::demo::validate).unwrap_or_else(|errors| panic!("{errors}"));
     assert!(!catalog.lessons.is_empty());
 }

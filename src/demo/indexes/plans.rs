@@ -5,16 +5,18 @@
 //! scan's time and one cold run can triple it. Anything the statement changes is rolled
 //! back (`db::explain` sees to it).
 //!
-//! `compare` switches index use off with `set local` inside a transaction that it rolls
-//! back, so the setting never outlives the measurement, and measures the same statement
-//! again: the difference is what the index is worth to this statement, on this table, now.
+//! `compare` measures the statement as planned, then steers the planner the other way with
+//! `set local` inside a transaction that it rolls back, so the setting never outlives the
+//! measurement: index use off when the planner chose an index (what the index is worth to
+//! this statement, on this table, now), sequential scans off when it chose to read the table
+//! (what the index it passed over would have cost).
 
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{EMAIL_LOOKUP, say, sql_error, statement_error, times};
 use crate::db::demo_data;
-use crate::db::explain::{self as fetch, Analyze, Fetched, Timings};
+use crate::db::explain::{self as fetch, Analyze, Fetched, Planner, Timings};
 use crate::demo::meter::Meter;
 use crate::demo::params;
 use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, MeasuredPlan};
@@ -25,10 +27,6 @@ use crate::explain::{Node, Plan, insights};
 const PLAN_WIDTH: usize = 70;
 const DEFAULT_EXPLAIN_RUNS: usize = 5;
 const DEFAULT_COMPARE_RUNS: usize = 7;
-/// The planner settings that make every kind of index scan look prohibitively expensive.
-const NO_INDEXES: &str = "set local enable_indexscan = off; \
-     set local enable_bitmapscan = off; \
-     set local enable_indexonlyscan = off";
 
 /// A plan and the median of its timed runs.
 struct Measured {
@@ -97,85 +95,86 @@ pub(super) async fn compare(
             progress,
             "measuring the plan the planner picks now".to_string(),
         );
-        let with = measure(&mut conn, DEMO, sql, runs, progress).await?;
-        say(
-            progress,
-            "measuring again with index use switched off for one transaction".to_string(),
-        );
-        let without = without_indexes(&mut conn, DEMO, sql, runs, progress).await?;
+        let planned = measure(&mut conn, DEMO, sql, runs, progress).await?;
+        let other_way = other_way(&planned.fetched.plan);
+        let (_, doing) = steering_words(other_way);
+        say(progress, format!("measuring again with {doing}"));
+        let steered = steered(&mut conn, DEMO, sql, runs, other_way, progress).await?;
         // When the planner read a table without an index, the indexes it passed over are
         // part of the answer.
-        let passed_over = match seq_scanned(&with.fetched.plan) {
-            Some(table) if !uses_index(&with.fetched.plan) => {
+        let passed_over = match seq_scanned(&planned.fetched.plan) {
+            Some(table) if other_way == Planner::NoSeqScan => {
                 let indexes = demo_data::secondary_indexes(&mut conn, table).await?;
                 Some((table.to_string(), indexes))
             }
             _ => None,
         };
-        Ok::<_, Error>((with, without, passed_over))
+        Ok::<_, Error>((planned, other_way, steered, passed_over))
     };
     let (result, metered) = meter.measure(DEMO, work).await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.sessions_started();
     meter.finish().await;
-    let (with, without, passed_over) = result?;
+    let (planned, other_way, steered, passed_over) = result?;
 
-    let (with_ms, without_ms) = (with.timings.median_ms, without.timings.median_ms);
-    let speedup = without_ms / with_ms.max(0.001);
-    let indexed = uses_index(&with.fetched.plan);
-    let kept_seq_scan = !indexed && seq_scanned(&with.fetched.plan).is_some();
+    let (planned_ms, steered_ms) = (planned.timings.median_ms, steered.timings.median_ms);
+    // How many times faster the planner's choice was than the other way.
+    let speedup = steered_ms / planned_ms.max(0.001);
+    let (label, doing) = steering_words(other_way);
     let mut lines = vec![
         format!(
-            "as planned:  {} — {}",
-            scans(&with.fetched.plan),
-            ms(with_ms)
+            "as planned:   {} — {}",
+            scans(&planned.fetched.plan),
+            ms(planned_ms)
         ),
         format!(
-            "no indexes:  {} — {}",
-            scans(&without.fetched.plan),
-            ms(without_ms)
+            "{label} {} — {}",
+            scans(&steered.fetched.plan),
+            ms(steered_ms)
         ),
         format!("(each the median of {runs} runs without per-node timing)"),
         String::new(),
     ];
-    let title = if kept_seq_scan {
-        lines.push("The planner kept the Seq Scan: the index would not pay off here.".into());
-        lines.extend(
-            passed_over.map(|(table, indexes)| why_kept(&with.fetched.plan, &table, &indexes)),
-        );
-        lines.push(format!(
-            "Both runs read the table the same way; {} between them is noise.",
-            times(speedup.max(1.0 / speedup))
-        ));
-        "The planner kept the Seq Scan".to_string()
-    } else if !indexed {
-        lines.push(
-            "Neither plan reads an index or scans a table: switching index use off changes \
-             nothing for this statement."
-                .into(),
-        );
-        "No index in either plan".to_string()
-    } else if speedup >= 1.0 {
-        lines.push(format!(
-            "With the index it ran {} faster ({} instead of {}).",
-            times(speedup),
-            ms(with_ms),
-            ms(without_ms)
-        ));
-        format!("The index made it {} faster", times(speedup))
-    } else {
-        lines.push(format!(
-            "With the index it ran slower: {} instead of {} ({} the time).",
-            ms(with_ms),
-            ms(without_ms),
-            times(1.0 / speedup)
-        ));
-        "The index plan was slower".to_string()
+    let title = match other_way {
+        Planner::NoSeqScan => {
+            lines.extend(kept_seq_scan(&steered.fetched.plan, speedup));
+            lines.extend(
+                passed_over
+                    .map(|(table, indexes)| why_kept(&planned.fetched.plan, &table, &indexes)),
+            );
+            "The planner kept the Seq Scan".to_string()
+        }
+        _ if !uses_index(&planned.fetched.plan) => {
+            lines.push(
+                "Neither plan reads an index or scans a table: steering the planner changes \
+                 nothing for this statement."
+                    .into(),
+            );
+            "No index in either plan".to_string()
+        }
+        _ if speedup >= 1.0 => {
+            lines.push(format!(
+                "With the index it ran {} faster ({} instead of {}).",
+                times(speedup),
+                ms(planned_ms),
+                ms(steered_ms)
+            ));
+            format!("The index made it {} faster", times(speedup))
+        }
+        _ => {
+            lines.push(format!(
+                "With the index it ran slower: {} instead of {} ({} the time).",
+                ms(planned_ms),
+                ms(steered_ms),
+                times(1.0 / speedup)
+            ));
+            "The index plan was slower".to_string()
+        }
     };
     lines.push(String::new());
-    lines.push(format!("as planned:  {}", headline(&with.fetched.plan)));
-    lines.push(format!("no indexes:  {}", headline(&without.fetched.plan)));
-    if with.fetched.rolled_back {
+    lines.push(format!("as planned:   {}", headline(&planned.fetched.plan)));
+    lines.push(format!("{label} {}", headline(&steered.fetched.plan)));
+    if planned.fetched.rolled_back {
         lines.push(ROLLED_BACK.to_string());
     }
     let mut report = DemoReport::measured(title, lines, &metered, sessions);
@@ -183,16 +182,61 @@ pub(super) async fn compare(
     report.plans = vec![
         MeasuredPlan {
             label: "as planned".to_string(),
-            plan: with.fetched.plan,
-            median_ms: with_ms,
+            plan: planned.fetched.plan,
+            median_ms: planned_ms,
         },
         MeasuredPlan {
-            label: "index use switched off".to_string(),
-            plan: without.fetched.plan,
-            median_ms: without_ms,
+            label: doing.to_string(),
+            plan: steered.fetched.plan,
+            median_ms: steered_ms,
         },
     ];
     Ok(report)
+}
+
+/// The alternative worth measuring: without indexes when the planner chose one, with
+/// sequential scans off (an index wherever one fits) when it chose to read the table.
+fn other_way(plan: &Plan) -> Planner {
+    if !uses_index(plan) && seq_scanned(plan).is_some() {
+        Planner::NoSeqScan
+    } else {
+        Planner::NoIndexes
+    }
+}
+
+/// How the second measurement is named: its label, as wide as "as planned:   ", and what
+/// it does, in words.
+fn steering_words(planner: Planner) -> (&'static str, &'static str) {
+    match planner {
+        Planner::NoSeqScan => ("index forced:", "sequential scans switched off"),
+        Planner::NoIndexes | Planner::AsIs => ("no indexes:  ", "index use switched off"),
+    }
+}
+
+/// What forcing an index showed when the planner read the whole table; `speedup` is the
+/// forced time over the planner's.
+fn kept_seq_scan(forced: &Plan, speedup: f64) -> Vec<String> {
+    if !uses_index(forced) {
+        return vec![
+            "The planner kept the Seq Scan, and no index could replace it: with sequential \
+             scans switched off it still read the table."
+                .to_string(),
+        ];
+    }
+    let verdict = if speedup >= 1.0 {
+        format!(
+            "The planner kept the Seq Scan, and it was right: forcing the index took {} the \
+             time.",
+            times(speedup)
+        )
+    } else {
+        format!(
+            "The planner kept the Seq Scan, yet forcing the index was {} faster on this \
+             machine: the planner works from estimates of cost, and here they were off.",
+            times(1.0 / speedup)
+        )
+    };
+    vec![verdict]
 }
 
 const ROLLED_BACK: &str =
@@ -218,32 +262,41 @@ async fn measure(
         progress,
         format!("{runs} runs without per-node timing, for the median"),
     );
-    let timings = fetch::compare_runs(conn, sql, runs)
+    // Any steering is already set for the transaction this runs in.
+    let timings = fetch::compare_runs(conn, sql, runs, Planner::AsIs)
         .await
         .map_err(statement_error(demo, "timing the statement"))?;
     Ok(Measured { fetched, timings })
 }
 
-/// [`measure`] inside a transaction where the planner may use no index; rolled back after,
-/// whatever happened.
-async fn without_indexes(
+/// [`measure`] inside a transaction where the planner is steered by `planner`; rolled back
+/// after, whatever happened.
+async fn steered(
     conn: &mut PgConnection,
     demo: &'static str,
     sql: &str,
     runs: usize,
+    planner: Planner,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Measured, Error> {
     sqlx::raw_sql("begin")
         .execute(&mut *conn)
         .await
         .map_err(sql_error(demo, "opening the transaction"))?;
-    let measured = match sqlx::raw_sql(NO_INDEXES).execute(&mut *conn).await {
-        Ok(_) => measure(conn, demo, sql, runs, progress).await,
-        Err(cause) => Err(sql_error(demo, "switching index use off")(cause)),
+    let mut measured = Ok(());
+    for &setting in planner.settings() {
+        if let Err(cause) = sqlx::raw_sql(setting).execute(&mut *conn).await {
+            measured = Err(sql_error(demo, "steering the planner")(cause));
+            break;
+        }
+    }
+    let measured = match measured {
+        Ok(()) => measure(conn, demo, sql, runs, progress).await,
+        Err(error) => Err(error),
     };
     let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
     let measured = measured?;
-    rollback.map_err(sql_error(demo, "switching index use back on"))?;
+    rollback.map_err(sql_error(demo, "undoing the planner settings"))?;
     Ok(measured)
 }
 
