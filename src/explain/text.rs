@@ -11,7 +11,9 @@ use super::metrics::{Count, Direction, Estimate};
 use super::node::{Node, Relationship};
 
 mod describe;
+mod diff;
 pub use describe::{describe, detail};
+pub use diff::{diff_lines, diff_summary};
 
 /// Cells of the exclusive-time bar.
 const BAR_CELLS: usize = 8;
