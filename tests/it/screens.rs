@@ -329,3 +329,62 @@ fn plan_of_an_explained_statement() {
     assert_eq!(app.screen, pglab::app::Screen::Plan);
     snapshot("plan", &mut app);
 }
+
+/// The lab after explaining `json`'s plan for `sql` from the console.
+fn explain_in(app: &mut App, sql: &str, json: &str) {
+    app.update(Action::ShowConsole);
+    app.console.set_text(sql);
+    let Some(Command::Explain { id, .. }) = app.update(Action::Explain).pop() else {
+        panic!()
+    };
+    let plan = pglab::explain::parse(json).unwrap();
+    let insights = pglab::explain::insights(&plan, &Default::default());
+    app.apply(Event::Explained {
+        id,
+        result: Ok(Box::new(pglab::app::event::Explained {
+            plan,
+            insights,
+            rolled_back: false,
+        })),
+    });
+}
+
+#[test]
+fn plan_with_a_node_selected() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select u.email, p.title from users u join posts p on p.author_id = u.id where u.id between 1000 and 1099",
+        include_str!("../fixtures/plans/nested_loop.json"),
+    );
+    app.update(Action::Down);
+    app.update(Action::Down);
+    snapshot("plan_node_selected", &mut app);
+}
+
+#[test]
+fn plan_diff_against_the_previous_plan() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select * from users where username = 'user50000'",
+        include_str!("../fixtures/plans/seq_scan.json"),
+    );
+    // Nothing to compare with yet: the key says so and the footer does not offer it.
+    app.update(Action::ToggleDiff);
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Nothing to compare yet")
+    );
+    assert!(!app.offers(&Action::ToggleDiff));
+    explain_in(
+        &mut app,
+        "select * from users where email = 'user50000@generated.test'",
+        include_str!("../fixtures/plans/index_scan.json"),
+    );
+    assert!(app.offers(&Action::ToggleDiff));
+    app.update(Action::ToggleDiff);
+    snapshot("plan_diff", &mut app);
+}
