@@ -86,7 +86,10 @@ impl PlanState {
         self.selected = self.selected.saturating_add_signed(delta).min(last);
         let line = crate::ui::plan::node_line(self.selected);
         let scroll = usize::from(self.scroll);
-        let scroll = if line < scroll {
+        let scroll = if self.selected == 0 {
+            // The first node brings the headline and column header back with it.
+            0
+        } else if line < scroll {
             line
         } else if line >= scroll + height.max(1) {
             line + 1 - height.max(1)

@@ -388,3 +388,76 @@ fn plan_diff_against_the_previous_plan() {
     app.update(Action::ToggleDiff);
     snapshot("plan_diff", &mut app);
 }
+
+#[test]
+fn the_selected_node_stays_in_view() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "with recent as (select * from posts) select 1",
+        include_str!("../fixtures/plans/cte.json"),
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    let height = pglab::ui::plan::tree_height(app.size);
+    let in_view = |app: &App| {
+        let plan = app.plan.as_ref().unwrap();
+        let line = pglab::ui::plan::node_line(plan.selected);
+        let scroll = usize::from(plan.scroll);
+        (scroll..scroll + height).contains(&line)
+    };
+    for _ in 0..10 {
+        app.update(Action::Down);
+        assert!(in_view(&app));
+    }
+    let plan = app.plan.as_ref().unwrap();
+    assert_eq!(plan.selected, 6, "stops at the last node");
+    assert!(plan.scroll > 0, "scrolled to show it");
+    for _ in 0..10 {
+        app.update(Action::Up);
+        assert!(in_view(&app));
+    }
+    assert_eq!(app.plan.as_ref().unwrap().scroll, 0);
+    // A page down scrolls; the cursor comes along while nodes are on screen.
+    app.update(Action::PageDown);
+    let plan = app.plan.as_ref().unwrap();
+    assert!(plan.scroll > 0);
+    assert!(plan.selected > 0 && in_view(&app));
+}
+
+#[test]
+fn the_plan_screen_lays_out_at_any_size() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select 1",
+        include_str!("../fixtures/plans/never_executed.json"),
+    );
+    explain_in(
+        &mut app,
+        "select 2",
+        include_str!("../fixtures/plans/hash_join_spill.json"),
+    );
+    for diff in [false, true] {
+        for (width, height) in [(1, 1), (20, 5), (20, 40), (60, 12), (200, 50)] {
+            app.update(Action::Resize { width, height });
+            app.update(Action::Down);
+            draw(&app, width, height);
+        }
+        app.update(Action::ToggleDiff);
+        assert_eq!(app.plan.as_ref().unwrap().diff, !diff);
+    }
+    // Wide enough, the detail panel stands beside the tree.
+    app.update(Action::Resize {
+        width: 200,
+        height: 50,
+    });
+    let screen = draw(&app, 200, 50);
+    let header = screen
+        .lines()
+        .find(|line| line.contains(" node 4 of 4 "))
+        .unwrap();
+    assert!(header.contains("Hash Join returned"), "{screen}");
+}
