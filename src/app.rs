@@ -487,8 +487,7 @@ impl App {
             Action::ToggleDiff if plan.previous.is_none() => {
                 let explain = crate::keymap::key_for(Context::Console, &Action::Explain);
                 self.notice = Some(format!(
-                    "Nothing to compare yet: explain another statement in the console \
-                     ({explain}) and this key compares it with this plan."
+                    "Nothing to compare yet: explain another statement first ({explain})."
                 ));
             }
             Action::ToggleDiff => {

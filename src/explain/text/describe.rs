@@ -166,7 +166,7 @@ pub fn detail(plan: &Plan, id: NodeId) -> Vec<(&'static str, String)> {
                 group(buffers.temp_written as f64)
             ));
         }
-        fields.push(("pages", value));
+        fields.push(("buffers", value));
     }
     fields.push((
         "cost",
@@ -353,7 +353,7 @@ mod tests {
             get("removed"),
             "100,009 by filter (>99% of the rows examined)"
         );
-        assert_eq!(get("pages"), "1,235 hit · 0 read · 100% from cache");
+        assert_eq!(get("buffers"), "1,235 hit · 0 read · 100% from cache");
         assert_eq!(get("filter"), "(username = 'user50000'::text)");
         assert!(get("cost").starts_with("2485.12 of its own"));
     }

@@ -11,7 +11,7 @@ use super::describe::factor;
 use super::{Role, clip, group, headline, joined, ms, row};
 
 /// Narrower tree columns than this are unreadable: the trees are stacked instead.
-const MIN_COLUMN: usize = 34;
+const MIN_COLUMN: usize = 32;
 /// Between the two columns.
 const GUTTER: &str = " │ ";
 /// The table's label column.
@@ -107,7 +107,10 @@ pub fn diff_lines(diff: &PlanDiff, before: &Plan, after: &Plan, width: usize) ->
         lines.push(String::new());
         lines.extend(tree("after", after, width));
     }
-    lines.into_iter().map(|line| clip(&line, width)).collect()
+    lines
+        .into_iter()
+        .map(|line| clip(line.trim_end(), width))
+        .collect()
 }
 
 /// How a table row's numbers are written, and the words for going down and up.
