@@ -233,33 +233,52 @@ pub fn summary(plan: &Plan) -> String {
 
 /// Bar, exclusive time and share of runtime.
 fn timing_columns(node: &Node, runtime: Option<f64>) -> Vec<Segment> {
-    if node.metrics.never_executed {
-        let text = format!("{:<w$} {:>10} {:>4}", "", "never run", "", w = BAR_CELLS);
-        return vec![Segment::new(text, Role::Muted)];
-    }
-    let Some(time) = node.metrics.time else {
-        let text = format!("{:<w$} {:>10} {:>4}", "", "—", "", w = BAR_CELLS);
-        return vec![Segment::new(text, Role::Plain)];
+    let time = node.metrics.time.filter(|_| !node.metrics.never_executed);
+    let Some(time) = time else {
+        let role = if node.metrics.never_executed {
+            Role::Muted
+        } else {
+            Role::Plain
+        };
+        let text = format!(
+            "{:<w$} {:>10} {:>4}",
+            "",
+            exclusive(node),
+            "",
+            w = BAR_CELLS
+        );
+        return vec![Segment::new(text, role)];
     };
     let share = runtime
         .filter(|runtime| *runtime > 0.0)
         .map_or(0.0, |runtime| (time.exclusive_ms / runtime).clamp(0.0, 1.0));
-    let approx = if time.exclusive_approx.any() {
-        "≈"
-    } else {
-        ""
-    };
     vec![
         Segment::new(bar(share), Role::Bar { share }),
         Segment::new(
             format!(
                 " {:>10} {:>4}",
-                format!("{approx}{}", ms(time.exclusive_ms)),
+                exclusive(node),
                 format!("{:.0}%", share * 100.0)
             ),
             Role::Time,
         ),
     ]
+}
+
+/// A node's exclusive time as its tree row shows it: "≈0.200 ms", "never run", or "—"
+/// without timing; its exclusive cost without ANALYZE.
+pub(super) fn exclusive(node: &Node) -> String {
+    if node.actual.is_none() {
+        return format!("{:.2}", node.metrics.cost_exclusive);
+    }
+    if node.metrics.never_executed {
+        return "never run".to_owned();
+    }
+    match node.metrics.time {
+        Some(time) if time.exclusive_approx.any() => format!("≈{}", ms(time.exclusive_ms)),
+        Some(time) => ms(time.exclusive_ms),
+        None => "—".to_owned(),
+    }
 }
 
 /// A bar of `BAR_CELLS` cells, filled to `share` (0..=1) in eighths of a cell.

@@ -8,7 +8,7 @@ use unicode_width::UnicodeWidthStr;
 use super::super::Plan;
 use super::super::diff::{Change, PlanDiff, Trend};
 use super::describe::factor;
-use super::{Role, clip, group, headline, joined, ms, row};
+use super::{Role, clip, exclusive, group, headline, joined, ms, row};
 
 /// Narrower tree columns than this are unreadable: the trees are stacked instead.
 const MIN_COLUMN: usize = 32;
@@ -136,23 +136,12 @@ fn tree(heading: &str, plan: &Plan, width: usize) -> Vec<String> {
     let mut lines = vec![heading.to_owned()];
     lines.extend(wrap(&headline(plan), width, "  "));
     for node in &plan.nodes {
-        let segments = row(plan, node);
-        let time = segments
-            .iter()
-            .find(|segment| matches!(segment.role, Role::Time | Role::Muted))
-            .map_or("", |segment| segment.text.trim());
-        // The time column is "20.1 ms 100%": keep the time, drop the share.
-        let time = match time.rsplit_once(' ') {
-            Some((time, share)) if share.ends_with('%') => time.trim_end(),
-            _ => time,
-        };
-        let rest: Vec<_> = segments
-            .iter()
-            .skip_while(|segment| segment.role != Role::Tree)
-            .take_while(|segment| matches!(segment.role, Role::Tree | Role::Title))
-            .cloned()
+        let title: Vec<_> = row(plan, node)
+            .into_iter()
+            .filter(|segment| matches!(segment.role, Role::Tree | Role::Title))
             .collect();
-        lines.push(clip(&format!("{time:>10}  {}", joined(&rest)), width));
+        let line = format!("{:>10}  {}", exclusive(node), joined(&title));
+        lines.push(clip(&line, width));
     }
     lines
 }
