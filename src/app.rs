@@ -38,12 +38,93 @@ pub enum Screen {
     Plan,
 }
 
-/// The plan screen's state: what was explained and how far it is scrolled.
+/// The plan screen's state: what was explained, the node the detail panel shows, how far
+/// the tree is scrolled, and the plan explained before it (for the diff view).
 #[derive(Debug)]
 pub struct PlanState {
     pub sql: String,
     pub explained: Box<event::Explained>,
     pub scroll: u16,
+    /// Index of the selected node in `explained.plan.nodes`.
+    pub selected: usize,
+    /// The statement explained before this one; kept so that a change (an index, a
+    /// rewrite) can be compared with what came before it.
+    pub previous: Option<Box<PreviousPlan>>,
+    /// The diff view (previous vs this plan) is showing instead of the tree.
+    pub diff: bool,
+}
+
+/// A plan that was replaced on the plan screen by a newer one.
+#[derive(Debug)]
+pub struct PreviousPlan {
+    pub sql: String,
+    pub explained: Box<event::Explained>,
+}
+
+impl PlanState {
+    /// A fresh plan screen for `explained`, remembering the plan it replaces.
+    pub fn new(sql: String, explained: Box<event::Explained>, replaced: Option<PlanState>) -> Self {
+        Self {
+            sql,
+            explained,
+            scroll: 0,
+            selected: 0,
+            previous: replaced.map(|old| {
+                Box::new(PreviousPlan {
+                    sql: old.sql,
+                    explained: old.explained,
+                })
+            }),
+            diff: false,
+        }
+    }
+
+    /// Moves the selection by `delta` nodes and scrolls so that it stays in view on a tree
+    /// pane `height` lines high.
+    fn select(&mut self, delta: isize, height: usize) {
+        let last = self.explained.plan.nodes.len().saturating_sub(1);
+        self.selected = self.selected.saturating_add_signed(delta).min(last);
+        let line = crate::ui::plan::node_line(self.selected);
+        let scroll = usize::from(self.scroll);
+        let scroll = if self.selected == 0 {
+            // The first node brings the headline and column header back with it.
+            0
+        } else if line < scroll {
+            line
+        } else if line >= scroll + height.max(1) {
+            line + 1 - height.max(1)
+        } else {
+            scroll
+        };
+        self.scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
+    }
+
+    /// Scrolls by `lines` (a page); the selection follows into view when it fell out and a
+    /// node is still on screen.
+    fn page(&mut self, lines: isize, height: usize) {
+        self.scroll =
+            self.scroll
+                .saturating_add_signed(i16::try_from(lines).unwrap_or(if lines < 0 {
+                    i16::MIN
+                } else {
+                    i16::MAX
+                }));
+        if self.diff {
+            return;
+        }
+        let first = usize::from(self.scroll);
+        let nodes = self.explained.plan.nodes.len();
+        let visible = (0..nodes).filter(|node| {
+            let line = crate::ui::plan::node_line(*node);
+            line >= first && line < first + height.max(1)
+        });
+        let (low, high) = visible.fold((None, None), |(low, _), node| {
+            (low.or(Some(node)), Some(node))
+        });
+        if let (Some(low), Some(high)) = (low, high) {
+            self.selected = self.selected.clamp(low, high);
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -390,17 +471,46 @@ impl App {
     }
 
     fn update_plan(&mut self, action: Action) {
+        let height = crate::ui::plan::tree_height(self.size);
         let Some(plan) = self.plan.as_mut() else {
             self.screen = Screen::Console;
             return;
         };
+        let page = height.saturating_sub(1).max(1) as isize;
         match action {
-            Action::Up => plan.scroll = plan.scroll.saturating_sub(1),
-            Action::Down => plan.scroll = plan.scroll.saturating_add(1),
-            Action::PageUp => plan.scroll = plan.scroll.saturating_sub(10),
-            Action::PageDown => plan.scroll = plan.scroll.saturating_add(10),
-            Action::Back => self.screen = Screen::Console,
+            Action::Up if plan.diff => plan.scroll = plan.scroll.saturating_sub(1),
+            Action::Down if plan.diff => plan.scroll = plan.scroll.saturating_add(1),
+            Action::Up => plan.select(-1, height),
+            Action::Down => plan.select(1, height),
+            Action::PageUp => plan.page(-page, height),
+            Action::PageDown => plan.page(page, height),
+            Action::ToggleDiff if plan.previous.is_none() => {
+                let explain = crate::keymap::key_for(Context::Console, &Action::Explain);
+                self.notice = Some(format!(
+                    "Nothing to compare yet: explain another statement first ({explain})."
+                ));
+            }
+            Action::ToggleDiff => {
+                plan.diff = !plan.diff;
+                plan.scroll = 0;
+                if !plan.diff {
+                    plan.select(0, height);
+                }
+            }
+            Action::Back => {
+                plan.diff = false;
+                self.screen = Screen::Console;
+            }
             _ => {}
+        }
+    }
+
+    /// False for an action that has nothing to act on right now, so the footer does not
+    /// advertise it.
+    pub fn offers(&self, action: &Action) -> bool {
+        match action {
+            Action::ToggleDiff => self.plan.as_ref().is_some_and(|p| p.previous.is_some()),
+            _ => true,
         }
     }
 

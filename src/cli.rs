@@ -134,6 +134,10 @@ pub struct ExplainArgs {
     /// Only plan the statement (estimates, nothing runs, no insights).
     #[arg(long)]
     pub no_analyze: bool,
+    /// Compare with this statement's plan instead: it is "before", SQL is "after" (e.g. the
+    /// same query before and after a rewrite); prints the diff, trees side by side.
+    #[arg(long, value_name = "OTHER_SQL")]
+    pub before: Option<String>,
 }
 
 #[derive(Debug, clap::Args)]

@@ -9,11 +9,14 @@
 //! - [`parse`](mod@parse): JSON → tree, with errors naming the node and key
 //! - [`node`]: one node as printed
 //! - [`metrics`]: the derived numbers and the formulas behind them
-//! - [`text`]: a plain-text rendering (tree, bars, badges, headline)
+//! - [`text`]: a plain-text rendering (tree, bars, badges, headline, one node in words, a
+//!   diff), in segments a view can style
 //! - [`condition`]: the columns and operators in printed conditions
 //! - [`insight`]: problems with their reason and SQL fix, given catalog facts
+//! - [`diff`](mod@diff): two plans compared, before and after a change
 
 pub mod condition;
+pub mod diff;
 pub mod insight;
 pub mod metrics;
 pub mod node;
@@ -22,6 +25,7 @@ pub mod text;
 
 use serde_json::{Map, Value};
 
+pub use diff::{PlanDiff, compare};
 pub use insight::{Catalog, ForeignKey, Insight, Kind, insights};
 pub use metrics::{Approximation, Count, Direction, Estimate, Metrics, Timing};
 pub use node::{Actual, Buffers, Node, NodeId, Relationship, Removed};

@@ -296,10 +296,27 @@ pub fn bindings() -> &'static [Binding] {
             bind!(Help, [plain(K::PageUp)], A::PageUp, "a page up"),
             bind!(Help, [plain(K::PageDown)], A::PageDown, "a page down"),
             bind!(Plan, [plain(K::Esc)], A::Back, "back to the console", "back"),
-            bind!(Plan, [plain(K::Up), ch('k')], A::Up, "scroll up"),
-            bind!(Plan, [plain(K::Down), ch('j')], A::Down, "scroll down"),
+            bind!(
+                Plan,
+                [plain(K::Up), ch('k')],
+                A::Up,
+                "select the node above (the diff: scroll up)"
+            ),
+            bind!(
+                Plan,
+                [plain(K::Down), ch('j')],
+                A::Down,
+                "select the node below (the diff: scroll down)"
+            ),
             bind!(Plan, [plain(K::PageUp)], A::PageUp, "a page up"),
             bind!(Plan, [plain(K::PageDown)], A::PageDown, "a page down"),
+            bind!(
+                Plan,
+                [ch('d')],
+                A::ToggleDiff,
+                "compare with the plan explained before (side by side); again: this plan alone",
+                "compare"
+            ),
         ]
     })
 }
@@ -361,13 +378,19 @@ pub fn key_for(context: Context, action: &Action) -> String {
 }
 
 /// The footer's hints for `context`: its own advertised keys, then the global ones that work
-/// there (while `typing`, only those the editor leaves alone).
-pub fn footer(context: Context, typing: bool) -> Vec<(String, &'static str)> {
+/// there (while `typing`, only those the editor leaves alone), leaving out the actions
+/// `offered` says have nothing to act on now.
+pub fn footer(
+    context: Context,
+    typing: bool,
+    offered: impl Fn(&Action) -> bool,
+) -> Vec<(String, &'static str)> {
     let own = bindings().iter().filter(|b| b.context == context);
     let global = bindings()
         .iter()
         .filter(|b| b.context == Context::Global && context != Context::Help);
     own.chain(global)
+        .filter(|b| offered(&b.action))
         .filter_map(|b| {
             let key = b.keys.iter().find(|k| !typing || !k.is_text())?;
             Some((key.label(), b.footer?))

@@ -36,6 +36,8 @@ pub enum Action {
     RunConsole,
     /// EXPLAIN ANALYZE the editor's statement and show its plan.
     Explain,
+    /// Show the plan side by side with the one explained before it, or the plan alone again.
+    ToggleDiff,
     HistoryPrev,
     HistoryNext,
     ClearLog,

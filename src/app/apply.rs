@@ -150,11 +150,8 @@ impl App {
         };
         match result {
             Ok(explained) => {
-                self.plan = Some(super::PlanState {
-                    sql,
-                    explained,
-                    scroll: 0,
-                });
+                let replaced = self.plan.take();
+                self.plan = Some(super::PlanState::new(sql, explained, replaced));
                 self.screen = super::Screen::Plan;
             }
             // The server's error shows in the console, caret and all.

@@ -1,7 +1,8 @@
 //! `pglab explain "SQL"`: the plan of one statement as plain text, run as the learner: the
 //! rendered tree, then each insight with its reason and SQL fix, and a note when the
-//! statement changed data (those changes were rolled back). Server errors end the command
-//! with exit code 1 and the server's message.
+//! statement changed data (those changes were rolled back). With `--before "OTHER SQL"`,
+//! the diff of OTHER SQL's plan (before) against SQL's (after) instead. Server errors end the
+//! command with exit code 1 and the server's message.
 
 use std::io::{IsTerminal, Write};
 
@@ -25,6 +26,15 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
     } else {
         Analyze::Yes
     };
+    if let Some(before_sql) = &args.before {
+        let before = fetch::explain(&mut conn, before_sql, analyze)
+            .await
+            .map_err(|error| explain_failed(before_sql, error))?;
+        let after = fetch::explain(&mut conn, &args.sql, analyze)
+            .await
+            .map_err(|error| explain_failed(&args.sql, error))?;
+        return print_diff((before_sql, &before), (&args.sql, &after));
+    }
     let fetched = fetch::explain(&mut conn, &args.sql, analyze)
         .await
         .map_err(|error| explain_failed(&args.sql, error))?;
@@ -45,6 +55,33 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
     }
     out.flush()
         .context("cannot write the plan to standard output")?;
+    Ok(())
+}
+
+/// The two statements, then the diff of their plans; each fetched plan is (SQL, plan).
+fn print_diff(
+    before: (&str, &fetch::Fetched),
+    after: (&str, &fetch::Fetched),
+) -> anyhow::Result<()> {
+    let width = width();
+    let mut out = std::io::stdout().lock();
+    for (label, (sql, fetched)) in [("before", before), ("after ", after)] {
+        let sql = text::clip(
+            &crate::sql::n_plus_one::abbreviate(sql, width),
+            width.saturating_sub(7),
+        );
+        writeln!(out, "{label} {sql}")?;
+        if fetched.rolled_back {
+            writeln!(out, "       (changed data; rolled back)")?;
+        }
+    }
+    writeln!(out)?;
+    let diff = explain::compare(&before.1.plan, &after.1.plan);
+    for line in text::diff_lines(&diff, &before.1.plan, &after.1.plan, width) {
+        writeln!(out, "{line}")?;
+    }
+    out.flush()
+        .context("cannot write the plans' diff to standard output")?;
     Ok(())
 }
 

@@ -88,7 +88,7 @@ impl Approximation {
         self.parallel || self.loop_rounding || self.shared_subplan || self.clamped
     }
 
-    fn merge(self, other: Approximation) -> Approximation {
+    pub fn merge(self, other: Approximation) -> Approximation {
         Approximation {
             parallel: self.parallel || other.parallel,
             loop_rounding: self.loop_rounding || other.loop_rounding,

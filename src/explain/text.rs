@@ -10,6 +10,11 @@ use super::Plan;
 use super::metrics::{Count, Direction, Estimate};
 use super::node::{Node, Relationship};
 
+mod describe;
+mod diff;
+pub use describe::{describe, detail};
+pub use diff::{diff_lines, diff_summary};
+
 /// Cells of the exclusive-time bar.
 const BAR_CELLS: usize = 8;
 /// Eighths of a cell, from one eighth to a full block.
@@ -17,10 +22,57 @@ const EIGHTHS: [char; 8] = ['▏', '▎', '▍', '▌', '▋', '▊', '▉', '�
 /// Estimates closer than this are not worth a badge.
 const BADGE_FACTOR: f64 = 2.0;
 
+/// What a piece of a tree row says, so that a view can style it without re-deriving the
+/// layout: the words are the same for the plain text and the lab's coloured tree.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Role {
+    /// Punctuation, separators, and numbers with no emphasis.
+    Plain,
+    /// The exclusive-time bar, filled to `share` (0..=1) of the runtime.
+    Bar { share: f64 },
+    /// Exclusive time and share of runtime.
+    Time,
+    /// The "├─ " connectors.
+    Tree,
+    /// The node's title.
+    Title,
+    /// An estimate badge; `severe` from ×10 on (its "!" marks say so in words too).
+    Badge { severe: bool },
+    /// A spill to disk ("⚠ external merge").
+    Warning,
+    /// "never run" and "never executed".
+    Muted,
+}
+
+/// A run of text with its [`Role`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Segment {
+    pub text: String,
+    pub role: Role,
+}
+
+impl Segment {
+    fn new(text: impl Into<String>, role: Role) -> Self {
+        Self {
+            text: text.into(),
+            role,
+        }
+    }
+}
+
 /// Renders `plan` in lines no wider than `width` display cells (longer lines end in "…").
 pub fn render(plan: &Plan, width: usize) -> Vec<String> {
     let mut lines = vec![headline(plan), summary(plan), String::new()];
-    lines.push(if plan.analyzed {
+    lines.push(column_header(plan));
+    lines.extend(plan.nodes.iter().map(|node| joined(&row(plan, node))));
+    lines.push(String::new());
+    lines.extend(legend(plan));
+    lines.into_iter().map(|line| clip(&line, width)).collect()
+}
+
+/// The line above the tree naming its columns.
+pub fn column_header(plan: &Plan) -> String {
+    if plan.analyzed {
         format!(
             "{:<w$} {:>10} {:>4}  node",
             "exclusive",
@@ -30,40 +82,56 @@ pub fn render(plan: &Plan, width: usize) -> Vec<String> {
         )
     } else {
         format!("{:>w$}  node", "cost (excl)", w = BAR_CELLS + 16)
-    });
-    let runtime = plan.runtime_ms();
-    for node in &plan.nodes {
-        let left = if plan.analyzed {
-            timing_columns(node, runtime)
-        } else {
+    }
+}
+
+/// What the symbols in the tree mean.
+pub fn legend(plan: &Plan) -> Vec<String> {
+    if !plan.analyzed {
+        return vec![
+            "estimates only: EXPLAIN without ANALYZE does not run the statement".to_owned(),
+        ];
+    }
+    vec![
+        "≈ estimated time (parallel workers, per-loop rounding, shared subplan) · \
+         ~ rounded count"
+            .to_owned(),
+        "↓ more rows than planned · ↑ fewer · ! off by ×10, !! ×100, !!! ×1000".to_owned(),
+    ]
+}
+
+/// One node's line of the tree, in segments: time columns (or cost), connectors, title,
+/// then the details separated by " · ".
+pub fn row(plan: &Plan, node: &Node) -> Vec<Segment> {
+    let mut segments = if plan.analyzed {
+        timing_columns(node, plan.runtime_ms())
+    } else {
+        vec![Segment::new(
             format!(
                 "{:>w$}",
                 format!("{:.2}", node.metrics.cost_exclusive),
                 w = BAR_CELLS + 16
-            )
-        };
-        let mut line = format!("{left}  {}{}", tree_prefix(plan, node), node_label(node));
-        let details = details(node);
-        if !details.is_empty() {
-            line.push_str("  ");
-            line.push_str(&details.join(" · "));
-        }
-        lines.push(line);
+            ),
+            Role::Time,
+        )]
+    };
+    segments.push(Segment::new("  ", Role::Plain));
+    segments.push(Segment::new(tree_prefix(plan, node), Role::Tree));
+    segments.push(Segment::new(node_label(node), Role::Title));
+    for (index, detail) in details(node).into_iter().enumerate() {
+        let separator = if index == 0 { "  " } else { " · " };
+        segments.push(Segment::new(separator, Role::Plain));
+        segments.push(detail);
     }
-    lines.push(String::new());
-    if plan.analyzed {
-        lines.push(
-            "≈ estimated time (parallel workers, per-loop rounding, shared subplan) · \
-             ~ rounded count"
-                .to_owned(),
-        );
-        lines.push(
-            "↓ more rows than planned · ↑ fewer · ! off by ×10, !! ×100, !!! ×1000".to_owned(),
-        );
-    } else {
-        lines.push("estimates only: EXPLAIN without ANALYZE does not run the statement".to_owned());
-    }
-    lines.into_iter().map(|line| clip(&line, width)).collect()
+    segments
+}
+
+/// The segments' text, one after the other.
+pub fn joined(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|segment| segment.text.as_str())
+        .collect()
 }
 
 /// One sentence saying where the time went, e.g. "Seq Scan on users read 1,235 pages to
@@ -131,7 +199,7 @@ pub fn headline(plan: &Plan) -> String {
 }
 
 /// Planning, execution, trigger and JIT times, and execution time outside every node.
-fn summary(plan: &Plan) -> String {
+pub fn summary(plan: &Plan) -> String {
     let mut parts = Vec::new();
     if let Some(planning) = plan.planning_ms {
         parts.push(format!("planning {}", ms(planning)));
@@ -164,27 +232,53 @@ fn summary(plan: &Plan) -> String {
 }
 
 /// Bar, exclusive time and share of runtime.
-fn timing_columns(node: &Node, runtime: Option<f64>) -> String {
-    if node.metrics.never_executed {
-        return format!("{:<w$} {:>10} {:>4}", "", "never run", "", w = BAR_CELLS);
-    }
-    let Some(time) = node.metrics.time else {
-        return format!("{:<w$} {:>10} {:>4}", "", "—", "", w = BAR_CELLS);
+fn timing_columns(node: &Node, runtime: Option<f64>) -> Vec<Segment> {
+    let time = node.metrics.time.filter(|_| !node.metrics.never_executed);
+    let Some(time) = time else {
+        let role = if node.metrics.never_executed {
+            Role::Muted
+        } else {
+            Role::Plain
+        };
+        let text = format!(
+            "{:<w$} {:>10} {:>4}",
+            "",
+            exclusive(node),
+            "",
+            w = BAR_CELLS
+        );
+        return vec![Segment::new(text, role)];
     };
     let share = runtime
         .filter(|runtime| *runtime > 0.0)
         .map_or(0.0, |runtime| (time.exclusive_ms / runtime).clamp(0.0, 1.0));
-    let approx = if time.exclusive_approx.any() {
-        "≈"
-    } else {
-        ""
-    };
-    format!(
-        "{} {:>10} {:>4}",
-        bar(share),
-        format!("{approx}{}", ms(time.exclusive_ms)),
-        format!("{:.0}%", share * 100.0)
-    )
+    vec![
+        Segment::new(bar(share), Role::Bar { share }),
+        Segment::new(
+            format!(
+                " {:>10} {:>4}",
+                exclusive(node),
+                format!("{:.0}%", share * 100.0)
+            ),
+            Role::Time,
+        ),
+    ]
+}
+
+/// A node's exclusive time as its tree row shows it: "≈0.200 ms", "never run", or "—"
+/// without timing; its exclusive cost without ANALYZE.
+pub(super) fn exclusive(node: &Node) -> String {
+    if node.actual.is_none() {
+        return format!("{:.2}", node.metrics.cost_exclusive);
+    }
+    if node.metrics.never_executed {
+        return "never run".to_owned();
+    }
+    match node.metrics.time {
+        Some(time) if time.exclusive_approx.any() => format!("≈{}", ms(time.exclusive_ms)),
+        Some(time) => ms(time.exclusive_ms),
+        None => "—".to_owned(),
+    }
 }
 
 /// A bar of `BAR_CELLS` cells, filled to `share` (0..=1) in eighths of a cell.
@@ -228,35 +322,46 @@ fn node_label(node: &Node) -> String {
     }
 }
 
-fn details(node: &Node) -> Vec<String> {
+fn details(node: &Node) -> Vec<Segment> {
     let metrics = &node.metrics;
     let mut parts = Vec::new();
     if metrics.never_executed {
-        parts.push("never executed".to_owned());
+        parts.push(Segment::new("never executed", Role::Muted));
     }
     match (metrics.rows, node.actual) {
-        (Some(rows), Some(_)) if !metrics.never_executed => parts.push(rows_text(rows)),
-        (None, _) => parts.push(format!("est {}", plural(node.plan_rows, "row"))),
+        (Some(rows), Some(_)) if !metrics.never_executed => {
+            parts.push(Segment::new(rows_text(rows), Role::Plain))
+        }
+        (None, _) => parts.push(Segment::new(
+            format!("est {}", plural(node.plan_rows, "row")),
+            Role::Plain,
+        )),
         _ => {}
     }
     if let Some(actual) = node.actual.filter(|actual| actual.loops > 1.0) {
-        parts.push(format!("×{} loops", group(actual.loops)));
+        parts.push(Segment::new(
+            format!("×{} loops", group(actual.loops)),
+            Role::Plain,
+        ));
     }
-    if let Some(badge) = metrics.estimate.and_then(badge) {
-        parts.push(badge);
+    if let Some(estimate) = metrics.estimate
+        && let Some(text) = badge(estimate)
+    {
+        let severe = estimate.factor >= 10.0;
+        parts.push(Segment::new(text, Role::Badge { severe }));
     }
     if let Some(fraction) = metrics.filter_fraction {
         let removed: f64 = metrics.removed_rows().sum();
         if removed > 0.0 {
-            parts.push(format!(
-                "{} removed ({})",
-                group(removed),
-                percent(fraction)
-            ));
+            let text = format!("{} removed ({})", group(removed), percent(fraction));
+            parts.push(Segment::new(text, Role::Plain));
         }
     }
     if let (Some(planned), Some(launched)) = (node.workers_planned, node.workers_launched) {
-        parts.push(format!("workers {launched}/{planned}"));
+        parts.push(Segment::new(
+            format!("workers {launched}/{planned}"),
+            Role::Plain,
+        ));
     }
     if let Some(buffers) = metrics.buffers {
         let mut shown = Vec::new();
@@ -272,10 +377,13 @@ fn details(node: &Node) -> Vec<String> {
             }
         }
         if !shown.is_empty() {
-            parts.push(format!("buffers {}", shown.join(" ")));
+            parts.push(Segment::new(
+                format!("buffers {}", shown.join(" ")),
+                Role::Plain,
+            ));
         }
     }
-    parts.extend(spill(node));
+    parts.extend(spill(node).map(|text| Segment::new(text, Role::Warning)));
     parts
 }
 
@@ -320,7 +428,7 @@ fn badge(estimate: Estimate) -> Option<String> {
     Some(format!("{arrow}{factor}×{severity}"))
 }
 
-fn rows_text(rows: Count) -> String {
+pub(super) fn rows_text(rows: Count) -> String {
     let tilde = if rows.approximate { "~" } else { "" };
     format!("{tilde}{}", plural(rows.value, "row"))
 }
@@ -345,7 +453,7 @@ pub(super) fn percent(fraction: f64) -> String {
     }
 }
 
-fn plural(count: f64, noun: &str) -> String {
+pub(super) fn plural(count: f64, noun: &str) -> String {
     let s = if count == 1.0 { "" } else { "s" };
     format!("{} {noun}{s}", group(count))
 }
@@ -368,7 +476,7 @@ pub fn group(value: f64) -> String {
 }
 
 /// Cuts `line` to `width` display cells, ending in "…" when something was cut.
-fn clip(line: &str, width: usize) -> String {
+pub fn clip(line: &str, width: usize) -> String {
     if line.width() <= width {
         return line.to_owned();
     }

@@ -1,17 +1,62 @@
-//! The plan of a statement as the lab shows it: the rendered tree (`explain::text`), then
-//! each insight with its reason and SQL fix, and a note when the statement's changes were
-//! rolled back. The same lines serve `pglab explain` and the lab's plan screen.
+//! The plan screen: the explained statement's tree, coloured by where the time went, with a
+//! cursor on one node and a detail panel for it (beside the tree on wide panes, below it
+//! otherwise), then the insights; or, on request, the diff against the plan explained
+//! before it. The words come from `explain::text`, so they match `pglab explain`; this
+//! module only lays them out and styles them.
+
+mod detail;
+mod diff;
 
 use ratatui::Frame;
-use ratatui::layout::Rect;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{App, PlanState};
-use crate::explain::{Insight, Plan, text};
+use crate::app::{App, PlanState, Screen};
+use crate::explain::text::{self, Role};
+use crate::explain::{Insight, NodeId, Plan};
 
 use super::theme::Theme;
 use super::wrap;
+
+/// Lines above the first node: headline, plan-wide times, a blank line, the column header.
+const TREE_HEAD: usize = 4;
+/// Main panes at least this wide show the detail panel beside the tree.
+const BESIDE_WIDTH: u16 = 110;
+/// In front of each node's row: the cursor, or room for it.
+const CURSOR: &str = "▶ ";
+const NO_CURSOR: &str = "  ";
+
+/// The line of the tree pane that shows node `index`.
+pub fn node_line(index: usize) -> usize {
+    TREE_HEAD + index
+}
+
+/// How many lines of the tree pane show on a terminal of `size` (for keeping the selected
+/// node in view).
+pub fn tree_height(size: (u16, u16)) -> usize {
+    let main = super::layout(size.0, size.1, Screen::Plan).main;
+    usize::from(panes(Block::bordered().inner(main)).0.height)
+}
+
+/// The tree's area and the detail panel's, inside the plan block; no panel when there is
+/// no room for one.
+fn panes(inner: Rect) -> (Rect, Option<Rect>) {
+    if inner.width + 2 >= BESIDE_WIDTH {
+        let width = (inner.width * 2 / 5).clamp(40, 64);
+        let [tree, detail] =
+            Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(inner);
+        (tree, Some(detail))
+    } else if inner.height >= 8 {
+        let height = (inner.height * 9 / 20).clamp(4, 14);
+        let [tree, detail] =
+            Layout::vertical([Constraint::Min(1), Constraint::Length(height)]).areas(inner);
+        (tree, Some(detail))
+    } else {
+        (inner, None)
+    }
+}
 
 /// The insights section, costliest first: each insight's node, why, and the fix, wrapped
 /// to `width`.
@@ -38,16 +83,97 @@ pub fn insight_lines(plan: &Plan, insights: &[Insight], width: usize) -> Vec<Str
     lines
 }
 
-/// The lines of the plan screen: tree, insights, and the rollback note.
-pub fn lines(state: &PlanState, width: usize) -> Vec<String> {
+/// The tree pane: headline (bold), times, the styled tree with the cursor, the legend, the
+/// insights and the rollback note.
+fn tree_lines(state: &PlanState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let explained = &state.explained;
-    let mut lines = text::render(&explained.plan, width);
-    lines.extend(insight_lines(&explained.plan, &explained.insights, width));
+    let plan = &explained.plan;
+    let mut lines = vec![
+        Line::styled(text::clip(&text::headline(plan), width), theme.strong()),
+        Line::raw(text::clip(&text::summary(plan), width)),
+        Line::raw(""),
+        Line::styled(
+            text::clip(&format!("{NO_CURSOR}{}", text::column_header(plan)), width),
+            theme.dim(),
+        ),
+    ];
+    for node in &plan.nodes {
+        let selected = node.id.0 == state.selected;
+        let mut spans = vec![Span::raw(if selected { CURSOR } else { NO_CURSOR })];
+        for segment in text::row(plan, node) {
+            let style = if node.metrics.never_executed {
+                theme.dim()
+            } else {
+                style(segment.role, theme)
+            };
+            spans.push(Span::styled(segment.text, style));
+        }
+        let line = Line::from(clip_spans(spans, width));
+        lines.push(if selected {
+            line.style(theme.selected())
+        } else {
+            line
+        });
+    }
+    lines.push(Line::raw(""));
+    for legend in text::legend(plan) {
+        lines.push(Line::styled(text::clip(&legend, width), theme.dim()));
+    }
+    lines.extend(
+        insight_lines(plan, &explained.insights, width)
+            .into_iter()
+            .map(Line::raw),
+    );
     if explained.rolled_back {
-        lines.push(String::new());
-        lines.push("this statement changed data; it was rolled back".to_string());
+        lines.push(Line::raw(""));
+        lines.push(Line::raw("this statement changed data; it was rolled back"));
     }
     lines
+}
+
+/// What each role of the tree looks like; every colour repeats what a symbol or a word
+/// already says (the bar's length and "%", the badge's "!" marks, "never run").
+fn style(role: Role, theme: &Theme) -> Style {
+    match role {
+        Role::Bar { share } => theme.share(share),
+        Role::Tree | Role::Muted => theme.dim(),
+        Role::Title => theme.text(),
+        Role::Badge { severe: true } => theme.bad(),
+        Role::Badge { severe: false } | Role::Warning => theme.warning(),
+        Role::Plain | Role::Time => theme.text(),
+    }
+}
+
+/// Cuts styled spans to `width` cells, ending in "…" when something was cut (as
+/// `text::clip` does for plain lines).
+fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+    let joined: String = spans.iter().map(|span| span.content.as_ref()).collect();
+    let clipped = text::clip(&joined, width);
+    if clipped == joined {
+        return spans;
+    }
+    let mut left = clipped.chars().count().saturating_sub(1);
+    let mut out = Vec::new();
+    for span in spans {
+        let take = span.content.chars().count().min(left);
+        if take > 0 {
+            let content: String = span.content.chars().take(take).collect();
+            out.push(Span::styled(content, span.style));
+        }
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    out.push(Span::raw("…"));
+    out
+}
+
+/// `lines` in `area`, scrolled by `scroll` but never past the last line.
+fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u16) {
+    let last =
+        u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
+    frame.render_widget(Paragraph::new(lines).scroll((scroll.min(last), 0)), area);
 }
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
@@ -55,8 +181,14 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         return;
     };
     let statement = state.sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let previous = state.previous.as_ref().filter(|_| state.diff);
+    let title = if previous.is_some() {
+        " Plan diff: before │ after "
+    } else {
+        " Plan "
+    };
     let block = Block::bordered()
-        .title(Span::styled(" Plan ", theme.title()))
+        .title(Span::styled(title, theme.title()))
         .title_bottom(Span::styled(
             format!(" {} ", crate::sql::n_plus_one::abbreviate(&statement, 60)),
             theme.dim(),
@@ -64,14 +196,48 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .border_style(theme.border(!app.log_focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let text: Vec<Line> = lines(state, usize::from(inner.width))
-        .into_iter()
-        .map(Line::raw)
-        .collect();
-    let last =
-        u16::try_from(text.len().saturating_sub(usize::from(inner.height))).unwrap_or(u16::MAX);
-    frame.render_widget(
-        Paragraph::new(text).scroll((state.scroll.min(last), 0)),
-        inner,
+    let width = usize::from(inner.width);
+    if let Some(previous) = previous {
+        let lines = diff::lines(previous, state, width, theme);
+        scrolled(frame, inner, lines, state.scroll);
+        return;
+    }
+    let (tree, detail) = panes(inner);
+    scrolled(
+        frame,
+        tree,
+        tree_lines(state, usize::from(tree.width), theme),
+        state.scroll,
     );
+    if let Some(area) = detail {
+        let beside = area.x > tree.x;
+        let plan = &state.explained.plan;
+        detail::render(frame, area, beside, plan, NodeId(state.selected), theme);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_panel_goes_beside_wide_trees_and_below_narrow_ones() {
+        let (tree, detail) = panes(Rect::new(1, 1, 150, 30));
+        let detail = detail.unwrap();
+        assert!(detail.x > tree.x && detail.y == tree.y);
+        let (tree, detail) = panes(Rect::new(1, 1, 80, 30));
+        let detail = detail.unwrap();
+        assert!(detail.y > tree.y && detail.x == tree.x);
+        assert!(panes(Rect::new(1, 1, 18, 5)).1.is_none());
+    }
+
+    #[test]
+    fn clipped_spans_keep_their_styles_and_end_in_an_ellipsis() {
+        let theme = Theme::plain();
+        let spans = vec![Span::styled("abc", theme.strong()), Span::raw("defgh")];
+        let clipped = clip_spans(spans, 5);
+        let text: String = clipped.iter().map(|s| s.content.as_ref()).collect();
+        assert_eq!(text, "abcd…");
+        assert_eq!(clipped[0].style, theme.strong());
+    }
 }

@@ -48,7 +48,7 @@ pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &
     frame.render_widget(Paragraph::new(Line::from(spans)), status);
 
     let mut keys = Vec::new();
-    for (key, what) in keymap::footer(app.context(), app.is_typing()) {
+    for (key, what) in keymap::footer(app.context(), app.is_typing(), |action| app.offers(action)) {
         keys.push(Span::styled(format!(" {key}"), theme.key()));
         keys.push(Span::styled(format!(" {what} "), theme.dim()));
     }

@@ -68,6 +68,19 @@ impl Theme {
             self.dim()
         }
     }
+    /// Bold whether or not there is colour: the one line to read first.
+    pub fn strong(&self) -> Style {
+        Style::new().add_modifier(Modifier::BOLD)
+    }
+    /// An exclusive-time bar by its share of the runtime: red from half, yellow from a
+    /// fifth. The bar's length and the "%" beside it say the same without colour.
+    pub fn share(&self, share: f64) -> Style {
+        match share {
+            s if s >= 0.5 => self.bad(),
+            s if s >= 0.2 => self.warning(),
+            _ => self.fg(Color::Cyan),
+        }
+    }
     pub fn meter(&self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }

@@ -451,3 +451,17 @@ fn explain_renders_every_plan() {
     );
     assert!(narrow.iter().any(|line| line.ends_with('…')));
 }
+
+#[test]
+fn explain_diff_of_an_index_and_a_join() {
+    // Seq Scan → Index Scan (the index lesson), and a plan with nodes the other lacks.
+    for (name, before, after, width) in [
+        ("seq_to_index", "seq_scan", "index_scan", 100),
+        ("seq_to_nested_loop", "seq_scan", "nested_loop", 60),
+    ] {
+        let (before, after) = (plan(before), plan(after));
+        let diff = explain::compare(&before, &after);
+        let lines = explain::text::diff_lines(&diff, &before, &after, width);
+        insta::assert_snapshot!(format!("explain_diff_{name}"), lines.join("\n"));
+    }
+}

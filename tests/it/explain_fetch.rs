@@ -255,6 +255,31 @@ async fn pglab_explain_prints_the_plan_its_insights_and_rollbacks() {
         "{text}"
     );
 
+    // Before and after an index: the second plan against the first, in 80 columns.
+    let out = run(&[
+        "select * from users where email = 'gen777@generated.test'",
+        "--before",
+        "select * from users where username = 'gen777'",
+    ]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(
+        text.starts_with("before select * from users where username = 'gen777'\nafter  "),
+        "{text}"
+    );
+    assert!(
+        text.contains("Seq Scan on users → Index Scan using users_email_key on users"),
+        "{text}"
+    );
+    assert!(
+        text.contains("× faster") && text.contains(" │ after"),
+        "{text}"
+    );
+    assert!(
+        text.lines().all(|line| line.chars().count() <= 80),
+        "{text}"
+    );
+
     let out = run(&["delete from posts where id = (select min(id) from posts)"]);
     assert_success(&out);
     assert!(

@@ -332,3 +332,135 @@ fn plan_of_an_explained_statement() {
     assert_eq!(app.screen, pglab::app::Screen::Plan);
     snapshot("plan", &mut app);
 }
+
+/// The lab after explaining `json`'s plan for `sql` from the console.
+fn explain_in(app: &mut App, sql: &str, json: &str) {
+    app.update(Action::ShowConsole);
+    app.console.set_text(sql);
+    let Some(Command::Explain { id, .. }) = app.update(Action::Explain).pop() else {
+        panic!()
+    };
+    let plan = pglab::explain::parse(json).unwrap();
+    let insights = pglab::explain::insights(&plan, &Default::default());
+    app.apply(Event::Explained {
+        id,
+        result: Ok(Box::new(pglab::app::event::Explained {
+            plan,
+            insights,
+            rolled_back: false,
+        })),
+    });
+}
+
+#[test]
+fn plan_with_a_node_selected() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select u.email, p.title from users u join posts p on p.author_id = u.id where u.id between 1000 and 1099",
+        include_str!("../fixtures/plans/nested_loop.json"),
+    );
+    app.update(Action::Down);
+    app.update(Action::Down);
+    snapshot("plan_node_selected", &mut app);
+}
+
+#[test]
+fn plan_diff_against_the_previous_plan() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select * from users where username = 'user50000'",
+        include_str!("../fixtures/plans/seq_scan.json"),
+    );
+    // Nothing to compare with yet: the key says so and the footer does not offer it.
+    app.update(Action::ToggleDiff);
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .starts_with("Nothing to compare yet")
+    );
+    assert!(!app.offers(&Action::ToggleDiff));
+    explain_in(
+        &mut app,
+        "select * from users where email = 'user50000@generated.test'",
+        include_str!("../fixtures/plans/index_scan.json"),
+    );
+    assert!(app.offers(&Action::ToggleDiff));
+    app.update(Action::ToggleDiff);
+    snapshot("plan_diff", &mut app);
+}
+
+#[test]
+fn the_selected_node_stays_in_view() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "with recent as (select * from posts) select 1",
+        include_str!("../fixtures/plans/cte.json"),
+    );
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    let height = pglab::ui::plan::tree_height(app.size);
+    let in_view = |app: &App| {
+        let plan = app.plan.as_ref().unwrap();
+        let line = pglab::ui::plan::node_line(plan.selected);
+        let scroll = usize::from(plan.scroll);
+        (scroll..scroll + height).contains(&line)
+    };
+    for _ in 0..10 {
+        app.update(Action::Down);
+        assert!(in_view(&app));
+    }
+    let plan = app.plan.as_ref().unwrap();
+    assert_eq!(plan.selected, 6, "stops at the last node");
+    assert!(plan.scroll > 0, "scrolled to show it");
+    for _ in 0..10 {
+        app.update(Action::Up);
+        assert!(in_view(&app));
+    }
+    assert_eq!(app.plan.as_ref().unwrap().scroll, 0);
+    // A page down scrolls; the cursor comes along while nodes are on screen.
+    app.update(Action::PageDown);
+    let plan = app.plan.as_ref().unwrap();
+    assert!(plan.scroll > 0);
+    assert!(plan.selected > 0 && in_view(&app));
+}
+
+#[test]
+fn the_plan_screen_lays_out_at_any_size() {
+    let mut app = with_console(app());
+    explain_in(
+        &mut app,
+        "select 1",
+        include_str!("../fixtures/plans/never_executed.json"),
+    );
+    explain_in(
+        &mut app,
+        "select 2",
+        include_str!("../fixtures/plans/hash_join_spill.json"),
+    );
+    for diff in [false, true] {
+        for (width, height) in [(1, 1), (20, 5), (20, 40), (60, 12), (200, 50)] {
+            app.update(Action::Resize { width, height });
+            app.update(Action::Down);
+            draw(&app, width, height);
+        }
+        app.update(Action::ToggleDiff);
+        assert_eq!(app.plan.as_ref().unwrap().diff, !diff);
+    }
+    // Wide enough, the detail panel stands beside the tree.
+    app.update(Action::Resize {
+        width: 200,
+        height: 50,
+    });
+    let screen = draw(&app, 200, 50);
+    let header = screen
+        .lines()
+        .find(|line| line.contains(" node 4 of 4 "))
+        .unwrap();
+    assert!(header.contains("Hash Join returned"), "{screen}");
+}
