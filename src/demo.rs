@@ -104,11 +104,9 @@ pub struct DemoReport {
     pub warnings: Vec<String>,
     /// The runs behind `table`, with numbers rather than text.
     pub measurements: Vec<Measurement>,
-    /// The plans the demo measured (the index demos), in the order it reports them.
+    /// The plans the demo measured (the index demos), shown before `lines`: one as its
+    /// tree, two as a diff from the first (before) to the second (after).
     pub plans: Vec<MeasuredPlan>,
-    /// How many times faster the first of `plans` ran than the second, from their medians
-    /// (`indexes.compare`).
-    pub speedup: Option<f64>,
 }
 
 impl DemoReport {

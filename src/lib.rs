@@ -4,19 +4,23 @@
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
 //!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop)
 //! - core (pure): [`app`] (the lab's state and its update), [`keymap`] (every key, once),
+//!   [`audit`] (audit events read back: who changed which row, when, from where),
 //!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
 //!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
 //!   [`result_set`] (what a statement returned, as text),
-//!   [`explain`] (EXPLAIN plans: the tree, loop- and worker-aware metrics, plain-text rendering)
+//!   [`explain`] (EXPLAIN plans: the tree, loop- and worker-aware metrics, plain-text
+//!   rendering, diffs), [`wrap`] (word wrapping by display width)
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status;
 //!   all SQL the app issues), [`proxy`] (the observing wire-protocol proxy: round trips,
 //!   latency injection)
-//! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops)
+//! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops, the
+//!   index lesson's plans and builds)
 //! - views (pure): [`ui`] (the screens, and the line builders the plain-text runner shares)
 //! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
 
 pub mod app;
+pub mod audit;
 pub mod cli;
 pub mod config;
 pub mod db;
@@ -32,6 +36,7 @@ pub mod sql;
 pub mod terminal;
 pub mod testing;
 pub mod ui;
+pub mod wrap;
 
 use std::process::ExitCode;
 

@@ -95,46 +95,6 @@ pub fn lab_error_lines(error: &str, theme: &Theme) -> Vec<ratatui::text::Line<'s
     lines
 }
 
-/// `text` broken at spaces into lines of at most `width` characters, every line after the
-/// first starting with `indent` (a word longer than a line stays whole). Text that fits is
-/// returned as it is, leading spaces included: code and tables keep their shape.
-pub fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    if text.chars().count() <= width {
-        return vec![text.to_string()];
-    }
-    // Leading spaces are indentation, kept on the first line.
-    let body = text.trim_start_matches(' ');
-    let mut lines = Vec::new();
-    let mut line = " ".repeat(text.len() - body.len());
-    for word in body.split(' ') {
-        let room = if lines.is_empty() {
-            width
-        } else {
-            width.saturating_sub(indent.len())
-        };
-        let fresh = line.trim_start().is_empty();
-        if !fresh && line.chars().count() + 1 + word.chars().count() > room {
-            lines.push(std::mem::take(&mut line));
-        }
-        if !line.trim_start().is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
-    lines
-        .into_iter()
-        .enumerate()
-        .map(|(n, line)| {
-            if n == 0 {
-                line
-            } else {
-                format!("{indent}{line}")
-            }
-        })
-        .collect()
-}
-
 /// A duration as people read it: `0.4 ms`, `12 ms`, `1.25 s`.
 pub fn duration(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1000.0;
@@ -172,27 +132,6 @@ mod tests {
             let areas = layout(w, h, Screen::Player);
             assert!(areas.main.height <= h && areas.log.height <= h);
         }
-    }
-
-    #[test]
-    fn wrapping_keeps_words_whole_and_indents_what_follows() {
-        assert_eq!(
-            wrap("   Why: one two", 12, "   "),
-            ["   Why: one", "   two"]
-        );
-        assert_eq!(wrap("short", 10, "  "), ["short"]);
-        assert_eq!(
-            wrap("one two three four", 9, ""),
-            ["one two", "three", "four"]
-        );
-        assert_eq!(
-            wrap("Why: one two three", 12, "   "),
-            ["Why: one two", "   three"]
-        );
-        assert_eq!(
-            wrap("averyveryverylongword x", 5, ""),
-            ["averyveryverylongword", "x"]
-        );
     }
 
     #[test]

@@ -255,15 +255,19 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             running: false,
             interactive: false,
         };
-        for line in plain(&step_lines(&view, &theme, width)) {
-            for piece in crate::ui::wrap(line.trim_end(), width, "") {
+        // Everything printed is wrapped to the terminal, continuation lines indented.
+        let say = |text: &str| {
+            for piece in crate::wrap::wrap(text.trim_end(), width, "  ") {
                 println!("{piece}");
             }
+        };
+        for line in plain(&step_lines(&view, &theme, width)) {
+            say(&line);
         }
         match &step.kind {
             StepKind::Exercise(exercise) => {
                 for (i, hint) in exercise.hints.iter().enumerate() {
-                    println!("Hint {}: {hint}", i + 1);
+                    say(&format!("Hint {}: {hint}", i + 1));
                 }
                 println!("(Write your answer in the lab's console, `pglab`, where it is checked.)");
             }
@@ -280,13 +284,13 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
                     } else {
                         "Not quite."
                     };
-                    println!("{verdict} {}", option.why);
+                    say(&format!("{verdict} {}", option.why));
                 }
             }
             StepKind::Quiz(quiz) => {
                 if let Some((n, option)) = quiz.options.iter().enumerate().find(|(_, o)| o.correct)
                 {
-                    println!("Answer: {}) {}", n + 1, option.why);
+                    say(&format!("Answer: {}) {}", n + 1, option.why));
                 }
             }
             _ => {}

@@ -64,8 +64,10 @@ const BIG_USERS_COLUMNS: &str = "
 ///
 /// - organization_id: 1..=1000, scattered by a multiplicative hash (not in id order);
 /// - email `user<g>@example.com`: unique by construction, with no index to enforce it;
-/// - country: one of 20 codes, skewed by the cube of a pseudo-random number in [0, 1) so the
-///   first is common (about 37 % of rows) and the last rare (under 2 %);
+/// - country: one of 20 codes, skewed by the cube of a number spread evenly over [0, 1)
+///   (Fibonacci hashing: neighbouring rows land far apart, so every stretch of sign-up dates
+///   holds every country) so the first is common (about 37 % of rows) and the last rare
+///   (under 2 %);
 /// - is_active: false for every 20th row, so true for 95 % (a column an index rarely helps);
 /// - created_at: evenly over the five years from 2021 on, in id order, as sign-ups arrive
 ///   (`$3` is the seconds between two rows);
@@ -77,7 +79,7 @@ const BIG_USERS_VALUES: &str = "
     'user' || g,
     (array['us', 'in', 'de', 'gb', 'fr', 'br', 'ca', 'jp', 'es', 'it',
            'nl', 'pl', 'se', 'mx', 'au', 'kr', 'ng', 'za', 'ar', 'fi'])
-        [1 + floor(20 * power(((g * 48271) % 2147483647)::float8 / 2147483647, 3))::int],
+        [1 + floor(20 * power(((g * 2654435761) % 4294967296)::float8 / 4294967296, 3))::int],
     g % 20 <> 0,
     timestamptz '2021-01-01 00:00:00+00' + g * $3::float8 * interval '1 second',
     case when g % 20 = 10

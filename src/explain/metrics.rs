@@ -217,6 +217,7 @@ pub(super) fn derive(mut plan: Plan) -> Plan {
         }
         node.metrics = per_node(node, processes[id], time, buffers[id], cut_short[id]);
     }
+    exact_rows_under_gather(&mut plan);
     let costs: Vec<f64> = plan
         .nodes
         .iter()
@@ -233,6 +234,36 @@ pub(super) fn derive(mut plan: Plan) -> Plan {
         node.metrics.cost_exclusive = cost;
     }
     plan
+}
+
+/// A Gather passes on every row its processes produce and counts them exactly, while its
+/// child prints a per-process average rounded to a whole number (1 row found by one of 3
+/// processes prints as 0). The Gather's count is the child's true total, so the child takes
+/// it, and its filter share with it.
+fn exact_rows_under_gather(plan: &mut Plan) {
+    for id in 0..plan.nodes.len() {
+        let gather = &plan.nodes[id];
+        let Some(rows) = gather.metrics.rows.filter(|rows| !rows.approximate) else {
+            continue;
+        };
+        if !gather.is_gather() {
+            continue;
+        }
+        let outer = gather
+            .children
+            .iter()
+            .find(|child| plan.nodes[child.0].relationship == Relationship::Outer);
+        let Some(&child) = outer else { continue };
+        let metrics = &mut plan.nodes[child.0].metrics;
+        if metrics.never_executed || metrics.rows.is_none() {
+            continue;
+        }
+        metrics.rows = Some(rows);
+        let removed: f64 = metrics.removed_rows().sum();
+        if removed > 0.0 {
+            metrics.filter_fraction = Some(removed / (removed + rows.value));
+        }
+    }
 }
 
 fn inclusive(node: &Node, processes: u64) -> Option<Timing> {

@@ -9,6 +9,7 @@ use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 use super::Plan;
 use super::metrics::{Count, Direction, Estimate};
 use super::node::{Node, Relationship};
+use crate::wrap::wrap;
 
 mod describe;
 mod diff;
@@ -60,14 +61,19 @@ impl Segment {
     }
 }
 
-/// Renders `plan` in lines no wider than `width` display cells (longer lines end in "…").
+/// Renders `plan` in lines no wider than `width` display cells: sentences wrap, the tree's
+/// lines end in "…" (a wrapped tree line would break the tree's shape).
 pub fn render(plan: &Plan, width: usize) -> Vec<String> {
-    let mut lines = vec![headline(plan), summary(plan), String::new()];
-    lines.push(column_header(plan));
-    lines.extend(plan.nodes.iter().map(|node| joined(&row(plan, node))));
+    let sentences = |text: String| wrap(&text, width, "  ");
+    let mut lines = sentences(headline(plan));
+    lines.extend(sentences(summary(plan)));
     lines.push(String::new());
-    lines.extend(legend(plan));
-    lines.into_iter().map(|line| clip(&line, width)).collect()
+    lines.push(clip(&column_header(plan), width));
+    let tree = plan.nodes.iter().map(|node| joined(&row(plan, node)));
+    lines.extend(tree.map(|line| clip(&line, width)));
+    lines.push(String::new());
+    lines.extend(legend(plan).into_iter().flat_map(sentences));
+    lines
 }
 
 /// The line above the tree naming its columns.

@@ -37,6 +37,9 @@ pub struct Attempt<'a> {
 pub struct Verdict {
     /// What is wrong, in check order: rows, round trips, plan, speed-up.
     pub findings: Vec<Finding>,
+    /// What held, in the same order and in words ("no Seq Scan in the plan"), measured
+    /// numbers included: what a pass is told.
+    pub held: Vec<String>,
 }
 
 impl Verdict {
@@ -151,13 +154,24 @@ impl fmt::Display for Finding {
 /// are; values are compared as text, NULL equal only to NULL; duplicate rows count.
 pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict {
     let mut findings = Vec::new();
+    let mut held = Vec::new();
     if let Some(order) = check.rows {
+        let before = findings.len();
         compare_rows(order, expected, attempt.result, &mut findings);
+        if findings.len() == before {
+            held.push(match order {
+                RowOrder::Ordered => "the reference's rows, in its order".to_string(),
+                RowOrder::Unordered => "the reference's rows".to_string(),
+            });
+        }
     }
     if let Some(max) = check.max_round_trips {
         match attempt.round_trips {
             Some(got) if got > max => findings.push(Finding::TooManyRoundTrips { max, got }),
-            Some(_) => {}
+            Some(got) => held.push(format!(
+                "{} (at most {max})",
+                count_of(got as usize, "round trip")
+            )),
             None => findings.push(Finding::NotMeasured {
                 what: "round-trip count",
             }),
@@ -168,13 +182,17 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
             None => findings.push(Finding::NotMeasured { what: "plan" }),
             Some(nodes) => {
                 let has = |node: &String| nodes.iter().any(|n| n == node);
-                for node in check.plan_contains.iter().filter(|node| !has(node)) {
-                    let node = node.clone();
-                    findings.push(Finding::PlanLacks { node });
+                for node in &check.plan_contains {
+                    match has(node) {
+                        true => held.push(format!("a {node} in the plan")),
+                        false => findings.push(Finding::PlanLacks { node: node.clone() }),
+                    }
                 }
-                for node in check.plan_excludes.iter().filter(|node| has(node)) {
-                    let node = node.clone();
-                    findings.push(Finding::PlanHas { node });
+                for node in &check.plan_excludes {
+                    match has(node) {
+                        true => findings.push(Finding::PlanHas { node: node.clone() }),
+                        false => held.push(format!("no {node} in the plan")),
+                    }
                 }
             }
         }
@@ -184,11 +202,13 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
             Some(got) if got < f64::from(min) => {
                 findings.push(Finding::TooLittleSpeedup { min, got });
             }
-            Some(_) => {}
+            Some(got) => held.push(format!(
+                "{got:.0}× as fast as without indexes (at least {min}×)"
+            )),
             None => findings.push(Finding::NotMeasured { what: "speed-up" }),
         }
     }
-    Verdict { findings }
+    Verdict { findings, held }
 }
 
 fn compare_rows(

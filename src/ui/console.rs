@@ -53,7 +53,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
             match verdict {
                 Ok(v) if v.passed() => lines.push(Line::styled(
                     format!(
-                        "✓ Passed. {} goes back to the lesson.",
+                        "✓ Passed: {}. {} goes back to the lesson.",
+                        v.held.join("; "),
                         keymap::key_for(Context::Console, &Action::Back)
                     ),
                     theme.good(),

@@ -18,7 +18,7 @@ use crate::explain::text::{self, Role};
 use crate::explain::{Insight, NodeId, Plan};
 
 use super::theme::Theme;
-use super::wrap;
+use crate::wrap::wrap;
 
 /// Lines above the first node: headline, plan-wide times, a blank line, the column header.
 const TREE_HEAD: usize = 4;

@@ -10,7 +10,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::app::event::Ran;
 use crate::app::player::StepOutput;
 use crate::app::{Action, App};
-use crate::demo::{DemoProgress, DemoReport};
+use crate::demo::{DemoProgress, DemoReport, MeasuredPlan};
+use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
 use crate::query_log::ScopeReport;
@@ -148,7 +149,7 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
         }
         StepKind::Demo { name, .. } => match view.output {
             Some(StepOutput::Demo { progress, report }) => {
-                lines.extend(demo_lines(progress, report.as_ref(), theme));
+                lines.extend(demo_lines(progress, report.as_ref(), theme, width));
                 if view.running {
                     lines.push(Line::styled(
                         "Running… (the log shows each round trip)",
@@ -321,10 +322,11 @@ fn demo_lines(
     progress: &[DemoProgress],
     report: Option<&Result<DemoReport, String>>,
     theme: &Theme,
+    width: usize,
 ) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
     match report {
-        Some(Ok(report)) => lines.extend(report_lines(report, theme)),
+        Some(Ok(report)) => lines.extend(report_lines(report, theme, width)),
         Some(Err(message)) => lines.push(Line::styled(format!("✗ {message}"), theme.bad())),
         None => lines.extend(progress_lines(progress, theme)),
     }
@@ -339,7 +341,7 @@ fn verdict_lines(
     let mut lines = Vec::new();
     match verdict {
         Ok(verdict) if verdict.passed() => lines.push(Line::styled(
-            "✓ Passed: same rows as the reference, within the limits.",
+            format!("✓ Passed: {}.", verdict.held.join("; ")),
             theme.good(),
         )),
         Ok(verdict) => {
@@ -361,8 +363,15 @@ fn verdict_lines(
 
 /// A finished demo: what its program printed, its table, what the proxy counted, and the
 /// warnings the lab raised.
-pub fn report_lines(report: &DemoReport, theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line> = report.lines.iter().map(|l| Line::raw(l.clone())).collect();
+pub fn report_lines(report: &DemoReport, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+    let mut lines: Vec<Line> = plan_lines(&report.plans, width)
+        .into_iter()
+        .map(Line::raw)
+        .collect();
+    if !lines.is_empty() && !report.lines.is_empty() {
+        lines.push(Line::default());
+    }
+    lines.extend(report.lines.iter().map(|l| Line::raw(l.clone())));
     if let Some(table) = &report.table {
         if !lines.is_empty() {
             lines.push(Line::default());
@@ -403,6 +412,22 @@ pub fn report_lines(report: &DemoReport, theme: &Theme) -> Vec<Line<'static>> {
             .map(|w| Line::styled(format!("⚠ {w}"), theme.warning())),
     );
     lines
+}
+
+/// A demo's measured plans at `width`: one as its tree, two as the diff from the first to
+/// the second, with both trees.
+fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
+    match plans {
+        [] => Vec::new(),
+        [one] => text::render(&one.plan, width),
+        [before, after, ..] => {
+            let labels = format!("before = {} · after = {}", before.label, after.label);
+            let mut lines = crate::wrap::wrap(&labels, width, "  ");
+            let diff = diff::compare(&before.plan, &after.plan);
+            lines.extend(text::diff_lines(&diff, &before.plan, &after.plan, width));
+            lines
+        }
+    }
 }
 
 /// A running demo's news so far; table rows gather under their columns.

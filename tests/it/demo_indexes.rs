@@ -236,8 +236,9 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         "sql = \"select * from big_users where email = 'user123456@example.com'\"\nruns = 3",
     )
     .await;
-    let with = scan_types(&compared, 0);
-    let without = scan_types(&compared, 1);
+    // Before: index use switched off; after: as planned.
+    let without = scan_types(&compared, 0);
+    let with = scan_types(&compared, 1);
     assert!(
         with.iter()
             .any(|t| t.contains("Index") || t.starts_with("Bitmap")),
@@ -247,12 +248,14 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         without.iter().all(|t| t.contains("Seq Scan")),
         "{without:?}"
     );
-    assert!(compared.speedup.unwrap() > 1.0, "{compared:#?}");
+    // Pages, not milliseconds: a tree walk against the whole table, whatever the machine.
+    let (before, after) = (&compared.plans[0].plan, &compared.plans[1].plan);
+    let pages = pglab::explain::diff::compare(before, after).pages;
     assert!(
-        compared.title.starts_with("The index made it "),
-        "{}",
-        compared.title
+        pages.after.unwrap() * 10.0 < pages.before.unwrap(),
+        "{pages:?}"
     );
+    assert!(compared.title.contains("The index"), "{}", compared.title);
     assert!(
         compared.lines[0].contains("Index Scan using big_users_email_idx"),
         "{:?}",
@@ -273,15 +276,15 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
     )
     .await;
     assert!(
-        scan_types(&kept, 0).iter().all(|t| t.contains("Seq Scan")),
+        scan_types(&kept, 1).iter().all(|t| t.contains("Seq Scan")),
         "{:?}",
         kept.lines
     );
     assert_eq!(kept.title, "The planner kept the Seq Scan");
     // The other way, measured: sequential scans off, so the index it passed over is forced.
-    assert_eq!(kept.plans[1].label, "sequential scans switched off");
+    assert_eq!(kept.plans[0].label, "sequential scans switched off");
     assert!(
-        scan_types(&kept, 1).iter().any(|t| t.contains("Index")),
+        scan_types(&kept, 0).iter().any(|t| t.contains("Index")),
         "{:?}",
         kept.lines
     );

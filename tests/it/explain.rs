@@ -249,7 +249,9 @@ fn explain_parallel_seq_scan_divides_by_processes() {
     assert_eq!(gather.metrics.processes, 1);
     assert_ms(gather, 28.403, 17.896, true);
     assert_ms(node(&plan, "Finalize Aggregate"), 28.418, 0.015, false);
-    // Rows and removed rows are per process: 1,230 × 3 and 32,106 × 3.
+    // The Gather's exact count is its child's true total: 3, not "~1 per loop × 3".
+    assert_rows(partial, 3.0, false);
+    // Further down, rows and removed rows are per process: 1,230 × 3 and 32,106 × 3.
     assert_rows(scan, 3690.0, true);
     assert_eq!(scan.metrics.removed_by_filter.unwrap().value, 96_318.0);
     assert!(close(

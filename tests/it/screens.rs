@@ -131,7 +131,6 @@ fn demo_step_finished_with_the_scale_table() {
         warnings: vec!["N+1: 1 query then 10 × `select username from users where id = $1`".into()],
         measurements: Vec::<Measurement>::new(),
         plans: Vec::new(),
-        speedup: None,
     };
     app.apply(Event::DemoFinished {
         id,

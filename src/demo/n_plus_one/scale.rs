@@ -277,6 +277,5 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
         warnings: table.warnings,
         measurements: table.measurements,
         plans: Vec::new(),
-        speedup: None,
     }
 }

@@ -9,6 +9,7 @@ use super::super::Plan;
 use super::super::diff::{Change, PlanDiff, Trend};
 use super::describe::factor;
 use super::{Role, clip, exclusive, group, headline, joined, ms, row};
+use crate::wrap::wrap;
 
 /// Narrower tree columns than this are unreadable: the trees are stacked instead.
 const MIN_COLUMN: usize = 32;
@@ -143,24 +144,6 @@ fn tree(heading: &str, plan: &Plan, width: usize) -> Vec<String> {
         let line = format!("{:>10}  {}", exclusive(node), joined(&title));
         lines.push(clip(&line, width));
     }
-    lines
-}
-
-/// `text` broken at spaces into lines of at most `width` cells, later lines indented.
-fn wrap(text: &str, width: usize, indent: &str) -> Vec<String> {
-    let mut lines = Vec::new();
-    let mut line = String::new();
-    for word in text.split(' ') {
-        if !line.trim().is_empty() && line.width() + 1 + word.width() > width {
-            lines.push(std::mem::take(&mut line));
-            line.push_str(indent);
-        }
-        if !line.trim().is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    lines.push(line);
     lines
 }
 

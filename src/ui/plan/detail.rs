@@ -8,7 +8,7 @@ use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::explain::{NodeId, Plan, text};
 use crate::ui::theme::Theme;
-use crate::ui::wrap;
+use crate::wrap::wrap;
 
 /// Width of the label column.
 const LABEL: usize = 11;
