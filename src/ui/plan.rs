@@ -88,15 +88,23 @@ pub fn insight_lines(plan: &Plan, insights: &[Insight], width: usize) -> Vec<Str
 fn tree_lines(state: &PlanState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
     let explained = &state.explained;
     let plan = &explained.plan;
-    let mut lines = vec![
-        Line::styled(text::clip(&text::headline(plan), width), theme.strong()),
-        Line::raw(text::clip(&text::summary(plan), width)),
-        Line::raw(""),
-        Line::styled(
-            text::clip(&format!("{NO_CURSOR}{}", text::column_header(plan)), width),
-            theme.dim(),
-        ),
-    ];
+    // The headline keeps its point (the time) by taking a second line, in place of the
+    // blank one, when it needs it: the tree starts on the same line either way.
+    let mut headline = wrap(&text::headline(plan), width, "  ");
+    headline.truncate(2);
+    let spare = headline.len() == 1;
+    let mut lines: Vec<Line<'static>> = headline
+        .into_iter()
+        .map(|line| Line::styled(text::clip(&line, width), theme.strong()))
+        .collect();
+    lines.push(Line::raw(text::clip(&text::summary(plan), width)));
+    if spare {
+        lines.push(Line::raw(""));
+    }
+    lines.push(Line::styled(
+        text::clip(&format!("{NO_CURSOR}{}", text::column_header(plan)), width),
+        theme.dim(),
+    ));
     for node in &plan.nodes {
         let selected = node.id.0 == state.selected;
         let mut spans = vec![Span::raw(if selected { CURSOR } else { NO_CURSOR })];
