@@ -4,7 +4,7 @@
 //! 100,009 of 100,010 rows (>99%) to return 1 row: 20.1 ms, >99% of the query."
 
 use super::super::metrics::{Approximation, Direction};
-use super::super::node::NodeId;
+use super::super::node::{NodeId, Relationship};
 use super::super::{Node, Plan};
 use super::{group, ms, percent, plural, rows_text};
 
@@ -45,6 +45,9 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
     }
     let runs = match actual.loops {
         1.0 => "ran once".to_owned(),
+        loops if counted_by_gather(plan, id) => {
+            format!("ran in {} processes side by side", group(loops))
+        }
         loops => format!(
             "ran {} times ({} each)",
             group(loops),
@@ -94,6 +97,17 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
     sentence
 }
 
+/// Whether node `id`'s row total is its Gather's exact count rather than its own rounded
+/// per-loop average times its loops (see `metrics::exact_rows_under_gather`).
+fn counted_by_gather(plan: &Plan, id: NodeId) -> bool {
+    let node = plan.node(id);
+    node.relationship == Relationship::Outer
+        && node.actual.is_some_and(|actual| actual.loops > 1.0)
+        && node
+            .parent
+            .is_some_and(|parent| plan.node(parent).is_gather())
+}
+
 /// The node's numbers as (label, value) pairs, in the order the detail panel lists them;
 /// labels are short so the values line up.
 pub fn detail(plan: &Plan, id: NodeId) -> Vec<(&'static str, String)> {
@@ -116,15 +130,23 @@ pub fn detail(plan: &Plan, id: NodeId) -> Vec<(&'static str, String)> {
         fields.push(("time", value));
     }
     if let (Some(rows), Some(actual)) = (metrics.rows, node.actual) {
-        fields.push((
-            "rows",
+        let value = if counted_by_gather(plan, id) {
+            format!(
+                "{} in all, as the Gather above counted them (each of {} printed {}, \
+                 rounded)",
+                rows_text(rows),
+                plural(actual.loops, "loop"),
+                group(actual.rows)
+            )
+        } else {
             format!(
                 "{} × {} = {}",
                 group(actual.rows),
                 plural(actual.loops, "loop"),
                 rows_text(rows)
-            ),
-        ));
+            )
+        };
+        fields.push(("rows", value));
     }
     fields.push(("estimate", estimate(node)));
     if let Some(fraction) = metrics.filter_fraction {
@@ -378,5 +400,30 @@ mod tests {
             "{time}"
         );
         assert!(describe(&plan, scan.id).contains(": ≈"));
+    }
+
+    #[test]
+    fn rows_counted_by_a_gather_say_so() {
+        let plan = plan(include_str!(
+            "../../../tests/fixtures/plans/parallel_seq_scan.json"
+        ));
+        let partial = plan
+            .nodes
+            .iter()
+            .find(|node| {
+                node.node_type == "Aggregate"
+                    && node.parent.is_some_and(|p| plan.node(p).is_gather())
+            })
+            .unwrap();
+        let rows = detail(&plan, partial.id)
+            .into_iter()
+            .find(|(label, _)| *label == "rows")
+            .unwrap()
+            .1;
+        assert_eq!(
+            rows,
+            "3 rows in all, as the Gather above counted them (each of 3 loops printed 1, rounded)"
+        );
+        assert!(describe(&plan, partial.id).contains("ran in 3 processes side by side"));
     }
 }
