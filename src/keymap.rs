@@ -21,6 +21,8 @@ pub enum Context {
     Log,
     /// The plan of an explained statement.
     Plan,
+    /// The audit timeline.
+    Audit,
     /// The help overlay is open.
     Help,
 }
@@ -34,6 +36,7 @@ impl Context {
             Context::Console => "SQL console",
             Context::Log => "Query log",
             Context::Plan => "Plan",
+            Context::Audit => "Audit timeline",
             Context::Help => "This help",
         }
     }
@@ -88,6 +91,13 @@ pub fn bindings() -> &'static [Binding] {
                 A::ShowConsole,
                 "the SQL console",
                 "console"
+            ),
+            bind!(
+                Global,
+                [plain(K::F(7))],
+                A::ShowAudit,
+                "the audit timeline: who changed which row, when, from where, old → new",
+                "audit"
             ),
             bind!(
                 Global,
@@ -316,6 +326,69 @@ pub fn bindings() -> &'static [Binding] {
                 A::ToggleDiff,
                 "compare with the plan explained before (side by side); again: this plan alone",
                 "compare"
+            ),
+            bind!(
+                Audit,
+                [plain(K::Esc)],
+                A::Back,
+                "leave the timeline",
+                "back"
+            ),
+            bind!(
+                Audit,
+                [plain(K::Up), ch('k')],
+                A::Up,
+                "select the newer event"
+            ),
+            bind!(
+                Audit,
+                [plain(K::Down), ch('j')],
+                A::Down,
+                "select the older event"
+            ),
+            bind!(Audit, [plain(K::PageUp)], A::PageUp, "a page newer"),
+            bind!(Audit, [plain(K::PageDown)], A::PageDown, "a page older"),
+            bind!(
+                Audit,
+                [plain(K::Home), ch('g')],
+                A::End,
+                "back to the newest event; new events are followed again",
+                "newest"
+            ),
+            bind!(
+                Audit,
+                [ch('r')],
+                A::FilterRecord,
+                "only the selected event's row (again: every row)",
+                "row"
+            ),
+            bind!(
+                Audit,
+                [ch('a')],
+                A::FilterActor,
+                "only the selected event's actor (again: everyone)",
+                "actor"
+            ),
+            bind!(
+                Audit,
+                [ch('t')],
+                A::FilterTable,
+                "only the selected event's table (again: every table)",
+                "table"
+            ),
+            bind!(
+                Audit,
+                [ch('w')],
+                A::CycleWindow,
+                "time window: all, the last hour, the last 10 minutes",
+                "window"
+            ),
+            bind!(
+                Audit,
+                [ch('c')],
+                A::ClearFilter,
+                "clear the filter",
+                "clear"
             ),
         ]
     })

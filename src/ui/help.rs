@@ -19,6 +19,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Console,
         Context::Log,
         Context::Plan,
+        Context::Audit,
         Context::Help,
     ] {
         if !lines.is_empty() {

@@ -1,0 +1,314 @@
+//! The audit timeline: one block per event down a spine, newest at the top, so a live
+//! change lands where the room is already looking. Each block: the time, a node (● or ⚠
+//! when flagged), the action and row, who and from where; the changed columns on one line;
+//! the flags with their reasons. The selected block opens up: the date, the database role,
+//! every column old → new. Words come from `audit::text`, as `pglab audit` prints them.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
+
+use crate::app::timeline::AuditState;
+use crate::app::{Action, App, Screen};
+use crate::audit::diff::{self, Field};
+use crate::audit::rules::Flag;
+use crate::audit::{Action as Change, Event, text};
+use crate::keymap::{Context, key_for};
+use crate::explain::text::clip as text_clip;
+use crate::wrap::wrap;
+
+use super::plan::clip_spans;
+use super::theme::Theme;
+
+/// In front of the time: the cursor, or room for it.
+const CURSOR: &str = "▶ ";
+const NO_CURSOR: &str = "  ";
+/// Under the header's cursor, time and node: the spine the blocks hang from.
+const SPINE: &str = "           │ ";
+
+/// The timeline pane's inner width and height on a terminal of `size`.
+pub fn pane(size: (u16, u16)) -> (usize, usize) {
+    let main = super::layout(size.0, size.1, Screen::Audit).main;
+    let inner = Block::bordered().inner(main);
+    (usize::from(inner.width), usize::from(inner.height))
+}
+
+/// The lines events `from..=to` take at `width` (the selected one opened up).
+pub fn height_between(state: &AuditState, from: usize, to: usize, width: usize) -> usize {
+    (from..=to.min(state.events.len().saturating_sub(1)))
+        .map(|index| event_block(state, index, width, &Theme::plain()).len())
+        .sum()
+}
+
+/// How many whole event blocks fit from the first one shown (at least one).
+pub fn visible(state: &AuditState, width: usize, height: usize) -> usize {
+    let mut used = 0;
+    let mut count = 0;
+    for index in state.top..state.events.len() {
+        used += event_block(state, index, width, &Theme::plain()).len();
+        if used > height {
+            break;
+        }
+        count += 1;
+    }
+    count.max(1)
+}
+
+/// Event `index`'s lines: opened up when it is the selected one.
+fn event_block(state: &AuditState, index: usize, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let Some(event) = state.events.get(index) else {
+        return Vec::new();
+    };
+    let flags = state.flags.get(index).map_or(&[][..], Vec::as_slice);
+    let selected = index == state.selected;
+    let mut lines = vec![header(event, flags, selected, width, theme)];
+    let room = width.saturating_sub(SPINE.width());
+    if selected {
+        let who = format!("{} · {}", event.at.format("%Y-%m-%d"), text::who(event));
+        for line in wrap(&who, room, "  ") {
+            lines.push(spined(vec![Span::styled(line, theme.dim())], width, theme));
+        }
+        let fields = diff::fields(event);
+        let name_width = text::name_width(&fields);
+        for field in &fields {
+            let spans = field_spans(field, event.action, name_width, theme);
+            lines.push(spined(spans, width, theme));
+        }
+    } else {
+        lines.push(spined(summary(event, theme), width, theme));
+    }
+    for flag in flags {
+        let line = text::flag_line(flag);
+        let parts = if selected {
+            wrap(&line, room, "  ")
+        } else {
+            vec![line]
+        };
+        for (n, part) in parts.into_iter().enumerate() {
+            let spans = if n == 0 {
+                flag_spans(flag, theme)
+            } else {
+                vec![Span::styled(part, theme.warning())]
+            };
+            lines.push(spined(spans, width, theme));
+        }
+    }
+    lines
+}
+
+/// `▶ 18:02:11 ⚠ update users:10  by user 7 from 203.0.113.7`.
+fn header(
+    event: &Event,
+    flags: &[Flag],
+    selected: bool,
+    width: usize,
+    theme: &Theme,
+) -> Line<'static> {
+    let (node, node_style) = if flags.is_empty() {
+        ("●", theme.dim())
+    } else {
+        (text::FLAG, theme.bad())
+    };
+    let who = match (event.actor_id, &event.client_addr) {
+        (Some(actor), Some(addr)) => format!("user {actor} from {addr}"),
+        (Some(actor), None) => format!("user {actor}"),
+        (None, _) => format!(
+            "no app user, role {}",
+            event.db_user.as_deref().unwrap_or("unknown")
+        ),
+    };
+    let spans = vec![
+        Span::raw(if selected { CURSOR } else { NO_CURSOR }),
+        Span::styled(event.at.format("%H:%M:%S").to_string(), theme.dim()),
+        Span::raw(" "),
+        Span::styled(node, node_style),
+        Span::raw(" "),
+        Span::styled(event.action.as_str(), action_style(event.action, theme)),
+        Span::styled(
+            format!(" {}:{}", event.table, event.record_id),
+            theme.strong(),
+        ),
+        Span::styled(format!("  {who}"), theme.text()),
+    ];
+    let line = Line::from(clip_spans(spans, width));
+    if selected {
+        line.style(theme.selected())
+    } else {
+        line
+    }
+}
+
+/// The collapsed body: an update's changed columns, or an insert's or delete's row, on one
+/// line: `~ is_admin false → true · ~ password_hash changed (value redacted)`.
+fn summary(event: &Event, theme: &Theme) -> Vec<Span<'static>> {
+    let mut spans = Vec::new();
+    for (n, field) in diff::changes(event).iter().enumerate() {
+        if n > 0 {
+            spans.push(Span::styled(" · ", theme.dim()));
+        }
+        spans.extend(field_spans(field, event.action, 0, theme));
+    }
+    if spans.is_empty() {
+        spans.push(Span::styled("no column values logged", theme.dim()));
+    }
+    spans
+}
+
+/// One column: its marker and name (highlighted when an update changed it), then its
+/// value or old → new.
+fn field_spans(
+    field: &Field,
+    action: Change,
+    name_width: usize,
+    theme: &Theme,
+) -> Vec<Span<'static>> {
+    let marker = text::marker(action, field.changed);
+    let name = format!("{marker} {:<name_width$} ", field.column);
+    let name_style = match action {
+        Change::Update if field.changed => theme.warning().patch(theme.strong()),
+        Change::Update => theme.dim(),
+        Change::Insert | Change::Delete => action_style(action, theme),
+    };
+    let value_style = if action == Change::Update && !field.changed {
+        theme.dim()
+    } else {
+        theme.text()
+    };
+    let mut spans = vec![Span::styled(name, name_style)];
+    let values = text::values(field, action);
+    match values.split_once(" → ") {
+        Some((old, new)) if action == Change::Update && !field.redacted() => {
+            spans.push(Span::styled(old.to_string(), theme.text()));
+            spans.push(Span::styled(" → ", theme.dim()));
+            spans.push(Span::styled(new.to_string(), theme.strong()));
+        }
+        _ => spans.push(Span::styled(values, value_style)),
+    }
+    spans
+}
+
+/// `⚠ privilege change: …` with the symbol and the rule's name in the alarm style.
+fn flag_spans(flag: &Flag, theme: &Theme) -> Vec<Span<'static>> {
+    vec![
+        Span::styled(
+            format!("{} {}: ", text::FLAG, flag.rule.name()),
+            theme.bad(),
+        ),
+        Span::styled(flag.reason.clone(), theme.warning()),
+    ]
+}
+
+/// Insert, update and delete each in their colour; the word itself says which.
+fn action_style(action: Change, theme: &Theme) -> Style {
+    match action {
+        Change::Insert => theme.good(),
+        Change::Update => theme.code(),
+        Change::Delete => theme.bad(),
+    }
+}
+
+/// `spans` hung from the spine, cut to `width`.
+fn spined(spans: Vec<Span<'static>>, width: usize, theme: &Theme) -> Line<'static> {
+    let mut all = vec![Span::styled(SPINE, theme.dim())];
+    all.extend(spans);
+    Line::from(clip_spans(all, width))
+}
+
+/// What the pane says when there is no event to draw: loading, the error, how to make
+/// events, or that the filter hides them all.
+fn placeholder(state: &AuditState, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+    let key = |action: Action| key_for(Context::Audit, &action);
+    let (first, first_style, more) = if let Some(error) = &state.error {
+        (
+            format!("✗ The audit log could not be read: {error}"),
+            theme.bad(),
+            String::new(),
+        )
+    } else if state.loading.is_some() {
+        ("Reading the audit log…".into(), theme.dim(), String::new())
+    } else if !state.filter.is_empty() {
+        (
+            format!("No event matches “{}”.", state.filter),
+            theme.strong(),
+            format!(
+                "{} clears the filter; {} changes the time window.",
+                key(Action::ClearFilter),
+                key(Action::CycleWindow)
+            ),
+        )
+    } else {
+        (
+            "No audit events yet.".into(),
+            theme.strong(),
+            format!(
+                "Change a row in the console ({}) or in psql (`pglab db psql`): every insert, \
+                 update and delete on an audited table appears here as it commits, newest at \
+                 the top.",
+                key_for(Context::Global, &Action::ShowConsole)
+            ),
+        )
+    };
+    let mut lines: Vec<Line> = wrap(&first, width, "  ")
+        .into_iter()
+        .map(|l| Line::styled(l, first_style))
+        .collect();
+    if !more.is_empty() {
+        lines.push(Line::raw(""));
+        lines.extend(wrap(&more, width, "").into_iter().map(Line::raw));
+    }
+    lines
+}
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let state = &app.audit;
+    let mut title = vec![Span::styled(
+        format!(
+            " Audit timeline · {} · {} ",
+            super::plural(state.events.len() as u64, "event", "events"),
+            state.filter
+        ),
+        theme.title(),
+    )];
+    if state.unseen > 0 {
+        title.push(Span::styled(
+            format!(
+                " ↑ {} new ({}) ",
+                state.unseen,
+                key_for(Context::Audit, &Action::End)
+            ),
+            theme.warning(),
+        ));
+    }
+    if state.loading.is_some() && !state.events.is_empty() {
+        title.push(Span::styled(" reading… ", theme.dim()));
+    }
+    let block = Block::bordered()
+        .title(Line::from(title))
+        .title_bottom(Span::styled(" newest first · times in UTC ", theme.dim()))
+        .border_style(theme.border(!app.log_focused));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = usize::from(inner.width);
+    let height = usize::from(inner.height);
+    if state.events.is_empty() {
+        frame.render_widget(Paragraph::new(placeholder(state, width, theme)), inner);
+        return;
+    }
+    // A failed reload leaves the events shown before it; the failure heads them.
+    let mut lines: Vec<Line> = state
+        .error
+        .iter()
+        .map(|error| Line::styled(text_clip(&format!("✗ {error}"), width), theme.bad()))
+        .collect();
+    for index in state.top..state.events.len() {
+        if lines.len() >= height {
+            break;
+        }
+        lines.extend(event_block(state, index, width, theme));
+    }
+    lines.truncate(height);
+    frame.render_widget(Paragraph::new(lines), inner);
+}
