@@ -290,7 +290,12 @@ impl App {
                 return vec![Command::SetLatency(self.latency())];
             }
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,
-            Action::Resize { width, height } => self.size = (width, height),
+            Action::Resize { width, height } => {
+                self.size = (width, height);
+                if self.screen == Screen::Audit {
+                    self.fit_audit_to_size();
+                }
+            }
             Action::Scroll { column, row, lines } => self.scroll_at(column, row, lines),
             Action::ClearLog => self.log.clear(),
             _ if self.log_focused => self.update_log(action),

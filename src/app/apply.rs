@@ -81,11 +81,7 @@ impl App {
             } => {
                 return self.exercise_ran(id, attempt, expected, measured);
             }
-            Event::AuditLoaded {
-                id,
-                events,
-                actors,
-            } => self.audit_loaded(id, events, actors),
+            Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
             Event::AuditArrived(events) => self.audit_arrived(events),
             Event::Failed { id, message } if self.audit.loading == Some(id) => {
                 self.audit_failed(message);

@@ -9,17 +9,20 @@
 
 use chrono::TimeDelta;
 
+use crate::audit::Event as AuditEvent;
 use crate::audit::filter::{Filter, Window};
 use crate::audit::rules::{self, ActorOrgs, Flag};
-use crate::audit::Event as AuditEvent;
 
 use super::{Action, App, Command, RequestId, Screen};
 
 /// The most events kept; older ones fall off the end (the log itself keeps everything).
 pub const CAPACITY: usize = 500;
 /// The window key's cycle: all, the last hour, the last ten minutes.
-pub const WINDOWS: [Option<TimeDelta>; 3] =
-    [None, Some(TimeDelta::hours(1)), Some(TimeDelta::minutes(10))];
+pub const WINDOWS: [Option<TimeDelta>; 3] = [
+    None,
+    Some(TimeDelta::hours(1)),
+    Some(TimeDelta::minutes(10)),
+];
 
 #[derive(Debug, Default)]
 pub struct AuditState {
@@ -35,7 +38,7 @@ pub struct AuditState {
     pub selected: usize,
     /// The first event drawn.
     pub top: usize,
-    /// Events that arrived above the selection since the user moved away from the newest.
+    /// Events that arrived above the view while the user was away from the newest.
     pub unseen: usize,
     /// The load the screen waits for; other answers are stale.
     pub loading: Option<RequestId>,
@@ -80,7 +83,7 @@ impl AuditState {
         }
         let (selected, top) = (index_of(selected_id), index_of(top_id));
         let last = self.events.len().saturating_sub(1);
-        self.unseen += selected.unwrap_or(0).saturating_sub(self.selected);
+        self.unseen += top.unwrap_or(0).saturating_sub(self.top);
         self.selected = selected.unwrap_or(last).min(last);
         self.top = top.unwrap_or(0).min(self.selected);
     }
@@ -188,16 +191,29 @@ impl App {
     fn keep_audit_in_view(&mut self) {
         let (width, height) = crate::ui::timeline::pane(self.size);
         let state = &mut self.audit;
-        if state.selected == 0 {
-            state.unseen = 0;
-        }
         state.top = state.top.min(state.selected);
         while state.top < state.selected
-            && crate::ui::timeline::height_between(state, state.top, state.selected, width)
-                > height
+            && crate::ui::timeline::height_between(state, state.top, state.selected, width) > height
         {
             state.top += 1;
         }
+        // New events the user can see now are no longer news.
+        state.unseen = state.unseen.min(state.top);
+    }
+
+    /// After a resize: the selection kept in view, and newer events brought back above it
+    /// where the taller pane has room for them.
+    pub(super) fn fit_audit_to_size(&mut self) {
+        self.keep_audit_in_view();
+        let (width, height) = crate::ui::timeline::pane(self.size);
+        let state = &mut self.audit;
+        while state.top > 0
+            && crate::ui::timeline::height_between(state, state.top - 1, state.selected, width)
+                <= height
+        {
+            state.top -= 1;
+        }
+        state.unseen = state.unseen.min(state.top);
     }
 
     /// The log's answer to [`Command::LoadAudit`] `id`; stale answers are dropped. Events

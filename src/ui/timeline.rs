@@ -16,8 +16,8 @@ use crate::app::{Action, App, Screen};
 use crate::audit::diff::{self, Field};
 use crate::audit::rules::Flag;
 use crate::audit::{Action as Change, Event, text};
-use crate::keymap::{Context, key_for};
 use crate::explain::text::clip as text_clip;
+use crate::keymap::{Context, key_for};
 use crate::wrap::wrap;
 
 use super::plan::clip_spans;
@@ -58,7 +58,12 @@ pub fn visible(state: &AuditState, width: usize, height: usize) -> usize {
 }
 
 /// Event `index`'s lines: opened up when it is the selected one.
-fn event_block(state: &AuditState, index: usize, width: usize, theme: &Theme) -> Vec<Line<'static>> {
+fn event_block(
+    state: &AuditState,
+    index: usize,
+    width: usize,
+    theme: &Theme,
+) -> Vec<Line<'static>> {
     let Some(event) = state.events.get(index) else {
         return Vec::new();
     };
@@ -89,7 +94,7 @@ fn event_block(state: &AuditState, index: usize, width: usize, theme: &Theme) ->
         };
         for (n, part) in parts.into_iter().enumerate() {
             let spans = if n == 0 {
-                flag_spans(flag, theme)
+                flag_spans(flag, &part, theme)
             } else {
                 vec![Span::styled(part, theme.warning())]
             };
@@ -141,15 +146,31 @@ fn header(
     }
 }
 
-/// The collapsed body: an update's changed columns, or an insert's or delete's row, on one
-/// line: `~ is_admin false → true · ~ password_hash changed (value redacted)`.
+/// The collapsed body on one line: an update's changed columns
+/// (`~ is_admin false → true · ~ password_hash changed (value redacted)`), or an insert's
+/// or delete's row without its id (the header has it) and empty columns
+/// (`- title "Draft 5" · author_id 5`).
 fn summary(event: &Event, theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
-    for (n, field) in diff::changes(event).iter().enumerate() {
+    let fields = diff::changes(event);
+    let shown = fields.iter().filter(|f| {
+        event.action == Change::Update
+            || f.column != "id" && text::values(f, event.action) != "null"
+    });
+    for (n, field) in shown.enumerate() {
         if n > 0 {
             spans.push(Span::styled(" · ", theme.dim()));
         }
-        spans.extend(field_spans(field, event.action, 0, theme));
+        let mut field = field_spans(field, event.action, 0, theme);
+        if n > 0 && event.action != Change::Update {
+            // One `+` or `-` says the whole row came or went.
+            field[0].content = field[0]
+                .content
+                .trim_start_matches(['+', '-', ' '])
+                .to_string()
+                .into();
+        }
+        spans.extend(field);
     }
     if spans.is_empty() {
         spans.push(Span::styled("no column values logged", theme.dim()));
@@ -190,15 +211,17 @@ fn field_spans(
     spans
 }
 
-/// `⚠ privilege change: …` with the symbol and the rule's name in the alarm style.
-fn flag_spans(flag: &Flag, theme: &Theme) -> Vec<Span<'static>> {
-    vec![
-        Span::styled(
-            format!("{} {}: ", text::FLAG, flag.rule.name()),
-            theme.bad(),
-        ),
-        Span::styled(flag.reason.clone(), theme.warning()),
-    ]
+/// The first line of a flag (`⚠ privilege change: …`, maybe wrapped short) with the
+/// symbol and the rule's name in the alarm style.
+fn flag_spans(flag: &Flag, line: &str, theme: &Theme) -> Vec<Span<'static>> {
+    let head = format!("{} {}: ", text::FLAG, flag.rule.name());
+    match line.strip_prefix(&head) {
+        Some(rest) => vec![
+            Span::styled(head, theme.bad()),
+            Span::styled(rest.to_string(), theme.warning()),
+        ],
+        None => vec![Span::styled(line.to_string(), theme.bad())],
+    }
 }
 
 /// Insert, update and delete each in their colour; the word itself says which.
