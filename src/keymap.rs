@@ -567,6 +567,11 @@ mod tests {
             assert_ne!(key_for(Context::Player, &action), "?", "{action:?}");
         }
         assert_eq!(key_for(Context::Console, &Action::Back), "Esc");
+        // The timeline's empty and filtered states name these.
+        for action in [Action::ClearFilter, Action::CycleWindow, Action::End] {
+            assert_ne!(key_for(Context::Audit, &action), "?", "{action:?}");
+        }
+        assert_eq!(key_for(Context::Global, &Action::ShowAudit), "F7");
     }
 
     #[test]

@@ -335,3 +335,55 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     lines.truncate(height);
     frame.render_widget(Paragraph::new(lines), inner);
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::audit::diff::tests::event;
+    use crate::audit::rules::{ActorOrgs, flags};
+    use ratatui::style::Modifier;
+    use serde_json::json;
+
+    fn state() -> AuditState {
+        let mut escalation = event(
+            Change::Update,
+            json!({"is_admin": false}),
+            json!({"is_admin": true}),
+            &["is_admin"],
+        );
+        escalation.id = 2;
+        let plain = event(Change::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
+        let events = vec![escalation, plain];
+        AuditState {
+            flags: flags(&events, &ActorOrgs::new()),
+            events,
+            ..AuditState::default()
+        }
+    }
+
+    #[test]
+    fn a_flagged_event_says_so_with_a_symbol_not_only_a_colour() {
+        let state = state();
+        let theme = Theme::plain();
+        let flagged = event_block(&state, 0, 80, &theme);
+        let node = &flagged[0].spans[3];
+        assert_eq!(node.content, text::FLAG);
+        assert!(node.style.add_modifier.contains(Modifier::BOLD));
+        assert_eq!(flagged[0].style, theme.selected(), "the selected header");
+        let plain = event_block(&state, 1, 80, &theme);
+        assert_eq!(plain[0].spans[3].content, "●");
+        assert_eq!(plain.len(), 2, "collapsed: header and changes");
+    }
+
+    #[test]
+    fn blocks_fit_any_width() {
+        let state = state();
+        for width in [0, 1, 5, 13, 20] {
+            for index in 0..2 {
+                for line in event_block(&state, index, width, &Theme::plain()) {
+                    assert!(line.width() <= width.max(1), "{width}: {line:?}");
+                }
+            }
+        }
+    }
+}
