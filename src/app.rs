@@ -211,13 +211,14 @@ impl App {
             Screen::Player => Context::Player,
             Screen::Console => Context::Console,
             Screen::Plan => Context::Plan,
+            Screen::Audit if self.audit.prompt.is_some() => Context::AuditFilter,
             Screen::Audit => Context::Audit,
         }
     }
 
-    /// The console's editor takes letters as text.
+    /// The console's editor, or the audit filter's prompt, takes letters as text.
     pub fn is_typing(&self) -> bool {
-        self.context() == Context::Console
+        matches!(self.context(), Context::Console | Context::AuditFilter)
     }
 
     pub fn latency(&self) -> Duration {

@@ -23,6 +23,8 @@ pub enum Context {
     Plan,
     /// The audit timeline.
     Audit,
+    /// The audit timeline's filter being typed.
+    AuditFilter,
     /// The help overlay is open.
     Help,
 }
@@ -37,6 +39,7 @@ impl Context {
             Context::Log => "Query log",
             Context::Plan => "Plan",
             Context::Audit => "Audit timeline",
+            Context::AuditFilter => "Typing an audit filter",
             Context::Help => "This help",
         }
     }
@@ -389,6 +392,27 @@ pub fn bindings() -> &'static [Binding] {
                 A::ClearFilter,
                 "clear the filter",
                 "clear"
+            ),
+            bind!(
+                Audit,
+                [ch('/')],
+                A::EditFilter,
+                "type a filter: users:10 (a row), actor=7, table=posts, 30m / 1h / 2d (a window)",
+                "filter"
+            ),
+            bind!(
+                AuditFilter,
+                [plain(K::Enter)],
+                A::Activate,
+                "apply the typed filter",
+                "apply"
+            ),
+            bind!(
+                AuditFilter,
+                [plain(K::Esc)],
+                A::Back,
+                "keep the filter as it was",
+                "cancel"
             ),
         ]
     })

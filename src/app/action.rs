@@ -50,6 +50,8 @@ pub enum Action {
     CycleWindow,
     /// Drop every audit filter.
     ClearFilter,
+    /// Type the audit filter (`users:10 actor=7 1h`).
+    EditFilter,
     HistoryPrev,
     HistoryNext,
     ClearLog,

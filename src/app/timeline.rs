@@ -8,6 +8,7 @@
 //! above it, counted in the title, until the user goes back to the newest.
 
 use chrono::TimeDelta;
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
 use crate::audit::Event as AuditEvent;
 use crate::audit::filter::{Filter, Window};
@@ -44,6 +45,8 @@ pub struct AuditState {
     pub loading: Option<RequestId>,
     /// Why the last load failed.
     pub error: Option<String>,
+    /// The filter being typed, while the prompt is open.
+    pub prompt: Option<String>,
 }
 
 impl AuditState {
@@ -121,6 +124,9 @@ impl App {
     }
 
     pub(super) fn update_audit(&mut self, action: Action) -> Vec<Command> {
+        if self.audit.prompt.is_some() {
+            return self.update_prompt(action);
+        }
         let (width, height) = crate::ui::timeline::pane(self.size);
         let page = crate::ui::timeline::visible(&self.audit, width, height)
             .saturating_sub(1)
@@ -145,6 +151,15 @@ impl App {
                 state.filter.window = WINDOWS[(now + 1) % WINDOWS.len()].map(Window);
                 return self.refilter();
             }
+            Action::EditFilter => {
+                let typed = state.filter.clone();
+                // The prompt starts from the filter in force, as it would be typed.
+                state.prompt = Some(if typed.is_empty() {
+                    String::new()
+                } else {
+                    format!("{typed} ")
+                });
+            }
             Action::ClearFilter if !state.filter.is_empty() => {
                 state.filter = Filter::default();
                 return self.refilter();
@@ -152,6 +167,37 @@ impl App {
             _ => {}
         }
         self.keep_audit_in_view();
+        Vec::new()
+    }
+
+    /// Keys while the filter prompt is open: text, Enter applies, Esc leaves it unchanged.
+    fn update_prompt(&mut self, action: Action) -> Vec<Command> {
+        let Some(prompt) = self.audit.prompt.as_mut() else {
+            return Vec::new();
+        };
+        match action {
+            Action::Edit(key) => match key.code {
+                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                    prompt.push(c);
+                }
+                KeyCode::Backspace => {
+                    prompt.pop();
+                }
+                _ => {}
+            },
+            // A filter is one line: pasted line breaks become spaces between words.
+            Action::Paste(text) => prompt.push_str(&text.replace(['\r', '\n'], " ")),
+            Action::Back => self.audit.prompt = None,
+            Action::Activate => match Filter::parse(prompt) {
+                Ok(filter) => {
+                    self.audit.prompt = None;
+                    self.audit.filter = filter;
+                    return self.refilter();
+                }
+                Err(error) => self.notice = Some(format!("✗ {error}")),
+            },
+            _ => {}
+        }
         Vec::new()
     }
 

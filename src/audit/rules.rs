@@ -169,7 +169,7 @@ fn outside_app(event: &Event) -> Option<Flag> {
     Some(Flag {
         rule: Rule::OutsideApp,
         reason: format!(
-            "no application user declared{role}: changed outside the application, e.g. from psql"
+            "no application user declared{role}: made from psql, a script or a migration, not through the app"
         ),
     })
 }
@@ -301,7 +301,7 @@ mod tests {
         assert_eq!(got[0][0].rule, Rule::OutsideApp);
         assert_eq!(
             got[0][0].reason,
-            "no application user declared (database role postgres): changed outside the application, e.g. from psql"
+            "no application user declared (database role postgres): made from psql, a script or a migration, not through the app"
         );
         // With an actor, or written by the application's own helper: not outside.
         let mut app_logged = ev.clone();

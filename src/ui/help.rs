@@ -20,6 +20,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Log,
         Context::Plan,
         Context::Audit,
+        Context::AuditFilter,
         Context::Help,
     ] {
         if !lines.is_empty() {

@@ -308,9 +308,17 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     if state.loading.is_some() && !state.events.is_empty() {
         title.push(Span::styled(" reading… ", theme.dim()));
     }
+    let bottom = match &state.prompt {
+        // The prompt sits where the eye already is for the filter: the pane's edge.
+        Some(typed) => Line::from(vec![
+            Span::styled(" filter: ", theme.key()),
+            Span::styled(format!("{typed}▏ "), theme.strong()),
+        ]),
+        None => Line::styled(" newest first · times in UTC ", theme.dim()),
+    };
     let block = Block::bordered()
         .title(Line::from(title))
-        .title_bottom(Span::styled(" newest first · times in UTC ", theme.dim()))
+        .title_bottom(bottom)
         .border_style(theme.border(!app.log_focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);

@@ -511,3 +511,16 @@ fn the_audit_timeline_lays_out_at_any_size() {
         }
     }
 }
+
+#[test]
+fn audit_filter_being_typed() {
+    let mut app = super::timeline::timeline_with(super::timeline::story());
+    app.update(Action::EditFilter);
+    for c in "table=users 1h".chars() {
+        app.update(Action::Edit(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )));
+    }
+    snapshot("audit_prompt", &mut app);
+}

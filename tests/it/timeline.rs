@@ -342,3 +342,47 @@ fn the_selection_stays_in_view_on_any_terminal() {
         assert_eq!((app.audit.selected, app.audit.top), (0, 0));
     }
 }
+
+/// The keys a person types, as the keymap hands them to a prompt.
+fn typed(app: &mut App, text: &str) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in text.chars() {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let action = pglab::keymap::action_for(app.context(), key, app.is_typing()).unwrap();
+        app.update(action);
+    }
+}
+
+#[test]
+fn a_typed_filter_is_parsed_and_a_mistake_explained() {
+    use pglab::keymap::Context;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = timeline_with(story());
+    app.update(Action::EditFilter);
+    assert_eq!(app.context(), Context::AuditFilter);
+    assert!(app.is_typing(), "letters are text, q does not quit");
+    typed(&mut app, "users:x q");
+    assert!(app.update(Action::Activate).is_empty());
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("✗ `users:x`: the row id `x` is not a whole number (write `users:10`)")
+    );
+    for _ in 0.."users:x q".len() {
+        app.update(Action::Edit(KeyEvent::new(
+            KeyCode::Backspace,
+            KeyModifiers::NONE,
+        )));
+    }
+    typed(&mut app, "users:9 1h");
+    let (_, filter) = load(&app.update(Action::Activate));
+    assert_eq!(filter.to_string(), "users:9 1h");
+    assert_eq!(app.context(), Context::Audit);
+    assert_eq!(ids(&app), [8]);
+    // The prompt opens on the filter in force; Esc keeps it.
+    app.update(Action::EditFilter);
+    assert_eq!(app.audit.prompt.as_deref(), Some("users:9 1h "));
+    typed(&mut app, "actor=2");
+    app.update(Action::Back);
+    assert_eq!(app.audit.prompt, None);
+    assert_eq!(app.audit.filter.to_string(), "users:9 1h");
+}
