@@ -148,7 +148,7 @@ fn delete_bursts(events: &[Event]) -> Vec<Option<Flag>> {
             (count > 0).then(|| Flag {
                 rule: Rule::DeleteBurst,
                 reason: format!(
-                    "one of {count} deletes by user {actor} within {} s: a script or a stolen session?",
+                    "{count} deletes by user {actor} within {} s: a script, or a stolen session?",
                     BURST_WINDOW.num_seconds()
                 ),
             })
@@ -277,7 +277,7 @@ mod tests {
             assert_eq!(flags[0].rule, Rule::DeleteBurst);
             assert_eq!(
                 flags[0].reason,
-                "one of 5 deletes by user 7 within 60 s: a script or a stolen session?"
+                "5 deletes by user 7 within 60 s: a script, or a stolen session?"
             );
         }
     }

@@ -471,6 +471,14 @@ fn audit_timeline_with_an_escalation_selected() {
     app.update(Action::Down);
     app.update(Action::Down);
     snapshot("audit_timeline", &mut app);
+    // 120 columns: the first width that puts the query log beside the timeline.
+    app.update(Action::Resize {
+        width: 120,
+        height: 40,
+    });
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("audit_timeline@120x40", draw(&app, 120, 40));
+    });
 }
 
 #[test]

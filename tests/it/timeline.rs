@@ -117,7 +117,8 @@ pub fn story() -> Vec<audit::Event> {
             json!({"id": 9, "organization_id": 1, "email": "max@acme.test", "password_hash": REDACTED, "is_admin": false}),
             json!({"id": 9, "organization_id": 1, "email": "max@acme.test", "password_hash": REDACTED, "is_admin": true}),
         ),
-        &["is_admin"],
+        // The password changed too: an account taken over, then made an administrator.
+        &["is_admin", "password_hash"],
     ));
     let mut foreign = event(
         9,
