@@ -11,6 +11,9 @@ pub mod filter;
 pub mod rules;
 pub mod text;
 
+pub use filter::Filter;
+pub use rules::{ActorOrgs, Flag, Rule};
+
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 
