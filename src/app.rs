@@ -10,6 +10,7 @@ pub mod console;
 pub mod event;
 pub mod log_view;
 pub mod player;
+pub mod timeline;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -24,6 +25,7 @@ use crate::query_log::DEFAULT_CAPACITY;
 use console::ConsoleState;
 use log_view::LogView;
 use player::PlayerState;
+use timeline::AuditState;
 
 /// The latency knob's settings, in order: a local server up to a distant one.
 pub const LATENCY_STEPS_MS: [u64; 6] = [0, 1, 5, 20, 50, 100];
@@ -36,6 +38,8 @@ pub enum Screen {
     Console,
     /// The plan of the console's last explained statement.
     Plan,
+    /// The audit timeline: who changed which row, newest first.
+    Audit,
 }
 
 /// The plan screen's state: what was explained, the node the detail panel shows, how far
@@ -143,6 +147,9 @@ pub struct App {
     pub player: Option<PlayerState>,
     pub console: ConsoleState,
     pub plan: Option<PlanState>,
+    pub audit: AuditState,
+    /// Where Esc on the audit timeline returns to.
+    audit_return: Screen,
     pub log: LogView,
     /// Index into [`LATENCY_STEPS_MS`].
     pub latency: usize,
@@ -176,6 +183,8 @@ impl App {
             player: None,
             console: ConsoleState::default(),
             plan: None,
+            audit: AuditState::default(),
+            audit_return: Screen::Lessons,
             log: LogView::new(DEFAULT_CAPACITY),
             latency: 0,
             database,
@@ -202,12 +211,14 @@ impl App {
             Screen::Player => Context::Player,
             Screen::Console => Context::Console,
             Screen::Plan => Context::Plan,
+            Screen::Audit if self.audit.prompt.is_some() => Context::AuditFilter,
+            Screen::Audit => Context::Audit,
         }
     }
 
-    /// The console's editor takes letters as text.
+    /// The console's editor, or the audit filter's prompt, takes letters as text.
     pub fn is_typing(&self) -> bool {
-        self.context() == Context::Console
+        matches!(self.context(), Context::Console | Context::AuditFilter)
     }
 
     pub fn latency(&self) -> Duration {
@@ -274,12 +285,18 @@ impl App {
                 }
                 self.show_console();
             }
+            Action::ShowAudit => return self.show_audit(),
             Action::CycleLatency => {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
             }
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,
-            Action::Resize { width, height } => self.size = (width, height),
+            Action::Resize { width, height } => {
+                self.size = (width, height);
+                if self.screen == Screen::Audit {
+                    self.fit_audit_to_size();
+                }
+            }
             Action::Scroll { column, row, lines } => self.scroll_at(column, row, lines),
             Action::ClearLog => self.log.clear(),
             _ if self.log_focused => self.update_log(action),
@@ -292,6 +309,7 @@ impl App {
                         self.update_plan(action);
                         Vec::new()
                     }
+                    Screen::Audit => self.update_audit(action),
                 };
             }
         }
@@ -357,6 +375,7 @@ impl App {
                         plan.scroll = plan.scroll.saturating_add_signed(lines);
                     }
                 }
+                Screen::Audit => self.scroll_audit(lines),
             }
         }
     }

@@ -1,6 +1,18 @@
 //! Audit events as the lab reads them back: one row change captured by the database (a
 //! trigger) or written by the application (a helper), with who, what, when and from where.
 //! Pure: reading events from PostgreSQL is `db::audit`'s job, drawing them the `ui`'s.
+//!
+//! Submodules: [`filter`] (which events to show, parsed from `users:10`, `1h`…), [`diff`]
+//! (an event's columns, old → new), [`rules`] (suspicious changes, each with a reason) and
+//! [`text`] (an event as plain lines, shared by the CLI and the timeline screen).
+
+pub mod diff;
+pub mod filter;
+pub mod rules;
+pub mod text;
+
+pub use filter::Filter;
+pub use rules::{ActorOrgs, Flag, Rule};
 
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};

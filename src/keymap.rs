@@ -21,6 +21,10 @@ pub enum Context {
     Log,
     /// The plan of an explained statement.
     Plan,
+    /// The audit timeline.
+    Audit,
+    /// The audit timeline's filter being typed.
+    AuditFilter,
     /// The help overlay is open.
     Help,
 }
@@ -34,6 +38,8 @@ impl Context {
             Context::Console => "SQL console",
             Context::Log => "Query log",
             Context::Plan => "Plan",
+            Context::Audit => "Audit timeline",
+            Context::AuditFilter => "Typing an audit filter",
             Context::Help => "This help",
         }
     }
@@ -88,6 +94,13 @@ pub fn bindings() -> &'static [Binding] {
                 A::ShowConsole,
                 "the SQL console",
                 "console"
+            ),
+            bind!(
+                Global,
+                [plain(K::F(7))],
+                A::ShowAudit,
+                "the audit timeline: who changed which row, when, from where, old → new",
+                "audit"
             ),
             bind!(
                 Global,
@@ -317,6 +330,90 @@ pub fn bindings() -> &'static [Binding] {
                 "compare with the plan explained before (side by side); again: this plan alone",
                 "compare"
             ),
+            bind!(
+                Audit,
+                [plain(K::Esc)],
+                A::Back,
+                "leave the timeline",
+                "back"
+            ),
+            bind!(
+                Audit,
+                [plain(K::Up), ch('k')],
+                A::Up,
+                "select the newer event"
+            ),
+            bind!(
+                Audit,
+                [plain(K::Down), ch('j')],
+                A::Down,
+                "select the older event"
+            ),
+            bind!(Audit, [plain(K::PageUp)], A::PageUp, "a page newer"),
+            bind!(Audit, [plain(K::PageDown)], A::PageDown, "a page older"),
+            bind!(
+                Audit,
+                [plain(K::Home), ch('g')],
+                A::End,
+                "back to the newest event; new events are followed again",
+                "newest"
+            ),
+            bind!(
+                Audit,
+                [ch('r')],
+                A::FilterRecord,
+                "only the selected event's row (again: every row)",
+                "row"
+            ),
+            bind!(
+                Audit,
+                [ch('a')],
+                A::FilterActor,
+                "only the selected event's actor (again: everyone)",
+                "actor"
+            ),
+            bind!(
+                Audit,
+                [ch('t')],
+                A::FilterTable,
+                "only the selected event's table (again: every table)",
+                "table"
+            ),
+            bind!(
+                Audit,
+                [ch('w')],
+                A::CycleWindow,
+                "time window: all, the last hour, the last 10 minutes",
+                "window"
+            ),
+            bind!(
+                Audit,
+                [ch('c')],
+                A::ClearFilter,
+                "clear the filter",
+                "clear"
+            ),
+            bind!(
+                Audit,
+                [ch('/')],
+                A::EditFilter,
+                "type a filter: users:10 (a row), actor=7, table=posts, 30m / 1h / 2d (a window)",
+                "filter"
+            ),
+            bind!(
+                AuditFilter,
+                [plain(K::Enter)],
+                A::Activate,
+                "apply the typed filter",
+                "apply"
+            ),
+            bind!(
+                AuditFilter,
+                [plain(K::Esc)],
+                A::Back,
+                "keep the filter as it was",
+                "cancel"
+            ),
         ]
     })
 }
@@ -494,6 +591,11 @@ mod tests {
             assert_ne!(key_for(Context::Player, &action), "?", "{action:?}");
         }
         assert_eq!(key_for(Context::Console, &Action::Back), "Esc");
+        // The timeline's empty and filtered states name these.
+        for action in [Action::ClearFilter, Action::CycleWindow, Action::End] {
+            assert_ne!(key_for(Context::Audit, &action), "?", "{action:?}");
+        }
+        assert_eq!(key_for(Context::Global, &Action::ShowAudit), "F7");
     }
 
     #[test]

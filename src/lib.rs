@@ -4,7 +4,8 @@
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
 //!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop)
 //! - core (pure): [`app`] (the lab's state and its update), [`keymap`] (every key, once),
-//!   [`audit`] (audit events read back: who changed which row, when, from where),
+//!   [`audit`] (audit events read back: who changed which row, when, from where; filters,
+//!   the field diff, suspicious-change rules, plain-text rendering),
 //!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
 //!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),

@@ -314,6 +314,12 @@ impl Effects {
                 }
             }
             Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
+            // The audit log's reader (`db::audit`) is wired here when it joins; until then
+            // the timeline says plainly that it has nothing to read from.
+            Command::LoadAudit { id, .. } => self.send(Event::Failed {
+                id,
+                message: "this build cannot read the audit log yet".into(),
+            }),
             Command::Quit => {}
         }
         Ok(())

@@ -12,6 +12,7 @@ pub mod player;
 pub mod status;
 pub mod table;
 pub mod theme;
+pub mod timeline;
 
 use std::time::Duration;
 
@@ -72,6 +73,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Screen::Player => player::render(app, frame, areas.main, &theme),
         Screen::Console => console::render(app, frame, areas.main, &theme),
         Screen::Plan => plan::render(app, frame, areas.main, &theme),
+        Screen::Audit => timeline::render(app, frame, areas.main, &theme),
     }
     log::render(app, frame, areas.log, &theme);
     status::render(app, frame, areas.status, areas.footer, &theme);

@@ -38,6 +38,20 @@ pub enum Action {
     Explain,
     /// Show the plan side by side with the one explained before it, or the plan alone again.
     ToggleDiff,
+    /// The audit timeline (F7).
+    ShowAudit,
+    /// Show only the selected audit event's row (again: every row).
+    FilterRecord,
+    /// Show only the changes of the selected audit event's actor (again: everyone's).
+    FilterActor,
+    /// Show only the selected audit event's table (again: every table).
+    FilterTable,
+    /// The audit timeline's time window: all, the last hour, the last ten minutes.
+    CycleWindow,
+    /// Drop every audit filter.
+    ClearFilter,
+    /// Type the audit filter (`users:10 actor=7 1h`).
+    EditFilter,
     HistoryPrev,
     HistoryNext,
     ClearLog,

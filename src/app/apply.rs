@@ -81,6 +81,11 @@ impl App {
             } => {
                 return self.exercise_ran(id, attempt, expected, measured);
             }
+            Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
+            Event::AuditArrived(events) => self.audit_arrived(events),
+            Event::Failed { id, message } if self.audit.loading == Some(id) => {
+                self.audit_failed(message);
+            }
             Event::Failed { id, message } => {
                 if self.console.running == Some(id) {
                     self.console.running = None;

@@ -39,6 +39,15 @@ pub enum Command {
         solution: String,
         check: Box<Check>,
     },
+    /// Read the audit log: the events `filter` lets through, newest first (at most
+    /// `app::timeline::CAPACITY`), and the organization of every actor among them. A
+    /// window in the filter is relative: resolve it against the clock when reading
+    /// (`filter.resolved(Utc::now())`). Answered by `Event::AuditLoaded` or
+    /// `Event::Failed` with the same id.
+    LoadAudit {
+        id: RequestId,
+        filter: crate::audit::filter::Filter,
+    },
     /// Change the proxy's simulated round-trip time.
     SetLatency(Duration),
     /// Write the progress file.

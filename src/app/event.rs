@@ -56,6 +56,16 @@ pub enum Event {
         expected: Result<ResultSet, String>,
         measured: Result<Measured, String>,
     },
+    /// The answer to `Command::LoadAudit`: the events newest first, and each actor's
+    /// organization (application user id → organization id) for the cross-tenant rule.
+    AuditLoaded {
+        id: RequestId,
+        events: Vec<crate::audit::Event>,
+        actors: crate::audit::rules::ActorOrgs,
+    },
+    /// Audit events committed since the log was read (announced on `pglab_audit`), in any
+    /// order; the app keeps those its filter lets through.
+    AuditArrived(Vec<crate::audit::Event>),
     /// A request could not run at all (the connection is gone, for example).
     Failed { id: RequestId, message: String },
     /// Writing the progress file failed; the message says where and why.

@@ -19,6 +19,8 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Console,
         Context::Log,
         Context::Plan,
+        Context::Audit,
+        Context::AuditFilter,
         Context::Help,
     ] {
         if !lines.is_empty() {

@@ -154,7 +154,7 @@ fn style(role: Role, theme: &Theme) -> Style {
 
 /// Cuts styled spans to `width` cells, ending in "…" when something was cut (as
 /// `text::clip` does for plain lines).
-fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
+pub(super) fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
     let joined: String = spans.iter().map(|span| span.content.as_ref()).collect();
     let clipped = text::clip(&joined, width);
     if clipped == joined {

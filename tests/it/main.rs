@@ -25,4 +25,5 @@ mod schema;
 mod screens;
 mod seed;
 mod support;
+mod timeline;
 mod wire;

@@ -463,3 +463,72 @@ fn the_plan_screen_lays_out_at_any_size() {
         .unwrap();
     assert!(header.contains("Hash Join returned"), "{screen}");
 }
+
+#[test]
+fn audit_timeline_with_an_escalation_selected() {
+    let mut app = super::timeline::timeline_with(super::timeline::story());
+    // From the newest (a change from psql) down to the escalation.
+    app.update(Action::Down);
+    app.update(Action::Down);
+    snapshot("audit_timeline", &mut app);
+    // 120 columns: the first width that puts the query log beside the timeline.
+    app.update(Action::Resize {
+        width: 120,
+        height: 40,
+    });
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("audit_timeline@120x40", draw(&app, 120, 40));
+    });
+}
+
+#[test]
+fn audit_timeline_filtered_and_holding_still() {
+    let mut events = super::timeline::story();
+    let latest = events.pop().unwrap();
+    let mut app = super::timeline::timeline_with(events);
+    app.update(Action::Down); // the escalation: users:9 by user 5
+    app.update(Action::Down); // the last delete of the burst
+    app.update(Action::FilterActor);
+    app.update(Action::Down);
+    let mut same_actor = latest;
+    same_actor.actor_id = Some(5);
+    same_actor.client_addr = Some("198.51.100.23".into());
+    app.apply(Event::AuditArrived(vec![same_actor]));
+    snapshot("audit_timeline_filtered", &mut app);
+}
+
+#[test]
+fn audit_timeline_empty_says_how_to_make_events() {
+    let mut app = super::timeline::timeline_with(Vec::new());
+    snapshot("audit_empty", &mut app);
+}
+
+#[test]
+fn the_audit_timeline_lays_out_at_any_size() {
+    let mut app = super::timeline::timeline_with(super::timeline::story());
+    for (width, height) in [(20, 8), (1, 1), (0, 0), (30, 12), (200, 60)] {
+        app.update(Action::Resize { width, height });
+        for action in [
+            Action::Down,
+            Action::PageDown,
+            Action::FilterTable,
+            Action::Up,
+        ] {
+            app.update(action);
+            draw(&app, width, height);
+        }
+    }
+}
+
+#[test]
+fn audit_filter_being_typed() {
+    let mut app = super::timeline::timeline_with(super::timeline::story());
+    app.update(Action::EditFilter);
+    for c in "table=users 1h".chars() {
+        app.update(Action::Edit(ratatui::crossterm::event::KeyEvent::new(
+            ratatui::crossterm::event::KeyCode::Char(c),
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )));
+    }
+    snapshot("audit_prompt", &mut app);
+}

@@ -1,0 +1,389 @@
+//! The audit timeline's app core: what opening, loading, live arrivals and the filter keys
+//! do to the state and which commands they ask for. Also the story the screen snapshots
+//! draw: a new post, a password change, a burst of deletes, an escalation, a cross-tenant
+//! edit and a change from psql.
+
+use chrono::{TimeZone, Utc};
+use pglab::app::{Action, App, Command, Event, RequestId, Screen};
+use pglab::audit::filter::{Filter, Window};
+use pglab::audit::rules::{ActorOrgs, Rule};
+use pglab::audit::{self, Capture, REDACTED};
+use serde_json::{Value, json};
+
+use super::app::app;
+
+fn row(value: Value) -> Option<serde_json::Map<String, Value>> {
+    match value {
+        Value::Object(map) => Some(map),
+        _ => None,
+    }
+}
+
+/// One event at 18:`minute`:`second` on the lab's day, by `actor` from a web address.
+fn event(
+    id: i64,
+    (minute, second): (u32, u32),
+    action: audit::Action,
+    (table, record_id): (&str, i64),
+    actor: Option<i64>,
+    (old, new): (Value, Value),
+    changed: &[&str],
+) -> audit::Event {
+    audit::Event {
+        id,
+        at: Utc
+            .with_ymd_and_hms(2026, 11, 26, 18, minute, second)
+            .unwrap(),
+        capture: Capture::Trigger,
+        table: table.into(),
+        record_id,
+        action,
+        organization_id: Some(if table == "posts" && record_id >= 40 {
+            2
+        } else {
+            1
+        }),
+        actor_id: actor,
+        client_addr: Some(match actor {
+            Some(5) => "198.51.100.23".into(),
+            Some(_) => "203.0.113.7".into(),
+            None => "127.0.0.1".into(),
+        }),
+        db_user: Some(
+            if actor.is_some() {
+                "pglab_app"
+            } else {
+                "postgres"
+            }
+            .into(),
+        ),
+        old: row(old),
+        new: row(new),
+        changed: changed.iter().map(|c| c.to_string()).collect(),
+    }
+}
+
+/// The story, oldest first (the order they were written).
+pub fn story() -> Vec<audit::Event> {
+    use audit::Action::{Delete, Insert, Update};
+    let mut events = vec![
+        event(
+            1,
+            (0, 5),
+            Insert,
+            ("posts", 31),
+            Some(2),
+            (
+                Value::Null,
+                json!({"id": 31, "organization_id": 1, "author_id": 2, "title": "Quarterly numbers", "deleted_at": null}),
+            ),
+            &[],
+        ),
+        event(
+            2,
+            (1, 10),
+            Update,
+            ("users", 2),
+            Some(2),
+            (
+                json!({"id": 2, "organization_id": 1, "email": "ann@acme.test", "password_hash": REDACTED, "is_admin": false}),
+                json!({"id": 2, "organization_id": 1, "email": "ann@acme.example", "password_hash": REDACTED, "is_admin": false}),
+            ),
+            &["email", "password_hash"],
+        ),
+    ];
+    for (n, post) in (40..45).enumerate() {
+        let n = n as u32;
+        events.push(event(
+            3 + i64::from(n),
+            (2, n * 9),
+            Delete,
+            ("posts", post),
+            Some(5),
+            (
+                json!({"id": post, "organization_id": 2, "author_id": 5, "title": format!("Draft {}", n + 1)}),
+                Value::Null,
+            ),
+            &[],
+        ));
+    }
+    events.push(event(
+        8,
+        (3, 12),
+        Update,
+        ("users", 9),
+        Some(5),
+        (
+            json!({"id": 9, "organization_id": 1, "email": "max@acme.test", "password_hash": REDACTED, "is_admin": false}),
+            json!({"id": 9, "organization_id": 1, "email": "max@acme.test", "password_hash": REDACTED, "is_admin": true}),
+        ),
+        // The password changed too: an account taken over, then made an administrator.
+        &["is_admin", "password_hash"],
+    ));
+    let mut foreign = event(
+        9,
+        (4, 0),
+        Update,
+        ("posts", 17),
+        Some(3),
+        (
+            json!({"id": 17, "organization_id": 2, "title": "Roadmap"}),
+            json!({"id": 17, "organization_id": 2, "title": "Roadmap (leaked)"}),
+        ),
+        &["title"],
+    );
+    foreign.organization_id = Some(2);
+    events.push(foreign);
+    events.push(event(
+        10,
+        (5, 30),
+        Update,
+        ("posts", 12),
+        None,
+        (
+            json!({"id": 12, "organization_id": 1, "title": "Hello"}),
+            json!({"id": 12, "organization_id": 1, "title": "Hello, world"}),
+        ),
+        &["title"],
+    ));
+    events
+}
+
+/// Actor → organization: users 2 and 3 are in organization 1, user 5 in organization 2.
+pub fn actors() -> ActorOrgs {
+    ActorOrgs::from([(2, 1), (3, 1), (5, 2)])
+}
+
+/// The id of the `LoadAudit` among `commands`, with its filter.
+fn load(commands: &[Command]) -> (RequestId, Filter) {
+    commands
+        .iter()
+        .find_map(|c| match c {
+            Command::LoadAudit { id, filter } => Some((*id, filter.clone())),
+            _ => None,
+        })
+        .expect("the screen asks for the log")
+}
+
+/// The lab on the timeline with `events` loaded (newest first, as the log returns them).
+pub fn timeline_with(events: Vec<audit::Event>) -> App {
+    let mut app = app();
+    let (id, _) = load(&app.update(Action::ShowAudit));
+    let mut events = events;
+    events.reverse();
+    app.apply(Event::AuditLoaded {
+        id,
+        events,
+        actors: actors(),
+    });
+    app
+}
+
+fn ids(app: &App) -> Vec<i64> {
+    app.audit.events.iter().map(|e| e.id).collect()
+}
+
+#[test]
+fn f7_opens_the_timeline_and_asks_for_the_log_and_esc_goes_back() {
+    let mut app = app();
+    app.update(Action::ShowConsole);
+    let (id, filter) = load(&app.update(Action::ShowAudit));
+    assert_eq!(app.screen, Screen::Audit);
+    assert_eq!(filter, Filter::default());
+    assert_eq!(app.audit.loading, Some(id));
+    app.update(Action::Back);
+    assert_eq!(app.screen, Screen::Console);
+}
+
+#[test]
+fn the_loaded_events_show_newest_first_with_their_flags() {
+    let app = timeline_with(story());
+    assert_eq!(ids(&app), [10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    assert_eq!(app.audit.loading, None);
+    let rules =
+        |index: usize| -> Vec<Rule> { app.audit.flags[index].iter().map(|f| f.rule).collect() };
+    assert_eq!(rules(0), [Rule::OutsideApp]);
+    assert_eq!(rules(1), [Rule::CrossTenant]);
+    // User 5 of organization 2 made a user of organization 1 an administrator.
+    assert_eq!(rules(2), [Rule::PrivilegeChange, Rule::CrossTenant]);
+    assert!((3..8).all(|i| rules(i) == [Rule::DeleteBurst]));
+    assert!(rules(8).is_empty() && rules(9).is_empty());
+}
+
+#[test]
+fn a_stale_load_is_dropped_and_a_failed_one_is_shown() {
+    let mut app = app();
+    let (first, _) = load(&app.update(Action::ShowAudit));
+    let (second, _) = load(&app.update(Action::ShowAudit));
+    app.apply(Event::AuditLoaded {
+        id: first,
+        events: story(),
+        actors: actors(),
+    });
+    assert!(app.audit.events.is_empty(), "an answer nobody waits for");
+    app.apply(Event::Failed {
+        id: second,
+        message: "permission denied for schema audit".into(),
+    });
+    assert_eq!(app.audit.loading, None);
+    assert_eq!(
+        app.audit.error.as_deref(),
+        Some("permission denied for schema audit")
+    );
+}
+
+#[test]
+fn live_events_that_match_are_added_and_the_rest_ignored() {
+    let mut events = story();
+    let newest = events.split_off(8);
+    let mut app = timeline_with(events);
+    // Only posts: the live change to posts is taken, the one to users is not.
+    app.update(Action::Down); // from users:9 to posts:44
+    let (id, filter) = load(&app.update(Action::FilterTable));
+    assert_eq!(filter.table.as_deref(), Some("posts"));
+    app.apply(Event::AuditLoaded {
+        id,
+        events: app.audit.events.clone(),
+        actors: actors(),
+    });
+    let mut users = newest[0].clone();
+    users.id = 11;
+    users.table = "users".into();
+    app.apply(Event::AuditArrived(vec![users, newest[0].clone()]));
+    assert_eq!(ids(&app)[..2], [9, 7]);
+    // The same event twice is kept once.
+    app.apply(Event::AuditArrived(vec![newest[0].clone()]));
+    assert_eq!(ids(&app).iter().filter(|id| **id == 9).count(), 1);
+}
+
+#[test]
+fn the_newest_is_followed_until_the_user_moves_away() {
+    let mut events = story();
+    let later = events.split_off(8);
+    let mut app = timeline_with(events);
+    app.apply(Event::AuditArrived(vec![later[0].clone()]));
+    assert_eq!(app.audit.selected_event().unwrap().id, 9, "following");
+    app.update(Action::Down);
+    app.update(Action::Down);
+    let held = app.audit.selected_event().unwrap().id;
+    app.apply(Event::AuditArrived(vec![later[1].clone()]));
+    assert_eq!(app.audit.selected_event().unwrap().id, held, "holds still");
+    assert_eq!(app.audit.unseen, 1);
+    app.update(Action::End);
+    assert_eq!(app.audit.selected_event().unwrap().id, 10);
+    assert_eq!(app.audit.unseen, 0);
+}
+
+#[test]
+fn filter_keys_narrow_at_once_reload_and_toggle_off() {
+    let mut app = timeline_with(story());
+    app.update(Action::Down);
+    app.update(Action::Down); // event 8, users:9 by user 5
+    let (_, filter) = load(&app.update(Action::FilterActor));
+    assert_eq!(filter.actor, Some(5));
+    assert_eq!(
+        ids(&app),
+        [8, 7, 6, 5, 4, 3],
+        "narrowed before the reload answers"
+    );
+    assert_eq!(app.audit.selected, 0);
+    let (_, filter) = load(&app.update(Action::FilterRecord));
+    assert_eq!(filter.record, Some(("users".into(), 9)));
+    assert_eq!(filter.to_string(), "users:9 actor=5");
+    let (_, filter) = load(&app.update(Action::FilterRecord));
+    assert_eq!(filter.record, None, "the same key lets go");
+    let windows: Vec<Option<Window>> = (0..3)
+        .map(|_| load(&app.update(Action::CycleWindow)).1.window)
+        .collect();
+    assert_eq!(
+        windows
+            .iter()
+            .map(|w| w.map(|w| w.to_string()))
+            .collect::<Vec<_>>(),
+        [Some("1h".to_string()), Some("10m".into()), None]
+    );
+    let (_, filter) = load(&app.update(Action::ClearFilter));
+    assert!(filter.is_empty());
+    assert!(
+        app.update(Action::ClearFilter).is_empty(),
+        "nothing to clear"
+    );
+}
+
+#[test]
+fn a_change_without_an_actor_cannot_be_filtered_by_actor() {
+    let mut app = timeline_with(story()); // the newest, from psql, is selected
+    assert!(app.update(Action::FilterActor).is_empty());
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("outside the application")
+    );
+    assert_eq!(app.audit.filter, Filter::default());
+}
+
+#[test]
+fn the_selection_stays_in_view_on_any_terminal() {
+    let mut app = timeline_with(story());
+    for (width, height) in [(20, 8), (80, 24), (140, 40)] {
+        app.update(Action::Resize { width, height });
+        for _ in 0..12 {
+            app.update(Action::Down);
+        }
+        let (w, h) = pglab::ui::timeline::pane(app.size);
+        let state = &app.audit;
+        assert_eq!(state.selected, 9);
+        assert!(state.top <= state.selected);
+        if state.top < state.selected {
+            assert!(pglab::ui::timeline::height_between(state, state.top, state.selected, w) <= h);
+        }
+        app.update(Action::PageUp);
+        app.update(Action::End);
+        assert_eq!((app.audit.selected, app.audit.top), (0, 0));
+    }
+}
+
+/// The keys a person types, as the keymap hands them to a prompt.
+fn typed(app: &mut App, text: &str) {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    for c in text.chars() {
+        let key = KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE);
+        let action = pglab::keymap::action_for(app.context(), key, app.is_typing()).unwrap();
+        app.update(action);
+    }
+}
+
+#[test]
+fn a_typed_filter_is_parsed_and_a_mistake_explained() {
+    use pglab::keymap::Context;
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = timeline_with(story());
+    app.update(Action::EditFilter);
+    assert_eq!(app.context(), Context::AuditFilter);
+    assert!(app.is_typing(), "letters are text, q does not quit");
+    typed(&mut app, "users:x q");
+    assert!(app.update(Action::Activate).is_empty());
+    assert_eq!(
+        app.notice.as_deref(),
+        Some("✗ `users:x`: the row id `x` is not a whole number (write `users:10`)")
+    );
+    for _ in 0.."users:x q".len() {
+        app.update(Action::Edit(KeyEvent::new(
+            KeyCode::Backspace,
+            KeyModifiers::NONE,
+        )));
+    }
+    typed(&mut app, "users:9 1h");
+    let (_, filter) = load(&app.update(Action::Activate));
+    assert_eq!(filter.to_string(), "users:9 1h");
+    assert_eq!(app.context(), Context::Audit);
+    assert_eq!(ids(&app), [8]);
+    // The prompt opens on the filter in force; Esc keeps it.
+    app.update(Action::EditFilter);
+    assert_eq!(app.audit.prompt.as_deref(), Some("users:9 1h "));
+    typed(&mut app, "actor=2");
+    app.update(Action::Back);
+    assert_eq!(app.audit.prompt, None);
+    assert_eq!(app.audit.filter.to_string(), "users:9 1h");
+}
