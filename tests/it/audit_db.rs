@@ -621,3 +621,62 @@ async fn the_apps_log_misses_what_the_trigger_catches() {
         Value::from("edited by hand")
     );
 }
+
+#[tokio::test]
+async fn pglab_audit_prints_a_rows_history_and_explains_bad_flags() {
+    use super::support::{Scratch, assert_success, stderr, stdout};
+    use sqlx::ConnectOptions;
+
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    let actor = Actor {
+        id: 3,
+        client_addr: ip("203.0.113.9"),
+    };
+    within_actor(&mut conn, actor, async |tx| {
+        sqlx::query("update users set username = 'chuck', password_hash = 'x' where id = 3")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        Ok(())
+    })
+    .await
+    .unwrap();
+    let url = db.owner.to_url_lossy().to_string();
+    let lab = Scratch::new("audit");
+    let run = |args: &[&str]| {
+        lab.pglab()
+            .env("DATABASE_URL", &url)
+            .arg("audit")
+            .args(args)
+            .output()
+            .unwrap()
+    };
+
+    let out = run(&["--record", "users:3", "--since", "1h"]);
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("update users:3  (trigger)"), "{text}");
+    assert!(text.contains("by actor 3 (db user "), "{text}");
+    assert!(text.contains("from 203.0.113.9"), "{text}");
+    assert!(text.contains("username: \"charlie\" → \"chuck\""), "{text}");
+    assert!(
+        text.contains("password_hash: [redacted] → [redacted]"),
+        "{text}"
+    );
+    assert!(!text.contains("argon2"), "{text}");
+
+    let none = run(&["--actor", "99"]);
+    assert_success(&none);
+    assert_eq!(stdout(&none).trim(), "no audit events match");
+
+    for (args, needle) in [
+        (&["--record", "users"][..], "has no id"),
+        (&["--since", "5x"][..], "30s, 15m, 1h"),
+        (&["--limit", "0"][..], "--limit"),
+    ] {
+        let out = run(args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}");
+        assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
+    }
+}
