@@ -680,3 +680,70 @@ async fn pglab_audit_prints_a_rows_history_and_explains_bad_flags() {
         assert!(stderr(&out).contains(needle), "{args:?}: {}", stderr(&out));
     }
 }
+
+fn external_config(db: &TestDb) -> pglab::db::LabConfig {
+    use sqlx::ConnectOptions;
+    pglab::db::LabConfig {
+        database_url: Some(db.owner.to_url_lossy().to_string()),
+        data_dir: std::env::temp_dir().join(format!("pglab-it-audit-{}", db.name)),
+        supervision: pglab::db::cluster::Supervision::InProcess,
+    }
+}
+
+#[tokio::test]
+async fn a_reset_on_a_database_url_rebuilds_the_audit_log_empty() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
+    sqlx::query("update posts set title = 'before the reset' where id = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(count_events(&mut conn).await, 1);
+    drop(conn);
+
+    let config = external_config(&db);
+    let lab = pglab::db::Lab::open_for(&config, pglab::db::Purpose::Reset)
+        .await
+        .unwrap();
+    pglab::db::reset(&lab).await.unwrap();
+
+    let mut conn = db.owner_conn().await.unwrap();
+    assert_eq!(count_events(&mut conn).await, 0);
+    sqlx::query("update posts set title = 'after the reset' where id = 1")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(history(&mut conn, "posts", 1).await.len(), 1);
+    let error = sqlx::query("delete from audit.events")
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+    assert!(error.to_string().contains("append-only"), "{error}");
+}
+
+#[tokio::test]
+async fn an_audit_schema_pglab_did_not_create_is_never_taken_over() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.owner_conn().await.unwrap();
+    sqlx::raw_sql(
+        "drop schema audit cascade;
+         create schema audit;
+         create table audit.record_version (id int);",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let config = external_config(&db);
+    for purpose in [pglab::db::Purpose::Use, pglab::db::Purpose::Reset] {
+        let error = pglab::db::Lab::open_for(&config, purpose)
+            .await
+            .unwrap_err()
+            .to_string();
+        assert!(error.contains("schema named `audit`"), "{error}");
+    }
+    let (kept,): (bool,) = sqlx::query_as("select to_regclass('audit.record_version') is not null")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert!(kept);
+}
