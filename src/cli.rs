@@ -1,6 +1,7 @@
 //! The command line: what `pglab` accepts (clap), and the dispatch to each command. Commands
 //! write plain text to stdout; errors travel up to `main`.
 
+mod audit;
 mod db;
 mod explain;
 pub mod lab;
@@ -66,6 +67,12 @@ pub enum Command {
     /// Runs EXPLAIN (ANALYZE, BUFFERS): the statement really runs, and a statement that
     /// changes data has its changes rolled back.
     Explain(ExplainArgs),
+
+    /// Show the audit log: who changed which row, when, from where, old → new.
+    ///
+    /// Reads the log the database's trigger writes (every change, however it was made),
+    /// newest first; with --app, the application's own `audit_logs` instead.
+    Audit(AuditArgs),
 
     /// List the lessons, check them all, or play one as plain text.
     #[command(subcommand)]
@@ -141,6 +148,29 @@ pub struct ExplainArgs {
 }
 
 #[derive(Debug, clap::Args)]
+pub struct AuditArgs {
+    /// One row's history, as TABLE:ID, e.g. users:10.
+    #[arg(long, value_name = "TABLE:ID", value_parser = audit::parse_record)]
+    pub record: Option<audit::Record>,
+    /// Only what this application user did (their user id).
+    #[arg(long, value_name = "ID")]
+    pub actor: Option<i64>,
+    /// Only changes to this table, e.g. posts.
+    #[arg(long, value_name = "TABLE", value_parser = audit::parse_table)]
+    pub table: Option<String>,
+    /// Only events from the last this long: 30s, 15m, 1h, 7d, 2w.
+    #[arg(long, value_name = "WINDOW", value_parser = audit::parse_since)]
+    pub since: Option<Duration>,
+    /// Show at most this many events (1 to 10,000).
+    #[arg(long, default_value_t = 20, value_name = "N",
+          value_parser = clap::value_parser!(i64).range(1..=crate::db::audit::MAX_LIMIT))]
+    pub limit: i64,
+    /// Read the application's own log (`audit_logs`) instead of the trigger's.
+    #[arg(long)]
+    pub app: bool,
+}
+
+#[derive(Debug, clap::Args)]
 pub struct ProxyArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:55432", value_name = "ADDR")]
@@ -190,6 +220,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Db(DbCommand::Reset) => block_on(db::reset(&config)),
         Command::Seed(args) => block_on(seed::run(&config, &args)),
         Command::Explain(args) => block_on(explain::run(&config, &args)),
+        Command::Audit(args) => block_on(audit::run(&config, &args)),
         // One thread, like PgBouncer: relaying is waiting on sockets, and one thread saves
         // the wake-ups between threads that a relay would otherwise pay per message.
         Command::Proxy(args) => tokio::runtime::Builder::new_current_thread()

@@ -2,6 +2,8 @@
 //! and schema it carries, the story seed, resets, and status. Every SQL statement pglab itself
 //! issues lives under this module and uses bind parameters where PostgreSQL accepts them.
 //!
+//! - [`audit`]: the audit trail: actor context per transaction, the application's own log,
+//!   reading events back, live notifications, soft delete, restore and purge
 //! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
@@ -12,10 +14,12 @@
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded
 //!   copy every reset clones.
 //! - schema `lab`: the lesson tables, owned by the learner role; schema `pglab`: pglab's
-//!   own bookkeeping (applied migrations).
+//!   own bookkeeping (applied migrations); schema `audit`: the append-only log the audit
+//!   trigger writes, owned by the owner role and only readable by the learner.
 //! - roles `pglab_owner` (migrations, seed, reset) and `pglab_learner` (learner SQL, not a
 //!   superuser, with a statement timeout).
 
+pub mod audit;
 pub mod binaries;
 pub mod catalog;
 pub mod cluster;
@@ -43,6 +47,9 @@ pub const OWNER_ROLE: &str = "pglab_owner";
 pub const LEARNER_ROLE: &str = "pglab_learner";
 /// Schema holding the lesson tables; first on every lab connection's search_path.
 pub const LESSON_SCHEMA: &str = "lab";
+/// Schema holding the database's audit log (`audit.events`), owned by the owner role: the
+/// learner may read it and nothing else.
+pub const AUDIT_SCHEMA: &str = "audit";
 /// Schema holding pglab's own bookkeeping (applied migrations, pending index rebuilds).
 pub const BOOKKEEPING_SCHEMA: &str = "pglab";
 /// Longest a learner statement may run before the server cancels it.

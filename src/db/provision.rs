@@ -7,10 +7,13 @@ use sqlx::{AssertSqlSafe, Connection};
 use super::credentials::Credentials;
 use super::lab::connect;
 use super::{
-    BOOKKEEPING_SCHEMA, Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT,
+    AUDIT_SCHEMA, BOOKKEEPING_SCHEMA, Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT,
     LESSON_SCHEMA, Lab, OWNER_ROLE, STORY_SEED, Source, TEMPLATE_DATABASE, migrator, seed,
     stable_hash,
 };
+
+/// The comment migration 0003 puts on the `audit` schema, by which pglab knows it as its own.
+const AUDIT_SCHEMA_MARK: &str = "pglab audit log";
 
 /// Advisory-lock key serialising provisioning on one server ("pglab" in ASCII).
 const PROVISION_LOCK: i64 = 0x70_67_6c_61_62;
@@ -63,8 +66,10 @@ pub(super) async fn prepare_private(
     }
     // An existing lab database keeps the learner's work; it only gains new migrations.
     let mut owner = connect(&lab.owner).await?;
+    refuse_foreign_audit_schema(&mut owner).await?;
     migrate(&mut owner).await?;
     hand_lesson_objects_to(&mut owner, LEARNER_ROLE).await?;
+    let_read_audit_log(&mut owner, LEARNER_ROLE).await?;
     Ok(finish_interrupted_load(&mut owner).await)
 }
 
@@ -82,6 +87,7 @@ pub(super) async fn prepare_external(
     .fetch_one(&mut *conn)
     .await
     .map_err(Error::sql("cannot inspect the database"))?;
+    refuse_foreign_audit_schema(conn).await?;
     if is_fresh {
         if has_lesson_schema {
             // Never take over (and later reset away) a schema pglab did not create.
@@ -122,9 +128,11 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
             // No template on someone else's server: rebuild the lab's schemas in place, in
             // one transaction, so a failure leaves the old state.
             let mut conn = connect(&lab.owner).await?;
+            refuse_foreign_audit_schema(&mut conn).await?;
             let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
             sqlx::raw_sql(AssertSqlSafe(format!(
                 "drop schema if exists {LESSON_SCHEMA} cascade; \
+                 drop schema if exists {AUDIT_SCHEMA} cascade; \
                  drop schema if exists {BOOKKEEPING_SCHEMA} cascade;"
             )))
             .execute(&mut *tx)
@@ -286,6 +294,7 @@ pub(crate) async fn ensure_template(
     build(&mut conn).await?;
     if let Some(learner) = learner {
         hand_lesson_objects_to(&mut conn, learner).await?;
+        let_read_audit_log(&mut conn, learner).await?;
     }
     // Nothing may stay connected to a template while it is cloned.
     conn.close()
@@ -404,4 +413,52 @@ async fn hand_lesson_objects_to(conn: &mut PgConnection, role: &str) -> Result<(
         "cannot hand the lesson objects to the learner",
     )
     .await
+}
+
+/// Lets `role` read the audit log and opt its own tables in (`audit.track`), and nothing
+/// more: no insert, update, delete or truncate, and it owns nothing in the `audit` schema.
+async fn let_read_audit_log(conn: &mut PgConnection, role: &str) -> Result<(), Error> {
+    let statements: Vec<(String,)> = sqlx::query_as(
+        "select format('grant usage on schema %I to %I', $2::text, $1::text)
+         union all
+         select format('grant select on %I.events, %I.redacted_columns to %I',
+                       $2::text, $2::text, $1::text)
+         union all
+         select format('grant execute on function %I.capture(), %I.track(regclass), \
+                        %I.untrack(regclass) to %I', $2::text, $2::text, $2::text, $1::text)",
+    )
+    .bind(role)
+    .bind(AUDIT_SCHEMA)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(Error::sql("cannot prepare the audit grants"))?;
+    run_all(
+        conn,
+        statements,
+        "cannot let the learner read the audit log",
+    )
+    .await
+}
+
+/// Refuses a server whose `audit` schema pglab did not create (it carries no
+/// [`AUDIT_SCHEMA_MARK`]): pglab would fail to create its own there, and a reset would
+/// drop someone else's log.
+async fn refuse_foreign_audit_schema(conn: &mut PgConnection) -> Result<(), Error> {
+    let (foreign,): (bool,) = sqlx::query_as(
+        "select exists (select 1 from pg_namespace
+                         where nspname = $1
+                           and obj_description(oid, 'pg_namespace') is distinct from $2)",
+    )
+    .bind(AUDIT_SCHEMA)
+    .bind(AUDIT_SCHEMA_MARK)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(Error::sql("cannot inspect the database"))?;
+    if foreign {
+        return Err(Error::Refused(format!(
+            "this database already has a schema named `{AUDIT_SCHEMA}` that pglab did not \
+             create; point DATABASE_URL at another database (or rename that schema)"
+        )));
+    }
+    Ok(())
 }

@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
 mod app;
+mod audit_db;
 mod cli;
 mod console;
 mod demo;

@@ -147,11 +147,28 @@ async fn two_loads_at_once_take_turns() {
     let (users, distinct, keys): (i64, i64, i64) = sqlx::query_as(
         "select count(*), count(distinct id),
                 (select count(*) from pg_constraint where conrelid = 'users'::regclass)
+                + (select count(*) from pg_index
+                    where indrelid = 'users'::regclass and indisunique and indpred is not null)
            from users",
     )
     .fetch_one(&mut conn)
     .await
     .unwrap();
     assert_eq!((users, distinct), (40_010, 40_010));
-    assert_eq!(keys, 3, "primary key, unique email, foreign key");
+    assert_eq!(
+        keys, 3,
+        "primary key, unique index on live emails, foreign key"
+    );
+    // generated rows are not audited, and the audit trigger is back on afterwards
+    let (events, audited): (i64, Vec<String>) = sqlx::query_as(
+        "select (select count(*) from audit.events),
+                array(select tgname::text from pg_trigger
+                       where tgfoid = 'audit.capture()'::regprocedure and tgenabled = 'O'
+                       order by 1)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(events, 0);
+    assert_eq!(audited, ["posts_audit", "users_audit"]);
 }

@@ -2,6 +2,9 @@
 //! afterwards — PostgreSQL's own advice for populating a database, because sorting once is
 //! far cheaper than inserting a million keys one by one.
 //!
+//! The audit trigger (`audit.capture`) is switched off for the load the same way, and back
+//! on with the foreign keys.
+//!
 //! The rebuild statements come from the catalog (`pg_get_indexdef`, `pg_get_constraintdef`),
 //! so indexes a learner added are rebuilt too. They are stored in `pglab.deferred_ddl` in the
 //! same transaction as the drops, and deleted one by one as each succeeds: an interrupted
@@ -199,7 +202,7 @@ async fn run_phase(
 
 /// Phase 1: every index of the tables (those behind primary keys and unique constraints
 /// included); phase 2: attach those as constraints again; phase 3: foreign keys from and to
-/// the tables. `$1` is the list of table names.
+/// the tables, and the audit trigger back on. `$1` is the list of table names.
 const SAVE_REBUILDS: &str = "
 insert into pglab.deferred_ddl (phase, statement)
 select phase, statement from (
@@ -221,14 +224,28 @@ select phase, statement from (
       from pg_constraint c
      where c.contype = 'f'
        and (c.conrelid = any($1::regclass[]) or c.confrelid = any($1::regclass[]))
+    union all
+    select 3, format('alter table %s enable trigger %I', t.tgrelid::regclass, t.tgname),
+           t.oid::int8
+      from pg_trigger t
+     where t.tgrelid = any($1::regclass[]) and t.tgenabled = 'O'
+       and t.tgfoid = to_regprocedure('audit.capture()')
 ) rebuilds
 order by phase, seq";
 
-/// Foreign keys first (they depend on the keys), then keys, then the remaining indexes.
+/// The audit trigger off first (a generated load is not a change anyone made, and a million
+/// events would dwarf it), then foreign keys (they depend on the keys), then keys, then the
+/// remaining indexes.
 const LIST_DROPS: &str = "
 select statement from (
-    select 1 as step, format('alter table %s drop constraint if exists %I',
-                             c.conrelid::regclass, c.conname) as statement
+    select 0 as step,
+           format('alter table %s disable trigger %I', t.tgrelid::regclass, t.tgname) as statement
+      from pg_trigger t
+     where t.tgrelid = any($1::regclass[]) and t.tgenabled = 'O'
+       and t.tgfoid = to_regprocedure('audit.capture()')
+    union all
+    select 1, format('alter table %s drop constraint if exists %I',
+                     c.conrelid::regclass, c.conname)
       from pg_constraint c
      where c.contype = 'f'
        and (c.conrelid = any($1::regclass[]) or c.confrelid = any($1::regclass[]))
