@@ -87,6 +87,3 @@ pub struct Event {
 
 /// What a sensitive column's value is replaced with in the log.
 pub const REDACTED: &str = "[redacted]";
-
-// Kept below the types it renders.
-pub mod plain;

@@ -150,17 +150,17 @@ pub struct ExplainArgs {
 #[derive(Debug, clap::Args)]
 pub struct AuditArgs {
     /// One row's history, as TABLE:ID, e.g. users:10.
-    #[arg(long, value_name = "TABLE:ID", value_parser = audit::parse_record)]
-    pub record: Option<audit::Record>,
+    #[arg(long, value_name = "TABLE:ID", value_parser = crate::audit::filter::parse_record)]
+    pub record: Option<(String, i64)>,
     /// Only what this application user did (their user id).
     #[arg(long, value_name = "ID")]
     pub actor: Option<i64>,
     /// Only changes to this table, e.g. posts.
-    #[arg(long, value_name = "TABLE", value_parser = audit::parse_table)]
+    #[arg(long, value_name = "TABLE")]
     pub table: Option<String>,
-    /// Only events from the last this long: 30s, 15m, 1h, 7d, 2w.
-    #[arg(long, value_name = "WINDOW", value_parser = audit::parse_since)]
-    pub since: Option<Duration>,
+    /// Only events from the last this long: 30s, 15m, 1h, 7d.
+    #[arg(long, value_name = "WINDOW", value_parser = crate::audit::filter::Window::parse)]
+    pub since: Option<crate::audit::filter::Window>,
     /// Show at most this many events (1 to 10,000).
     #[arg(long, default_value_t = 20, value_name = "N",
           value_parser = clap::value_parser!(i64).range(1..=crate::db::audit::MAX_LIMIT))]
@@ -237,4 +237,14 @@ fn block_on(task: impl Future<Output = anyhow::Result<()>>) -> anyhow::Result<()
         .enable_all()
         .build()?
         .block_on(task)
+}
+
+/// The width plain-text output is laid out for: the terminal's (at least 40 columns), or 80
+/// when standard output is a pipe, a file or a test.
+fn output_width() -> usize {
+    use std::io::IsTerminal;
+    if !std::io::stdout().is_terminal() {
+        return 80;
+    }
+    ratatui::crossterm::terminal::size().map_or(80, |(columns, _)| usize::from(columns).max(40))
 }

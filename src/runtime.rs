@@ -4,6 +4,7 @@
 //! `App::update` returns as tasks, feeds their results and the proxy's traffic back as
 //! events, and draws when something changed — never on a timer.
 
+mod audit_feed;
 mod console_worker;
 mod journal;
 
@@ -256,6 +257,11 @@ impl Effects {
             job_rx,
             self.event_tx.clone(),
         ));
+        tokio::spawn(audit_feed::follow(
+            lab.learner.clone(),
+            self.event_tx.clone(),
+            self.journal.clone(),
+        ));
         self.connected = Some(Connected {
             lab,
             _proxy: proxy,
@@ -314,12 +320,16 @@ impl Effects {
                 }
             }
             Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
-            // The audit log's reader (`db::audit`) is wired here when it joins; until then
-            // the timeline says plainly that it has nothing to read from.
-            Command::LoadAudit { id, .. } => self.send(Event::Failed {
-                id,
-                message: "this build cannot read the audit log yet".into(),
-            }),
+            Command::LoadAudit { id, filter } => {
+                let Some(c) = &self.connected else {
+                    self.not_ready(id);
+                    return Ok(());
+                };
+                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
+                tokio::spawn(async move {
+                    let _ = events.send(audit_feed::load(&options, id, filter).await);
+                });
+            }
             Command::Quit => {}
         }
         Ok(())

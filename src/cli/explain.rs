@@ -4,7 +4,7 @@
 //! the diff of OTHER SQL's plan (before) against SQL's (after) instead. Server errors end the
 //! command with exit code 1 and the server's message.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 
 use anyhow::Context;
 
@@ -14,9 +14,6 @@ use crate::db::explain::{self as fetch, Analyze};
 use crate::db::{Lab, LabConfig};
 use crate::explain::{self, text};
 use crate::ui::plan::insight_lines;
-
-/// Width for output that is not going to a terminal (a pipe, a file, a test).
-const DEFAULT_WIDTH: usize = 80;
 
 pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
     let lab = Lab::open(config).await?;
@@ -40,7 +37,7 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
         .map_err(|error| explain_failed(&args.sql, error))?;
     let catalog = fetch::catalog(&mut conn, &fetched.plan).await?;
     let insights = explain::insights(&fetched.plan, &catalog);
-    let width = width();
+    let width = super::output_width();
 
     let mut out = std::io::stdout().lock();
     for line in text::render(&fetched.plan, width) {
@@ -63,7 +60,7 @@ fn print_diff(
     before: (&str, &fetch::Fetched),
     after: (&str, &fetch::Fetched),
 ) -> anyhow::Result<()> {
-    let width = width();
+    let width = super::output_width();
     let mut out = std::io::stdout().lock();
     for (label, (sql, fetched)) in [("before", before), ("after ", after)] {
         let sql = text::clip(
@@ -106,14 +103,4 @@ fn explain_failed(sql: &str, error: ExecuteError) -> anyhow::Error {
         ));
     }
     anyhow::anyhow!(message)
-}
-
-/// The terminal's width, or [`DEFAULT_WIDTH`] when standard output is not a terminal.
-fn width() -> usize {
-    if !std::io::stdout().is_terminal() {
-        return DEFAULT_WIDTH;
-    }
-    ratatui::crossterm::terminal::size()
-        .map(|(columns, _)| usize::from(columns).max(40))
-        .unwrap_or(DEFAULT_WIDTH)
 }

@@ -221,8 +221,8 @@ fn describe(error: ExecuteError) -> anyhow::Error {
 async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
     let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let theme = Theme::plain();
-    let width =
-        ratatui::crossterm::terminal::size().map_or(80, |(w, _)| usize::from(w).clamp(40, 100));
+    // Prose reads badly in very long lines.
+    let width = super::output_width().min(100);
     let lab = Lab::open(config).await?;
     let progress = Progress::default();
     println!("{} · {}\n", lesson.diagram, lesson.title);

@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
 use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
 
 use super::Error;
-use crate::audit::{Action, Capture, Event};
+use crate::audit::{Action, ActorOrgs, Capture, Event, Filter};
 
 /// The channel the audit trigger notifies, with the new event's id as payload.
 pub const CHANNEL: &str = "pglab_audit";
@@ -145,39 +145,41 @@ pub async fn log_app_change(conn: &mut PgConnection, change: &AppChange<'_>) -> 
     Ok(id)
 }
 
-/// Which events to read. Every field narrows; the default reads the newest events.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Filter {
-    /// One row's history: (table, id).
-    pub record: Option<(String, i64)>,
-    pub actor_id: Option<i64>,
-    pub table: Option<String>,
-    /// Only events from the last this long, by the server's clock.
-    pub within: Option<Duration>,
-    /// At most this many, newest first (clamped to 1..=[`MAX_LIMIT`]).
-    pub limit: i64,
+/// Events the trigger wrote to `audit.events` that pass `filter` (its window counted back
+/// from now), newest first, at most `limit` (clamped to 1..=[`MAX_LIMIT`]).
+pub async fn events(
+    conn: &mut PgConnection,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<Event>, Error> {
+    let mut query = QueryBuilder::<Postgres>::new(format!("{TRIGGER_EVENTS} where true"));
+    push_filter(&mut query, filter, limit, "occurred_at");
+    let rows: Vec<EventRow> = query
+        .build_query_as()
+        .fetch_all(conn)
+        .await
+        .map_err(Error::sql("cannot read audit.events"))?;
+    Ok(rows.into_iter().filter_map(trigger_event).collect())
 }
 
-impl Default for Filter {
-    fn default() -> Self {
-        Self {
-            record: None,
-            actor_id: None,
-            table: None,
-            within: None,
-            limit: 50,
-        }
-    }
-}
+/// The trigger's log, in the column order [`EventRow`] reads.
+const TRIGGER_EVENTS: &str = "select id, occurred_at, table_name, record_id, action,
+        organization_id, actor_id, host(client_addr), db_user, old_values, new_values,
+        changed_fields
+   from audit.events";
 
-/// Events the trigger wrote to `audit.events`, newest first.
-pub async fn events(conn: &mut PgConnection, filter: &Filter) -> Result<Vec<Event>, Error> {
-    let mut query = QueryBuilder::<Postgres>::new(
-        "select id, occurred_at, table_name, record_id, action, organization_id, actor_id,
-                host(client_addr), db_user, old_values, new_values, changed_fields
-           from audit.events where true",
-    );
-    push_filter(&mut query, filter, "occurred_at");
+/// Trigger events written after event `after` (by id), newest first, at most `limit`: what
+/// a viewer following the log has not seen yet.
+pub async fn events_after(
+    conn: &mut PgConnection,
+    after: i64,
+    limit: i64,
+) -> Result<Vec<Event>, Error> {
+    let mut query = QueryBuilder::<Postgres>::new(format!("{TRIGGER_EVENTS} where id > "));
+    query
+        .push_bind(after)
+        .push(" order by id desc limit ")
+        .push_bind(limit.clamp(1, MAX_LIMIT));
     let rows: Vec<EventRow> = query
         .build_query_as()
         .fetch_all(conn)
@@ -189,13 +191,17 @@ pub async fn events(conn: &mut PgConnection, filter: &Filter) -> Result<Vec<Even
 /// Rows the application wrote to `lab.audit_logs`, newest first, as events with
 /// [`Capture::App`]. The application's log has no database user and no list of changed
 /// columns; `changed` is computed from its old and new values.
-pub async fn app_events(conn: &mut PgConnection, filter: &Filter) -> Result<Vec<Event>, Error> {
+pub async fn app_events(
+    conn: &mut PgConnection,
+    filter: &Filter,
+    limit: i64,
+) -> Result<Vec<Event>, Error> {
     let mut query = QueryBuilder::<Postgres>::new(
         "select id, created_at, table_name, record_id, action, organization_id, actor_id,
                 host(ip_address), null::text, old_values, new_values, null::text[]
            from audit_logs where true",
     );
-    push_filter(&mut query, filter, "created_at");
+    push_filter(&mut query, filter, limit, "created_at");
     let rows: Vec<EventRow> = query
         .build_query_as()
         .fetch_all(conn)
@@ -205,7 +211,8 @@ pub async fn app_events(conn: &mut PgConnection, filter: &Filter) -> Result<Vec<
 }
 
 /// Both logs share column names for the filter, except the time column.
-fn push_filter(query: &mut QueryBuilder<Postgres>, filter: &Filter, time_column: &str) {
+fn push_filter(query: &mut QueryBuilder<Postgres>, filter: &Filter, limit: i64, time_column: &str) {
+    let filter = filter.resolved(Utc::now());
     if let Some((table, id)) = &filter.record {
         query.push(" and table_name = ").push_bind(table.clone());
         query.push(" and record_id = ").push_bind(*id);
@@ -213,20 +220,26 @@ fn push_filter(query: &mut QueryBuilder<Postgres>, filter: &Filter, time_column:
     if let Some(table) = &filter.table {
         query.push(" and table_name = ").push_bind(table.clone());
     }
-    if let Some(actor) = filter.actor_id {
+    if let Some(actor) = filter.actor {
         query.push(" and actor_id = ").push_bind(actor);
     }
-    if let Some(within) = filter.within {
+    if let Some(since) = filter.since {
         query
-            .push(format!(
-                " and {time_column} >= now() - make_interval(secs => "
-            ))
-            .push_bind(within.as_secs_f64())
-            .push(")");
+            .push(format!(" and {time_column} >= "))
+            .push_bind(since);
     }
     query
         .push(" order by id desc limit ")
-        .push_bind(filter.limit.clamp(1, MAX_LIMIT));
+        .push_bind(limit.clamp(1, MAX_LIMIT));
+}
+
+/// Every user's organization, for the rule that flags a change to another tenant's row.
+pub async fn actor_organizations(conn: &mut PgConnection) -> Result<ActorOrgs, Error> {
+    let rows: Vec<(i64, i64)> = sqlx::query_as("select id, organization_id from users")
+        .fetch_all(conn)
+        .await
+        .map_err(Error::sql("cannot read the users' organizations"))?;
+    Ok(rows.into_iter().collect())
 }
 
 type EventRow = (

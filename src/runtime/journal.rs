@@ -4,12 +4,13 @@
 use std::fs::{File, OpenOptions};
 use std::io::Write;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Appends timestamped lines to a file; a journal that could not be opened stays silent.
-#[derive(Debug)]
+/// Clones write to the same file (background tasks keep one).
+#[derive(Debug, Clone)]
 pub struct Journal {
-    file: Option<Mutex<File>>,
+    file: Option<Arc<Mutex<File>>>,
 }
 
 impl Journal {
@@ -21,7 +22,7 @@ impl Journal {
             .ok()
             .and_then(|_| OpenOptions::new().create(true).append(true).open(path).ok());
         Self {
-            file: file.map(Mutex::new),
+            file: file.map(|file| Arc::new(Mutex::new(file))),
         }
     }
 

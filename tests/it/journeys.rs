@@ -189,3 +189,35 @@ fn the_console_points_at_a_syntax_error_and_cancels_a_long_statement() {
     term.wait_for(&["EXITED 0"]);
     term.assert_restored();
 }
+
+#[test]
+fn a_change_made_in_psql_appears_in_the_open_audit_timeline() {
+    let lab = Scratch::new("journey-audit");
+    let Some(term) = Terminal::start(&lab, "audit") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "pglab_learner@"]);
+    term.keys(&["F7"]);
+    term.wait_for(&["Audit timeline", "No audit events yet"]);
+    // An instructor in another terminal, through psql: nothing the lab sent or waits for.
+    let psql = lab
+        .pglab()
+        .args(["db", "psql", "--"])
+        .args([
+            "-c",
+            "update users set is_admin = true where username = 'bob'",
+        ])
+        .output()
+        .unwrap();
+    assert!(psql.status.success(), "{psql:?}");
+    let screen = term.wait_for(&[
+        "update users:2",
+        "privilege change",
+        "outside the application",
+    ]);
+    assert!(screen.contains("is_admin"), "{screen}");
+
+    term.keys(&["q"]);
+    term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
+}
