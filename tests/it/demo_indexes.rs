@@ -255,7 +255,6 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         pages.after.unwrap() * 10.0 < pages.before.unwrap(),
         "{pages:?}"
     );
-    assert!(compared.title.contains("The index"), "{}", compared.title);
     assert!(
         compared.lines[0].contains("Index Scan using big_users_email_idx"),
         "{:?}",
@@ -291,7 +290,8 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
     assert!(
         kept.lines
             .iter()
-            .any(|l| l.starts_with("The planner kept the Seq Scan, ")),
+            // Which sentence follows depends on timings (right, about the same, or off).
+            .any(|l| l.starts_with("The planner kept the Seq Scan")),
         "{:?}",
         kept.lines
     );

@@ -129,7 +129,10 @@ pub(super) async fn compare(
             scans(&steered.fetched.plan),
             ms(steered_ms)
         ),
-        format!("(each the median of {runs} runs without per-node timing)"),
+        match runs {
+            1 => "(each one run without per-node timing)".to_string(),
+            runs => format!("(each the median of {runs} runs without per-node timing)"),
+        },
         String::new(),
     ];
     let title = match other_way {
