@@ -62,10 +62,11 @@ pub const DEMOS: &[DemoSpec] = &[
 ];
 
 /// How wide an event's block is drawn in a report.
-const WIDTH: usize = 92;
+const WIDTH: usize = 76;
 
 // The story's people (seed/story.sql) and the addresses the replay gives them (ranges
 // reserved for documentation, so no real machine is named).
+const ACME: i64 = 1;
 const ALICE: i64 = 1;
 const BOB: i64 = 2;
 const ERIN: i64 = 5;
@@ -92,19 +93,28 @@ pub(super) async fn run(
 ) -> Result<DemoReport, Error> {
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = meter.connect(&format!("pglab demo: {name}")).await?;
-    say(progress, format!("running {name} on a dedicated connection"));
+    // The lab's own reads (the story's rows before, the events after) go around the proxy:
+    // the log and the counts show the application's work only.
+    let mut lab = crate::db::connect(&ctx.learner).await?;
+    say(
+        progress,
+        format!("running {name} on a dedicated connection"),
+    );
     let (outcome, measured) = meter
         .measure(name, async {
+            let app = &mut conn;
+            let lab = &mut lab;
             match name {
-                "audit.replay" => replay(&mut conn).await,
-                "audit.compare_capture" => compare_capture(&mut conn).await,
-                "audit.immutability" => immutability(&mut conn).await,
-                "audit.redaction" => redaction(&mut conn).await,
-                _ => pooled_actor(&mut conn).await,
+                "audit.replay" => replay(app, lab).await,
+                "audit.compare_capture" => compare_capture(app, lab).await,
+                "audit.immutability" => immutability(app, lab).await,
+                "audit.redaction" => redaction(app, lab).await,
+                _ => pooled_actor(app).await,
             }
         })
         .await;
     let _ = sqlx::Connection::close(conn).await;
+    let _ = sqlx::Connection::close(lab).await;
     let sessions = meter.sessions_started();
     meter.finish().await;
     let (title, lines) = outcome?;
@@ -137,8 +147,11 @@ async fn exec(
     for bind in binds {
         query = query.bind(*bind);
     }
+    // Every row of the replay is Acme's: the statements carry the tenant check a real
+    // handler would (the lab's lint asks for it).
     let done = query
         .bind(id)
+        .bind(ACME)
         .execute(conn)
         .await
         .map_err(DbError::sql(what))?;
@@ -167,8 +180,16 @@ async fn blocks(conn: &mut PgConnection, events: &[Event]) -> Result<Vec<String>
     let flags = rules::flags(events, &actors);
     let mut lines = Vec::new();
     for (event, flags) in events.iter().zip(&flags) {
+        // updated_at moves with every change: it says nothing the header does not.
+        let mut shown = event.clone();
+        shown.changed.retain(|column| column != "updated_at");
+        if let (Some(old), Some(new)) = (&event.old, &mut shown.new)
+            && let Some(before) = old.get("updated_at")
+        {
+            new.insert("updated_at".to_string(), before.clone());
+        }
         lines.push(format!("#{}", event.id));
-        lines.extend(text::event_lines(event, flags, WIDTH));
+        lines.extend(text::event_lines(&shown, flags, WIDTH));
         lines.push(String::new());
     }
     Ok(lines)
@@ -180,7 +201,7 @@ fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Er
 
 /// The story's rows as the replay starts them: each differing one is put back, as Acme's
 /// administrator would after the investigation. Returns how many events that wrote.
-async fn rewind(conn: &mut PgConnection) -> Result<u64, Error> {
+async fn rewind(conn: &mut PgConnection, lab: &mut PgConnection) -> Result<u64, Error> {
     let (email, is_admin, title, body): (String, bool, String, String) = sqlx::query_as(
         "select u.email, u.is_admin, r.title, o.body
            from users u, posts r, posts o
@@ -189,18 +210,18 @@ async fn rewind(conn: &mut PgConnection) -> Result<u64, Error> {
     .bind(BOB)
     .bind(ROADMAP_POST)
     .bind(OUTAGE_POST)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *lab)
     .await
     .map_err(sql("audit.replay", "reading the story's rows"))?;
     if email == BOB_EMAIL && !is_admin && title == ROADMAP_TITLE && body == OUTAGE_BODY {
         return Ok(0);
     }
-    let before = newest_event(conn).await?;
+    let before = newest_event(lab).await?;
     within_actor(conn, actor(ALICE, ALICE_OFFICE), async |tx| {
         exec(
             tx,
             "cannot put bob's account back",
-            "update users set email = $1, is_admin = false where id = $2",
+            "update users set email = $1, is_admin = false\n          where id = $2 and organization_id = $3",
             &[BOB_EMAIL],
             BOB,
         )
@@ -208,7 +229,7 @@ async fn rewind(conn: &mut PgConnection) -> Result<u64, Error> {
         exec(
             tx,
             "cannot put a post back",
-            "update posts set title = $1 where id = $2",
+            "update posts set title = $1 where id = $2 and organization_id = $3",
             &[ROADMAP_TITLE],
             ROADMAP_POST,
         )
@@ -216,25 +237,25 @@ async fn rewind(conn: &mut PgConnection) -> Result<u64, Error> {
         exec(
             tx,
             "cannot put a post back",
-            "update posts set body = $1 where id = $2",
+            "update posts set body = $1 where id = $2 and organization_id = $3",
             &[OUTAGE_BODY],
             OUTAGE_POST,
         )
         .await
     })
     .await?;
-    Ok(events_after(conn, before).await?.len() as u64)
+    Ok(events_after(lab, before).await?.len() as u64)
 }
 
-async fn replay(conn: &mut PgConnection) -> Outcome {
-    let rewound = rewind(conn).await?;
-    let before = newest_event(conn).await?;
+async fn replay(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
+    let rewound = rewind(conn, lab).await?;
+    let before = newest_event(lab).await?;
     // Monday: alice, Acme's administrator, retitles her roadmap from the office.
     within_actor(conn, actor(ALICE, ALICE_OFFICE), async |tx| {
         exec(
             tx,
             "cannot retitle the post",
-            "update posts set title = $1 where id = $2",
+            "update posts set title = $1 where id = $2 and organization_id = $3",
             &[ROADMAP_EDITED],
             ROADMAP_POST,
         )
@@ -246,7 +267,7 @@ async fn replay(conn: &mut PgConnection) -> Outcome {
         exec(
             tx,
             "cannot change the email",
-            "update users set email = $1 where id = $2",
+            "update users set email = $1 where id = $2 and organization_id = $3",
             &[BOB_NEW_EMAIL],
             BOB,
         )
@@ -258,7 +279,7 @@ async fn replay(conn: &mut PgConnection) -> Outcome {
         exec(
             tx,
             "cannot change the admin flag",
-            "update users set is_admin = true where id = $1",
+            "update users set is_admin = true where id = $1 and organization_id = $2",
             &[],
             BOB,
         )
@@ -270,13 +291,13 @@ async fn replay(conn: &mut PgConnection) -> Outcome {
     exec(
         conn,
         "cannot edit the post directly",
-        "update posts set body = $1 where id = $2",
+        "update posts set body = $1 where id = $2 and organization_id = $3",
         &[OUTAGE_HOTFIX],
         OUTAGE_POST,
     )
     .await?;
 
-    let events = events_after(conn, before).await?;
+    let events = events_after(lab, before).await?;
     let mut lines = vec![
         "Who is who: user 1 = alice (Acme's administrator), user 2 = bob (Acme, not an \
          administrator in the story)."
@@ -293,7 +314,7 @@ async fn replay(conn: &mut PgConnection) -> Outcome {
         events.len()
     ));
     lines.push(String::new());
-    lines.extend(blocks(conn, &events).await?);
+    lines.extend(blocks(lab, &events).await?);
     lines.push(format!(
         "Press {} to open the timeline and investigate them there.",
         key_for(Context::Global, &Action::ShowAudit)
@@ -301,7 +322,7 @@ async fn replay(conn: &mut PgConnection) -> Outcome {
     Ok(("The week before the support call".to_string(), lines))
 }
 
-async fn compare_capture(conn: &mut PgConnection) -> Outcome {
+async fn compare_capture(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
     const POST: i64 = 1;
     const TITLES: [&str; 2] = ["Welcome to the Acme blog", "Welcome to Acme's blog"];
     const BODIES: [&str; 2] = [
@@ -312,14 +333,22 @@ async fn compare_capture(conn: &mut PgConnection) -> Outcome {
     let (title, body): (String, String) =
         sqlx::query_as("select title, body from posts where id = $1")
             .bind(POST)
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *lab)
             .await
             .map_err(sql(demo, "reading post 1"))?;
-    let new_title = if title == TITLES[0] { TITLES[1] } else { TITLES[0] };
-    let new_body = if body == BODIES[0] { BODIES[1] } else { BODIES[0] };
-    let before_trigger = newest_event(conn).await?;
+    let new_title = if title == TITLES[0] {
+        TITLES[1]
+    } else {
+        TITLES[0]
+    };
+    let new_body = if body == BODIES[0] {
+        BODIES[1]
+    } else {
+        BODIES[0]
+    };
+    let before_trigger = newest_event(lab).await?;
     let before_app: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from audit_logs")
-        .fetch_one(&mut *conn)
+        .fetch_one(&mut *lab)
         .await
         .map_err(sql(demo, "reading the app log's newest id"))?;
 
@@ -329,7 +358,7 @@ async fn compare_capture(conn: &mut PgConnection) -> Outcome {
         exec(
             tx,
             "cannot retitle the post",
-            "update posts set title = $1 where id = $2",
+            "update posts set title = $1 where id = $2 and organization_id = $3",
             &[new_title],
             POST,
         )
@@ -354,18 +383,18 @@ async fn compare_capture(conn: &mut PgConnection) -> Outcome {
     exec(
         conn,
         "cannot edit the post directly",
-        "update posts set body = $1 where id = $2",
+        "update posts set body = $1 where id = $2 and organization_id = $3",
         &[new_body],
         POST,
     )
     .await?;
 
-    let trigger = events_after(conn, before_trigger).await?;
+    let trigger = events_after(lab, before_trigger).await?;
     let filter = crate::audit::Filter {
         record: Some(("posts".to_string(), POST)),
         ..Default::default()
     };
-    let mut app: Vec<Event> = log::app_events(conn, &filter, log::MAX_LIMIT)
+    let mut app: Vec<Event> = log::app_events(lab, &filter, log::MAX_LIMIT)
         .await?
         .into_iter()
         .filter(|e| e.id > before_app)
@@ -378,13 +407,17 @@ async fn compare_capture(conn: &mut PgConnection) -> Outcome {
         String::new(),
         format!("{:<34} {:>6}", "log", "new rows"),
         format!("{:<34} {:>6}", "audit.events (the trigger)", trigger.len()),
-        format!("{:<34} {:>6}", "lab.audit_logs (the application)", app.len()),
+        format!(
+            "{:<34} {:>6}",
+            "lab.audit_logs (the application)",
+            app.len()
+        ),
         String::new(),
         "audit.events:".to_string(),
     ];
-    lines.extend(blocks(conn, &trigger).await?);
+    lines.extend(blocks(lab, &trigger).await?);
     lines.push("lab.audit_logs:".to_string());
-    lines.extend(blocks(conn, &app).await?);
+    lines.extend(blocks(lab, &app).await?);
     let missed = trigger.len().saturating_sub(app.len());
     lines.push(format!(
         "The application's log missed {missed} change(s): the body edit never passed through \
@@ -406,11 +439,11 @@ fn refusal(error: &sqlx::Error) -> String {
     }
 }
 
-async fn immutability(conn: &mut PgConnection) -> Outcome {
+async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
     let demo = "audit.immutability";
     let (me, events): (String, i64) =
         sqlx::query_as("select current_user::text, count(*) from audit.events")
-            .fetch_one(&mut *conn)
+            .fetch_one(&mut *lab)
             .await
             .map_err(sql(demo, "counting the events"))?;
     let mut lines = vec![format!(
@@ -480,7 +513,7 @@ async fn immutability(conn: &mut PgConnection) -> Outcome {
           where (schemaname, tablename) in (('audit', 'events'), ('lab', 'audit_logs'))
           order by 1",
     )
-    .fetch_all(&mut *conn)
+    .fetch_all(&mut *lab)
     .await
     .map_err(sql(demo, "reading the tables' owners"))?;
     for (table, owner) in owners {
@@ -494,24 +527,24 @@ async fn immutability(conn: &mut PgConnection) -> Outcome {
     Ok(("Append-only, and for whom".to_string(), lines))
 }
 
-async fn redaction(conn: &mut PgConnection) -> Outcome {
+async fn redaction(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
     let demo = "audit.redaction";
     // A fake hash with the time in it: every run really changes the column.
     let nanos = chrono::Utc::now().timestamp_nanos_opt().unwrap_or_default();
     let hash = format!("$argon2id$v=19$m=19456,t=2,p=1$fake-salt$demo-{nanos:x}");
-    let before = newest_event(conn).await?;
+    let before = newest_event(lab).await?;
     within_actor(conn, actor(ERIN, ERIN_LAPTOP), async |tx| {
         exec(
             tx,
             "cannot change the password",
-            "update users set password_hash = $1 where id = $2",
+            "update users set password_hash = $1 where id = $2 and organization_id = $3",
             &[&hash],
             ERIN,
         )
         .await
     })
     .await?;
-    let events = events_after(conn, before).await?;
+    let events = events_after(lab, before).await?;
     let Some(event) = events.first() else {
         return Err(Error::Refused {
             demo,
@@ -524,7 +557,7 @@ async fn redaction(conn: &mut PgConnection) -> Outcome {
            from audit.events where id = $1",
     )
     .bind(event.id)
-    .fetch_one(&mut *conn)
+    .fetch_one(&mut *lab)
     .await
     .map_err(sql(demo, "reading the event back"))?;
     let mut lines = vec![
@@ -532,10 +565,13 @@ async fn redaction(conn: &mut PgConnection) -> Outcome {
             .to_string(),
         String::new(),
     ];
-    lines.extend(blocks(conn, &events).await?);
+    lines.extend(blocks(lab, &events).await?);
     lines.extend([
         "The same event, as stored:".to_string(),
-        format!("  changed_fields                 {{{}}}", changed.join(", ")),
+        format!(
+            "  changed_fields                 {{{}}}",
+            changed.join(", ")
+        ),
         format!(
             "  old_values ->> 'password_hash'  {}",
             old.as_deref().unwrap_or("null")
@@ -554,7 +590,8 @@ async fn redaction(conn: &mut PgConnection) -> Outcome {
 
 async fn pooled_actor(conn: &mut PgConnection) -> Outcome {
     let demo = "audit.pooled_actor";
-    const READ: &str = "select pg_backend_pid(), coalesce(current_setting('pglab.actor_id', true), '')";
+    const READ: &str =
+        "select pg_backend_pid(), coalesce(current_setting('pglab.actor_id', true), '')";
     let seen = |(pid, actor): (i32, String)| {
         let actor = if actor.is_empty() {
             "(not set)".to_string()
