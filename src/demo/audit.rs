@@ -569,7 +569,7 @@ async fn redaction(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
     lines.extend([
         "The same event, as stored:".to_string(),
         format!(
-            "  changed_fields                  {{{}}}", changed.join(", ")),
+            "  changed_fields                  {{{}}}",
             changed.join(", ")
         ),
         format!(
