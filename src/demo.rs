@@ -8,6 +8,9 @@
 //!   scale table)
 //! - [`indexes`]: the index lesson (a big table, plans measured with and without an index,
 //!   an index build watched while it runs, what indexes cost on writes)
+//! - [`audit`]: the audit lesson (a support call replayed as events, the app's log against
+//!   the trigger, an append-only log, a redacted secret, an actor that must not outlive its
+//!   transaction)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -18,6 +21,7 @@
 //! not the lesson (the scale demo's generated rows, the index lesson's big table) lives in
 //! `db::demo_data`.
 
+pub mod audit;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
@@ -192,7 +196,7 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 2] = [n_plus_one::DEMOS, indexes::DEMOS];
+const GROUPS: [&[DemoSpec]; 3] = [n_plus_one::DEMOS, indexes::DEMOS, audit::DEMOS];
 
 /// Every demo, in the order help lists them.
 pub static DEMOS: std::sync::LazyLock<Vec<DemoSpec>> = std::sync::LazyLock::new(|| GROUPS.concat());
@@ -225,6 +229,8 @@ pub async fn run(
     params::check(spec.name, spec.params, params).map_err(Error::BadParams)?;
     if spec.name.starts_with(indexes::PREFIX) {
         indexes::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(audit::PREFIX) {
+        audit::run(ctx, spec.name, &progress).await
     } else {
         n_plus_one::run(ctx, spec.name, params, &progress).await
     }

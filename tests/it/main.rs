@@ -10,6 +10,7 @@ mod audit_db;
 mod cli;
 mod console;
 mod demo;
+mod demo_audit;
 mod demo_indexes;
 mod explain;
 mod explain_fetch;
