@@ -131,15 +131,7 @@ impl DemoReport {
             wall: measured.wall,
             sessions,
             // Each connection of a pool reports its lint once: once is enough here.
-            warnings: measured.report.warnings.iter().map(|w| w.message()).fold(
-                Vec::new(),
-                |mut kept, message| {
-                    if !kept.contains(&message) {
-                        kept.push(message);
-                    }
-                    kept
-                },
-            ),
+            warnings: crate::query_log::warning_messages(&measured.report.warnings),
             ..DemoReport::default()
         }
     }
