@@ -8,6 +8,9 @@
 //!   scale table)
 //! - [`indexes`]: the index lesson (a big table, plans measured with and without an index,
 //!   an index build watched while it runs, what indexes cost on writes)
+//! - [`soft_delete`]: the soft-delete lesson (a hard delete, the lifecycle, the forgotten
+//!   filter, email uniqueness among live rows, purge after retention), each on the story's
+//!   rows and rolled back
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -22,6 +25,7 @@ pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
 pub mod params;
+pub mod soft_delete;
 
 use std::time::Duration;
 
@@ -184,7 +188,7 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 2] = [n_plus_one::DEMOS, indexes::DEMOS];
+const GROUPS: [&[DemoSpec]; 3] = [n_plus_one::DEMOS, indexes::DEMOS, soft_delete::DEMOS];
 
 /// Every demo, in the order help lists them.
 pub static DEMOS: std::sync::LazyLock<Vec<DemoSpec>> = std::sync::LazyLock::new(|| GROUPS.concat());
@@ -217,6 +221,8 @@ pub async fn run(
     params::check(spec.name, spec.params, params).map_err(Error::BadParams)?;
     if spec.name.starts_with(indexes::PREFIX) {
         indexes::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(soft_delete::PREFIX) {
+        soft_delete::run(ctx, spec.name, params, &progress).await
     } else {
         n_plus_one::run(ctx, spec.name, params, &progress).await
     }

@@ -11,6 +11,7 @@ mod cli;
 mod console;
 mod demo;
 mod demo_indexes;
+mod demo_soft_delete;
 mod explain;
 mod explain_fetch;
 mod explain_insight;

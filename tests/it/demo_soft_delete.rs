@@ -1,0 +1,159 @@
+//! The soft-delete lesson's demos on a real server: what each shows (the foreign key's
+//! refusal, the row in each state, the lint on the forgotten filter, 42P10 without the
+//! partial index's predicate, the purge counts), and that every one leaves the story as it
+//! found it.
+
+use pglab::demo::DemoReport;
+use pglab::testing::TestDb;
+
+use super::demo::{lab, run};
+
+/// Every row of users and posts, as text, with the archives' sizes and the next ids: the
+/// story a demo must leave unchanged.
+async fn story(db: &TestDb) -> String {
+    let mut conn = db.owner_conn().await.unwrap();
+    sqlx::query_scalar(
+        "select concat_ws(' | ',
+            (select string_agg(u::text, ';' order by id) from users u),
+            (select string_agg(p::text, ';' order by id) from posts p),
+            (select count(*) from posts_archive),
+            (select count(*) from users_archive),
+            (select count(*) from audit.events))",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap()
+}
+
+fn said(report: &DemoReport) -> String {
+    report.lines.join("\n")
+}
+
+#[tokio::test]
+async fn a_hard_delete_loses_the_post_and_the_foreign_key_refuses_a_user_with_posts() {
+    let lab = lab().await;
+    let before = story(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "soft_delete.hard_delete", "").await;
+    let text = said(&report);
+    assert!(text.contains("1 row deleted"), "{text}");
+    assert!(text.contains("no row at all, deleted or not"), "{text}");
+    assert!(text.contains("SQLSTATE 23503"), "{text}");
+    assert!(text.contains("violates foreign key constraint"), "{text}");
+    assert!(
+        text.contains("rolled it back: #4 \"Q1 roadmap\" · deleted_at NULL"),
+        "{text}"
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(story(&lab.db).await, before);
+}
+
+#[tokio::test]
+async fn the_lifecycle_shows_the_row_live_deleted_and_restored() {
+    let lab = lab().await;
+    let before = story(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "soft_delete.lifecycle", "").await;
+    let text = said(&report);
+    // Acme has 8 posts, one of them the story's withdrawn draft.
+    assert!(
+        text.contains("live:     #4 \"Q1 roadmap\" · deleted_at NULL  (Acme's list shows 7 posts)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("(Acme's list shows 6 posts)") && text.contains("deleted:  #4"),
+        "{text}"
+    );
+    assert!(
+        text.contains("restored: #4 \"Q1 roadmap\" · deleted_at NULL  (Acme's list shows 7"),
+        "{text}"
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert_eq!(story(&lab.db).await, before);
+}
+
+#[tokio::test]
+async fn the_forgotten_filter_shows_the_deleted_draft_and_the_lint_says_so() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "soft_delete.forgotten_filter", "").await;
+    let text = said(&report);
+    assert_eq!(report.title, "The forgotten filter shows 1 deleted post");
+    assert!(text.contains("→ 8 posts, 1 of them deleted"), "{text}");
+    assert!(
+        text.contains("#18 \"Draft: pricing ideas\" ← deleted"),
+        "{text}"
+    );
+    assert!(text.contains("→ 7 posts, none deleted"), "{text}");
+    assert_eq!(
+        report.warnings,
+        [
+            "posts is read without a deleted_at condition: add `posts.deleted_at IS NULL`, or \
+          rows the user deleted come back"
+        ],
+    );
+}
+
+#[tokio::test]
+async fn a_deleted_users_email_is_free_and_on_conflict_must_repeat_the_predicate() {
+    let lab = lab().await;
+    let before = story(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "soft_delete.unique_email", "").await;
+    let text = said(&report);
+    assert!(
+        text.contains("a new account bob.again with bob@acme.test → created"),
+        "{text}"
+    );
+    assert!(
+        text.contains(
+            "SQLSTATE 23505: duplicate key value violates unique constraint \"users_email_key\""
+        ),
+        "{text}"
+    );
+    assert!(text.contains("0 rows inserted"), "{text}");
+    assert!(
+        text.contains(
+            "SQLSTATE 42P10: there is no unique or exclusion constraint matching the ON \
+             CONFLICT specification"
+        ),
+        "{text}"
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    // Explicit ids: the identity sequence did not move either.
+    assert_eq!(story(&lab.db).await, before);
+    let mut conn = lab.db.owner_conn().await.unwrap();
+    let next: i64 = sqlx::query_scalar(
+        "insert into users (organization_id, username, email) values (1, 'z', 'z@acme.test') \
+         returning id",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(next, 11);
+}
+
+#[tokio::test]
+async fn the_purge_archives_what_is_past_retention_and_keeps_referenced_users() {
+    let lab = lab().await;
+    let before = story(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "soft_delete.purge", "days = 90").await;
+    let text = said(&report);
+    // heidi's post and the story's draft (deleted on 2026-02-26, long before this lab ran)
+    // are past 90 days; bob's post, deleted just now, is not.
+    assert_eq!(
+        report.title, "Purged after 90 days: 2 posts, 1 users archived",
+        "{text}"
+    );
+    assert!(
+        text.contains("soft-deleted now: 3 posts (2 older than 90 days), 2 users (2 older)"),
+        "{text}"
+    );
+    assert!(text.contains("users kept: [6]"), "{text}");
+    assert!(
+        text.contains("archived: \"Hello from the new hire\""),
+        "{text}"
+    );
+    assert!(
+        text.contains("archived: \"Draft: pricing ideas\""),
+        "{text}"
+    );
+    assert!(text.contains("still soft-deleted in posts: 1"), "{text}");
+    assert_eq!(story(&lab.db).await, before);
+}
