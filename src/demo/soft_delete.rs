@@ -248,10 +248,8 @@ async fn hard_delete(
     let restored = post_state(conn, DEMO, ROADMAP).await?;
     lines.push(String::new());
     lines.push(format!(
-        "The demo ran in a transaction and rolled it back: {}",
-        restored
-            .as_deref()
-            .unwrap_or("the post is still missing (!)")
+        "The demo ran in a transaction and rolled it back; the post is back: {}",
+        restored.as_deref().unwrap_or("no, it is still missing (!)")
     ));
     Ok(("DELETE is forever".to_string(), lines))
 }
@@ -558,9 +556,17 @@ async fn purge(
     .fetch_one(&mut *conn)
     .await
     .map_err(failed(DEMO, "purging"))?;
+    let kept_ids: Vec<String> = kept.iter().map(ToString::to_string).collect();
     lines.push(format!(
-        "select * from purge_deleted(interval '{days} days')  → {posts} posts archived, \
-         {users} users archived, users kept: {kept:?}"
+        "select * from purge_deleted(interval '{days} days')  → {} and {} archived; users \
+         kept: {}",
+        count_of(posts, "post"),
+        count_of(users, "user"),
+        if kept.is_empty() {
+            "none".to_string()
+        } else {
+            kept_ids.join(", ")
+        }
     ));
     let archived: Vec<String> = sqlx::query_scalar(
         "select title from posts_archive where deleted_at is not null order by id",
@@ -593,9 +599,22 @@ async fn purge(
             .to_string(),
     );
     Ok((
-        format!("Purged after {days} days: {posts} posts, {users} users archived"),
+        format!(
+            "Purged after {days} days: {} and {} archived",
+            count_of(posts, "post"),
+            count_of(users, "user")
+        ),
         lines,
     ))
+}
+
+/// "1 post", "2 posts".
+fn count_of(count: i64, noun: &str) -> String {
+    if count == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{count} {noun}s")
+    }
 }
 
 #[cfg(test)]
@@ -605,5 +624,12 @@ mod tests {
     #[test]
     fn every_demo_here_is_named_with_the_prefix() {
         assert!(DEMOS.iter().all(|demo| demo.name.starts_with(PREFIX)));
+    }
+
+    #[test]
+    fn counts_read_in_the_singular_and_the_plural() {
+        assert_eq!(count_of(1, "user"), "1 user");
+        assert_eq!(count_of(0, "post"), "0 posts");
+        assert_eq!(count_of(2, "post"), "2 posts");
     }
 }
