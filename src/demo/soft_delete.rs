@@ -556,7 +556,13 @@ async fn purge(
     .fetch_one(&mut *conn)
     .await
     .map_err(failed(DEMO, "purging"))?;
-    let kept_ids: Vec<String> = kept.iter().map(ToString::to_string).collect();
+    let kept_names: Vec<String> = sqlx::query_scalar(
+        "select username || ' (' || id || ')' from users where id = any($1) order by id",
+    )
+    .bind(&kept)
+    .fetch_all(&mut *conn)
+    .await
+    .map_err(failed(DEMO, "naming the users kept"))?;
     lines.push(format!(
         "select * from purge_deleted(interval '{days} days')  → {} and {} archived; users \
          kept: {}",
@@ -565,7 +571,7 @@ async fn purge(
         if kept.is_empty() {
             "none".to_string()
         } else {
-            kept_ids.join(", ")
+            kept_names.join(", ")
         }
     ));
     let archived: Vec<String> = sqlx::query_scalar(
