@@ -8,6 +8,9 @@
 //!   scale table)
 //! - [`indexes`]: the index lesson (a big table, plans measured with and without an index,
 //!   an index build watched while it runs, what indexes cost on writes)
+//! - [`soft_delete`]: the soft-delete lesson (a hard delete, the lifecycle, the forgotten
+//!   filter, email uniqueness among live rows, purge after retention), each on the story's
+//!   rows and rolled back
 //! - [`audit`]: the audit lesson (a support call replayed as events, the app's log against
 //!   the trigger, an append-only log, a redacted secret, an actor that must not outlive its
 //!   transaction)
@@ -26,6 +29,7 @@ pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
 pub mod params;
+pub mod soft_delete;
 
 use std::time::Duration;
 
@@ -135,15 +139,7 @@ impl DemoReport {
             wall: measured.wall,
             sessions,
             // Each connection of a pool reports its lint once: once is enough here.
-            warnings: measured.report.warnings.iter().map(|w| w.message()).fold(
-                Vec::new(),
-                |mut kept, message| {
-                    if !kept.contains(&message) {
-                        kept.push(message);
-                    }
-                    kept
-                },
-            ),
+            warnings: crate::query_log::warning_messages(&measured.report.warnings),
             ..DemoReport::default()
         }
     }
@@ -196,7 +192,12 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 3] = [n_plus_one::DEMOS, indexes::DEMOS, audit::DEMOS];
+const GROUPS: [&[DemoSpec]; 4] = [
+    n_plus_one::DEMOS,
+    indexes::DEMOS,
+    soft_delete::DEMOS,
+    audit::DEMOS,
+];
 
 /// Every demo, in the order help lists them.
 pub static DEMOS: std::sync::LazyLock<Vec<DemoSpec>> = std::sync::LazyLock::new(|| GROUPS.concat());
@@ -229,6 +230,8 @@ pub async fn run(
     params::check(spec.name, spec.params, params).map_err(Error::BadParams)?;
     if spec.name.starts_with(indexes::PREFIX) {
         indexes::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(soft_delete::PREFIX) {
+        soft_delete::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else {

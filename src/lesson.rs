@@ -126,6 +126,9 @@ pub struct Check {
     /// The checked statement, as planned, must run at least this many times faster than with
     /// index scans switched off (medians of several runs, measured when graded).
     pub min_speedup: Option<u32>,
+    /// The attempt's round trips must raise no warning in the lab's query log (no lint, no
+    /// N+1): `lint_free = true` in a lesson file.
+    pub lint_free: bool,
 }
 
 impl Check {

@@ -77,6 +77,20 @@ impl Warning {
     }
 }
 
+/// The messages of `warnings`, each once (every connection reports its lint, and a grade or a
+/// demo report needs a message only once).
+pub fn warning_messages(warnings: &[Warning]) -> Vec<String> {
+    warnings
+        .iter()
+        .map(Warning::message)
+        .fold(Vec::new(), |mut kept, message| {
+            if !kept.contains(&message) {
+                kept.push(message);
+            }
+            kept
+        })
+}
+
 /// One recorded round trip.
 #[derive(Debug, Clone)]
 pub struct Entry {

@@ -8,7 +8,7 @@ use super::console::ConsoleResult;
 use super::event::{Event, Ran};
 use super::player::StepOutput;
 use super::{App, Command, RequestId};
-use crate::query_log::ScopeReport;
+use crate::query_log::{ScopeReport, warning_messages};
 
 impl App {
     /// Takes in one fact from outside.
@@ -208,11 +208,14 @@ impl App {
             (_, Err(problem), _) => Err(format!("The reference solution could not run: {problem}")),
             (_, _, Err(problem)) => Err(format!("The plan could not be measured: {problem}")),
             (Ok(outcome), Ok(expected), Ok(measured)) => {
+                // The attempt's scope holds the warnings its round trips raised.
+                let warnings = report.as_ref().map(|r| warning_messages(&r.warnings));
                 let attempt = Attempt {
                     result: outcome.statements.last().map(|s| &s.result),
                     round_trips: report.as_ref().map(|r| r.totals.round_trips),
                     plan_nodes: measured.plan_nodes.as_deref(),
                     speedup: measured.speedup,
+                    warnings: warnings.as_deref(),
                 };
                 Ok(grade(&exercise.check, expected, &attempt))
             }

@@ -121,7 +121,8 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             let (expected, measured) = undone(&mut direct, &exercise.solution, check).await;
             let expected = expected.map_err(describe)?;
             let measured = measured.map_err(describe)?;
-            let (round_trips, solution) = measured_trips(scratch, &exercise.solution).await?;
+            let (round_trips, solution, warnings) =
+                measured_trips(scratch, &exercise.solution).await?;
             let verdict = grade(
                 check,
                 &expected,
@@ -130,6 +131,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
                     round_trips: Some(round_trips),
                     plan_nodes: measured.plan_nodes.as_deref(),
                     speedup: measured.speedup,
+                    warnings: Some(&warnings),
                 },
             );
             if !verdict.passed() {
@@ -139,7 +141,8 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
                     why.join("; ")
                 );
             }
-            let (starter_trips, starter) = measured_trips(scratch, &exercise.starter).await?;
+            let (starter_trips, starter, starter_warnings) =
+                measured_trips(scratch, &exercise.starter).await?;
             // A starter may fail, and so may measuring after it: either way it does not pass.
             let (_, starter_measured) = undone(&mut direct, &exercise.starter, check).await;
             let starter_measured = starter_measured.unwrap_or_default();
@@ -151,6 +154,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
                     round_trips: Some(starter_trips),
                     plan_nodes: starter_measured.plan_nodes.as_deref(),
                     speedup: starter_measured.speedup,
+                    warnings: Some(&starter_warnings),
                 },
             );
             if verdict.passed() {
@@ -192,12 +196,13 @@ async fn undone(
     (result.map(Outcome::into_last_result), measured)
 }
 
-/// Runs `sql` on a connection through a meter: the round trips it took and its last result
-/// (`None` when it failed: a failing starter is a fine starter).
+/// Runs `sql` on a connection through a meter: the round trips it took, its last result
+/// (`None` when it failed: a failing starter is a fine starter) and the warnings the
+/// meter's log raised for it.
 async fn measured_trips(
     scratch: &ScratchDb,
     sql: &str,
-) -> anyhow::Result<(u64, Option<ResultSet>)> {
+) -> anyhow::Result<(u64, Option<ResultSet>, Vec<String>)> {
     // Rolled back: each exercise's answers start from the story as shipped.
     let (outcome, report) = metered(&scratch.learner, "pglab lessons check", sql, true).await?;
     let result = match outcome {
@@ -205,7 +210,8 @@ async fn measured_trips(
         Err(ExecuteError::Sql(_)) => None,
         Err(error) => return Err(error.into()),
     };
-    Ok((report.totals.round_trips, result))
+    let warnings = crate::query_log::warning_messages(&report.warnings);
+    Ok((report.totals.round_trips, result, warnings))
 }
 
 fn describe(error: ExecuteError) -> anyhow::Error {

@@ -30,6 +30,9 @@ pub struct Attempt<'a> {
     /// How many times faster the checked statement ran as planned than with index scans
     /// switched off; `None` if not measured.
     pub speedup: Option<f64>,
+    /// The warnings the lab's query log raised for the attempt's round trips (lint, N+1),
+    /// as their messages; `None` if not watched.
+    pub warnings: Option<&'a [String]>,
 }
 
 /// The outcome of grading: passed when nothing is wrong.
@@ -93,6 +96,10 @@ pub enum Finding {
         min: u32,
         got: f64,
     },
+    /// The check asks for no warnings, and the log raised these.
+    Warned {
+        messages: Vec<String>,
+    },
 }
 
 impl fmt::Display for Finding {
@@ -144,6 +151,11 @@ impl fmt::Display for Finding {
                 f,
                 "it ran {got:.1}× as fast as without indexes; the check asks for at least \
                  {min}× (does the index lead with the column the query filters by equality?)"
+            ),
+            Finding::Warned { messages } => write!(
+                f,
+                "the lab's query log flagged your SQL: {}",
+                messages.join("; ")
             ),
         }
     }
@@ -206,6 +218,17 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
                 "{got:.0}× as fast as without indexes (at least {min}×)"
             )),
             None => findings.push(Finding::NotMeasured { what: "speed-up" }),
+        }
+    }
+    if check.lint_free {
+        match attempt.warnings {
+            Some([]) => held.push("no warning from the lab's lint".to_string()),
+            Some(messages) => findings.push(Finding::Warned {
+                messages: messages.to_vec(),
+            }),
+            None => findings.push(Finding::NotMeasured {
+                what: "query log's lint",
+            }),
         }
     }
     Verdict { findings, held }
@@ -514,6 +537,7 @@ mod tests {
                 round_trips: *round_trips,
                 plan_nodes: *plan_nodes,
                 speedup: None,
+                warnings: None,
             };
             let verdict = grade(&check, &empty, &attempt);
             assert_eq!(messages(&verdict), *want);
@@ -557,5 +581,35 @@ mod tests {
             messages(&grade(&check, &empty, &with(None))),
             ["the speed-up was not measured, so this check cannot pass"]
         );
+    }
+
+    #[test]
+    fn lint_free_fails_on_any_warning_and_names_it() {
+        let check = Check {
+            lint_free: true,
+            ..Check::default()
+        };
+        let empty = ResultSet::default();
+        let warned = ["posts is read without a deleted_at condition".to_string()];
+        let with = |warnings| Attempt {
+            warnings,
+            ..Attempt::default()
+        };
+        let verdict = grade(&check, &empty, &with(Some(&[])));
+        assert!(verdict.passed());
+        assert_eq!(verdict.held, ["no warning from the lab's lint"]);
+        assert_eq!(
+            messages(&grade(&check, &empty, &with(Some(&warned)))),
+            [
+                "the lab's query log flagged your SQL: posts is read without a deleted_at \
+                 condition"
+            ]
+        );
+        assert_eq!(
+            messages(&grade(&check, &empty, &with(None))),
+            ["the query log's lint was not measured, so this check cannot pass"]
+        );
+        // Without the key, warnings do not matter.
+        assert!(grade(&Check::default(), &empty, &with(Some(&warned))).passed());
     }
 }

@@ -496,3 +496,64 @@ fn a_reset_takes_the_same_key_twice_and_keeps_progress_otherwise() {
     assert!(!app.progress.lesson("n-plus-one").is_started());
     assert!(app.player.is_none());
 }
+
+#[test]
+fn a_lint_free_exercise_fails_on_the_warning_its_own_round_trips_raised() {
+    let mut app = app();
+    app.apply(Event::LabReady {
+        database: "pglab".into(),
+        facts: Some(pglab::sql::lint::TableFacts::new(
+            ["posts".to_string()],
+            ["posts".to_string()],
+        )),
+    });
+    let mut app = with_console(app);
+    let lesson = app
+        .catalog
+        .lessons
+        .iter()
+        .position(|l| l.id == "soft-deletes")
+        .unwrap();
+    for _ in 0..lesson {
+        app.update(Action::Down);
+    }
+    let exercise = app.catalog.lessons[lesson]
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::Exercise(_)))
+        .unwrap();
+    app.update(Action::Open);
+    while app.player.as_ref().unwrap().step < exercise {
+        app.update(Action::NextStep);
+    }
+    app.update(Action::Activate);
+    let id = only_id(&app.update(Action::RunConsole));
+    // The right rows, but by leaving out the draft by title rather than by deleted_at.
+    let sneaky = "select title from posts where organization_id = 1 \
+                  and title <> 'Draft: pricing ideas' order by created_at desc";
+    app.apply(Event::Proxy(traffic(1, true, &[(sneaky, 1)]).remove(1)));
+    let answer = rows(&["title"], &[&["Spring release notes"]]);
+    app.apply(Event::ExerciseRan {
+        id,
+        attempt: Ok(outcome(answer.clone())),
+        expected: Ok(answer),
+        measured: Ok(Measured::default()),
+    });
+    assert!(!app.progress.lesson("soft-deletes").is_passed(exercise));
+    let output = app.player.as_ref().unwrap().outputs.get(&exercise);
+    let Some(pglab::app::player::StepOutput::Graded {
+        verdict: Ok(verdict),
+        ..
+    }) = output
+    else {
+        panic!("no verdict: {output:?}");
+    };
+    let findings: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(
+        findings[0].starts_with(
+            "the lab's query log flagged your SQL: posts is read without a deleted_at condition"
+        ),
+        "{findings:?}"
+    );
+}

@@ -12,6 +12,7 @@ mod console;
 mod demo;
 mod demo_audit;
 mod demo_indexes;
+mod demo_soft_delete;
 mod explain;
 mod explain_fetch;
 mod explain_insight;

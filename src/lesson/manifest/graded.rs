@@ -5,21 +5,23 @@
 use crate::lesson::document::{Document, Need, SpannedStrings, Table, unknown_key};
 use crate::lesson::{Check, Exercise, Quiz, QuizOption, RowOrder};
 
-const CHECK_KEYS: [&str; 6] = [
+const CHECK_KEYS: [&str; 7] = [
     "rows",
     "max_round_trips",
     "plan_contains",
     "plan_excludes",
     "query",
     "min_speedup",
+    "lint_free",
 ];
 /// Keys that check something; `query` only says what the plan checks look at.
-const CHECKING_KEYS: [&str; 5] = [
+const CHECKING_KEYS: [&str; 6] = [
     "rows",
     "max_round_trips",
     "plan_contains",
     "plan_excludes",
     "min_speedup",
+    "lint_free",
 ];
 /// A speed-up asked of an answer: at least a measurable one, at most what an index gives.
 const SPEEDUPS: std::ops::RangeInclusive<i64> = 2..=10_000;
@@ -183,6 +185,20 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
             None
         }
     };
+    // Only `true` asks something: `false` would be a check that always passes.
+    let lint_free = match table.boolean(doc, "lint_free", Need::Optional) {
+        None => false,
+        Some(found) if found.value => true,
+        Some(found) => {
+            let message = format!(
+                "{}`lint_free = false` checks nothing; leave the key out to allow warnings",
+                table.prefix()
+            );
+            doc.at(found.span, message);
+            good = false;
+            false
+        }
+    };
     let query = table
         .string(doc, "query", Need::Optional)
         .and_then(|found| {
@@ -206,6 +222,7 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
         plan_excludes: names(plan_excludes),
         query,
         min_speedup,
+        lint_free,
     };
     if check.query.is_some() && !check.needs_plan() && check.min_speedup.is_none() {
         table.complain(
