@@ -261,14 +261,16 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             running: false,
             interactive: false,
         };
-        // Everything printed is wrapped to the terminal, continuation lines indented.
-        let say = |text: &str| {
-            for piece in crate::wrap::wrap(text.trim_end(), width, "  ") {
+        // Everything printed is wrapped to the terminal: prose flush left, hints and
+        // answers with their continuation lines indented under their label.
+        let wrapped = |text: &str, indent: &str| {
+            for piece in crate::wrap::wrap(text.trim_end(), width, indent) {
                 println!("{piece}");
             }
         };
+        let say = |text: &str| wrapped(text, "  ");
         for line in plain(&step_lines(&view, &theme, width)) {
-            say(&line);
+            wrapped(&line, "");
         }
         match &step.kind {
             StepKind::Exercise(exercise) => {
