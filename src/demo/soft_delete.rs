@@ -443,17 +443,17 @@ async fn unique_email(
     .await?;
     lines.push(String::new());
 
+    // The same second account, with one ON CONFLICT clause or another.
+    let insert_twice = |conflict: &'static str| {
+        let (sql, id, username) = insert(NEW_ACCOUNT + 1, "bob.twice", conflict);
+        sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(id)
+            .bind(ACME)
+            .bind(username)
+            .bind(EMAIL)
+    };
     say(progress, "ON CONFLICT with the index's predicate");
-    let (sql, id, username) = insert(
-        NEW_ACCOUNT + 1,
-        "bob.twice",
-        " on conflict (email) where deleted_at is null do nothing",
-    );
-    let with_predicate = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(ACME)
-        .bind(username)
-        .bind(EMAIL)
+    let with_predicate = insert_twice(" on conflict (email) where deleted_at is null do nothing")
         .execute(&mut *conn)
         .await;
     lines.push("insert … on conflict (email) where deleted_at is null do nothing".to_string());
@@ -465,16 +465,7 @@ async fn unique_email(
 
     say(progress, "ON CONFLICT without the predicate");
     exec(conn, DEMO, "setting a savepoint", "savepoint no_predicate").await?;
-    let (sql, id, username) = insert(
-        NEW_ACCOUNT + 1,
-        "bob.twice",
-        " on conflict (email) do nothing",
-    );
-    let without = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(ACME)
-        .bind(username)
-        .bind(EMAIL)
+    let without = insert_twice(" on conflict (email) do nothing")
         .execute(&mut *conn)
         .await;
     lines.push("insert … on conflict (email) do nothing".to_string());
