@@ -105,11 +105,6 @@ impl Plan {
             .fold(0.0, |sum, ms| sum + ms)
     }
 
-    /// Total JIT time, ms, when JIT ran.
-    pub fn jit_ms(&self) -> Option<f64> {
-        self.jit.as_ref().and_then(|jit| jit.total_ms)
-    }
-
     /// The sum of every node's exclusive time, ms: by construction the root's inclusive time
     /// (`None` without timing).
     pub fn nodes_ms(&self) -> Option<f64> {

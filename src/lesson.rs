@@ -88,11 +88,6 @@ impl StepKind {
             StepKind::Quiz(_) => "quiz",
         }
     }
-
-    /// Exercises and quizzes are done when answered right; other steps when seen.
-    pub fn is_graded(&self) -> bool {
-        matches!(self, StepKind::Exercise(_) | StepKind::Quiz(_))
-    }
 }
 
 /// SQL the learner writes, checked against a reference solution.
