@@ -14,7 +14,7 @@ use std::time::Duration;
 use chrono::{DateTime, Utc};
 use serde_json::{Map, Value};
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
-use sqlx::{Connection, Postgres, QueryBuilder, Transaction};
+use sqlx::{AssertSqlSafe, Connection, Postgres, QueryBuilder, Transaction};
 
 use super::Error;
 use crate::audit::{Action, ActorOrgs, Capture, Event, Filter};
@@ -398,15 +398,12 @@ pub async fn soft_delete(
     table: SoftTable,
     id: i64,
 ) -> Result<bool, Error> {
-    let sql = match table {
-        SoftTable::Users => {
-            "update users set deleted_at = now() where id = $1 and deleted_at is null"
-        }
-        SoftTable::Posts => {
-            "update posts set deleted_at = now() where id = $1 and deleted_at is null"
-        }
-    };
-    let done = sqlx::query(sql)
+    // The table name comes from pglab's code (`SoftTable`), never from input.
+    let sql = format!(
+        "update {} set deleted_at = now() where id = $1 and deleted_at is null",
+        table.name()
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .execute(conn)
         .await
@@ -434,15 +431,11 @@ pub async fn restore(conn: &mut PgConnection, table: SoftTable, id: i64) -> Resu
             )));
         }
     }
-    let sql = match table {
-        SoftTable::Users => {
-            "update users set deleted_at = null where id = $1 and deleted_at is not null"
-        }
-        SoftTable::Posts => {
-            "update posts set deleted_at = null where id = $1 and deleted_at is not null"
-        }
-    };
-    let done = sqlx::query(sql)
+    let sql = format!(
+        "update {} set deleted_at = null where id = $1 and deleted_at is not null",
+        table.name()
+    );
+    let done = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .execute(conn)
         .await

@@ -26,18 +26,16 @@ pub(super) async fn unique_email(
     .map_err(failed(DEMO, "soft-deleting bob"))?;
     lines.push(format!("bob (user {BOB}, {EMAIL}) is soft-deleted."));
 
-    let insert = |id: i64, username: &'static str, suffix: &'static str| {
-        let sql = format!("{INSERT_ACCOUNT}{suffix}");
-        (sql, id, username)
+    // Every account this demo tries: bob's email again, with an ON CONFLICT clause or none.
+    let account = |id: i64, username: &'static str, conflict: &'static str| {
+        sqlx::query(sqlx::AssertSqlSafe(format!("{INSERT_ACCOUNT}{conflict}")))
+            .bind(id)
+            .bind(ACME)
+            .bind(username)
+            .bind(EMAIL)
     };
-    let (sql, id, username) = insert(NEW_ACCOUNT, "bob.again", "");
-    let created = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(ACME)
-        .bind(username)
-        .bind(EMAIL)
-        .execute(&mut *conn)
-        .await;
+    let username = "bob.again";
+    let created = account(NEW_ACCOUNT, username, "").execute(&mut *conn).await;
     match refusal(DEMO, "creating a new account", created)? {
         None => lines.push(format!(
             "a new account {username} with {EMAIL} → created: the unique index \
@@ -51,12 +49,7 @@ pub(super) async fn unique_email(
 
     say(progress, "a second live account with the same email");
     exec(conn, DEMO, "setting a savepoint", "savepoint twice").await?;
-    let (sql, id, username) = insert(NEW_ACCOUNT + 1, "bob.twice", "");
-    let twice = sqlx::query(sqlx::AssertSqlSafe(sql))
-        .bind(id)
-        .bind(ACME)
-        .bind(username)
-        .bind(EMAIL)
+    let twice = account(NEW_ACCOUNT + 1, "bob.twice", "")
         .execute(&mut *conn)
         .await;
     match refusal(DEMO, "creating a duplicate account", twice)? {
@@ -75,19 +68,14 @@ pub(super) async fn unique_email(
     .await?;
     lines.push(String::new());
 
-    // The same second account, with one ON CONFLICT clause or another.
-    let insert_twice = |conflict: &'static str| {
-        let (sql, id, username) = insert(NEW_ACCOUNT + 1, "bob.twice", conflict);
-        sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind(id)
-            .bind(ACME)
-            .bind(username)
-            .bind(EMAIL)
-    };
     say(progress, "ON CONFLICT with the index's predicate");
-    let with_predicate = insert_twice(" on conflict (email) where deleted_at is null do nothing")
-        .execute(&mut *conn)
-        .await;
+    let with_predicate = account(
+        NEW_ACCOUNT + 1,
+        "bob.twice",
+        " on conflict (email) where deleted_at is null do nothing",
+    )
+    .execute(&mut *conn)
+    .await;
     lines.push("insert … on conflict (email) where deleted_at is null do nothing".to_string());
     match refusal(DEMO, "inserting with ON CONFLICT", with_predicate)? {
         None => lines
@@ -97,9 +85,13 @@ pub(super) async fn unique_email(
 
     say(progress, "ON CONFLICT without the predicate");
     exec(conn, DEMO, "setting a savepoint", "savepoint no_predicate").await?;
-    let without = insert_twice(" on conflict (email) do nothing")
-        .execute(&mut *conn)
-        .await;
+    let without = account(
+        NEW_ACCOUNT + 1,
+        "bob.twice",
+        " on conflict (email) do nothing",
+    )
+    .execute(&mut *conn)
+    .await;
     lines.push("insert … on conflict (email) do nothing".to_string());
     match refusal(DEMO, "inserting with ON CONFLICT", without)? {
         Some(failure) => {
