@@ -123,8 +123,7 @@ pub(super) async fn run(
         .await;
     let _ = sqlx::Connection::close(conn).await;
     let _ = sqlx::Connection::close(lab).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let (title, lines) = outcome?;
     Ok(DemoReport::measured(title, lines, &measured, sessions))
 }

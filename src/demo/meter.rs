@@ -150,11 +150,6 @@ impl Meter {
         )
     }
 
-    /// Server sessions the proxy saw start since the meter did.
-    pub fn sessions_started(&self) -> u64 {
-        self.recorder.started.len() as u64
-    }
-
     /// Records what is already in the channel.
     async fn drain(&mut self) {
         while let Ok(event) = self.events.try_recv() {
@@ -164,7 +159,8 @@ impl Meter {
 
     /// After the demo closed its connections: waits (briefly) until every session's end
     /// has passed through, so the lab's log sees the sessions end and reports their bursts.
-    pub async fn finish(mut self) {
+    /// Returns how many server sessions the proxy saw start since the meter did.
+    pub async fn finish(mut self) -> u64 {
         let deadline = tokio::time::Instant::now() + SESSION_END_WAIT;
         while self
             .recorder
@@ -178,5 +174,6 @@ impl Meter {
                 Ok(None) | Err(_) => break,
             }
         }
+        self.recorder.started.len() as u64
     }
 }

@@ -253,8 +253,7 @@ async fn single(
         .measure(strategy.label(), strategy.run(&mut conn, limit))
         .await;
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let listed = listed.map_err(|cause| Error::Sql {
         demo: "n_plus_one",
         step: "listing posts with their authors",
@@ -309,8 +308,7 @@ async fn pool(
     ));
     let (listed, measured) = meter.measure("pool", lazy_on_pool(&pool, limit)).await;
     pool.close().await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let listed = listed.map_err(|cause| Error::Sql {
         demo: "n_plus_one.pool",
         step: "listing posts with their authors through the pool",

@@ -102,8 +102,7 @@ pub(super) async fn run(
     let (result, measured) = meter.measure(name, work).await;
     // Closing also rolls back whatever a failed demo left open.
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let (title, lines) = result?;
     Ok(DemoReport::measured(title, lines, &measured, sessions))
 }

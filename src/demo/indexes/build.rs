@@ -90,8 +90,7 @@ pub(super) async fn run(
         .await;
     let _ = sqlx::Connection::close(builder).await;
     let _ = sqlx::Connection::close(watcher).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let built = built?;
 
     let CreateIndex { index, table } = &target;

@@ -49,8 +49,7 @@ pub(super) async fn explain(
     };
     let (result, metered) = meter.measure(DEMO, work).await;
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let (measured, catalog) = result?;
 
     let plan = &measured.fetched.plan;
@@ -110,8 +109,7 @@ pub(super) async fn compare(
     };
     let (result, metered) = meter.measure(DEMO, work).await;
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let (planned, other_way, steered, passed_over) = result?;
 
     let (planned_ms, steered_ms) = (planned.timings.median_ms, steered.timings.median_ms);

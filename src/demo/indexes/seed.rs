@@ -39,8 +39,7 @@ pub(super) async fn run(
     let mut conn = long_connection(&mut meter, DEMO, "pglab demo: seed big_users").await?;
     let (filled, measured) = meter.measure(DEMO, fill(&mut conn, rows, progress)).await;
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let filled = filled?;
 
     let mut lines = Vec::new();

@@ -67,8 +67,7 @@ pub(super) async fn run(
     // Dropped on success and failure alike (and left from an interrupted run, at the start).
     let dropped = drop_tables(&mut conn).await;
     let _ = sqlx::Connection::close(conn).await;
-    let sessions = meter.sessions_started();
-    meter.finish().await;
+    let sessions = meter.finish().await;
     let (bare, indexed) = inserts?;
     dropped?;
 
