@@ -242,28 +242,35 @@ pub(super) fn derive(mut plan: Plan) -> Plan {
 /// it, and its filter share with it.
 fn exact_rows_under_gather(plan: &mut Plan) {
     for id in 0..plan.nodes.len() {
-        let gather = &plan.nodes[id];
-        let Some(rows) = gather.metrics.rows.filter(|rows| !rows.approximate) else {
+        if !counted_by_gather(plan, NodeId(id)) {
+            continue;
+        }
+        let Some(parent) = plan.nodes[id].parent else {
             continue;
         };
-        if !gather.is_gather() {
-            continue;
-        }
-        let outer = gather
-            .children
-            .iter()
-            .find(|child| plan.nodes[child.0].relationship == Relationship::Outer);
-        let Some(&child) = outer else { continue };
-        let metrics = &mut plan.nodes[child.0].metrics;
-        if metrics.never_executed || metrics.rows.is_none() {
-            continue;
-        }
-        metrics.rows = Some(rows);
+        let rows = plan.nodes[parent.0].metrics.rows;
+        let metrics = &mut plan.nodes[id].metrics;
+        metrics.rows = rows;
         let removed: f64 = metrics.removed_rows().sum();
-        if removed > 0.0 {
+        if let Some(rows) = rows.filter(|_| removed > 0.0) {
             metrics.filter_fraction = Some(removed / (removed + rows.value));
         }
     }
+}
+
+/// Whether node `id`'s row total is its Gather's exact count rather than its own rounded
+/// per-process average times its loops: it runs in several processes, directly under a
+/// Gather that counted exactly.
+pub fn counted_by_gather(plan: &Plan, id: NodeId) -> bool {
+    let node = plan.node(id);
+    let gather = node.parent.map(|parent| plan.node(parent));
+    node.relationship == Relationship::Outer
+        && !node.metrics.never_executed
+        && node.metrics.rows.is_some()
+        && node.actual.is_some_and(|actual| actual.loops > 1.0)
+        && gather.is_some_and(|gather| {
+            gather.is_gather() && gather.metrics.rows.is_some_and(|rows| !rows.approximate)
+        })
 }
 
 fn inclusive(node: &Node, processes: u64) -> Option<Timing> {

@@ -3,8 +3,8 @@
 //! e.g. "Seq Scan on users ran once, read 1,235 pages (all from cache) and threw away
 //! 100,009 of 100,010 rows (>99%) to return 1 row: 20.1 ms, >99% of the query."
 
-use super::super::metrics::{Approximation, Direction};
-use super::super::node::{NodeId, Relationship};
+use super::super::metrics::{Approximation, Direction, counted_by_gather};
+use super::super::node::NodeId;
 use super::super::{Node, Plan};
 use super::{group, ms, percent, plural, rows_text};
 
@@ -95,17 +95,6 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
     }
     sentence.push('.');
     sentence
-}
-
-/// Whether node `id`'s row total is its Gather's exact count rather than its own rounded
-/// per-loop average times its loops (see `metrics::exact_rows_under_gather`).
-fn counted_by_gather(plan: &Plan, id: NodeId) -> bool {
-    let node = plan.node(id);
-    node.relationship == Relationship::Outer
-        && node.actual.is_some_and(|actual| actual.loops > 1.0)
-        && node
-            .parent
-            .is_some_and(|parent| plan.node(parent).is_gather())
 }
 
 /// The node's numbers as (label, value) pairs, in the order the detail panel lists them;
