@@ -114,11 +114,13 @@ fn busy_app() -> App {
 fn frame_time(app: &mut App, width: u16, height: u16) -> Duration {
     app.update(Action::Resize { width, height });
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let mut viewports = pglab::ui::Viewports::default();
+    let theme = pglab::ui::theme::Theme::plain();
     let mut times: Vec<Duration> = (0..FRAMES)
         .map(|_| {
             let started = Instant::now();
             terminal
-                .draw(|frame| pglab::ui::render(app, frame))
+                .draw(|frame| pglab::ui::render(app, &mut viewports, &theme, frame))
                 .unwrap();
             started.elapsed()
         })

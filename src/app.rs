@@ -22,6 +22,7 @@ pub use event::Event;
 use crate::keymap::Context;
 use crate::lesson::{Catalog, Exercise, Progress, Step, StepKind};
 use crate::query_log::DEFAULT_CAPACITY;
+use crate::scroll::{Jump, Scroll};
 use console::ConsoleState;
 use log_view::LogView;
 use player::PlayerState;
@@ -42,20 +43,23 @@ pub enum Screen {
     Audit,
 }
 
-/// The plan screen's state: what was explained, the node the detail panel shows, how far
-/// the tree is scrolled, and the plan explained before it (for the diff view).
+/// The plan screen's state: what was explained, the node the detail panel shows, and the
+/// plan explained before it (for the diff view). The view keeps the selected node on
+/// screen; the diff view scrolls by intents.
 #[derive(Debug)]
 pub struct PlanState {
     pub sql: String,
     pub explained: Box<event::Explained>,
-    pub scroll: u16,
     /// Index of the selected node in `explained.plan.nodes`.
     pub selected: usize,
+    /// Pages moved through the tree, so a page down past the last node shows what follows it.
+    pub tree_scroll: Scroll<()>,
     /// The statement explained before this one; kept so that a change (an index, a
     /// rewrite) can be compared with what came before it.
     pub previous: Option<Box<PreviousPlan>>,
     /// The diff view (previous vs this plan) is showing instead of the tree.
     pub diff: bool,
+    pub diff_scroll: Scroll<()>,
 }
 
 /// A plan that was replaced on the plan screen by a newer one.
@@ -71,8 +75,8 @@ impl PlanState {
         Self {
             sql,
             explained,
-            scroll: 0,
             selected: 0,
+            tree_scroll: Scroll::default(),
             previous: replaced.map(|old| {
                 Box::new(PreviousPlan {
                     sql: old.sql,
@@ -80,54 +84,14 @@ impl PlanState {
                 })
             }),
             diff: false,
+            diff_scroll: Scroll::default(),
         }
     }
 
-    /// Moves the selection by `delta` nodes and scrolls so that it stays in view on a tree
-    /// pane `height` lines high.
-    fn select(&mut self, delta: isize, height: usize) {
+    /// Moves the selection by `delta` nodes.
+    fn select(&mut self, delta: isize) {
         let last = self.explained.plan.nodes.len().saturating_sub(1);
         self.selected = self.selected.saturating_add_signed(delta).min(last);
-        let line = crate::ui::plan::node_line(self.selected);
-        let scroll = usize::from(self.scroll);
-        let scroll = if self.selected == 0 {
-            // The first node brings the headline and column header back with it.
-            0
-        } else if line < scroll {
-            line
-        } else if line >= scroll + height.max(1) {
-            line + 1 - height.max(1)
-        } else {
-            scroll
-        };
-        self.scroll = u16::try_from(scroll).unwrap_or(u16::MAX);
-    }
-
-    /// Scrolls by `lines` (a page); the selection follows into view when it fell out and a
-    /// node is still on screen.
-    fn page(&mut self, lines: isize, height: usize) {
-        self.scroll =
-            self.scroll
-                .saturating_add_signed(i16::try_from(lines).unwrap_or(if lines < 0 {
-                    i16::MIN
-                } else {
-                    i16::MAX
-                }));
-        if self.diff {
-            return;
-        }
-        let first = usize::from(self.scroll);
-        let nodes = self.explained.plan.nodes.len();
-        let visible = (0..nodes).filter(|node| {
-            let line = crate::ui::plan::node_line(*node);
-            line >= first && line < first + height.max(1)
-        });
-        let (low, high) = visible.fold((None, None), |(low, _), node| {
-            (low.or(Some(node)), Some(node))
-        });
-        if let (Some(low), Some(high)) = (low, high) {
-            self.selected = self.selected.clamp(low, high);
-        }
     }
 }
 
@@ -140,8 +104,8 @@ pub struct App {
     console_return: Screen,
     pub log_focused: bool,
     pub help: bool,
-    /// Lines the help overlay is scrolled down.
-    pub help_scroll: u16,
+    /// Where the help overlay is scrolled.
+    pub help_scroll: Scroll<()>,
     /// The lesson list's selection.
     pub selected: usize,
     pub player: Option<PlayerState>,
@@ -159,8 +123,6 @@ pub struct App {
     pub size: (u16, u16),
     /// A reset waiting for its key to be pressed a second time.
     pending_reset: Option<(Action, usize)>,
-    /// The styles views draw with (colour, or none under `NO_COLOR`), chosen at start.
-    pub theme: crate::ui::theme::Theme,
     /// Why the database could not be opened: shown until pglab is restarted.
     pub lab_error: Option<String>,
     /// One line for the status bar: the last thing worth telling that has no other place.
@@ -178,7 +140,7 @@ impl App {
             console_return: Screen::Lessons,
             log_focused: false,
             help: false,
-            help_scroll: 0,
+            help_scroll: Scroll::default(),
             selected: 0,
             player: None,
             console: ConsoleState::default(),
@@ -191,7 +153,6 @@ impl App {
             size: (80, 24),
             notice: None,
             lab_error: None,
-            theme: crate::ui::theme::Theme::plain(),
             pending_reset: None,
             next_request: 1,
             quitting: false,
@@ -251,10 +212,10 @@ impl App {
         if self.help {
             match action {
                 Action::ToggleHelp | Action::Back => self.help = false,
-                Action::Up => self.help_scroll = self.help_scroll.saturating_sub(1),
-                Action::Down => self.help_scroll = self.help_scroll.saturating_add(1),
-                Action::PageUp => self.help_scroll = self.help_scroll.saturating_sub(10),
-                Action::PageDown => self.help_scroll = self.help_scroll.saturating_add(10),
+                Action::Up => self.help_scroll.lines(-1),
+                Action::Down => self.help_scroll.lines(1),
+                Action::PageUp => self.help_scroll.pages(-1),
+                Action::PageDown => self.help_scroll.pages(1),
                 Action::Quit => return self.quit(),
                 Action::Resize { width, height } => self.size = (width, height),
                 _ => {}
@@ -269,7 +230,7 @@ impl App {
             Action::Quit => return self.quit(),
             Action::ToggleHelp => {
                 self.help = true;
-                self.help_scroll = 0;
+                self.help_scroll.jump(Jump::Top);
             }
             Action::ShowLessons => {
                 self.screen = Screen::Lessons;
@@ -291,12 +252,7 @@ impl App {
                 return vec![Command::SetLatency(self.latency())];
             }
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,
-            Action::Resize { width, height } => {
-                self.size = (width, height);
-                if self.screen == Screen::Audit {
-                    self.fit_audit_to_size();
-                }
-            }
+            Action::Resize { width, height } => self.size = (width, height),
             Action::Scroll { column, row, lines } => self.scroll_at(column, row, lines),
             Action::ClearLog => self.log.clear(),
             _ if self.log_focused => self.update_log(action),
@@ -348,12 +304,12 @@ impl App {
     }
 
     fn log_page(&self) -> isize {
-        let area = crate::ui::layout(self.size.0, self.size.1, self.screen);
+        let area = crate::layout::areas(self.size.0, self.size.1);
         area.log.height.saturating_sub(2).max(1) as isize
     }
 
     fn scroll_at(&mut self, column: u16, row: u16, lines: i16) {
-        let area = crate::ui::layout(self.size.0, self.size.1, self.screen);
+        let area = crate::layout::areas(self.size.0, self.size.1);
         let at = ratatui::layout::Position::new(column, row);
         if area.log.contains(at) {
             self.log.scroll(-isize::from(lines));
@@ -364,17 +320,16 @@ impl App {
                     self.selected = self.selected.saturating_add_signed(lines.into()).min(last);
                 }
                 Screen::Player => {
-                    let limit = crate::ui::player::scroll_limit(self);
                     if let Some(player) = self.player.as_mut() {
-                        player.scroll = player.scroll.saturating_add_signed(lines).min(limit);
+                        player.scroll.lines(lines.into());
                     }
                 }
                 Screen::Console => self.console.scroll_result(lines.into(), 0),
-                Screen::Plan => {
-                    if let Some(plan) = self.plan.as_mut() {
-                        plan.scroll = plan.scroll.saturating_add_signed(lines);
-                    }
-                }
+                Screen::Plan => match self.plan.as_mut() {
+                    Some(plan) if plan.diff => plan.diff_scroll.lines(lines.into()),
+                    Some(plan) => plan.select(lines.into()),
+                    None => {}
+                },
                 Screen::Audit => self.scroll_audit(lines),
             }
         }
@@ -490,19 +445,29 @@ impl App {
     }
 
     fn update_plan(&mut self, action: Action) {
-        let height = crate::ui::plan::tree_height(self.size);
+        // A page of nodes is the tree pane's height, less a line of context.
+        let page = crate::layout::plan_tree_height(self.size)
+            .saturating_sub(1)
+            .max(1) as isize;
         let Some(plan) = self.plan.as_mut() else {
             self.screen = Screen::Console;
             return;
         };
-        let page = height.saturating_sub(1).max(1) as isize;
         match action {
-            Action::Up if plan.diff => plan.scroll = plan.scroll.saturating_sub(1),
-            Action::Down if plan.diff => plan.scroll = plan.scroll.saturating_add(1),
-            Action::Up => plan.select(-1, height),
-            Action::Down => plan.select(1, height),
-            Action::PageUp => plan.page(-page, height),
-            Action::PageDown => plan.page(page, height),
+            Action::Up if plan.diff => plan.diff_scroll.lines(-1),
+            Action::Down if plan.diff => plan.diff_scroll.lines(1),
+            Action::PageUp if plan.diff => plan.diff_scroll.pages(-1),
+            Action::PageDown if plan.diff => plan.diff_scroll.pages(1),
+            Action::Up => plan.select(-1),
+            Action::Down => plan.select(1),
+            Action::PageUp => {
+                plan.select(-page);
+                plan.tree_scroll.pages(-1);
+            }
+            Action::PageDown => {
+                plan.select(page);
+                plan.tree_scroll.pages(1);
+            }
             Action::ToggleDiff if plan.previous.is_none() => {
                 let explain = crate::keymap::key_for(Context::Console, &Action::Explain);
                 self.notice = Some(format!(
@@ -511,10 +476,7 @@ impl App {
             }
             Action::ToggleDiff => {
                 plan.diff = !plan.diff;
-                plan.scroll = 0;
-                if !plan.diff {
-                    plan.select(0, height);
-                }
+                plan.diff_scroll.jump(Jump::Top);
             }
             Action::Back => {
                 plan.diff = false;
@@ -562,6 +524,33 @@ impl App {
                 check: Box::new(exercise.check.clone()),
             }],
             None => vec![Command::Execute { id, sql }],
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// State never depends on drawing: nothing in `app` reaches into the views. (Geometry
+    /// both share lives in `layout`, scroll intents in `scroll`.)
+    #[test]
+    fn the_model_imports_nothing_of_the_views() {
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+        let mut files = vec![root.join("app.rs")];
+        for entry in std::fs::read_dir(root.join("app")).expect("src/app is readable") {
+            files.push(entry.expect("a directory entry").path());
+        }
+        // Spelled in pieces so that this test does not find itself.
+        let needles = [concat!("crate", "::ui"), concat!("super", "::ui")];
+        for file in files {
+            let source = std::fs::read_to_string(&file).expect("a source file");
+            for (n, line) in source.lines().enumerate() {
+                assert!(
+                    !needles.iter().any(|needle| line.contains(needle)),
+                    "{}:{}: the model uses a view: {line}",
+                    file.display(),
+                    n + 1
+                );
+            }
         }
     }
 }

@@ -216,6 +216,30 @@ pub fn bindings() -> &'static [Binding] {
                 A::Down,
                 "scroll the lesson down"
             ),
+            bind!(
+                Player,
+                [
+                    Key {
+                        code: K::Left,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('<')
+                ],
+                A::Left,
+                "scroll wide diagrams and tables left"
+            ),
+            bind!(
+                Player,
+                [
+                    Key {
+                        code: K::Right,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('>')
+                ],
+                A::Right,
+                "scroll wide diagrams and tables right"
+            ),
             bind!(Player, [plain(K::Esc)], A::Back, "back to the lesson list"),
             bind!(
                 Console,

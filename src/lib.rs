@@ -4,6 +4,8 @@
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
 //!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop)
 //! - core (pure): [`app`] (the lab's state and its update), [`keymap`] (every key, once),
+//!   [`scroll`] (scroll intents the model records and the views resolve), [`layout`] (where
+//!   each pane goes: geometry shared by the model and the views),
 //!   [`audit`] (audit events read back: who changed which row, when, from where; filters,
 //!   the field diff, suspicious-change rules, plain-text rendering),
 //!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
@@ -28,11 +30,13 @@ pub mod db;
 pub mod demo;
 pub mod explain;
 pub mod keymap;
+pub mod layout;
 pub mod lesson;
 pub mod proxy;
 pub mod query_log;
 pub mod result_set;
 pub mod runtime;
+pub mod scroll;
 pub mod sql;
 pub mod terminal;
 pub mod testing;

@@ -104,7 +104,8 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     };
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
-    app.theme = crate::ui::theme::Theme::from_env();
+    let theme = crate::ui::theme::Theme::from_env();
+    let mut viewports = crate::ui::Viewports::default();
     let size = session.terminal.size()?;
     app.update(Action::Resize {
         width: size.width,
@@ -123,7 +124,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
         if dirty {
             session
                 .terminal
-                .draw(|frame| crate::ui::render(&app, frame))?;
+                .draw(|frame| crate::ui::render(&app, &mut viewports, &theme, frame))?;
             dirty = false;
         }
         let commands = tokio::select! {

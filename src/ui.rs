@@ -7,6 +7,7 @@ pub mod help;
 pub mod lessons;
 pub mod log;
 pub mod markdown;
+pub mod page;
 pub mod plan;
 pub mod player;
 pub mod status;
@@ -17,68 +18,37 @@ pub mod timeline;
 use std::time::Duration;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
 
 use crate::app::{App, Screen};
+use crate::scroll::Viewport;
 use theme::Theme;
 
-/// Terminals at least this wide put the query log beside the main pane, not under it.
-const SIDE_LOG_WIDTH: u16 = 120;
-
-/// Where each pane goes on a terminal of the given size.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Areas {
-    pub main: Rect,
-    pub log: Rect,
-    pub status: Rect,
-    pub footer: Rect,
+/// What the views keep between frames: each scrolling pane's viewport. The runtime owns
+/// one beside the [`App`] and hands it to every [`render`]; a fresh one (a test, a new
+/// terminal) lands where the app's scroll intents say.
+#[derive(Debug, Default)]
+pub struct Viewports {
+    pub player: player::PlayerViewport,
+    pub plan: plan::PlanViewport,
+    pub audit: timeline::AuditViewport,
+    pub help: Viewport,
 }
 
-/// The layout for a terminal of `width` × `height`; the same function places the panes
-/// and hit-tests the mouse, so the two always agree.
-pub fn layout(width: u16, height: u16, _screen: Screen) -> Areas {
-    let area = Rect::new(0, 0, width, height);
-    let [body, status, footer] = Layout::vertical([
-        Constraint::Min(1),
-        Constraint::Length(1),
-        Constraint::Length(1),
-    ])
-    .areas(area);
-    let (main, log) = if width >= SIDE_LOG_WIDTH {
-        let log_width = (width * 2 / 5).clamp(40, 70);
-        let [main, log] =
-            Layout::horizontal([Constraint::Min(1), Constraint::Length(log_width)]).areas(body);
-        (main, log)
-    } else {
-        let log_height = (body.height / 4).clamp(3, 10).min(body.height / 2);
-        let [main, log] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(log_height)]).areas(body);
-        (main, log)
-    };
-    Areas {
-        main,
-        log,
-        status,
-        footer,
-    }
-}
-
-/// Draws the whole app.
-pub fn render(app: &App, frame: &mut Frame) {
-    let theme = app.theme;
+/// Draws the whole app with `theme`.
+pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
-    let areas = layout(area.width, area.height, app.screen);
+    let areas = crate::layout::areas(area.width, area.height);
     match app.screen {
-        Screen::Lessons => lessons::render(app, frame, areas.main, &theme),
-        Screen::Player => player::render(app, frame, areas.main, &theme),
-        Screen::Console => console::render(app, frame, areas.main, &theme),
-        Screen::Plan => plan::render(app, frame, areas.main, &theme),
-        Screen::Audit => timeline::render(app, frame, areas.main, &theme),
+        Screen::Lessons => lessons::render(app, frame, areas.main, theme),
+        Screen::Player => player::render(app, frame, areas.main, theme, &mut viewports.player),
+        Screen::Console => console::render(app, frame, areas.main, theme),
+        Screen::Plan => plan::render(app, frame, areas.main, theme, &mut viewports.plan),
+        Screen::Audit => timeline::render(app, frame, areas.main, theme, &mut viewports.audit),
     }
-    log::render(app, frame, areas.log, &theme);
-    status::render(app, frame, areas.status, areas.footer, &theme);
+    log::render(app, frame, areas.log, theme);
+    status::render(app, frame, areas.status, areas.footer, theme);
     if app.help {
-        help::render(frame, area, app.help_scroll, &theme);
+        help::render(frame, area, &app.help_scroll, &mut viewports.help, theme);
     }
 }
 
@@ -117,24 +87,6 @@ pub fn plural(count: u64, one: &str, many: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_log_moves_beside_the_main_pane_on_wide_terminals() {
-        let narrow = layout(80, 24, Screen::Lessons);
-        assert_eq!(narrow.main.width, 80);
-        assert!(narrow.log.y > narrow.main.y);
-        let wide = layout(160, 40, Screen::Lessons);
-        assert!(wide.log.x > wide.main.x);
-        assert_eq!(wide.log.height, wide.main.height);
-    }
-
-    #[test]
-    fn tiny_terminals_still_get_a_layout() {
-        for (w, h) in [(1, 1), (20, 5), (0, 0), (20, 40)] {
-            let areas = layout(w, h, Screen::Player);
-            assert!(areas.main.height <= h && areas.log.height <= h);
-        }
-    }
 
     #[test]
     fn durations_read_naturally() {

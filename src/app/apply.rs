@@ -6,31 +6,34 @@ use crate::lesson::{Attempt, StepKind, grade};
 
 use super::console::ConsoleResult;
 use super::event::{Event, Ran};
-use super::player::StepOutput;
+use super::player::{Focus, StepOutput};
 use super::{App, Command, RequestId};
 use crate::query_log::{ScopeReport, warning_messages};
+use crate::scroll::Jump;
 
 impl App {
     /// Takes in one fact from outside.
     pub fn apply(&mut self, event: Event) -> Vec<Command> {
-        // Output for the step on screen is brought into view; output for a step the
-        // learner has moved away from waits there.
-        let shows_output = match &event {
-            Event::Executed { id, .. }
-            | Event::DemoProgressed { id, .. }
-            | Event::DemoFinished { id, .. } => self
-                .player
-                .as_ref()
-                .is_some_and(|p| p.waiting.is_some_and(|w| w.id == *id && w.step == p.step)),
-            _ => false,
-        };
-        let commands = self.fold(event);
-        if shows_output && self.screen == super::Screen::Player {
-            // New output lands at the end of the step: bring it into view.
-            let limit = crate::ui::player::scroll_limit(self);
-            if let Some(player) = self.player.as_mut() {
-                player.scroll = limit;
+        // Output for the step on screen is brought into view (a running demo's newest
+        // line, a finished result from its first line); output for a step the learner has
+        // moved away from waits there.
+        let jump = match &event {
+            Event::DemoProgressed { id, .. } => Some((*id, Jump::Bottom)),
+            Event::Executed { id, .. } | Event::DemoFinished { id, .. } => {
+                Some((*id, Jump::Show(Focus::Output)))
             }
+            _ => None,
+        };
+        let on_screen = jump.filter(|(id, _)| {
+            self.player
+                .as_ref()
+                .is_some_and(|p| p.waiting.is_some_and(|w| w.id == *id && w.step == p.step))
+        });
+        let commands = self.fold(event);
+        if let Some((_, jump)) = on_screen
+            && let Some(player) = self.player.as_mut()
+        {
+            player.scroll.jump(jump);
         }
         commands
     }

@@ -9,11 +9,15 @@ use crate::keymap::{self, Context};
 use crate::lesson::StepKind;
 use crate::lesson::Verdict;
 use crate::query_log::{ScopeId, ScopeReport};
+use crate::scroll::{Jump, Scroll};
 
 use super::command::{Command, RequestId};
 use super::console::ExerciseTarget;
 use super::event::Ran;
 use super::{Action, App, Screen};
+
+/// Columns one sideways key press moves the lesson's diagrams and tables.
+const SIDEWAYS_STEP: i64 = 8;
 
 /// What a step showed after it ran.
 #[derive(Debug)]
@@ -35,6 +39,16 @@ pub enum StepOutput {
     },
 }
 
+/// A part of a step the lesson pane can bring into view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Focus {
+    /// Diagram layer `n` (0-based), with the line that says what comes next.
+    Layer(usize),
+    /// What running the step produced: its result, demo report or verdict.
+    Output,
+    Notes,
+}
+
 /// A request the player waits for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Waiting {
@@ -50,8 +64,10 @@ pub struct PlayerState {
     pub step: usize,
     /// Diagram layers on screen (at least one).
     pub layers: usize,
-    /// Lines scrolled down in the lesson pane.
-    pub scroll: u16,
+    /// Where the lesson pane should be: moves and jumps the view resolves.
+    pub scroll: Scroll<Focus>,
+    /// Sideways scrolling of the pane's pre-formatted lines (diagrams, tables).
+    pub sideways: Scroll<()>,
     pub notes: bool,
     pub outputs: HashMap<usize, StepOutput>,
     pub waiting: Option<Waiting>,
@@ -63,7 +79,8 @@ impl PlayerState {
             lesson,
             step,
             layers: 1,
-            scroll: 0,
+            scroll: Scroll::default(),
+            sideways: Scroll::default(),
             notes: false,
             outputs: HashMap::new(),
             waiting: None,
@@ -74,7 +91,8 @@ impl PlayerState {
     pub fn go_to(&mut self, step: usize) {
         self.step = step;
         self.layers = 1;
-        self.scroll = 0;
+        self.scroll.jump(Jump::Top);
+        self.sideways.jump(Jump::Top);
     }
 }
 
@@ -92,26 +110,26 @@ impl App {
         let last_step = lesson.steps.len().saturating_sub(1);
         match action {
             Action::Back => self.screen = Screen::Lessons,
-            Action::Up => player.scroll = player.scroll.saturating_sub(1),
-            Action::Down => {
-                let limit = crate::ui::player::scroll_limit(self);
-                if let Some(player) = self.player.as_mut() {
-                    player.scroll = (player.scroll + 1).min(limit);
+            Action::Up => player.scroll.lines(-1),
+            Action::Down => player.scroll.lines(1),
+            Action::PageUp => player.scroll.pages(-1),
+            Action::PageDown => player.scroll.pages(1),
+            Action::Left => player.sideways.lines(-SIDEWAYS_STEP),
+            Action::Right => player.sideways.lines(SIDEWAYS_STEP),
+            Action::ToggleNotes => {
+                player.notes = !player.notes;
+                if player.notes {
+                    player.scroll.jump(Jump::Show(Focus::Notes));
                 }
             }
-            Action::PageUp => player.scroll = player.scroll.saturating_sub(10),
-            Action::PageDown => {
-                let limit = crate::ui::player::scroll_limit(self);
-                if let Some(player) = self.player.as_mut() {
-                    player.scroll = player.scroll.saturating_add(10).min(limit);
-                }
-            }
-            Action::ToggleNotes => player.notes = !player.notes,
             Action::NextStep => {
                 if let StepKind::Diagram { layers } = &step.kind
                     && player.layers < layers.len()
                 {
                     player.layers += 1;
+                    player
+                        .scroll
+                        .jump(Jump::Show(Focus::Layer(player.layers - 1)));
                 } else if player.step < last_step {
                     let next = player.step + 1;
                     player.go_to(next);
@@ -194,6 +212,7 @@ impl App {
                     scope: Some(scope),
                 });
                 player.outputs.remove(&index);
+                player.scroll.jump(Jump::Show(Focus::Output));
                 vec![Command::Execute {
                     id,
                     sql: sql.clone(),
@@ -212,6 +231,7 @@ impl App {
                         report: None,
                     },
                 );
+                player.scroll.jump(Jump::Show(Focus::Output));
                 vec![Command::RunDemo {
                     id,
                     name: name.clone(),

@@ -35,11 +35,10 @@ pub struct AuditState {
     /// Each known actor's organization, for the cross-tenant rule.
     pub actors: ActorOrgs,
     pub filter: Filter,
-    /// Index into `events`; its block is drawn expanded.
+    /// Index into `events`; its block is drawn expanded, and the view keeps it on screen.
     pub selected: usize,
-    /// The first event drawn.
-    pub top: usize,
-    /// Events that arrived above the view while the user was away from the newest.
+    /// Events that arrived above the selection while the user was away from the newest
+    /// (the view counts those it cannot show).
     pub unseen: usize,
     /// The load the screen waits for; other answers are stale.
     pub loading: Option<RequestId>,
@@ -50,9 +49,9 @@ pub struct AuditState {
 }
 
 impl AuditState {
-    /// On the newest event at the top: new events take the selection.
+    /// On the newest event: new events take the selection.
     pub fn following(&self) -> bool {
-        self.selected == 0 && self.top == 0
+        self.selected == 0
     }
 
     pub fn selected_event(&self) -> Option<&AuditEvent> {
@@ -64,7 +63,6 @@ impl AuditState {
     fn merge(&mut self, incoming: Vec<AuditEvent>) {
         let following = self.following();
         let selected_id = self.selected_event().map(|e| e.id);
-        let top_id = self.events.get(self.top).map(|e| e.id);
         let before = self.events.len();
         for event in incoming {
             if self.filter.matches(&event) && self.events.iter().all(|e| e.id != event.id) {
@@ -81,14 +79,12 @@ impl AuditState {
             |id: Option<i64>| id.and_then(|id| self.events.iter().position(|e| e.id == id));
         if following {
             self.selected = 0;
-            self.top = 0;
             return;
         }
-        let (selected, top) = (index_of(selected_id), index_of(top_id));
         let last = self.events.len().saturating_sub(1);
-        self.unseen += top.unwrap_or(0).saturating_sub(self.top);
-        self.selected = selected.unwrap_or(last).min(last);
-        self.top = top.unwrap_or(0).min(self.selected);
+        let selected = index_of(selected_id).unwrap_or(last).min(last);
+        self.unseen += selected.saturating_sub(self.selected);
+        self.selected = selected;
     }
 
     /// Keeps only the events `filter` lets through (a narrower filter applies at once; the
@@ -98,8 +94,13 @@ impl AuditState {
         self.events.retain(|e| filter.matches(e));
         self.flags = rules::flags(&self.events, &self.actors);
         self.selected = 0;
-        self.top = 0;
         self.unseen = 0;
+    }
+
+    /// Moves the selection to `index` (clamped); events above it that it passes are seen.
+    fn select(&mut self, index: usize) {
+        self.selected = index.min(self.events.len().saturating_sub(1));
+        self.unseen = self.unseen.min(self.selected);
     }
 }
 
@@ -127,19 +128,18 @@ impl App {
         if self.audit.prompt.is_some() {
             return self.update_prompt(action);
         }
-        let (width, height) = crate::ui::timeline::pane(self.size);
-        let page = crate::ui::timeline::visible(&self.audit, width, height)
-            .saturating_sub(1)
-            .max(1);
+        // A page: about as many events as the pane shows collapsed (a header, the
+        // changed columns and a spare line each); the view keeps the selection on screen.
+        let pane = crate::layout::inner(crate::layout::areas(self.size.0, self.size.1).main);
+        let page = usize::from(pane.height / 3).max(1);
         let state = &mut self.audit;
-        let last = state.events.len().saturating_sub(1);
         match action {
             Action::Back => self.screen = self.audit_return,
-            Action::Up => state.selected = state.selected.saturating_sub(1),
-            Action::Down => state.selected = (state.selected + 1).min(last),
-            Action::PageUp => state.selected = state.selected.saturating_sub(page),
-            Action::PageDown => state.selected = (state.selected + page).min(last),
-            Action::End => state.selected = 0,
+            Action::Up => state.select(state.selected.saturating_sub(1)),
+            Action::Down => state.select(state.selected + 1),
+            Action::PageUp => state.select(state.selected.saturating_sub(page)),
+            Action::PageDown => state.select(state.selected + page),
+            Action::End => state.select(0),
             Action::FilterRecord | Action::FilterActor | Action::FilterTable => {
                 return self.filter_by_selected(&action);
             }
@@ -166,7 +166,6 @@ impl App {
             }
             _ => {}
         }
-        self.keep_audit_in_view();
         Vec::new()
     }
 
@@ -233,35 +232,6 @@ impl App {
         vec![self.load_audit()]
     }
 
-    /// Keeps the selected event's block on screen, moving `top` as little as possible.
-    fn keep_audit_in_view(&mut self) {
-        let (width, height) = crate::ui::timeline::pane(self.size);
-        let state = &mut self.audit;
-        state.top = state.top.min(state.selected);
-        while state.top < state.selected
-            && crate::ui::timeline::height_between(state, state.top, state.selected, width) > height
-        {
-            state.top += 1;
-        }
-        // New events the user can see now are no longer news.
-        state.unseen = state.unseen.min(state.top);
-    }
-
-    /// After a resize: the selection kept in view, and newer events brought back above it
-    /// where the taller pane has room for them.
-    pub(super) fn fit_audit_to_size(&mut self) {
-        self.keep_audit_in_view();
-        let (width, height) = crate::ui::timeline::pane(self.size);
-        let state = &mut self.audit;
-        while state.top > 0
-            && crate::ui::timeline::height_between(state, state.top - 1, state.selected, width)
-                <= height
-        {
-            state.top -= 1;
-        }
-        state.unseen = state.unseen.min(state.top);
-    }
-
     /// The log's answer to [`Command::LoadAudit`] `id`; stale answers are dropped. Events
     /// that arrived live while it was being read are kept.
     pub(super) fn audit_loaded(
@@ -280,7 +250,6 @@ impl App {
         let newest = events.iter().map(|e| e.id).max().unwrap_or(i64::MIN);
         state.events.retain(|e| e.id > newest);
         state.selected = 0;
-        state.top = 0;
         state.unseen = 0;
         state.merge(events);
         state.flags = rules::flags(&state.events, &state.actors);
@@ -289,7 +258,6 @@ impl App {
     /// Events committed after the screen read the log (the `pglab_audit` notifications).
     pub(super) fn audit_arrived(&mut self, events: Vec<AuditEvent>) {
         self.audit.merge(events);
-        self.keep_audit_in_view();
     }
 
     /// The load the screen waits for could not run: the screen says why.
@@ -299,13 +267,8 @@ impl App {
     }
 
     pub(super) fn scroll_audit(&mut self, lines: i16) {
-        let last = self.audit.events.len().saturating_sub(1);
-        self.audit.selected = self
-            .audit
-            .selected
-            .saturating_add_signed(lines.into())
-            .min(last);
-        self.keep_audit_in_view();
+        let state = &mut self.audit;
+        state.select(state.selected.saturating_add_signed(lines.into()));
     }
 }
 

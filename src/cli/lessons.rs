@@ -24,7 +24,7 @@ use crate::proxy::Latency;
 use crate::query_log::ScopeReport;
 use crate::result_set::ResultSet;
 use crate::ui::markdown::plain;
-use crate::ui::player::{StepView, step_lines};
+use crate::ui::player::{StepView, step_page};
 use crate::ui::theme::Theme;
 
 /// Rows a lesson's statement may return in `check` and `run`.
@@ -269,8 +269,14 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             }
         };
         let say = |text: &str| wrapped(text, "  ");
-        for line in plain(&step_lines(&view, &theme, width)) {
-            wrapped(&line, "");
+        // Diagrams, SQL and tables print whole: wrapping would break their shape.
+        for (line, pre) in step_page(&view, &theme, width).into_lines() {
+            let text = &plain(&[line])[0];
+            if pre {
+                println!("{}", text.trim_end());
+            } else {
+                wrapped(text, "");
+            }
         }
         match &step.kind {
             StepKind::Exercise(exercise) => {

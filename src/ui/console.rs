@@ -5,13 +5,14 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::player::StepOutput;
 use crate::app::{Action, App};
 use crate::db::console::{Outcome, SqlFailure};
 use crate::keymap::{self, Context};
 
+use super::page::Page;
 use super::table::{self, Window};
 use super::theme::Theme;
 use super::{duration, plural};
@@ -39,19 +40,19 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .border_style(theme.border(false));
     let inner = block.inner(result_area);
     frame.render_widget(block, result_area);
-    let mut lines = Vec::new();
+    let mut page = Page::<()>::default();
     if let Some(notice) = &console.notice {
-        lines.push(Line::styled(notice.clone(), theme.warning()));
+        page.prose(Line::styled(notice.clone(), theme.warning()));
     }
     if console.running.is_some() {
-        lines.push(Line::styled(
+        page.prose(Line::styled(
             "Running… Esc cancels it on the server.",
             theme.warning(),
         ));
     } else if let Some(result) = &console.result {
         if let Some(StepOutput::Graded { verdict, .. }) = graded_output(app) {
             match verdict {
-                Ok(v) if v.passed() => lines.push(Line::styled(
+                Ok(v) if v.passed() => page.prose(Line::styled(
                     format!(
                         "✓ Passed: {}. {} goes back to the lesson.",
                         v.held.join("; "),
@@ -60,35 +61,40 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
                     theme.good(),
                 )),
                 Ok(v) => {
-                    lines.push(Line::styled("✗ Not yet:", theme.bad()));
-                    lines.extend(v.findings.iter().map(|f| Line::raw(format!("  • {f}"))));
+                    page.prose(Line::styled("✗ Not yet:", theme.bad()));
+                    page.prose_lines(v.findings.iter().map(|f| Line::raw(format!("  • {f}"))));
                 }
-                Err(message) => lines.push(Line::styled(format!("✗ {message}"), theme.bad())),
+                Err(message) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
             }
         }
         match &result.ran {
             Ok(outcome) => {
-                let height = usize::from(inner.height).saturating_sub(lines.len() + 4);
-                lines.extend(window_lines(
+                let height = usize::from(inner.height).saturating_sub(page.len() + 4);
+                window_lines(
+                    &mut page,
                     outcome,
                     result.row,
                     result.column,
                     height,
                     inner.width,
                     theme,
-                ));
+                );
             }
-            Err(failure) => lines.extend(failure_lines(&result.sql, failure, theme)),
+            Err(failure) => failure_lines(&mut page, &result.sql, failure, theme),
         }
         if let Some(report) = &result.report {
-            lines.push(super::player::measured_line(report, theme));
+            page.prose(super::player::measured_line(report, theme));
         }
     } else if let Some(error) = &app.lab_error {
-        lines.extend(super::lab_error_lines(error, theme));
+        page.prose_lines(super::lab_error_lines(error, theme));
     } else if !console.ready {
-        lines.push(Line::styled("Connecting…", theme.dim()));
+        page.prose(Line::styled("Connecting…", theme.dim()));
     }
-    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+    let laid = page.lay_out(usize::from(inner.width));
+    frame.render_widget(
+        Paragraph::new(laid.window(0, usize::from(inner.height), 0)),
+        inner,
+    );
 }
 
 fn exercise_title(app: &App) -> Option<String> {
@@ -103,22 +109,22 @@ fn graded_output(app: &App) -> Option<&StepOutput> {
 
 /// The last statement's rows from `row`, `column`, in `height` rows of `width` cells.
 fn window_lines(
+    page: &mut Page<()>,
     outcome: &Outcome,
     row: usize,
     column: usize,
     height: usize,
     width: u16,
     theme: &Theme,
-) -> Vec<Line<'static>> {
+) {
     let Some(last) = outcome.statements.last() else {
-        return vec![Line::styled(
+        return page.prose(Line::styled(
             "Nothing was run (an empty statement).",
             theme.dim(),
-        )];
+        ));
     };
-    let mut lines = Vec::new();
     if last.result.columns.is_empty() {
-        lines.push(Line::raw(format!(
+        page.prose(Line::raw(format!(
             "OK · {}",
             plural(last.rows_affected, "row affected", "rows affected")
         )));
@@ -130,7 +136,7 @@ fn window_lines(
             width: usize::from(width),
         };
         let (table, caption) = table::lines(&last.result, window, theme);
-        lines.extend(table);
+        page.pre_lines(table);
         let mut summary = plural(last.result.rows.len() as u64, "row", "rows");
         if last.truncated {
             summary.push_str(" (more were returned than the console keeps)");
@@ -138,10 +144,10 @@ fn window_lines(
         if let Some(caption) = caption {
             summary.push_str(&format!(" · showing {caption} · PgUp/PgDn, Alt-←/→ scroll"));
         }
-        lines.push(Line::styled(summary, theme.dim()));
+        page.prose(Line::styled(summary, theme.dim()));
     }
     if outcome.statements.len() > 1 {
-        lines.push(Line::styled(
+        page.prose(Line::styled(
             format!(
                 "{} statements ran; the last one's result is shown.",
                 outcome.statements.len()
@@ -149,28 +155,28 @@ fn window_lines(
             theme.dim(),
         ));
     }
-    lines.push(Line::styled(
+    page.prose(Line::styled(
         format!("took {}", duration(outcome.elapsed)),
         theme.dim(),
     ));
-    lines
 }
 
 /// A result as a lesson shows it: the first `rows` rows.
-pub fn outcome_lines(
+pub fn outcome_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
     outcome: &Outcome,
     rows: usize,
     width: usize,
     theme: &Theme,
-) -> Vec<Line<'static>> {
+) {
     let Some(last) = outcome.statements.last() else {
-        return Vec::new();
+        return;
     };
     if last.result.columns.is_empty() {
-        return vec![Line::raw(format!(
+        return page.prose(Line::raw(format!(
             "OK · {}",
             plural(last.rows_affected, "row affected", "rows affected")
-        ))];
+        )));
     }
     let window = Window {
         first_row: 0,
@@ -178,43 +184,48 @@ pub fn outcome_lines(
         height: rows,
         width,
     };
-    let (mut lines, _) = table::lines(&last.result, window, theme);
+    let (table, _) = table::lines(&last.result, window, theme);
+    page.pre_lines(table);
     if last.result.rows.len() > rows {
-        lines.push(Line::styled(
+        page.prose(Line::styled(
             format!("… {} more rows", last.result.rows.len() - rows),
             theme.dim(),
         ));
     }
-    lines
 }
 
 /// The server's error as a learner should see it: SQLSTATE and message, the line it points
-/// at with a caret beneath, then detail and hint.
-pub fn failure_lines(sql: &str, failure: &SqlFailure, theme: &Theme) -> Vec<Line<'static>> {
+/// at with a caret beneath (pre-formatted, so the caret stays under its spot), then detail
+/// and hint.
+pub fn failure_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
+    sql: &str,
+    failure: &SqlFailure,
+    theme: &Theme,
+) {
     let code = if failure.sqlstate.is_empty() {
         String::new()
     } else {
         format!(" {}", failure.sqlstate)
     };
-    let mut lines = vec![Line::from(vec![
+    page.prose(Line::from(vec![
         Span::styled(format!("✗ error{code}: "), theme.bad()),
         Span::styled(failure.message.clone(), theme.bad()),
-    ])];
+    ]));
     if let Some(caret) = failure.caret_line(sql) {
-        lines.push(Line::styled(
+        page.pre(Line::styled(
             format!("  {}", caret.text.replace('\t', " ")),
             theme.code(),
         ));
-        lines.push(Line::styled(
+        page.pre(Line::styled(
             format!("  {}^", " ".repeat(caret.column)),
             theme.bad(),
         ));
     }
     if let Some(detail) = &failure.detail {
-        lines.push(Line::raw(format!("Detail: {detail}")));
+        page.prose(Line::raw(format!("Detail: {detail}")));
     }
     if let Some(hint) = &failure.hint {
-        lines.push(Line::styled(format!("Hint: {hint}"), theme.key()));
+        page.prose(Line::styled(format!("Hint: {hint}"), theme.key()));
     }
-    lines
 }

@@ -8,6 +8,7 @@ use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 use crate::keymap::{self, Context};
 
 use super::theme::Theme;
+use crate::scroll::{Scroll, Viewport};
 
 /// The help text, one line per binding.
 pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
@@ -38,7 +39,13 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
     lines
 }
 
-pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
+pub fn render(
+    frame: &mut Frame,
+    area: Rect,
+    scroll: &Scroll<()>,
+    viewport: &mut Viewport,
+    theme: &Theme,
+) {
     let width = area.width.saturating_sub(4).min(90);
     let height = area.height.saturating_sub(2);
     let popup = Rect::new(
@@ -51,11 +58,18 @@ pub fn render(frame: &mut Frame, area: Rect, scroll: u16, theme: &Theme) {
     let block = Block::bordered()
         .title(" Keys · ↑/↓ scroll · Esc closes ")
         .border_style(theme.border(true));
+    let inner = crate::layout::inner(popup);
+    let paragraph = Paragraph::new(lines(theme)).wrap(Wrap { trim: false });
+    let offset = viewport.resolve(
+        scroll,
+        paragraph.line_count(inner.width),
+        usize::from(inner.height),
+        |()| None,
+    );
     frame.render_widget(
-        Paragraph::new(lines(theme))
+        paragraph
             .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((scroll, 0)),
+            .scroll((u16::try_from(offset).unwrap_or(u16::MAX), 0)),
         popup,
     );
 }

@@ -1,29 +1,37 @@
 //! Lesson prose: Markdown turned into styled lines. Headings, paragraphs, emphasis, inline
 //! code, code blocks, lists and quotes — what lessons use; anything else is shown as its
-//! text. Wrapping is left to the paragraph that draws the lines.
+//! text. Prose is left to the page to wrap; code blocks are pre-formatted and never wrap.
 
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Parser, Tag, TagEnd};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
 
+use super::page::Page;
 use super::theme::Theme;
 
-/// The lines of `markdown`, styled with `theme`.
-pub fn render(markdown: &str, theme: &Theme) -> Vec<Line<'static>> {
+/// The lines of `markdown`, styled with `theme`, added to `page`.
+pub fn render_into<M: Copy + PartialEq>(page: &mut Page<M>, markdown: &str, theme: &Theme) {
     let mut out = Renderer::new(*theme);
     for event in Parser::new(markdown) {
         out.event(event);
     }
     out.flush();
-    while out.lines.last().is_some_and(|l| l.spans.is_empty()) {
+    while out.lines.last().is_some_and(|(l, _)| l.spans.is_empty()) {
         out.lines.pop();
     }
-    out.lines
+    for (line, pre) in out.lines {
+        if pre {
+            page.pre(line);
+        } else {
+            page.prose(line);
+        }
+    }
 }
 
 struct Renderer {
     theme: Theme,
-    lines: Vec<Line<'static>>,
+    /// Each line, and whether it is pre-formatted (a code block's).
+    lines: Vec<(Line<'static>, bool)>,
     current: Vec<Span<'static>>,
     styles: Vec<Style>,
     /// Open lists: the next number for ordered ones.
@@ -61,14 +69,14 @@ impl Renderer {
                 spans.push(Span::styled("│ ".repeat(self.quote), self.theme.dim()));
             }
             spans.append(&mut self.current);
-            self.lines.push(Line::from(spans));
+            self.lines.push((Line::from(spans), self.in_code_block));
         }
     }
 
     fn blank(&mut self) {
         self.flush();
-        if self.lines.last().is_some_and(|l| !l.spans.is_empty()) {
-            self.lines.push(Line::default());
+        if self.lines.last().is_some_and(|(l, _)| !l.spans.is_empty()) {
+            self.lines.push((Line::default(), false));
         }
     }
 
@@ -98,7 +106,7 @@ impl Renderer {
             Event::Rule => {
                 self.blank();
                 self.lines
-                    .push(Line::styled("─".repeat(40), self.theme.dim()));
+                    .push((Line::styled("─".repeat(40), self.theme.dim()), false));
             }
             Event::Html(html) | Event::InlineHtml(html) => self.text(&html),
             Event::FootnoteReference(_) | Event::TaskListMarker(_) => {}
@@ -203,7 +211,22 @@ mod tests {
     use super::*;
 
     fn text_of(markdown: &str) -> Vec<String> {
-        plain(&render(markdown, &Theme::plain()))
+        let mut page = Page::<()>::default();
+        render_into(&mut page, markdown, &Theme::plain());
+        let lines: Vec<Line> = page.into_lines().into_iter().map(|(l, _)| l).collect();
+        plain(&lines)
+    }
+
+    #[test]
+    fn code_blocks_are_pre_formatted_and_prose_is_not() {
+        let mut page = Page::<()>::default();
+        render_into(
+            &mut page,
+            "Words here.\n\n```\nselect 1;\n```\n",
+            &Theme::plain(),
+        );
+        let kinds: Vec<bool> = page.into_lines().into_iter().map(|(_, pre)| pre).collect();
+        assert_eq!(kinds, [false, false, true]);
     }
 
     #[test]

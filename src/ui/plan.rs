@@ -8,54 +8,30 @@ mod detail;
 mod diff;
 
 use ratatui::Frame;
-use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::layout::Rect;
 use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{App, PlanState, Screen};
+use crate::app::{App, PlanState};
 use crate::explain::text::{self, Role};
 use crate::explain::{Insight, NodeId, Plan};
+use crate::scroll::Viewport;
 
 use super::theme::Theme;
 use crate::wrap::wrap;
 
 /// Lines above the first node: headline, plan-wide times, a blank line, the column header.
 const TREE_HEAD: usize = 4;
-/// Main panes at least this wide show the detail panel beside the tree.
-const BESIDE_WIDTH: u16 = 110;
 /// In front of each node's row: the cursor, or room for it.
 const CURSOR: &str = "▶ ";
 const NO_CURSOR: &str = "  ";
 
-/// The line of the tree pane that shows node `index`.
-pub fn node_line(index: usize) -> usize {
-    TREE_HEAD + index
-}
-
-/// How many lines of the tree pane show on a terminal of `size` (for keeping the selected
-/// node in view).
-pub fn tree_height(size: (u16, u16)) -> usize {
-    let main = super::layout(size.0, size.1, Screen::Plan).main;
-    usize::from(panes(Block::bordered().inner(main)).0.height)
-}
-
-/// The tree's area and the detail panel's, inside the plan block; no panel when there is
-/// no room for one.
-fn panes(inner: Rect) -> (Rect, Option<Rect>) {
-    if inner.width + 2 >= BESIDE_WIDTH {
-        let width = (inner.width * 2 / 5).clamp(40, 64);
-        let [tree, detail] =
-            Layout::horizontal([Constraint::Min(1), Constraint::Length(width)]).areas(inner);
-        (tree, Some(detail))
-    } else if inner.height >= 8 {
-        let height = (inner.height * 9 / 20).clamp(4, 14);
-        let [tree, detail] =
-            Layout::vertical([Constraint::Min(1), Constraint::Length(height)]).areas(inner);
-        (tree, Some(detail))
-    } else {
-        (inner, None)
-    }
+/// What the plan screen keeps between frames: how far the tree and the diff are scrolled.
+#[derive(Debug, Default)]
+pub struct PlanViewport {
+    tree: Viewport,
+    diff: Viewport,
 }
 
 /// The insights section, costliest first: each insight's node, why, and the fix, wrapped
@@ -177,14 +153,13 @@ pub(super) fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'s
     out
 }
 
-/// `lines` in `area`, scrolled by `scroll` but never past the last line.
-fn scrolled(frame: &mut Frame, area: Rect, lines: Vec<Line<'static>>, scroll: u16) {
-    let last =
-        u16::try_from(lines.len().saturating_sub(usize::from(area.height))).unwrap_or(u16::MAX);
-    frame.render_widget(Paragraph::new(lines).scroll((scroll.min(last), 0)), area);
-}
-
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    viewport: &mut PlanViewport,
+) {
     let Some(state) = app.plan.as_ref() else {
         return;
     };
@@ -207,16 +182,32 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let width = usize::from(inner.width);
     if let Some(previous) = previous {
         let lines = diff::lines(previous, state, width, theme);
-        scrolled(frame, inner, lines, state.scroll);
+        let height = usize::from(inner.height);
+        let offset = viewport
+            .diff
+            .resolve(&state.diff_scroll, lines.len(), height, |()| None);
+        frame.render_widget(Paragraph::new(lines).scroll((clamp_u16(offset), 0)), inner);
         return;
     }
-    let (tree, detail) = panes(inner);
-    scrolled(
-        frame,
-        tree,
-        tree_lines(state, usize::from(tree.width), theme),
-        state.scroll,
-    );
+    let (tree, detail) = crate::layout::plan_panes(inner);
+    let lines = tree_lines(state, usize::from(tree.width), theme);
+    let height = usize::from(tree.height);
+    let offset = viewport
+        .tree
+        .resolve(&state.tree_scroll, lines.len(), height, |()| None);
+    // The selected node stays on screen; the first one brings the headline back with it.
+    let line = TREE_HEAD + state.selected;
+    let offset = if state.selected == 0 {
+        0
+    } else if line < offset {
+        line
+    } else if line >= offset + height.max(1) {
+        line + 1 - height.max(1)
+    } else {
+        offset
+    };
+    viewport.tree.offset = offset;
+    frame.render_widget(Paragraph::new(lines).scroll((clamp_u16(offset), 0)), tree);
     if let Some(area) = detail {
         let beside = area.x > tree.x;
         let plan = &state.explained.plan;
@@ -224,20 +215,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 }
 
+fn clamp_u16(n: usize) -> u16 {
+    u16::try_from(n).unwrap_or(u16::MAX)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_panel_goes_beside_wide_trees_and_below_narrow_ones() {
-        let (tree, detail) = panes(Rect::new(1, 1, 150, 30));
-        let detail = detail.unwrap();
-        assert!(detail.x > tree.x && detail.y == tree.y);
-        let (tree, detail) = panes(Rect::new(1, 1, 80, 30));
-        let detail = detail.unwrap();
-        assert!(detail.y > tree.y && detail.x == tree.x);
-        assert!(panes(Rect::new(1, 1, 18, 5)).1.is_none());
-    }
 
     #[test]
     fn clipped_spans_keep_their_styles_and_end_in_an_ellipsis() {

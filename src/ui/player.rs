@@ -1,14 +1,15 @@
 //! The lesson player: the step's prose, its diagram layers, its SQL and what running it
 //! measured, exercise hints and verdicts, quiz answers and presenter notes. The lines are
-//! built by [`step_lines`], which the plain-text runner uses too.
+//! built by [`step_page`], which the plain-text runner uses too; the pane keeps its own
+//! viewport ([`PlayerViewport`]) and resolves the player's scroll intents against it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph, Wrap};
+use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::event::Ran;
-use crate::app::player::StepOutput;
+use crate::app::player::{Focus, StepOutput};
 use crate::app::{Action, App};
 use crate::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::explain::{diff, text};
@@ -17,8 +18,10 @@ use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
 use crate::query_log::ScopeReport;
 
 use super::console::{failure_lines, outcome_lines};
+use super::page::Page;
 use super::theme::Theme;
 use super::{duration, markdown, plural};
+use crate::scroll::Viewport;
 
 /// Rows of a result shown inside a lesson (the console shows all of them).
 const ROWS_IN_LESSON: usize = 12;
@@ -37,35 +40,28 @@ pub struct StepView<'a> {
     pub interactive: bool,
 }
 
-/// The lesson pane's paragraph for the current step, and its title and counter; the same
-/// for drawing and for measuring how far it scrolls.
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+/// What the lesson pane keeps between frames: how far it is scrolled down and sideways.
+#[derive(Debug, Default)]
+pub struct PlayerViewport {
+    lines: Viewport,
+    columns: Viewport,
+}
+
+/// The lesson pane: the current step laid out for the pane's width, scrolled where the
+/// player's intents say, with markers on the border for what is cut off.
+pub fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    viewport: &mut PlayerViewport,
+) {
     let Some(player) = app.player.as_ref() else {
         return;
     };
     let lesson = &app.catalog.lessons[player.lesson];
-    let title = format!(" {} · {} ", lesson.diagram, lesson.title);
-    let counter = format!(" step {} of {} ", player.step + 1, lesson.steps.len());
-    let block = Block::bordered()
-        .title(Span::styled(title, theme.title()))
-        .title_top(Line::styled(counter, theme.dim()).right_aligned())
-        .border_style(theme.border(!app.log_focused));
-    let inner = block.inner(area);
-    frame.render_widget(block, area);
-    let Some(paragraph) = paragraph(app, inner.width, theme) else {
-        return;
-    };
-    let last = paragraph
-        .line_count(inner.width)
-        .saturating_sub(usize::from(inner.height));
-    let scroll = player.scroll.min(u16::try_from(last).unwrap_or(u16::MAX));
-    frame.render_widget(paragraph.scroll((scroll, 0)), inner);
-}
-
-/// The current step as a wrapped paragraph `width` cells wide.
-fn paragraph(app: &App, width: u16, theme: &Theme) -> Option<Paragraph<'static>> {
-    let player = app.player.as_ref()?;
-    let lesson = &app.catalog.lessons[player.lesson];
+    let inner = crate::layout::inner(area);
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
     let view = StepView {
         lesson,
         index: player.step,
@@ -76,17 +72,68 @@ fn paragraph(app: &App, width: u16, theme: &Theme) -> Option<Paragraph<'static>>
         running: player.waiting.is_some_and(|w| w.step == player.step),
         interactive: true,
     };
-    let lines = step_lines(&view, theme, usize::from(width));
-    Some(Paragraph::new(lines).wrap(Wrap { trim: false }))
+    let laid = step_page(&view, theme, width).lay_out(width);
+    let offset = viewport
+        .lines
+        .resolve(&player.scroll, laid.lines.len(), height, |focus| {
+            laid.find(focus)
+        });
+    let column = viewport
+        .columns
+        .resolve(&player.sideways, laid.widest, width, |()| None);
+    let title = format!(" {} · {} ", lesson.diagram, lesson.title);
+    let counter = format!(" step {} of {} ", player.step + 1, lesson.steps.len());
+    let cut = Cut {
+        above: offset > 0,
+        below: offset + height < laid.lines.len(),
+        left: column > 0,
+        right: column + width < laid.widest,
+    };
+    let block = Block::bordered()
+        .title(Span::styled(title, theme.title()))
+        .title_top(Line::styled(counter, theme.dim()).right_aligned())
+        .title_bottom(cut.line(theme).right_aligned())
+        .border_style(theme.border(!app.log_focused));
+    frame.render_widget(block, area);
+    frame.render_widget(Paragraph::new(laid.window(offset, height, column)), inner);
 }
 
-/// How far the lesson pane scrolls before its last line reaches the bottom, on a terminal
-/// of the app's size: where "show the result" scrolls to.
-pub fn scroll_limit(app: &App) -> u16 {
-    let area = super::layout(app.size.0, app.size.1, app.screen).main;
-    let (width, height) = (area.width.saturating_sub(2), area.height.saturating_sub(2));
-    let lines = paragraph(app, width, &Theme::plain()).map_or(0, |p| p.line_count(width));
-    u16::try_from(lines.saturating_sub(usize::from(height))).unwrap_or(u16::MAX)
+/// Which sides of the lesson pane have more beyond them.
+struct Cut {
+    above: bool,
+    below: bool,
+    left: bool,
+    right: bool,
+}
+
+impl Cut {
+    /// `↑ more above · ↓ more below · ⇆ wider: Alt-←/→`, only the parts that hold, with the
+    /// keys that scroll there.
+    fn line(&self, theme: &Theme) -> Line<'static> {
+        let mut parts = Vec::new();
+        if self.above {
+            parts.push(format!("↑ more above ({})", key(&Action::Up)));
+        }
+        if self.below {
+            parts.push(format!("↓ more below ({})", key(&Action::Down)));
+        }
+        if self.left || self.right {
+            let arrows = match (self.left, self.right) {
+                (true, true) => "⇆",
+                (true, false) => "←",
+                _ => "→",
+            };
+            parts.push(format!(
+                "{arrows} wider ({}/{})",
+                key(&Action::Left),
+                key(&Action::Right)
+            ));
+        }
+        if parts.is_empty() {
+            return Line::default();
+        }
+        Line::styled(format!(" {} ", parts.join(" · ")), theme.warning())
+    }
 }
 
 /// How the key for `action` is written in the lesson player.
@@ -94,20 +141,20 @@ fn key(action: &Action) -> String {
     keymap::key_for(Context::Player, action)
 }
 
-/// The lines of one step.
-pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'static>> {
+/// The lines of one step: prose, and pre-formatted diagrams, SQL and results, with the
+/// parts a scroll intent can point at marked.
+pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
     let step = &view.lesson.steps[view.index];
-    let mut lines = vec![
-        Line::styled(format!("▸ {}", step.title), theme.heading()),
-        Line::default(),
-    ];
+    let mut page = Page::default();
+    page.prose(Line::styled(format!("▸ {}", step.title), theme.heading()));
+    page.blank();
     if let Some(body) = &step.body {
-        lines.extend(markdown::render(body, theme));
-        lines.push(Line::default());
+        markdown::render_into(&mut page, body, theme);
+        page.blank();
     }
-    let hint = |lines: &mut Vec<Line<'static>>, text: &str| {
+    let hint = |page: &mut Page<Focus>, text: &str| {
         if view.interactive {
-            lines.push(Line::styled(text.to_string(), theme.dim()));
+            page.prose(Line::styled(text.to_string(), theme.dim()));
         }
     };
     match &step.kind {
@@ -115,53 +162,52 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
         StepKind::Diagram { layers } => {
             let shown = view.layers.clamp(1, layers.len());
             for (i, layer) in layers[..shown].iter().enumerate() {
-                if i > 0 {
-                    lines.push(Line::default());
-                }
-                lines.extend(
-                    layer
-                        .lines()
-                        .map(|l| Line::styled(l.to_string(), theme.code())),
-                );
-            }
-            if shown < layers.len() {
-                lines.push(Line::default());
-                hint(
-                    &mut lines,
-                    &format!(
-                        "{} reveals the next part ({shown} of {} shown)",
-                        key(&Action::NextStep),
-                        layers.len()
-                    ),
-                );
+                page.marked(Focus::Layer(i), |page| {
+                    if i > 0 {
+                        page.blank();
+                    }
+                    page.pre_lines(
+                        layer
+                            .lines()
+                            .map(|l| Line::styled(l.to_string(), theme.code())),
+                    );
+                    if i + 1 == shown && shown < layers.len() {
+                        page.blank();
+                        hint(
+                            page,
+                            &format!(
+                                "{} reveals the next part ({shown} of {} shown)",
+                                key(&Action::NextStep),
+                                layers.len()
+                            ),
+                        );
+                    }
+                });
             }
         }
         StepKind::Run { sql } => {
-            lines.extend(sql_lines(sql, theme));
-            lines.push(Line::default());
-            match view.output {
-                _ if view.running => lines.push(Line::styled("Running…", theme.warning())),
+            page.pre_lines(sql_lines(sql, theme));
+            page.blank();
+            page.marked(Focus::Output, |page| match view.output {
+                _ if view.running => page.prose(Line::styled("Running…", theme.warning())),
                 Some(StepOutput::Query { ran, report }) => {
-                    lines.extend(ran_lines(sql, ran, report.as_ref(), theme, width))
+                    ran_lines(page, sql, ran, report.as_ref(), theme, width)
                 }
-                _ => hint(&mut lines, &format!("{} runs it.", key(&Action::Activate))),
-            }
+                _ => hint(page, &format!("{} runs it.", key(&Action::Activate))),
+            });
         }
-        StepKind::Demo { name, .. } => match view.output {
+        StepKind::Demo { .. } => page.marked(Focus::Output, |page| match view.output {
             Some(StepOutput::Demo { progress, report }) => {
-                lines.extend(demo_lines(progress, report.as_ref(), theme, width));
+                demo_lines(page, progress, report.as_ref(), theme, width);
                 if view.running {
-                    lines.push(Line::styled(
+                    page.prose(Line::styled(
                         "Running… (the log shows each round trip)",
                         theme.warning(),
                     ));
                 }
             }
-            _ => hint(
-                &mut lines,
-                &format!("{} runs the demo ({name}).", key(&Action::Activate)),
-            ),
-        },
+            _ => hint(page, &format!("{} runs the demo.", key(&Action::Activate))),
+        }),
         StepKind::Exercise(exercise) => {
             let passed = view.progress.is_passed(view.index);
             let hints = view
@@ -169,26 +215,28 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                 .hints_revealed(view.index)
                 .min(exercise.hints.len());
             for (i, text) in exercise.hints.iter().take(hints).enumerate() {
-                lines.push(Line::from(vec![
+                page.prose(Line::from(vec![
                     Span::styled(format!("Hint {}: ", i + 1), theme.key()),
                     Span::raw(text.clone()),
                 ]));
             }
-            if let Some(StepOutput::Graded { verdict, report }) = view.output {
-                lines.push(Line::default());
-                lines.extend(verdict_lines(verdict, report.as_ref(), theme));
-            } else if passed {
-                lines.push(Line::styled("✓ Passed", theme.good()));
-            }
+            page.marked(Focus::Output, |page| {
+                if let Some(StepOutput::Graded { verdict, report }) = view.output {
+                    page.blank();
+                    verdict_lines(page, verdict, report.as_ref(), theme);
+                } else if passed {
+                    page.prose(Line::styled("✓ Passed", theme.good()));
+                }
+            });
             if passed || view.progress.gave_up(view.index) {
-                lines.push(Line::default());
-                lines.push(Line::styled(
+                page.blank();
+                page.prose(Line::styled(
                     "A reference solution, for comparison:",
                     theme.dim(),
                 ));
-                lines.extend(sql_lines(&exercise.solution, theme));
+                page.pre_lines(sql_lines(&exercise.solution, theme));
             }
-            lines.push(Line::default());
+            page.blank();
             let more = if hints < exercise.hints.len() {
                 format!(
                     " · {}: hint {} of {}",
@@ -202,7 +250,7 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
             let give_up_hint = format!(" · {}: show the solution", key(&Action::GiveUp));
             let give_up = if passed { "" } else { &give_up_hint };
             hint(
-                &mut lines,
+                &mut page,
                 &format!(
                     "{}: write your answer in the console{more}{give_up}",
                     key(&Action::Activate)
@@ -210,8 +258,8 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
             );
         }
         StepKind::Quiz(quiz) => {
-            lines.push(Line::styled(quiz.question.clone(), theme.text()));
-            lines.push(Line::default());
+            page.prose(Line::styled(quiz.question.clone(), theme.text()));
+            page.blank();
             let chosen = view.progress.quiz_answer(view.index);
             for (i, option) in quiz.options.iter().enumerate() {
                 let (mark, style) = match chosen {
@@ -220,44 +268,40 @@ pub fn step_lines(view: &StepView, theme: &Theme, width: usize) -> Vec<Line<'sta
                     Some(_) if option.correct => ("✓", theme.good()),
                     _ => (" ", theme.text()),
                 };
-                lines.push(Line::from(vec![
+                page.prose(Line::from(vec![
                     Span::styled(format!("{mark} {}) ", i + 1), style),
                     Span::raw(option.text.clone()),
                 ]));
             }
-            if let Some(option) = chosen.and_then(|c| quiz.options.get(c)) {
-                lines.push(Line::default());
-                let verdict = if option.correct {
-                    "Right. "
+            page.blank();
+            page.marked(Focus::Output, |page| {
+                if let Some(option) = chosen.and_then(|c| quiz.options.get(c)) {
+                    let (verdict, style) = if option.correct {
+                        ("Right. ", theme.good())
+                    } else {
+                        ("Not quite. ", theme.bad())
+                    };
+                    page.prose(Line::from(vec![
+                        Span::styled(verdict, style),
+                        Span::raw(option.why.clone()),
+                    ]));
                 } else {
-                    "Not quite. "
-                };
-                lines.push(Line::from(vec![
-                    Span::styled(
-                        verdict,
-                        if option.correct {
-                            theme.good()
-                        } else {
-                            theme.bad()
-                        },
-                    ),
-                    Span::raw(option.why.clone()),
-                ]));
-            } else {
-                lines.push(Line::default());
-                hint(&mut lines, "Press the number of your answer (1, 2, …).");
-            }
+                    hint(page, "Press the number of your answer (1, 2, …).");
+                }
+            });
         }
     }
     if view.notes {
-        lines.push(Line::default());
-        lines.push(Line::styled("── Presenter notes ──", theme.key()));
-        match &step.notes {
-            Some(notes) => lines.extend(markdown::render(notes, theme)),
-            None => lines.push(Line::styled("(none for this step)", theme.dim())),
-        }
+        page.marked(Focus::Notes, |page| {
+            page.blank();
+            page.prose(Line::styled("── Presenter notes ──", theme.key()));
+            match &step.notes {
+                Some(notes) => markdown::render_into(page, notes, theme),
+                None => page.prose(Line::styled("(none for this step)", theme.dim())),
+            }
+        });
     }
-    lines
+    page
 }
 
 fn sql_lines(sql: &str, theme: &Theme) -> Vec<Line<'static>> {
@@ -273,27 +317,27 @@ fn sql_lines(sql: &str, theme: &Theme) -> Vec<Line<'static>> {
 }
 
 /// A statement's result with what the proxy counted for it.
-pub fn ran_lines(
+pub fn ran_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
     sql: &str,
     ran: &Ran,
     report: Option<&ScopeReport>,
     theme: &Theme,
     width: usize,
-) -> Vec<Line<'static>> {
-    let mut lines = match ran {
-        Ok(outcome) => outcome_lines(outcome, ROWS_IN_LESSON, width, theme),
-        Err(failure) => failure_lines(sql, failure, theme),
-    };
+) {
+    match ran {
+        Ok(outcome) => outcome_lines(page, outcome, ROWS_IN_LESSON, width, theme),
+        Err(failure) => failure_lines(page, sql, failure, theme),
+    }
     if let Some(report) = report {
-        lines.push(measured_line(report, theme));
-        lines.extend(
+        page.prose(measured_line(report, theme));
+        page.prose_lines(
             report
                 .warnings
                 .iter()
                 .map(|w| Line::styled(format!("⚠ {}", w.message()), theme.warning())),
         );
     }
-    lines
 }
 
 /// `⇄ 1 round trip · 3 rows · 0.8 ms`, as the proxy measured.
@@ -319,75 +363,80 @@ pub fn measured_line(report: &ScopeReport, theme: &Theme) -> Line<'static> {
 }
 
 fn demo_lines(
+    page: &mut Page<Focus>,
     progress: &[DemoProgress],
     report: Option<&Result<DemoReport, String>>,
     theme: &Theme,
     width: usize,
-) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
+) {
     match report {
-        Some(Ok(report)) => lines.extend(report_lines(report, theme, width)),
-        Some(Err(message)) => lines.push(Line::styled(format!("✗ {message}"), theme.bad())),
-        None => lines.extend(progress_lines(progress, theme)),
+        Some(Ok(report)) => report_lines(page, report, theme, width),
+        Some(Err(message)) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
+        None => progress_lines(page, progress, theme),
     }
-    lines
 }
 
 fn verdict_lines(
+    page: &mut Page<Focus>,
     verdict: &Result<Verdict, String>,
     report: Option<&ScopeReport>,
     theme: &Theme,
-) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
+) {
     match verdict {
-        Ok(verdict) if verdict.passed() => lines.push(Line::styled(
+        Ok(verdict) if verdict.passed() => page.prose(Line::styled(
             format!("✓ Passed: {}.", verdict.held.join("; ")),
             theme.good(),
         )),
         Ok(verdict) => {
-            lines.push(Line::styled("✗ Not yet:", theme.bad()));
-            lines.extend(
+            page.prose(Line::styled("✗ Not yet:", theme.bad()));
+            page.prose_lines(
                 verdict
                     .findings
                     .iter()
                     .map(|f| Line::raw(format!("  • {f}"))),
             );
         }
-        Err(message) => lines.push(Line::styled(format!("✗ {message}"), theme.bad())),
+        Err(message) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
     }
     if let Some(report) = report {
-        lines.push(measured_line(report, theme));
+        page.prose(measured_line(report, theme));
     }
-    lines
 }
 
 /// A finished demo: what its program printed, its table, what the proxy counted, and the
 /// warnings the lab raised.
-pub fn report_lines(report: &DemoReport, theme: &Theme, width: usize) -> Vec<Line<'static>> {
-    let mut lines: Vec<Line> = plan_lines(&report.plans, width)
-        .into_iter()
-        .map(Line::raw)
-        .collect();
-    if !lines.is_empty() && !report.lines.is_empty() {
-        lines.push(Line::default());
+pub fn report_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
+    report: &DemoReport,
+    theme: &Theme,
+    width: usize,
+) {
+    let plans = plan_lines(&report.plans, width);
+    let mut gap = !plans.is_empty();
+    page.pre_lines(plans.into_iter().map(Line::raw));
+    if !report.lines.is_empty() {
+        if gap {
+            page.blank();
+        }
+        gap = true;
+        page.pre_lines(report.lines.iter().map(|l| Line::raw(l.clone())));
     }
-    lines.extend(report.lines.iter().map(|l| Line::raw(l.clone())));
     if let Some(table) = &report.table {
-        if !lines.is_empty() {
-            lines.push(Line::default());
+        if gap {
+            page.blank();
         }
         let (table, _) =
             super::table::lines(table, super::table::Window::all(table.rows.len()), theme);
-        lines.extend(table);
+        page.pre_lines(table);
     }
-    lines.push(Line::default());
+    page.blank();
     let kinds: Vec<String> = report
         .by_kind
         .iter()
         .filter(|(_, n)| *n > 0)
         .map(|(kind, n)| format!("{n} {}", kind.label()))
         .collect();
-    lines.push(Line::from(vec![
+    page.prose(Line::from(vec![
         Span::styled(
             format!(
                 "⇄ {}",
@@ -405,13 +454,12 @@ pub fn report_lines(report: &DemoReport, theme: &Theme, width: usize) -> Vec<Lin
             theme.dim(),
         ),
     ]));
-    lines.extend(
+    page.prose_lines(
         report
             .warnings
             .iter()
             .map(|w| Line::styled(format!("⚠ {w}"), theme.warning())),
     );
-    lines
 }
 
 /// A demo's measured plans at `width`: one as its tree, two as the diff from the first to
@@ -431,13 +479,12 @@ fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
 }
 
 /// A running demo's news so far; table rows gather under their columns.
-fn progress_lines(progress: &[DemoProgress], theme: &Theme) -> Vec<Line<'static>> {
-    let mut lines = Vec::new();
+fn progress_lines(page: &mut Page<Focus>, progress: &[DemoProgress], theme: &Theme) {
     let mut table = crate::result_set::ResultSet::default();
     for news in progress {
         match news {
             DemoProgress::Message(message) => {
-                lines.push(Line::styled(message.clone(), theme.dim()))
+                page.prose(Line::styled(message.clone(), theme.dim()))
             }
             DemoProgress::TableColumns(columns) => table.columns = columns.clone(),
             DemoProgress::TableRow(row) => table.rows.push(row.clone()),
@@ -446,7 +493,6 @@ fn progress_lines(progress: &[DemoProgress], theme: &Theme) -> Vec<Line<'static>
     if !table.columns.is_empty() {
         let (rows, _) =
             super::table::lines(&table, super::table::Window::all(table.rows.len()), theme);
-        lines.extend(rows);
+        page.pre_lines(rows);
     }
-    lines
 }

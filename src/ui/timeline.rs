@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
 use crate::app::timeline::AuditState;
-use crate::app::{Action, App, Screen};
+use crate::app::{Action, App};
 use crate::audit::diff::{self, Field};
 use crate::audit::rules::Flag;
 use crate::audit::{Action as Change, Event, text};
@@ -29,32 +29,41 @@ const NO_CURSOR: &str = "  ";
 /// Under the header's cursor, time and node: the spine the blocks hang from.
 const SPINE: &str = "           │ ";
 
-/// The timeline pane's inner width and height on a terminal of `size`.
-pub fn pane(size: (u16, u16)) -> (usize, usize) {
-    let main = super::layout(size.0, size.1, Screen::Audit).main;
-    let inner = Block::bordered().inner(main);
-    (usize::from(inner.width), usize::from(inner.height))
+/// What the timeline keeps between frames: the first event drawn (by id, so events arriving
+/// above it do not move the screen) and the pane's size (a new size may bring newer events
+/// back above the selection).
+#[derive(Debug, Default)]
+pub struct AuditViewport {
+    top: Option<i64>,
+    size: (usize, usize),
 }
 
-/// The lines events `from..=to` take at `width` (the selected one opened up).
-pub fn height_between(state: &AuditState, from: usize, to: usize, width: usize) -> usize {
-    (from..=to.min(state.events.len().saturating_sub(1)))
-        .map(|index| event_block(state, index, width, &Theme::plain()).len())
-        .sum()
-}
-
-/// How many whole event blocks fit from the first one shown (at least one).
-pub fn visible(state: &AuditState, width: usize, height: usize) -> usize {
-    let mut used = 0;
-    let mut count = 0;
-    for index in state.top..state.events.len() {
-        used += event_block(state, index, width, &Theme::plain()).len();
-        if used > height {
-            break;
+impl AuditViewport {
+    /// The first event to draw so that the selected one's block is on screen, moving as
+    /// little as possible from where the screen was.
+    fn top(&mut self, state: &AuditState, width: usize, height: usize) -> usize {
+        let height_between = |from: usize, to: usize| -> usize {
+            (from..=to.min(state.events.len().saturating_sub(1)))
+                .map(|index| event_block(state, index, width, &Theme::plain()).len())
+                .sum()
+        };
+        let was = self
+            .top
+            .and_then(|id| state.events.iter().position(|e| e.id == id))
+            .unwrap_or(0);
+        let mut top = was.min(state.selected);
+        while top < state.selected && height_between(top, state.selected) > height {
+            top += 1;
         }
-        count += 1;
+        if self.size != (width, height) {
+            while top > 0 && height_between(top - 1, state.selected) <= height {
+                top -= 1;
+            }
+            self.size = (width, height);
+        }
+        self.top = state.events.get(top).map(|e| e.id);
+        top
     }
-    count.max(1)
 }
 
 /// Event `index`'s lines: opened up when it is the selected one.
@@ -285,8 +294,20 @@ fn placeholder(state: &AuditState, width: usize, theme: &Theme) -> Vec<Line<'sta
     lines
 }
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn render(
+    app: &App,
+    frame: &mut Frame,
+    area: Rect,
+    theme: &Theme,
+    viewport: &mut AuditViewport,
+) {
     let state = &app.audit;
+    let inner = crate::layout::inner(area);
+    let width = usize::from(inner.width);
+    let height = usize::from(inner.height);
+    let top = viewport.top(state, width, height);
+    // New events above the first one drawn, that the user has not gone back up to.
+    let unseen = state.unseen.min(top);
     let mut title = vec![Span::styled(
         format!(
             " Audit timeline · {} · {} ",
@@ -295,11 +316,11 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         ),
         theme.title(),
     )];
-    if state.unseen > 0 {
+    if unseen > 0 {
         title.push(Span::styled(
             format!(
                 " ↑ {} new ({}) ",
-                state.unseen,
+                unseen,
                 key_for(Context::Audit, &Action::End)
             ),
             theme.warning(),
@@ -320,10 +341,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .title(Line::from(title))
         .title_bottom(bottom)
         .border_style(theme.border(!app.log_focused));
-    let inner = block.inner(area);
     frame.render_widget(block, area);
-    let width = usize::from(inner.width);
-    let height = usize::from(inner.height);
     if state.events.is_empty() {
         frame.render_widget(Paragraph::new(placeholder(state, width, theme)), inner);
         return;
@@ -334,7 +352,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .iter()
         .map(|error| Line::styled(text_clip(&format!("✗ {error}"), width), theme.bad()))
         .collect();
-    for index in state.top..state.events.len() {
+    for index in top..state.events.len() {
         if lines.len() >= height {
             break;
         }

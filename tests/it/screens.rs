@@ -7,6 +7,8 @@ use pglab::db::grading::Measured;
 use pglab::demo::{DemoReport, Measurement};
 use pglab::lesson::StepKind;
 use pglab::query_log::{Kind, ScopeReport, Totals};
+use pglab::ui::Viewports;
+use pglab::ui::theme::Theme;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -15,9 +17,15 @@ use super::app::{app, at_step, failure, outcome, rows, step_where, traffic, with
 const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
 
 fn draw(app: &App, width: u16, height: u16) -> String {
+    draw_with(app, &mut Viewports::default(), width, height)
+}
+
+/// `app` drawn at `width` × `height` with `viewports` kept from earlier frames, as the lab
+/// draws after every key.
+pub fn draw_with(app: &App, viewports: &mut Viewports, width: u16, height: u16) -> String {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
     terminal
-        .draw(|frame| pglab::ui::render(app, frame))
+        .draw(|frame| pglab::ui::render(app, viewports, &Theme::plain(), frame))
         .unwrap();
     let buffer = terminal.backend().buffer();
     (0..height)
@@ -403,30 +411,28 @@ fn the_selected_node_stays_in_view() {
         width: 80,
         height: 24,
     });
-    let height = pglab::ui::plan::tree_height(app.size);
-    let in_view = |app: &App| {
-        let plan = app.plan.as_ref().unwrap();
-        let line = pglab::ui::plan::node_line(plan.selected);
-        let scroll = usize::from(plan.scroll);
-        (scroll..scroll + height).contains(&line)
-    };
+    let mut viewports = Viewports::default();
+    // The cursor (▶) marks the selected node's row; it must be on screen after every key.
+    let mut in_view = |app: &App| draw_with(app, &mut viewports, 80, 24).contains('▶');
+    assert!(in_view(&app));
     for _ in 0..10 {
         app.update(Action::Down);
         assert!(in_view(&app));
     }
-    let plan = app.plan.as_ref().unwrap();
-    assert_eq!(plan.selected, 6, "stops at the last node");
-    assert!(plan.scroll > 0, "scrolled to show it");
+    assert_eq!(
+        app.plan.as_ref().unwrap().selected,
+        6,
+        "stops at the last node"
+    );
     for _ in 0..10 {
         app.update(Action::Up);
         assert!(in_view(&app));
     }
-    assert_eq!(app.plan.as_ref().unwrap().scroll, 0);
-    // A page down scrolls; the cursor comes along while nodes are on screen.
+    // A page down moves the cursor a page of nodes, and it stays on screen.
     app.update(Action::PageDown);
-    let plan = app.plan.as_ref().unwrap();
-    assert!(plan.scroll > 0);
-    assert!(plan.selected > 0 && in_view(&app));
+    assert!(app.plan.as_ref().unwrap().selected > 0 && in_view(&app));
+    app.update(Action::PageDown);
+    assert!(in_view(&app));
 }
 
 #[test]
