@@ -5,8 +5,11 @@
 
 use ratatui::layout::{Constraint, Layout, Rect};
 
-/// Terminals at least this wide put the query log beside the main pane, not under it.
-const SIDE_LOG_WIDTH: u16 = 120;
+/// The main pane's width when the query log is beside it, at least: room for the lessons'
+/// widest diagram (88 columns inside the border) and a plan with its detail panel.
+const MAIN_BESIDE_LOG: u16 = 92;
+/// The narrowest query log worth putting beside the main pane.
+const SIDE_LOG_MIN: u16 = 40;
 /// Plan panes at least this wide (border included) show the node detail beside the tree.
 const PLAN_DETAIL_BESIDE: u16 = 110;
 
@@ -28,8 +31,10 @@ pub fn areas(width: u16, height: u16) -> Areas {
         Constraint::Length(1),
     ])
     .areas(area);
-    let (main, log) = if width >= SIDE_LOG_WIDTH {
-        let log_width = (width * 2 / 5).clamp(40, 70);
+    // Beside the main pane only when both get their room; otherwise the log goes below and
+    // the main pane takes the whole width.
+    let (main, log) = if width >= MAIN_BESIDE_LOG + SIDE_LOG_MIN {
+        let log_width = (width - MAIN_BESIDE_LOG).clamp(SIDE_LOG_MIN, 70);
         let [main, log] =
             Layout::horizontal([Constraint::Min(1), Constraint::Length(log_width)]).areas(body);
         (main, log)
@@ -93,6 +98,19 @@ mod tests {
         let wide = areas(160, 40);
         assert!(wide.log.x > wide.main.x);
         assert_eq!(wide.log.height, wide.main.height);
+        // Beside the log, the main pane keeps room for a lesson's widest diagram.
+        for width in 120..300 {
+            let areas = areas(width, 40);
+            assert!(
+                areas.log.x == 0 || areas.main.width >= MAIN_BESIDE_LOG,
+                "{width}"
+            );
+        }
+        assert_eq!(
+            areas(120, 40).main.width,
+            120,
+            "at 120 columns the log goes below"
+        );
     }
 
     #[test]

@@ -538,3 +538,77 @@ fn audit_filter_being_typed() {
     }
     snapshot("audit_prompt", &mut app);
 }
+
+/// The four terminal sizes every lesson screen is looked at.
+const EVERY_SIZE: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 40), (140, 40)];
+
+/// Every diagram of every lesson, all layers revealed, at every size: snapshotted, and no
+/// diagram line is ever wrapped — each one on screen is a whole line of the diagram or
+/// its start, cut at the pane's edge, and the last layer is on screen.
+#[test]
+fn every_diagram_at_every_size_is_never_wrapped() {
+    let base = app();
+    for (lesson_index, lesson) in base.catalog.lessons.iter().enumerate() {
+        for (step_index, step) in lesson.steps.iter().enumerate() {
+            let StepKind::Diagram { layers } = &step.kind else {
+                continue;
+            };
+            let mut app = app();
+            app.open_lesson(lesson_index);
+            while app.player.as_ref().unwrap().step < step_index {
+                app.update(Action::NextStep);
+            }
+            for _ in 1..layers.len() {
+                app.update(Action::NextStep);
+            }
+            assert_eq!(app.player.as_ref().unwrap().layers, layers.len());
+            let diagram_lines: Vec<&str> = layers
+                .iter()
+                .flat_map(|layer| layer.lines())
+                .filter(|line| !line.trim().is_empty())
+                .collect();
+            let last_layer = layers.last().unwrap();
+            let last_line = last_layer.lines().rfind(|l| !l.trim().is_empty()).unwrap();
+            for (width, height) in EVERY_SIZE {
+                app.update(Action::Resize { width, height });
+                let screen = draw(&app, width, height);
+                let name = format!(
+                    "diagram_{}_step{}@{width}x{height}",
+                    lesson.id,
+                    step_index + 1
+                );
+                insta::with_settings!({prepend_module_to_snapshot => false}, {
+                    insta::assert_snapshot!(name.clone(), screen);
+                });
+                let pane_lines: Vec<String> = screen
+                    .lines()
+                    .filter_map(|row| row.strip_prefix('│'))
+                    .map(|row| row.split('│').next().unwrap_or("").trim_end().to_string())
+                    .collect();
+                let mut found_last = false;
+                for shown in pane_lines.iter().filter(|l| !l.trim().is_empty()) {
+                    let matching = diagram_lines.iter().find(|line| {
+                        let line = line.trim_end();
+                        line == shown || line.starts_with(shown.as_str())
+                    });
+                    // A row that is part of a diagram line but not its start is a wrapped
+                    // continuation.
+                    if matching.is_none() {
+                        assert!(
+                            !diagram_lines.iter().any(|line| line.contains(shown.trim())
+                                && shown.trim().len() > 8
+                                && !line.trim_start().starts_with(shown.trim())),
+                            "{name}: a wrapped diagram line: {shown:?}\n{screen}"
+                        );
+                    }
+                    found_last |= last_line.trim_end().starts_with(shown.as_str())
+                        && !shown.trim().is_empty();
+                }
+                assert!(
+                    found_last,
+                    "{name}: the last layer is not on screen\n{screen}"
+                );
+            }
+        }
+    }
+}
