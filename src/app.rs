@@ -192,8 +192,15 @@ impl App {
         id
     }
 
-    fn busy(&self) -> bool {
-        self.console.running.is_some() || self.player.as_ref().is_some_and(|p| p.waiting.is_some())
+    /// The console connection is taken: by a console statement, or by a run step's SQL
+    /// (demos have connections of their own).
+    fn console_busy(&self) -> bool {
+        self.console.running.is_some()
+            || self
+                .player
+                .as_ref()
+                .and_then(|p| p.waiting)
+                .is_some_and(|w| !w.demo)
     }
 
     pub(crate) fn save(&self) -> Command {
@@ -235,6 +242,7 @@ impl App {
             Action::ShowLessons => {
                 self.screen = Screen::Lessons;
                 self.log_focused = false;
+                return self.stop_demo().into_iter().collect();
             }
             Action::ShowConsole => {
                 // F3 is the free console: an exercise opened from a lesson lets go of it,
@@ -342,8 +350,9 @@ impl App {
             Action::Up => self.selected = self.selected.saturating_sub(1),
             Action::Down => self.selected = (self.selected + 1).min(count.saturating_sub(1)),
             Action::Open if count > 0 => {
-                self.open_lesson(self.selected);
-                return vec![self.save()];
+                let mut commands = self.open_lesson(self.selected);
+                commands.push(self.save());
+                return commands;
             }
             Action::ResetLesson | Action::ResetAll if count > 0 => {
                 let all = action == Action::ResetAll;
@@ -360,22 +369,25 @@ impl App {
                     ));
                     return Vec::new();
                 }
-                if all {
-                    self.progress.reset_all();
-                    self.player = None;
-                } else {
-                    let id = self.catalog.lessons[self.selected].id.clone();
-                    self.progress.reset_lesson(&id);
-                    if self
+                let mut commands = Vec::new();
+                if all
+                    || self
                         .player
                         .as_ref()
                         .is_some_and(|p| p.lesson == self.selected)
-                    {
-                        self.player = None;
-                    }
+                {
+                    commands.extend(self.stop_demo());
+                    self.player = None;
+                }
+                if all {
+                    self.progress.reset_all();
+                } else {
+                    let id = self.catalog.lessons[self.selected].id.clone();
+                    self.progress.reset_lesson(&id);
                 }
                 self.notice = Some(format!("The progress of {what} is reset."));
-                return vec![self.save()];
+                commands.push(self.save());
+                return commands;
             }
             _ => {}
         }
@@ -383,11 +395,15 @@ impl App {
     }
 
     /// Opens lesson `index` where the learner stopped (or keeps it open if it already is).
-    pub fn open_lesson(&mut self, index: usize) {
-        let Some(lesson) = self.catalog.lessons.get(index) else {
-            return;
+    /// Leaving another lesson stops its demo.
+    pub fn open_lesson(&mut self, index: usize) -> Vec<Command> {
+        let catalog = self.catalog.clone();
+        let Some(lesson) = catalog.lessons.get(index) else {
+            return Vec::new();
         };
+        let mut commands = Vec::new();
         if self.player.as_ref().is_none_or(|p| p.lesson != index) {
+            commands.extend(self.stop_demo());
             let step = self
                 .progress
                 .lesson(&lesson.id)
@@ -397,6 +413,7 @@ impl App {
         }
         self.selected = index;
         self.screen = Screen::Player;
+        commands
     }
 
     fn update_console(&mut self, action: Action) -> Vec<Command> {
@@ -502,8 +519,13 @@ impl App {
             self.console.notice = Some("Nothing to run: type a statement first.".into());
             return Vec::new();
         }
-        if self.busy() {
-            self.console.notice = Some("A statement is still running (Esc cancels it).".into());
+        if self.console_busy() {
+            self.console.notice = Some(if self.console.running.is_some() {
+                "A statement is still running (Esc cancels it).".into()
+            } else {
+                "The lesson's statement is still running on this connection; try again when it ends."
+                    .into()
+            });
             return Vec::new();
         }
         self.console.remember(&sql);

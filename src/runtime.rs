@@ -61,10 +61,19 @@ struct Connected {
     console_pid: Arc<AtomicI32>,
 }
 
+/// A demo running as a task: what stopping it needs.
+struct RunningDemo {
+    id: app::RequestId,
+    task: tokio::task::AbortHandle,
+    /// The server processes of the demo's sessions, as its proxy saw them start.
+    backends: Arc<std::sync::Mutex<Vec<i32>>>,
+}
+
 /// What carrying out commands needs: the database once it is open, the latency knob, the
-/// progress file, the channels results come back on, and the journal.
+/// progress file, the channels results come back on, the running demo, and the journal.
 struct Effects {
     connected: Option<Connected>,
+    demo: Option<RunningDemo>,
     latency: Latency,
     progress_path: PathBuf,
     proxy_tx: mpsc::Sender<proxy::Event>,
@@ -96,6 +105,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     let (event_tx, mut event_rx) = mpsc::unbounded_channel::<Event>();
     let mut effects = Effects {
         connected: None,
+        demo: None,
         latency: Latency::default(),
         progress_path,
         proxy_tx,
@@ -274,7 +284,7 @@ impl Effects {
 
     /// Carries out one command; what it produces comes back as events. While `quitting`,
     /// a cancel is sent before the lab goes, and a failed save is returned, not shown.
-    async fn run(&self, command: Command, quitting: bool) -> Result<(), String> {
+    async fn run(&mut self, command: Command, quitting: bool) -> Result<(), String> {
         match command {
             Command::SetLatency(round_trip) => self.latency.set(round_trip, Duration::ZERO),
             // Small and synchronous: the file is a few hundred bytes, and a save that
@@ -310,7 +320,7 @@ impl Effects {
                     let pid = c.console_pid.load(Ordering::Relaxed);
                     let options = c.lab.learner.clone();
                     let cancel = async move {
-                        let _ = crate::db::console::cancel(&options, pid).await;
+                        let _ = crate::db::console::cancel(&options, &[pid]).await;
                     };
                     if quitting {
                         // The runtime ends right after: the cancel must go out first.
@@ -321,6 +331,7 @@ impl Effects {
                 }
             }
             Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
+            Command::StopDemo(id) => self.stop_demo(id),
             Command::LoadAudit { id, filter } => {
                 let Some(c) = &self.connected else {
                     self.not_ready(id);
@@ -362,18 +373,34 @@ impl Effects {
     }
 
     /// Runs a demo as a task; its progress and its report come back as events, its
-    /// traffic reaches the log through the proxy channel.
-    fn spawn_demo(&self, id: app::RequestId, name: String, params: toml::Table) {
+    /// traffic reaches the log through the proxy channel (passing by a relay that notes
+    /// the server process of each session it opens, so a stop can cancel their work).
+    fn spawn_demo(&mut self, id: app::RequestId, name: String, params: toml::Table) {
         let Some(c) = &self.connected else {
             return self.not_ready(id);
         };
+        let backends = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let (tee, mut traffic) = mpsc::channel(proxy::EVENT_BUFFER);
+        let (lab_log, seen) = (self.proxy_tx.clone(), backends.clone());
+        tokio::spawn(async move {
+            while let Some(event) = traffic.recv().await {
+                if let proxy::Event::SessionStarted { session, .. } = &event
+                    && let (Some(pid), Ok(mut seen)) = (session.backend_pid, seen.lock())
+                {
+                    seen.push(pid);
+                }
+                if lab_log.send(event).await.is_err() {
+                    break;
+                }
+            }
+        });
         let context = DemoContext {
             learner: c.lab.learner.clone(),
             latency: self.latency.clone(),
-            log: Some(self.proxy_tx.clone()),
+            log: Some(tee),
         };
         let events = self.event_tx.clone();
-        tokio::spawn(async move {
+        let task = tokio::spawn(async move {
             let (progress_tx, mut progress_rx) = mpsc::unbounded_channel();
             let forward = events.clone();
             let relay = tokio::spawn(async move {
@@ -386,5 +413,31 @@ impl Effects {
             let result = result.map_err(|e| e.to_string());
             let _ = events.send(Event::DemoFinished { id, result });
         });
+        self.demo = Some(RunningDemo {
+            id,
+            task: task.abort_handle(),
+            backends,
+        });
+    }
+
+    /// Ends demo `id`: the task is dropped where it stands (its connections close, so an
+    /// open transaction rolls back), and a statement still running on the server for one
+    /// of its sessions is cancelled rather than left to finish for nobody.
+    fn stop_demo(&mut self, id: app::RequestId) {
+        let Some(demo) = self.demo.take_if(|d| d.id == id) else {
+            return;
+        };
+        demo.task.abort();
+        let pids = demo.backends.lock().map(|p| p.clone()).unwrap_or_default();
+        if let (Some(c), false) = (&self.connected, pids.is_empty()) {
+            let options = c.lab.learner.clone();
+            let journal = self.journal.clone();
+            tokio::spawn(async move {
+                if let Err(error) = crate::db::console::cancel(&options, &pids).await {
+                    journal.write(&format!("stopping a demo's statements failed: {error}"));
+                }
+            });
+        }
+        self.journal.write("demo stopped");
     }
 }

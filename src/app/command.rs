@@ -25,6 +25,9 @@ pub enum Command {
     },
     /// Cancel the statement running on the console connection.
     Cancel,
+    /// End the demo started as request `id`: its task, and the statements its sessions
+    /// have running on the server. No `DemoFinished` follows.
+    StopDemo(RequestId),
     /// Run a named demo with its parameters.
     RunDemo {
         id: RequestId,

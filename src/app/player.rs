@@ -55,6 +55,8 @@ pub struct Waiting {
     pub id: RequestId,
     pub step: usize,
     pub scope: Option<ScopeId>,
+    /// A demo (on connections of its own), not a run step's SQL (on the console's).
+    pub demo: bool,
 }
 
 #[derive(Debug)]
@@ -109,6 +111,10 @@ impl App {
         };
         let last_step = lesson.steps.len().saturating_sub(1);
         match action {
+            // Esc first stops a running demo, as the console's stops its statement.
+            Action::Back if player.waiting.is_some_and(|w| w.demo) => {
+                return self.stop_demo().into_iter().collect();
+            }
             Action::Back => self.screen = Screen::Lessons,
             Action::Up => player.scroll.lines(-1),
             Action::Down => player.scroll.lines(1),
@@ -181,16 +187,44 @@ impl App {
         Vec::new()
     }
 
+    /// Stops the demo the player waits for, if one runs: its output says so, and the
+    /// runtime is asked to end it (its server work included).
+    pub(super) fn stop_demo(&mut self) -> Option<Command> {
+        let player = self.player.as_mut()?;
+        let waiting = player.waiting.filter(|w| w.demo)?;
+        player.waiting = None;
+        if let Some(StepOutput::Demo { report, .. }) = player.outputs.get_mut(&waiting.step) {
+            *report = Some(Err(format!(
+                "Stopped before it finished ({}). {} runs it again.",
+                keymap::key_for(Context::Player, &Action::Back),
+                keymap::key_for(Context::Player, &Action::Activate)
+            )));
+        }
+        Some(Command::StopDemo(waiting.id))
+    }
+
     pub(super) fn activate_step(&mut self) -> Vec<Command> {
-        if self.busy() {
-            self.notice = Some(if self.console.running.is_some() {
-                format!(
-                    "A console statement is still running: {} in the console cancels it.",
-                    keymap::key_for(Context::Console, &Action::Back)
-                )
-            } else {
-                "Still running: its numbers appear when it ends.".to_string()
-            });
+        let is_run = self.player.as_ref().is_some_and(|p| {
+            matches!(
+                self.catalog.lessons[p.lesson]
+                    .steps
+                    .get(p.step)
+                    .map(|s| &s.kind),
+                Some(StepKind::Run { .. })
+            )
+        });
+        if is_run && self.console.running.is_some() {
+            self.notice = Some(format!(
+                "A console statement is still running: {} in the console cancels it.",
+                keymap::key_for(Context::Console, &Action::Back)
+            ));
+            return Vec::new();
+        }
+        if self.player.as_ref().is_some_and(|p| p.waiting.is_some()) {
+            self.notice = Some(format!(
+                "Still running: its numbers appear when it ends ({} stops a demo).",
+                keymap::key_for(Context::Player, &Action::Back)
+            ));
             return Vec::new();
         }
         let id = self.request_id();
@@ -210,6 +244,7 @@ impl App {
                     id,
                     step: index,
                     scope: Some(scope),
+                    demo: false,
                 });
                 player.outputs.remove(&index);
                 player.scroll.jump(Jump::Show(Focus::Output));
@@ -223,6 +258,7 @@ impl App {
                     id,
                     step: index,
                     scope: None,
+                    demo: true,
                 });
                 player.outputs.insert(
                     index,

@@ -272,16 +272,19 @@ fn text_values(row: &PgRow) -> Result<Vec<Option<String>>, sqlx::Error> {
         .collect()
 }
 
-/// Cancels whatever `backend_pid` is running, from a short connection of its own (the
-/// console's connection is busy waiting for that very statement). The cancelled statement
-/// fails with SQLSTATE 57014. False when no such process of this role exists.
-pub async fn cancel(options: &PgConnectOptions, backend_pid: i32) -> Result<bool, Error> {
+/// Cancels whatever the server processes `backend_pids` are running, from a short
+/// connection of its own (the console's connection is busy waiting for that very
+/// statement). A cancelled statement fails with SQLSTATE 57014. False when none of them is
+/// a process of this role any more.
+pub async fn cancel(options: &PgConnectOptions, backend_pids: &[i32]) -> Result<bool, Error> {
     let mut conn = super::connect(options).await?;
-    let cancelled: bool = sqlx::query_scalar("select pg_cancel_backend($1)")
-        .bind(backend_pid)
-        .fetch_one(&mut conn)
-        .await
-        .map_err(Error::sql("cannot cancel the running statement"))?;
+    let cancelled: bool = sqlx::query_scalar(
+        "select coalesce(bool_or(pg_cancel_backend(pid)), false) from unnest($1::int4[]) as pid",
+    )
+    .bind(backend_pids)
+    .fetch_one(&mut conn)
+    .await
+    .map_err(Error::sql("cannot cancel the running statement"))?;
     let _ = sqlx::Connection::close(conn).await;
     Ok(cancelled)
 }

@@ -201,7 +201,10 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
                 demo_lines(page, progress, report.as_ref(), theme, width);
                 if view.running {
                     page.prose(Line::styled(
-                        "Running… (the log shows each round trip)",
+                        format!(
+                            "Running… the log shows each round trip; {} stops it.",
+                            key(&Action::Back)
+                        ),
                         theme.warning(),
                     ));
                 }

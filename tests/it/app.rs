@@ -557,3 +557,69 @@ fn a_lint_free_exercise_fails_on_the_warning_its_own_round_trips_raised() {
         "{findings:?}"
     );
 }
+
+/// Starts the first demo step of the N+1 lesson; returns its request id.
+fn demo_running(app: &mut App) -> RequestId {
+    let demo = step_where(app, |k| matches!(k, StepKind::Demo { .. }));
+    at_step(app, demo);
+    match app.update(Action::Activate).as_slice() {
+        [Command::RunDemo { id, .. }] => *id,
+        other => panic!("expected a demo to start, got {other:?}"),
+    }
+}
+
+#[test]
+fn esc_stops_a_running_demo_and_says_so_then_leaves_the_lesson() {
+    let mut app = app();
+    let id = demo_running(&mut app);
+    assert_eq!(app.update(Action::Back), vec![Command::StopDemo(id)]);
+    assert_eq!(
+        app.screen,
+        Screen::Player,
+        "the first Esc only stops the demo"
+    );
+    let player = app.player.as_ref().unwrap();
+    assert!(player.waiting.is_none());
+    let Some(pglab::app::player::StepOutput::Demo {
+        report: Some(Err(message)),
+        ..
+    }) = player.outputs.get(&player.step)
+    else {
+        panic!("the step says it was stopped")
+    };
+    assert!(message.contains("Stopped before it finished"), "{message}");
+    // Whatever the stopped task might still send is not for anyone.
+    app.apply(Event::DemoFinished {
+        id,
+        result: Err("late".into()),
+    });
+    assert!(matches!(
+        app.player.as_ref().unwrap().outputs.get(&app.player.as_ref().unwrap().step),
+        Some(pglab::app::player::StepOutput::Demo { report: Some(Err(m)), .. }) if m.contains("Stopped")
+    ));
+    assert!(app.update(Action::Back).is_empty());
+    assert_eq!(app.screen, Screen::Lessons);
+}
+
+#[test]
+fn leaving_a_lesson_stops_its_demo() {
+    let mut app = app();
+    let id = demo_running(&mut app);
+    assert!(
+        app.update(Action::ShowLessons)
+            .contains(&Command::StopDemo(id))
+    );
+    assert!(app.player.as_ref().unwrap().waiting.is_none());
+}
+
+#[test]
+fn the_console_runs_while_a_demo_runs() {
+    let mut app = with_console(app());
+    demo_running(&mut app);
+    app.update(Action::ShowConsole);
+    app.console.set_text("select 1");
+    assert!(matches!(
+        app.update(Action::RunConsole).as_slice(),
+        [Command::Execute { .. }]
+    ));
+}

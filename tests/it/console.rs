@@ -186,7 +186,7 @@ async fn a_running_statement_can_be_cancelled() {
     // The cancel may land before the sleep starts: ask again until the statement ends.
     let result = tokio::time::timeout(Duration::from_secs(20), async {
         loop {
-            console::cancel(&db.learner, pid).await.unwrap();
+            console::cancel(&db.learner, &[pid]).await.unwrap();
             tokio::time::sleep(Duration::from_millis(200)).await;
             if running.is_finished() {
                 return running.await.unwrap();

@@ -221,3 +221,91 @@ fn a_change_made_in_psql_appears_in_the_open_audit_timeline() {
     term.wait_for(&["EXITED 0"]);
     term.assert_restored();
 }
+
+#[test]
+fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
+    let lab = Scratch::new("journey-stop");
+    let Some(term) = Terminal::start(&lab, "stop") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "pglab_learner@"]);
+    term.keys(&["Enter"]);
+    term.wait_for(&["step 1 of 12"]);
+    // Step 2's diagram takes three presses to reveal; nine presses reach step 7.
+    for _ in 0..9 {
+        term.keys(&["Right"]);
+    }
+    term.wait_for(&["step 7 of 12", "scale table"]);
+    term.keys(&["Enter"]);
+    // The first measured row is in: the demo is under way, with rows still to come.
+    term.wait_for(&["lazy", "Running…"]);
+    let asked = Instant::now();
+    term.keys(&["Escape"]);
+    let screen = term.wait_for(&["Stopped before it finished"]);
+    assert!(
+        screen.contains("step 7 of 12"),
+        "Esc stops the demo, not the lesson"
+    );
+    // Not a timing target: the whole table takes many seconds, so a stop that waited for
+    // it would take longer than this.
+    assert!(
+        asked.elapsed() < Duration::from_secs(3),
+        "{:?}",
+        asked.elapsed()
+    );
+    // Nothing of the demo is left working on the server.
+    let started = Instant::now();
+    loop {
+        let sessions = lab
+            .pglab()
+            .args(["db", "psql", "--", "-tA", "-c"])
+            .arg("select count(*) from pg_stat_activity where application_name like 'pglab demo%'")
+            .output()
+            .unwrap();
+        let count = String::from_utf8_lossy(&sessions.stdout).trim().to_string();
+        if count == "0" {
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "demo sessions still on the server: {count}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    term.keys(&["F3"]);
+    term.wait_for(&["SQL console"]);
+    term.type_text("select 41 + 1 as answer");
+    term.keys(&["C-r"]);
+    term.wait_for(&["answer", "42", "1 row"]);
+
+    term.keys(&["C-c"]);
+    term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
+}
+
+#[test]
+fn every_layer_of_a_long_diagram_comes_into_view_at_100_by_30() {
+    let lab = Scratch::new("journey-layers");
+    let Some(term) = Terminal::start(&lab, "layers") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "Audit logging"]);
+    term.keys(&["Down", "Down", "Down", "Enter"]);
+    term.wait_for(&["11 · Audit logging", "step 1 of"]);
+    term.keys(&["Right"]);
+    term.wait_for(&["step 2 of", "a request arrives", "1 of 5 shown"]);
+    for shown in 2..=5 {
+        term.keys(&["Right"]);
+        if shown < 5 {
+            term.wait_for(&[&format!("{shown} of 5 shown")]);
+        }
+    }
+    // The last layer, whole, on screen.
+    let screen = term.wait_for(&["later, someone asks", "who changed bob's account"]);
+    assert!(screen.contains("more above"), "{screen}");
+
+    term.keys(&["q"]);
+    term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
+}
