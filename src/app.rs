@@ -259,6 +259,8 @@ impl App {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
             }
+            // With a round trip open, Esc closes it before it leaves the log.
+            Action::ToggleLogFocus if self.log.opened.is_some() => self.log.opened = None,
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,
             Action::Resize { width, height } => self.size = (width, height),
             Action::Scroll { column, row, lines } => self.scroll_at(column, row, lines),
@@ -307,6 +309,13 @@ impl App {
             Action::PageUp => self.log.scroll(page),
             Action::PageDown => self.log.scroll(-page),
             Action::End => self.log.offset = 0,
+            Action::Activate if self.log.opened.is_some() => self.log.opened = None,
+            Action::Activate => {
+                self.log.opened = self.log.marked();
+                if self.log.opened.is_none() {
+                    self.notice = Some("No round trip to open yet.".into());
+                }
+            }
             _ => {}
         }
     }
@@ -508,6 +517,7 @@ impl App {
     pub fn offers(&self, action: &Action) -> bool {
         match action {
             Action::ToggleDiff => self.plan.as_ref().is_some_and(|p| p.previous.is_some()),
+            _ if self.context() == Context::Player => self.player_offers(action),
             _ => true,
         }
     }

@@ -45,6 +45,9 @@ impl Context {
     }
 }
 
+/// The footer's word for the help key, which the footer keeps when space is short.
+pub const HELP_WORD: &str = "help";
+
 /// A row of the keymap.
 #[derive(Debug, Clone)]
 pub struct Binding {
@@ -85,7 +88,7 @@ pub fn bindings() -> &'static [Binding] {
                 [ch('?'), plain(K::F(1))],
                 A::ToggleHelp,
                 "show or hide this help",
-                "help"
+                HELP_WORD
             ),
             bind!(Global, [plain(K::F(2))], A::ShowLessons, "the lesson list"),
             bind!(
@@ -315,6 +318,13 @@ pub fn bindings() -> &'static [Binding] {
                 "follow the newest round trip"
             ),
             bind!(Log, [ch('c')], A::ClearLog, "clear the log and its totals"),
+            bind!(
+                Log,
+                [plain(K::Enter)],
+                A::Activate,
+                "open the marked round trip: its whole SQL, rows, time, error and warnings (Enter or Esc closes)",
+                "open"
+            ),
             bind!(
                 Log,
                 [plain(K::Esc)],

@@ -46,6 +46,9 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
         Screen::Audit => timeline::render(app, frame, areas.main, theme, &mut viewports.audit),
     }
     log::render(app, frame, areas.log, theme);
+    if let Some(entry) = &app.log.opened {
+        log::render_opened(entry, frame, areas.main, theme);
+    }
     status::render(app, frame, areas.status, areas.footer, theme);
     if app.help {
         help::render(frame, area, &app.help_scroll, &mut viewports.help, theme);

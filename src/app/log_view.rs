@@ -27,6 +27,8 @@ pub struct LogView {
     pub offset: usize,
     /// The console connection's session, once the proxy has seen it start.
     pub console_session: Option<SessionId>,
+    /// The round trip opened in full (its whole SQL), over the other panes.
+    pub opened: Option<Arc<Entry>>,
     last_seq: u64,
 }
 
@@ -40,6 +42,7 @@ impl LogView {
             notices: VecDeque::new(),
             offset: 0,
             console_session: None,
+            opened: None,
             last_seq: 0,
         }
     }
@@ -133,6 +136,15 @@ impl LogView {
         }
         lines.reverse();
         lines
+    }
+
+    /// The round trip of the log's bottom line as scrolled (a warning's line counts as the
+    /// round trip it follows): the one the view marks and Enter opens.
+    pub fn marked(&self) -> Option<Arc<Entry>> {
+        match self.visible(1).pop()? {
+            Line::RoundTrip(entry) => Some(entry),
+            Line::Notice { after, .. } => self.log.entries().find(|e| e.seq == after).cloned(),
+        }
     }
 
     /// Scrolls towards older lines (`delta` > 0) or newer ones.

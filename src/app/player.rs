@@ -187,6 +187,33 @@ impl App {
         Vec::new()
     }
 
+    /// Whether `action` does something on the step on screen (the footer offers only
+    /// those): Enter where there is something to run, → where there is more, ← after the first.
+    pub(super) fn player_offers(&self, action: &Action) -> bool {
+        let Some(player) = self.player.as_ref() else {
+            return false;
+        };
+        let lesson = &self.catalog.lessons[player.lesson];
+        let Some(step) = lesson.steps.get(player.step) else {
+            return false;
+        };
+        match action {
+            Action::Activate => {
+                player.waiting.is_none()
+                    && matches!(
+                        step.kind,
+                        StepKind::Run { .. } | StepKind::Demo { .. } | StepKind::Exercise(_)
+                    )
+            }
+            Action::NextStep => {
+                player.step + 1 < lesson.steps.len()
+                    || matches!(&step.kind, StepKind::Diagram { layers } if player.layers < layers.len())
+            }
+            Action::PrevStep => player.step > 0,
+            _ => true,
+        }
+    }
+
     /// Stops the demo the player waits for, if one runs: its output says so, and the
     /// runtime is asked to end it (its server work included).
     pub(super) fn stop_demo(&mut self) -> Option<Command> {

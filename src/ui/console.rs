@@ -19,13 +19,27 @@ use super::{duration, plural};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let console = &app.console;
+    let run = keymap::key_for(Context::Console, &Action::RunConsole);
+    let exercise = app.console_exercise().map(|(step, _)| step);
+    // A tall pane gives an exercise's task a box of its own above the editor; a short one
+    // names the exercise on the editor and shows the task where the result will come.
+    let boxed = exercise.is_some() && area.height >= TASK_BOX_HEIGHT;
+    let area = match exercise {
+        Some(step) if boxed => task(frame, area, &step.title, step.body.as_deref(), theme),
+        _ => area,
+    };
     let editor_height = (area.height / 3).clamp(3, 12);
     let [editor_area, result_area] =
         Layout::vertical([Constraint::Length(editor_height), Constraint::Min(1)]).areas(area);
 
-    let title = match exercise_title(app) {
-        Some(title) => format!(" Exercise: {title} · Ctrl-R checks your answer "),
-        None => " SQL console · Ctrl-R runs ".to_string(),
+    let room = usize::from(editor_area.width.saturating_sub(2));
+    let title = match exercise {
+        Some(_) if boxed => format!(" Your answer · {run} checks it "),
+        Some(step) => words_within(
+            &format!(" Exercise: {} · {run} checks it ", step.title),
+            room,
+        ),
+        None => format!(" SQL console · {run} runs "),
     };
     let focused = !app.log_focused;
     let editor_block = Block::bordered()
@@ -43,6 +57,13 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let mut page = Page::<()>::default();
     if let Some(notice) = &console.notice {
         page.prose(Line::styled(notice.clone(), theme.warning()));
+    }
+    if let Some(body) = exercise
+        .filter(|_| !boxed && console.result.is_none())
+        .and_then(|s| s.body.as_deref())
+    {
+        super::markdown::render_into(&mut page, body, theme);
+        page.blank();
     }
     if console.running.is_some() {
         page.prose(Line::styled(
@@ -97,8 +118,69 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     );
 }
 
-fn exercise_title(app: &App) -> Option<String> {
-    app.console_exercise().map(|(step, _)| step.title.clone())
+/// Console panes at least this tall give an exercise's task a box of its own.
+const TASK_BOX_HEIGHT: u16 = 24;
+
+/// The exercise's task above the editor: its title on the border, its text inside, in at
+/// most a third of `area`; returns what is left for the editor and the result.
+fn task(frame: &mut Frame, area: Rect, title: &str, body: Option<&str>, theme: &Theme) -> Rect {
+    let mut page = Page::<()>::default();
+    if let Some(body) = body {
+        super::markdown::render_into(&mut page, body, theme);
+    }
+    let inner_width = usize::from(area.width.saturating_sub(2));
+    let laid = page.lay_out(inner_width);
+    let room = usize::from(area.height / 3).saturating_sub(2).max(1);
+    let shown = laid.lines.len().min(room);
+    let [task_area, rest] = Layout::vertical([
+        Constraint::Length(u16::try_from(shown + 2).unwrap_or(u16::MAX)),
+        Constraint::Min(1),
+    ])
+    .areas(area);
+    let mut block = Block::bordered()
+        .title(Span::styled(
+            format!(
+                " {} ",
+                words_within(&format!("Exercise: {title}"), inner_width)
+            ),
+            theme.title(),
+        ))
+        .border_style(theme.border(false));
+    if laid.lines.len() > shown {
+        let back = keymap::key_for(Context::Console, &Action::Back);
+        block = block.title_bottom(
+            Line::styled(format!(" more in the lesson ({back}) "), theme.warning()).right_aligned(),
+        );
+    }
+    let inner = block.inner(task_area);
+    frame.render_widget(block, task_area);
+    frame.render_widget(Paragraph::new(laid.window(0, shown, 0)), inner);
+    rest
+}
+
+/// `text` cut to `width` cells at a space, with "…", where it is longer.
+fn words_within(text: &str, width: usize) -> String {
+    use unicode_width::UnicodeWidthStr;
+    if text.width() <= width {
+        return text.to_string();
+    }
+    let mut out = String::new();
+    for word in text.split(' ') {
+        let next = if out.is_empty() {
+            word.to_string()
+        } else {
+            format!("{out} {word}")
+        };
+        if next.width() + 1 > width {
+            break;
+        }
+        out = next;
+    }
+    if out.is_empty() {
+        return crate::explain::text::clip(text, width);
+    }
+    out.push('…');
+    out
 }
 
 fn graded_output(app: &App) -> Option<&StepOutput> {

@@ -6,8 +6,9 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::App;
 use crate::app::log_view::Line as LogLine;
+use crate::app::{Action, App};
+use crate::keymap::Context;
 use crate::query_log::{Entry, Kind};
 use crate::sql::n_plus_one::abbreviate;
 
@@ -33,12 +34,18 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let width = usize::from(inner.width);
+    // The focused log marks the round trip Enter opens.
+    let marked = app
+        .log_focused
+        .then(|| app.log.marked())
+        .flatten()
+        .map(|e| e.seq);
     let lines: Vec<Line> = app
         .log
         .visible(usize::from(inner.height))
         .iter()
         .map(|line| match line {
-            LogLine::RoundTrip(entry) => entry_line(entry, width, theme),
+            LogLine::RoundTrip(entry) => entry_line(entry, Some(entry.seq) == marked, width, theme),
             LogLine::Notice { warning, .. } => Line::styled(
                 abbreviate(&format!("  ⚠ {}", warning.message()), width),
                 theme.warning(),
@@ -53,7 +60,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 }
 
-fn entry_line(entry: &Entry, width: usize, theme: &Theme) -> Line<'static> {
+fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<'static> {
     let rt = &entry.round_trip;
     let rows: u64 = rt.statements.iter().map(|s| s.rows).sum();
     let sql = rt
@@ -69,13 +76,15 @@ fn entry_line(entry: &Entry, width: usize, theme: &Theme) -> Line<'static> {
         Kind::Prepare => theme.code(),
     };
     let head = format!(
-        "{:>4} {:<7} {:>7} {:>4}r ",
+        "{}{:>3} {:<7} {:>7} {:>4}r ",
+        if marked { '▶' } else { ' ' },
         entry.seq,
         short_label(entry.kind),
         duration(rt.duration).replace(' ', ""),
         rows
     );
     let rest = width.saturating_sub(head.chars().count());
+    let kind_style = if marked { theme.selected() } else { kind_style };
     let mut spans = vec![Span::styled(head, kind_style)];
     if let Some(error) = &rt.error {
         spans.push(Span::styled(
@@ -94,4 +103,65 @@ fn short_label(kind: Kind) -> &'static str {
         Kind::TransactionControl => "txn",
         other => other.label(),
     }
+}
+
+/// The opened round trip over `area`: when, what kind, time and rows, the whole SQL of
+/// each statement (its lines kept, long ones wrapped), its error and warnings.
+pub fn render_opened(entry: &Entry, frame: &mut Frame, area: Rect, theme: &Theme) {
+    use super::page::Page;
+    let rt = &entry.round_trip;
+    let mut page = Page::<()>::default();
+    let rows: u64 = rt.statements.iter().map(|s| s.rows).sum();
+    page.prose(Line::styled(
+        format!(
+            "{} · {} · {}",
+            entry.kind.label(),
+            duration(rt.duration),
+            plural(rows, "row", "rows")
+        ),
+        theme.dim(),
+    ));
+    for statement in &rt.statements {
+        page.blank();
+        // Each line of the SQL is prose here: the point is to read all of it.
+        page.prose_lines(
+            statement
+                .sql
+                .lines()
+                .map(|l| Line::styled(l.to_string(), theme.code())),
+        );
+    }
+    if let Some(error) = &rt.error {
+        page.blank();
+        page.prose(Line::styled(
+            format!("✗ {} {}", error.code, error.message),
+            theme.bad(),
+        ));
+    }
+    for warning in &entry.warnings {
+        page.prose(Line::styled(
+            format!("⚠ {}", warning.message()),
+            theme.warning(),
+        ));
+    }
+    let popup = area;
+    let block = Block::bordered()
+        .title(Span::styled(
+            format!(
+                " Round trip {} · {} or {} closes ",
+                entry.seq,
+                crate::keymap::key_for(Context::Log, &Action::Activate),
+                crate::keymap::key_for(Context::Log, &Action::ToggleLogFocus)
+            ),
+            theme.title(),
+        ))
+        .border_style(theme.border(true));
+    let inner = block.inner(popup);
+    let laid = page.lay_out(usize::from(inner.width));
+    frame.render_widget(ratatui::widgets::Clear, popup);
+    frame.render_widget(block, popup);
+    frame.render_widget(
+        Paragraph::new(laid.window(0, usize::from(inner.height), 0)),
+        inner,
+    );
 }

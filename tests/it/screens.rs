@@ -285,6 +285,26 @@ fn log_focused_and_scrolled() {
 }
 
 #[test]
+fn a_round_trip_opened_from_the_log_shows_its_whole_sql() {
+    let mut app = app();
+    let long = "select p.id, p.title, p.created_at, u.username, u.email, o.name from posts p join users u on u.id = p.author_id join organizations o on o.id = p.organization_id where p.deleted_at is null order by p.created_at desc";
+    for event in traffic(2, false, &[(long, 12)]) {
+        app.apply(Event::Proxy(event));
+    }
+    app.update(Action::ToggleLogFocus);
+    app.update(Action::Activate);
+    assert!(app.log.opened.is_some());
+    let screen = draw(&app, 80, 24);
+    assert!(screen.contains("order by p.created_at desc"), "{screen}");
+    snapshot("log_opened", &mut app);
+    app.update(Action::ToggleLogFocus);
+    assert!(
+        app.log.opened.is_none() && app.log_focused,
+        "Esc closes it, the log keeps the keys"
+    );
+}
+
+#[test]
 fn a_database_that_failed_to_open_says_so() {
     let mut app = app();
     app.apply(Event::LabFailed(
