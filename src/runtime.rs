@@ -67,7 +67,7 @@ struct Effects {
     connected: Option<Connected>,
     latency: Latency,
     progress_path: PathBuf,
-    proxy_tx: mpsc::Sender<proxy::Event>,
+    proxy_tx: mpsc::Sender<crate::data::proxy::Event>,
     event_tx: mpsc::UnboundedSender<Event>,
     journal: Journal,
 }

@@ -1,7 +1,7 @@
 //! [`App::apply`]: folding what happened outside — proxy traffic, finished requests — into
 //! the state. Results for requests nobody waits for any more are dropped.
 
-use crate::db::grading::Measured;
+use crate::data::grading::Measured;
 use crate::lesson::{Attempt, StepKind, grade};
 
 use super::console::ConsoleResult;
@@ -148,7 +148,7 @@ impl App {
     fn explained(
         &mut self,
         id: RequestId,
-        result: Result<Box<super::event::Explained>, crate::db::console::SqlFailure>,
+        result: Result<Box<super::event::Explained>, crate::data::ServerError>,
     ) {
         let Some((sql, report)) = self.finish_console(id) else {
             return;
@@ -189,7 +189,7 @@ impl App {
         &mut self,
         id: RequestId,
         attempt: Ran,
-        expected: Result<crate::result_set::ResultSet, String>,
+        expected: Result<crate::data::ResultSet, String>,
         measured: Result<Measured, String>,
     ) -> Vec<Command> {
         let Some((sql, report)) = self.finish_console(id) else {

@@ -1,11 +1,10 @@
 //! Facts from outside the app: the proxy's traffic and the results of the runtime's work.
 //! Past-tense names; `App::apply` folds them into the state.
 
-use crate::db::console::{Outcome, SqlFailure};
-use crate::db::grading::Measured;
-use crate::demo::{DemoProgress, DemoReport};
-use crate::proxy;
-use crate::result_set::ResultSet;
+use crate::data::console::Outcome;
+use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::grading::Measured;
+use crate::data::{ResultSet, ServerError, proxy};
 
 use super::command::RequestId;
 
@@ -18,7 +17,7 @@ pub struct Explained {
 }
 
 /// A learner statement's result: rows, or the server's error as data.
-pub type Ran = Result<Outcome, SqlFailure>;
+pub type Ran = Result<Outcome, ServerError>;
 
 #[derive(Debug)]
 pub enum Event {
@@ -40,7 +39,7 @@ pub enum Event {
     Executed { id: RequestId, result: Ran },
     Explained {
         id: RequestId,
-        result: Result<Box<Explained>, SqlFailure>,
+        result: Result<Box<Explained>, ServerError>,
     },
     DemoProgressed {
         id: RequestId,

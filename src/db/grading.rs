@@ -6,19 +6,11 @@ use sqlx::postgres::PgConnection;
 
 use super::console::{ExecuteError, plan_node_types};
 use super::explain::speedup_over_no_indexes;
+use crate::data::grading::Measured;
 use crate::lesson::Check;
 
 /// Timed runs each way behind a speed-up: the median of 5 shrugs off one slow run.
 const SPEEDUP_RUNS: usize = 5;
-
-/// What was read for a check; each part only when the check needs it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Measured {
-    /// The `Node Type` of every node of the checked statement's plan.
-    pub plan_nodes: Option<Vec<String>>,
-    /// As planned against index scans switched off; above 1 the indexes pay off.
-    pub speedup: Option<f64>,
-}
 
 /// Reads what `check` needs about the statement it checks (its `query`, else `answer`), on
 /// `conn`, which must see what the answer did (the same transaction, or after its commit).

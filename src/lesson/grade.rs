@@ -11,7 +11,7 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{Check, RowOrder};
-use crate::result_set::ResultSet;
+use crate::data::ResultSet;
 
 /// At most this many rows are listed in a missing or extra rows finding.
 const SAMPLE_ROWS: usize = 5;

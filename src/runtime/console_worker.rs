@@ -11,11 +11,13 @@ use tokio::sync::mpsc;
 
 use crate::app::event::{Explained, Ran};
 use crate::app::{Event, RequestId};
-use crate::db::console::{Console, ExecuteError, Outcome, SqlFailure};
+use crate::data::console::Outcome;
+use crate::data::grading::Measured;
+use crate::data::{ResultSet, ServerError};
+use crate::db::console::{Console, ExecuteError};
 use crate::db::explain::Analyze;
-use crate::db::grading::{Measured, measure};
+use crate::db::grading::measure;
 use crate::lesson::Check;
-use crate::result_set::ResultSet;
 
 /// Rows of one result the console keeps (the rest are counted, not stored).
 const MAX_ROWS: usize = 10_000;
@@ -132,7 +134,7 @@ async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
         Err(other) => {
             return Event::Explained {
                 id,
-                result: Err(SqlFailure::refused(&other.to_string())),
+                result: Err(ServerError::refused(&other.to_string())),
             };
         }
     };

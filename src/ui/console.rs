@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 
 use crate::app::player::StepOutput;
 use crate::app::{Action, App};
-use crate::db::console::{Outcome, SqlFailure};
+use crate::data::ServerError;
+use crate::data::console::Outcome;
 use crate::keymap::{self, Context};
 
 use super::table::{self, Window};
@@ -190,7 +191,7 @@ pub fn outcome_lines(
 
 /// The server's error as a learner should see it: SQLSTATE and message, the line it points
 /// at with a caret beneath, then detail and hint.
-pub fn failure_lines(sql: &str, failure: &SqlFailure, theme: &Theme) -> Vec<Line<'static>> {
+pub fn failure_lines(sql: &str, failure: &ServerError, theme: &Theme) -> Vec<Line<'static>> {
     let code = if failure.sqlstate.is_empty() {
         String::new()
     } else {

@@ -8,7 +8,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::App;
 use crate::app::log_view::Line as LogLine;
-use crate::query_log::{Entry, Kind};
+use crate::data::proxy::Kind;
+use crate::query_log::Entry;
 use crate::sql::n_plus_one::abbreviate;
 
 use super::theme::Theme;
@@ -79,7 +80,7 @@ fn entry_line(entry: &Entry, width: usize, theme: &Theme) -> Line<'static> {
     let mut spans = vec![Span::styled(head, kind_style)];
     if let Some(error) = &rt.error {
         spans.push(Span::styled(
-            abbreviate(&format!("✗ {} {}", error.code, error.message), rest),
+            abbreviate(&format!("✗ {} {}", error.sqlstate, error.message), rest),
             theme.bad(),
         ));
     } else {

@@ -10,7 +10,7 @@ use ratatui::widgets::{Block, Paragraph, Wrap};
 use crate::app::event::Ran;
 use crate::app::player::StepOutput;
 use crate::app::{Action, App};
-use crate::demo::{DemoProgress, DemoReport, MeasuredPlan};
+use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
@@ -433,7 +433,7 @@ fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
 /// A running demo's news so far; table rows gather under their columns.
 fn progress_lines(progress: &[DemoProgress], theme: &Theme) -> Vec<Line<'static>> {
     let mut lines = Vec::new();
-    let mut table = crate::result_set::ResultSet::default();
+    let mut table = crate::data::ResultSet::default();
     for news in progress {
         match news {
             DemoProgress::Message(message) => {

@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pglab::app::{Action, App, Command, Event, RequestId, Screen};
-use pglab::db::console::{Outcome, SqlFailure, StatementResult};
-use pglab::db::grading::Measured;
+use pglab::data::console::{Outcome, StatementResult};
+use pglab::data::grading::Measured;
+use pglab::data::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
+use pglab::data::{ResultSet, ServerError};
 use pglab::lesson::{Catalog, Progress, StepKind};
-use pglab::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
-use pglab::result_set::ResultSet;
 
 pub fn catalog() -> Arc<Catalog> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
@@ -63,8 +63,8 @@ pub fn outcome(result: ResultSet) -> Outcome {
     }
 }
 
-pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> SqlFailure {
-    SqlFailure {
+pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> ServerError {
+    ServerError {
         sqlstate: sqlstate.into(),
         severity: "ERROR".into(),
         message: message.into(),

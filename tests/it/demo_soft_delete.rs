@@ -3,7 +3,7 @@
 //! partial index's predicate, the purge counts), and that every one leaves the story as it
 //! found it.
 
-use pglab::demo::DemoReport;
+use pglab::data::demo::DemoReport;
 use pglab::testing::TestDb;
 
 use super::demo::{lab, run};
@@ -180,7 +180,7 @@ async fn the_purge_archives_what_is_past_retention_and_keeps_referenced_users() 
 
 /// The exercise's answer run through a meter as `lessons check` runs it: its last result and
 /// the warnings the meter's log raised.
-async fn attempt(lab: &super::demo::Lab, sql: &str) -> (pglab::result_set::ResultSet, Vec<String>) {
+async fn attempt(lab: &super::demo::Lab, sql: &str) -> (pglab::data::ResultSet, Vec<String>) {
     use pglab::db::console::Console;
     use pglab::demo::meter::Meter;
     let mut meter = Meter::start(&lab.ctx.learner, Default::default(), None)
@@ -207,7 +207,7 @@ async fn the_exercise_is_graded_by_its_rows_and_by_the_lint() {
         })
         .unwrap();
     assert!(exercise.check.lint_free);
-    let graded = |result: &pglab::result_set::ResultSet, warnings: &[String], expected| {
+    let graded = |result: &pglab::data::ResultSet, warnings: &[String], expected| {
         let verdict = grade(
             &exercise.check,
             expected,

@@ -3,10 +3,11 @@
 //! nothing needs masking.
 
 use pglab::app::{Action, App, Command, Event};
-use pglab::db::grading::Measured;
-use pglab::demo::{DemoReport, Measurement};
+use pglab::data::demo::{DemoReport, Measurement};
+use pglab::data::grading::Measured;
+use pglab::data::proxy::Kind;
 use pglab::lesson::StepKind;
-use pglab::query_log::{Kind, ScopeReport, Totals};
+use pglab::query_log::{ScopeReport, Totals};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -225,7 +226,7 @@ fn console_result_scrolled() {
             ]
         })
         .collect();
-    let result = pglab::result_set::ResultSet::new(
+    let result = pglab::data::ResultSet::new(
         vec![
             "n".into(),
             "label".into(),
