@@ -3,8 +3,8 @@
 
 use crate::data::console::Outcome;
 use crate::data::demo::{DemoProgress, DemoReport};
-use crate::data::grading::Measured;
-use crate::data::{ResultSet, ServerError, proxy};
+use crate::data::grading::Gathered;
+use crate::data::{ServerError, proxy};
 
 use super::command::RequestId;
 
@@ -49,12 +49,8 @@ pub enum Event {
         id: RequestId,
         result: Result<DemoReport, String>,
     },
-    ExerciseRan {
-        id: RequestId,
-        attempt: Ran,
-        expected: Result<ResultSet, String>,
-        measured: Result<Measured, String>,
-    },
+    /// An exercise answer ran and what its check needs was read (`db::grading`).
+    ExerciseRan { id: RequestId, gathered: Gathered },
     /// The answer to `Command::LoadAudit`: the events newest first, and each actor's
     /// organization (application user id → organization id) for the cross-tenant rule.
     AuditLoaded {

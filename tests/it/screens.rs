@@ -4,7 +4,7 @@
 
 use pglab::app::{Action, App, Command, Event};
 use pglab::data::demo::{DemoReport, Measurement};
-use pglab::data::grading::Measured;
+use pglab::data::grading::{Gathered, Measured};
 use pglab::data::proxy::Kind;
 use pglab::lesson::StepKind;
 use pglab::query_log::{ScopeReport, Totals};
@@ -163,15 +163,17 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
     ));
     app.apply(Event::ExerciseRan {
         id,
-        attempt: Ok(outcome(rows(
-            &["id", "title", "author_id"],
-            &[&["1", "Welcome to the Acme blog", "1"]],
-        ))),
-        expected: Ok(rows(
-            &["title", "username"],
-            &[&["Welcome to the Acme blog", "alice"]],
-        )),
-        measured: Ok(Measured::default()),
+        gathered: Gathered {
+            ran: Ok(outcome(rows(
+                &["id", "title", "author_id"],
+                &[&["1", "Welcome to the Acme blog", "1"]],
+            ))),
+            expected: Ok(rows(
+                &["title", "username"],
+                &[&["Welcome to the Acme blog", "alice"]],
+            )),
+            measured: Ok(Measured::default()),
+        },
     });
     snapshot("console_exercise_wrong", &mut app);
     app.update(Action::Back);
