@@ -11,10 +11,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pglab::app::{Action, App, Command, Event};
-use pglab::db::console::{Outcome, StatementResult};
+use pglab::data::ResultSet;
+use pglab::data::console::{Outcome, StatementResult};
+use pglab::data::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
 use pglab::lesson::{Catalog, Progress};
-use pglab::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
-use pglab::result_set::ResultSet;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 

@@ -5,7 +5,7 @@ mod audit;
 mod db;
 mod explain;
 pub mod lab;
-mod lessons;
+pub mod lessons;
 mod proxy;
 mod proxy_log;
 mod seed;

@@ -8,7 +8,8 @@
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
 //!   behind the plan's insights
-//! - [`grading`]: the plan and speed-up an exercise's check needs
+//! - [`grading`]: gathering an exercise attempt (the answer, the reference rows, the plan and
+//!   speed-up its check needs), one way for the lab and `pglab lessons check`
 //!
 //! Names used throughout:
 //! - database `pglab`: the learner's lab database; `pglab_template`: the migrated, seeded

@@ -36,11 +36,11 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
+use crate::data;
+use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::proxy::Kind;
 use crate::db::console::ExecuteError;
-use crate::explain::Plan;
 use crate::proxy::{self, Latency};
-use crate::query_log::Kind;
-use crate::result_set::ResultSet;
 use params::ParamSpec;
 
 /// What every demo runs with.
@@ -54,69 +54,11 @@ pub struct DemoContext {
     /// The lab's query log: every event of the demo is passed on to it as it happens. Its
     /// reader must keep reading while a demo runs: like the proxy, the tee drops nothing, so
     /// a full channel holds the demo until there is room.
-    pub log: Option<mpsc::Sender<proxy::Event>>,
+    pub log: Option<mpsc::Sender<data::proxy::Event>>,
 }
 
-/// News from a running demo, for a UI to show before the report arrives.
-#[derive(Debug, Clone, PartialEq)]
-pub enum DemoProgress {
-    /// What the demo is doing now.
-    Message(String),
-    /// The columns of the table the demo is measuring, sent once before its first row.
-    TableColumns(Vec<String>),
-    /// One row of that table, as soon as it is measured.
-    TableRow(Vec<Option<String>>),
-}
-
-/// One measured run inside a demo (a row of the scale table at one latency).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Measurement {
-    pub posts: u64,
-    /// `lazy`, `join` or `batched`.
-    pub strategy: &'static str,
-    /// The simulated round-trip delay it ran with.
-    pub latency: Duration,
-    pub round_trips: u64,
-    pub wall: Duration,
-}
-
-/// A plan a demo measured, for a UI to draw or set beside another.
-#[derive(Debug, Clone, PartialEq)]
-pub struct MeasuredPlan {
-    /// What the plan was measured as ("with the index", "index use switched off").
-    pub label: String,
-    /// The plan of one `EXPLAIN (ANALYZE, BUFFERS)` run.
-    pub plan: Plan,
-    /// The median execution time of the demo's `TIMING OFF` runs, ms.
-    pub median_ms: f64,
-}
-
-/// What a demo did and what it cost, as measured by its proxy.
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct DemoReport {
-    pub title: String,
-    /// What the demo's program printed, then what the numbers mean.
-    pub lines: Vec<String>,
-    /// A table of measurements (the scale demo).
-    pub table: Option<ResultSet>,
-    /// Round trips of the measured work, every kind.
-    pub round_trips: u64,
-    /// Statements the server completed or failed.
-    pub statements: u64,
-    /// Round trips by kind, in [`Kind::ALL`] order, kinds that occurred only.
-    pub by_kind: Vec<(Kind, u64)>,
-    pub wall: Duration,
-    /// Server sessions the demo opened through its proxy.
-    pub sessions: u64,
-    /// The N+1 and lint warnings the demo's own log raised.
-    pub warnings: Vec<String>,
-    /// The runs behind `table`, with numbers rather than text.
-    pub measurements: Vec<Measurement>,
-    /// The plans the demo measured (the index demos), shown before `lines`: one as its
-    /// tree, two as a diff from the first (before) to the second (after).
-    pub plans: Vec<MeasuredPlan>,
-}
-
+// The report is data and lives in `data`; building it from a meter's counts is the demos'
+// business, so this constructor stays beside the meter.
 impl DemoReport {
     /// The report of a demo whose work `measured` counted, on `sessions` server sessions.
     pub fn measured(
@@ -142,14 +84,6 @@ impl DemoReport {
             warnings: crate::query_log::warning_messages(&measured.report.warnings),
             ..DemoReport::default()
         }
-    }
-
-    /// Round trips of one kind.
-    pub fn of_kind(&self, kind: Kind) -> u64 {
-        self.by_kind
-            .iter()
-            .find(|(k, _)| *k == kind)
-            .map_or(0, |(_, n)| *n)
     }
 }
 

@@ -1,8 +1,9 @@
 //! Lessons as data: the validated lesson model the TUI plays and the CLI checks, read from
 //! `lessons/index.toml` and one `lesson.toml` folder per lesson ([`Catalog::load`]); grading an
-//! exercise attempt against the reference result ([`grade`]); and the learner's saved progress
-//! ([`Progress`]). No database here: running SQL and measuring round trips and plans is the
-//! caller's job, this module only says what to run and whether the outcome passes.
+//! exercise attempt against the reference result ([`judge`], [`grade`]); and the learner's
+//! saved progress ([`Progress`]). No database here: running SQL and measuring round trips and
+//! plans is `db::grading`'s job and the proxy's, this module only says what to run and
+//! whether the outcome passes.
 //!
 //! Submodules: `document` (spanned TOML access that records problems with their lines),
 //! `manifest` (one `lesson.toml` and the files it names), `catalog` (the index, cross-lesson
@@ -17,7 +18,7 @@ mod progress;
 use std::path::PathBuf;
 
 pub use catalog::{Catalog, LoadErrors, Problem};
-pub use grade::{Attempt, Finding, Verdict, grade};
+pub use grade::{Attempt, Finding, Verdict, grade, judge};
 pub use progress::{Completion, LessonProgress, PROGRESS_FILE, Progress, ProgressError};
 
 /// The `format_version` of `index.toml` this build reads.

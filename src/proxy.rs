@@ -8,9 +8,10 @@
 //! - [`round_trip`]: one session's conversation → round trips and their statements
 //! - [`latency`]: the delay line
 //! - [`session`]: the I/O of one client session
-//! - [`event`]: what the proxy reports
+//!
+//! What the proxy reports (sessions, round trips, the server's errors) is data the core
+//! reads, so it lives in [`crate::data::proxy`].
 
-pub mod event;
 pub mod frame;
 pub mod latency;
 pub mod round_trip;
@@ -27,9 +28,8 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-pub use event::{
-    Event, RoundTrip, ServerError, SessionEnd, SessionId, SessionInfo, Shape, Statement,
-};
+use crate::data::proxy::Event;
+
 pub use latency::Latency;
 
 /// Sessions served at once; more are refused with PostgreSQL's "too many connections".

@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::proxy::{Event, RoundTrip, SessionId, SessionInfo, Shape};
+use crate::data::proxy::{Event, Kind, RoundTrip, SessionId, SessionInfo, Shape};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
@@ -25,39 +25,6 @@ const ENDED_SESSIONS_KEPT: usize = 1_000;
 const ANALYSIS_CACHE: usize = 4_096;
 /// Distinct statement shapes counted for the summary; later new shapes are not counted.
 const SHAPES_COUNTED: usize = 10_000;
-
-/// What a round trip was for, as the log shows it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
-    Query,
-    Prepare,
-    /// A lone `Sync` or an empty query: a driver checking the connection.
-    Ping,
-    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT and their kin.
-    TransactionControl,
-    /// A driver reading the system catalog (type lookups and the like).
-    CatalogLookup,
-}
-
-impl Kind {
-    pub const ALL: [Kind; 5] = [
-        Kind::Query,
-        Kind::Prepare,
-        Kind::Ping,
-        Kind::TransactionControl,
-        Kind::CatalogLookup,
-    ];
-
-    pub fn label(self) -> &'static str {
-        match self {
-            Kind::Query => "query",
-            Kind::Prepare => "prepare",
-            Kind::Ping => "ping",
-            Kind::TransactionControl => "transaction",
-            Kind::CatalogLookup => "catalog",
-        }
-    }
-}
 
 /// Something worth a learner's attention, with the statement it is about.
 #[derive(Debug, Clone, PartialEq)]
@@ -527,7 +494,7 @@ mod tests {
     use std::time::Instant;
 
     use super::*;
-    use crate::proxy::{SessionEnd, Statement};
+    use crate::data::proxy::{SessionEnd, Statement};
 
     fn facts() -> TableFacts {
         TableFacts::new(

@@ -1,14 +1,14 @@
 //! [`App::apply`]: folding what happened outside — proxy traffic, finished requests — into
 //! the state. Results for requests nobody waits for any more are dropped.
 
-use crate::db::grading::Measured;
-use crate::lesson::{Attempt, StepKind, grade};
+use crate::data::grading::Gathered;
+use crate::lesson::{StepKind, judge};
 
 use super::console::ConsoleResult;
 use super::event::{Event, Ran};
 use super::player::{Focus, StepOutput};
 use super::{App, Command, RequestId};
-use crate::query_log::{ScopeReport, warning_messages};
+use crate::query_log::ScopeReport;
 use crate::scroll::Jump;
 
 impl App {
@@ -76,14 +76,7 @@ impl App {
                 }
                 self.stop_waiting(id);
             }
-            Event::ExerciseRan {
-                id,
-                attempt,
-                expected,
-                measured,
-            } => {
-                return self.exercise_ran(id, attempt, expected, measured);
-            }
+            Event::ExerciseRan { id, gathered } => return self.exercise_ran(id, gathered),
             Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
             Event::AuditArrived(events) => self.audit_arrived(events),
             Event::Failed { id, message } if self.audit.loading == Some(id) => {
@@ -151,7 +144,7 @@ impl App {
     fn explained(
         &mut self,
         id: RequestId,
-        result: Result<Box<super::event::Explained>, crate::db::console::SqlFailure>,
+        result: Result<Box<super::event::Explained>, crate::data::ServerError>,
     ) {
         let Some((sql, report)) = self.finish_console(id) else {
             return;
@@ -188,41 +181,19 @@ impl App {
         player.waiting = None;
     }
 
-    fn exercise_ran(
-        &mut self,
-        id: RequestId,
-        attempt: Ran,
-        expected: Result<crate::result_set::ResultSet, String>,
-        measured: Result<Measured, String>,
-    ) -> Vec<Command> {
+    fn exercise_ran(&mut self, id: RequestId, gathered: Gathered) -> Vec<Command> {
         let Some((sql, report)) = self.finish_console(id) else {
             return Vec::new();
         };
         let Some(target) = self.console.exercise.clone() else {
-            self.console.result = Some(ConsoleResult::new(sql, attempt, report));
+            self.console.result = Some(ConsoleResult::new(sql, gathered.ran, report));
             return Vec::new();
         };
         let lesson = &self.catalog.lessons[target.lesson];
         let StepKind::Exercise(exercise) = &lesson.steps[target.step].kind else {
             return Vec::new();
         };
-        let verdict = match (&attempt, &expected, &measured) {
-            (Err(failure), _, _) => Err(format!("Your statement failed: {}", failure.message)),
-            (_, Err(problem), _) => Err(format!("The reference solution could not run: {problem}")),
-            (_, _, Err(problem)) => Err(format!("The plan could not be measured: {problem}")),
-            (Ok(outcome), Ok(expected), Ok(measured)) => {
-                // The attempt's scope holds the warnings its round trips raised.
-                let warnings = report.as_ref().map(|r| warning_messages(&r.warnings));
-                let attempt = Attempt {
-                    result: outcome.statements.last().map(|s| &s.result),
-                    round_trips: report.as_ref().map(|r| r.totals.round_trips),
-                    plan_nodes: measured.plan_nodes.as_deref(),
-                    speedup: measured.speedup,
-                    warnings: warnings.as_deref(),
-                };
-                Ok(grade(&exercise.check, expected, &attempt))
-            }
-        };
+        let verdict = judge(&exercise.check, &gathered, report.as_ref());
         let passed = verdict.as_ref().is_ok_and(|v| v.passed());
         let lesson_id = lesson.id.clone();
         if let Some(player) = self.player.as_mut().filter(|p| p.lesson == target.lesson) {
@@ -234,7 +205,7 @@ impl App {
                 },
             );
         }
-        self.console.result = Some(ConsoleResult::new(sql, attempt, report));
+        self.console.result = Some(ConsoleResult::new(sql, gathered.ran, report));
         if passed {
             self.progress.mark_passed(&lesson_id, target.step);
             return vec![self.save()];

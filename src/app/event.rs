@@ -1,11 +1,10 @@
 //! Facts from outside the app: the proxy's traffic and the results of the runtime's work.
 //! Past-tense names; `App::apply` folds them into the state.
 
-use crate::db::console::{Outcome, SqlFailure};
-use crate::db::grading::Measured;
-use crate::demo::{DemoProgress, DemoReport};
-use crate::proxy;
-use crate::result_set::ResultSet;
+use crate::data::console::Outcome;
+use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::grading::Gathered;
+use crate::data::{ServerError, proxy};
 
 use super::command::RequestId;
 
@@ -18,7 +17,7 @@ pub struct Explained {
 }
 
 /// A learner statement's result: rows, or the server's error as data.
-pub type Ran = Result<Outcome, SqlFailure>;
+pub type Ran = Result<Outcome, ServerError>;
 
 #[derive(Debug)]
 pub enum Event {
@@ -40,7 +39,7 @@ pub enum Event {
     Executed { id: RequestId, result: Ran },
     Explained {
         id: RequestId,
-        result: Result<Box<Explained>, SqlFailure>,
+        result: Result<Box<Explained>, ServerError>,
     },
     DemoProgressed {
         id: RequestId,
@@ -50,12 +49,8 @@ pub enum Event {
         id: RequestId,
         result: Result<DemoReport, String>,
     },
-    ExerciseRan {
-        id: RequestId,
-        attempt: Ran,
-        expected: Result<ResultSet, String>,
-        measured: Result<Measured, String>,
-    },
+    /// An exercise answer ran and what its check needs was read (`db::grading`).
+    ExerciseRan { id: RequestId, gathered: Gathered },
     /// The answer to `Command::LoadAudit`: the events newest first, and each actor's
     /// organization (application user id → organization id) for the cross-tenant rule.
     AuditLoaded {

@@ -4,7 +4,7 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use crate::proxy::{self, SessionId};
+use crate::data::proxy::{self, SessionId};
 use crate::query_log::{Entry, QueryLog, Warning};
 use crate::sql::lint::TableFacts;
 

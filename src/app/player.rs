@@ -4,7 +4,7 @@
 
 use std::collections::HashMap;
 
-use crate::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::keymap::{self, Context};
 use crate::lesson::StepKind;
 use crate::lesson::Verdict;

@@ -1,7 +1,8 @@
 //! `pglab lessons list|check|run`: the lessons without the terminal UI. `check` is the
 //! content's CI: every file valid, every run step and demo runs, every reference solution
-//! passes its own check and no starter does, on a throwaway copy of the story database.
-//! `run` plays a lesson as plain text, running its SQL and demos live.
+//! passes its own check and no starter does, each lesson on a throwaway copy of the story
+//! database. It grades an answer exactly as the lab does ([`grade_answer`]). `run` plays a
+//! lesson as plain text, running its SQL and demos live.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -13,16 +14,17 @@ use tokio::sync::mpsc;
 use super::lab::{lessons_dir, load_catalog};
 use crate::app::player::StepOutput;
 use crate::cli::LessonsCommand;
-use crate::db::console::{Console, ExecuteError, Outcome};
-use crate::db::grading::{Measured, measure};
+use crate::data::console::Outcome;
+use crate::data::demo::DemoReport;
+use crate::db::console::{Console, ExecuteError};
+use crate::db::grading::Grader;
 use crate::db::scratch::ScratchDb;
 use crate::db::{Lab, LabConfig};
+use crate::demo::DemoContext;
 use crate::demo::meter::Meter;
-use crate::demo::{DemoContext, DemoReport};
-use crate::lesson::{Attempt, Catalog, Check, Lesson, PROGRESS_FILE, Progress, StepKind, grade};
+use crate::lesson::{Catalog, Exercise, Lesson, PROGRESS_FILE, Progress, StepKind, Verdict, judge};
 use crate::proxy::Latency;
 use crate::query_log::ScopeReport;
-use crate::result_set::ResultSet;
 use crate::ui::markdown::plain;
 use crate::ui::player::{StepView, step_page};
 use crate::ui::theme::Theme;
@@ -64,14 +66,16 @@ pub async fn run(
     }
 }
 
-/// Every lesson's live parts, on a fresh copy of the story.
+/// Every lesson's live parts, each lesson on a fresh copy of the story.
 #[allow(clippy::print_stdout)]
 async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
     println!("{} lessons: files valid", catalog.lessons.len());
     let lab = Lab::open(config).await?;
-    let scratch = ScratchDb::create(&lab, &check_database()).await?;
     let mut failures = Vec::new();
     for lesson in &catalog.lessons {
+        // Answers are graded as the lab grades them, committed; what one lesson's answers
+        // built (an index, say) must not reach the next lesson.
+        let scratch = ScratchDb::create(&lab, &check_database()).await?;
         for (index, step) in lesson.steps.iter().enumerate() {
             let place = format!(
                 "{} step {} ({}, {})",
@@ -89,8 +93,8 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
                 }
             }
         }
+        scratch.drop().await?;
     }
-    scratch.drop().await?;
     if !failures.is_empty() {
         bail!("{} lesson steps failed their check", failures.len());
     }
@@ -116,102 +120,70 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             )))
         }
         StepKind::Exercise(exercise) => {
-            let check = &exercise.check;
-            let mut direct = Console::connect(&scratch.learner).await?;
-            let (expected, measured) = undone(&mut direct, &exercise.solution, check).await;
-            let expected = expected.map_err(describe)?;
-            let measured = measured.map_err(describe)?;
-            let (round_trips, solution, warnings) =
-                measured_trips(scratch, &exercise.solution).await?;
-            let verdict = grade(
-                check,
-                &expected,
-                &Attempt {
-                    result: solution.as_ref(),
-                    round_trips: Some(round_trips),
-                    plan_nodes: measured.plan_nodes.as_deref(),
-                    speedup: measured.speedup,
-                    warnings: Some(&warnings),
-                },
-            );
-            if !verdict.passed() {
-                let why: Vec<String> = verdict.findings.iter().map(ToString::to_string).collect();
-                bail!(
-                    "the reference solution fails its own check: {}",
-                    why.join("; ")
-                );
-            }
-            let (starter_trips, starter, starter_warnings) =
-                measured_trips(scratch, &exercise.starter).await?;
-            // A starter may fail, and so may measuring after it: either way it does not pass.
-            let (_, starter_measured) = undone(&mut direct, &exercise.starter, check).await;
-            let starter_measured = starter_measured.unwrap_or_default();
-            let verdict = grade(
-                check,
-                &expected,
-                &Attempt {
-                    result: starter.as_ref(),
-                    round_trips: Some(starter_trips),
-                    plan_nodes: starter_measured.plan_nodes.as_deref(),
-                    speedup: starter_measured.speedup,
-                    warnings: Some(&starter_warnings),
-                },
-            );
-            if verdict.passed() {
+            // The starter first, then the solution: the order a learner meets them in, and
+            // the one where the solution's committed work (the index it builds) cannot make
+            // the starter pass.
+            let starter = grade_answer(&scratch.learner, exercise, &exercise.starter).await?;
+            if starter.verdict.as_ref().is_ok_and(Verdict::passed) {
                 bail!("the starter SQL already passes the check: the exercise asks nothing");
             }
-            let speedup = measured.speedup.map_or_else(String::new, |x| {
+            let solution = grade_answer(&scratch.learner, exercise, &exercise.solution).await?;
+            match &solution.verdict {
+                Err(problem) => bail!("the reference solution cannot be graded: {problem}"),
+                Ok(verdict) if !verdict.passed() => {
+                    let why: Vec<String> =
+                        verdict.findings.iter().map(ToString::to_string).collect();
+                    bail!(
+                        "the reference solution fails its own check: {}",
+                        why.join("; ")
+                    );
+                }
+                Ok(_) => {}
+            }
+            let speedup = solution.speedup.map_or_else(String::new, |x| {
                 format!(", {x:.0}× faster than without indexes")
             });
             Ok(Some(format!(
-                "solution passes in {round_trips} round trip(s){speedup}; starter fails"
+                "solution passes in {} round trip(s){speedup}; starter fails",
+                solution.round_trips
             )))
         }
         StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
     }
 }
 
-/// Runs `sql` inside a transaction that is rolled back, reading what `check` measures
-/// before the rollback, so the plan sees what the SQL built (an index, say): its last result,
-/// and the measurements.
-async fn undone(
-    conn: &mut Console,
-    sql: &str,
-    check: &Check,
-) -> (
-    Result<ResultSet, ExecuteError>,
-    Result<Measured, ExecuteError>,
-) {
-    if let Err(error) = conn.execute("begin", 0).await {
-        let again = ExecuteError::Plan(format!("cannot open a transaction: {error}"));
-        return (Err(error), Err(again));
-    }
-    let result = conn.execute(sql, MAX_ROWS).await;
-    // After a failed statement the transaction only accepts the rollback.
-    let measured = match &result {
-        Ok(_) => measure(conn.connection(), check, sql).await,
-        Err(_) => Err(ExecuteError::Plan("the SQL failed".to_string())),
-    };
-    let _ = conn.execute("rollback", 0).await;
-    (result.map(Outcome::into_last_result), measured)
+/// An answer graded as the lab grades it.
+#[derive(Debug)]
+pub struct GradedAnswer {
+    /// The verdict, or why there is none (the answer failed, the reference solution or the
+    /// measurements could not run); only `Ok` with no findings passes.
+    pub verdict: Result<Verdict, String>,
+    /// Round trips the answer took.
+    pub round_trips: u64,
+    /// How many times faster than without indexes, when the check measures it.
+    pub speedup: Option<f64>,
 }
 
-/// Runs `sql` on a connection through a meter: the round trips it took, its last result
-/// (`None` when it failed: a failing starter is a fine starter) and the warnings the
-/// meter's log raised for it.
-async fn measured_trips(
-    scratch: &ScratchDb,
-    sql: &str,
-) -> anyhow::Result<(u64, Option<ResultSet>, Vec<String>)> {
-    // Rolled back: each exercise's answers start from the story as shipped.
-    let (outcome, report) = metered(&scratch.learner, "pglab lessons check", sql, true).await?;
-    let result = match outcome {
-        Ok(outcome) => Some(outcome.into_last_result()),
-        Err(ExecuteError::Sql(_)) => None,
-        Err(error) => return Err(error.into()),
-    };
-    let warnings = crate::query_log::warning_messages(&report.warnings);
-    Ok((report.totals.round_trips, result, warnings))
+/// Grades `answer` to `exercise` on the database `learner` reaches, the way the lab does: it
+/// runs on a connection through a meter of its own, which counts its round trips and raises
+/// its warnings as the lab's query log does; [`Grader`] gathers the rest as it does for the
+/// lab; [`judge`] decides. The answer's work is committed, as in the lab.
+pub async fn grade_answer(
+    learner: &PgConnectOptions,
+    exercise: &Exercise,
+    answer: &str,
+) -> anyhow::Result<GradedAnswer> {
+    let mut meter = Meter::start(learner, Latency::default(), None).await?;
+    let mut console = Console::connect(&meter.options("pglab lessons check")).await?;
+    let mut grader = Grader::new(learner.clone());
+    let attempt = grader.attempt(&mut console, answer, &exercise.solution, &exercise.check);
+    let (gathered, counted) = meter.measure("answer", attempt).await;
+    let gathered = gathered.map_err(describe)?;
+    Ok(GradedAnswer {
+        verdict: judge(&exercise.check, &gathered, Some(&counted.report)),
+        round_trips: counted.report.totals.round_trips,
+        speedup: gathered.measured.ok().and_then(|m| m.speedup),
+    })
 }
 
 fn describe(error: ExecuteError) -> anyhow::Error {
@@ -322,7 +294,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
 
 /// A run step's statement on a connection through a meter, as the lab runs it.
 async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
-    let (outcome, report) = metered(&lab.learner, "pglab lessons run", sql, false).await?;
+    let (outcome, report) = metered(&lab.learner, "pglab lessons run", sql).await?;
     let ran = match outcome {
         Ok(outcome) => Ok(outcome),
         Err(ExecuteError::Sql(failure)) => Err(failure),
@@ -335,23 +307,15 @@ async fn run_measured(lab: &Lab, sql: &str) -> anyhow::Result<StepOutput> {
 }
 
 /// Runs `sql` on its own connection through a meter of its own, as `application`: what it
-/// returned and what the proxy counted. With `rolled_back`, inside a transaction that is
-/// rolled back afterwards (outside what is counted).
+/// returned and what the proxy counted.
 async fn metered(
     learner: &PgConnectOptions,
     application: &str,
     sql: &str,
-    rolled_back: bool,
 ) -> anyhow::Result<(Result<Outcome, ExecuteError>, ScopeReport)> {
     let mut meter = Meter::start(learner, Latency::default(), None).await?;
     let mut console = Console::connect(&meter.options(application)).await?;
-    if rolled_back {
-        console.execute("begin", 0).await.map_err(describe)?;
-    }
     let (outcome, measured) = meter.measure("step", console.execute(sql, MAX_ROWS)).await;
-    if rolled_back {
-        console.execute("rollback", 0).await.map_err(describe)?;
-    }
     Ok((outcome, measured.report))
 }
 

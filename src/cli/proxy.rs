@@ -14,8 +14,9 @@ use tokio::time::MissedTickBehavior;
 
 use super::ProxyArgs;
 use super::proxy_log::LogWriter;
+use crate::data::proxy::Event;
 use crate::db::{self, Lab, LabConfig};
-use crate::proxy::{Event, Latency, Proxy, ProxyConfig};
+use crate::proxy::{Latency, Proxy, ProxyConfig};
 use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
 
 /// After this long without traffic (or twice the simulated round trip, if longer), a burst

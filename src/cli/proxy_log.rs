@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::proxy::{Event, ServerError, SessionEnd};
-use crate::query_log::{Entry, Kind, QueryLog, Warning};
+use crate::data::ServerError;
+use crate::data::proxy::{Event, Kind, SessionEnd};
+use crate::query_log::{Entry, QueryLog, Warning};
 use crate::sql::n_plus_one::abbreviate;
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
@@ -234,7 +235,7 @@ impl<W: Write> LogWriter<W> {
 }
 
 fn error_json(e: &ServerError) -> Value {
-    json!({"severity": e.severity, "code": e.code, "message": e.message,
+    json!({"severity": e.severity, "code": e.sqlstate, "message": e.message,
            "detail": e.detail, "hint": e.hint, "position": e.position})
 }
 

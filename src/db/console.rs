@@ -4,10 +4,11 @@
 //! console's helpers around it: cancelling a running statement, and reading the node types of
 //! a statement's plan for lesson checks.
 //!
-//! Learner SQL errors are data, not failures of the lab: they come back as [`SqlFailure`]
-//! with everything the server said, and a UI can put a caret under the error position.
+//! Learner SQL errors are data, not failures of the lab: they come back as a
+//! [`ServerError`] with everything the server said, and a UI can put a caret under the error
+//! position.
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use futures::TryStreamExt;
 use sqlx::postgres::{
@@ -16,7 +17,8 @@ use sqlx::postgres::{
 use sqlx::{AssertSqlSafe, Column, Either, Row, ValueRef};
 
 use super::Error;
-use crate::result_set::ResultSet;
+use crate::data::console::{Outcome, StatementResult};
+use crate::data::{ResultSet, ServerError};
 
 /// A learner's connection and the server process serving it (the handle for cancelling).
 #[derive(Debug)]
@@ -25,136 +27,27 @@ pub struct Console {
     backend_pid: i32,
 }
 
-/// What one call of [`Console::execute`] did: a result per statement, in order.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Outcome {
-    pub statements: Vec<StatementResult>,
-    /// From sending the text to the last answer.
-    pub elapsed: Duration,
-}
-
-impl Outcome {
-    /// The last statement's result (what a script "returns"); empty when nothing ran.
-    pub fn into_last_result(self) -> ResultSet {
-        self.statements
-            .into_iter()
-            .last()
-            .map(|s| s.result)
-            .unwrap_or_default()
+/// The server's error for learner SQL, as data; an internal position points into SQL a
+/// function ran, not the learner's text, and is left out.
+fn server_error(error: &PgDatabaseError) -> ServerError {
+    ServerError {
+        severity: format!("{:?}", error.severity()).to_uppercase(),
+        sqlstate: error.code().to_string(),
+        message: error.message().to_string(),
+        detail: error.detail().map(str::to_string),
+        hint: error.hint().map(str::to_string),
+        position: match error.position() {
+            Some(PgErrorPosition::Original(position)) => Some(position),
+            _ => None,
+        },
     }
-}
-
-/// One statement's result.
-#[derive(Debug, Clone, PartialEq)]
-pub struct StatementResult {
-    /// The columns and the first rows. Columns come from the rows themselves: sqlx does not
-    /// hand out the row description of a statement that returned no rows, so a zero-row
-    /// result has no column names.
-    pub result: ResultSet,
-    /// From the command tag: rows returned by a SELECT, changed by INSERT/UPDATE/DELETE;
-    /// 0 for statements without a count (CREATE, SET).
-    pub rows_affected: u64,
-    /// More rows came than were kept; they were counted, not stored.
-    pub truncated: bool,
-}
-
-/// An error the server reported for learner SQL, with every field a learner needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SqlFailure {
-    /// The SQLSTATE code, e.g. `42601` (syntax error), `23503` (foreign key violation).
-    pub sqlstate: String,
-    /// `ERROR`, `FATAL`, …
-    pub severity: String,
-    pub message: String,
-    pub detail: Option<String>,
-    pub hint: Option<String>,
-    /// 1-based character index into the SQL text, as the server reports it.
-    pub position: Option<usize>,
-}
-
-/// Where an error position falls in a (possibly multi-line) statement.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caret<'a> {
-    /// 1-based line number.
-    pub line: usize,
-    /// That line's text, without its line break.
-    pub text: &'a str,
-    /// 0-based character (not byte) offset of the error within `text`: the caret goes under
-    /// character number `column`.
-    pub column: usize,
-}
-
-impl SqlFailure {
-    /// A statement pglab refused before the server saw it (no SQLSTATE), e.g. two
-    /// statements where EXPLAIN takes one.
-    pub fn refused(message: &str) -> Self {
-        Self {
-            sqlstate: String::new(),
-            severity: "ERROR".into(),
-            message: message.to_string(),
-            detail: None,
-            hint: None,
-            position: None,
-        }
-    }
-
-    /// The line of `sql` the error position falls on, and the column within it. `None` when
-    /// the server gave no position or it lies outside `sql` (it points into another text).
-    pub fn caret_line<'a>(&self, sql: &'a str) -> Option<Caret<'a>> {
-        caret(sql, self.position?)
-    }
-
-    fn from_pg(error: &PgDatabaseError) -> Self {
-        Self {
-            sqlstate: error.code().to_string(),
-            severity: format!("{:?}", error.severity()).to_uppercase(),
-            message: error.message().to_string(),
-            detail: error.detail().map(str::to_string),
-            hint: error.hint().map(str::to_string),
-            // An internal position points into SQL a function ran, not the learner's text.
-            position: match error.position() {
-                Some(PgErrorPosition::Original(position)) => Some(position),
-                _ => None,
-            },
-        }
-    }
-}
-
-impl std::fmt::Display for SqlFailure {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.severity, self.sqlstate, self.message)
-    }
-}
-
-/// The character at 1-based `position` of `sql`: its line and column. One past the last
-/// character is a valid position (PostgreSQL's "at end of input").
-fn caret(sql: &str, position: usize) -> Option<Caret<'_>> {
-    let index = position.checked_sub(1)?;
-    if index > sql.chars().count() {
-        return None;
-    }
-    let mut before = 0;
-    for (number, line) in sql.split('\n').enumerate() {
-        let length = line.chars().count();
-        // A position on the line break itself belongs to the line it ends.
-        if index <= before + length {
-            let text = line.strip_suffix('\r').unwrap_or(line);
-            return Some(Caret {
-                line: number + 1,
-                text,
-                column: (index - before).min(text.chars().count()),
-            });
-        }
-        before += length + 1;
-    }
-    None
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum ExecuteError {
     /// The server refused or aborted the SQL: the learner's to read and fix.
     #[error("{0}")]
-    Sql(SqlFailure),
+    Sql(ServerError),
     /// The connection is gone (server restarted, network lost, session terminated);
     /// connect again with [`Console::connect`].
     #[error("the connection to the database was lost ({0}); reconnect to continue")]
@@ -176,7 +69,7 @@ impl From<sqlx::Error> for ExecuteError {
             sqlx::Error::Database(db) => match db.try_downcast_ref::<PgDatabaseError>() {
                 // A FATAL error ends the session: the caller must reconnect.
                 Some(pg) if !matches!(pg.severity(), PgSeverity::Fatal | PgSeverity::Panic) => {
-                    ExecuteError::Sql(SqlFailure::from_pg(pg))
+                    ExecuteError::Sql(server_error(pg))
                 }
                 _ => ExecuteError::Connection(error),
             },
@@ -330,31 +223,6 @@ fn collect_node_types(node: &serde_json::Value, out: &mut Vec<String>) {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn at(sql: &str, position: usize) -> Option<(usize, &str, usize)> {
-        caret(sql, position).map(|c| (c.line, c.text, c.column))
-    }
-
-    #[test]
-    fn the_caret_finds_its_line_and_column_in_characters() {
-        let sql = "select 'héllo ☃',\n  frm users";
-        // 'f' of `frm` is character 21 (1-based): 17 characters and a break on line 1.
-        assert_eq!(at(sql, 21), Some((2, "  frm users", 2)));
-        assert_eq!(at(sql, 1), Some((1, "select 'héllo ☃',", 0)));
-    }
-
-    #[test]
-    fn a_position_at_the_end_of_the_text_is_kept_and_beyond_it_is_not() {
-        // PostgreSQL points one past the last character for "syntax error at end of input".
-        assert_eq!(at("select (", 9), Some((1, "select (", 8)));
-        assert_eq!(at("select (", 10), None);
-        assert_eq!(at("select (", 0), None);
-    }
-
-    #[test]
-    fn windows_line_breaks_are_not_part_of_the_line() {
-        assert_eq!(at("select 1,\r\nx", 12), Some((2, "x", 0)));
-    }
 
     #[test]
     fn node_types_are_read_depth_first() {

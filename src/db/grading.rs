@@ -1,28 +1,128 @@
-//! The measurements an exercise's check needs beyond the answer's own result: the checked
-//! statement's plan and its speed-up over a run without indexes. The database side of
-//! grading; [`crate::lesson::grade`] then decides on what was read.
+//! Gathering an exercise attempt: the one way the lab and `pglab lessons check` run an answer
+//! and read what its check needs, so both grade an answer alike. The answer runs on the
+//! learner's connection, the one the proxy watches, so its round trips and warnings are
+//! counted by whoever reads the proxy (the lab's query log, or a meter); the reference
+//! solution and the measurements run on a second, unobserved connection, which sees the
+//! answer's committed work (an index it built) and adds nothing to its count. What was read
+//! comes back as [`Gathered`]; [`crate::lesson::judge`] then decides.
 
-use sqlx::postgres::PgConnection;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use super::console::{ExecuteError, plan_node_types};
+use super::console::{Console, ExecuteError, plan_node_types};
 use super::explain::speedup_over_no_indexes;
+use crate::data::ResultSet;
+use crate::data::grading::{Gathered, Measured};
 use crate::lesson::Check;
 
+/// Rows of an answer's result that are kept, and so shown and compared.
+pub const ANSWER_ROWS: usize = 10_000;
 /// Timed runs each way behind a speed-up: the median of 5 shrugs off one slow run.
 const SPEEDUP_RUNS: usize = 5;
 
-/// What was read for a check; each part only when the check needs it.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct Measured {
-    /// The `Node Type` of every node of the checked statement's plan.
-    pub plan_nodes: Option<Vec<String>>,
-    /// As planned against index scans switched off; above 1 the indexes pay off.
-    pub speedup: Option<f64>,
+/// The unobserved connection grading reads on, opened on first use and opened again once
+/// when it was lost (the server restarted, a pooler closed it).
+#[derive(Debug)]
+pub struct Grader {
+    options: PgConnectOptions,
+    conn: Option<Console>,
+}
+
+impl Grader {
+    /// A grader that connects with `options`: straight to the lab database, not through the
+    /// proxy, as the learner role (a reference solution is learner-level SQL).
+    pub fn new(options: PgConnectOptions) -> Self {
+        Self {
+            options,
+            conn: None,
+        }
+    }
+
+    /// Runs `answer` on `console` (the learner's connection, through the proxy; committed as
+    /// the learner's own work) and gathers what `check` needs besides the round trips: the
+    /// reference `solution`'s rows when the check compares rows, and the checked statement's
+    /// plan and speed-up. A failed answer is told its error; the solution and the timed runs
+    /// (which may scan a million rows ten times) would be read for nothing.
+    ///
+    /// Errs only when `console`'s connection was lost; a problem on the grading side comes
+    /// back inside [`Gathered`].
+    pub async fn attempt(
+        &mut self,
+        console: &mut Console,
+        answer: &str,
+        solution: &str,
+        check: &Check,
+    ) -> Result<Gathered, ExecuteError> {
+        let ran = match console.execute(answer, ANSWER_ROWS).await {
+            Ok(outcome) => Ok(outcome),
+            Err(ExecuteError::Sql(error)) => Err(error),
+            Err(lost) => return Err(lost),
+        };
+        if ran.is_err() {
+            return Ok(Gathered {
+                ran,
+                expected: Ok(ResultSet::default()),
+                measured: Ok(Measured::default()),
+            });
+        }
+        let (expected, measured) = self.read(answer, solution, check).await;
+        Ok(Gathered {
+            ran,
+            expected,
+            measured,
+        })
+    }
+
+    /// The reference rows and the measurements, on the grading connection.
+    async fn read(
+        &mut self,
+        answer: &str,
+        solution: &str,
+        check: &Check,
+    ) -> (Result<ResultSet, String>, Result<Measured, String>) {
+        for attempt in 0..2 {
+            if self.conn.is_none() {
+                self.conn = Console::connect(&self.options).await.ok();
+            }
+            let Some(conn) = self.conn.as_mut() else {
+                break;
+            };
+            let expected = match check.rows {
+                // Rows nobody compares are not worth running the solution for (it may build
+                // an index over a million rows).
+                None => Ok(ResultSet::default()),
+                Some(_) => reference_rows(conn, solution).await,
+            };
+            let expected = match expected {
+                Err(ExecuteError::Connection(_)) if attempt == 0 => {
+                    self.conn = None;
+                    continue;
+                }
+                other => other.map_err(|e| e.to_string()),
+            };
+            let measured = measure(conn.connection(), check, answer)
+                .await
+                .map_err(|e| e.to_string());
+            return (expected, measured);
+        }
+        let lost = "cannot connect to grade the answer".to_string();
+        (Err(lost.clone()), Err(lost))
+    }
+}
+
+/// The reference solution's last result, run inside a transaction that is rolled back: a
+/// solution that changes rows must not change the learner's data each time it is graded.
+async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSet, ExecuteError> {
+    grader.execute("begin", 0).await?;
+    let outcome = grader.execute(solution, usize::MAX).await;
+    // Whatever the solution did, it is undone; a failed rollback means a lost connection,
+    // which the next grading notices.
+    let _ = grader.execute("rollback", 0).await;
+    Ok(outcome?.into_last_result())
 }
 
 /// Reads what `check` needs about the statement it checks (its `query`, else `answer`), on
-/// `conn`, which must see what the answer did (the same transaction, or after its commit).
-pub async fn measure(
+/// `conn`, which must see what the answer did (here: after its commit).
+async fn measure(
     conn: &mut PgConnection,
     check: &Check,
     answer: &str,

@@ -31,9 +31,10 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::meter::Meter;
-use super::{DemoContext, DemoProgress, DemoReport, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error};
 use crate::app::action::Action;
 use crate::audit::{Event, rules, text};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
 use crate::db::audit::{self as log, Actor, AppAction, AppChange, within_actor};
 use crate::keymap::{Context, key_for};

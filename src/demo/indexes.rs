@@ -27,7 +27,8 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::params::{ParamKind, ParamSpec, SqlShape};
-use super::{DemoContext, DemoProgress, DemoReport, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::console::ExecuteError;
 
 /// Every demo of this module is named `indexes.…`.

@@ -15,7 +15,8 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::mpsc;
 
 use super::Error;
-use crate::proxy::{self, Event, Latency, Proxy, SessionId};
+use crate::data::proxy::{Event, SessionId};
+use crate::proxy::{self, Latency, Proxy};
 use crate::query_log::{QueryLog, ScopeReport};
 
 /// How long a finished demo waits for its sessions' ends to pass through (so the lab's log

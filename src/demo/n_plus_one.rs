@@ -23,8 +23,9 @@ use tokio::sync::mpsc;
 
 use super::meter::{Measured, Meter};
 use super::params::{self, ParamKind, ParamSpec};
-use super::{DemoContext, DemoProgress, DemoReport, DemoSpec, Error, format_wall};
-use crate::query_log::Kind;
+use super::{DemoContext, DemoSpec, Error, format_wall};
+use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::proxy::Kind;
 
 /// Most posts a demo lists or generates.
 pub const MAX_POSTS: i64 = 10_000;

@@ -28,7 +28,8 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::params::{self, ParamKind, ParamSpec};
-use super::{DemoContext, DemoProgress, DemoReport, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::console::ExecuteError;
 
 /// Every demo of this module is named `soft_delete.…`.
@@ -135,7 +136,7 @@ fn refusal(
     demo: &'static str,
     step: &'static str,
     outcome: Result<sqlx::postgres::PgQueryResult, sqlx::Error>,
-) -> Result<Option<crate::db::console::SqlFailure>, Error> {
+) -> Result<Option<crate::data::ServerError>, Error> {
     match outcome {
         Ok(_) => Ok(None),
         Err(cause) => match ExecuteError::from(cause) {
@@ -150,7 +151,7 @@ fn refusal(
 }
 
 /// `SQLSTATE 23503: message`, then the detail, as lines.
-fn refusal_lines(failure: &crate::db::console::SqlFailure) -> Vec<String> {
+fn refusal_lines(failure: &crate::data::ServerError) -> Vec<String> {
     let mut lines = vec![format!(
         "  ✗ SQLSTATE {}: {}",
         failure.sqlstate, failure.message

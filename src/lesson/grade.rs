@@ -1,7 +1,9 @@
 //! Grading an exercise attempt: the learner's result, round trips and plan against the
-//! exercise's [`Check`] and the reference solution's result. Pure: the caller runs both
-//! queries and measures; this only decides, and every failure says why (a row diff, "right
-//! rows, wrong order", the round-trip count against the limit, the plan node at fault).
+//! exercise's [`Check`] and the reference solution's result. Pure: `db::grading` runs both
+//! queries and measures and the proxy counts; this only decides ([`judge`] on what they
+//! gathered and counted, [`grade`] on an [`Attempt`]), and every failure says why (a row
+//! diff, "right rows, wrong order", the round-trip count against the limit, the plan node at
+//! fault).
 //!
 //! Columns are compared by count, not by name: an alias is a matter of taste, and rejecting a
 //! right answer over one frustrates learners (pgexercises made the same call). Values are
@@ -11,7 +13,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{Check, RowOrder};
-use crate::result_set::ResultSet;
+use crate::data::ResultSet;
+use crate::data::grading::Gathered;
+use crate::query_log::{ScopeReport, warning_messages};
 
 /// At most this many rows are listed in a missing or extra rows finding.
 const SAMPLE_ROWS: usize = 5;
@@ -232,6 +236,40 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
         }
     }
     Verdict { findings, held }
+}
+
+/// Grades one gathered attempt (`db::grading` reads it the same way for the lab and for
+/// `pglab lessons check`) with what the proxy counted while the answer ran: the one place an
+/// [`Attempt`] is built, so both grade an answer alike. `Err` says why there is no verdict
+/// (the answer failed, the reference solution or the measurements could not run); the
+/// answer does not pass then either.
+pub fn judge(
+    check: &Check,
+    gathered: &Gathered,
+    counted: Option<&ScopeReport>,
+) -> Result<Verdict, String> {
+    let outcome = match &gathered.ran {
+        Ok(outcome) => outcome,
+        Err(failure) => return Err(format!("Your statement failed: {}", failure.message)),
+    };
+    let expected = match &gathered.expected {
+        Ok(expected) => expected,
+        Err(problem) => return Err(format!("The reference solution could not run: {problem}")),
+    };
+    let measured = match &gathered.measured {
+        Ok(measured) => measured,
+        Err(problem) => return Err(format!("The plan could not be measured: {problem}")),
+    };
+    // The attempt's scope holds the warnings its round trips raised.
+    let warnings = counted.map(|c| warning_messages(&c.warnings));
+    let attempt = Attempt {
+        result: outcome.statements.last().map(|s| &s.result),
+        round_trips: counted.map(|c| c.totals.round_trips),
+        plan_nodes: measured.plan_nodes.as_deref(),
+        speedup: measured.speedup,
+        warnings: warnings.as_deref(),
+    };
+    Ok(grade(check, expected, &attempt))
 }
 
 fn compare_rows(

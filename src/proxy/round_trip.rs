@@ -13,8 +13,9 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 use std::time::Instant;
 
-use super::event::{Event, RoundTrip, ServerError, SessionInfo, Shape, Statement};
 use super::frame::{Fields, Frame};
+use crate::data::ServerError;
+use crate::data::proxy::{Event, RoundTrip, SessionInfo, Shape, Statement};
 use crate::sql::fingerprint::fnv1a_64;
 
 /// Most prepared statements and portals remembered per session; a client that keeps
@@ -518,7 +519,7 @@ pub fn parse_error(body: &[u8]) -> ServerError {
         match kind {
             b'V' => error.severity = value,
             b'S' if error.severity.is_empty() => error.severity = value,
-            b'C' => error.code = value,
+            b'C' => error.sqlstate = value,
             b'M' => error.message = value,
             b'D' => error.detail = Some(value),
             b'H' => error.hint = Some(value),
@@ -725,7 +726,7 @@ mod tests {
         assert!(rts[0].statements[0].failed);
         let error = rts[0].error.as_ref().unwrap();
         assert_eq!(
-            (&*error.code, &*error.message),
+            (&*error.sqlstate, &*error.message),
             ("22012", "division by zero")
         );
     }
@@ -741,7 +742,7 @@ mod tests {
             truncated: false,
         };
         assert_eq!(c.on_backend(&frame, t0), None);
-        assert_eq!(c.server_closed(t0).1.unwrap().code, "28P01");
+        assert_eq!(c.server_closed(t0).1.unwrap().sqlstate, "28P01");
     }
 
     #[test]
@@ -787,11 +788,11 @@ mod tests {
             11,
         );
         let (unanswered, error) = s.conversation.server_closed(s.t0);
-        assert_eq!(error.unwrap().code, "57P01");
+        assert_eq!(error.unwrap().sqlstate, "57P01");
         match &unanswered[..] {
             [Event::RoundTrip(rt)] => {
                 assert!(rt.statements[0].failed);
-                assert_eq!(rt.error.as_ref().unwrap().code, "57P01");
+                assert_eq!(rt.error.as_ref().unwrap().sqlstate, "57P01");
             }
             other => panic!("{other:?}"),
         }

@@ -15,10 +15,10 @@ use tokio::net::TcpStream;
 use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
-use super::event::{Event, SessionEnd, SessionId, SessionInfo};
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
+use crate::data::proxy::{Event, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;

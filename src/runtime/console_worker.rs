@@ -1,7 +1,7 @@
 //! The console connection's own task: runs learner SQL one request at a time on a
-//! connection routed through the proxy (so every round trip is counted), grades exercise
-//! answers against the reference solution on a second, unobserved connection, and
-//! reconnects after the server went away.
+//! connection routed through the proxy (so every round trip is counted), gathers exercise
+//! attempts through [`Grader`] (the reference solution and the measurements on a second,
+//! unobserved connection), and reconnects after the server went away.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -11,14 +11,16 @@ use tokio::sync::mpsc;
 
 use crate::app::event::{Explained, Ran};
 use crate::app::{Event, RequestId};
-use crate::db::console::{Console, ExecuteError, Outcome, SqlFailure};
+use crate::data::ServerError;
+use crate::data::console::Outcome;
+use crate::db::console::{Console, ExecuteError};
 use crate::db::explain::Analyze;
-use crate::db::grading::{Measured, measure};
+use crate::db::grading::{ANSWER_ROWS, Grader};
 use crate::lesson::Check;
-use crate::result_set::ResultSet;
 
-/// Rows of one result the console keeps (the rest are counted, not stored).
-const MAX_ROWS: usize = 10_000;
+/// Rows of one result the console keeps (the rest are counted, not stored): as many as an
+/// exercise answer keeps, so an answer shows what it is graded on.
+const MAX_ROWS: usize = ANSWER_ROWS;
 
 #[derive(Debug)]
 pub enum Job {
@@ -46,7 +48,7 @@ pub async fn serve(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut console = open(&observed, &pid, &events).await;
-    let mut grader: Option<Console> = None;
+    let mut grader = Grader::new(direct);
     while let Some(job) = jobs.recv().await {
         let id = match &job {
             Job::Execute { id, .. } | Job::Check { id, .. } | Job::Explain { id, .. } => *id,
@@ -72,22 +74,9 @@ pub async fn serve(
                 solution,
                 check,
                 ..
-            } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
-                Ok(attempt) => {
-                    // A failed answer is told its error; the solution and the timed runs
-                    // (which may scan a million rows ten times) would be read for nothing.
-                    let (expected, measured) = match &attempt {
-                        Ok(_) => grade_inputs(&mut grader, &direct, &sql, &solution, &check).await,
-                        Err(_) => (Ok(ResultSet::default()), Ok(Measured::default())),
-                    };
-                    Event::ExerciseRan {
-                        id,
-                        attempt,
-                        expected,
-                        measured,
-                    }
-                }
-                Err(lost) => *lost,
+            } => match grader.attempt(conn, &sql, &solution, &check).await {
+                Ok(gathered) => Event::ExerciseRan { id, gathered },
+                Err(error) => lost(id, &error),
             },
         };
         if matches!(event, Event::Failed { .. }) {
@@ -104,10 +93,15 @@ fn ran(outcome: Result<Outcome, ExecuteError>, id: RequestId) -> Result<Ran, Box
     match outcome {
         Ok(outcome) => Ok(Ok(outcome)),
         Err(ExecuteError::Sql(failure)) => Ok(Err(failure)),
-        Err(error) => Err(Box::new(Event::Failed {
-            id,
-            message: format!("The connection was lost ({error}); the next run reconnects."),
-        })),
+        Err(error) => Err(Box::new(lost(id, &error))),
+    }
+}
+
+/// The `Failed` event for request `id` when the console's connection is gone.
+fn lost(id: RequestId, error: &ExecuteError) -> Event {
+    Event::Failed {
+        id,
+        message: format!("The connection was lost ({error}); the next run reconnects."),
     }
 }
 
@@ -132,7 +126,7 @@ async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
         Err(other) => {
             return Event::Explained {
                 id,
-                result: Err(SqlFailure::refused(&other.to_string())),
+                result: Err(ServerError::refused(&other.to_string())),
             };
         }
     };
@@ -163,55 +157,4 @@ async fn open(
         }
         Err(_) => None,
     }
-}
-
-/// The reference solution's rows (when the check compares rows) and what else the check
-/// measures (the plan, the speed-up), read on the unobserved grading connection. A grading
-/// connection that was lost (the server restarted, a pooler closed it) is opened again once
-/// before giving up.
-async fn grade_inputs(
-    grader: &mut Option<Console>,
-    direct: &PgConnectOptions,
-    sql: &str,
-    solution: &str,
-    check: &Check,
-) -> (Result<ResultSet, String>, Result<Measured, String>) {
-    for attempt in 0..2 {
-        if grader.is_none() {
-            *grader = Console::connect(direct).await.ok();
-        }
-        let Some(conn) = grader.as_mut() else {
-            break;
-        };
-        let expected = match check.rows {
-            // Rows nobody compares are not worth running the solution for (it may build an
-            // index over a million rows).
-            None => Ok(ResultSet::default()),
-            Some(_) => reference_rows(conn, solution).await,
-        };
-        let expected = match expected {
-            Err(ExecuteError::Connection(_)) if attempt == 0 => {
-                *grader = None;
-                continue;
-            }
-            other => other.map_err(|e| e.to_string()),
-        };
-        let measured = measure(conn.connection(), check, sql)
-            .await
-            .map_err(|e| e.to_string());
-        return (expected, measured);
-    }
-    let lost = "cannot connect to grade the answer".to_string();
-    (Err(lost.clone()), Err(lost))
-}
-
-/// The reference solution's last result, run inside a transaction that is rolled back: a
-/// solution that changes rows must not change the learner's data each time it is graded.
-async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSet, ExecuteError> {
-    grader.execute("begin", 0).await?;
-    let outcome = grader.execute(solution, usize::MAX).await;
-    // Whatever the solution did, it is undone; a failed rollback means a lost connection,
-    // which the next grading notices.
-    let _ = grader.execute("rollback", 0).await;
-    Ok(outcome?.into_last_result())
 }

@@ -9,7 +9,8 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::player::StepOutput;
 use crate::app::{Action, App};
-use crate::db::console::{Outcome, SqlFailure};
+use crate::data::ServerError;
+use crate::data::console::Outcome;
 use crate::keymap::{self, Context};
 
 use super::page::Page;
@@ -282,7 +283,7 @@ pub fn outcome_lines<M: Copy + PartialEq>(
 pub fn failure_lines<M: Copy + PartialEq>(
     page: &mut Page<M>,
     sql: &str,
-    failure: &SqlFailure,
+    failure: &ServerError,
     theme: &Theme,
 ) {
     let code = if failure.sqlstate.is_empty() {

@@ -8,8 +8,9 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::log_view::Line as LogLine;
 use crate::app::{Action, App};
+use crate::data::proxy::Kind;
 use crate::keymap::Context;
-use crate::query_log::{Entry, Kind};
+use crate::query_log::Entry;
 use crate::sql::n_plus_one::abbreviate;
 
 use super::theme::Theme;
@@ -88,7 +89,7 @@ fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<
     let mut spans = vec![Span::styled(head, kind_style)];
     if let Some(error) = &rt.error {
         spans.push(Span::styled(
-            abbreviate(&format!("✗ {} {}", error.code, error.message), rest),
+            abbreviate(&format!("✗ {} {}", error.sqlstate, error.message), rest),
             theme.bad(),
         ));
     } else {
@@ -134,7 +135,7 @@ pub fn render_opened(entry: &Entry, frame: &mut Frame, area: Rect, theme: &Theme
     if let Some(error) = &rt.error {
         page.blank();
         page.prose(Line::styled(
-            format!("✗ {} {}", error.code, error.message),
+            format!("✗ {} {}", error.sqlstate, error.message),
             theme.bad(),
         ));
     }

@@ -11,7 +11,7 @@ use ratatui::widgets::{Block, Paragraph};
 use crate::app::event::Ran;
 use crate::app::player::{Focus, StepOutput};
 use crate::app::{Action, App};
-use crate::demo::{DemoProgress, DemoReport, MeasuredPlan};
+use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
@@ -483,7 +483,7 @@ fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
 
 /// A running demo's news so far; table rows gather under their columns.
 fn progress_lines(page: &mut Page<Focus>, progress: &[DemoProgress], theme: &Theme) {
-    let mut table = crate::result_set::ResultSet::default();
+    let mut table = crate::data::ResultSet::default();
     for news in progress {
         match news {
             DemoProgress::Message(message) => {

@@ -7,7 +7,7 @@ use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use unicode_width::UnicodeWidthStr;
 
-use crate::result_set::ResultSet;
+use crate::data::ResultSet;
 
 use super::theme::Theme;
 

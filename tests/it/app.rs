@@ -5,11 +5,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use pglab::app::{Action, App, Command, Event, RequestId, Screen};
-use pglab::db::console::{Outcome, SqlFailure, StatementResult};
-use pglab::db::grading::Measured;
+use pglab::data::console::{Outcome, StatementResult};
+use pglab::data::grading::{Gathered, Measured};
+use pglab::data::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
+use pglab::data::{ResultSet, ServerError};
 use pglab::lesson::{Catalog, Progress, StepKind};
-use pglab::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
-use pglab::result_set::ResultSet;
 
 pub fn catalog() -> Arc<Catalog> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
@@ -63,8 +63,8 @@ pub fn outcome(result: ResultSet) -> Outcome {
     }
 }
 
-pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> SqlFailure {
-    SqlFailure {
+pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> ServerError {
+    ServerError {
         sqlstate: sqlstate.into(),
         severity: "ERROR".into(),
         message: message.into(),
@@ -288,9 +288,11 @@ fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
     }
     let commands = app.apply(Event::ExerciseRan {
         id,
-        attempt: Ok(outcome(answer.clone())),
-        expected: Ok(answer),
-        measured: Ok(Measured::default()),
+        gathered: Gathered {
+            ran: Ok(outcome(answer.clone())),
+            expected: Ok(answer),
+            measured: Ok(Measured::default()),
+        },
     });
     assert!(matches!(commands.as_slice(), [Command::SaveProgress(_)]));
     assert!(app.progress.lesson("n-plus-one").is_passed(exercise));
@@ -303,12 +305,14 @@ fn a_wrong_answer_says_why_and_is_not_saved_as_passed() {
     app.apply(Event::Proxy(traffic(1, true, &[("select 1", 1)]).remove(1)));
     app.apply(Event::ExerciseRan {
         id,
-        attempt: Ok(outcome(rows(
-            &["title", "username"],
-            &[&["Q1 roadmap", "bob"]],
-        ))),
-        expected: Ok(rows(&["title", "username"], &[&["Q1 roadmap", "alice"]])),
-        measured: Ok(Measured::default()),
+        gathered: Gathered {
+            ran: Ok(outcome(rows(
+                &["title", "username"],
+                &[&["Q1 roadmap", "bob"]],
+            ))),
+            expected: Ok(rows(&["title", "username"], &[&["Q1 roadmap", "alice"]])),
+            measured: Ok(Measured::default()),
+        },
     });
     assert!(!app.progress.lesson("n-plus-one").is_passed(exercise));
     let output = app.player.as_ref().unwrap().outputs.get(&exercise);
@@ -535,9 +539,11 @@ fn a_lint_free_exercise_fails_on_the_warning_its_own_round_trips_raised() {
     let answer = rows(&["title"], &[&["Spring release notes"]]);
     app.apply(Event::ExerciseRan {
         id,
-        attempt: Ok(outcome(answer.clone())),
-        expected: Ok(answer),
-        measured: Ok(Measured::default()),
+        gathered: Gathered {
+            ran: Ok(outcome(answer.clone())),
+            expected: Ok(answer),
+            measured: Ok(Measured::default()),
+        },
     });
     assert!(!app.progress.lesson("soft-deletes").is_passed(exercise));
     let output = app.player.as_ref().unwrap().outputs.get(&exercise);

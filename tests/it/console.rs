@@ -3,7 +3,9 @@
 
 use std::time::Duration;
 
-use pglab::db::console::{self, Console, ExecuteError, SqlFailure};
+use pglab::data::ServerError;
+use pglab::data::console::Outcome;
+use pglab::db::console::{self, Console, ExecuteError};
 use pglab::testing::TestDb;
 
 async fn console() -> (TestDb, Console) {
@@ -12,7 +14,7 @@ async fn console() -> (TestDb, Console) {
     (db, console)
 }
 
-fn failure(result: Result<console::Outcome, ExecuteError>) -> SqlFailure {
+fn failure(result: Result<Outcome, ExecuteError>) -> ServerError {
     match result {
         Err(ExecuteError::Sql(failure)) => failure,
         other => panic!("expected an SQL failure, got {other:?}"),

@@ -4,9 +4,10 @@
 use std::collections::HashSet;
 use std::time::Duration;
 
-use pglab::demo::{self, DemoContext, DemoProgress, DemoReport};
-use pglab::proxy::{Event, Latency};
-use pglab::query_log::Kind;
+use pglab::data::demo::{DemoProgress, DemoReport};
+use pglab::data::proxy::{Event, Kind};
+use pglab::demo::{self, DemoContext};
+use pglab::proxy::Latency;
 use pglab::testing::TestDb;
 use tokio::sync::mpsc;
 
@@ -167,7 +168,7 @@ async fn every_event_of_a_demo_reaches_the_labs_log() {
                     pglab::sql::kind::statement_kind(&s.sql)
                         == pglab::sql::kind::StatementKind::CatalogLookup
                 });
-                if rt.shape != pglab::proxy::Shape::Prepare && !catalog {
+                if rt.shape != pglab::data::proxy::Shape::Prepare && !catalog {
                     round_trips += 1;
                 }
             }

@@ -4,7 +4,8 @@
 //! measured by benchmarks); only which way a comparison goes where the gap is orders of
 //! magnitude wide.
 
-use pglab::demo::{self, DemoProgress, DemoReport};
+use pglab::data::demo::{DemoProgress, DemoReport};
+use pglab::demo;
 use pglab::testing::TestDb;
 
 use super::demo::{lab, params, run};

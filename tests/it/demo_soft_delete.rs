@@ -3,7 +3,7 @@
 //! partial index's predicate, the purge counts), and that every one leaves the story as it
 //! found it.
 
-use pglab::demo::DemoReport;
+use pglab::data::demo::DemoReport;
 use pglab::testing::TestDb;
 
 use super::demo::{lab, run};
@@ -178,23 +178,23 @@ async fn the_purge_archives_what_is_past_retention_and_keeps_referenced_users() 
     assert_eq!(story(&lab.db).await, before);
 }
 
-/// The exercise's answer run through a meter as `lessons check` runs it: its last result and
-/// the warnings the meter's log raised.
-async fn attempt(lab: &super::demo::Lab, sql: &str) -> (pglab::result_set::ResultSet, Vec<String>) {
-    use pglab::db::console::Console;
-    use pglab::demo::meter::Meter;
-    let mut meter = Meter::start(&lab.ctx.learner, Default::default(), None)
+/// What is wrong with `sql` as an answer to `exercise`, graded as `lessons check` (and the
+/// lab) grade it.
+async fn findings(
+    lab: &super::demo::Lab,
+    exercise: &pglab::lesson::Exercise,
+    sql: &str,
+) -> Vec<String> {
+    let graded = pglab::cli::lessons::grade_answer(&lab.ctx.learner, exercise, sql)
         .await
         .unwrap();
-    let mut console = Console::connect(&meter.options("exercise")).await.unwrap();
-    let (outcome, measured) = meter.measure("attempt", console.execute(sql, 100)).await;
-    let warnings = pglab::query_log::warning_messages(&measured.report.warnings);
-    (outcome.unwrap().into_last_result(), warnings)
+    let verdict = graded.verdict.unwrap();
+    verdict.findings.iter().map(ToString::to_string).collect()
 }
 
 #[tokio::test]
 async fn the_exercise_is_graded_by_its_rows_and_by_the_lint() {
-    use pglab::lesson::{Attempt, StepKind, grade};
+    use pglab::lesson::StepKind;
     let lab = lab().await;
     let catalog = super::app::catalog();
     let lesson = catalog.find("soft-deletes").unwrap();
@@ -207,38 +207,22 @@ async fn the_exercise_is_graded_by_its_rows_and_by_the_lint() {
         })
         .unwrap();
     assert!(exercise.check.lint_free);
-    let graded = |result: &pglab::result_set::ResultSet, warnings: &[String], expected| {
-        let verdict = grade(
-            &exercise.check,
-            expected,
-            &Attempt {
-                result: Some(result),
-                warnings: Some(warnings),
-                ..Attempt::default()
-            },
-        );
-        verdict
-            .findings
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-    };
-    let (expected, warned) = attempt(&lab, &exercise.solution).await;
-    assert!(warned.is_empty(), "{warned:?}");
-    assert!(graded(&expected, &warned, &expected).is_empty());
+    assert!(
+        findings(&lab, exercise, &exercise.solution)
+            .await
+            .is_empty()
+    );
 
-    let (rows, warned) = attempt(&lab, &exercise.starter).await;
-    let findings = graded(&rows, &warned, &expected);
-    assert_eq!(findings.len(), 2, "{findings:?}");
-    assert!(findings[0].contains("Draft: pricing ideas"), "{findings:?}");
-    assert!(findings[1].contains("posts is read without a deleted_at condition"));
+    let starter = findings(&lab, exercise, &exercise.starter).await;
+    assert_eq!(starter.len(), 2, "{starter:?}");
+    assert!(starter[0].contains("Draft: pricing ideas"), "{starter:?}");
+    assert!(starter[1].contains("posts is read without a deleted_at condition"));
 
     // The right rows by another route still leave the filter out: only the lint notices.
     let sneaky = "select title from posts where organization_id = 1 \
                   and title <> 'Draft: pricing ideas' order by created_at desc";
-    let (rows, warned) = attempt(&lab, sneaky).await;
     assert_eq!(
-        graded(&rows, &warned, &expected),
+        findings(&lab, exercise, sneaky).await,
         [
             "the lab's query log flagged your SQL: posts is read without a deleted_at condition: \
           add `posts.deleted_at IS NULL`, or rows the user deleted come back"

@@ -17,6 +17,7 @@ mod explain;
 mod explain_fetch;
 mod explain_insight;
 mod faults;
+mod grading;
 mod journeys;
 mod lessons;
 mod lifecycle;

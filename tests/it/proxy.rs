@@ -4,8 +4,9 @@
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use pglab::proxy::{Event, Latency, Proxy, RoundTrip, SessionEnd, Shape};
-use pglab::query_log::{Kind, QueryLog, Warning};
+use pglab::data::proxy::{Event, Kind, RoundTrip, SessionEnd, Shape};
+use pglab::proxy::{Latency, Proxy};
+use pglab::query_log::{QueryLog, Warning};
 use pglab::sql::n_plus_one::Finding;
 use pglab::testing::TestDb;
 use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgSslMode};
@@ -200,7 +201,7 @@ async fn an_error_is_reported_with_its_sqlstate_and_the_session_goes_on() {
     let rts = p.round_trips();
     assert_eq!(rts.len(), 2);
     let error = rts[0].error.as_ref().unwrap();
-    assert_eq!(error.code, "42P01");
+    assert_eq!(error.sqlstate, "42P01");
     assert_eq!(error.position, Some(15));
     assert!(rts[0].statements[0].failed);
     assert_eq!(rts[1].error, None);
@@ -326,7 +327,7 @@ async fn a_server_that_ends_the_session_is_reported_and_new_sessions_still_work(
         })
         .await;
     match end {
-        SessionEnd::ServerClosed { error: Some(error) } => assert_eq!(error.code, "57P01"),
+        SessionEnd::ServerClosed { error: Some(error) } => assert_eq!(error.sqlstate, "57P01"),
         other => panic!("{other:?}"),
     }
     assert!(

@@ -186,7 +186,8 @@ fn listening_beyond_loopback_needs_an_explicit_flag() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_ones() {
-    use pglab::proxy::{EVENT_BUFFER, Event, Latency, Proxy, SessionEnd};
+    use pglab::data::proxy::{Event, SessionEnd};
+    use pglab::proxy::{EVENT_BUFFER, Latency, Proxy};
     use sqlx::ConnectOptions;
     use sqlx::postgres::PgConnectOptions;
 
@@ -216,7 +217,7 @@ async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_on
     .await
     .unwrap();
     match end {
-        SessionEnd::ServerClosed { error: Some(e) } => assert_eq!(e.code, "57P01", "{e}"),
+        SessionEnd::ServerClosed { error: Some(e) } => assert_eq!(e.sqlstate, "57P01", "{e}"),
         other => panic!("{other:?}"),
     }
     assert!(

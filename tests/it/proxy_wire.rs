@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pglab::proxy::{Event, SessionEnd, Shape};
+use pglab::data::proxy::{Event, SessionEnd, Shape};
 
 use crate::proxy::Proxied;
 use crate::wire::{Backend, RawClient, command_tags, errors};
@@ -63,7 +63,7 @@ async fn an_error_mid_pipeline_is_one_round_trip_with_the_rest_skipped() {
         .map(|s| (&*s.sql, s.failed))
         .collect();
     assert_eq!(ran, [("select 1", false), ("select 1/0", true)]);
-    assert_eq!(rts[0].error.as_ref().unwrap().code, "22012");
+    assert_eq!(rts[0].error.as_ref().unwrap().sqlstate, "22012");
 }
 
 #[tokio::test]
@@ -201,7 +201,7 @@ async fn a_cancel_request_reaches_the_server_and_stops_the_query() {
     );
     let cancelled = p
         .wait_for(|e| match e {
-            Event::RoundTrip(rt) => rt.error.map(|e| e.code),
+            Event::RoundTrip(rt) => rt.error.map(|e| e.sqlstate),
             _ => None,
         })
         .await;

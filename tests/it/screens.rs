@@ -3,10 +3,11 @@
 //! nothing needs masking.
 
 use pglab::app::{Action, App, Command, Event};
-use pglab::db::grading::Measured;
-use pglab::demo::{DemoReport, Measurement};
+use pglab::data::demo::{DemoReport, Measurement};
+use pglab::data::grading::{Gathered, Measured};
+use pglab::data::proxy::Kind;
 use pglab::lesson::StepKind;
-use pglab::query_log::{Kind, ScopeReport, Totals};
+use pglab::query_log::{ScopeReport, Totals};
 use pglab::ui::Viewports;
 use pglab::ui::theme::Theme;
 use ratatui::Terminal;
@@ -170,15 +171,17 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
     ));
     app.apply(Event::ExerciseRan {
         id,
-        attempt: Ok(outcome(rows(
-            &["id", "title", "author_id"],
-            &[&["1", "Welcome to the Acme blog", "1"]],
-        ))),
-        expected: Ok(rows(
-            &["title", "username"],
-            &[&["Welcome to the Acme blog", "alice"]],
-        )),
-        measured: Ok(Measured::default()),
+        gathered: Gathered {
+            ran: Ok(outcome(rows(
+                &["id", "title", "author_id"],
+                &[&["1", "Welcome to the Acme blog", "1"]],
+            ))),
+            expected: Ok(rows(
+                &["title", "username"],
+                &[&["Welcome to the Acme blog", "alice"]],
+            )),
+            measured: Ok(Measured::default()),
+        },
     });
     snapshot("console_exercise_wrong", &mut app);
     app.update(Action::Back);
@@ -233,7 +236,7 @@ fn console_result_scrolled() {
             ]
         })
         .collect();
-    let result = pglab::result_set::ResultSet::new(
+    let result = pglab::data::ResultSet::new(
         vec![
             "n".into(),
             "label".into(),

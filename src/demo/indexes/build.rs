@@ -12,10 +12,11 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{long_connection, say, sql_error};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data;
 use crate::demo::meter::Meter;
 use crate::demo::params::{self, CreateIndex};
-use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, format_wall};
+use crate::demo::{DemoContext, Error, format_wall};
 
 const DEMO: &str = "indexes.create";
 const DEFAULT_SQL: &str = "create index big_users_email_idx on big_users (email)";

@@ -15,11 +15,12 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{EMAIL_LOOKUP, say, sql_error, statement_error, times};
+use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::demo_data;
 use crate::db::explain::{self as fetch, Analyze, Fetched, Planner, Timings};
 use crate::demo::meter::Meter;
 use crate::demo::params;
-use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, MeasuredPlan};
+use crate::demo::{DemoContext, Error};
 use crate::explain::text::{group, headline, ms};
 use crate::explain::{Node, Plan, insights};
 

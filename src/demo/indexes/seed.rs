@@ -9,10 +9,11 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{long_connection, per_second, say, sql_error};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, BIG_USERS, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
-use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, format_wall};
+use crate::demo::{DemoContext, Error, format_wall};
 use crate::explain::text::group;
 
 const DEMO: &str = "indexes.seed";

@@ -14,12 +14,13 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{long_connection, per_second, say, sql_error, times};
+use crate::data::ResultSet;
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
-use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, format_wall};
+use crate::demo::{DemoContext, Error, format_wall};
 use crate::explain::text::group;
-use crate::result_set::ResultSet;
 
 const DEMO: &str = "indexes.write_cost";
 const DEFAULT_ROWS: i64 = 100_000;

@@ -13,12 +13,14 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{MAX_POSTS, Strategy};
+use crate::data::ResultSet;
+use crate::data::demo::{DemoProgress, DemoReport, Measurement};
+use crate::data::proxy::Kind;
 use crate::demo::meter::{Measured, Meter};
 use crate::demo::params::{self, ParamKind, ParamSpec};
-use crate::demo::{DemoContext, DemoProgress, DemoReport, Error, Measurement, format_wall};
+use crate::demo::{DemoContext, Error, format_wall};
 use crate::proxy::Latency;
-use crate::query_log::{Kind, Totals};
-use crate::result_set::ResultSet;
+use crate::query_log::Totals;
 
 const DEFAULT_SIZES: [i64; 4] = [10, 100, 1_000, 10_000];
 const DEFAULT_LATENCY: Duration = Duration::from_millis(2);

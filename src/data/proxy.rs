@@ -1,10 +1,13 @@
 //! What the proxy reports: sessions starting and ending, and every round trip with the
 //! statements it carried. Events are facts read off the wire; judging them (kinds of
-//! queries, N+1, lint) is the recorder's work (`query_log`).
+//! queries, N+1, lint) is the recorder's work (`query_log`), and [`Kind`], the label it gives
+//! each round trip, lives here because demo reports carry it too.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+
+use super::ServerError;
 
 /// Numbers sessions in the order the proxies of this process accepted them, from 1.
 pub type SessionId = u64;
@@ -108,20 +111,35 @@ pub struct Statement {
     pub failed: bool,
 }
 
-/// An `ErrorResponse` from the server, the fields a learner needs.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct ServerError {
-    pub severity: String,
-    pub code: String,
-    pub message: String,
-    pub detail: Option<String>,
-    pub hint: Option<String>,
-    /// 1-based character position in the SQL, when the error points at one.
-    pub position: Option<u32>,
+/// What a round trip was for, as the query log classifies it and the log shows it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Kind {
+    Query,
+    Prepare,
+    /// A lone `Sync` or an empty query: a driver checking the connection.
+    Ping,
+    /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT and their kin.
+    TransactionControl,
+    /// A driver reading the system catalog (type lookups and the like).
+    CatalogLookup,
 }
 
-impl std::fmt::Display for ServerError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.severity, self.code, self.message)
+impl Kind {
+    pub const ALL: [Kind; 5] = [
+        Kind::Query,
+        Kind::Prepare,
+        Kind::Ping,
+        Kind::TransactionControl,
+        Kind::CatalogLookup,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Kind::Query => "query",
+            Kind::Prepare => "prepare",
+            Kind::Ping => "ping",
+            Kind::TransactionControl => "transaction",
+            Kind::CatalogLookup => "catalog",
+        }
     }
 }

@@ -1,0 +1,266 @@
+//! One grading path: the same answers graded the way the lab grades them and the way `pglab
+//! lessons check` does, on a real database, with the same verdicts. The lab's side is put
+//! together as the runtime puts it together: the app with the shipped lessons, a proxy in
+//! front of the database feeding the app's query log, the console connection through it,
+//! and each `CheckExercise` command carried out as the console worker carries it out
+//! (`Grader::attempt`, then `Event::ExerciseRan`). The other side is `lessons check`'s own
+//! `grade_answer`.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+
+use pglab::app::log_view::CONSOLE_APPLICATION;
+use pglab::app::player::StepOutput;
+use pglab::app::{Action, App, Command, Event};
+use pglab::cli::lessons::grade_answer;
+use pglab::data::proxy::Event as ProxyEvent;
+use pglab::db::console::Console;
+use pglab::db::grading::Grader;
+use pglab::lesson::{Catalog, Check, Exercise, Progress, StepKind, Verdict};
+use pglab::proxy::{EVENT_BUFFER, Latency, Proxy};
+use pglab::testing::TestDb;
+
+/// The lab, opened at one lesson's exercise with the console ready to take answers.
+struct Lab {
+    app: App,
+    console: Console,
+    grader: Grader,
+    traffic: mpsc::Receiver<ProxyEvent>,
+    /// The exercise's step in its lesson.
+    step: usize,
+    _proxy: Proxy,
+}
+
+impl Lab {
+    async fn at_exercise(db: &TestDb, catalog: Arc<Catalog>, lesson: &str) -> Self {
+        let (tx, traffic) = mpsc::channel(EVENT_BUFFER);
+        let (proxy, routed) = Proxy::in_front_of(&db.learner, Latency::default(), tx)
+            .await
+            .unwrap();
+        // The lint's facts, read directly as the runtime reads them.
+        let mut direct = db.learner_conn().await.unwrap();
+        let facts = pglab::db::catalog::table_facts(&mut direct).await.unwrap();
+        let mut app = App::new(catalog, Progress::default(), db.name.clone());
+        app.apply(Event::LabReady {
+            database: db.name.clone(),
+            facts: Some(facts),
+        });
+        let console = Console::connect(&routed.application_name(CONSOLE_APPLICATION))
+            .await
+            .unwrap();
+        app.apply(Event::ConsoleReady);
+        let index = app
+            .catalog
+            .lessons
+            .iter()
+            .position(|l| l.id == lesson)
+            .unwrap();
+        let step = exercise_step(&app.catalog, lesson);
+        let mut lab = Self {
+            app,
+            console,
+            grader: Grader::new(db.learner.clone()),
+            traffic,
+            step,
+            _proxy: proxy,
+        };
+        // The console's session start, so the app knows which session is the console's.
+        lab.pass_traffic();
+        assert!(lab.app.log.console_session.is_some());
+        for _ in 0..index {
+            lab.app.update(Action::Down);
+        }
+        lab.app.update(Action::Open);
+        while lab.app.player.as_ref().unwrap().step < step {
+            lab.app.update(Action::NextStep);
+        }
+        lab.app.update(Action::Activate);
+        lab
+    }
+
+    /// Everything the proxy has reported so far, into the app's query log. The proxy sends a
+    /// round trip's events before it forwards the answer, so once a statement has returned,
+    /// its traffic is waiting here.
+    fn pass_traffic(&mut self) {
+        while let Ok(event) = self.traffic.try_recv() {
+            self.app.apply(Event::Proxy(event));
+        }
+    }
+
+    /// `answer` typed into the console and run, graded as the lab grades it.
+    async fn grade(&mut self, answer: &str) -> Result<Verdict, String> {
+        self.app.console.set_text(answer);
+        let commands = self.app.update(Action::RunConsole);
+        let [
+            Command::CheckExercise {
+                id,
+                sql,
+                solution,
+                check,
+            },
+        ] = commands.as_slice()
+        else {
+            panic!("expected the answer to be checked, got {commands:?}");
+        };
+        let gathered = self
+            .grader
+            .attempt(&mut self.console, sql, solution, check)
+            .await
+            .unwrap();
+        self.pass_traffic();
+        self.app.apply(Event::ExerciseRan { id: *id, gathered });
+        match self.app.player.as_ref().unwrap().outputs.get(&self.step) {
+            Some(StepOutput::Graded { verdict, .. }) => verdict.clone(),
+            other => panic!("no verdict for {answer:?}: {other:?}"),
+        }
+    }
+}
+
+fn shipped() -> Catalog {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    Catalog::load(&dir, &pglab::demo::validate).expect("the shipped lessons load")
+}
+
+fn exercise_step(catalog: &Catalog, lesson: &str) -> usize {
+    let lesson = catalog.find(lesson).unwrap();
+    lesson
+        .steps
+        .iter()
+        .position(|s| matches!(s.kind, StepKind::Exercise(_)))
+        .unwrap()
+}
+
+fn exercise_mut<'a>(catalog: &'a mut Catalog, lesson: &str) -> &'a mut Exercise {
+    let step = exercise_step(catalog, lesson);
+    let lesson = catalog.lessons.iter_mut().find(|l| l.id == lesson).unwrap();
+    match &mut lesson.steps[step].kind {
+        StepKind::Exercise(exercise) => exercise,
+        _ => unreachable!("found as an exercise"),
+    }
+}
+
+/// Grades every answer both ways and checks the verdicts are the same; returns them.
+async fn both_ways(
+    db: &TestDb,
+    catalog: Catalog,
+    lesson: &str,
+    answers: &[&str],
+) -> Vec<Result<Verdict, String>> {
+    let exercise = match &catalog.find(lesson).unwrap().steps[exercise_step(&catalog, lesson)].kind
+    {
+        StepKind::Exercise(exercise) => exercise.clone(),
+        _ => unreachable!("found as an exercise"),
+    };
+    let mut lab = Lab::at_exercise(db, Arc::new(catalog), lesson).await;
+    let mut verdicts = Vec::new();
+    for answer in answers {
+        let in_the_lab = lab.grade(answer).await;
+        let checked = grade_answer(&db.learner, &exercise, answer)
+            .await
+            .unwrap()
+            .verdict;
+        assert_eq!(in_the_lab, checked, "{lesson}: {answer}");
+        verdicts.push(in_the_lab);
+    }
+    verdicts
+}
+
+fn findings(verdict: &Result<Verdict, String>) -> Vec<String> {
+    match verdict {
+        Ok(verdict) => verdict.findings.iter().map(ToString::to_string).collect(),
+        Err(problem) => panic!("no verdict: {problem}"),
+    }
+}
+
+#[tokio::test]
+async fn rows_and_round_trips_are_graded_alike_in_the_lab_and_by_lessons_check() {
+    let db = TestDb::create().await.unwrap();
+    let catalog = shipped();
+    let exercise = exercise_mut(&mut catalog.clone(), "n-plus-one").clone();
+    assert!(exercise.check.rows.is_some() && exercise.check.max_round_trips == Some(1));
+    let verdicts = both_ways(
+        &db,
+        catalog,
+        "n-plus-one",
+        &[
+            &exercise.solution,
+            &exercise.starter,
+            "select title, username from posts join users on users.id = posts.author_id",
+            "select title, usernam from posts",
+        ],
+    )
+    .await;
+    let [right, starter, deleted_too, failing] = verdicts.as_slice() else {
+        unreachable!("four answers");
+    };
+    assert!(right.as_ref().is_ok_and(Verdict::passed), "{right:?}");
+    assert!(
+        right
+            .as_ref()
+            .unwrap()
+            .held
+            .contains(&"1 round trip (at most 1)".to_string()),
+        "{right:?}"
+    );
+    assert!(findings(starter)[0].contains("column count"), "{starter:?}");
+    assert!(
+        findings(deleted_too)[0].contains("extra row"),
+        "{deleted_too:?}"
+    );
+    let failing = failing.as_ref().unwrap_err();
+    assert!(failing.starts_with("Your statement failed"), "{failing}");
+}
+
+#[tokio::test]
+async fn the_lint_is_graded_alike_in_the_lab_and_by_lessons_check() {
+    let db = TestDb::create().await.unwrap();
+    let catalog = shipped();
+    let exercise = exercise_mut(&mut catalog.clone(), "soft-deletes").clone();
+    assert!(exercise.check.lint_free);
+    // The right rows, but by leaving out the draft by title rather than by deleted_at.
+    let sneaky = "select title from posts where organization_id = 1 \
+                  and title <> 'Draft: pricing ideas' order by created_at desc";
+    let verdicts = both_ways(
+        &db,
+        catalog,
+        "soft-deletes",
+        &[&exercise.solution, &exercise.starter, sneaky],
+    )
+    .await;
+    assert!(verdicts[0].as_ref().is_ok_and(Verdict::passed));
+    assert_eq!(findings(&verdicts[1]).len(), 2, "{:?}", verdicts[1]);
+    let sneaky = findings(&verdicts[2]);
+    assert_eq!(sneaky.len(), 1, "{sneaky:?}");
+    assert!(sneaky[0].contains("deleted_at"), "{sneaky:?}");
+}
+
+#[tokio::test]
+async fn plans_are_graded_alike_in_the_lab_and_by_lessons_check() {
+    let db = TestDb::create().await.unwrap();
+    let mut catalog = shipped();
+    // A plan check that needs no million-row table: the plan may not read a table whole.
+    exercise_mut(&mut catalog, "n-plus-one").check = Check {
+        plan_excludes: vec!["Seq Scan".into()],
+        max_round_trips: Some(1),
+        ..Check::default()
+    };
+    let verdicts = both_ways(
+        &db,
+        catalog,
+        "n-plus-one",
+        &[
+            "select count(*) from generate_series(1, 3)",
+            "select count(*) from posts",
+        ],
+    )
+    .await;
+    assert!(
+        verdicts[0].as_ref().is_ok_and(Verdict::passed),
+        "{verdicts:?}"
+    );
+    assert_eq!(
+        findings(&verdicts[1]),
+        ["the plan still has a Seq Scan node"]
+    );
+}
