@@ -30,7 +30,7 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// The lessons folder (holding index.toml). [default: the lessons pglab was built with]
+    /// The lessons folder (holding index.toml). [default: the lessons built into pglab]
     #[arg(long, env = "PGLAB_LESSONS", global = true, value_name = "DIR")]
     pub lessons: Option<PathBuf>,
 
