@@ -46,6 +46,18 @@ pub struct Cli {
 const EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 failure, 2 bad command line, 3 database unavailable, 4 request refused";
 
+/// A request the command line refuses before doing anything (exit code 4). The message says
+/// what was asked and how to ask for it if it is really meant.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+impl crate::exit::ExitStatus for Refused {
+    fn exit_code(&self) -> u8 {
+        crate::exit::EXIT_REFUSED
+    }
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Inspect and manage the lab database.
