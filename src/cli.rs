@@ -30,7 +30,7 @@ pub struct Cli {
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
     pub database_url: Option<String>,
 
-    /// The lessons folder (holding index.toml). [default: the lessons pglab was built with]
+    /// The lessons folder (holding index.toml). [default: the lessons built into pglab]
     #[arg(long, env = "PGLAB_LESSONS", global = true, value_name = "DIR")]
     pub lessons: Option<PathBuf>,
 
@@ -45,6 +45,18 @@ pub struct Cli {
 
 const EXIT_CODES: &str = "\
 Exit codes: 0 success, 1 failure, 2 bad command line, 3 database unavailable, 4 request refused";
+
+/// A request the command line refuses before doing anything (exit code 4). The message says
+/// what was asked and how to ask for it if it is really meant.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct Refused(pub String);
+
+impl crate::exit::ExitStatus for Refused {
+    fn exit_code(&self) -> u8 {
+        crate::exit::EXIT_REFUSED
+    }
+}
 
 #[derive(Debug, Subcommand)]
 pub enum Command {

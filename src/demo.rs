@@ -117,6 +117,22 @@ pub enum Error {
     Refused { demo: &'static str, why: String },
 }
 
+impl crate::exit::ExitStatus for Error {
+    fn exit_code(&self) -> u8 {
+        use crate::exit::{EXIT_FAILURE, EXIT_REFUSED};
+        match self {
+            // Transparent: the database error is not in the chain, so it is asked here.
+            Error::Db(error) => error.exit_code(),
+            Error::Statement { cause, .. } => cause.exit_code(),
+            Error::Refused { .. } => EXIT_REFUSED,
+            Error::UnknownDemo { .. }
+            | Error::BadParams(_)
+            | Error::Proxy(_)
+            | Error::Sql { .. } => EXIT_FAILURE,
+        }
+    }
+}
+
 /// A demo lessons can name.
 #[derive(Debug, Clone, Copy)]
 pub struct DemoSpec {

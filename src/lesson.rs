@@ -7,19 +7,22 @@
 //!
 //! Submodules: `document` (spanned TOML access that records problems with their lines),
 //! `manifest` (one `lesson.toml` and the files it names), `catalog` (the index, cross-lesson
-//! checks, lookup), `grade` (verdicts that say why), `progress` (the state file).
+//! checks, lookup), `source` (the built-in lessons or a folder, read under the same rules),
+//! `grade` (verdicts that say why), `progress` (the state file).
 
 mod catalog;
 mod document;
 mod grade;
 mod manifest;
 mod progress;
+mod source;
 
 use std::path::PathBuf;
 
 pub use catalog::{Catalog, LoadErrors, Problem};
 pub use grade::{Attempt, Finding, Verdict, grade, judge};
 pub use progress::{Completion, LessonProgress, PROGRESS_FILE, Progress, ProgressError};
+pub use source::{Entry, MAX_FILE_BYTES, Source};
 
 /// The `format_version` of `index.toml` this build reads.
 pub const FORMAT_VERSION: i64 = 1;
@@ -32,7 +35,8 @@ pub const DIAGRAM_COUNT: u8 = 11;
 pub struct Lesson {
     /// Unique across the catalogue: `[a-z0-9-]+`, at most 32 characters.
     pub id: String,
-    /// The lesson folder (the catalogue root joined with the index's `dir`).
+    /// The lesson folder: the catalogue folder joined with the index's `dir`; for the
+    /// built-in lessons, `lessons/<dir>` as in pglab's source tree (read from the binary).
     pub dir: PathBuf,
     /// The chapter diagram this lesson teaches, `1..=DIAGRAM_COUNT`, unique across lessons.
     pub diagram: u8,

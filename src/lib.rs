@@ -22,7 +22,8 @@
 //!   index lesson's plans and builds)
 //! - views (pure): [`ui`] (the screens, and the line builders the plain-text runner shares)
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
-//!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop)
+//!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop),
+//!   [`exit`] (the exit codes, and the trait by which an error says its own)
 //! - [`testing`]: the test harness (one cluster per test binary, a fresh database per test)
 
 pub mod app;
@@ -32,6 +33,7 @@ pub mod config;
 pub mod data;
 pub mod db;
 pub mod demo;
+pub mod exit;
 pub mod explain;
 pub mod keymap;
 pub mod layout;
@@ -46,12 +48,10 @@ pub mod testing;
 pub mod ui;
 pub mod wrap;
 
+use std::error::Error as StdError;
 use std::process::ExitCode;
 
-/// Exit code: the database could not be found, started or reached.
-pub const EXIT_UNAVAILABLE: u8 = 3;
-/// Exit code: the request was refused (e.g. an absurd seed size).
-pub const EXIT_REFUSED: u8 = 4;
+pub use exit::{EXIT_FAILURE, EXIT_REFUSED, EXIT_UNAVAILABLE, ExitStatus};
 
 /// Runs the parsed command line.
 pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
@@ -61,25 +61,91 @@ pub fn run(cli: cli::Cli) -> anyhow::Result<ExitCode> {
 
 /// The exit code for an error that ended the program (documented in `pglab --help`).
 pub fn exit_code_for(error: &anyhow::Error) -> ExitCode {
-    use db::Error as E;
-    match error.downcast_ref::<db::Error>() {
-        Some(
-            E::NoBinaries
-            | E::BadBinDir { .. }
-            | E::DataDir { .. }
-            | E::NotTraversable { .. }
-            | E::NoServiceUser
-            | E::Initdb { .. }
-            | E::StartFailed { .. }
-            | E::StartTimeout { .. }
-            | E::Connect { .. }
-            | E::ConnectTimeout { .. }
-            | E::ServerTooOld { .. }
-            | E::Io { .. }
-            | E::Damaged { .. }
-            | E::Unavailable(_),
-        ) => ExitCode::from(EXIT_UNAVAILABLE),
-        Some(E::Refused(_)) => ExitCode::from(EXIT_REFUSED),
-        _ => ExitCode::FAILURE,
+    ExitCode::from(exit_status(error))
+}
+
+/// [`exit_code_for`] as a number: the code of the first error in the chain that knows its
+/// code (an unavailable database stays 3 under any context or wrapper), else 1.
+pub fn exit_status(error: &anyhow::Error) -> u8 {
+    error
+        .chain()
+        .find_map(known_exit_code)
+        .unwrap_or(EXIT_FAILURE)
+}
+
+/// The code `error` says, if its type is one that knows. A trait object cannot be asked for
+/// another trait, so the types are listed: every error type implementing [`ExitStatus`].
+fn known_exit_code(error: &(dyn StdError + 'static)) -> Option<u8> {
+    fn code_of<T: ExitStatus + StdError + 'static>(error: &(dyn StdError + 'static)) -> Option<u8> {
+        error.downcast_ref::<T>().map(ExitStatus::exit_code)
+    }
+    const KNOWN: [fn(&(dyn StdError + 'static)) -> Option<u8>; 4] = [
+        code_of::<db::Error>,
+        code_of::<db::console::ExecuteError>,
+        code_of::<demo::Error>,
+        code_of::<cli::Refused>,
+    ];
+    KNOWN.iter().find_map(|code| code(error))
+}
+
+#[cfg(test)]
+mod tests {
+    use anyhow::Context;
+
+    use super::*;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("reading the plan")]
+    struct Wrapper(#[source] db::Error);
+
+    fn lost() -> db::console::ExecuteError {
+        db::console::ExecuteError::Connection(sqlx::Error::PoolClosed)
+    }
+
+    #[test]
+    fn the_first_error_in_the_chain_that_knows_its_code_decides() {
+        let unavailable = || db::Error::Unavailable("the server stopped".into());
+        let cases: [(anyhow::Error, u8); 9] = [
+            (anyhow::Error::new(unavailable()), EXIT_UNAVAILABLE),
+            // A transparent wrapper: the db error is not in the chain, the demo error answers.
+            (demo::Error::Db(unavailable()).into(), EXIT_UNAVAILABLE),
+            (
+                Err::<(), _>(demo::Error::Db(unavailable()))
+                    .context("running lesson 9")
+                    .unwrap_err(),
+                EXIT_UNAVAILABLE,
+            ),
+            (
+                anyhow::Error::new(unavailable()).context("pglab db status"),
+                EXIT_UNAVAILABLE,
+            ),
+            (Wrapper(unavailable()).into(), EXIT_UNAVAILABLE),
+            (
+                demo::Error::Statement {
+                    demo: "n_plus_one.lazy",
+                    step: "loading the posts",
+                    cause: Box::new(lost()),
+                }
+                .into(),
+                EXIT_UNAVAILABLE,
+            ),
+            (
+                anyhow::Error::new(db::Error::Refused("--users must be positive".into()))
+                    .context("pglab seed"),
+                EXIT_REFUSED,
+            ),
+            (
+                anyhow::Error::new(cli::Refused("0.0.0.0:5555 is reachable".into()))
+                    .context("pglab proxy"),
+                EXIT_REFUSED,
+            ),
+            (
+                anyhow::anyhow!("psql ended with exit status 2"),
+                EXIT_FAILURE,
+            ),
+        ];
+        for (error, code) in cases {
+            assert_eq!(exit_status(&error), code, "{error:#}");
+        }
     }
 }

@@ -3,13 +3,13 @@
 //! then hands over to the runtime.
 
 use std::io::IsTerminal;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use anyhow::Context;
 
 use crate::db::LabConfig;
-use crate::lesson::{Catalog, PROGRESS_FILE, Progress};
+use crate::lesson::{Catalog, PROGRESS_FILE, Progress, Source};
 use crate::runtime::{self, Journal};
 
 /// The lab's log file's name in the data directory.
@@ -20,26 +20,21 @@ pub fn has_terminal() -> bool {
     std::io::stdin().is_terminal() && std::io::stdout().is_terminal()
 }
 
-/// The lessons folder: `--lessons`/`PGLAB_LESSONS`, else the one pglab was built from.
-pub fn lessons_dir(given: Option<&Path>) -> PathBuf {
-    given.map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons"),
-        Path::to_path_buf,
-    )
+/// The lessons: the folder `--lessons`/`PGLAB_LESSONS` names, else the ones built into the
+/// binary (so an installed or copied `pglab` needs no folder beside it).
+pub fn lessons_source(given: Option<&Path>) -> Source {
+    given.map_or_else(Source::built_in, |dir| Source::Folder(dir.to_path_buf()))
 }
 
 /// Loads the catalogue, every problem in it reported as `file:line: what is wrong`.
-pub fn load_catalog(dir: &Path) -> anyhow::Result<Catalog> {
-    Catalog::load(dir, &crate::demo::validate).map_err(|problems| {
-        anyhow::anyhow!(
-            "the lessons in {} have problems:\n{problems}",
-            dir.display()
-        )
-    })
+pub fn load_catalog(source: Source) -> anyhow::Result<Catalog> {
+    let named = source.to_string();
+    Catalog::load_from(source, &crate::demo::validate)
+        .map_err(|problems| anyhow::anyhow!("{named} have problems:\n{problems}"))
 }
 
 pub fn run(config: &LabConfig, lessons: Option<&Path>) -> anyhow::Result<()> {
-    let catalog = load_catalog(&lessons_dir(lessons))?;
+    let catalog = load_catalog(lessons_source(lessons))?;
     let progress_path = config.data_dir.join(PROGRESS_FILE);
     let progress = Progress::load(&progress_path).with_context(|| {
         format!(
@@ -54,4 +49,20 @@ pub fn run(config: &LabConfig, lessons: Option<&Path>) -> anyhow::Result<()> {
         progress_path,
         journal: Journal::open(&config.data_dir.join(JOURNAL_FILE)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn without_a_folder_the_lessons_come_from_the_binary() {
+        // Not `CARGO_MANIFEST_DIR/lessons`: an installed binary's build folder may be gone.
+        assert!(matches!(lessons_source(None), Source::Embedded(_)));
+        let folder = Path::new("/srv/course/lessons");
+        assert_eq!(
+            lessons_source(Some(folder)),
+            Source::Folder(folder.to_path_buf())
+        );
+    }
 }

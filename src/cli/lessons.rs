@@ -11,7 +11,7 @@ use anyhow::{Context, bail};
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
-use super::lab::{lessons_dir, load_catalog};
+use super::lab::{lessons_source, load_catalog};
 use crate::app::player::StepOutput;
 use crate::cli::LessonsCommand;
 use crate::data::console::Outcome;
@@ -43,7 +43,7 @@ pub async fn run(
     lessons: Option<&Path>,
     command: LessonsCommand,
 ) -> anyhow::Result<()> {
-    let catalog = load_catalog(&lessons_dir(lessons))?;
+    let catalog = load_catalog(lessons_source(lessons))?;
     match command {
         LessonsCommand::List => {
             let progress = Progress::load(&config.data_dir.join(PROGRESS_FILE))?;

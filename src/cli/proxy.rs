@@ -12,8 +12,8 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
-use super::ProxyArgs;
 use super::proxy_log::LogWriter;
+use super::{ProxyArgs, Refused};
 use crate::data::proxy::Event;
 use crate::db::{self, Lab, LabConfig};
 use crate::proxy::{Latency, Proxy, ProxyConfig};
@@ -27,11 +27,12 @@ const FLUSH_EVERY: Duration = Duration::from_millis(100);
 
 pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     if !args.listen.ip().is_loopback() && !args.allow_remote {
-        bail!(
+        return Err(Refused(format!(
             "{} is reachable from other machines, and the proxy passes anyone who reaches it on \
              to the database. Add --allow-remote if that is what you want.",
             args.listen
-        );
+        ))
+        .into());
     }
     // The lab stays open (and its private server up) for as long as the proxy runs.
     let (lab, upstream) = match &args.upstream {

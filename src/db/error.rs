@@ -1,11 +1,13 @@
 //! `db::Error`: everything that can go wrong while finding, starting or talking to the lab's
 //! database. Each message names what failed and what to do about it, and already includes
 //! its cause, so causes are fields rather than error sources (printing the chain would
-//! repeat them).
+//! repeat them). Also which exit code each of the module's errors ends the program with.
 
 use std::path::PathBuf;
 
 use super::binaries::{INSTALL_HELP, MIN_MAJOR_VERSION, Unusable};
+use super::console::ExecuteError;
+use crate::exit::{EXIT_FAILURE, EXIT_REFUSED, EXIT_UNAVAILABLE, ExitStatus};
 
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -111,5 +113,42 @@ impl Error {
 
     pub(crate) fn sql(what: &'static str) -> impl FnOnce(sqlx::Error) -> Self {
         move |cause| Error::Sql { what, cause }
+    }
+}
+
+impl ExitStatus for Error {
+    fn exit_code(&self) -> u8 {
+        use Error as E;
+        match self {
+            E::NoBinaries
+            | E::BadBinDir { .. }
+            | E::DataDir { .. }
+            | E::NotTraversable { .. }
+            | E::NoServiceUser
+            | E::Initdb { .. }
+            | E::StartFailed { .. }
+            | E::StartTimeout { .. }
+            | E::Connect { .. }
+            | E::ConnectTimeout { .. }
+            | E::ServerTooOld { .. }
+            | E::Io { .. }
+            | E::Damaged { .. }
+            | E::Unavailable(_) => EXIT_UNAVAILABLE,
+            E::Refused(_) => EXIT_REFUSED,
+            // The database was there; what was asked of it failed.
+            E::Migrate(_) | E::Sql { .. } | E::Rebuild { .. } => EXIT_FAILURE,
+        }
+    }
+}
+
+impl ExitStatus for ExecuteError {
+    fn exit_code(&self) -> u8 {
+        match self {
+            // The server went away under the statement.
+            ExecuteError::Connection(_) => EXIT_UNAVAILABLE,
+            ExecuteError::Sql(_) | ExecuteError::NotOneStatement { .. } | ExecuteError::Plan(_) => {
+                EXIT_FAILURE
+            }
+        }
     }
 }

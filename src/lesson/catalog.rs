@@ -3,19 +3,20 @@
 //! diagrams), and lookup by id or diagram number. Loading collects every problem of every
 //! lesson instead of stopping at the first, so `pglab lessons check` lists them all at once.
 //!
-//! Problems name files relative to the catalogue root's parent (`lessons/index.toml`,
+//! Files are read through a [`Source`] — the lessons built into the binary or a folder on
+//! disk — so both are held to the same rules and give the same messages. Problems name files
+//! relative to the catalogue root's parent (`lessons/index.toml`,
 //! `lessons/08-n-plus-one/lesson.toml`), so they read the same wherever the folder lives.
 
 use std::collections::HashMap;
 use std::fmt;
-use std::fs;
-use std::io::ErrorKind;
 use std::path::{Component, Path, PathBuf};
 
 use toml::de::DeValue;
 
 use super::document::{Document, Need, Table, article, unknown_key};
 use super::manifest::{Demos, read_lesson};
+use super::source::{Kind, Source, Unreadable};
 use super::{FORMAT_VERSION, Lesson};
 
 const INDEX_KEYS: [&str; 2] = ["format_version", "lesson"];
@@ -25,27 +26,30 @@ const MAX_ID_LEN: usize = 32;
 /// Every lesson, in the index's order, validated and with its files loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Catalog {
-    /// The folder holding `index.toml`.
-    pub root: PathBuf,
+    /// Where the files were read from.
+    pub source: Source,
     pub lessons: Vec<Lesson>,
 }
 
 impl Catalog {
-    /// Reads `root/index.toml` and every lesson it lists. `demos` says whether a demo name and
-    /// its params exist (`Err` carries the reason, shown after the step's file and line).
+    /// Reads the folder `root` (holding `index.toml`); see [`Catalog::load_from`].
+    pub fn load(root: &Path, demos: Demos) -> Result<Catalog, LoadErrors> {
+        Self::load_from(Source::Folder(root.to_path_buf()), demos)
+    }
+
+    /// Reads `index.toml` and every lesson it lists from `source`. `demos` says whether a
+    /// demo name and its params exist (`Err` carries the reason, shown after the step's file
+    /// and line).
     ///
     /// Any problem anywhere fails the load, with all problems found listed in `LoadErrors`.
-    pub fn load(root: &Path, demos: Demos) -> Result<Catalog, LoadErrors> {
-        let shown_root = match root.parent() {
-            Some(parent) => root.strip_prefix(parent).unwrap_or(root),
-            None => root,
-        };
-        let (entries, mut problems) = read_index(root, shown_root);
+    pub fn load_from(source: Source, demos: Demos) -> Result<Catalog, LoadErrors> {
+        let shown_root = source.shown_root();
+        let (entries, mut problems) = read_index(&source, &shown_root);
         let mut lessons = Vec::new();
         let mut diagrams: HashMap<u8, &str> = HashMap::new();
         for entry in &entries {
             let shown_dir = shown_root.join(&entry.dir);
-            let read = read_lesson(&entry.id, &root.join(&entry.dir), &shown_dir, demos);
+            let read = read_lesson(&entry.id, &source, Path::new(&entry.dir), &shown_dir, demos);
             let mut lesson_problems = read.problems;
             if let Some((diagram, line)) = read.diagram {
                 match diagrams.get(&diagram) {
@@ -67,10 +71,7 @@ impl Catalog {
             lessons.extend(read.lesson);
         }
         if problems.is_empty() {
-            Ok(Catalog {
-                root: root.to_path_buf(),
-                lessons,
-            })
+            Ok(Catalog { source, lessons })
         } else {
             Err(LoadErrors { problems })
         }
@@ -135,7 +136,7 @@ struct Entry {
 }
 
 /// Reads `index.toml`; entries without a usable folder are left out.
-fn read_index(root: &Path, shown_root: &Path) -> (Vec<Entry>, Vec<Problem>) {
+fn read_index(source: &Source, shown_root: &Path) -> (Vec<Entry>, Vec<Problem>) {
     let shown_file = shown_root.join("index.toml");
     let failed = |message: String| {
         let file = shown_file.clone();
@@ -148,18 +149,15 @@ fn read_index(root: &Path, shown_root: &Path) -> (Vec<Entry>, Vec<Problem>) {
             }],
         )
     };
-    let text = match fs::read_to_string(root.join("index.toml")) {
+    let text = match source.read(Path::new("index.toml")) {
         Ok(text) => text,
-        Err(error) if error.kind() == ErrorKind::NotFound => {
+        Err(Unreadable::NotFound) => {
             return failed(
                 "not found; a lesson catalogue is a folder with an index.toml listing its lessons"
                     .into(),
             );
         }
-        Err(error) if error.kind() == ErrorKind::InvalidData => {
-            return failed("is not UTF-8 text; save it as UTF-8".into());
-        }
-        Err(error) => return failed(format!("cannot be read: {error}")),
+        Err(why) => return failed(why.complaint()),
     };
     let mut doc = Document::new(&shown_file, &text);
     let Some(parsed) = doc.parse() else {
@@ -181,11 +179,11 @@ fn read_index(root: &Path, shown_root: &Path) -> (Vec<Entry>, Vec<Problem>) {
         doc.at(version.span, message);
         return (Vec::new(), doc.into_problems());
     }
-    let entries = read_entries(&mut doc, &top, root);
+    let entries = read_entries(&mut doc, &top, source);
     (entries, doc.into_problems())
 }
 
-fn read_entries(doc: &mut Document, top: &Table, root: &Path) -> Vec<Entry> {
+fn read_entries(doc: &mut Document, top: &Table, source: &Source) -> Vec<Entry> {
     let items = match top.raw("lesson") {
         None => {
             doc.whole_file("lists no lessons; add [[lesson]] tables with `id` and `dir`");
@@ -254,7 +252,7 @@ fn read_entries(doc: &mut Document, top: &Table, root: &Path) -> Vec<Entry> {
                         .as_slice(),
                     [Component::Normal(_)]
                 );
-                let folder = root.join(&dir.value);
+                let folder = Path::new(&dir.value);
                 let complaint = if !plain {
                     Some(format!(
                         "`dir` must be a folder name next to index.toml, not `{}`",
@@ -265,18 +263,31 @@ fn read_entries(doc: &mut Document, top: &Table, root: &Path) -> Vec<Entry> {
                         "folder `{}` is already used by the lesson on line {first}",
                         dir.value
                     ))
-                } else if !folder.is_dir() {
-                    Some(format!(
-                        "folder `{}` not found next to index.toml; create it or fix `dir`",
-                        dir.value
-                    ))
-                } else if !folder.join("lesson.toml").is_file() {
-                    Some(format!(
-                        "`{}/lesson.toml` not found; every lesson folder needs one",
-                        dir.value
-                    ))
                 } else {
-                    None
+                    match (
+                        source.kind(folder),
+                        source.kind(&folder.join("lesson.toml")),
+                    ) {
+                        (Kind::Folder, Kind::File) => None,
+                        (Kind::Folder, Kind::Missing) => Some(format!(
+                            "`{}/lesson.toml` not found; every lesson folder needs one",
+                            dir.value
+                        )),
+                        (Kind::Folder, _) => Some(format!(
+                            "`{}/lesson.toml` {}",
+                            dir.value,
+                            Unreadable::NotRegular.complaint()
+                        )),
+                        (Kind::Other, _) => Some(format!(
+                            "folder `{}` is a symbolic link or a special file; a lesson is a \
+                             real folder next to index.toml, so move the folder in",
+                            dir.value
+                        )),
+                        _ => Some(format!(
+                            "folder `{}` not found next to index.toml; create it or fix `dir`",
+                            dir.value
+                        )),
+                    }
                 };
                 dirs.entry(dir.value.clone()).or_insert(doc.line(&dir.span));
                 match complaint {
@@ -320,7 +331,7 @@ mod tests {
     #[test]
     fn find_by_id_or_diagram_number() {
         let catalog = Catalog {
-            root: PathBuf::from("lessons"),
+            source: Source::Folder(PathBuf::from("lessons")),
             lessons: vec![lesson("orm", 6), lesson("n-plus-one", 8)],
         };
         assert_eq!(catalog.find("8").map(|l| l.id.as_str()), Some("n-plus-one"));

@@ -4,8 +4,6 @@
 //! precise message. Exercises and quizzes, which carry most of the rules, are read in
 //! `manifest/graded.rs`.
 
-use std::fs;
-use std::io::ErrorKind;
 use std::path::{Component, Path};
 
 use serde::Deserialize;
@@ -13,6 +11,7 @@ use toml::de::{DeValue, ValueDeserializer};
 
 use super::catalog::Problem;
 use super::document::{Document, Found, Need, Table, article, unknown_key, with_article};
+use super::source::{Source, Unreadable};
 use super::{DIAGRAM_COUNT, Lesson, Step, StepKind};
 use graded::{read_exercise, read_quiz};
 
@@ -43,8 +42,15 @@ pub(super) struct LessonRead {
     pub(super) problems: Vec<Problem>,
 }
 
-/// Reads `dir/lesson.toml`; `shown_dir` is how the folder is named in problems.
-pub(super) fn read_lesson(id: &str, dir: &Path, shown_dir: &Path, demos: Demos) -> LessonRead {
+/// Reads `dir/lesson.toml` from `source` (`dir` relative to the catalogue root); `shown_dir`
+/// is how the folder is named in problems.
+pub(super) fn read_lesson(
+    id: &str,
+    source: &Source,
+    dir: &Path,
+    shown_dir: &Path,
+    demos: Demos,
+) -> LessonRead {
     let shown_file = shown_dir.join("lesson.toml");
     let failed = |message: String| LessonRead {
         lesson: None,
@@ -55,12 +61,9 @@ pub(super) fn read_lesson(id: &str, dir: &Path, shown_dir: &Path, demos: Demos) 
             message,
         }],
     };
-    let text = match fs::read_to_string(dir.join("lesson.toml")) {
+    let text = match source.read(&dir.join("lesson.toml")) {
         Ok(text) => text,
-        Err(error) if error.kind() == ErrorKind::InvalidData => {
-            return failed("is not UTF-8 text; save it as UTF-8".into());
-        }
-        Err(error) => return failed(format!("cannot be read: {error}")),
+        Err(why) => return failed(why.complaint()),
     };
     let mut doc = Document::new(&shown_file, &text);
     let Some(root) = doc.parse() else {
@@ -70,7 +73,11 @@ pub(super) fn read_lesson(id: &str, dir: &Path, shown_dir: &Path, demos: Demos) 
             problems: doc.into_problems(),
         };
     };
-    let folder = Folder { dir, shown_dir };
+    let folder = Folder {
+        source,
+        dir,
+        shown_dir,
+    };
     let top = Table::new(root.get_ref(), None, String::new());
     top.reject_unknown(&mut doc, &LESSON_KEYS, |key| {
         unknown_key(key, "lesson.toml", &LESSON_KEYS)
@@ -107,7 +114,7 @@ pub(super) fn read_lesson(id: &str, dir: &Path, shown_dir: &Path, demos: Demos) 
         (Some(title), Some(summary), Some((diagram, _)), Some(steps)) if problems.is_empty() => {
             Some(Lesson {
                 id: id.to_string(),
-                dir: dir.to_path_buf(),
+                dir: source.path_of(dir),
                 diagram,
                 title: title.value,
                 summary: summary.value,
@@ -301,8 +308,10 @@ fn read_demo(doc: &mut Document, table: &Table, demos: Demos) -> Option<StepKind
     })
 }
 
-/// The lesson folder: where step files are read from, and how it is named in problems.
+/// The lesson folder: where step files are read from (`dir` inside `source`), and how it is
+/// named in problems.
 struct Folder<'a> {
+    source: &'a Source,
     dir: &'a Path,
     shown_dir: &'a Path,
 }
@@ -327,20 +336,14 @@ impl Folder<'_> {
                 name.value
             )
         } else {
-            match fs::read_to_string(self.dir.join(relative)) {
+            match self.source.read(&self.dir.join(relative)) {
                 Ok(text) => return Some(text),
-                Err(error) if error.kind() == ErrorKind::NotFound => format!(
+                Err(Unreadable::NotFound) => format!(
                     "{prefix}`{}` not found in {}; create it or fix `{key}`",
                     name.value,
                     self.shown_dir.display()
                 ),
-                Err(error) if error.kind() == ErrorKind::InvalidData => {
-                    format!(
-                        "{prefix}`{}` is not UTF-8 text; save it as UTF-8",
-                        name.value
-                    )
-                }
-                Err(error) => format!("{prefix}`{}` cannot be read: {error}", name.value),
+                Err(why) => format!("{prefix}`{}` {}", name.value, why.complaint()),
             }
         };
         doc.at(name.key.clone(), problem);

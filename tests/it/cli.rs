@@ -20,6 +20,32 @@ fn help_lists_every_command_and_the_exit_codes() {
     }
 }
 
+/// An installed or copied binary has no `lessons/` folder beside it: the lessons it lists are
+/// the ones built into it. (`cargo install` itself is too slow for the test suite.)
+#[test]
+fn lessons_are_built_into_the_binary() {
+    let lab = Scratch::new("builtin-lessons");
+    let elsewhere = lab.dir.join("empty");
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    let out = lab
+        .pglab()
+        .env_remove("PGLAB_LESSONS")
+        .current_dir(&elsewhere)
+        .args(["lessons", "list"])
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = stdout(&out);
+    for needle in [
+        " 8  n-plus-one",
+        " 9  indexes",
+        "10  soft-deletes",
+        "11  audit-logging",
+    ] {
+        assert!(text.contains(needle), "missing {needle:?} in\n{text}");
+    }
+}
+
 #[test]
 fn url_without_a_running_server_says_how_to_start_one() {
     let out = Scratch::new("nourl").run(&["db", "url"]);

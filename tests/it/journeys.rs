@@ -1,11 +1,19 @@
 //! The lab driven like a person drives it: `pglab` in a real terminal (tmux), keys sent,
 //! the screen read back. Each journey ends by quitting and checking the shell got its
-//! terminal back. Skipped, with a note, where tmux is not installed (CI installs it).
+//! terminal back. Without tmux they are skipped, with a note, on a developer's machine; with
+//! `CI` set (CI sets it, and `.ci/run` exports it) a missing tmux fails them instead, so a
+//! CI image without tmux cannot pass with the journeys silently skipped.
 
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use super::support::Scratch;
+
+/// Whether this is a CI run: `CI` set to anything but empty, `0` or `false` (CI services
+/// set `CI=true`, `.ci/run` sets `CI=1`).
+fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
+}
 
 /// Longest a journey waits for one screen (first start of a private cluster included).
 const SCREEN_TIMEOUT: Duration = Duration::from_secs(90);
@@ -18,7 +26,12 @@ struct Terminal {
 impl Terminal {
     fn start(lab: &Scratch, name: &str) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
-            eprintln!("tmux is not installed: journey `{name}` skipped");
+            assert!(
+                !in_ci(),
+                "tmux is not installed, and CI is set: journey `{name}` cannot run. Install \
+                 tmux (`apt-get install tmux`; .ci/run does), or unset CI to skip the journeys."
+            );
+            eprintln!("tmux is not installed: journey `{name}` skipped (CI is not set)");
             return None;
         }
         let socket = format!("pglab-journey-{name}-{}", std::process::id());

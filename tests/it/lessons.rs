@@ -1,10 +1,11 @@
 //! The lesson catalogue read from fixture folders (no database): a good catalogue with every
 //! step kind, a bad one with one lesson per failure mode whose problems are asserted line by
-//! line, catalogues broken at the index, and the real `lessons/` folder when it exists.
+//! line, catalogues broken at the index, the real `lessons/` folder and the same lessons built
+//! into the binary, and the file rules (regular files, size) held the same for both.
 
 use std::path::{Path, PathBuf};
 
-use pglab::lesson::{Catalog, LoadErrors, RowOrder, StepKind};
+use pglab::lesson::{Catalog, Entry, LoadErrors, RowOrder, Source, StepKind};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -150,7 +151,7 @@ fn index_problems_that_stop_the_load() {
 fn good_catalogue_loads_every_step_kind() {
     let root = fixture("good");
     let catalog = Catalog::load(&root, &demos).unwrap_or_else(|errors| panic!("{errors}"));
-    assert_eq!(catalog.root, root);
+    assert_eq!(catalog.source, Source::Folder(root.clone()));
     let ids: Vec<&str> = catalog.lessons.iter().map(|l| l.id.as_str()).collect();
     assert_eq!(ids, ["memory", "n-plus-one"]);
 
@@ -246,4 +247,79 @@ fn real_lessons_load() {
     let catalog =
         Catalog::load(&root, &pglab::demo::validate).unwrap_or_else(|errors| panic!("{errors}"));
     assert!(!catalog.lessons.is_empty());
+}
+
+/// The lessons built into the binary are the `lessons/` folder, read the same way.
+#[test]
+fn built_in_lessons_are_the_lessons_folder() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("lessons");
+    let folder =
+        Catalog::load(&root, &pglab::demo::validate).unwrap_or_else(|errors| panic!("{errors}"));
+    let built_in = Catalog::load_from(Source::built_in(), &pglab::demo::validate)
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    assert!(!built_in.lessons.is_empty());
+    assert_eq!(built_in.lessons.len(), folder.lessons.len());
+    for (built_in, folder) in built_in.lessons.iter().zip(&folder.lessons) {
+        assert_eq!(built_in.id, folder.id);
+        assert_eq!(built_in.title, folder.title);
+        assert_eq!(built_in.steps, folder.steps, "lesson {}", folder.id);
+        assert_eq!(
+            built_in.dir,
+            Path::new("lessons").join(folder.dir.file_name().unwrap())
+        );
+    }
+}
+
+/// One catalogue with a linked file, a linked lesson folder and an oversized file, written to
+/// a folder and embedded: both are refused the same way, at the line that names the file.
+#[test]
+fn a_folder_and_embedded_files_are_held_to_the_same_rules() {
+    const INDEX: &str = "format_version = 1\n\n[[lesson]]\nid = \"memory\"\ndir = \"01-memory\"\n\n\
+                         [[lesson]]\nid = \"linked\"\ndir = \"02-linked\"\n";
+    const LESSON: &str = "title = \"Memory\"\ndiagram = 1\nsummary = \"s\"\n\n[[step]]\n\
+                          kind = \"read\"\ntitle = \"Linked\"\ntext = \"01-story.md\"\n\n\
+                          [[step]]\nkind = \"read\"\ntitle = \"Big\"\ntext = \"02-big.md\"\n";
+    let big = "x".repeat(usize::try_from(pglab::lesson::MAX_FILE_BYTES).unwrap() + 1);
+
+    let dir = std::env::temp_dir().join(format!("pglab-it-lesson-rules-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let root = dir.join("lessons");
+    std::fs::create_dir_all(root.join("01-memory")).unwrap();
+    std::fs::write(root.join("index.toml"), INDEX).unwrap();
+    std::fs::write(root.join("01-memory/lesson.toml"), LESSON).unwrap();
+    std::fs::write(root.join("01-memory/02-big.md"), &big).unwrap();
+    std::fs::write(dir.join("outside.md"), "not a lesson file\n").unwrap();
+    std::os::unix::fs::symlink(dir.join("outside.md"), root.join("01-memory/01-story.md")).unwrap();
+    std::os::unix::fs::symlink(root.join("01-memory"), root.join("02-linked")).unwrap();
+    let from_folder = Catalog::load(&root, &demos);
+    let _ = std::fs::remove_dir_all(&dir);
+
+    let files: &'static [(&'static str, Entry)] = Box::leak(Box::new([
+        ("index.toml", Entry::File(INDEX.as_bytes())),
+        ("01-memory/lesson.toml", Entry::File(LESSON.as_bytes())),
+        ("01-memory/01-story.md", Entry::NotRegular),
+        ("01-memory/02-big.md", Entry::File(big.leak().as_bytes())),
+        ("02-linked", Entry::NotRegular),
+    ]));
+    let embedded = Catalog::load_from(Source::Embedded(files), &demos);
+
+    let limit = pglab::lesson::MAX_FILE_BYTES;
+    let expected = [
+        "lessons/index.toml:9: lesson 2: folder `02-linked` is a symbolic link or a special \
+         file; a lesson is a real folder next to index.toml, so move the folder in"
+            .to_string(),
+        "lessons/01-memory/lesson.toml:8: step 1: `01-story.md` is not a regular file (a \
+         symbolic link, or a device); lessons read only regular files inside their folder, so \
+         copy the file in"
+            .to_string(),
+        format!(
+            "lessons/01-memory/lesson.toml:13: step 2: `02-big.md` is {} bytes; a lesson file \
+             may be at most {limit} bytes, so split it or name the right file",
+            limit + 1
+        ),
+    ];
+    for (source, loaded) in [("folder", from_folder), ("embedded", embedded)] {
+        let errors = loaded.expect_err(source);
+        assert_eq!(lines(&errors), expected, "{source}");
+    }
 }

@@ -24,6 +24,7 @@ mod lifecycle;
 mod proxy;
 mod proxy_cli;
 mod proxy_wire;
+mod readme;
 mod roles;
 mod schema;
 mod screens;

@@ -172,11 +172,18 @@ fn json_lines_are_one_object_each() {
     assert_eq!(rows, Some(Some(3)), "{log}");
 }
 
+/// `0.0.0.0:0` is checked before the lab database is opened or a socket bound, so the refusal
+/// needs no database and listens nowhere: it must exit 4 (request refused), not 1.
 #[test]
 fn listening_beyond_loopback_needs_an_explicit_flag() {
     let scratch = Scratch::new("proxy-remote");
     let out = scratch.run(&["proxy", "--listen", "0.0.0.0:0"]);
-    assert!(!out.status.success());
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(pglab::EXIT_REFUSED)),
+        "{}",
+        stderr(&out)
+    );
     assert!(stderr(&out).contains("--allow-remote"), "{}", stderr(&out));
     assert!(
         !scratch.dir.join("cluster").exists(),
