@@ -262,7 +262,7 @@ impl Effects {
         let console_pid = Arc::new(AtomicI32::new(0));
         let (jobs, job_rx) = mpsc::channel(8);
         tokio::spawn(console_worker::serve(
-            routed.application_name(app::log_view::CONSOLE_APPLICATION),
+            routed.application_name(app::log::CONSOLE_APPLICATION),
             lab.learner.clone(),
             console_pid.clone(),
             job_rx,

@@ -2,6 +2,7 @@
 //! never change it and never do I/O. The same line builders serve the terminal UI and the
 //! plain-text lesson runner (`pglab lessons run`).
 
+pub mod audit;
 pub mod console;
 pub mod help;
 pub mod lessons;
@@ -13,7 +14,6 @@ pub mod player;
 pub mod status;
 pub mod table;
 pub mod theme;
-pub mod timeline;
 
 use std::time::Duration;
 
@@ -30,7 +30,7 @@ use theme::Theme;
 pub struct Viewports {
     pub player: player::PlayerViewport,
     pub plan: plan::PlanViewport,
-    pub audit: timeline::AuditViewport,
+    pub audit: audit::AuditViewport,
     pub help: Viewport,
 }
 
@@ -43,7 +43,7 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
         Screen::Player => player::render(app, frame, areas.main, theme, &mut viewports.player),
         Screen::Console => console::render(app, frame, areas.main, theme),
         Screen::Plan => plan::render(app, frame, areas.main, theme, &mut viewports.plan),
-        Screen::Audit => timeline::render(app, frame, areas.main, theme, &mut viewports.audit),
+        Screen::Audit => audit::render(app, frame, areas.main, theme, &mut viewports.audit),
     }
     log::render(app, frame, areas.log, theme);
     if let Some(entry) = &app.log.opened {

@@ -152,7 +152,7 @@ impl App {
         match result {
             Ok(explained) => {
                 let replaced = self.plan.take();
-                self.plan = Some(super::PlanState::new(sql, explained, replaced));
+                self.plan = Some(super::plan::PlanState::new(sql, explained, replaced));
                 self.screen = super::Screen::Plan;
             }
             // The server's error shows in the console, caret and all.

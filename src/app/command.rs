@@ -43,7 +43,7 @@ pub enum Command {
         check: Box<Check>,
     },
     /// Read the audit log: the events `filter` lets through, newest first (at most
-    /// `app::timeline::CAPACITY`), and the organization of every actor among them. A
+    /// `app::audit::CAPACITY`), and the organization of every actor among them. A
     /// window in the filter is relative: resolve it against the clock when reading
     /// (`filter.resolved(Utc::now())`). Answered by `Event::AuditLoaded` or
     /// `Event::Failed` with the same id.

@@ -1,13 +1,15 @@
 //! The SQL console's state: the editor, the history, what is running, and the last result
 //! with its scroll position. An exercise opened from a lesson lives here too, so running
-//! the editor's SQL checks it.
+//! the editor's SQL checks it. Also the console's part of [`App::update`].
 
 use ratatui_textarea::TextArea;
 
+use crate::lesson::{Exercise, Step, StepKind};
 use crate::query_log::{ScopeId, ScopeReport};
 
 use super::command::RequestId;
 use super::event::Ran;
+use super::{Action, App, Command, Screen};
 
 /// Statements remembered for Ctrl-P / Ctrl-N.
 const HISTORY_KEPT: usize = 200;
@@ -165,6 +167,99 @@ impl ConsoleState {
             .column
             .saturating_add_signed(columns)
             .min(column_count.saturating_sub(1));
+    }
+}
+
+/// The console's part of [`App::update`].
+impl App {
+    pub(super) fn show_console(&mut self) {
+        if self.screen != Screen::Console {
+            self.console_return = self.screen;
+        }
+        self.screen = Screen::Console;
+        self.log_focused = false;
+    }
+
+    pub(super) fn update_console(&mut self, action: Action) -> Vec<Command> {
+        match action {
+            Action::Back => {
+                if self.console.running.is_some() {
+                    self.console.notice = Some("Cancelling…".into());
+                    return vec![Command::Cancel];
+                }
+                self.screen = self.console_return;
+            }
+            Action::RunConsole => return self.run_console(false),
+            Action::Explain => return self.run_console(true),
+            Action::HistoryPrev => self.console.walk_history(true),
+            Action::HistoryNext => self.console.walk_history(false),
+            Action::PageUp => self.console.scroll_result(-10, 0),
+            Action::PageDown => self.console.scroll_result(10, 0),
+            Action::Left => self.console.scroll_result(0, -1),
+            Action::Right => self.console.scroll_result(0, 1),
+            Action::Edit(key) => {
+                self.console.editor.input(key);
+            }
+            Action::Paste(text) => {
+                self.console
+                    .editor
+                    .insert_str(text.replace("\r\n", "\n").replace('\r', "\n"));
+            }
+            _ => {}
+        }
+        Vec::new()
+    }
+
+    /// The exercise the console is answering, if any: its step and its content.
+    pub fn console_exercise(&self) -> Option<(&Step, &Exercise)> {
+        let target = self.console.exercise.as_ref()?;
+        let step = self
+            .catalog
+            .lessons
+            .get(target.lesson)?
+            .steps
+            .get(target.step)?;
+        match &step.kind {
+            StepKind::Exercise(exercise) => Some((step, exercise)),
+            _ => None,
+        }
+    }
+
+    /// Runs the editor's statement: as is, checked as an exercise answer, or explained.
+    fn run_console(&mut self, explain: bool) -> Vec<Command> {
+        let sql = self.console.text();
+        if sql.trim().is_empty() {
+            self.console.notice = Some("Nothing to run: type a statement first.".into());
+            return Vec::new();
+        }
+        if self.console_busy() {
+            self.console.notice = Some(if self.console.running.is_some() {
+                "A statement is still running (Esc cancels it).".into()
+            } else {
+                "The lesson's statement is still running on this connection; try again when it ends."
+                    .into()
+            });
+            return Vec::new();
+        }
+        self.console.remember(&sql);
+        self.console.running_sql = sql.clone();
+        self.console.notice = None;
+        let id = self.request_id();
+        let scope = self.log.log.open_scope("console", self.log.console_session);
+        self.console.running = Some(id);
+        self.console.scope = Some(scope);
+        if explain {
+            return vec![Command::Explain { id, sql }];
+        }
+        match self.console_exercise().map(|(_, exercise)| exercise) {
+            Some(exercise) => vec![Command::CheckExercise {
+                id,
+                sql,
+                solution: exercise.solution.clone(),
+                check: Box::new(exercise.check.clone()),
+            }],
+            None => vec![Command::Execute { id, sql }],
+        }
     }
 }
 

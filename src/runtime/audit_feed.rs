@@ -8,7 +8,7 @@ use std::time::Duration;
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
-use crate::app::timeline::CAPACITY;
+use crate::app::audit::CAPACITY;
 use crate::app::{Event, RequestId};
 use crate::audit::Filter;
 use crate::db::audit;

@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::log_view::Line as LogLine;
+use crate::app::log::Line as LogLine;
 use crate::app::{Action, App};
 use crate::data::proxy::Kind;
 use crate::keymap::Context;

@@ -13,7 +13,8 @@ use ratatui::style::Style;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{App, PlanState};
+use crate::app::App;
+use crate::app::plan::PlanState;
 use crate::explain::text::{self, Role};
 use crate::explain::{Insight, NodeId, Plan};
 use crate::scroll::Viewport;

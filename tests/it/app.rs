@@ -78,7 +78,7 @@ pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> Server
 /// trip per statement.
 pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<proxy::Event> {
     let name = if console {
-        pglab::app::log_view::CONSOLE_APPLICATION
+        pglab::app::log::CONSOLE_APPLICATION
     } else {
         "pglab demo: lazy loop"
     };
@@ -433,7 +433,7 @@ fn the_log_shows_an_n_plus_one_once_the_burst_goes_quiet() {
     let warnings: Vec<String> = lines
         .iter()
         .filter_map(|l| match l {
-            pglab::app::log_view::Line::Notice { warning, .. } => Some(warning.message()),
+            pglab::app::log::Line::Notice { warning, .. } => Some(warning.message()),
             _ => None,
         })
         .collect();
@@ -458,11 +458,11 @@ fn the_log_scrolls_back_and_holds_still_while_traffic_arrives() {
         app.apply(Event::Proxy(event));
     }
     let after = app.log.visible(5);
-    let seqs = |lines: &[pglab::app::log_view::Line]| -> Vec<u64> {
+    let seqs = |lines: &[pglab::app::log::Line]| -> Vec<u64> {
         lines
             .iter()
             .filter_map(|l| match l {
-                pglab::app::log_view::Line::RoundTrip(e) => Some(e.seq),
+                pglab::app::log::Line::RoundTrip(e) => Some(e.seq),
                 _ => None,
             })
             .collect()

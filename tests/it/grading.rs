@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use tokio::sync::mpsc;
 
-use pglab::app::log_view::CONSOLE_APPLICATION;
+use pglab::app::log::CONSOLE_APPLICATION;
 use pglab::app::player::StepOutput;
 use pglab::app::{Action, App, Command, Event};
 use pglab::cli::lessons::grade_answer;

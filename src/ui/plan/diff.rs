@@ -3,7 +3,7 @@
 
 use ratatui::text::{Line, Span};
 
-use crate::app::{PlanState, PreviousPlan};
+use crate::app::plan::{PlanState, PreviousPlan};
 use crate::explain::{compare, text};
 use crate::sql::n_plus_one::abbreviate;
 use crate::ui::theme::Theme;

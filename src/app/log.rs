@@ -1,5 +1,6 @@
 //! The query log as the lab shows it: the recorder's entries and warnings in arrival order,
-//! where the view is scrolled to, and which session is the console's.
+//! where the view is scrolled to, which session is the console's and which round trip is
+//! opened in full; and the log's part of [`App::update`] while it has the keys.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -7,6 +8,8 @@ use std::sync::Arc;
 use crate::data::proxy::{self, SessionId};
 use crate::query_log::{Entry, QueryLog, Warning};
 use crate::sql::lint::TableFacts;
+
+use super::{Action, App};
 
 /// Warnings kept for display (each also sits in its entry or in the scope that saw it).
 const NOTICES_KEPT: usize = 1_000;
@@ -159,5 +162,32 @@ impl LogView {
             .offset
             .saturating_add_signed(delta)
             .min(total.saturating_sub(1));
+    }
+}
+
+/// The query log's part of [`App::update`], while it has the keys.
+impl App {
+    pub(super) fn update_log(&mut self, action: Action) {
+        let page = self.log_page();
+        match action {
+            Action::Up => self.log.scroll(1),
+            Action::Down => self.log.scroll(-1),
+            Action::PageUp => self.log.scroll(page),
+            Action::PageDown => self.log.scroll(-page),
+            Action::End => self.log.offset = 0,
+            Action::Activate if self.log.opened.is_some() => self.log.opened = None,
+            Action::Activate => {
+                self.log.opened = self.log.marked();
+                if self.log.opened.is_none() {
+                    self.notice = Some("No round trip to open yet.".into());
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn log_page(&self) -> isize {
+        let area = crate::layout::areas(self.size.0, self.size.1);
+        area.log.height.saturating_sub(2).max(1) as isize
     }
 }

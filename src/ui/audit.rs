@@ -11,7 +11,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 use unicode_width::UnicodeWidthStr;
 
-use crate::app::timeline::AuditState;
+use crate::app::audit::AuditState;
 use crate::app::{Action, App};
 use crate::audit::diff::{self, Field};
 use crate::audit::rules::Flag;
