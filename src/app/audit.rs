@@ -8,7 +8,7 @@
 //! above it, counted in the title, until the user goes back to the newest.
 
 use chrono::TimeDelta;
-use ratatui::crossterm::event::{KeyCode, KeyModifiers};
+use ratatui_textarea::TextArea;
 
 use crate::audit::Event as AuditEvent;
 use crate::audit::filter::{Filter, Window};
@@ -44,8 +44,9 @@ pub struct AuditState {
     pub loading: Option<RequestId>,
     /// Why the last load failed.
     pub error: Option<String>,
-    /// The filter being typed, while the prompt is open.
-    pub prompt: Option<String>,
+    /// The filter being typed, while the prompt is open: a one-line editor, which reads
+    /// the keys itself (the model never looks at a key code).
+    pub prompt: Option<TextArea<'static>>,
 }
 
 impl AuditState {
@@ -154,11 +155,11 @@ impl App {
             Action::EditFilter => {
                 let typed = state.filter.clone();
                 // The prompt starts from the filter in force, as it would be typed.
-                state.prompt = Some(if typed.is_empty() {
-                    String::new()
-                } else {
-                    format!("{typed} ")
-                });
+                let mut prompt = TextArea::default();
+                if !typed.is_empty() {
+                    prompt.insert_str(format!("{typed} "));
+                }
+                state.prompt = Some(prompt);
             }
             Action::ClearFilter if !state.filter.is_empty() => {
                 state.filter = Filter::default();
@@ -175,19 +176,16 @@ impl App {
             return Vec::new();
         };
         match action {
-            Action::Edit(key) => match key.code {
-                KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
-                    prompt.push(c);
-                }
-                KeyCode::Backspace => {
-                    prompt.pop();
-                }
-                _ => {}
-            },
+            // Enter never reaches the editor (it applies the filter), so it stays one line.
+            Action::Edit(key) => {
+                prompt.input(key);
+            }
             // A filter is one line: pasted line breaks become spaces between words.
-            Action::Paste(text) => prompt.push_str(&text.replace(['\r', '\n'], " ")),
+            Action::Paste(text) => {
+                prompt.insert_str(text.replace(['\r', '\n'], " "));
+            }
             Action::Back => self.audit.prompt = None,
-            Action::Activate => match Filter::parse(prompt) {
+            Action::Activate => match Filter::parse(&prompt.lines().concat()) {
                 Ok(filter) => {
                     self.audit.prompt = None;
                     self.audit.filter = filter;

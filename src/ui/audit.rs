@@ -331,10 +331,17 @@ pub fn render(
     }
     let bottom = match &state.prompt {
         // The prompt sits where the eye already is for the filter: the pane's edge.
-        Some(typed) => Line::from(vec![
-            Span::styled(" filter: ", theme.key()),
-            Span::styled(format!("{typed}▏ "), theme.strong()),
-        ]),
+        Some(prompt) => {
+            // The cursor (▏) sits where the editor's is, so ← and → show where typing goes.
+            let typed = prompt.lines().concat();
+            let at = prompt.cursor().1;
+            let before: String = typed.chars().take(at).collect();
+            let after: String = typed.chars().skip(at).collect();
+            Line::from(vec![
+                Span::styled(" filter: ", theme.key()),
+                Span::styled(format!("{before}▏{after} "), theme.strong()),
+            ])
+        }
         None => Line::styled(" newest first · times in UTC ", theme.dim()),
     };
     let block = Block::bordered()

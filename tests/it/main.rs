@@ -7,6 +7,7 @@
 
 mod app;
 mod audit_db;
+mod audit_screen;
 mod cli;
 mod console;
 mod demo;
@@ -30,5 +31,4 @@ mod schema;
 mod screens;
 mod seed;
 mod support;
-mod timeline;
 mod wire;

@@ -495,7 +495,7 @@ fn the_plan_screen_lays_out_at_any_size() {
 
 #[test]
 fn audit_timeline_with_an_escalation_selected() {
-    let mut app = super::timeline::timeline_with(super::timeline::story());
+    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
     // From the newest (a change from psql) down to the escalation.
     app.update(Action::Down);
     app.update(Action::Down);
@@ -512,9 +512,9 @@ fn audit_timeline_with_an_escalation_selected() {
 
 #[test]
 fn audit_timeline_filtered_and_holding_still() {
-    let mut events = super::timeline::story();
+    let mut events = super::audit_screen::story();
     let latest = events.pop().unwrap();
-    let mut app = super::timeline::timeline_with(events);
+    let mut app = super::audit_screen::timeline_with(events);
     app.update(Action::Down); // the escalation: users:9 by user 5
     app.update(Action::Down); // the last delete of the burst
     app.update(Action::FilterActor);
@@ -528,13 +528,13 @@ fn audit_timeline_filtered_and_holding_still() {
 
 #[test]
 fn audit_timeline_empty_says_how_to_make_events() {
-    let mut app = super::timeline::timeline_with(Vec::new());
+    let mut app = super::audit_screen::timeline_with(Vec::new());
     snapshot("audit_empty", &mut app);
 }
 
 #[test]
 fn the_audit_timeline_lays_out_at_any_size() {
-    let mut app = super::timeline::timeline_with(super::timeline::story());
+    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
     for (width, height) in [(20, 8), (1, 1), (0, 0), (30, 12), (200, 60)] {
         app.update(Action::Resize { width, height });
         for action in [
@@ -551,7 +551,7 @@ fn the_audit_timeline_lays_out_at_any_size() {
 
 #[test]
 fn audit_filter_being_typed() {
-    let mut app = super::timeline::timeline_with(super::timeline::story());
+    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
     app.update(Action::EditFilter);
     for c in "table=users 1h".chars() {
         app.update(Action::Edit(ratatui::crossterm::event::KeyEvent::new(

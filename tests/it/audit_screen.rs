@@ -385,9 +385,29 @@ fn a_typed_filter_is_parsed_and_a_mistake_explained() {
     assert_eq!(ids(&app), [8]);
     // The prompt opens on the filter in force; Esc keeps it.
     app.update(Action::EditFilter);
-    assert_eq!(app.audit.prompt.as_deref(), Some("users:9 1h "));
+    assert_eq!(
+        app.audit.prompt.as_ref().map(|p| p.lines().concat()),
+        Some("users:9 1h ".to_string())
+    );
     typed(&mut app, "actor=2");
     app.update(Action::Back);
-    assert_eq!(app.audit.prompt, None);
+    assert!(app.audit.prompt.is_none());
     assert_eq!(app.audit.filter.to_string(), "users:9 1h");
+}
+
+#[test]
+fn the_filter_prompt_edits_where_the_cursor_is() {
+    use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    let mut app = timeline_with(story());
+    app.update(Action::EditFilter);
+    typed(&mut app, "users: 1h");
+    for _ in 0.." 1h".len() {
+        app.update(Action::Edit(KeyEvent::new(
+            KeyCode::Left,
+            KeyModifiers::NONE,
+        )));
+    }
+    typed(&mut app, "9");
+    let (_, filter) = load(&app.update(Action::Activate));
+    assert_eq!(filter.to_string(), "users:9 1h");
 }
