@@ -165,6 +165,30 @@ fn text_values(row: &PgRow) -> Result<Vec<Option<String>>, sqlx::Error> {
         .collect()
 }
 
+/// The column names `sql` would return, read by preparing it (never running it) on a short
+/// unobserved connection of its own: the simple protocol a learner's statement runs on only
+/// tells the columns along with a row, so an empty result has none. `None` when `sql` is not
+/// one read-only query, or cannot be prepared there (it names a temporary table of the
+/// console's session, say).
+pub async fn columns_of(options: &PgConnectOptions, sql: &str) -> Option<Vec<String>> {
+    if crate::sql::statement_count(sql) != 1 || crate::sql::kind::changes_data(sql) {
+        return None;
+    }
+    let mut conn = super::connect(options).await.ok()?;
+    let prepared = sqlx::Executor::prepare(
+        &mut conn,
+        sqlx::SqlSafeStr::into_sql_str(AssertSqlSafe(sql.to_string())),
+    )
+    .await;
+    let _ = sqlx::Connection::close(conn).await;
+    let statement = prepared.ok()?;
+    let columns: Vec<String> = sqlx::Statement::columns(&statement)
+        .iter()
+        .map(|c| sqlx::Column::name(c).to_string())
+        .collect();
+    (!columns.is_empty()).then_some(columns)
+}
+
 /// Cancels whatever the server processes `backend_pids` are running, from a short
 /// connection of its own (the console's connection is busy waiting for that very
 /// statement). A cancelled statement fails with SQLSTATE 57014. False when none of them is

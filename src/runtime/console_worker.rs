@@ -48,7 +48,7 @@ pub async fn serve(
     events: mpsc::UnboundedSender<Event>,
 ) {
     let mut console = open(&observed, &pid, &events).await;
-    let mut grader = Grader::new(direct);
+    let mut grader = Grader::new(direct.clone());
     while let Some(job) = jobs.recv().await {
         let id = match &job {
             Job::Execute { id, .. } | Job::Check { id, .. } | Job::Explain { id, .. } => *id,
@@ -66,7 +66,10 @@ pub async fn serve(
         let event = match job {
             Job::Explain { sql, .. } => explain(conn, id, &sql).await,
             Job::Execute { sql, .. } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
-                Ok(result) => Event::Executed { id, result },
+                Ok(mut result) => {
+                    name_empty_columns(&mut result, &direct, &sql).await;
+                    Event::Executed { id, result }
+                }
                 Err(lost) => *lost,
             },
             Job::Check {
@@ -94,6 +97,23 @@ fn ran(outcome: Result<Outcome, ExecuteError>, id: RequestId) -> Result<Ran, Box
         Ok(outcome) => Ok(Ok(outcome)),
         Err(ExecuteError::Sql(failure)) => Ok(Err(failure)),
         Err(error) => Err(Box::new(lost(id, &error))),
+    }
+}
+
+/// A query that returned no rows still shows its column headers: they are read by
+/// preparing it on an unobserved connection, so the log and the round-trip count show only
+/// what the learner ran.
+async fn name_empty_columns(result: &mut Ran, direct: &PgConnectOptions, sql: &str) {
+    let Ok(outcome) = result else { return };
+    let Some(last) = outcome.statements.last_mut() else {
+        return;
+    };
+    if last.result.columns.is_empty()
+        && last.result.rows.is_empty()
+        && last.rows_affected == 0
+        && let Some(columns) = crate::db::console::columns_of(direct, sql).await
+    {
+        last.result.columns = columns;
     }
 }
 

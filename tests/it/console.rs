@@ -249,3 +249,36 @@ async fn plan_node_types_refuse_anything_but_one_statement() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn a_query_that_found_nothing_still_has_its_column_names() {
+    let (db, mut console) = console().await;
+    let empty = "select id, title from posts where false";
+    let outcome = console.execute(empty, 100).await.unwrap();
+    assert!(
+        outcome.statements[0].result.columns.is_empty(),
+        "the simple protocol sends no columns without a row"
+    );
+    assert_eq!(
+        console::columns_of(&db.learner, empty).await.as_deref(),
+        Some(&["id".to_string(), "title".to_string()][..])
+    );
+    // Only one read-only query is prepared; a write is never touched.
+    assert_eq!(
+        console::columns_of(&db.learner, "delete from posts").await,
+        None
+    );
+    assert_eq!(
+        console::columns_of(&db.learner, "select 1; select 2").await,
+        None
+    );
+    // A table only the console's session knows cannot be described elsewhere.
+    console
+        .execute("create temporary table scratch (x int)", 10)
+        .await
+        .unwrap();
+    assert_eq!(
+        console::columns_of(&db.learner, "select x from scratch").await,
+        None
+    );
+}
