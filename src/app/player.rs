@@ -178,6 +178,7 @@ impl App {
                     && usize::from(option) < quiz.options.len()
                 {
                     let (id, index) = (lesson.id.clone(), player.step);
+                    player.scroll.jump(Jump::Show(Focus::Output));
                     self.progress.answer_quiz(&id, index, usize::from(option));
                     return vec![self.save()];
                 }

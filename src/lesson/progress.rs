@@ -239,26 +239,37 @@ impl Progress {
         self.lessons.clear();
     }
 
+    /// Whether step `index` of `lesson` is done: an exercise passed, a quiz answered right,
+    /// any other step seen.
+    fn is_done(&self, lesson: &Lesson, index: usize) -> bool {
+        let progress = self.lesson(&lesson.id);
+        match lesson.steps.get(index).map(|s| &s.kind) {
+            Some(StepKind::Exercise(_)) => progress.is_passed(index),
+            Some(StepKind::Quiz(quiz)) => {
+                let answer = progress.quiz_answer(index);
+                answer.is_some() && answer == quiz.correct_option()
+            }
+            Some(_) => progress.has_seen(index),
+            None => false,
+        }
+    }
+
     /// Steps done in `lesson`: exercises passed, quizzes answered right, other steps seen.
     pub fn completion(&self, lesson: &Lesson) -> Completion {
-        let progress = self.lesson(&lesson.id);
-        let done = lesson
-            .steps
-            .iter()
-            .enumerate()
-            .filter(|(index, step)| match &step.kind {
-                StepKind::Exercise(_) => progress.is_passed(*index),
-                StepKind::Quiz(quiz) => {
-                    let answer = progress.quiz_answer(*index);
-                    answer.is_some() && answer == quiz.correct_option()
-                }
-                _ => progress.has_seen(*index),
-            })
+        let done = (0..lesson.steps.len())
+            .filter(|index| self.is_done(lesson, *index))
             .count();
         Completion {
             done,
             total: lesson.steps.len(),
         }
+    }
+
+    /// The steps of `lesson` not done yet, in order (0-based).
+    pub fn unfinished(&self, lesson: &Lesson) -> Vec<usize> {
+        (0..lesson.steps.len())
+            .filter(|index| !self.is_done(lesson, *index))
+            .collect()
     }
 
     pub fn is_complete(&self, lesson: &Lesson) -> bool {
@@ -383,9 +394,11 @@ mod tests {
             1,
             "a wrong answer is not done"
         );
+        assert_eq!(progress.unfinished(&lesson), [1, 2]);
         progress.answer_quiz("n-plus-one", 2, 1);
         progress.mark_passed("n-plus-one", 1);
         assert!(progress.is_complete(&lesson));
+        assert!(progress.unfinished(&lesson).is_empty());
         assert_eq!(progress.completion(&lesson).ratio(), 1.0);
         progress.reset_lesson("n-plus-one");
         assert_eq!(progress.completion(&lesson).done, 0);

@@ -37,6 +37,38 @@ pub fn marks(app: &App, lesson: &Lesson) -> (char, String) {
     (mark, text)
 }
 
+/// Which steps of a started lesson are not done yet: `Still to do: step 9 (exercise
+/// “…”), step 11 (quiz “…”)`, the first three named.
+fn still_to_do(app: &App, lesson: &Lesson) -> Option<String> {
+    if !app.progress.lesson(&lesson.id).is_started() {
+        return None;
+    }
+    let unfinished = app.progress.unfinished(lesson);
+    if unfinished.is_empty() {
+        return Some("Every step done.".into());
+    }
+    let named: Vec<String> = unfinished
+        .iter()
+        .take(3)
+        .map(|&index| {
+            let step = &lesson.steps[index];
+            let what = match step.kind {
+                StepKind::Exercise(_) => "exercise ",
+                StepKind::Quiz(_) => "quiz ",
+                _ => "",
+            };
+            format!("step {} ({what}“{}”)", index + 1, step.title)
+        })
+        .collect();
+    let more = unfinished.len().saturating_sub(named.len());
+    let more = if more > 0 {
+        format!(" and {more} more")
+    } else {
+        String::new()
+    };
+    Some(format!("Still to do: {}{more}.", named.join(", ")))
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(" Lessons ", theme.title()))
@@ -48,7 +80,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let detail_height = if app.lab_error.is_some() {
         inner.height / 2
     } else {
-        4
+        5
     };
     let [list, detail] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
@@ -85,7 +117,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         )];
         match &app.lab_error {
             Some(error) => text.extend(super::lab_error_lines(error, theme)),
-            None => text.push(Line::raw(lesson.summary.clone())),
+            None => {
+                text.push(Line::raw(lesson.summary.clone()));
+                if let Some(todo) = still_to_do(app, lesson) {
+                    text.push(Line::styled(todo, theme.dim()));
+                }
+            }
         }
         frame.render_widget(Paragraph::new(text).wrap(Wrap { trim: true }), detail);
     }

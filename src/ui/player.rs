@@ -265,10 +265,11 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
             page.blank();
             let chosen = view.progress.quiz_answer(view.index);
             for (i, option) in quiz.options.iter().enumerate() {
+                // Only the chosen option is marked: a wrong press does not give the right
+                // one away.
                 let (mark, style) = match chosen {
                     Some(c) if c == i && option.correct => ("✓", theme.good()),
                     Some(c) if c == i => ("✗", theme.bad()),
-                    Some(_) if option.correct => ("✓", theme.good()),
                     _ => (" ", theme.text()),
                 };
                 page.prose(Line::from(vec![
@@ -288,6 +289,9 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
                         Span::styled(verdict, style),
                         Span::raw(option.why.clone()),
                     ]));
+                    if !option.correct {
+                        hint(page, "Try another: press its number.");
+                    }
                 } else {
                     hint(page, "Press the number of your answer (1, 2, …).");
                 }

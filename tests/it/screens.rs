@@ -635,3 +635,13 @@ fn every_diagram_at_every_size_is_never_wrapped() {
         }
     }
 }
+
+#[test]
+fn the_lesson_list_names_the_steps_still_to_do() {
+    let mut app = app();
+    app.update(Action::Open);
+    app.update(Action::Back);
+    let screen = draw(&app, 140, 40);
+    assert!(screen.contains("Still to do: step 2 (“"), "{screen}");
+    assert!(screen.contains("more."), "{screen}");
+}
