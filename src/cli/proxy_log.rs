@@ -4,7 +4,7 @@
 use std::io::{self, Write};
 use std::time::Duration;
 
-use serde_json::{Value, json};
+use serde::Serialize;
 
 use crate::data::ServerError;
 use crate::data::proxy::{Event, Kind, SessionEnd};
@@ -33,7 +33,7 @@ impl<W: Write> LogWriter<W> {
 
     pub fn header(&mut self, lines: &[String]) -> io::Result<()> {
         if self.json {
-            self.line(&json!({"type": "listening", "text": lines}))?;
+            self.line(&Json::Listening { text: lines })?;
         } else {
             for line in lines {
                 writeln!(self.out, "{line}")?;
@@ -45,7 +45,7 @@ impl<W: Write> LogWriter<W> {
 
     pub fn notice(&mut self, text: &str) -> io::Result<()> {
         if self.json {
-            return self.line(&json!({"type": "notice", "text": text}));
+            return self.line(&Json::Notice { text });
         }
         writeln!(self.out, "{text}")
     }
@@ -59,14 +59,16 @@ impl<W: Write> LogWriter<W> {
                 startup,
             } => {
                 if self.json {
-                    self.line(&json!({
-                        "type": "session_started", "session": session.id,
-                        "user": session.user, "database": session.database,
-                        "application_name": session.application_name,
-                        "client": session.client.to_string(),
-                        "backend_pid": session.backend_pid,
-                        "startup_round_trips": startup_round_trips, "startup_ms": ms(*startup),
-                    }))?;
+                    self.line(&Json::SessionStarted {
+                        session: session.id,
+                        user: &session.user,
+                        database: &session.database,
+                        application_name: &session.application_name,
+                        client: session.client.to_string(),
+                        backend_pid: session.backend_pid,
+                        startup_round_trips: *startup_round_trips,
+                        startup_ms: ms(*startup),
+                    })?;
                 } else {
                     writeln!(
                         self.out,
@@ -83,16 +85,19 @@ impl<W: Write> LogWriter<W> {
             }
             Event::ApplicationName { session, name } => {
                 if self.json {
-                    self.line(
-                        &json!({"type": "application_name", "session": session, "name": name}),
-                    )?;
+                    self.line(&Json::ApplicationName {
+                        session: *session,
+                        name,
+                    })?;
                 } else {
                     writeln!(self.out, "[s{session}] now called {}", or_unnamed(name))?;
                 }
             }
             Event::Cancel { client } => {
                 if self.json {
-                    self.line(&json!({"type": "cancel", "client": client.to_string()}))?;
+                    self.line(&Json::Cancel {
+                        client: client.to_string(),
+                    })?;
                 } else {
                     writeln!(
                         self.out,
@@ -115,20 +120,28 @@ impl<W: Write> LogWriter<W> {
             .map(|s| s.completed + u32::from(s.failed))
             .sum();
         if self.json {
-            let sql: Vec<Value> = rt
+            let sql = rt
                 .statements
                 .iter()
-                .map(|s| {
-                    json!({"sql": &*s.sql, "rows": s.rows, "completed": s.completed,
-                           "failed": s.failed, "truncated": s.truncated})
+                .map(|s| JsonStatement {
+                    sql: &s.sql,
+                    rows: s.rows,
+                    completed: s.completed,
+                    failed: s.failed,
+                    truncated: s.truncated,
                 })
                 .collect();
-            return self.line(&json!({
-                "type": "round_trip", "seq": entry.seq, "session": rt.session,
-                "application_name": &*entry.application_name, "kind": entry.kind.label(),
-                "duration_ms": ms(rt.duration), "statements": statements, "rows": rows,
-                "sql": sql, "error": rt.error.as_ref().map(error_json),
-            }));
+            return self.line(&Json::RoundTrip {
+                seq: entry.seq,
+                session: rt.session,
+                application_name: &entry.application_name,
+                kind: entry.kind.label(),
+                duration_ms: ms(rt.duration),
+                statements,
+                rows,
+                sql,
+                error: rt.error.as_ref().map(JsonError::from),
+            });
         }
         let sql = rt
             .statements
@@ -164,7 +177,7 @@ impl<W: Write> LogWriter<W> {
             SessionEnd::Failed(why) => format!("ended: {why}"),
         };
         if self.json {
-            return self.line(&json!({"type": "session_ended", "session": session, "why": why}));
+            return self.line(&Json::SessionEnded { session, why: &why });
         }
         writeln!(self.out, "[s{session}] {why}")
     }
@@ -177,8 +190,11 @@ impl<W: Write> LogWriter<W> {
                     Warning::Pattern(_) => "pattern",
                     Warning::Lint { .. } => "lint",
                 };
-                self.line(&json!({"type": "warning", "kind": kind, "session": session,
-                                  "message": warning.message()}))?;
+                self.line(&Json::Warning {
+                    kind,
+                    session,
+                    message: warning.message(),
+                })?;
             } else {
                 writeln!(self.out, "{:>21}⚠ {}", "", warning.message())?;
             }
@@ -190,19 +206,25 @@ impl<W: Write> LogWriter<W> {
         let t = log.totals();
         let top = log.top_statements(10);
         if self.json {
-            let by_kind: serde_json::Map<String, Value> = Kind::ALL
-                .iter()
-                .map(|&k| (k.label().to_string(), json!(t.of_kind(k))))
-                .collect();
-            let top: Vec<Value> = top
-                .iter()
-                .map(|(shape, count)| json!({"count": count, "sql": &**shape}))
-                .collect();
-            return self.line(&json!({
-                "type": "summary", "round_trips": t.round_trips, "by_kind": by_kind,
-                "statements": t.statements, "rows": t.rows, "errors": t.errors,
-                "warnings": t.warnings, "waiting_ms": ms(t.waiting), "top_statements": top,
-            }));
+            return self.line(&Json::Summary {
+                round_trips: t.round_trips,
+                by_kind: Kind::ALL
+                    .iter()
+                    .map(|&k| (k.label(), t.of_kind(k)))
+                    .collect(),
+                statements: t.statements,
+                rows: t.rows,
+                errors: t.errors,
+                warnings: t.warnings,
+                waiting_ms: ms(t.waiting),
+                top_statements: top
+                    .iter()
+                    .map(|(shape, count)| JsonTop {
+                        count: *count,
+                        sql: shape,
+                    })
+                    .collect(),
+            });
         }
         let kinds = Kind::ALL
             .iter()
@@ -229,14 +251,108 @@ impl<W: Write> LogWriter<W> {
         Ok(())
     }
 
-    fn line(&mut self, value: &Value) -> io::Result<()> {
-        writeln!(self.out, "{value}")
+    fn line(&mut self, line: &Json) -> io::Result<()> {
+        serde_json::to_writer(&mut self.out, line)?;
+        writeln!(self.out)
     }
 }
 
-fn error_json(e: &ServerError) -> Value {
-    json!({"severity": e.severity, "code": e.sqlstate, "message": e.message,
-           "detail": e.detail, "hint": e.hint, "position": e.position})
+/// One line of `--json` output: an object whose `type` says which.
+#[derive(Serialize)]
+#[serde(tag = "type", rename_all = "snake_case")]
+enum Json<'a> {
+    Listening {
+        text: &'a [String],
+    },
+    Notice {
+        text: &'a str,
+    },
+    SessionStarted {
+        session: u64,
+        user: &'a str,
+        database: &'a str,
+        application_name: &'a str,
+        client: String,
+        backend_pid: Option<i32>,
+        startup_round_trips: u32,
+        startup_ms: f64,
+    },
+    ApplicationName {
+        session: u64,
+        name: &'a str,
+    },
+    Cancel {
+        client: String,
+    },
+    RoundTrip {
+        seq: u64,
+        session: u64,
+        application_name: &'a str,
+        kind: &'static str,
+        duration_ms: f64,
+        statements: u32,
+        rows: u64,
+        sql: Vec<JsonStatement<'a>>,
+        error: Option<JsonError<'a>>,
+    },
+    SessionEnded {
+        session: u64,
+        why: &'a str,
+    },
+    Warning {
+        kind: &'static str,
+        session: Option<u64>,
+        message: String,
+    },
+    Summary {
+        round_trips: u64,
+        by_kind: std::collections::BTreeMap<&'static str, u64>,
+        statements: u64,
+        rows: u64,
+        errors: u64,
+        warnings: u64,
+        waiting_ms: f64,
+        top_statements: Vec<JsonTop<'a>>,
+    },
+}
+
+#[derive(Serialize)]
+struct JsonStatement<'a> {
+    sql: &'a str,
+    rows: u64,
+    completed: u32,
+    failed: bool,
+    truncated: bool,
+}
+
+/// The server's error, with its SQLSTATE under `code` as tools expect.
+#[derive(Serialize)]
+struct JsonError<'a> {
+    severity: &'a str,
+    code: &'a str,
+    message: &'a str,
+    detail: Option<&'a str>,
+    hint: Option<&'a str>,
+    position: Option<usize>,
+}
+
+impl<'a> From<&'a ServerError> for JsonError<'a> {
+    fn from(e: &'a ServerError) -> Self {
+        Self {
+            severity: &e.severity,
+            code: &e.sqlstate,
+            message: &e.message,
+            detail: e.detail.as_deref(),
+            hint: e.hint.as_deref(),
+            position: e.position,
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct JsonTop<'a> {
+    count: u64,
+    sql: &'a str,
 }
 
 /// `1 row`, `3 rows`.
@@ -257,5 +373,39 @@ fn or_unnamed(name: &str) -> &str {
         "no application_name"
     } else {
         name
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_lines_carry_their_type_first_and_the_sqlstate_as_code() {
+        let mut out = Vec::new();
+        let mut writer = LogWriter::new(&mut out, true);
+        writer.notice("hello").unwrap();
+        writer
+            .summary(&QueryLog::new(10, Default::default()))
+            .unwrap();
+        writer.flush().unwrap();
+        drop(writer);
+        let text = String::from_utf8(out).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines[0], r#"{"type":"notice","text":"hello"}"#);
+        let summary: serde_json::Value = serde_json::from_str(lines[1]).unwrap();
+        assert_eq!(summary["type"], "summary");
+        assert_eq!(summary["by_kind"]["query"], 0);
+        let error = ServerError {
+            severity: "ERROR".into(),
+            sqlstate: "42P01".into(),
+            message: "relation \"nope\" does not exist".into(),
+            detail: None,
+            hint: None,
+            position: Some(15),
+        };
+        let json = serde_json::to_value(JsonError::from(&error)).unwrap();
+        assert_eq!(json["code"], "42P01");
+        assert_eq!(json["position"], 15);
     }
 }
