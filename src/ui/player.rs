@@ -426,7 +426,13 @@ pub fn report_lines<M: Copy + PartialEq>(
             page.blank();
         }
         gap = true;
-        page.pre_lines(report.lines.iter().map(|l| Line::raw(l.clone())));
+        for line in &report.lines {
+            if is_aligned(line) {
+                page.pre(Line::raw(line.clone()));
+            } else {
+                page.prose(Line::raw(line.clone()));
+            }
+        }
     }
     if let Some(table) = &report.table {
         if gap {
@@ -469,6 +475,12 @@ pub fn report_lines<M: Copy + PartialEq>(
     );
 }
 
+/// Whether a line a demo printed is laid out in columns (spaces that align it after its
+/// indentation, or box drawing) and must keep its shape; other lines are sentences and wrap.
+fn is_aligned(line: &str) -> bool {
+    line.trim_start().contains("  ") || line.contains(['│', '─', '┌', '└', '┐', '┘', '├', '┼'])
+}
+
 /// A demo's measured plans at `width`: one as its tree, two as the diff from the first to
 /// the second, with both trees.
 fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
@@ -501,5 +513,21 @@ fn progress_lines(page: &mut Page<Focus>, progress: &[DemoProgress], theme: &The
         let (rows, _) =
             super::table::lines(&table, super::table::Window::all(table.rows.len()), theme);
         page.pre_lines(rows);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_aligned;
+
+    #[test]
+    fn sentences_wrap_and_columns_keep_their_shape() {
+        assert!(!is_aligned(
+            "each strategy ran once before the measurements, so it was warm"
+        ));
+        assert!(!is_aligned("  fix: create index on posts (author_id)"));
+        assert!(is_aligned("  during it:  user 2 (bob)"));
+        assert!(is_aligned("users            owned by pglab_learner"));
+        assert!(is_aligned("└ true: for this transaction only"));
     }
 }
