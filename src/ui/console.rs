@@ -29,7 +29,8 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         Some(step) if boxed => task(frame, area, &step.title, step.body.as_deref(), theme),
         _ => area,
     };
-    let editor_height = (area.height / 3).clamp(3, 12);
+    // Beside a task, the editor keeps three lines of the answer in view.
+    let editor_height = (area.height / 3).clamp(if boxed { 5 } else { 3 }, 12);
     let [editor_area, result_area] =
         Layout::vertical([Constraint::Length(editor_height), Constraint::Min(1)]).areas(area);
 
@@ -120,7 +121,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
 }
 
 /// Console panes at least this tall give an exercise's task a box of its own.
-const TASK_BOX_HEIGHT: u16 = 24;
+const TASK_BOX_HEIGHT: u16 = 20;
 
 /// The exercise's task above the editor: its title on the border, its text inside, in at
 /// most a third of `area`; returns what is left for the editor and the result.
@@ -131,7 +132,7 @@ fn task(frame: &mut Frame, area: Rect, title: &str, body: Option<&str>, theme: &
     }
     let inner_width = usize::from(area.width.saturating_sub(2));
     let laid = page.lay_out(inner_width);
-    let room = usize::from(area.height / 3).saturating_sub(2).max(1);
+    let room = usize::from(area.height / 4).saturating_sub(2).max(1);
     let shown = laid.lines.len().min(room);
     let [task_area, rest] = Layout::vertical([
         Constraint::Length(u16::try_from(shown + 2).unwrap_or(u16::MAX)),

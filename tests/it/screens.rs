@@ -1,4 +1,4 @@
-//! Snapshots of every screen state, drawn into a test terminal at 80×24 and at 140×40.
+//! Snapshots of every screen state, drawn into a test terminal at 80×24, 100×30, 120×40 and 140×40.
 //! Every number on them comes from the synthetic traffic and results the tests feed in, so
 //! nothing needs masking.
 
@@ -15,7 +15,9 @@ use ratatui::backend::TestBackend;
 
 use super::app::{app, at_step, failure, outcome, rows, step_where, traffic, with_console};
 
-const SIZES: [(u16, u16); 2] = [(80, 24), (140, 40)];
+/// The four terminal sizes every screen is looked at: a laptop's default, two common
+/// windows, and a projector's wide one.
+const SIZES: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 40), (140, 40)];
 
 fn draw(app: &App, width: u16, height: u16) -> String {
     draw_with(app, &mut Viewports::default(), width, height)
@@ -40,7 +42,7 @@ pub fn draw_with(app: &App, viewports: &mut Viewports, width: u16, height: u16) 
         .join("\n")
 }
 
-/// Snapshots `app` at both sizes, as `name@80x24` and `name@140x40`.
+/// Snapshots `app` at every size, as `name@80x24` … `name@140x40`.
 fn snapshot(name: &str, app: &mut App) {
     let mut settings = insta::Settings::clone_current();
     settings.set_prepend_module_to_snapshot(false);
@@ -562,9 +564,6 @@ fn audit_filter_being_typed() {
     snapshot("audit_prompt", &mut app);
 }
 
-/// The four terminal sizes every lesson screen is looked at.
-const EVERY_SIZE: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 40), (140, 40)];
-
 /// Every diagram of every lesson, all layers revealed, at every size: snapshotted, and no
 /// diagram line is ever wrapped — each one on screen is a whole line of the diagram or
 /// its start, cut at the pane's edge, and the last layer is on screen.
@@ -592,7 +591,7 @@ fn every_diagram_at_every_size_is_never_wrapped() {
                 .collect();
             let last_layer = layers.last().unwrap();
             let last_line = last_layer.lines().rfind(|l| !l.trim().is_empty()).unwrap();
-            for (width, height) in EVERY_SIZE {
+            for (width, height) in SIZES {
                 app.update(Action::Resize { width, height });
                 let screen = draw(&app, width, height);
                 let name = format!(
