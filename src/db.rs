@@ -67,13 +67,8 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// The deterministic story data set loaded into every fresh lab database.
 pub const STORY_SEED: &str = include_str!("../seed/story.sql");
 
-/// FNV-1a over byte strings: the same value on every run and every Rust version, unlike
-/// `DefaultHasher`. Names derived from it (socket folders, template versions) stay stable.
+/// A hash of byte strings that is the same on every run and every Rust version: names
+/// derived from it (socket folders, template versions) stay stable.
 pub(crate) fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
-    parts
-        .into_iter()
-        .flat_map(|part| part.iter().chain(std::iter::once(&0xff)))
-        .fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
-        })
+    crate::hash::of_parts(parts)
 }

@@ -31,8 +31,6 @@ pub mod n_plus_one;
 pub mod params;
 pub mod soft_delete;
 
-use std::time::Duration;
-
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
@@ -189,26 +187,9 @@ pub async fn run(
     }
 }
 
-/// A wall time as a table shows it: milliseconds with one decimal below a second, seconds
-/// with two decimals above.
-pub fn format_wall(wall: Duration) -> String {
-    if wall < Duration::from_secs(1) {
-        format!("{:.1} ms", wall.as_secs_f64() * 1000.0)
-    } else {
-        format!("{:.2} s", wall.as_secs_f64())
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn wall_times_read_in_milliseconds_then_seconds() {
-        assert_eq!(format_wall(Duration::from_micros(2_345)), "2.3 ms");
-        assert_eq!(format_wall(Duration::from_millis(999)), "999.0 ms");
-        assert_eq!(format_wall(Duration::from_millis(1_420)), "1.42 s");
-    }
 
     #[test]
     fn unknown_demos_and_parameters_are_named_with_what_is_allowed() {

@@ -13,7 +13,7 @@
 //!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
 //!   [`explain`] (EXPLAIN plans: the tree, loop- and worker-aware metrics, plain-text
-//!   rendering, diffs), [`wrap`] (word wrapping by display width); `app` and the views take
+//!   rendering, diffs), [`hash`] (one stable hash), [`text`] (cutting and wrapping by display width; durations, counts and numbers as pglab writes them); `app` and the views take
 //!   what I/O produced from `data` and name no I/O module
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status,
 //!   grading's reads; all SQL the app issues), [`proxy`] (the observing wire-protocol proxy:
@@ -35,6 +35,7 @@ pub mod db;
 pub mod demo;
 pub mod exit;
 pub mod explain;
+pub mod hash;
 pub mod keymap;
 pub mod layout;
 pub mod lesson;
@@ -45,8 +46,8 @@ pub mod scroll;
 pub mod sql;
 pub mod terminal;
 pub mod testing;
+pub mod text;
 pub mod ui;
-pub mod wrap;
 
 use std::error::Error as StdError;
 use std::process::ExitCode;

@@ -15,8 +15,6 @@ pub mod status;
 pub mod table;
 pub mod theme;
 
-use std::time::Duration;
-
 use ratatui::Frame;
 
 use crate::app::{App, Screen};
@@ -68,33 +66,4 @@ pub fn lab_error_lines(error: &str, theme: &Theme) -> Vec<ratatui::text::Line<'s
             .map(|l| ratatui::text::Line::raw(l.to_string())),
     );
     lines
-}
-
-/// A duration as people read it: `0.4 ms`, `12 ms`, `1.25 s`.
-pub fn duration(d: Duration) -> String {
-    let ms = d.as_secs_f64() * 1000.0;
-    if ms < 10.0 {
-        format!("{ms:.1} ms")
-    } else if ms < 1000.0 {
-        format!("{ms:.0} ms")
-    } else {
-        format!("{:.2} s", ms / 1000.0)
-    }
-}
-
-/// `1 round trip`, `2 round trips`.
-pub fn plural(count: u64, one: &str, many: &str) -> String {
-    format!("{count} {}", if count == 1 { one } else { many })
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn durations_read_naturally() {
-        assert_eq!(duration(Duration::from_micros(400)), "0.4 ms");
-        assert_eq!(duration(Duration::from_millis(12)), "12 ms");
-        assert_eq!(duration(Duration::from_millis(1250)), "1.25 s");
-    }
 }

@@ -8,8 +8,8 @@ use unicode_width::UnicodeWidthStr;
 use super::diff::{self, Cell, Field};
 use super::rules::Flag;
 use super::{Action, Capture, Event};
-use crate::explain::text::clip;
-use crate::wrap::wrap;
+use crate::text::clip;
+use crate::text::wrap;
 
 /// Marks an update's changed column (`~`), an inserted one (`+`), a deleted one (`-`).
 pub fn marker(action: Action, changed: bool) -> &'static str {

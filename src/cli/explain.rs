@@ -63,8 +63,8 @@ fn print_diff(
     let width = super::output_width();
     let mut out = std::io::stdout().lock();
     for (label, (sql, fetched)) in [("before", before), ("after ", after)] {
-        let sql = text::clip(
-            &crate::sql::n_plus_one::abbreviate(sql, width),
+        let sql = crate::text::clip(
+            &crate::text::abbreviate(sql, width),
             width.saturating_sub(7),
         );
         writeln!(out, "{label} {sql}")?;

@@ -116,7 +116,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             Ok(Some(format!(
                 "{} round trips in {}",
                 report.round_trips,
-                crate::ui::duration(report.wall)
+                crate::text::duration(report.wall)
             )))
         }
         StepKind::Exercise(exercise) => {
@@ -236,7 +236,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         // Everything printed is wrapped to the terminal: prose flush left, hints and
         // answers with their continuation lines indented under their label.
         let wrapped = |text: &str, indent: &str| {
-            for piece in crate::wrap::wrap(text.trim_end(), width, indent) {
+            for piece in crate::text::wrap(text.trim_end(), width, indent) {
                 println!("{piece}");
             }
         };

@@ -6,10 +6,11 @@ use std::time::Duration;
 
 use serde::Serialize;
 
+use crate::text::{abbreviate, plural};
+
 use crate::data::ServerError;
 use crate::data::proxy::{Event, Kind, SessionEnd};
 use crate::query_log::{Entry, QueryLog, Warning};
-use crate::sql::n_plus_one::abbreviate;
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
 const SQL_WIDTH: usize = 100;
@@ -235,11 +236,11 @@ impl<W: Write> LogWriter<W> {
         writeln!(
             self.out,
             "summary: {} ({kinds}); {}, {}, {}, {}; {:.1} ms spent waiting for answers",
-            count(t.round_trips, "round trip"),
-            count(t.statements, "statement"),
-            count(t.rows, "row"),
-            count(t.errors, "error"),
-            count(t.warnings, "warning"),
+            plural(t.round_trips, "round trip", "round trips"),
+            plural(t.statements, "statement", "statements"),
+            plural(t.rows, "row", "rows"),
+            plural(t.errors, "error", "errors"),
+            plural(t.warnings, "warning", "warnings"),
             ms(t.waiting)
         )?;
         if !top.is_empty() {
@@ -353,15 +354,6 @@ impl<'a> From<&'a ServerError> for JsonError<'a> {
 struct JsonTop<'a> {
     count: u64,
     sql: &'a str,
-}
-
-/// `1 row`, `3 rows`.
-fn count(n: u64, noun: &str) -> String {
-    if n == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{n} {noun}s")
-    }
 }
 
 fn ms(d: Duration) -> f64 {

@@ -189,7 +189,7 @@ fn missing_table(cause: &sqlx::Error) -> Option<String> {
 /// "1,030×" for large ratios, "3.7×" for small ones.
 fn times(ratio: f64) -> String {
     if ratio >= 10.0 {
-        format!("{}×", crate::explain::text::group(ratio))
+        format!("{}×", crate::text::group(ratio))
     } else {
         format!("{ratio:.1}×")
     }
@@ -197,7 +197,7 @@ fn times(ratio: f64) -> String {
 
 /// Rows per second as a whole number with thousands grouped.
 fn per_second(rows: i64, took: Duration) -> String {
-    crate::explain::text::group(rows as f64 / took.as_secs_f64().max(1e-9))
+    crate::text::group(rows as f64 / took.as_secs_f64().max(1e-9))
 }
 
 #[cfg(test)]

@@ -23,7 +23,7 @@ use tokio::sync::mpsc;
 
 use super::meter::{Measured, Meter};
 use super::params::{self, ParamKind, ParamSpec};
-use super::{DemoContext, DemoSpec, Error, format_wall};
+use super::{DemoContext, DemoSpec, Error};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::data::proxy::Kind;
 
@@ -375,8 +375,8 @@ fn printed(listed: &[Line]) -> Vec<String> {
 fn wall_line(measured: &Measured, latency: &Duration) -> String {
     format!(
         "wall time {} at a simulated round trip of {}",
-        format_wall(measured.wall),
-        format_wall(*latency)
+        crate::text::duration(measured.wall),
+        crate::text::duration(*latency)
     )
 }
 

@@ -13,8 +13,9 @@ use std::collections::HashMap;
 mod scans;
 
 use super::condition::{self, Comparison};
-use super::text::{group, ms, percent};
+use super::text::{ms, percent};
 use super::{Direction, Node, NodeId, Plan};
+use crate::text::group;
 
 /// A seq scan is worth an index only on a table this large: below it, reading every page is
 /// about as cheap as an index lookup (the docs' toy-table warning).

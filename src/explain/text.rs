@@ -4,12 +4,10 @@
 //! carried by symbols and words, never by colour alone, so it reads the same on a washed-out
 //! projector, in a log, or through `NO_COLOR`.
 
-use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
-
 use super::Plan;
 use super::metrics::{Count, Direction, Estimate};
 use super::node::{Node, Relationship};
-use crate::wrap::wrap;
+use crate::text::{clip, group, plural, wrap};
 
 mod describe;
 mod diff;
@@ -174,7 +172,7 @@ pub fn headline(plan: &Plan) -> String {
             (Some(constraint), false) => format!("The trigger for {constraint}"),
             (None, _) => format!("Trigger {}", trigger.name),
         };
-        let calls = plural(trigger.calls, "call");
+        let calls = plural(trigger.calls, "call", "calls");
         return format!("{what} took {}{of_total} ({calls})", ms(trigger_ms));
     }
     let Some(node) = slowest else {
@@ -194,7 +192,7 @@ pub fn headline(plan: &Plan) -> String {
     let rows = node.metrics.rows.map_or_else(String::new, rows_text);
     let pages = node.metrics.buffers.map_or(0, |b| b.pages_touched());
     if pages > 0 {
-        let pages = plural(pages as f64, "page");
+        let pages = plural(pages as f64, "page", "pages");
         format!(
             "{} read {pages} to return {rows}: {time}{of_total}",
             node.title()
@@ -217,14 +215,14 @@ pub fn summary(plan: &Plan) -> String {
         parts.push(format!(
             "triggers {} ({})",
             ms(plan.trigger_ms()),
-            plural(plan.triggers.len() as f64, "trigger")
+            plural(plan.triggers.len() as f64, "trigger", "triggers")
         ));
     }
     if let Some(jit) = &plan.jit {
         let total = jit.total_ms.map_or_else(|| "?".to_owned(), ms);
         parts.push(format!(
             "JIT {total} ({})",
-            plural(jit.functions, "function")
+            plural(jit.functions, "function", "functions")
         ));
     }
     if let Some(outside) = plan.unattributed_ms().filter(|outside| *outside >= 0.001) {
@@ -339,7 +337,7 @@ fn details(node: &Node) -> Vec<Segment> {
             parts.push(Segment::new(rows_text(rows), Role::Plain))
         }
         (None, _) => parts.push(Segment::new(
-            format!("est {}", plural(node.plan_rows, "row")),
+            format!("est {}", plural(node.plan_rows, "row", "rows")),
             Role::Plain,
         )),
         _ => {}
@@ -436,7 +434,7 @@ fn badge(estimate: Estimate) -> Option<String> {
 
 pub(super) fn rows_text(rows: Count) -> String {
     let tilde = if rows.approximate { "~" } else { "" };
-    format!("{tilde}{}", plural(rows.value, "row"))
+    format!("{tilde}{}", plural(rows.value, "row", "rows"))
 }
 
 /// Milliseconds with precision that shrinks as they grow: 0.049 ms, 2.35 ms, 20.1 ms, 376 ms.
@@ -459,56 +457,12 @@ pub(super) fn percent(fraction: f64) -> String {
     }
 }
 
-pub(super) fn plural(count: f64, noun: &str) -> String {
-    let s = if count == 1.0 { "" } else { "s" };
-    format!("{} {noun}{s}", group(count))
-}
-
-/// A number rounded to a whole and grouped by thousands: 12341.4 → "12,341".
-pub fn group(value: f64) -> String {
-    let rounded = value.round();
-    let digits = format!("{:.0}", rounded.abs());
-    let mut out = String::new();
-    for (index, digit) in digits.chars().enumerate() {
-        if index > 0 && (digits.len() - index) % 3 == 0 {
-            out.push(',');
-        }
-        out.push(digit);
-    }
-    if rounded < 0.0 {
-        out.insert(0, '-');
-    }
-    out
-}
-
-/// Cuts `line` to `width` display cells, ending in "…" when something was cut.
-pub fn clip(line: &str, width: usize) -> String {
-    if line.width() <= width {
-        return line.to_owned();
-    }
-    let mut out = String::new();
-    let mut used = 0;
-    for ch in line.chars() {
-        let cells = ch.width().unwrap_or(0);
-        if used + cells + 1 > width {
-            break;
-        }
-        out.push(ch);
-        used += cells;
-    }
-    out.push('…');
-    out
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
     fn numbers_read_well() {
-        assert_eq!(group(12341.0), "12,341");
-        assert_eq!(group(999.0), "999");
-        assert_eq!(group(1_000_000.0), "1,000,000");
         assert_eq!(ms(0.0494), "0.049 ms");
         assert_eq!(ms(2.351), "2.35 ms");
         assert_eq!(ms(10.818), "10.8 ms");
@@ -542,11 +496,5 @@ mod tests {
         assert_eq!(badge(estimate(30.0, 10.0, false)), Some("↓3.0×".to_owned()));
         assert_eq!(badge(estimate(11.0, 10.0, false)), None);
         assert_eq!(badge(estimate(20.0, 100_000.0, true)), None);
-    }
-
-    #[test]
-    fn clipping_counts_display_cells() {
-        assert_eq!(clip("████ abc", 6), "████ …");
-        assert_eq!(clip("short", 80), "short");
     }
 }

@@ -16,7 +16,7 @@ use std::time::Instant;
 use super::frame::{Fields, Frame};
 use crate::data::ServerError;
 use crate::data::proxy::{Event, RoundTrip, SessionInfo, Shape, Statement};
-use crate::sql::fingerprint::fnv1a_64;
+use crate::hash::fnv1a_64;
 
 /// Most prepared statements and portals remembered per session; a client that keeps
 /// creating new names without closing them cannot grow the proxy without bound.

@@ -9,8 +9,10 @@
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
-use super::fingerprint::{Fingerprint, fnv1a_64};
+use super::fingerprint::Fingerprint;
 use super::kind::StatementKind;
+use crate::hash::fnv1a_64;
+use crate::text::abbreviate;
 
 /// Teaching default for the smallest N worth reporting (Sentry uses 5, Prosopite 2).
 pub const DEFAULT_THRESHOLD: usize = 3;
@@ -82,15 +84,6 @@ impl Finding {
                 abbreviate(example, MESSAGE_SQL_WIDTH)
             ),
         }
-    }
-}
-
-/// `sql` on one line, cut at `width` characters with `…`: short enough for a log line.
-pub fn abbreviate(sql: &str, width: usize) -> String {
-    let collapsed = sql.split_whitespace().collect::<Vec<_>>().join(" ");
-    match collapsed.char_indices().nth(width) {
-        Some((cut, _)) => format!("{}…", &collapsed[..cut]),
-        None => collapsed,
     }
 }
 

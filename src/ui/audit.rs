@@ -16,9 +16,9 @@ use crate::app::{Action, App};
 use crate::audit::diff::{self, Field};
 use crate::audit::rules::Flag;
 use crate::audit::{Action as Change, Event, text};
-use crate::explain::text::clip as text_clip;
 use crate::keymap::{Context, key_for};
-use crate::wrap::wrap;
+use crate::text::clip as text_clip;
+use crate::text::wrap;
 
 use super::plan::clip_spans;
 use super::theme::Theme;
@@ -311,7 +311,7 @@ pub fn render(
     let mut title = vec![Span::styled(
         format!(
             " Audit timeline · {} · {} ",
-            super::plural(state.events.len() as u64, "event", "events"),
+            crate::text::plural(state.events.len() as u64, "event", "events"),
             state.filter
         ),
         theme.title(),

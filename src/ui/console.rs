@@ -16,7 +16,7 @@ use crate::keymap::{self, Context};
 use super::page::Page;
 use super::table::{self, Window};
 use super::theme::Theme;
-use super::{duration, plural};
+use crate::text::{duration, plural};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let console = &app.console;
@@ -37,7 +37,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let room = usize::from(editor_area.width.saturating_sub(2));
     let title = match exercise {
         Some(_) if boxed => format!(" Your answer · {run} checks it "),
-        Some(step) => words_within(
+        Some(step) => crate::text::words_within(
             &format!(" Exercise: {} · {run} checks it ", step.title),
             room,
         ),
@@ -143,7 +143,7 @@ fn task(frame: &mut Frame, area: Rect, title: &str, body: Option<&str>, theme: &
         .title(Span::styled(
             format!(
                 " {} ",
-                words_within(&format!("Exercise: {title}"), inner_width)
+                crate::text::words_within(&format!("Exercise: {title}"), inner_width)
             ),
             theme.title(),
         ))
@@ -158,31 +158,6 @@ fn task(frame: &mut Frame, area: Rect, title: &str, body: Option<&str>, theme: &
     frame.render_widget(block, task_area);
     frame.render_widget(Paragraph::new(laid.window(0, shown, 0)), inner);
     rest
-}
-
-/// `text` cut to `width` cells at a space, with "…", where it is longer.
-fn words_within(text: &str, width: usize) -> String {
-    use unicode_width::UnicodeWidthStr;
-    if text.width() <= width {
-        return text.to_string();
-    }
-    let mut out = String::new();
-    for word in text.split(' ') {
-        let next = if out.is_empty() {
-            word.to_string()
-        } else {
-            format!("{out} {word}")
-        };
-        if next.width() + 1 > width {
-            break;
-        }
-        out = next;
-    }
-    if out.is_empty() {
-        return crate::explain::text::clip(text, width);
-    }
-    out.push('…');
-    out
 }
 
 fn graded_output(app: &App) -> Option<&StepOutput> {

@@ -11,10 +11,10 @@ use crate::app::{Action, App};
 use crate::data::proxy::Kind;
 use crate::keymap::Context;
 use crate::query_log::Entry;
-use crate::sql::n_plus_one::abbreviate;
+use crate::text::abbreviate;
 
 use super::theme::Theme;
-use super::{duration, plural};
+use crate::text::{duration, plural};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let totals = app.log.log.totals();

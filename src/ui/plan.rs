@@ -20,7 +20,7 @@ use crate::explain::{Insight, NodeId, Plan};
 use crate::scroll::Viewport;
 
 use super::theme::Theme;
-use crate::wrap::wrap;
+use crate::text::wrap;
 
 /// Lines above the first node: headline, plan-wide times, a blank line, the column header.
 const TREE_HEAD: usize = 4;
@@ -72,14 +72,14 @@ fn tree_lines(state: &PlanState, width: usize, theme: &Theme) -> Vec<Line<'stati
     let spare = headline.len() == 1;
     let mut lines: Vec<Line<'static>> = headline
         .into_iter()
-        .map(|line| Line::styled(text::clip(&line, width), theme.strong()))
+        .map(|line| Line::styled(crate::text::clip(&line, width), theme.strong()))
         .collect();
-    lines.push(Line::raw(text::clip(&text::summary(plan), width)));
+    lines.push(Line::raw(crate::text::clip(&text::summary(plan), width)));
     if spare {
         lines.push(Line::raw(""));
     }
     lines.push(Line::styled(
-        text::clip(&format!("{NO_CURSOR}{}", text::column_header(plan)), width),
+        crate::text::clip(&format!("{NO_CURSOR}{}", text::column_header(plan)), width),
         theme.dim(),
     ));
     for node in &plan.nodes {
@@ -102,7 +102,7 @@ fn tree_lines(state: &PlanState, width: usize, theme: &Theme) -> Vec<Line<'stati
     }
     lines.push(Line::raw(""));
     for legend in text::legend(plan) {
-        lines.push(Line::styled(text::clip(&legend, width), theme.dim()));
+        lines.push(Line::styled(crate::text::clip(&legend, width), theme.dim()));
     }
     lines.extend(
         insight_lines(plan, &explained.insights, width)
@@ -133,7 +133,7 @@ fn style(role: Role, theme: &Theme) -> Style {
 /// `text::clip` does for plain lines).
 pub(super) fn clip_spans(spans: Vec<Span<'static>>, width: usize) -> Vec<Span<'static>> {
     let joined: String = spans.iter().map(|span| span.content.as_ref()).collect();
-    let clipped = text::clip(&joined, width);
+    let clipped = crate::text::clip(&joined, width);
     if clipped == joined {
         return spans;
     }
@@ -174,7 +174,7 @@ pub fn render(
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_bottom(Span::styled(
-            format!(" {} ", crate::sql::n_plus_one::abbreviate(&statement, 60)),
+            format!(" {} ", crate::text::abbreviate(&statement, 60)),
             theme.dim(),
         ))
         .border_style(theme.border(!app.log_focused));

@@ -18,10 +18,11 @@ use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
 use crate::query_log::ScopeReport;
 
 use super::console::{failure_lines, outcome_lines};
+use super::markdown;
 use super::page::Page;
 use super::theme::Theme;
-use super::{duration, markdown, plural};
 use crate::scroll::Viewport;
+use crate::text::{duration, plural};
 
 /// Rows of a result shown inside a lesson (the console shows all of them).
 const ROWS_IN_LESSON: usize = 12;
@@ -489,7 +490,7 @@ fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
         [one] => text::render(&one.plan, width),
         [before, after, ..] => {
             let labels = format!("before = {} · after = {}", before.label, after.label);
-            let mut lines = crate::wrap::wrap(&labels, width, "  ");
+            let mut lines = crate::text::wrap(&labels, width, "  ");
             let diff = diff::compare(&before.plan, &after.plan);
             lines.extend(text::diff_lines(&diff, &before.plan, &after.plan, width));
             lines

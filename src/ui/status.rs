@@ -10,8 +10,8 @@ use unicode_width::UnicodeWidthStr;
 use crate::app::App;
 use crate::keymap;
 
-use super::plural;
 use super::theme::Theme;
+use crate::text::plural;
 
 pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &Theme) {
     let totals = app.log.log.totals();

@@ -16,7 +16,7 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data;
 use crate::demo::meter::Meter;
 use crate::demo::params::{self, CreateIndex};
-use crate::demo::{DemoContext, Error, format_wall};
+use crate::demo::{DemoContext, Error};
 
 const DEMO: &str = "indexes.create";
 const DEFAULT_SQL: &str = "create index big_users_email_idx on big_users (email)";
@@ -103,7 +103,7 @@ pub(super) async fn run(
     }
     lines.push(format!(
         "built {index} on {table} in {}",
-        format_wall(built.took)
+        crate::text::duration(built.took)
     ));
     lines.push(if built.phases.is_empty() {
         format!(
@@ -130,7 +130,7 @@ pub(super) async fn run(
             .to_string(),
     );
     Ok(DemoReport::measured(
-        format!("{index}: built in {}", format_wall(built.took)),
+        format!("{index}: built in {}", crate::text::duration(built.took)),
         lines,
         &measured,
         sessions,

@@ -21,8 +21,9 @@ use crate::db::explain::{self as fetch, Analyze, Fetched, Planner, Timings};
 use crate::demo::meter::Meter;
 use crate::demo::params;
 use crate::demo::{DemoContext, Error};
-use crate::explain::text::{group, headline, ms};
+use crate::explain::text::{headline, ms};
 use crate::explain::{Node, Plan, insights};
+use crate::text::group;
 
 const DEFAULT_EXPLAIN_RUNS: usize = 5;
 const DEFAULT_COMPARE_RUNS: usize = 7;

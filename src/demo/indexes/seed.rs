@@ -13,8 +13,8 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, BIG_USERS, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
-use crate::demo::{DemoContext, Error, format_wall};
-use crate::explain::text::group;
+use crate::demo::{DemoContext, Error};
+use crate::text::group;
 
 const DEMO: &str = "indexes.seed";
 const DEFAULT_ROWS: i64 = 1_000_000;
@@ -53,7 +53,7 @@ pub(super) async fn run(
         "{} rows in {} ({} rows per second): {} INSERT … SELECT statements of up to {} rows, \
          generated on the server, so no row crossed the network",
         group(rows as f64),
-        format_wall(filled.insert),
+        crate::text::duration(filled.insert),
         per_second(rows, filled.insert),
         filled.statements,
         group(CHUNK_ROWS as f64),
@@ -61,7 +61,7 @@ pub(super) async fn run(
     lines.push(format!(
         "vacuum analyze took {}: its statistics let the planner weigh a scan against an \
          index, and its visibility map lets an index-only scan skip the table's pages",
-        format_wall(filled.vacuum)
+        crate::text::duration(filled.vacuum)
     ));
     let size = &filled.size;
     lines.push(format!(
@@ -125,7 +125,7 @@ async fn fill(
                 "{} of {} rows, {}",
                 group(last as f64),
                 group(rows as f64),
-                format_wall(started.elapsed())
+                crate::text::duration(started.elapsed())
             ),
         );
         first = last + 1;

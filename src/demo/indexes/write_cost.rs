@@ -19,8 +19,8 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
-use crate::demo::{DemoContext, Error, format_wall};
-use crate::explain::text::group;
+use crate::demo::{DemoContext, Error};
+use crate::text::group;
 
 const DEMO: &str = "indexes.write_cost";
 const DEFAULT_ROWS: i64 = 100_000;
@@ -88,7 +88,7 @@ pub(super) async fn run(
         [
             name.to_string(),
             indexes.to_string(),
-            format_wall(insert.took),
+            crate::text::duration(insert.took),
             per_second(rows, insert.took),
             insert.size.pretty.clone(),
             insert.size.index_pretty.clone(),
@@ -111,8 +111,8 @@ pub(super) async fn run(
         ),
         format!(
             "only the primary key: {}; with four more indexes: {} ({} the time)",
-            format_wall(bare.took),
-            format_wall(indexed.took),
+            crate::text::duration(bare.took),
+            crate::text::duration(indexed.took),
             times(ratio)
         ),
         format!(

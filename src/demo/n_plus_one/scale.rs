@@ -18,7 +18,7 @@ use crate::data::demo::{DemoProgress, DemoReport, Measurement};
 use crate::data::proxy::Kind;
 use crate::demo::meter::{Measured, Meter};
 use crate::demo::params::{self, ParamKind, ParamSpec};
-use crate::demo::{DemoContext, Error, format_wall};
+use crate::demo::{DemoContext, Error};
 use crate::proxy::Latency;
 use crate::query_log::Totals;
 
@@ -200,7 +200,7 @@ fn row(size: i64, strategy: Strategy, runs: &[Measured]) -> Vec<Option<String>> 
         Some(strategy.label().to_string()),
         Some(round_trips),
     ];
-    row.extend(runs.iter().map(|m| Some(format_wall(m.wall))));
+    row.extend(runs.iter().map(|m| Some(crate::text::duration(m.wall))));
     row
 }
 
@@ -245,8 +245,8 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
     if let (Some(fast), Some(slow)) = (per_trip(Duration::ZERO), per_trip(delay)) {
         lines.push(format!(
             "one round trip of the lazy loop at {largest} posts took {} at 0 ms and {} at {} (measured wall time ÷ round trips)",
-            format_wall(fast),
-            format_wall(slow),
+            crate::text::duration(fast),
+            crate::text::duration(slow),
             latency_label(delay)
         ));
     }
@@ -254,8 +254,8 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
         lines.push(format!(
             "at {largest} posts and {}: lazy {} against join {} ({:.0}× as long)",
             latency_label(delay),
-            format_wall(lazy),
-            format_wall(join),
+            crate::text::duration(lazy),
+            crate::text::duration(join),
             lazy.as_secs_f64() / join.as_secs_f64().max(1e-6)
         ));
     }

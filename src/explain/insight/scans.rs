@@ -4,13 +4,14 @@
 //! node's printed conditions, equality columns first.
 
 use super::super::condition::{self, Comparison, Op};
-use super::super::text::{group, ms, percent};
+use super::super::text::{ms, percent};
 use super::super::{Node, Plan, Relationship};
 use super::{
     Catalog, Insight, Kind, LARGE_TABLE_ROWS, MANY_INNER_LOOPS, MOST_ROWS_DISCARDED,
     WASTED_INDEX_ROWS, belongs_to, create_index, exclusive_ms, index_order, own_comparisons, prop,
     removed_per_loop,
 };
+use crate::text::group;
 
 pub(super) fn seq_scan_filter(node: &Node) -> Option<Insight> {
     if node.node_type != "Seq Scan" {

@@ -6,7 +6,8 @@
 use super::super::metrics::{Approximation, Direction, counted_by_gather};
 use super::super::node::NodeId;
 use super::super::{Node, Plan};
-use super::{group, ms, percent, plural, rows_text};
+use super::{ms, percent, rows_text};
+use crate::text::{group, plural};
 
 /// The printed keys worth showing as they are: what the node matched on and sorted by.
 const CONDITIONS: [&str; 11] = [
@@ -33,7 +34,7 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
         return format!(
             "{title} is planned to return {} at cost {:.2} ({:.2} of its own); without ANALYZE \
              it did not run.",
-            plural(node.plan_rows, "row"),
+            plural(node.plan_rows, "row", "rows"),
             node.total_cost,
             metrics.cost_exclusive
         );
@@ -51,7 +52,7 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
         loops => format!(
             "ran {} times ({} each)",
             group(loops),
-            plural(actual.rows, "row")
+            plural(actual.rows, "row", "rows")
         ),
     };
     let mut clauses = vec![runs];
@@ -64,7 +65,7 @@ pub fn describe(plan: &Plan, id: NodeId) -> String {
         };
         clauses.push(format!(
             "read {} ({from})",
-            plural(buffers.pages_touched() as f64, "page")
+            plural(buffers.pages_touched() as f64, "page", "pages")
         ));
     }
     let returned = metrics.rows.map_or_else(String::new, rows_text);
@@ -124,14 +125,14 @@ pub fn detail(plan: &Plan, id: NodeId) -> Vec<(&'static str, String)> {
                 "{} in all, as the Gather above counted them (each of {} printed {}, \
                  rounded)",
                 rows_text(rows),
-                plural(actual.loops, "loop"),
+                plural(actual.loops, "loop", "loops"),
                 group(actual.rows)
             )
         } else {
             format!(
                 "{} × {} = {}",
                 group(actual.rows),
-                plural(actual.loops, "loop"),
+                plural(actual.loops, "loop", "loops"),
                 rows_text(rows)
             )
         };

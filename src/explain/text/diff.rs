@@ -8,8 +8,9 @@ use unicode_width::UnicodeWidthStr;
 use super::super::Plan;
 use super::super::diff::{Change, PlanDiff, Trend};
 use super::describe::factor;
-use super::{Role, clip, exclusive, group, headline, joined, ms, row};
-use crate::wrap::wrap;
+use super::{Role, exclusive, headline, joined, ms, row};
+use crate::text::wrap;
+use crate::text::{clip, group};
 
 /// Narrower tree columns than this are unreadable: the trees are stacked instead.
 const MIN_COLUMN: usize = 32;

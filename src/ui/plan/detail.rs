@@ -7,8 +7,8 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Borders, Paragraph};
 
 use crate::explain::{NodeId, Plan, text};
+use crate::text::wrap;
 use crate::ui::theme::Theme;
-use crate::wrap::wrap;
 
 /// Width of the label column.
 const LABEL: usize = 11;

@@ -5,7 +5,7 @@ use ratatui::text::{Line, Span};
 
 use crate::app::plan::{PlanState, PreviousPlan};
 use crate::explain::{compare, text};
-use crate::sql::n_plus_one::abbreviate;
+use crate::text::abbreviate;
 use crate::ui::theme::Theme;
 
 pub fn lines(
@@ -18,7 +18,7 @@ pub fn lines(
     let after = &current.explained.plan;
     let statement = |label: &'static str, sql: &str| {
         let room = width.saturating_sub(label.len() + 1);
-        let sql = text::clip(&abbreviate(sql, room), room);
+        let sql = crate::text::clip(&abbreviate(sql, room), room);
         Line::from(vec![
             Span::styled(label, theme.dim()),
             Span::styled(sql, theme.code()),
