@@ -181,11 +181,13 @@ impl Upstream {
             .find(|(k, _)| k == "sslmode")
             .map(|(_, v)| v.into_owned());
         if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = sslmode.as_deref() {
-            bail!(
+            // Refused, not failed: the proxy could run, but not the way this asks.
+            return Err(Refused(format!(
                 "--upstream asks for sslmode={mode}, but the proxy talks to the server in plain \
                  text. Point it at a server reachable without TLS (a local one, or through an \
                  SSH tunnel)."
-            );
+            ))
+            .into());
         }
         let port = parsed.port().unwrap_or(5432);
         // Credentials in the URL let the proxy read the catalog for the lint.

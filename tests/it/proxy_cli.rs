@@ -191,6 +191,25 @@ fn listening_beyond_loopback_needs_an_explicit_flag() {
     );
 }
 
+/// An upstream that asks for TLS is refused (exit 4) before anything starts: the proxy
+/// speaks plain text to the server.
+#[test]
+fn an_upstream_asking_for_tls_is_refused() {
+    let scratch = Scratch::new("proxy-tls");
+    let out = scratch.run(&[
+        "proxy",
+        "--upstream",
+        "postgres://someone@127.0.0.1:5999/db?sslmode=require",
+    ]);
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(pglab::EXIT_REFUSED)),
+        "{}",
+        stderr(&out)
+    );
+    assert!(stderr(&out).contains("sslmode=require"), "{}", stderr(&out));
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_ones() {
     use pglab::data::proxy::{Event, SessionEnd};
