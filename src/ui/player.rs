@@ -379,7 +379,11 @@ fn demo_lines(
 ) {
     match report {
         Some(Ok(report)) => report_lines(page, report, theme, width),
-        Some(Err(message)) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
+        // A demo that failed or was stopped keeps what it measured before it ended.
+        Some(Err(message)) => {
+            progress_lines(page, progress, theme);
+            page.prose(Line::styled(format!("✗ {message}"), theme.bad()));
+        }
         None => progress_lines(page, progress, theme),
     }
 }

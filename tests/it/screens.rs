@@ -644,3 +644,26 @@ fn the_lesson_list_names_the_steps_still_to_do() {
     assert!(screen.contains("Still to do: step 2 (“"), "{screen}");
     assert!(screen.contains("more."), "{screen}");
 }
+
+#[test]
+fn a_stopped_demo_keeps_the_rows_it_measured() {
+    use pglab::data::demo::DemoProgress;
+    let mut app = app();
+    let demo = step_where(&app, |k| matches!(k, StepKind::Demo { .. }));
+    at_step(&mut app, demo);
+    let Some(Command::RunDemo { id, .. }) = app.update(Action::Activate).pop() else {
+        panic!("the demo starts")
+    };
+    for progress in [
+        DemoProgress::Message("measuring 10 posts".into()),
+        DemoProgress::TableColumns(vec!["posts".into(), "strategy".into()]),
+        DemoProgress::TableRow(vec![Some("10".into()), Some("lazy".into())]),
+    ] {
+        app.apply(Event::DemoProgressed { id, progress });
+    }
+    app.update(Action::Back);
+    let screen = draw(&app, 100, 30);
+    assert!(screen.contains("10    │ lazy"), "{screen}");
+    assert!(screen.contains("Stopped before it finished"), "{screen}");
+    snapshot("player_demo_stopped", &mut app);
+}
