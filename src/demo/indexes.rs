@@ -12,11 +12,17 @@
 //! - `indexes.write_cost` ([`write_cost`]): the same bulk insert into a table with only its
 //!   primary key and into one with four more indexes.
 //!
+//! What a demo says is wrapped to [`LINE_WIDTH`] here: the player shows a report's lines as
+//! they are (a table must keep its columns), so a sentence longer than the pane would run
+//! out of sight at the lesson's narrowest size.
+//!
 //! `big_users` has `organization_id` and `deleted_at`, so the log's tenancy and soft-delete
 //! lints note the lesson's lookups: true, and the subject of other lessons.
 
 mod build;
 mod plans;
+mod printed;
+mod ratios;
 mod seed;
 mod write_cost;
 
@@ -195,6 +201,30 @@ fn times(ratio: f64) -> String {
     }
 }
 
+/// The widest line a demo of this module writes: the lesson pane's inner width at 80
+/// columns, less a margin.
+pub(super) const LINE_WIDTH: usize = 76;
+
+/// `text` as lines of at most [`LINE_WIDTH`], continued with an indent of two.
+fn paragraph(text: &str) -> Vec<String> {
+    crate::wrap::wrap(text, LINE_WIDTH, "  ")
+}
+
+/// Items the way a sentence lists them: "a", "a and b", "a, b and c".
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "1 page", "11,363 pages": a count with its noun, singular only for one.
+fn counted(count: f64, one: &str, many: &str) -> String {
+    let noun = if count == 1.0 { one } else { many };
+    format!("{} {noun}", crate::explain::text::group(count))
+}
+
 /// Rows per second as a whole number with thousands grouped.
 fn per_second(rows: i64, took: Duration) -> String {
     crate::explain::text::group(rows as f64 / took.as_secs_f64().max(1e-9))
@@ -213,6 +243,27 @@ mod tests {
             per_second(1_000_000, Duration::from_millis(12_300)),
             "81,301"
         );
+    }
+
+    #[test]
+    fn lists_and_counts_read_as_sentences() {
+        let items = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(listed(&items(&[])), "");
+        assert_eq!(listed(&items(&["a"])), "a");
+        assert_eq!(listed(&items(&["a", "b"])), "a and b");
+        assert_eq!(listed(&items(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(counted(1.0, "page", "pages"), "1 page");
+        assert_eq!(counted(0.0, "page", "pages"), "0 pages");
+        assert_eq!(counted(11_363.0, "index", "indexes"), "11,363 indexes");
+    }
+
+    #[test]
+    fn paragraphs_fit_the_narrowest_pane() {
+        let long = "word ".repeat(60);
+        let lines = paragraph(long.trim());
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= LINE_WIDTH));
+        assert!(lines[1..].iter().all(|l| l.starts_with("  ")));
     }
 
     #[test]
