@@ -9,6 +9,8 @@
 //!   phases in `pg_stat_progress_create_index`;
 //! - `indexes.compare` ([`plans`]): one statement as the planner plans it now and with index
 //!   use switched off, and how many times faster the first was;
+//! - `indexes.depth` ([`depth`]): one lookup through a primary key on tables from a hundred
+//!   rows to `big_users`, and the pages each read: a tree's depth, measured;
 //! - `indexes.write_cost` ([`write_cost`]): the same bulk insert into a table with only its
 //!   primary key and into one with four more indexes.
 //!
@@ -20,6 +22,7 @@
 //! lints note the lesson's lookups: true, and the subject of other lessons.
 
 mod build;
+mod depth;
 mod plans;
 mod printed;
 mod ratios;
@@ -107,6 +110,20 @@ pub const DEMOS: &[DemoSpec] = &[
         ],
     },
     DemoSpec {
+        name: "indexes.depth",
+        summary: "one primary-key lookup on tables of growing size, and the pages it read",
+        params: &[ParamSpec {
+            name: "sizes",
+            kind: ParamKind::IntList {
+                min: 10,
+                max: 1_000_000,
+                max_len: 5,
+            },
+            help: "the rows of the scratch tables measured before big_users \
+                   (default [100, 10000, 100000])",
+        }],
+    },
+    DemoSpec {
         name: "indexes.write_cost",
         summary: "one bulk insert into a table with only its primary key, and with 4 more indexes",
         params: &[ParamSpec {
@@ -135,6 +152,7 @@ pub(super) async fn run(
         "indexes.explain" => plans::explain(ctx, params, progress).await,
         "indexes.create" => build::run(ctx, params, progress).await,
         "indexes.compare" => plans::compare(ctx, params, progress).await,
+        "indexes.depth" => depth::run(ctx, params, progress).await,
         _ => write_cost::run(ctx, params, progress).await,
     }
 }

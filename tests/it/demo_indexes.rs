@@ -1,6 +1,6 @@
 //! The index lesson's demos on a real server, at sizes small enough for CI: the seeded table,
-//! plans with and without an index, an index build watched from a second connection, and
-//! the write-cost table. Timings are never asserted against thresholds (performance is
+//! plans with and without an index, an index build watched from a second connection, a
+//! tree's depth counted in pages, and the write-cost table. Timings are never asserted against thresholds (performance is
 //! measured by benchmarks): plans, pages and rows are.
 
 use pglab::data::demo::{DemoProgress, DemoReport};
@@ -374,6 +374,54 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
                        285,000 of the 300,000 rows of big_users match the condition (95%)"
         ),
         "{why}"
+    );
+}
+
+/// One page per level of the tree, then the row's page: 100 rows fit one leaf, 10,000 need a
+/// root above the leaves, 300,000 a level more (a leaf of this key holds a few hundred).
+#[tokio::test]
+async fn a_lookup_reads_one_page_more_per_level_as_the_table_grows() {
+    let lab = lab().await;
+    run(&lab.ctx, "indexes.seed", "rows = 300000").await;
+    let (report, progress) = run(&lab.ctx, "indexes.depth", "sizes = [100, 10000]").await;
+    let cells = |table: &str| row(&report, table);
+    assert_eq!(
+        cells("pglab_depth_100"),
+        ["pglab_depth_100", "100", "2", "2 pages", "1"]
+    );
+    let ten_thousand = cells("pglab_depth_10000");
+    assert_eq!(ten_thousand[1], "10,000");
+    assert_eq!(ten_thousand[3..], ["3 pages", "2"]);
+    let big = cells("big_users");
+    assert_eq!(big[1], "300,000");
+    assert_eq!(big[3..], ["4 pages", "3"]);
+    // The index grew far more than the pages a lookup reads.
+    let index_pages: i64 = big[2].replace(',', "").parse().unwrap();
+    assert!(index_pages > 100 * 2, "{big:?}");
+    let said = text(&report);
+    assert!(
+        said.contains("100 → 10,000 rows (100× as many, arithmetic): one page more"),
+        "{said}"
+    );
+    assert!(
+        said.contains("big_users_pkey holds 300,000 entries in "),
+        "{said}"
+    );
+    assert!(
+        messages(&progress)
+            .iter()
+            .any(|m| m.starts_with("copying 10,000 rows into pglab_depth_10000")),
+        "{:?}",
+        messages(&progress)
+    );
+    // Rolled back: no scratch table is left.
+    assert_eq!(
+        scalar_i64(
+            &lab.db,
+            "select count(*) from pg_class where relname like 'pglab_depth%'"
+        )
+        .await,
+        0
     );
 }
 
