@@ -11,6 +11,8 @@
 //!   use switched off, and how many times faster the first was;
 //! - `indexes.depth` ([`depth`]): one lookup through a primary key on tables from a hundred
 //!   rows to `big_users`, and the pages each read: a tree's depth, measured;
+//! - `indexes.foreign_key` ([`foreign_key`]): a posts table referencing `big_users`, a user
+//!   deleted and a user's posts joined, without and with an index on the referencing column;
 //! - `indexes.write_cost` ([`write_cost`]): the same bulk insert into a table with only its
 //!   primary key and into one with four more indexes.
 //!
@@ -23,6 +25,7 @@
 
 mod build;
 mod depth;
+mod foreign_key;
 mod plans;
 mod printed;
 mod ratios;
@@ -124,6 +127,20 @@ pub const DEMOS: &[DemoSpec] = &[
         }],
     },
     DemoSpec {
+        name: "indexes.foreign_key",
+        summary: "a user deleted and a user's posts joined, without and with an index on \
+                  the posts' author_id",
+        params: &[ParamSpec {
+            name: "posts",
+            kind: ParamKind::Int {
+                min: 1_000,
+                max: 2_000_000,
+            },
+            help: "how many posts the scratch table referencing big_users holds \
+                   (default 500000)",
+        }],
+    },
+    DemoSpec {
         name: "indexes.write_cost",
         summary: "one bulk insert into a table with only its primary key, and with 4 more indexes",
         params: &[ParamSpec {
@@ -153,6 +170,7 @@ pub(super) async fn run(
         "indexes.create" => build::run(ctx, params, progress).await,
         "indexes.compare" => plans::compare(ctx, params, progress).await,
         "indexes.depth" => depth::run(ctx, params, progress).await,
+        "indexes.foreign_key" => foreign_key::run(ctx, params, progress).await,
         _ => write_cost::run(ctx, params, progress).await,
     }
 }

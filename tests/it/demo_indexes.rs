@@ -1,6 +1,7 @@
 //! The index lesson's demos on a real server, at sizes small enough for CI: the seeded table,
 //! plans with and without an index, an index build watched from a second connection, a
-//! tree's depth counted in pages, and the write-cost table. Timings are never asserted against thresholds (performance is
+//! tree's depth counted in pages, a foreign key with and without an index on its column,
+//! and the write-cost table. Timings are never asserted against thresholds (performance is
 //! measured by benchmarks): plans, pages and rows are.
 
 use pglab::data::demo::{DemoProgress, DemoReport};
@@ -422,6 +423,80 @@ async fn a_lookup_reads_one_page_more_per_level_as_the_table_grows() {
         )
         .await,
         0
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_key_without_an_index_reads_every_post_to_delete_one_user() {
+    let lab = lab().await;
+    run(&lab.ctx, "indexes.seed", "rows = 20000").await;
+    let (report, _) = run(&lab.ctx, "indexes.foreign_key", "posts = 20000").await;
+    // The delete's two plans have the same nodes; the check shows as a trigger in both.
+    assert_eq!(report.plans.len(), 2);
+    for measured in &report.plans {
+        let plan = &measured.plan;
+        let titles: Vec<String> = plan.nodes.iter().map(|n| n.title()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Delete on big_users",
+                "Index Scan using big_users_pkey on big_users"
+            ]
+        );
+        assert!(
+            plan.triggers
+                .iter()
+                .any(|t| t.constraint.as_deref() == Some("big_posts_author_id_fkey")),
+            "{:?}",
+            plan.triggers
+        );
+    }
+    // How the check read big_posts: every row without the index, one index scan with it.
+    assert_eq!(
+        row(&report, "seq scans of big_posts")[1..],
+        ["1 (20,000 rows)", "0"]
+    );
+    assert_eq!(row(&report, "index scans of big_posts")[1..], ["0", "1"]);
+    // The join: a scan of the whole table, then the index.
+    let scans = row(&report, "big_posts read by");
+    assert!(scans[1].ends_with("Seq Scan"), "{scans:?}");
+    // Two posts per author at this size: the planner may collect them with a bitmap.
+    assert!(
+        ["Index Scan", "Bitmap Heap Scan"].contains(&scans[2]),
+        "{scans:?}"
+    );
+    let pages = row(&report, "pages, the whole join");
+    let before: u64 = pages[1].replace(',', "").parse().unwrap();
+    let after: u64 = pages[2].replace(',', "").parse().unwrap();
+    assert!(after * 10 < before, "{pages:?}");
+    // Rolled back: no big_posts, and the deleted user is still there.
+    assert_eq!(
+        scalar_i64(
+            &lab.db,
+            "select count(*) from pg_class where relname = 'big_posts'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar_i64(&lab.db, "select count(*) from big_users").await,
+        20_000
+    );
+
+    // A big_posts of the learner's is never touched: the demo refuses and says why.
+    let mut conn = lab.db.learner_conn().await.unwrap();
+    sqlx::raw_sql("create table big_posts (id int)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let err = demo::run(&lab.ctx, "indexes.foreign_key", &params("posts = 1000"), tx)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, demo::Error::Refused { .. }), "{err}");
+    assert!(
+        err.to_string().contains("big_posts exists already"),
+        "{err}"
     );
 }
 
