@@ -457,6 +457,9 @@ async fn a_foreign_key_without_an_index_reads_every_post_to_delete_one_user() {
         ["1 (20,000 rows)", "0"]
     );
     assert_eq!(row(&report, "index scans of big_posts")[1..], ["0", "1"]);
+    // The delete's analyzed run beside its median, each way.
+    assert_eq!(row(&report, "delete, the analyzed run").len(), 3);
+    assert_eq!(row(&report, "delete, median of 5").len(), 3);
     // The join: a scan of the whole table, then the index.
     let scans = row(&report, "big_posts read by");
     assert!(scans[1].ends_with("Seq Scan"), "{scans:?}");
