@@ -9,14 +9,26 @@
 //!   phases in `pg_stat_progress_create_index`;
 //! - `indexes.compare` ([`plans`]): one statement as the planner plans it now and with index
 //!   use switched off, and how many times faster the first was;
+//! - `indexes.depth` ([`depth`]): one lookup through a primary key on tables from a hundred
+//!   rows to `big_users`, and the pages each read: a tree's depth, measured;
+//! - `indexes.foreign_key` ([`foreign_key`]): a posts table referencing `big_users`, a user
+//!   deleted and a user's posts joined, without and with an index on the referencing column;
 //! - `indexes.write_cost` ([`write_cost`]): the same bulk insert into a table with only its
 //!   primary key and into one with four more indexes.
+//!
+//! What a demo says is wrapped to [`LINE_WIDTH`] here: the player shows a report's lines as
+//! they are (a table must keep its columns), so a sentence longer than the pane would run
+//! out of sight at the lesson's narrowest size.
 //!
 //! `big_users` has `organization_id` and `deleted_at`, so the log's tenancy and soft-delete
 //! lints note the lesson's lookups: true, and the subject of other lessons.
 
 mod build;
+mod depth;
+mod foreign_key;
 mod plans;
+mod printed;
+mod ratios;
 mod seed;
 mod write_cost;
 
@@ -101,6 +113,34 @@ pub const DEMOS: &[DemoSpec] = &[
         ],
     },
     DemoSpec {
+        name: "indexes.depth",
+        summary: "one primary-key lookup on tables of growing size, and the pages it read",
+        params: &[ParamSpec {
+            name: "sizes",
+            kind: ParamKind::IntList {
+                min: 10,
+                max: 1_000_000,
+                max_len: 5,
+            },
+            help: "the rows of the scratch tables measured before big_users \
+                   (default [100, 10000, 100000])",
+        }],
+    },
+    DemoSpec {
+        name: "indexes.foreign_key",
+        summary: "a user deleted and a user's posts joined, without and with an index on \
+                  the posts' author_id",
+        params: &[ParamSpec {
+            name: "posts",
+            kind: ParamKind::Int {
+                min: 1_000,
+                max: 2_000_000,
+            },
+            help: "how many posts the scratch table referencing big_users holds \
+                   (default 500000)",
+        }],
+    },
+    DemoSpec {
         name: "indexes.write_cost",
         summary: "one bulk insert into a table with only its primary key, and with 4 more indexes",
         params: &[ParamSpec {
@@ -129,6 +169,8 @@ pub(super) async fn run(
         "indexes.explain" => plans::explain(ctx, params, progress).await,
         "indexes.create" => build::run(ctx, params, progress).await,
         "indexes.compare" => plans::compare(ctx, params, progress).await,
+        "indexes.depth" => depth::run(ctx, params, progress).await,
+        "indexes.foreign_key" => foreign_key::run(ctx, params, progress).await,
         _ => write_cost::run(ctx, params, progress).await,
     }
 }
@@ -195,6 +237,30 @@ fn times(ratio: f64) -> String {
     }
 }
 
+/// The widest line a demo of this module writes: the lesson pane's inner width at 80
+/// columns, less a margin.
+pub(super) const LINE_WIDTH: usize = 76;
+
+/// `text` as lines of at most [`LINE_WIDTH`], continued with an indent of two.
+fn paragraph(text: &str) -> Vec<String> {
+    crate::text::wrap(text, LINE_WIDTH, "  ")
+}
+
+/// Items the way a sentence lists them: "a", "a and b", "a, b and c".
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// "1 page", "11,363 pages": a count with its noun, singular only for one.
+fn counted(count: f64, one: &str, many: &str) -> String {
+    let noun = if count == 1.0 { one } else { many };
+    format!("{} {noun}", crate::text::group(count))
+}
+
 /// Rows per second as a whole number with thousands grouped.
 fn per_second(rows: i64, took: Duration) -> String {
     crate::text::group(rows as f64 / took.as_secs_f64().max(1e-9))
@@ -213,6 +279,27 @@ mod tests {
             per_second(1_000_000, Duration::from_millis(12_300)),
             "81,301"
         );
+    }
+
+    #[test]
+    fn lists_and_counts_read_as_sentences() {
+        let items = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
+        assert_eq!(listed(&items(&[])), "");
+        assert_eq!(listed(&items(&["a"])), "a");
+        assert_eq!(listed(&items(&["a", "b"])), "a and b");
+        assert_eq!(listed(&items(&["a", "b", "c"])), "a, b and c");
+        assert_eq!(counted(1.0, "page", "pages"), "1 page");
+        assert_eq!(counted(0.0, "page", "pages"), "0 pages");
+        assert_eq!(counted(11_363.0, "index", "indexes"), "11,363 indexes");
+    }
+
+    #[test]
+    fn paragraphs_fit_the_narrowest_pane() {
+        let long = "word ".repeat(60);
+        let lines = paragraph(long.trim());
+        assert!(lines.len() > 1);
+        assert!(lines.iter().all(|l| l.chars().count() <= LINE_WIDTH));
+        assert!(lines[1..].iter().all(|l| l.starts_with("  ")));
     }
 
     #[test]

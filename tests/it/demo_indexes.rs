@@ -1,8 +1,8 @@
 //! The index lesson's demos on a real server, at sizes small enough for CI: the seeded table,
-//! plans with and without an index, an index build watched from a second connection, and
-//! the write-cost table. Timings are never asserted against thresholds (performance is
-//! measured by benchmarks); only which way a comparison goes where the gap is orders of
-//! magnitude wide.
+//! plans with and without an index, an index build watched from a second connection, a
+//! tree's depth counted in pages, a foreign key with and without an index on its column,
+//! and the write-cost table. Timings are never asserted against thresholds (performance is
+//! measured by benchmarks): plans, pages and rows are.
 
 use pglab::data::demo::{DemoProgress, DemoReport};
 use pglab::demo;
@@ -23,6 +23,30 @@ fn messages(progress: &[DemoProgress]) -> Vec<&str> {
 async fn scalar_i64(db: &TestDb, sql: &'static str) -> i64 {
     let mut conn = db.learner_conn().await.unwrap();
     sqlx::query_scalar(sql).fetch_one(&mut conn).await.unwrap()
+}
+
+/// The report's lines as one text, wrapped sentences joined again.
+fn text(report: &DemoReport) -> String {
+    report
+        .lines
+        .iter()
+        .map(|line| line.trim())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The cells of the line starting with `label` followed by two spaces, split on runs of
+/// two or more spaces (cells such as "1 (500 rows)" keep their single spaces).
+fn row<'a>(report: &'a DemoReport, label: &str) -> Vec<&'a str> {
+    let line = report
+        .lines
+        .iter()
+        .find(|line| line.starts_with(&format!("{label}  ")))
+        .unwrap_or_else(|| panic!("no line for {label} in {:#?}", report.lines));
+    line.split("  ")
+        .map(str::trim)
+        .filter(|cell| !cell.is_empty())
+        .collect()
 }
 
 fn scan_types(report: &DemoReport, plan: usize) -> Vec<String> {
@@ -151,6 +175,22 @@ async fn explaining_an_email_lookup_shows_a_seq_scan_and_suggests_an_index_on_em
         report.lines
     );
     assert!(report.plans[0].median_ms > 0.0);
+    // What EXPLAIN prints under the scan, in its own words, as the lesson's prose names it.
+    let said = text(&report);
+    assert!(
+        said.contains("Filter: (email = 'user4242@example.com'::text)"),
+        "{said}"
+    );
+    assert!(said.contains("Rows Removed by Filter: "), "{said}");
+    assert!(said.contains("19,999"), "{said}");
+    assert!(
+        report
+            .lines
+            .iter()
+            .any(|l| l.starts_with("  Buffers: shared ") && l.contains(" pages of 8 kB = ")),
+        "{:?}",
+        report.lines
+    );
 }
 
 #[tokio::test]
@@ -261,6 +301,37 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         "{:?}",
         compared.lines
     );
+    // Both speed-ups on the screen, side by side: one analyzed run, and the medians.
+    assert!(
+        compared
+            .lines
+            .iter()
+            .any(|l| l.contains("one EXPLAIN ANALYZE") && l.contains("median of 3 runs")),
+        "{:?}",
+        compared.lines
+    );
+    let ran = row(&compared, "as planned ran");
+    assert_eq!(ran.len(), 3, "{ran:?}");
+    assert!(
+        text(&compared).contains("By the medians"),
+        "{}",
+        text(&compared)
+    );
+
+    // The same lookup explained: the index's condition and its few pages, as EXPLAIN
+    // prints them.
+    let (looked_up, _) = run(
+        &lab.ctx,
+        "indexes.explain",
+        "sql = \"select * from big_users where email = 'user123456@example.com'\"\nruns = 1",
+    )
+    .await;
+    let said = text(&looked_up);
+    assert!(
+        said.contains("Index Cond: (email = 'user123456@example.com'::text)"),
+        "{said}"
+    );
+    assert!(!said.contains("Rows Removed by Filter"), "{said}");
 
     // 95 % of rows match: with an index on is_active, the planner still reads the table.
     run(
@@ -296,14 +367,139 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
         "{:?}",
         kept.lines
     );
-    // Why: the index it passed over, and how many rows match.
+    // Why: the index the forced plan read, and how many rows match, in whole sentences.
+    let why = text(&kept);
     assert!(
-        kept.lines
+        why.contains(
+            "Forced, the planner read big_users_is_active_idx (is_active). But \
+                       285,000 of the 300,000 rows of big_users match the condition (95%)"
+        ),
+        "{why}"
+    );
+}
+
+/// One page per level of the tree, then the row's page: 100 rows fit one leaf, 10,000 need a
+/// root above the leaves, 300,000 a level more (a leaf of this key holds a few hundred).
+#[tokio::test]
+async fn a_lookup_reads_one_page_more_per_level_as_the_table_grows() {
+    let lab = lab().await;
+    run(&lab.ctx, "indexes.seed", "rows = 300000").await;
+    let (report, progress) = run(&lab.ctx, "indexes.depth", "sizes = [100, 10000]").await;
+    let cells = |table: &str| row(&report, table);
+    assert_eq!(
+        cells("pglab_depth_100"),
+        ["pglab_depth_100", "100", "2", "2 pages", "1"]
+    );
+    let ten_thousand = cells("pglab_depth_10000");
+    assert_eq!(ten_thousand[1], "10,000");
+    assert_eq!(ten_thousand[3..], ["3 pages", "2"]);
+    let big = cells("big_users");
+    assert_eq!(big[1], "300,000");
+    assert_eq!(big[3..], ["4 pages", "3"]);
+    // The index grew far more than the pages a lookup reads.
+    let index_pages: i64 = big[2].replace(',', "").parse().unwrap();
+    assert!(index_pages > 100 * 2, "{big:?}");
+    let said = text(&report);
+    assert!(
+        said.contains("100 → 10,000 rows (100× as many, arithmetic): one page more"),
+        "{said}"
+    );
+    assert!(
+        said.contains("big_users_pkey holds 300,000 entries in "),
+        "{said}"
+    );
+    assert!(
+        messages(&progress)
             .iter()
-            .any(|l| l.contains("big_users_is_active_idx (is_active)")
-                && l.contains("285,000 of its 300,000 rows match (95%)")),
+            .any(|m| m.starts_with("copying 10,000 rows into pglab_depth_10000")),
         "{:?}",
-        kept.lines
+        messages(&progress)
+    );
+    // Rolled back: no scratch table is left.
+    assert_eq!(
+        scalar_i64(
+            &lab.db,
+            "select count(*) from pg_class where relname like 'pglab_depth%'"
+        )
+        .await,
+        0
+    );
+}
+
+#[tokio::test]
+async fn a_foreign_key_without_an_index_reads_every_post_to_delete_one_user() {
+    let lab = lab().await;
+    run(&lab.ctx, "indexes.seed", "rows = 20000").await;
+    let (report, _) = run(&lab.ctx, "indexes.foreign_key", "posts = 20000").await;
+    // The delete's two plans have the same nodes; the check shows as a trigger in both.
+    assert_eq!(report.plans.len(), 2);
+    for measured in &report.plans {
+        let plan = &measured.plan;
+        let titles: Vec<String> = plan.nodes.iter().map(|n| n.title()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Delete on big_users",
+                "Index Scan using big_users_pkey on big_users"
+            ]
+        );
+        assert!(
+            plan.triggers
+                .iter()
+                .any(|t| t.constraint.as_deref() == Some("big_posts_author_id_fkey")),
+            "{:?}",
+            plan.triggers
+        );
+    }
+    // How the check read big_posts: every row without the index, one index scan with it.
+    assert_eq!(
+        row(&report, "seq scans of big_posts")[1..],
+        ["1 (20,000 rows)", "0"]
+    );
+    assert_eq!(row(&report, "index scans of big_posts")[1..], ["0", "1"]);
+    // The delete's analyzed run beside its median, each way.
+    assert_eq!(row(&report, "delete, the analyzed run").len(), 3);
+    assert_eq!(row(&report, "delete, median of 5").len(), 3);
+    // The join: a scan of the whole table, then the index.
+    let scans = row(&report, "big_posts read by");
+    assert!(scans[1].ends_with("Seq Scan"), "{scans:?}");
+    // Two posts per author at this size: the planner may collect them with a bitmap.
+    assert!(
+        ["Index Scan", "Bitmap Heap Scan"].contains(&scans[2]),
+        "{scans:?}"
+    );
+    let pages = row(&report, "pages, the whole join");
+    let before: u64 = pages[1].replace(',', "").parse().unwrap();
+    let after: u64 = pages[2].replace(',', "").parse().unwrap();
+    assert!(after * 10 < before, "{pages:?}");
+    // Rolled back: no big_posts, and the deleted user is still there.
+    assert_eq!(
+        scalar_i64(
+            &lab.db,
+            "select count(*) from pg_class where relname = 'big_posts'"
+        )
+        .await,
+        0
+    );
+    assert_eq!(
+        scalar_i64(&lab.db, "select count(*) from big_users").await,
+        20_000
+    );
+
+    // A big_posts of the learner's is never touched: the demo refuses and says why.
+    let mut conn = lab.db.learner_conn().await.unwrap();
+    sqlx::raw_sql("create table big_posts (id int)")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
+    let err = demo::run(&lab.ctx, "indexes.foreign_key", &params("posts = 1000"), tx)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, demo::Error::Refused { .. }), "{err}");
+    assert!(
+        err.to_string().contains("big_posts exists already"),
+        "{err}"
     );
 }
 

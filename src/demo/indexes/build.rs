@@ -11,7 +11,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{long_connection, say, sql_error};
+use super::{long_connection, paragraph, say, sql_error};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data;
 use crate::demo::meter::Meter;
@@ -129,6 +129,7 @@ pub(super) async fn run(
          writes this index too (demo indexes.write_cost measures what that costs)"
             .to_string(),
     );
+    let lines = lines.iter().flat_map(|line| paragraph(line)).collect();
     Ok(DemoReport::measured(
         format!("{index}: built in {}", crate::text::duration(built.took)),
         lines,

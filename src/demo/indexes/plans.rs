@@ -14,7 +14,10 @@
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{EMAIL_LOOKUP, say, sql_error, statement_error, times};
+use super::{
+    EMAIL_LOOKUP, counted, listed, paragraph, printed, ratios, say, sql_error, statement_error,
+    times,
+};
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::demo_data;
 use crate::db::explain::{self as fetch, Analyze, Fetched, Planner, Timings};
@@ -55,19 +58,22 @@ pub(super) async fn explain(
     let (measured, catalog) = result?;
 
     let plan = &measured.fetched.plan;
-    let mut lines = Vec::new();
+    let mut lines = printed::scan_lines(plan);
+    if !lines.is_empty() {
+        lines.push(String::new());
+    }
     let found = insights(plan, &catalog);
     if found.is_empty() {
         lines.push("No insight: nothing in this plan stands out as fixable.".to_string());
     }
     for insight in &found {
-        lines.push(format!("⚠ {}", insight.reason));
-        lines.push(format!("  fix: {}", insight.fix));
+        lines.extend(paragraph(&format!("⚠ {}", insight.reason)));
+        lines.extend(paragraph(&format!("  fix: {}", insight.fix)));
     }
     lines.push(String::new());
-    lines.push(timing_line(&measured.timings));
+    lines.extend(paragraph(&timing_line(&measured.timings)));
     if measured.fetched.rolled_back {
-        lines.push(ROLLED_BACK.to_string());
+        lines.extend(paragraph(ROLLED_BACK));
     }
     let mut report = DemoReport::measured(headline(plan), lines, &metered, sessions);
     report.plans = vec![MeasuredPlan {
@@ -118,34 +124,48 @@ pub(super) async fn compare(
     // How many times faster the planner's choice was than the other way.
     let speedup = steered_ms / planned_ms.max(0.001);
     let (label, doing) = steering_words(other_way);
-    let mut lines = vec![
-        format!(
-            "as planned:   {} — {}",
-            scans(&planned.fetched.plan),
-            ms(planned_ms)
-        ),
-        format!(
-            "{label} {} — {}",
-            scans(&steered.fetched.plan),
-            ms(steered_ms)
-        ),
-        match runs {
-            1 => "(each one run without per-node timing)".to_string(),
-            runs => format!("(each the median of {runs} runs without per-node timing)"),
+    let mut lines = Vec::new();
+    lines.extend(paragraph(&format!(
+        "as planned:   {}",
+        scans(&planned.fetched.plan)
+    )));
+    lines.extend(paragraph(&format!(
+        "{label} {}",
+        scans(&steered.fetched.plan)
+    )));
+    lines.push(String::new());
+    lines.extend(ratios::lines(
+        &ratios::Side {
+            label: label.trim_end().trim_end_matches(':'),
+            phrase: &format!("with {doing}"),
+            plan: &steered.fetched.plan,
+            median_ms: steered_ms,
         },
-        String::new(),
-    ];
+        &ratios::Side {
+            label: "as planned",
+            phrase: "as planned",
+            plan: &planned.fetched.plan,
+            median_ms: planned_ms,
+        },
+        runs,
+    ));
+    lines.push(String::new());
+    let mut verdict = Vec::new();
     let title = match other_way {
         Planner::NoSeqScan => {
-            lines.extend(kept_seq_scan(&steered.fetched.plan, speedup));
-            lines.extend(
-                passed_over
-                    .map(|(table, indexes)| why_kept(&planned.fetched.plan, &table, &indexes)),
-            );
+            verdict.extend(kept_seq_scan(&steered.fetched.plan, speedup));
+            verdict.extend(passed_over.map(|(table, indexes)| {
+                why_kept(
+                    &planned.fetched.plan,
+                    &steered.fetched.plan,
+                    &table,
+                    &indexes,
+                )
+            }));
             "The planner kept the Seq Scan".to_string()
         }
         _ if !uses_index(&planned.fetched.plan) => {
-            lines.push(
+            verdict.push(
                 "Neither plan reads an index or scans a table: steering the planner changes \
                  nothing for this statement."
                     .into(),
@@ -153,17 +173,17 @@ pub(super) async fn compare(
             "No index in either plan".to_string()
         }
         _ if within_noise(speedup) => {
-            lines.push(format!(
-                "Both ran in about the same time ({} with the index, {} without): at this \
-                 size the difference is noise.",
+            verdict.push(format!(
+                "By the medians both ran in about the same time ({} with the index, {} \
+                 without): at this size the difference is noise.",
                 ms(planned_ms),
                 ms(steered_ms)
             ));
             "About the same either way".to_string()
         }
         _ if speedup >= 1.0 => {
-            lines.push(format!(
-                "With the index it ran {} faster ({} instead of {}).",
+            verdict.push(format!(
+                "By the medians, with the index it ran {} faster ({} instead of {}).",
                 times(speedup),
                 ms(planned_ms),
                 ms(steered_ms)
@@ -171,8 +191,9 @@ pub(super) async fn compare(
             format!("The index made it {} faster", times(speedup))
         }
         _ => {
-            lines.push(format!(
-                "With the index it ran slower: {} instead of {} ({} the time).",
+            verdict.push(format!(
+                "By the medians, with the index it ran slower: {} instead of {} ({} the \
+                 time).",
                 ms(planned_ms),
                 ms(steered_ms),
                 times(1.0 / speedup)
@@ -181,7 +202,10 @@ pub(super) async fn compare(
         }
     };
     if planned.fetched.rolled_back {
-        lines.push(ROLLED_BACK.to_string());
+        verdict.push(ROLLED_BACK.to_string());
+    }
+    for sentence in verdict {
+        lines.extend(paragraph(&sentence));
     }
     let mut report = DemoReport::measured(title, lines, &metered, sessions);
     // Shown as a diff from the other way (before) to the planner's choice (after).
@@ -238,19 +262,20 @@ fn kept_seq_scan(forced: &Plan, speedup: f64) -> Vec<String> {
         ];
     }
     let verdict = if within_noise(speedup) {
-        "The planner kept the Seq Scan; forcing the index took about the same time, so at \
-         this size either way is fine."
+        "The planner kept the Seq Scan; by the medians, forcing the index took about the \
+         same time, so at this size either way is fine."
             .to_string()
     } else if speedup >= 1.0 {
         format!(
-            "The planner kept the Seq Scan, and it was right: forcing the index took {} the \
-             time.",
+            "The planner kept the Seq Scan, and it was right: by the medians, forcing the \
+             index took {} the time.",
             times(speedup)
         )
     } else {
         format!(
-            "The planner kept the Seq Scan, yet forcing the index was {} faster on this \
-             machine: the planner works from estimates of cost, and here they were off.",
+            "The planner kept the Seq Scan, yet by the medians forcing the index was {} \
+             faster on this machine: the planner works from estimates of cost, and here \
+             they were off.",
             times(1.0 / speedup)
         )
     };
@@ -342,13 +367,40 @@ fn seq_scanned(plan: &Plan) -> Option<&str> {
         .and_then(|node| node.relation.as_deref())
 }
 
-/// Why reading all of `table` won, from the scan's numbers and the indexes the table has
-/// besides its primary key.
-fn why_kept(plan: &Plan, table: &str, indexes: &[(String, String)]) -> String {
-    let secondary: Vec<String> = indexes
+/// Why reading all of `table` won, from the scan's numbers, the index the forced plan read
+/// and the indexes the table has besides its primary key.
+fn why_kept(plan: &Plan, forced: &Plan, table: &str, indexes: &[(String, String)]) -> String {
+    let described = |name: &str| {
+        indexes.iter().find(|(index, _)| index == name).map_or_else(
+            || name.to_string(),
+            |(index, columns)| format!("{index} ({columns})"),
+        )
+    };
+    let mut used: Vec<String> = Vec::new();
+    for name in forced
+        .nodes
         .iter()
-        .map(|(name, columns)| format!("{name} ({columns})"))
-        .collect();
+        .filter_map(|node| node.index_name.as_deref())
+    {
+        let name = described(name);
+        if !used.contains(&name) {
+            used.push(name);
+        }
+    }
+    let which = if !used.is_empty() {
+        format!("Forced, the planner read {}.", listed(&used))
+    } else if indexes.is_empty() {
+        return format!(
+            "{table} has no index but its primary key: no index fits this condition yet."
+        );
+    } else {
+        let all: Vec<String> = indexes.iter().map(|(name, _)| described(name)).collect();
+        format!(
+            "{table} has {} besides its primary key: {}.",
+            counted(all.len() as f64, "index", "indexes"),
+            listed(&all)
+        )
+    };
     let scan = plan.nodes.iter().find(|node| node.node_type == "Seq Scan");
     let matched = scan.and_then(|node| {
         let returned = node.metrics.rows?.value;
@@ -356,40 +408,34 @@ fn why_kept(plan: &Plan, table: &str, indexes: &[(String, String)]) -> String {
         let examined = returned + removed;
         (examined > 0.0).then_some((returned, examined))
     });
-    let has = if secondary.is_empty() {
-        return format!(
-            "{table} has no index but its primary key: no index fits this condition yet."
-        );
-    } else {
-        format!("{table} has {}", secondary.join(", "))
-    };
     let pages = scan
         .and_then(|node| node.metrics.buffers)
         .map(|buffers| buffers.pages_touched());
-    match (matched, pages) {
-        (_, Some(pages)) if pages <= SMALL_TABLE_PAGES => {
-            let pages = if pages == 1 {
-                "1 page".to_string()
+    let why = match (matched, pages) {
+        (_, Some(pages)) if pages <= SMALL_TABLE_PAGES => format!(
+            "But the whole of {table} is {}: reading it costs less than walking an index \
+             down to {}.",
+            counted(pages as f64, "page", "pages"),
+            if pages == 1 {
+                "that page"
             } else {
-                format!("{pages} pages")
-            };
-            format!(
-                "{has}, but the whole table is {pages}: reading it costs less than walking an \
-                 index down to the same pages."
-            )
-        }
+                "the same pages"
+            }
+        ),
         (Some((returned, examined)), _) if returned / examined >= MOST_ROWS_MATCH => format!(
-            "{has}, and {} of its {} rows match ({:.0}%): reading every page in order is cheaper \
-             than jumping from the index to the table for nearly every row.",
+            "But {} of the {} rows of {table} match the condition ({:.0}%): reading every \
+             page in order is cheaper than jumping from the index to the table for nearly \
+             every row.",
             group(returned),
             group(examined),
             returned * 100.0 / examined
         ),
-        _ => format!(
-            "{has}; none of them fits this condition, or the planner estimated that reading \
-             the whole table costs less."
-        ),
-    }
+        _ if used.is_empty() => "None of them fits this condition, or the planner \
+                                 estimated that reading the whole table costs less."
+            .to_string(),
+        _ => "The planner estimated that reading the whole table costs less.".to_string(),
+    };
+    format!("{which} {why}")
 }
 
 /// A table this small is read whole: an index walk alone touches about as many pages.

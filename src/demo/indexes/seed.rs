@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{long_connection, per_second, say, sql_error};
+use super::{long_connection, paragraph, per_second, say, sql_error};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, BIG_USERS, TableSize};
 use crate::demo::meter::Meter;
@@ -74,6 +74,7 @@ pub(super) async fn run(
         "a lookup by email, which no index covers yet, has to read all {} pages",
         group(size.pages as f64)
     ));
+    let lines = lines.iter().flat_map(|line| paragraph(line)).collect();
     let mut report = DemoReport::measured(
         format!("{BIG_USERS}: {} rows", group(rows as f64)),
         lines,
@@ -88,13 +89,13 @@ pub(super) async fn run(
         .warnings
         .retain(|warning| !warning.starts_with("N+1"));
     if report.warnings.len() < before {
-        report.lines.push(format!(
+        report.lines.extend(paragraph(&format!(
             "the log flags the {} INSERTs as an N+1 burst: the same statement again and \
              again. Here each one does {} rows of work, so its round trip costs nothing \
              next to it; the table is filled in chunks only to report progress",
             filled.statements,
             group(CHUNK_ROWS as f64)
-        ));
+        )));
     }
     Ok(report)
 }

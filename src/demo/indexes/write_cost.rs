@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{long_connection, per_second, say, sql_error, times};
+use super::{listed, long_connection, paragraph, per_second, say, sql_error, times};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::{self, TableSize};
@@ -30,21 +30,21 @@ const INDEXED: &str = "pglab_write_cost_indexed";
 const INDEXES: [(&str, &str); 4] = [
     (
         "create index pglab_write_cost_email on pglab_write_cost_indexed (email)",
-        "email",
+        "one on email",
     ),
     (
         "create index pglab_write_cost_org_created on pglab_write_cost_indexed \
          (organization_id, created_at)",
-        "(organization_id, created_at)",
+        "one on (organization_id, created_at)",
     ),
     (
         "create index pglab_write_cost_country on pglab_write_cost_indexed (country)",
-        "country",
+        "one on country",
     ),
     (
         "create index pglab_write_cost_deleted on pglab_write_cost_indexed (deleted_at) \
          where deleted_at is not null",
-        "deleted_at, partial: where deleted_at is not null",
+        "a partial one on deleted_at, for the rows where it is not null",
     ),
 ];
 
@@ -110,14 +110,14 @@ pub(super) async fn run(
             group(rows as f64)
         ),
         format!(
-            "only the primary key: {}; with four more indexes: {} ({} the time)",
+            "only the primary key: {}; with four more: {} ({} the time)",
             crate::text::duration(bare.took),
             crate::text::duration(indexed.took),
             times(ratio)
         ),
         format!(
-            "the extra indexes: {}",
-            INDEXES.map(|(_, what)| what).join("; ")
+            "the four extra indexes: {}",
+            listed(&INDEXES.map(|(_, what)| what.to_string()))
         ),
         format!(
             "each row written to the second table also went into 5 B-trees, in the leaf page \
@@ -136,6 +136,7 @@ pub(super) async fn run(
                 .to_string(),
         );
     }
+    let lines = lines.iter().flat_map(|line| paragraph(line)).collect();
     let mut report = DemoReport::measured(
         format!("Write cost: {} with four more indexes", times(ratio)),
         lines,
