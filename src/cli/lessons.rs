@@ -22,6 +22,7 @@ use crate::db::scratch::ScratchDb;
 use crate::db::{Lab, LabConfig};
 use crate::demo::DemoContext;
 use crate::demo::meter::Meter;
+use crate::lesson::text::{Audience, resolve};
 use crate::lesson::{Catalog, Exercise, Lesson, PROGRESS_FILE, Progress, StepKind, Verdict, judge};
 use crate::proxy::Latency;
 use crate::query_log::ScopeReport;
@@ -253,7 +254,11 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         match &step.kind {
             StepKind::Exercise(exercise) => {
                 for (i, hint) in exercise.hints.iter().enumerate() {
-                    say(&format!("Hint {}: {hint}", i + 1));
+                    say(&format!(
+                        "Hint {}: {}",
+                        i + 1,
+                        resolve(hint, Audience::Plain)
+                    ));
                 }
                 println!("(Write your answer in the lab's console, `pglab`, where it is checked.)");
             }
@@ -270,13 +275,17 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
                     } else {
                         "Not quite."
                     };
-                    say(&format!("{verdict} {}", option.why));
+                    say(&format!(
+                        "{verdict} {}",
+                        resolve(&option.why, Audience::Plain)
+                    ));
                 }
             }
             StepKind::Quiz(quiz) => {
                 if let Some((n, option)) = quiz.options.iter().enumerate().find(|(_, o)| o.correct)
                 {
-                    say(&format!("Answer: {}) {}", n + 1, option.why));
+                    let why = resolve(&option.why, Audience::Plain);
+                    say(&format!("Answer: {}) {why}", n + 1));
                 }
             }
             _ => {}
