@@ -12,7 +12,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
 use super::lab::{lessons_source, load_catalog};
-use crate::app::player::StepOutput;
+use crate::app::player::{StepOutput, failure_text, report_in_lesson};
 use crate::cli::LessonsCommand;
 use crate::data::console::Outcome;
 use crate::data::demo::DemoReport;
@@ -210,9 +210,10 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
             StepKind::Demo { name, params } => {
-                let report = run_demo(&lab.learner, name, params)
-                    .await
-                    .map_err(|e| e.to_string());
+                let report = match run_demo(&lab.learner, name, params).await {
+                    Ok(report) => Ok(report_in_lesson(report, lesson)),
+                    Err(error) => Err(failure_text(&error.failure(), lesson)),
+                };
                 Some(StepOutput::Demo {
                     progress: Vec::new(),
                     report: Some(report),
