@@ -35,7 +35,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
 use crate::data;
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoFailure, DemoProgress, DemoReport, RunFirst};
 use crate::data::proxy::Kind;
 use crate::db::console::ExecuteError;
 use crate::proxy::{self, Latency};
@@ -95,15 +95,17 @@ pub enum Error {
     Db(#[from] crate::db::Error),
     #[error("the demo could not start its proxy: {0}")]
     Proxy(#[from] proxy::Error),
+    // The messages below reach the learner under a lesson step: they never name the demo
+    // (`demo` is kept for the log and for tests), the step is on screen already.
     #[error(
-        "demo `{demo}` failed while {step}: {cause}. `pglab db reset` restores the story data if a lesson changed it."
+        "The demo failed while {step}: {cause}. `pglab db reset` restores the story data if a lesson changed it."
     )]
     Sql {
         demo: &'static str,
         step: &'static str,
         cause: sqlx::Error,
     },
-    #[error("demo `{demo}` failed while {step}: {cause}")]
+    #[error("The demo failed while {step}: {cause}")]
     Statement {
         demo: &'static str,
         step: &'static str,
@@ -111,8 +113,41 @@ pub enum Error {
         // every other error should not pay for that room.
         cause: Box<ExecuteError>,
     },
-    #[error("demo `{demo}` cannot run: {why}")]
+    #[error("The demo cannot run: {why}")]
     Refused { demo: &'static str, why: String },
+    /// What the demo reads is built by another demo of its lesson (`big_users`, by
+    /// `indexes.seed`); the lesson names that step ([`Error::failure`]).
+    #[error("{cause}; an earlier step of this lesson builds {builds}: run it first")]
+    RunFirst {
+        demo: &'static str,
+        cause: String,
+        builds: &'static str,
+        builder: &'static str,
+    },
+}
+
+impl Error {
+    /// The error as the learner reads it, with what a lesson needs to name the step to run
+    /// first.
+    pub fn failure(&self) -> DemoFailure {
+        let run_first = match self {
+            Error::RunFirst {
+                cause,
+                builds,
+                builder,
+                ..
+            } => Some(RunFirst {
+                cause: cause.clone(),
+                builds,
+                demo: builder,
+            }),
+            _ => None,
+        };
+        DemoFailure {
+            message: self.to_string(),
+            run_first,
+        }
+    }
 }
 
 impl crate::exit::ExitStatus for Error {
@@ -122,7 +157,7 @@ impl crate::exit::ExitStatus for Error {
             // Transparent: the database error is not in the chain, so it is asked here.
             Error::Db(error) => error.exit_code(),
             Error::Statement { cause, .. } => cause.exit_code(),
-            Error::Refused { .. } => EXIT_REFUSED,
+            Error::Refused { .. } | Error::RunFirst { .. } => EXIT_REFUSED,
             Error::UnknownDemo { .. }
             | Error::BadParams(_)
             | Error::Proxy(_)

@@ -1,12 +1,14 @@
 //! Every key the lab answers to, declared once: which context it works in, what it does,
 //! and the words the help overlay and the footer show for it. Nothing else in pglab looks
-//! at key codes; the runtime asks [`action_for`] and the views ask [`bindings`].
+//! at key codes; the runtime asks [`action_for`] and the views ask [`bindings`]. Lesson text
+//! names keys through [`names`] (`{key:audit.filter_record}`), which resolves here too.
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::app::action::Action;
 
 mod key;
+pub mod names;
 pub use key::Key;
 use key::{ch, ctrl, plain};
 

@@ -8,7 +8,8 @@
 //! Submodules: `document` (spanned TOML access that records problems with their lines),
 //! `manifest` (one `lesson.toml` and the files it names), `catalog` (the index, cross-lesson
 //! checks, lookup), `source` (the built-in lessons or a folder, read under the same rules),
-//! `grade` (verdicts that say why), `progress` (the state file).
+//! `grade` (verdicts that say why), `progress` (the state file), [`text`] (keys named
+//! through the keymap, and each passage in its lab and plain-text forms).
 
 mod catalog;
 mod document;
@@ -16,6 +17,7 @@ mod grade;
 mod manifest;
 mod progress;
 mod source;
+pub mod text;
 
 use std::path::PathBuf;
 

@@ -410,7 +410,7 @@ impl Effects {
             });
             let result = crate::demo::run(&context, &name, &params, progress_tx).await;
             let _ = relay.await;
-            let result = result.map_err(|e| e.to_string());
+            let result = result.map_err(|e| e.failure());
             let _ = events.send(Event::DemoFinished { id, result });
         });
         self.demo = Some(RunningDemo {

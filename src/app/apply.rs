@@ -1,12 +1,13 @@
 //! [`App::apply`]: folding what happened outside — proxy traffic, finished requests — into
 //! the state. Results for requests nobody waits for any more are dropped.
 
+use crate::data::demo::{DemoFailure, DemoReport};
 use crate::data::grading::Gathered;
 use crate::lesson::{StepKind, judge};
 
 use super::console::ConsoleResult;
 use super::event::{Event, Ran};
-use super::player::{Focus, StepOutput};
+use super::player::{Focus, StepOutput, failure_text, report_in_lesson};
 use super::{App, Command, RequestId};
 use crate::query_log::ScopeReport;
 use crate::scroll::Jump;
@@ -71,6 +72,7 @@ impl App {
                 }
             }
             Event::DemoFinished { id, result } => {
+                let result = self.in_lesson(result);
                 if let Some(StepOutput::Demo { report, .. }) = self.waiting_output(id) {
                     *report = Some(result);
                 }
@@ -99,6 +101,21 @@ impl App {
             Event::ProgressNotSaved(message) => self.notice = Some(message),
         }
         Vec::new()
+    }
+
+    /// A demo's outcome in the open lesson's words: other steps it names, by number and
+    /// title.
+    fn in_lesson(&self, result: Result<DemoReport, DemoFailure>) -> Result<DemoReport, String> {
+        let lesson = self
+            .player
+            .as_ref()
+            .map(|p| &self.catalog.lessons[p.lesson]);
+        match (result, lesson) {
+            (Ok(report), Some(lesson)) => Ok(report_in_lesson(report, lesson)),
+            (Ok(report), None) => Ok(report),
+            (Err(failure), Some(lesson)) => Err(failure_text(&failure, lesson)),
+            (Err(failure), None) => Err(failure.message),
+        }
     }
 
     fn player_waits_for(&self, id: RequestId) -> bool {

@@ -2,7 +2,7 @@
 //! Past-tense names; `App::apply` folds them into the state.
 
 use crate::data::console::Outcome;
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoFailure, DemoProgress, DemoReport};
 use crate::data::grading::Gathered;
 use crate::data::{ServerError, proxy};
 
@@ -47,7 +47,7 @@ pub enum Event {
     },
     DemoFinished {
         id: RequestId,
-        result: Result<DemoReport, String>,
+        result: Result<DemoReport, DemoFailure>,
     },
     /// An exercise answer ran and what its check needs was read (`db::grading`).
     ExerciseRan { id: RequestId, gathered: Gathered },

@@ -4,10 +4,10 @@
 
 use std::collections::HashMap;
 
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoFailure, DemoProgress, DemoReport};
 use crate::keymap::{self, Context};
-use crate::lesson::StepKind;
 use crate::lesson::Verdict;
+use crate::lesson::{Lesson, StepKind};
 use crate::query_log::{ScopeId, ScopeReport};
 use crate::scroll::{Jump, Scroll};
 
@@ -37,6 +37,52 @@ pub enum StepOutput {
         verdict: Result<Verdict, String>,
         report: Option<ScopeReport>,
     },
+}
+
+/// How a demo's failure reads inside `lesson`: when another step must run first, that step by
+/// its number and title (`step 3, "Build big_users"`), never a demo's internal name.
+pub fn failure_text(failure: &DemoFailure, lesson: &Lesson) -> String {
+    match &failure.run_first {
+        Some(first) => match step_running(lesson, first.demo) {
+            Some(step) => format!(
+                "{}: {step} builds {}; run that step first, then this one.",
+                first.cause, first.builds
+            ),
+            None => failure.message.clone(),
+        },
+        None => failure.message.clone(),
+    }
+}
+
+/// A demo's report as `lesson` shows it: each `{step:DEMO}` in its lines becomes the step
+/// running DEMO, by number and title ("a later step" if the lesson has none).
+pub fn report_in_lesson(mut report: DemoReport, lesson: &Lesson) -> DemoReport {
+    for line in &mut report.lines {
+        while let Some(start) = line.find("{step:") {
+            let Some(length) = line[start..].find('}') else {
+                break;
+            };
+            let demo = &line[start + "{step:".len()..start + length];
+            let step = step_running(lesson, demo).unwrap_or_else(|| "a later step".into());
+            line.replace_range(start..=start + length, &step);
+        }
+    }
+    report
+}
+
+/// `step 17, "What indexes cost on every write",` for the first step of `lesson` that runs
+/// `demo`.
+fn step_running(lesson: &Lesson, demo: &str) -> Option<String> {
+    let (index, step) = lesson
+        .steps
+        .iter()
+        .enumerate()
+        .find(|(_, step)| matches!(&step.kind, StepKind::Demo { name, .. } if name == demo))?;
+    Some(format!(
+        "step {}, \u{201c}{}\u{201d},",
+        index + 1,
+        step.title
+    ))
 }
 
 /// A part of a step the lesson pane can bring into view.
@@ -320,5 +366,81 @@ impl App {
             }
             StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Vec::new(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::demo::RunFirst;
+    use crate::lesson::Step;
+
+    fn lesson() -> Lesson {
+        let step = |title: &str, demo: &str| Step {
+            title: title.into(),
+            notes: None,
+            body: None,
+            kind: StepKind::Demo {
+                name: demo.into(),
+                params: toml::Table::new(),
+            },
+        };
+        Lesson {
+            id: "indexes".into(),
+            dir: "lessons/09-indexes".into(),
+            diagram: 9,
+            title: "Indexes".into(),
+            summary: String::new(),
+            steps: vec![
+                step("Build big_users", "indexes.seed"),
+                step("A lookup", "indexes.explain"),
+                step("What indexes cost", "indexes.write_cost"),
+            ],
+        }
+    }
+
+    #[test]
+    fn a_step_to_run_first_is_named_by_number_and_title() {
+        let failure = DemoFailure {
+            message: "relation \"big_users\" does not exist; an earlier step of this lesson \
+                      builds big_users: run it first"
+                .into(),
+            run_first: Some(RunFirst {
+                cause: "relation \"big_users\" does not exist".into(),
+                builds: "big_users",
+                demo: "indexes.seed",
+            }),
+        };
+        assert_eq!(
+            failure_text(&failure, &lesson()),
+            "relation \"big_users\" does not exist: step 1, \u{201c}Build big_users\u{201d}, \
+             builds big_users; run that step first, then this one."
+        );
+        let elsewhere = Lesson {
+            steps: Vec::new(),
+            ..lesson()
+        };
+        assert_eq!(failure_text(&failure, &elsewhere), failure.message);
+    }
+
+    #[test]
+    fn report_lines_name_other_steps_by_number_and_title() {
+        let report = DemoReport {
+            lines: vec!["writes it too ({step:indexes.write_cost} measures that)".into()],
+            ..DemoReport::default()
+        };
+        let shown = report_in_lesson(report.clone(), &lesson());
+        assert_eq!(
+            shown.lines,
+            ["writes it too (step 3, \u{201c}What indexes cost\u{201d}, measures that)"]
+        );
+        let alone = Lesson {
+            steps: Vec::new(),
+            ..lesson()
+        };
+        assert_eq!(
+            report_in_lesson(report, &alone).lines,
+            ["writes it too (a later step measures that)"]
+        );
     }
 }

@@ -12,7 +12,7 @@ use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
 
 use super::lab::{lessons_source, load_catalog};
-use crate::app::player::StepOutput;
+use crate::app::player::{StepOutput, failure_text, report_in_lesson};
 use crate::cli::LessonsCommand;
 use crate::data::console::Outcome;
 use crate::data::demo::DemoReport;
@@ -22,6 +22,7 @@ use crate::db::scratch::ScratchDb;
 use crate::db::{Lab, LabConfig};
 use crate::demo::DemoContext;
 use crate::demo::meter::Meter;
+use crate::lesson::text::{Audience, resolve};
 use crate::lesson::{Catalog, Exercise, Lesson, PROGRESS_FILE, Progress, StepKind, Verdict, judge};
 use crate::proxy::Latency;
 use crate::query_log::ScopeReport;
@@ -209,9 +210,10 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
             StepKind::Demo { name, params } => {
-                let report = run_demo(&lab.learner, name, params)
-                    .await
-                    .map_err(|e| e.to_string());
+                let report = match run_demo(&lab.learner, name, params).await {
+                    Ok(report) => Ok(report_in_lesson(report, lesson)),
+                    Err(error) => Err(failure_text(&error.failure(), lesson)),
+                };
                 Some(StepOutput::Demo {
                     progress: Vec::new(),
                     report: Some(report),
@@ -253,7 +255,11 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         match &step.kind {
             StepKind::Exercise(exercise) => {
                 for (i, hint) in exercise.hints.iter().enumerate() {
-                    say(&format!("Hint {}: {hint}", i + 1));
+                    say(&format!(
+                        "Hint {}: {}",
+                        i + 1,
+                        resolve(hint, Audience::Plain)
+                    ));
                 }
                 println!("(Write your answer in the lab's console, `pglab`, where it is checked.)");
             }
@@ -270,13 +276,17 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
                     } else {
                         "Not quite."
                     };
-                    say(&format!("{verdict} {}", option.why));
+                    say(&format!(
+                        "{verdict} {}",
+                        resolve(&option.why, Audience::Plain)
+                    ));
                 }
             }
             StepKind::Quiz(quiz) => {
                 if let Some((n, option)) = quiz.options.iter().enumerate().find(|(_, o)| o.correct)
                 {
-                    say(&format!("Answer: {}) {}", n + 1, option.why));
+                    let why = resolve(&option.why, Audience::Plain);
+                    say(&format!("Answer: {}) {why}", n + 1));
                 }
             }
             _ => {}

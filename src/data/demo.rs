@@ -46,7 +46,9 @@ pub struct MeasuredPlan {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DemoReport {
     pub title: String,
-    /// What the demo's program printed, then what the numbers mean.
+    /// What the demo's program printed, then what the numbers mean. A line names another
+    /// step of the lesson as `{step:DEMO}`, the step running demo DEMO, which the lesson
+    /// shows by its number and title: a demo's own name is never shown.
     pub lines: Vec<String>,
     /// A table of measurements (the scale demo).
     pub table: Option<ResultSet>,
@@ -75,5 +77,42 @@ impl DemoReport {
             .iter()
             .find(|(k, _)| *k == kind)
             .map_or(0, |(_, n)| *n)
+    }
+}
+
+/// Why a demo ended without a report, in words for the learner: never the demo's internal
+/// name, since a lesson shows its steps by number and title.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DemoFailure {
+    /// The whole explanation, for where no lesson step can be named.
+    pub message: String,
+    /// Set when the demo needs what another demo builds: the lesson that shows the failure
+    /// names the step running that demo.
+    pub run_first: Option<RunFirst>,
+}
+
+/// What a demo missed, and the demo whose step builds it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunFirst {
+    /// What went wrong, without advice (`relation "big_users" does not exist`).
+    pub cause: String,
+    /// What the other step builds (`big_users`).
+    pub builds: &'static str,
+    /// The demo that builds it (`indexes.seed`).
+    pub demo: &'static str,
+}
+
+impl From<String> for DemoFailure {
+    fn from(message: String) -> Self {
+        DemoFailure {
+            message,
+            run_first: None,
+        }
+    }
+}
+
+impl From<&str> for DemoFailure {
+    fn from(message: &str) -> Self {
+        message.to_string().into()
     }
 }

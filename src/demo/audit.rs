@@ -32,12 +32,10 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::{DemoContext, DemoSpec, Error};
-use crate::app::action::Action;
 use crate::audit::{Event, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
 use crate::db::audit::{self as log, Actor, AppAction, AppChange, within_actor};
-use crate::keymap::{Context, key_for};
 
 /// Every demo of this module is named `audit.…`.
 pub(super) const PREFIX: &str = "audit.";

@@ -199,7 +199,7 @@ fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: String) {
 /// An sqlx failure of `demo` while doing `step`, with the table-missing case explained.
 fn sql_error(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| match missing_table(&cause) {
-        Some(why) => Error::Refused { demo, why },
+        Some(missing) => run_seed_first(demo, missing),
         None => Error::Sql { demo, step, cause },
     }
 }
@@ -207,10 +207,9 @@ fn sql_error(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error)
 /// A failure of a statement run under EXPLAIN, with the table-missing case explained.
 fn statement_error(demo: &'static str, step: &'static str) -> impl FnOnce(ExecuteError) -> Error {
     move |cause| match &cause {
-        ExecuteError::Sql(failure) if failure.sqlstate == UNDEFINED_TABLE => Error::Refused {
-            demo,
-            why: format!("{}; {SEED_FIRST}", failure.message),
-        },
+        ExecuteError::Sql(failure) if failure.sqlstate == UNDEFINED_TABLE => {
+            run_seed_first(demo, failure.message.clone())
+        }
         _ => Error::Statement {
             demo,
             step,
@@ -220,12 +219,22 @@ fn statement_error(demo: &'static str, step: &'static str) -> impl FnOnce(Execut
 }
 
 const UNDEFINED_TABLE: &str = "42P01";
-const SEED_FIRST: &str =
-    "the lesson's seed step (demo `indexes.seed`) creates big_users: run it first";
+/// The demo that builds the lesson's table.
+const SEED: &str = "indexes.seed";
+
+/// The lesson's table is missing: the seed demo's step builds it.
+fn run_seed_first(demo: &'static str, cause: String) -> Error {
+    Error::RunFirst {
+        demo,
+        cause,
+        builds: crate::db::demo_data::BIG_USERS,
+        builder: SEED,
+    }
+}
 
 fn missing_table(cause: &sqlx::Error) -> Option<String> {
     let db = cause.as_database_error()?;
-    (db.code().as_deref() == Some(UNDEFINED_TABLE)).then(|| format!("{}; {SEED_FIRST}", db))
+    (db.code().as_deref() == Some(UNDEFINED_TABLE)).then(|| db.to_string())
 }
 
 /// "1,030×" for large ratios, "3.7×" for small ones.
@@ -300,6 +309,14 @@ mod tests {
         assert!(lines.len() > 1);
         assert!(lines.iter().all(|l| l.chars().count() <= LINE_WIDTH));
         assert!(lines[1..].iter().all(|l| l.starts_with("  ")));
+    }
+
+    #[test]
+    fn a_missing_table_names_the_demo_that_builds_it() {
+        assert!(DEMOS.iter().any(|demo| demo.name == SEED));
+        let failure = run_seed_first("indexes.explain", "no big_users".into()).failure();
+        assert_eq!(failure.run_first.map(|r| r.demo), Some(SEED));
+        assert!(!failure.message.contains("indexes."), "{}", failure.message);
     }
 
     #[test]

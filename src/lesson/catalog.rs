@@ -66,7 +66,7 @@ impl Catalog {
                     }
                 }
             }
-            lesson_problems.sort_by_key(|problem| problem.line);
+            lesson_problems.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
             problems.extend(lesson_problems);
             lessons.extend(read.lesson);
         }

@@ -68,6 +68,32 @@ impl<'a> Document<'a> {
         });
     }
 
+    /// Records a problem at the line of byte `offset` of `value`, the string the TOML value
+    /// at `span` holds (a multi-line string starts on the line after its opening quotes).
+    pub(super) fn in_string(
+        &mut self,
+        span: &Range<usize>,
+        value: &str,
+        offset: usize,
+        message: impl Into<String>,
+    ) {
+        let raw = self.text.get(span.clone()).unwrap_or_default();
+        let opens_a_line = ["\"\"\"\n", "\"\"\"\r\n", "'''\n", "'''\r\n"]
+            .iter()
+            .any(|opening| raw.starts_with(opening));
+        let inside = value.get(..offset).unwrap_or(value).matches('\n').count();
+        self.problems.push(Problem {
+            file: self.file.clone(),
+            line: Some(self.line(span) + usize::from(opens_a_line) + inside),
+            message: message.into(),
+        });
+    }
+
+    /// Records a problem found in another file of the lesson (a Markdown or diagram file).
+    pub(super) fn elsewhere(&mut self, problem: Problem) {
+        self.problems.push(problem);
+    }
+
     pub(super) fn whole_file(&mut self, message: impl Into<String>) {
         self.problems.push(Problem {
             file: self.file.clone(),
@@ -76,9 +102,10 @@ impl<'a> Document<'a> {
         });
     }
 
-    /// The problems, in line order (file-wide ones first).
+    /// The problems, by file, then in line order (file-wide ones first).
     pub(super) fn into_problems(mut self) -> Vec<Problem> {
-        self.problems.sort_by_key(|problem| problem.line);
+        self.problems
+            .sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
         self.problems
     }
 }

@@ -12,10 +12,12 @@ use toml::de::{DeValue, ValueDeserializer};
 use super::catalog::Problem;
 use super::document::{Document, Found, Need, Table, article, unknown_key, with_article};
 use super::source::{Source, Unreadable};
+use super::text::Shown;
 use super::{DIAGRAM_COUNT, Lesson, Step, StepKind};
 use graded::{read_exercise, read_quiz};
 
 mod graded;
+mod vet;
 
 /// Validates a demo name and its params; the demos live outside this module.
 pub(super) type Demos<'a> = &'a dyn Fn(&str, &toml::Table) -> Result<(), String>;
@@ -88,6 +90,18 @@ pub(super) fn read_lesson(
         "summary",
         Need::Required(" (one line for the list)"),
     );
+    for (key, found) in [("`title`", &title), ("`summary`", &summary)] {
+        if let Some(found) = found {
+            vet::string(
+                &mut doc,
+                &top,
+                key,
+                &found.span,
+                &found.value,
+                Shown::AsWritten,
+            );
+        }
+    }
     let diagram = top
         .integer(
             &mut doc,
@@ -169,6 +183,26 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
     let kind = table.string(doc, "kind", Need::Required(kind_hint));
     let title = table.string(doc, "title", Need::Required(""));
     let notes = table.string(doc, "notes", Need::Optional);
+    if let Some(title) = &title {
+        vet::string(
+            doc,
+            table,
+            "`title`",
+            &title.span,
+            &title.value,
+            Shown::AsWritten,
+        );
+    }
+    if let Some(notes) = &notes {
+        vet::string(
+            doc,
+            table,
+            "`notes`",
+            &notes.span,
+            &notes.value,
+            Shown::InTheLab,
+        );
+    }
     let kind = kind?;
     let Some((name, own_keys)) = KINDS.iter().find(|(name, _)| *name == kind.value) else {
         let message = format!(
@@ -188,7 +222,11 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
     };
     // `None` means the step is wrong; keep going so its other keys are checked too.
     let body = match table.string(doc, "text", text_need) {
-        Some(text) => folder.read(doc, table, "text", &text).map(Some),
+        Some(text) => folder.read(doc, table, "text", &text).map(|body| {
+            let shown_file = folder.shown_dir.join(&text.value);
+            vet::file(doc, &shown_file, &body, Shown::Everywhere);
+            Some(body)
+        }),
         None if table.has("text") || matches!(text_need, Need::Required(_)) => None,
         None => Some(None),
     };
@@ -232,6 +270,12 @@ fn read_diagram(doc: &mut Document, table: &Table, folder: &Folder) -> Option<St
     let hint = " (the text file with the layers)";
     let file = table.string(doc, "diagram", Need::Required(hint))?;
     let text = folder.read(doc, table, "diagram", &file)?;
+    vet::file(
+        doc,
+        &folder.shown_dir.join(&file.value),
+        &text,
+        Shown::AsWritten,
+    );
     let layers = split_layers(&text);
     if layers.len() < 2 {
         let message = format!(

@@ -12,6 +12,7 @@ use crate::app::{Action, App};
 use crate::data::ServerError;
 use crate::data::console::Outcome;
 use crate::keymap::{self, Context};
+use crate::lesson::text::{Audience, resolve};
 
 use super::page::Page;
 use super::table::{self, Window};
@@ -64,7 +65,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .filter(|_| !boxed && console.result.is_none())
         .and_then(|s| s.body.as_deref())
     {
-        super::markdown::render_into(&mut page, body, theme);
+        super::markdown::render_into(&mut page, &resolve(body, Audience::Lab), theme);
         page.blank();
     }
     if console.running.is_some() {
@@ -128,7 +129,7 @@ const TASK_BOX_HEIGHT: u16 = 20;
 fn task(frame: &mut Frame, area: Rect, title: &str, body: Option<&str>, theme: &Theme) -> Rect {
     let mut page = Page::<()>::default();
     if let Some(body) = body {
-        super::markdown::render_into(&mut page, body, theme);
+        super::markdown::render_into(&mut page, &resolve(body, Audience::Lab), theme);
     }
     let inner_width = usize::from(area.width.saturating_sub(2));
     let laid = page.lay_out(inner_width);

@@ -14,6 +14,7 @@ use crate::app::{Action, App};
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
+use crate::lesson::text::{Audience, resolve};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
 use crate::query_log::ScopeReport;
 
@@ -37,7 +38,8 @@ pub struct StepView<'a> {
     pub progress: &'a LessonProgress,
     pub notes: bool,
     pub running: bool,
-    /// Whether to print key hints (the plain-text runner has no keys).
+    /// The lab, with keys: key hints are printed and lesson text names keys. The plain-text
+    /// runner has no keys: its lesson text is the plain-text form.
     pub interactive: bool,
 }
 
@@ -146,11 +148,17 @@ fn key(action: &Action) -> String {
 /// parts a scroll intent can point at marked.
 pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
     let step = &view.lesson.steps[view.index];
+    let audience = if view.interactive {
+        Audience::Lab
+    } else {
+        Audience::Plain
+    };
+    let text = |text: &str| resolve(text, audience);
     let mut page = Page::default();
     page.prose(Line::styled(format!("▸ {}", step.title), theme.heading()));
     page.blank();
     if let Some(body) = &step.body {
-        markdown::render_into(&mut page, body, theme);
+        markdown::render_into(&mut page, &text(body), theme);
         page.blank();
     }
     let hint = |page: &mut Page<Focus>, text: &str| {
@@ -218,10 +226,10 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
                 .progress
                 .hints_revealed(view.index)
                 .min(exercise.hints.len());
-            for (i, text) in exercise.hints.iter().take(hints).enumerate() {
+            for (i, hint) in exercise.hints.iter().take(hints).enumerate() {
                 page.prose(Line::from(vec![
                     Span::styled(format!("Hint {}: ", i + 1), theme.key()),
-                    Span::raw(text.clone()),
+                    Span::raw(text(hint)),
                 ]));
             }
             page.marked(Focus::Output, |page| {
@@ -262,7 +270,7 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
             );
         }
         StepKind::Quiz(quiz) => {
-            page.prose(Line::styled(quiz.question.clone(), theme.text()));
+            page.prose(Line::styled(text(&quiz.question), theme.text()));
             page.blank();
             let chosen = view.progress.quiz_answer(view.index);
             for (i, option) in quiz.options.iter().enumerate() {
@@ -275,7 +283,7 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
                 };
                 page.prose(Line::from(vec![
                     Span::styled(format!("{mark} {}) ", i + 1), style),
-                    Span::raw(option.text.clone()),
+                    Span::raw(text(&option.text)),
                 ]));
             }
             page.blank();
@@ -288,7 +296,7 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
                     };
                     page.prose(Line::from(vec![
                         Span::styled(verdict, style),
-                        Span::raw(option.why.clone()),
+                        Span::raw(text(&option.why)),
                     ]));
                     if !option.correct {
                         hint(page, "Try another: press its number.");
@@ -304,7 +312,8 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
             page.blank();
             page.prose(Line::styled("── Presenter notes ──", theme.key()));
             match &step.notes {
-                Some(notes) => markdown::render_into(page, notes, theme),
+                // Presenter notes are for the lab alone.
+                Some(notes) => markdown::render_into(page, &resolve(notes, Audience::Lab), theme),
                 None => page.prose(Line::styled("(none for this step)", theme.dim())),
             }
         });

@@ -553,18 +553,42 @@ async fn the_write_cost_table_compares_two_scratch_tables_and_leaves_neither() {
     );
 }
 
+/// The learner is told which step to run, by its number and title, never the demo's name.
 #[tokio::test]
-async fn a_plan_demo_before_the_seed_says_to_run_the_seed() {
+async fn a_plan_demo_before_the_seed_says_to_run_the_seed_step() {
     let lab = lab().await;
     let (tx, _rx) = tokio::sync::mpsc::unbounded_channel();
-    let err = demo::run(&lab.ctx, "indexes.explain", &params(""), tx)
+    let failure = demo::run(&lab.ctx, "indexes.explain", &params(""), tx)
         .await
         .unwrap_err()
-        .to_string();
+        .failure();
     assert!(
-        err.contains("big_users") && err.contains("indexes.seed"),
-        "{err}"
+        failure.message.contains("big_users") && !failure.message.contains("indexes."),
+        "{failure:?}"
     );
+    assert_eq!(
+        failure.run_first.as_ref().map(|r| r.demo),
+        Some("indexes.seed")
+    );
+    let catalog = pglab::lesson::Catalog::load_from(
+        pglab::lesson::Source::built_in(),
+        &pglab::demo::validate,
+    )
+    .unwrap();
+    let lesson = catalog.find("indexes").unwrap();
+    let seed = lesson
+        .steps
+        .iter()
+        .position(|step| matches!(&step.kind, pglab::lesson::StepKind::Demo { name, .. } if name == "indexes.seed"))
+        .unwrap();
+    let said = pglab::app::player::failure_text(&failure, lesson);
+    let named = format!(
+        "step {}, \u{201c}{}\u{201d}, builds big_users; run that step first",
+        seed + 1,
+        lesson.steps[seed].title
+    );
+    assert!(said.contains(&named), "{said}");
+    assert!(!said.contains("indexes."), "{said}");
 }
 
 #[tokio::test]

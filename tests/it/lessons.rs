@@ -1,6 +1,6 @@
 //! The lesson catalogue read from fixture folders (no database): a good catalogue with every
 //! step kind, a bad one with one lesson per failure mode whose problems are asserted line by
-//! line, catalogues broken at the index, the real `lessons/` folder and the same lessons built
+//! line (a key the keymap does not bind where the text says, among them), catalogues broken at the index, the real `lessons/` folder and the same lessons built
 //! into the binary, and the file rules (regular files, size) held the same for both.
 
 use std::path::{Path, PathBuf};
@@ -100,6 +100,24 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/kind/lesson.toml:6: step 1: unknown step kind `video`; use one of read, diagram, run, demo, exercise, quiz",
         "bad/kind/lesson.toml:11: step 2: `kind` must be a string, not an integer",
         "bad/bad-id/lesson.toml: missing `summary` (one line for the list)",
+        // Lesson text: keys through the keymap, none in plain text, none bare.
+        "bad/text/01.md:1: the query log is a pane of the lab, and `pglab lessons run` prints this text too: put the words in {lab:…|…} with a plain-text form after the bar",
+        "bad/text/01.md:5: \"Press\" asks for a key, and `pglab lessons run` prints this text too: put the words in {lab:…|…} with a plain-text form after the bar",
+        "bad/text/01.md:5: `l` names a key as bare text; name it through the keymap, {key:global.cycle_latency}, so it follows the keymap",
+        "bad/text/01.md:5: `Enter` names a key as bare text; name it through the keymap, so it follows the keymap: one of {key:lesson_list.open}, {key:player.activate}, {key:log.activate}, {key:audit_filter.activate}",
+        "bad/text/01.md:7: `{key:audit.show_audit}`: show_audit is bound in global, not in audit; write {key:global.show_audit}",
+        "bad/text/01.md:7: `{key:global.show_audit}` would be printed by `pglab lessons run`, which has no keys: add the plain words after a bar, {key:global.show_audit|…}, or put the sentence in {lab:…|…} with its plain-text form",
+        "bad/text/02.txt:3: `F7` names a key as bare text; titles, summaries and diagrams are shown as written, so say it without the key and name the key in the step's text",
+        "bad/text/02.txt:3: `{key:global.show_audit}`: titles, summaries and diagrams are shown as written, without references; name keys in the step's text",
+        "bad/text/lesson.toml:7: step 1: `title`: `F7` names a key as bare text; titles, summaries and diagrams are shown as written, so say it without the key and name the key in the step's text",
+        "bad/text/lesson.toml:10: step 1: `notes`: `{key:player.show_audit}`: show_audit is bound in global, not in player; write {key:global.show_audit}",
+        "bad/text/lesson.toml:11: step 1: `notes`: `r` names a key as bare text; name it through the keymap, {key:audit.filter_record}, so it follows the keymap",
+        "bad/text/lesson.toml:24: step 3: `hints` item 1: \"Press\" asks for a key, and `pglab lessons run` prints this text too: put the words in {lab:…|…} with a plain-text form after the bar",
+        "bad/text/lesson.toml:24: step 3: `hints` item 1: `{key:global.show_audit}` would be printed by `pglab lessons run`, which has no keys: add the plain words after a bar, {key:global.show_audit|…}, or put the sentence in {lab:…|…} with its plain-text form",
+        "bad/text/lesson.toml:24: step 3: `hints` item 2: `{key:audit.filter_row}`: the keymap binds no key to `filter_row` in audit; audit binds back, up, down, page_up, page_down, end, filter_record, filter_actor, filter_table, cycle_window, clear_filter, edit_filter",
+        "bad/text/lesson.toml:30: step 4: `question`: `{lab:…}` needs its plain-text form after a bar, for `pglab lessons run`: {lab:…|…}, or {lab:…|} to print nothing there",
+        "bad/text/lesson.toml:32: step 4: option 1: `text`: `q` names a key as bare text; name it through the keymap, {key:global.quit}, so it follows the keymap",
+        "bad/text/lesson.toml:33: step 4: option 2: `text`: `Tab` names a key as bare text; name it through the keymap, {key:global.toggle_log_focus}, so it follows the keymap",
     ];
     let got = lines(&load_errors("bad"));
     for (index, (got, want)) in got.iter().zip(&expected).enumerate() {
@@ -322,4 +340,88 @@ fn a_folder_and_embedded_files_are_held_to_the_same_rules() {
         let errors = loaded.expect_err(source);
         assert_eq!(lines(&errors), expected, "{source}");
     }
+}
+
+/// The built-in lessons as `pglab lessons run` prints them and as the lab shows them: every
+/// reference resolved, the plain text naming no key (resolved, it passes the checker as text
+/// shown everywhere), the lab's text naming keys by the keymap's labels.
+#[test]
+fn lesson_text_names_keys_in_the_lab_and_never_in_plain_text() {
+    use pglab::lesson::text::{Audience, Shown, check, resolve};
+    use pglab::ui::player::{StepView, step_page};
+    use pglab::ui::theme::Theme;
+
+    let catalog = Catalog::load_from(Source::built_in(), &pglab::demo::validate)
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    let progress = pglab::lesson::Progress::default();
+    for lesson in &catalog.lessons {
+        for (index, step) in lesson.steps.iter().enumerate() {
+            let mut texts: Vec<&str> = step.body.iter().map(String::as_str).collect();
+            match &step.kind {
+                StepKind::Exercise(exercise) => {
+                    texts.extend(exercise.hints.iter().map(String::as_str))
+                }
+                StepKind::Quiz(quiz) => {
+                    texts.push(&quiz.question);
+                    for option in &quiz.options {
+                        texts.extend([option.text.as_str(), option.why.as_str()]);
+                    }
+                }
+                _ => {}
+            }
+            for text in texts {
+                let plain = resolve(text, Audience::Plain);
+                let flaws = check(&plain, Shown::Everywhere);
+                assert!(
+                    flaws.is_empty(),
+                    "{} step {}: {flaws:?}\n{plain}",
+                    lesson.id,
+                    index + 1
+                );
+                assert!(!resolve(text, Audience::Lab).contains("{key:"));
+            }
+            for interactive in [false, true] {
+                let view = StepView {
+                    lesson,
+                    index,
+                    layers: usize::MAX,
+                    output: None,
+                    progress: progress.lesson(&lesson.id),
+                    notes: interactive,
+                    running: false,
+                    interactive,
+                };
+                let page = step_page(&view, &Theme::plain(), 100);
+                let shown: String = page
+                    .into_lines()
+                    .into_iter()
+                    .flat_map(|(line, _)| line.spans.into_iter().map(|s| s.content.into_owned()))
+                    .collect();
+                assert!(
+                    !shown.contains("{key:") && !shown.contains("{lab:"),
+                    "{} step {}: {shown}",
+                    lesson.id,
+                    index + 1
+                );
+            }
+        }
+    }
+    // Lesson 11's timeline step: the keys in the lab, `pglab audit`'s options in plain text.
+    let audit = catalog.find("11").unwrap();
+    let timeline = audit
+        .steps
+        .iter()
+        .find(|step| step.title.contains("timeline"))
+        .and_then(|step| step.body.as_deref())
+        .unwrap();
+    let lab = resolve(timeline, Audience::Lab);
+    assert!(
+        lab.starts_with("The timeline (`F7`)") && lab.contains("- `r`: one record"),
+        "{lab}"
+    );
+    let plain = resolve(timeline, Audience::Plain);
+    assert!(
+        plain.contains("- `--record users:2`: one record") && !plain.contains("`r`"),
+        "{plain}"
+    );
 }

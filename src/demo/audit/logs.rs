@@ -128,7 +128,7 @@ pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection
             .await
             .map_err(sql(demo, "counting the events"))?;
     let mut lines = vec![format!(
-        "Connected as {me}, the role your console uses. audit.events holds {events} event(s)."
+        "Connected as {me}, the role your own SQL runs as. audit.events holds {events} event(s)."
     )];
     lines.push(String::new());
     for attempt in [

@@ -126,7 +126,7 @@ pub(super) async fn run(
     ));
     lines.push(
         "from now on every insert into the table, and every update of an indexed column, \
-         writes this index too (demo indexes.write_cost measures what that costs)"
+         writes this index too ({step:indexes.write_cost} measures what that costs)"
             .to_string(),
     );
     let lines = lines.iter().flat_map(|line| paragraph(line)).collect();

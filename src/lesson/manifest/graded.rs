@@ -2,7 +2,9 @@
 //! graded by) and a quiz (options, exactly one right, each with its why). Called by
 //! `manifest` once the step's kind is known and its keys are vetted.
 
+use super::vet;
 use crate::lesson::document::{Document, Need, SpannedStrings, Table, unknown_key};
+use crate::lesson::text::Shown;
 use crate::lesson::{Check, Exercise, Quiz, QuizOption, RowOrder};
 
 const CHECK_KEYS: [&str; 7] = [
@@ -89,6 +91,10 @@ pub(super) fn read_exercise(doc: &mut Document, table: &Table) -> Option<Exercis
                 let message = format!("{}`hints` is empty; give at least one hint", table.prefix());
                 doc.at(hints.span, message);
                 return None;
+            }
+            for (index, (hint, span)) in hints.value.iter().enumerate() {
+                let what = format!("`hints` item {}", index + 1);
+                vet::string(doc, table, &what, span, hint, Shown::Everywhere);
             }
             Some(hints.value.into_iter().map(|(hint, _)| hint).collect())
         });
@@ -275,6 +281,10 @@ fn plan_nodes(doc: &mut Document, table: &Table, key: &str, good: &mut bool) -> 
 
 pub(super) fn read_quiz(doc: &mut Document, table: &Table) -> Option<Quiz> {
     let question = table.string(doc, "question", Need::Required(""));
+    if let Some(question) = &question {
+        let (span, value) = (&question.span, &question.value);
+        vet::string(doc, table, "`question`", span, value, Shown::Everywhere);
+    }
     let hint = " (2 to 6 options like { text = \"...\", correct = false, why = \"...\" })";
     let found = table.array(doc, "options", Need::Required(hint))?;
     let count = found.value.len();
@@ -300,6 +310,12 @@ pub(super) fn read_quiz(doc: &mut Document, table: &Table) -> Option<Quiz> {
                 "why",
                 Need::Required(" (why this answer is right or wrong)"),
             );
+            for (key, found) in [("`text`", &text), ("`why`", &why)] {
+                if let Some(found) = found {
+                    let (span, value) = (&found.span, &found.value);
+                    vet::string(doc, &option, key, span, value, Shown::Everywhere);
+                }
+            }
             Some(QuizOption {
                 text: text?.value,
                 correct: correct?.value,
