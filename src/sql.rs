@@ -13,7 +13,7 @@ pub mod lint;
 pub mod n_plus_one;
 
 pub use fingerprint::{Fingerprint, Fingerprinter};
-pub use kind::{StatementKind, changes_data, statement_count, statement_kind};
+pub use kind::{StatementKind, changes_data, split_statements, statement_count, statement_kind};
 pub use lint::{Lint, TableFacts, lint};
 pub use n_plus_one::{BurstDetector, Finding, Observed};
 
