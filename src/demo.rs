@@ -81,7 +81,7 @@ impl DemoReport {
             wall: measured.wall,
             sessions,
             // Each connection of a pool reports its lint once: once is enough here.
-            warnings: crate::query_log::warning_messages(&measured.report.warnings),
+            warnings: crate::query_log::raised_once(&measured.report.warnings),
             ..DemoReport::default()
         }
     }

@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::data::proxy::{Event, Kind, RoundTrip, SessionId, SessionInfo, Shape};
+use crate::data::warning::{Raised, Rule};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
@@ -42,17 +43,56 @@ impl Warning {
             Warning::Lint { lint, .. } => lint.message(),
         }
     }
+
+    /// The rule that raised it, as lesson files name it.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Warning::Pattern(Finding::NPlusOne { .. }) => Rule::NPlusOne,
+            Warning::Pattern(Finding::Duplicates { .. }) => Rule::Duplicate,
+            Warning::Pattern(Finding::SplicedLiterals { .. }) => Rule::Spliced,
+            Warning::Lint { lint, .. } => match lint {
+                Lint::MissingTenantFilter { .. } => Rule::Tenancy,
+                Lint::MissingSoftDeleteFilter { .. } => Rule::SoftDelete,
+                Lint::LiteralComparison { .. } => Rule::Constants,
+            },
+        }
+    }
+
+    /// As a report keeps it: rule, the table a lint is about, message.
+    pub fn raised(&self) -> Raised {
+        let subject = match self {
+            Warning::Lint {
+                lint:
+                    Lint::MissingTenantFilter { table, .. } | Lint::MissingSoftDeleteFilter { table },
+                ..
+            } => table.clone(),
+            _ => String::new(),
+        };
+        Raised {
+            rule: self.rule(),
+            subject,
+            message: self.message(),
+        }
+    }
 }
 
 /// The messages of `warnings`, each once (every connection reports its lint, and a grade or a
 /// demo report needs a message only once).
 pub fn warning_messages(warnings: &[Warning]) -> Vec<String> {
+    raised_once(warnings)
+        .into_iter()
+        .map(|raised| raised.message)
+        .collect()
+}
+
+/// `warnings` as a report keeps them, each message once.
+pub fn raised_once(warnings: &[Warning]) -> Vec<Raised> {
     warnings
         .iter()
-        .map(Warning::message)
-        .fold(Vec::new(), |mut kept, message| {
-            if !kept.contains(&message) {
-                kept.push(message);
+        .map(Warning::raised)
+        .fold(Vec::new(), |mut kept, raised| {
+            if !kept.iter().any(|k| k.message == raised.message) {
+                kept.push(raised);
             }
             kept
         })

@@ -329,6 +329,7 @@ mod tests {
             notes: None,
             body: None,
             kind,
+            warnings: None,
         }
     }
 
@@ -351,6 +352,7 @@ mod tests {
                     solution: "select 1".into(),
                     hints: vec!["h1".into(), "h2".into()],
                     check: Check::default(),
+                    wrong: Vec::new(),
                 })),
                 step(StepKind::Quiz(Quiz {
                     question: "q".into(),

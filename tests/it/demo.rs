@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pglab::data::demo::{DemoProgress, DemoReport};
 use pglab::data::proxy::{Event, Kind};
+use pglab::data::warning::Raised;
 use pglab::demo::{self, DemoContext};
 use pglab::proxy::Latency;
 use pglab::testing::TestDb;
@@ -49,7 +50,7 @@ pub async fn run(
     (report, progress)
 }
 
-fn n_plus_one_warnings(report: &DemoReport) -> Vec<&String> {
+fn n_plus_one_warnings(report: &DemoReport) -> Vec<&Raised> {
     report
         .warnings
         .iter()
