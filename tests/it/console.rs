@@ -106,7 +106,9 @@ async fn a_script_runs_statement_by_statement_and_its_caret_counts_the_whole_tex
     let sql = "update posts set title = 'Renamed ☃' where id = 1;\n-- and then\nselect usernme from users;";
     let error = failure(console.execute(sql, 10).await);
     assert_eq!(error.sqlstate, "42703");
-    let caret = error.caret_line(sql).expect("the position falls in the text");
+    let caret = error
+        .caret_line(sql)
+        .expect("the position falls in the text");
     assert_eq!((caret.line, caret.column), (3, 7), "{error:?}");
     let mut check = db.learner_conn().await.unwrap();
     let title: String = sqlx::query_scalar("select title from posts where id = 1")

@@ -280,7 +280,10 @@ async fn declared_wrong_answers_are_explained_alike_in_the_lab_and_by_lessons_ch
         let db = TestDb::create().await.unwrap();
         let catalog = shipped();
         let exercise = exercise_of(&catalog, lesson);
-        assert!(!exercise.wrong.is_empty(), "{lesson} declares wrong answers");
+        assert!(
+            !exercise.wrong.is_empty(),
+            "{lesson} declares wrong answers"
+        );
         let answers: Vec<&str> = exercise.wrong.iter().map(|w| w.answer.as_str()).collect();
         let verdicts = both_ways(&db, catalog, lesson, &answers).await;
         for (wrong, verdict) in exercise.wrong.iter().zip(&verdicts) {
@@ -312,7 +315,10 @@ async fn a_wrong_answer_is_told_why_in_its_own_terms() {
         .iter()
         .map(|v| v.as_ref().unwrap().why.clone().unwrap().text)
         .collect();
-    assert!(why[0].contains("never true") && why[0].contains("is null"), "{why:?}");
+    assert!(
+        why[0].contains("never true") && why[0].contains("is null"),
+        "{why:?}"
+    );
     assert!(
         why[1].contains("“Draft: pricing ideas” (deleted on 2026-02-26)"),
         "{why:?}"
