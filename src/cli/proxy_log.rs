@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 
 use crate::data::ServerError;
 use crate::data::proxy::{Event, Kind, SessionEnd};
-use crate::query_log::{Entry, QueryLog, Warning};
+use crate::query_log::{Entry, QueryLog, Totals, Warning, bytes, pause_line};
 use crate::sql::n_plus_one::abbreviate;
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
@@ -127,7 +127,8 @@ impl<W: Write> LogWriter<W> {
                 "type": "round_trip", "seq": entry.seq, "session": rt.session,
                 "application_name": &*entry.application_name, "kind": entry.kind.label(),
                 "duration_ms": ms(rt.duration), "statements": statements, "rows": rows,
-                "sql": sql, "error": rt.error.as_ref().map(error_json),
+                "received_bytes": rt.received, "sql": sql,
+                "error": rt.error.as_ref().map(error_json),
             }));
         }
         let sql = rt
@@ -186,6 +187,23 @@ impl<W: Write> LogWriter<W> {
         Ok(())
     }
 
+    /// What the traffic added up to since it last paused.
+    pub fn pause(&mut self, since: &Totals) -> io::Result<()> {
+        if self.json {
+            let by_kind: serde_json::Map<String, Value> = Kind::ALL
+                .iter()
+                .map(|&k| (k.label().to_string(), json!(since.of_kind(k))))
+                .collect();
+            return self.line(&json!({
+                "type": "pause", "round_trips": since.round_trips, "by_kind": by_kind,
+                "statements": since.statements, "rows": since.rows,
+                "received_bytes": since.received, "warnings": since.warnings,
+                "waiting_ms": ms(since.waiting),
+            }));
+        }
+        writeln!(self.out, "── since the last pause: {}", pause_line(since))
+    }
+
     pub fn summary(&mut self, log: &QueryLog) -> io::Result<()> {
         let t = log.totals();
         let top = log.top_statements(10);
@@ -201,7 +219,8 @@ impl<W: Write> LogWriter<W> {
             return self.line(&json!({
                 "type": "summary", "round_trips": t.round_trips, "by_kind": by_kind,
                 "statements": t.statements, "rows": t.rows, "errors": t.errors,
-                "warnings": t.warnings, "waiting_ms": ms(t.waiting), "top_statements": top,
+                "warnings": t.warnings, "waiting_ms": ms(t.waiting),
+                "received_bytes": t.received, "top_statements": top,
             }));
         }
         let kinds = Kind::ALL
@@ -212,10 +231,12 @@ impl<W: Write> LogWriter<W> {
         writeln!(self.out)?;
         writeln!(
             self.out,
-            "summary: {} ({kinds}); {}, {}, {}, {}; {:.1} ms spent waiting for answers",
+            "summary: {} ({kinds}); {}, {} ({} received), {}, {}; {:.1} ms spent waiting for \
+             answers",
             count(t.round_trips, "round trip"),
             count(t.statements, "statement"),
             count(t.rows, "row"),
+            bytes(t.received),
             count(t.errors, "error"),
             count(t.warnings, "warning"),
             ms(t.waiting)

@@ -110,6 +110,7 @@ pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<p
             }],
             error: None,
             transaction: b'I',
+            received: 0,
         }));
     }
     events
