@@ -7,12 +7,18 @@
 //! - `n_plus_one.pool`: the lazy loop through a default sqlx `PgPool`, to show the pings the
 //!   pool adds around every query;
 //! - `n_plus_one.scale` ([`scale`]): lazy, join and batched at growing sizes, with and
-//!   without simulated latency, as a table.
+//!   without simulated latency, as a table;
+//! - `n_plus_one.wide` ([`wide`]): when not to eager-load, a JOIN that repeats a long bio on
+//!   every row against two queries, bytes and time measured;
+//! - `n_plus_one.endpoints` ([`endpoints`]): a small blog application's two endpoints, each
+//!   request's round trips counted the way `pglab proxy` counts them.
 //!
 //! The feed lists every tenant's posts (an operator's view), so the log's tenancy lint
 //! notes that the queries have no `organization_id` condition: true, and not this lesson.
 
+mod endpoints;
 mod scale;
+mod wide;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -31,6 +37,9 @@ use crate::data::proxy::Kind;
 pub const MAX_POSTS: i64 = 10_000;
 /// Printed lines shown before "… N more".
 const LINES_SHOWN: usize = 10;
+/// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
+/// shows them whole (report lines are shown as written, never wrapped by the view).
+const REPORT_WIDTH: usize = 76;
 
 const POSTS: ParamSpec = ParamSpec {
     name: "posts",
@@ -66,6 +75,16 @@ pub const DEMOS: &[DemoSpec] = &[
         name: "n_plus_one.scale",
         summary: "lazy, join and batched at growing sizes, with and without latency",
         params: scale::PARAMS,
+    },
+    DemoSpec {
+        name: "n_plus_one.wide",
+        summary: "a JOIN that repeats each author's long bio against two queries: bytes and time",
+        params: wide::PARAMS,
+    },
+    DemoSpec {
+        name: "n_plus_one.endpoints",
+        summary: "two endpoints of a small blog app, round trips counted per request",
+        params: &[],
     },
 ];
 
@@ -223,6 +242,8 @@ pub(super) async fn run(
         "n_plus_one.join" => single(ctx, Strategy::Join, limit, progress).await,
         "n_plus_one.batched" => single(ctx, Strategy::Batched, limit, progress).await,
         "n_plus_one.pool" => pool(ctx, limit, progress).await,
+        "n_plus_one.wide" => wide::run(ctx, params, progress).await,
+        "n_plus_one.endpoints" => endpoints::run(ctx, progress).await,
         _ => scale::run(ctx, params, progress).await,
     }
 }
@@ -381,5 +402,13 @@ fn wall_line(measured: &Measured, latency: &Duration) -> String {
 }
 
 fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64) -> DemoReport {
-    DemoReport::measured(title, lines, measured, sessions)
+    DemoReport::measured(title, wrapped(lines), measured, sessions)
+}
+
+/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it.
+fn wrapped(lines: Vec<String>) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|line| crate::wrap::wrap(line, REPORT_WIDTH, "  "))
+        .collect()
 }
