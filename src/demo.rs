@@ -189,6 +189,19 @@ pub async fn run(
     }
 }
 
+/// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
+/// shows them whole (report lines are shown as written, never wrapped by the view).
+const REPORT_WIDTH: usize = 76;
+
+/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it;
+/// shorter lines (program output, aligned figures) are left as they are.
+pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|line| crate::wrap::wrap(line, REPORT_WIDTH, "  "))
+        .collect()
+}
+
 /// A wall time as a table shows it: milliseconds with one decimal below a second, seconds
 /// with two decimals above.
 pub fn format_wall(wall: Duration) -> String {

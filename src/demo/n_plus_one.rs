@@ -37,9 +37,6 @@ use crate::data::proxy::Kind;
 pub const MAX_POSTS: i64 = 10_000;
 /// Printed lines shown before "… N more".
 const LINES_SHOWN: usize = 10;
-/// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
-/// shows them whole (report lines are shown as written, never wrapped by the view).
-const REPORT_WIDTH: usize = 76;
 
 const POSTS: ParamSpec = ParamSpec {
     name: "posts",
@@ -402,13 +399,5 @@ fn wall_line(measured: &Measured, latency: &Duration) -> String {
 }
 
 fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64) -> DemoReport {
-    DemoReport::measured(title, wrapped(lines), measured, sessions)
-}
-
-/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it.
-fn wrapped(lines: Vec<String>) -> Vec<String> {
-    lines
-        .iter()
-        .flat_map(|line| crate::wrap::wrap(line, REPORT_WIDTH, "  "))
-        .collect()
+    DemoReport::measured(title, super::wrapped(lines), measured, sessions)
 }

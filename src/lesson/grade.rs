@@ -136,9 +136,9 @@ impl fmt::Display for Finding {
                 "column count differs: expected {} ({}), got {} ({}); \
                  names are not compared, only how many and their values",
                 count_of(expected.len(), "column"),
-                expected.join(", "),
+                names(expected),
                 got.len(),
-                got.join(", ")
+                names(got)
             ),
             Finding::MissingRows { count, sample } => {
                 let missing = count_of(*count, "row");
@@ -432,6 +432,15 @@ fn sample(rows: &[&Row]) -> Vec<Row> {
         .take(SAMPLE_ROWS)
         .map(|row| (*row).clone())
         .collect()
+}
+
+/// Column names, the first few: `id, title, … and 11 more`.
+fn names(columns: &[String]) -> String {
+    const SHOWN: usize = 6;
+    match columns.len().checked_sub(SHOWN) {
+        Some(more) if more > 1 => format!("{}, … and {more} more", columns[..SHOWN].join(", ")),
+        _ => columns.join(", "),
+    }
 }
 
 fn count_of(count: usize, noun: &str) -> String {

@@ -205,7 +205,7 @@ fn report(columns: Vec<String>, answered: &[Answered], sessions: u64) -> DemoRep
     }
     DemoReport {
         title: "Round trips per request: two endpoints of a blog application".into(),
-        lines: super::wrapped(lines),
+        lines: crate::demo::wrapped(lines),
         table: Some(ResultSet::new(columns, rows)),
         round_trips: totals.round_trips,
         statements: totals.statements,

@@ -265,7 +265,7 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
             sizes.len(),
             latency_label(delay)
         ),
-        lines: super::wrapped(lines),
+        lines: crate::demo::wrapped(lines),
         table: Some(ResultSet::new(columns, table.rows)),
         round_trips: table.totals.round_trips,
         statements: table.totals.statements,

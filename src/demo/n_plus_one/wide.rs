@@ -343,7 +343,7 @@ fn report(
     });
     DemoReport {
         title: format!("A wide JOIN against two queries: {posts} posts, {bio_kb} kB bios"),
-        lines: super::wrapped(lines),
+        lines: crate::demo::wrapped(lines),
         table: Some(ResultSet::new(columns, rows)),
         round_trips: totals.round_trips,
         statements: totals.statements,
