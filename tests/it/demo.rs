@@ -325,6 +325,23 @@ async fn round_trips_are_counted_per_request() {
     let lab = lab().await;
     let (report, _) = run(&lab.ctx, "n_plus_one.endpoints", "").await;
     let table = report.table.as_ref().unwrap();
+    assert_eq!(
+        table.columns,
+        [
+            "request",
+            "posts",
+            "round trips",
+            "rows",
+            "received",
+            "waited"
+        ]
+    );
+    assert!(
+        table
+            .rows
+            .iter()
+            .all(|row| row.len() == table.columns.len())
+    );
     let counts: Vec<(String, String)> = table
         .rows
         .iter()
