@@ -146,7 +146,7 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
     }
     term.wait_for(&["step 4 of 13", "The loop, live"]);
     term.keys(&["Enter"]);
-    let screen = term.wait_for(&["11 query round trips", "N+1: 1 query then 10"]);
+    let screen = term.wait_for(&["11 query round", "N+1: 1 query then 10"]);
     assert!(screen.contains("select username from users"), "{screen}");
 
     term.keys(&["Right"]);
