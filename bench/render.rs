@@ -68,6 +68,7 @@ fn busy_app() -> App {
                 }],
                 error: None,
                 transaction: b'I',
+                received: 0,
             })));
         }
     }

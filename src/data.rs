@@ -11,6 +11,7 @@
 //!   query log gives each round trip
 //! - [`demo`]: a demo's progress news and its report (measurements, measured plans)
 //! - [`grading`]: what was gathered for one exercise attempt
+//! - [`warning`]: the rules behind the query log's warnings, and a warning as a report keeps it
 //!
 //! Nothing here imports `db`, `proxy`, `demo`, `app`, `ui`, `runtime` or `cli` (a test below
 //! reads the sources to keep it so, and keeps the core's imports of I/O at none). One
@@ -24,6 +25,7 @@ pub mod grading;
 pub mod proxy;
 mod result_set;
 mod server_error;
+pub mod warning;
 
 pub use result_set::ResultSet;
 pub use server_error::{Caret, ServerError};

@@ -79,7 +79,7 @@ impl DemoReport {
             wall: measured.wall,
             sessions,
             // Each connection of a pool reports its lint once: once is enough here.
-            warnings: crate::query_log::warning_messages(&measured.report.warnings),
+            warnings: crate::query_log::raised_once(&measured.report.warnings),
             ..DemoReport::default()
         }
     }
@@ -220,6 +220,19 @@ pub async fn run(
     } else {
         n_plus_one::run(ctx, spec.name, params, &progress).await
     }
+}
+
+/// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
+/// shows them whole (report lines are shown as written, never wrapped by the view).
+const REPORT_WIDTH: usize = 76;
+
+/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it;
+/// shorter lines (program output, aligned figures) are left as they are.
+pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
+    lines
+        .iter()
+        .flat_map(|line| crate::text::wrap(line, REPORT_WIDTH, "  "))
+        .collect()
 }
 
 #[cfg(test)]

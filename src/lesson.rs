@@ -3,7 +3,9 @@
 //! exercise attempt against the reference result ([`judge`], [`grade`]); and the learner's
 //! saved progress ([`Progress`]). No database here: running SQL and measuring round trips and
 //! plans is `db::grading`'s job and the proxy's, this module only says what to run and
-//! whether the outcome passes.
+//! whether the outcome passes. A wrong answer is told why: the judge names the rows that
+//! differ, and an exercise's diagnoses ([`Diagnosis`]) explain the mistakes its lesson
+//! foresaw, each proven to fire by a wrong answer the lesson declares.
 //!
 //! Submodules: `document` (spanned TOML access that records problems with their lines),
 //! `manifest` (one `lesson.toml` and the files it names), `catalog` (the index, cross-lesson
@@ -21,8 +23,10 @@ pub mod text;
 
 use std::path::PathBuf;
 
+use crate::data::warning::Rule;
+
 pub use catalog::{Catalog, LoadErrors, Problem};
-pub use grade::{Attempt, Finding, Verdict, grade, judge};
+pub use grade::{Attempt, Explained, Finding, Verdict, grade, judge};
 pub use progress::{Completion, LessonProgress, PROGRESS_FILE, Progress, ProgressError};
 pub use source::{Entry, MAX_FILE_BYTES, Source};
 
@@ -58,6 +62,10 @@ pub struct Step {
     /// The Markdown named by `text`, loaded; always present on a read step.
     pub body: Option<String>,
     pub kind: StepKind,
+    /// The warning rules a run or demo step is about (`warnings = ["n_plus_one"]`): their
+    /// warnings are shown in full under its result, any other folds into one line, and
+    /// `lessons check` fails when one of them is not raised. `None`: every warning in full.
+    pub warnings: Option<Vec<Rule>>,
 }
 
 /// What a step does beyond showing its title and body.
@@ -108,6 +116,16 @@ pub struct Exercise {
     /// Revealed one at a time; at least one, none empty.
     pub hints: Vec<String>,
     pub check: Check,
+    /// Wrong answers the lesson expects, each with the diagnosis that must explain it:
+    /// `lessons check` grades them, so every diagnosis is tested, not assumed.
+    pub wrong: Vec<WrongAnswer>,
+}
+
+/// A wrong answer and the diagnosis (by name) its verdict must give.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WrongAnswer {
+    pub answer: String,
+    pub expect: String,
 }
 
 /// What an attempt must satisfy; at least one part is set.
@@ -131,6 +149,10 @@ pub struct Check {
     /// The attempt's round trips must raise no warning in the lab's query log (no lint, no
     /// N+1): `lint_free = true` in a lesson file.
     pub lint_free: bool,
+    /// Not a requirement: why an answer fails, for the wrong answers a lesson expects
+    /// (`[[step.diagnosis]]`). Tried in order; the first whose conditions all hold explains
+    /// a failing verdict.
+    pub diagnoses: Vec<Diagnosis>,
 }
 
 impl Check {
@@ -142,6 +164,90 @@ impl Check {
     /// The statement whose plan and speed are checked, given the learner's `answer`.
     pub fn target<'a>(&'a self, answer: &'a str) -> &'a str {
         self.query.as_deref().unwrap_or(answer)
+    }
+
+    /// The queries the diagnoses compare an answer's extra and missing rows with, each once,
+    /// in order: grading runs them when the check compares rows.
+    pub fn diagnosis_queries(&self) -> Vec<&str> {
+        let mut queries: Vec<&str> = Vec::new();
+        for condition in self.diagnoses.iter().flat_map(|d| &d.when) {
+            if let Condition::ExtraRowsIn(sql) | Condition::MissingRowsIn(sql) = condition
+                && !queries.contains(&sql.as_str())
+            {
+                queries.push(sql);
+            }
+        }
+        queries
+    }
+}
+
+/// Why an answer is wrong, when it is wrong in a way the lesson foresaw: conditions on the
+/// answer and its verdict, and the sentence that explains it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnosis {
+    /// `[a-z0-9-]+`, unique in the exercise; what a wrong answer's `expect` names.
+    pub name: String,
+    /// At least one; all must hold.
+    pub when: Vec<Condition>,
+    /// Shown to the learner. `{extra}`, `{missing}` and `{round_trips}` are replaced with
+    /// the answer's extra rows, its missing rows and its round-trip count.
+    pub why: String,
+}
+
+/// One condition of a diagnosis.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Condition {
+    /// The answer's text holds one of these token patterns (`= null`): compared token by
+    /// token, case aside, never inside a string or a comment.
+    AnswerHas(Vec<String>),
+    /// The answer's text holds none of these patterns.
+    AnswerLacks(Vec<String>),
+    /// The answer has extra rows, and each is a row this query returns (compared on the
+    /// answer's columns; a query with one column more names each row with it).
+    ExtraRowsIn(String),
+    /// The answer lacks rows, and each is a row this query returns.
+    MissingRowsIn(String),
+    /// The verdict has a finding of this family.
+    Fails(Failure),
+    /// The lab's query log raised this rule's warning for the answer.
+    Warned(Rule),
+}
+
+/// Families of findings a diagnosis can ask about (`fails = "columns"`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// Any finding about the rows (none, columns, missing, extra, order).
+    Rows,
+    Columns,
+    Order,
+    RoundTrips,
+    Plan,
+    Speedup,
+    Lint,
+}
+
+impl Failure {
+    pub const ALL: [Failure; 7] = [
+        Failure::Rows,
+        Failure::Columns,
+        Failure::Order,
+        Failure::RoundTrips,
+        Failure::Plan,
+        Failure::Speedup,
+        Failure::Lint,
+    ];
+
+    /// The name lesson files use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Failure::Rows => "rows",
+            Failure::Columns => "columns",
+            Failure::Order => "order",
+            Failure::RoundTrips => "round_trips",
+            Failure::Plan => "plan",
+            Failure::Speedup => "speedup",
+            Failure::Lint => "lint",
+        }
     }
 }
 

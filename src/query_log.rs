@@ -12,6 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::data::proxy::{Event, Kind, RoundTrip, SessionId, SessionInfo, Shape};
+use crate::data::warning::{Raised, Rule};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
@@ -42,17 +43,56 @@ impl Warning {
             Warning::Lint { lint, .. } => lint.message(),
         }
     }
+
+    /// The rule that raised it, as lesson files name it.
+    pub fn rule(&self) -> Rule {
+        match self {
+            Warning::Pattern(Finding::NPlusOne { .. }) => Rule::NPlusOne,
+            Warning::Pattern(Finding::Duplicates { .. }) => Rule::Duplicate,
+            Warning::Pattern(Finding::SplicedLiterals { .. }) => Rule::Spliced,
+            Warning::Lint { lint, .. } => match lint {
+                Lint::MissingTenantFilter { .. } => Rule::Tenancy,
+                Lint::MissingSoftDeleteFilter { .. } => Rule::SoftDelete,
+                Lint::LiteralComparison { .. } => Rule::Constants,
+            },
+        }
+    }
+
+    /// As a report keeps it: rule, the table a lint is about, message.
+    pub fn raised(&self) -> Raised {
+        let subject = match self {
+            Warning::Lint {
+                lint:
+                    Lint::MissingTenantFilter { table, .. } | Lint::MissingSoftDeleteFilter { table },
+                ..
+            } => table.clone(),
+            _ => String::new(),
+        };
+        Raised {
+            rule: self.rule(),
+            subject,
+            message: self.message(),
+        }
+    }
 }
 
 /// The messages of `warnings`, each once (every connection reports its lint, and a grade or a
 /// demo report needs a message only once).
 pub fn warning_messages(warnings: &[Warning]) -> Vec<String> {
+    raised_once(warnings)
+        .into_iter()
+        .map(|raised| raised.message)
+        .collect()
+}
+
+/// `warnings` as a report keeps them, each message once.
+pub fn raised_once(warnings: &[Warning]) -> Vec<Raised> {
     warnings
         .iter()
-        .map(Warning::message)
-        .fold(Vec::new(), |mut kept, message| {
-            if !kept.contains(&message) {
-                kept.push(message);
+        .map(Warning::raised)
+        .fold(Vec::new(), |mut kept, raised| {
+            if !kept.iter().any(|k| k.message == raised.message) {
+                kept.push(raised);
             }
             kept
         })
@@ -83,6 +123,8 @@ pub struct Totals {
     pub warnings: u64,
     /// Client-observed time spent waiting for answers.
     pub waiting: Duration,
+    /// Bytes the server sent in answer.
+    pub received: u64,
 }
 
 impl Totals {
@@ -99,6 +141,7 @@ impl Totals {
         }
         self.errors += u64::from(rt.error.is_some());
         self.waiting += rt.duration;
+        self.received += rt.received;
     }
 }
 
@@ -169,6 +212,8 @@ pub struct QueryLog {
     scopes: HashMap<ScopeId, Scope>,
     next_scope: u64,
     totals: Totals,
+    /// What happened since the traffic last paused: a request's worth, for `pause`.
+    since_pause: Totals,
     fingerprinter: Fingerprinter,
     /// Shared, not copied: most statements only need the kind.
     analyses: HashMap<u64, Arc<Analysis>>,
@@ -190,6 +235,7 @@ impl QueryLog {
             scopes: HashMap::new(),
             next_scope: 1,
             totals: Totals::default(),
+            since_pause: Totals::default(),
             fingerprinter: Fingerprinter::new(),
             analyses: HashMap::new(),
             facts,
@@ -309,6 +355,7 @@ impl QueryLog {
             None => Arc::from(""),
         };
         self.totals.add(kind, &rt);
+        self.since_pause.add(kind, &rt);
         for scope in scopes_of(&mut self.scopes, session_id) {
             scope.totals.add(kind, &rt);
         }
@@ -399,6 +446,7 @@ impl QueryLog {
             s.totals.warnings += count;
         }
         self.totals.warnings += count;
+        self.since_pause.warnings += count;
         for scope in scopes_of(&mut self.scopes, session) {
             scope.totals.warnings += count;
             scope.warnings.extend(warnings.iter().cloned());
@@ -453,8 +501,57 @@ impl QueryLog {
         &self.totals
     }
 
+    /// The traffic paused (a request is over, as far as anyone watching from outside the
+    /// application can tell): what happened since the last pause, and a fresh count from
+    /// now. `None` when nothing happened since.
+    pub fn pause(&mut self) -> Option<Totals> {
+        let since = std::mem::take(&mut self.since_pause);
+        (since.round_trips > 0).then_some(since)
+    }
+
     pub fn session_totals(&self, session: SessionId) -> Option<&Totals> {
         self.sessions.get(&session).map(|s| &s.totals)
+    }
+}
+
+/// What `pglab proxy` prints when the traffic pauses, and what a demo shows per request:
+/// `11 round trips (10 query, 1 prepare) · 20 rows · 1.4 kB received · waited 3.2 ms`.
+pub fn pause_line(totals: &Totals) -> String {
+    let kinds: Vec<String> = Kind::ALL
+        .iter()
+        .filter(|&&kind| totals.of_kind(kind) > 0)
+        .map(|&kind| format!("{} {}", totals.of_kind(kind), kind.label()))
+        .collect();
+    let mut line = format!(
+        "{} ({}) · {} · {} received · waited {:.1} ms",
+        counted(totals.round_trips, "round trip"),
+        kinds.join(", "),
+        counted(totals.rows, "row"),
+        bytes(totals.received),
+        totals.waiting.as_secs_f64() * 1000.0
+    );
+    if totals.warnings > 0 {
+        line.push_str(&format!(" · {}", counted(totals.warnings, "warning")));
+    }
+    line
+}
+
+fn counted(n: u64, noun: &str) -> String {
+    match n {
+        1 => format!("1 {noun}"),
+        _ => format!("{n} {noun}s"),
+    }
+}
+
+/// A byte count as people read it: `812 B`, `14.2 kB`, `3.1 MB` (powers of 1000).
+pub fn bytes(n: u64) -> String {
+    let n = n as f64;
+    if n < 1e3 {
+        format!("{n} B")
+    } else if n < 1e6 {
+        format!("{:.1} kB", n / 1e3)
+    } else {
+        format!("{:.1} MB", n / 1e6)
     }
 }
 
@@ -535,6 +632,7 @@ mod tests {
             }],
             error: None,
             transaction: b'I',
+            received: 0,
         })
     }
 
@@ -547,6 +645,7 @@ mod tests {
             statements: Vec::new(),
             error: None,
             transaction: b'I',
+            received: 0,
         })
     }
 
@@ -688,6 +787,30 @@ mod tests {
         assert_eq!(seqs, [3, 4, 5]);
         assert_eq!(log.totals().round_trips, 5);
         assert_eq!(log.top_statements(1)[0].1, 5);
+    }
+
+    #[test]
+    fn a_pause_reports_what_happened_since_the_last_one() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        assert_eq!(log.pause(), None);
+        log.record(executed(1, "select 1", 0, 1));
+        log.record(bare(1, Shape::Ping));
+        let first = log.pause().expect("two round trips");
+        assert_eq!(first.round_trips, 2);
+        assert_eq!(
+            pause_line(&first),
+            "2 round trips (1 query, 1 ping) · 1 row · 0 B received · waited 3.0 ms"
+        );
+        assert_eq!(log.pause(), None);
+        log.record(executed(1, "select * from posts", 0, 4));
+        let second = log.pause().expect("one round trip");
+        assert_eq!((second.round_trips, second.rows), (1, 4));
+        assert!(pause_line(&second).ends_with(" · 2 warnings"), "{second:?}");
+        assert_eq!(log.totals().round_trips, 3);
+        assert_eq!(bytes(999), "999 B");
+        assert_eq!(bytes(14_200), "14.2 kB");
+        assert_eq!(bytes(3_100_000), "3.1 MB");
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reading SQL without running it: fingerprints that group statements by shape, the kind of a
 //! statement (query, transaction control, catalog lookup), lints against the tenant and
-//! soft-delete rules of the lab's schema, and an N+1 detector fed a session's statements.
+//! soft-delete rules of the lab's schema, an N+1 detector fed a session's statements, and
+//! token patterns an exercise's diagnosis looks for in an answer.
 //!
 //! Everything here is pure and never panics on input: text sqlparser cannot read falls back to
 //! a small PostgreSQL tokeniser that cannot fail.
@@ -11,9 +12,10 @@ mod lexer;
 mod lexical;
 pub mod lint;
 pub mod n_plus_one;
+pub mod pattern;
 
 pub use fingerprint::{Fingerprint, Fingerprinter};
-pub use kind::{StatementKind, changes_data, statement_count, statement_kind};
+pub use kind::{StatementKind, changes_data, split_statements, statement_count, statement_kind};
 pub use lint::{Lint, TableFacts, lint};
 pub use n_plus_one::{BurstDetector, Finding, Observed};
 

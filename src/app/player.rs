@@ -380,6 +380,7 @@ mod tests {
             title: title.into(),
             notes: None,
             body: None,
+            warnings: None,
             kind: StepKind::Demo {
                 name: demo.into(),
                 params: toml::Table::new(),

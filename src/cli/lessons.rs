@@ -1,8 +1,9 @@
 //! `pglab lessons list|check|run`: the lessons without the terminal UI. `check` is the
 //! content's CI: every file valid, every run step and demo runs, every reference solution
 //! passes its own check and no starter does, each lesson on a throwaway copy of the story
-//! database. It grades an answer exactly as the lab does ([`grade_answer`]). `run` plays a
-//! lesson as plain text, running its SQL and demos live.
+//! database. It grades an answer exactly as the lab does ([`grade_answer`]), and holds a
+//! lesson to what it declares (`expected`: wrong answers and their diagnoses, the warnings a
+//! step is about). `run` plays a lesson as plain text, running its SQL and demos live.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::path::Path;
@@ -23,12 +24,16 @@ use crate::db::{Lab, LabConfig};
 use crate::demo::DemoContext;
 use crate::demo::meter::Meter;
 use crate::lesson::text::{Audience, resolve};
-use crate::lesson::{Catalog, Exercise, Lesson, PROGRESS_FILE, Progress, StepKind, Verdict, judge};
+use crate::lesson::{
+    Catalog, Exercise, Lesson, PROGRESS_FILE, Progress, Step, StepKind, Verdict, judge,
+};
 use crate::proxy::Latency;
-use crate::query_log::ScopeReport;
+use crate::query_log::{ScopeReport, raised_once};
 use crate::ui::markdown::plain;
 use crate::ui::player::{StepView, step_page};
 use crate::ui::theme::Theme;
+
+mod expected;
 
 /// Rows a lesson's statement may return in `check` and `run`.
 const MAX_ROWS: usize = 10_000;
@@ -85,7 +90,7 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
                 step.kind.name(),
                 step.title
             );
-            match check_step(&scratch, &step.kind).await {
+            match check_step(&scratch, step).await {
                 Ok(Some(summary)) => println!("ok   {place}: {summary}"),
                 Ok(None) => {}
                 Err(problem) => {
@@ -104,16 +109,19 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
 }
 
 /// Runs one step's live part; `None` for steps with nothing to run.
-async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Option<String>> {
-    match kind {
+async fn check_step(scratch: &ScratchDb, step: &Step) -> anyhow::Result<Option<String>> {
+    let declared = step.warnings.as_deref();
+    match &step.kind {
         StepKind::Run { sql } => {
-            let mut console = Console::connect(&scratch.learner).await?;
-            let outcome = console.execute(sql, MAX_ROWS).await.map_err(describe)?;
+            let (outcome, report) = metered(&scratch.learner, "pglab lessons check", sql).await?;
+            let outcome = outcome.map_err(describe)?;
+            expected::declared_warnings(declared, &raised_once(&report.warnings))?;
             let rows: usize = outcome.statements.iter().map(|s| s.result.rows.len()).sum();
             Ok(Some(format!("{rows} rows")))
         }
         StepKind::Demo { name, params } => {
             let report = run_demo(&scratch.learner, name, params).await?;
+            expected::declared_warnings(declared, &report.warnings)?;
             Ok(Some(format!(
                 "{} round trips in {}",
                 report.round_trips,
@@ -128,6 +136,7 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             if starter.verdict.as_ref().is_ok_and(Verdict::passed) {
                 bail!("the starter SQL already passes the check: the exercise asks nothing");
             }
+            let wrong = expected::wrong_answers(&scratch.learner, exercise).await?;
             let solution = grade_answer(&scratch.learner, exercise, &exercise.solution).await?;
             match &solution.verdict {
                 Err(problem) => bail!("the reference solution cannot be graded: {problem}"),
@@ -144,8 +153,12 @@ async fn check_step(scratch: &ScratchDb, kind: &StepKind) -> anyhow::Result<Opti
             let speedup = solution.speedup.map_or_else(String::new, |x| {
                 format!(", {x:.0}× faster than without indexes")
             });
+            let wrong = match wrong {
+                0 => String::new(),
+                n => format!("; {n} wrong answer(s) explained by their diagnoses"),
+            };
             Ok(Some(format!(
-                "solution passes in {} round trip(s){speedup}; starter fails",
+                "solution passes in {} round trip(s){speedup}; starter fails{wrong}",
                 solution.round_trips
             )))
         }
@@ -163,6 +176,9 @@ pub struct GradedAnswer {
     pub round_trips: u64,
     /// How many times faster than without indexes, when the check measures it.
     pub speedup: Option<f64>,
+    /// The diagnosis queries that failed (SQL, why): a diagnosis that looks at their rows
+    /// cannot hold.
+    pub diagnosis_failures: Vec<(String, String)>,
 }
 
 /// Grades `answer` to `exercise` on the database `learner` reaches, the way the lab does: it
@@ -180,10 +196,16 @@ pub async fn grade_answer(
     let attempt = grader.attempt(&mut console, answer, &exercise.solution, &exercise.check);
     let (gathered, counted) = meter.measure("answer", attempt).await;
     let gathered = gathered.map_err(describe)?;
+    let diagnosis_failures = gathered
+        .diagnosis_rows
+        .iter()
+        .filter_map(|(sql, rows)| rows.as_ref().err().map(|e| (sql.clone(), e.clone())))
+        .collect();
     Ok(GradedAnswer {
         verdict: judge(&exercise.check, &gathered, Some(&counted.report)),
         round_trips: counted.report.totals.round_trips,
         speedup: gathered.measured.ok().and_then(|m| m.speedup),
+        diagnosis_failures,
     })
 }
 

@@ -1,6 +1,7 @@
 //! `pglab proxy`: the observing proxy in front of the lab database (or any server), with a
-//! live log on stdout — one line per round trip, N+1 and lint warnings inline, a summary on
-//! Ctrl-C — as text or as JSON lines for tools.
+//! live log on stdout — one line per round trip, N+1 and lint warnings inline, a count of
+//! round trips each time the traffic pauses (one request's worth, when a page is loaded at a
+//! time), a summary on Ctrl-C — as text or as JSON lines for tools.
 
 use std::io::Write;
 use std::net::SocketAddr;
@@ -102,10 +103,15 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                 }
             }
             _ = tick.tick() => {
-                // A burst of repeats is over once the traffic pauses: report its N+1.
+                // A burst of repeats is over once the traffic pauses: report its N+1, then
+                // what the traffic since the last pause added up to (a request's worth, when
+                // one request at a time is made).
                 if last_event.elapsed() >= idle {
                     let warnings = log.finish_bursts(None);
                     out.warnings(None, &warnings)?;
+                    if let Some(since) = log.pause() {
+                        out.pause(&since)?;
+                    }
                 }
                 out.flush()?;
             }
@@ -118,6 +124,9 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     }
     let warnings = log.finish_bursts(None);
     out.warnings(None, &warnings)?;
+    if let Some(since) = log.pause() {
+        out.pause(&since)?;
+    }
     out.summary(&log)?;
     out.flush()?;
     drop(proxy);

@@ -10,7 +10,7 @@ use crate::text::{abbreviate, plural};
 
 use crate::data::ServerError;
 use crate::data::proxy::{Event, Kind, SessionEnd};
-use crate::query_log::{Entry, QueryLog, Warning};
+use crate::query_log::{Entry, QueryLog, Totals, Warning, bytes, pause_line};
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
 const SQL_WIDTH: usize = 100;
@@ -140,6 +140,7 @@ impl<W: Write> LogWriter<W> {
                 duration_ms: ms(rt.duration),
                 statements,
                 rows,
+                received_bytes: rt.received,
                 sql,
                 error: rt.error.as_ref().map(JsonError::from),
             });
@@ -203,21 +204,35 @@ impl<W: Write> LogWriter<W> {
         Ok(())
     }
 
+    /// What the traffic added up to since it last paused.
+    pub fn pause(&mut self, since: &Totals) -> io::Result<()> {
+        if self.json {
+            return self.line(&Json::Pause {
+                round_trips: since.round_trips,
+                by_kind: by_kind(since),
+                statements: since.statements,
+                rows: since.rows,
+                received_bytes: since.received,
+                warnings: since.warnings,
+                waiting_ms: ms(since.waiting),
+            });
+        }
+        writeln!(self.out, "── since the last pause: {}", pause_line(since))
+    }
+
     pub fn summary(&mut self, log: &QueryLog) -> io::Result<()> {
         let t = log.totals();
         let top = log.top_statements(10);
         if self.json {
             return self.line(&Json::Summary {
                 round_trips: t.round_trips,
-                by_kind: Kind::ALL
-                    .iter()
-                    .map(|&k| (k.label(), t.of_kind(k)))
-                    .collect(),
+                by_kind: by_kind(t),
                 statements: t.statements,
                 rows: t.rows,
                 errors: t.errors,
                 warnings: t.warnings,
                 waiting_ms: ms(t.waiting),
+                received_bytes: t.received,
                 top_statements: top
                     .iter()
                     .map(|(shape, count)| JsonTop {
@@ -235,10 +250,12 @@ impl<W: Write> LogWriter<W> {
         writeln!(self.out)?;
         writeln!(
             self.out,
-            "summary: {} ({kinds}); {}, {}, {}, {}; {:.1} ms spent waiting for answers",
+            "summary: {} ({kinds}); {}, {} ({} received), {}, {}; {:.1} ms spent waiting for \
+             answers",
             plural(t.round_trips, "round trip", "round trips"),
             plural(t.statements, "statement", "statements"),
             plural(t.rows, "row", "rows"),
+            bytes(t.received),
             plural(t.errors, "error", "errors"),
             plural(t.warnings, "warning", "warnings"),
             ms(t.waiting)
@@ -293,6 +310,7 @@ enum Json<'a> {
         duration_ms: f64,
         statements: u32,
         rows: u64,
+        received_bytes: u64,
         sql: Vec<JsonStatement<'a>>,
         error: Option<JsonError<'a>>,
     },
@@ -313,8 +331,27 @@ enum Json<'a> {
         errors: u64,
         warnings: u64,
         waiting_ms: f64,
+        received_bytes: u64,
         top_statements: Vec<JsonTop<'a>>,
     },
+    /// What the traffic added up to since it last paused.
+    Pause {
+        round_trips: u64,
+        by_kind: std::collections::BTreeMap<&'static str, u64>,
+        statements: u64,
+        rows: u64,
+        received_bytes: u64,
+        warnings: u64,
+        waiting_ms: f64,
+    },
+}
+
+/// Round trips of each kind, by the kind's label.
+fn by_kind(totals: &Totals) -> std::collections::BTreeMap<&'static str, u64> {
+    Kind::ALL
+        .iter()
+        .map(|&k| (k.label(), totals.of_kind(k)))
+        .collect()
 }
 
 #[derive(Serialize)]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::ResultSet;
 use super::proxy::Kind;
+use super::warning::Raised;
 use crate::explain::Plan;
 
 /// News from a running demo, for a UI to show before the report arrives.
@@ -61,8 +62,8 @@ pub struct DemoReport {
     pub wall: Duration,
     /// Server sessions the demo opened through its proxy.
     pub sessions: u64,
-    /// The N+1 and lint warnings the demo's own log raised.
-    pub warnings: Vec<String>,
+    /// The N+1 and lint warnings the demo's own log raised, each message once.
+    pub warnings: Vec<Raised>,
     /// The runs behind `table`, with numbers rather than text.
     pub measurements: Vec<Measurement>,
     /// The plans the demo measured (the index demos), shown before `lines`: one as its

@@ -1,6 +1,6 @@
 //! What was gathered for one exercise attempt: the answer's own outcome, the reference
-//! solution's rows, and what the check measures beyond them (the checked statement's plan
-//! and speed-up). `db::grading` gathers it, the same way for the lab and for `pglab lessons
+//! solution's rows, what the check measures beyond them (the checked statement's plan and
+//! speed-up), and the rows its diagnoses compare a wrong answer's rows with. `db::grading` gathers it, the same way for the lab and for `pglab lessons
 //! check`; `lesson::judge` decides on it, together with what the proxy counted.
 
 use super::console::Outcome;
@@ -19,6 +19,8 @@ pub struct Measured {
 /// counts while the answer runs and the caller's query log reports.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Gathered {
+    /// The learner's SQL as it was run.
+    pub answer: String,
     /// The learner's SQL: a result per statement, or the server's error.
     pub ran: Result<Outcome, ServerError>,
     /// The reference solution's last result; empty when the check compares no rows or the
@@ -27,4 +29,8 @@ pub struct Gathered {
     /// The checked statement's plan and speed-up, as far as the check needs them; empty when
     /// the answer failed.
     pub measured: Result<Measured, String>,
+    /// The rows of each query the check's diagnoses compare an answer's extra and missing
+    /// rows with, by its SQL; read when the check compares rows and the answer ran. A query
+    /// that failed says why (its diagnosis then cannot hold).
+    pub diagnosis_rows: Vec<(String, Result<ResultSet, String>)>,
 }

@@ -80,6 +80,9 @@ pub struct RoundTrip {
     pub error: Option<ServerError>,
     /// Transaction state after the round trip (`I` idle, `T` in a transaction, `E` failed).
     pub transaction: u8,
+    /// Bytes the server sent in answer (rows, completions, its `ReadyForQuery`), as they
+    /// crossed the wire: what a wide result costs to transfer.
+    pub received: u64,
 }
 
 /// What a round trip asked the server to do, from the messages it contained.

@@ -1,6 +1,8 @@
 //! The one door for learner SQL: the text the learner typed runs exactly as typed, on a
-//! connection of its own, with the simple query protocol (a script of several statements is
-//! one round trip, as in psql, and every value arrives in PostgreSQL's text form). Also the
+//! connection of its own, with the simple query protocol (every value arrives in PostgreSQL's
+//! text form). A script of several statements is sent one statement at a time, as
+//! interactive psql and application code send them: each statement is a round trip of its
+//! own, which is what the lab counts and the N+1 lesson's exercise grades. Also the
 //! console's helpers around it: cancelling a running statement, and reading the node types of
 //! a statement's plan for lesson checks.
 //!
@@ -101,14 +103,47 @@ impl Console {
         &mut self.conn
     }
 
-    /// Runs `sql` exactly as typed, in one round trip, keeping at most `max_rows` rows of
-    /// each statement's result (the rest are counted). A failing statement in a script
-    /// stops the script; the server rolls back what the script did unless it committed.
+    /// Runs `sql` exactly as typed, one statement per round trip, keeping at most `max_rows`
+    /// rows of each statement's result (the rest are counted). A failing statement stops the
+    /// script, its error position counted in the whole text; what the statements before it
+    /// did stays done (each commits on its own unless the script opened a transaction), as
+    /// in psql.
     pub async fn execute(&mut self, sql: &str, max_rows: usize) -> Result<Outcome, ExecuteError> {
         let started = Instant::now();
+        let pieces = crate::sql::split_statements(sql);
+        let mut statements = Vec::new();
+        if pieces.len() <= 1 {
+            // One statement (or none) goes exactly as typed, comments and all.
+            self.run(sql, max_rows, &mut statements).await?;
+        } else {
+            for (start, piece) in pieces {
+                match self.run(piece, max_rows, &mut statements).await {
+                    Ok(()) => {}
+                    Err(ExecuteError::Sql(mut error)) => {
+                        // The server counts from the start of the statement it was sent.
+                        let before = sql[..start].chars().count();
+                        error.position = error.position.map(|p| p + before);
+                        return Err(ExecuteError::Sql(error));
+                    }
+                    Err(other) => return Err(other),
+                }
+            }
+        }
+        Ok(Outcome {
+            statements,
+            elapsed: started.elapsed(),
+        })
+    }
+
+    /// Sends `sql` in one `Query` message and appends a result per statement it held.
+    async fn run(
+        &mut self,
+        sql: &str,
+        max_rows: usize,
+        statements: &mut Vec<StatementResult>,
+    ) -> Result<(), ExecuteError> {
         // The learner's text is the point: it runs unchanged, by design, and only here.
         let mut stream = sqlx::raw_sql(AssertSqlSafe(sql.to_string())).fetch_many(&mut self.conn);
-        let mut statements = Vec::new();
         let mut current = StatementResult {
             result: ResultSet::default(),
             rows_affected: 0,
@@ -139,10 +174,7 @@ impl Console {
                 }
             }
         }
-        Ok(Outcome {
-            statements,
-            elapsed: started.elapsed(),
-        })
+        Ok(())
     }
 }
 

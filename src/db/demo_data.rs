@@ -1,5 +1,5 @@
 //! Rows a demo adds for one measurement: the scale demo needs thousands of posts, which the
-//! story does not have. They are made server-side in one statement (no rows cross the
+//! story does not have, and the wide-join demo authors with long bios. They are made server-side in one statement (no rows cross the
 //! network) inside the caller's transaction, which the caller rolls back, so they never
 //! outlive the demo.
 //!
@@ -41,6 +41,29 @@ pub async fn add_generated_posts(conn: &mut PgConnection, count: i32) -> Result<
     .execute(conn)
     .await
     .map_err(Error::sql("cannot generate posts for the demo"))?;
+    Ok(done.rows_affected())
+}
+
+/// Gives every user a `bio` of `bytes` bytes, inside the caller's transaction: the column
+/// is added (a change of the table's shape, so the table is locked until the transaction
+/// ends; waiting for that lock gives up after 2 s rather than hang behind someone else's
+/// open transaction). The text is hex digits from md5, different for every user.
+pub async fn add_user_bios(conn: &mut PgConnection, bytes: i32) -> Result<u64, Error> {
+    sqlx::raw_sql("set local lock_timeout = '2s'; alter table users add column bio text")
+        .execute(&mut *conn)
+        .await
+        .map_err(Error::sql(
+            "cannot add a bio column to users (is another session holding the table?)",
+        ))?;
+    let done = sqlx::query(
+        "update users u
+            set bio = left((select string_agg(md5(u.id || '-' || g), '')
+                              from generate_series(1, $1 / 32 + 1) as g), $1)",
+    )
+    .bind(bytes)
+    .execute(conn)
+    .await
+    .map_err(Error::sql("cannot write the users' bios for the demo"))?;
     Ok(done.rows_affected())
 }
 

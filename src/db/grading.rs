@@ -3,8 +3,9 @@
 //! learner's connection, the one the proxy watches, so its round trips and warnings are
 //! counted by whoever reads the proxy (the lab's query log, or a meter); the reference
 //! solution and the measurements run on a second, unobserved connection, which sees the
-//! answer's committed work (an index it built) and adds nothing to its count. What was read
-//! comes back as [`Gathered`]; [`crate::lesson::judge`] then decides.
+//! answer's committed work (an index it built) and adds nothing to its count. The rows the
+//! exercise's diagnoses compare a wrong answer with are read there too. What was read comes
+//! back as [`Gathered`]; [`crate::lesson::judge`] then decides.
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
@@ -59,26 +60,35 @@ impl Grader {
         };
         if ran.is_err() {
             return Ok(Gathered {
+                answer: answer.to_string(),
                 ran,
                 expected: Ok(ResultSet::default()),
                 measured: Ok(Measured::default()),
+                diagnosis_rows: Vec::new(),
             });
         }
-        let (expected, measured) = self.read(answer, solution, check).await;
+        let (expected, measured, diagnosis_rows) = self.read(answer, solution, check).await;
         Ok(Gathered {
+            answer: answer.to_string(),
             ran,
             expected,
             measured,
+            diagnosis_rows,
         })
     }
 
-    /// The reference rows and the measurements, on the grading connection.
+    /// The reference rows, the measurements and the diagnoses' rows, on the grading
+    /// connection.
     async fn read(
         &mut self,
         answer: &str,
         solution: &str,
         check: &Check,
-    ) -> (Result<ResultSet, String>, Result<Measured, String>) {
+    ) -> (
+        Result<ResultSet, String>,
+        Result<Measured, String>,
+        DiagnosisRows,
+    ) {
         for attempt in 0..2 {
             if self.conn.is_none() {
                 self.conn = Console::connect(&self.options).await.ok();
@@ -90,7 +100,7 @@ impl Grader {
                 // Rows nobody compares are not worth running the solution for (it may build
                 // an index over a million rows).
                 None => Ok(ResultSet::default()),
-                Some(_) => reference_rows(conn, solution).await,
+                Some(_) => rolled_back(conn, solution).await,
             };
             let expected = match expected {
                 Err(ExecuteError::Connection(_)) if attempt == 0 => {
@@ -102,20 +112,32 @@ impl Grader {
             let measured = measure(conn.connection(), check, answer)
                 .await
                 .map_err(|e| e.to_string());
-            return (expected, measured);
+            // Only an answer with rows can have extra or missing ones to explain.
+            let mut diagnosis_rows = Vec::new();
+            if check.rows.is_some() {
+                for query in check.diagnosis_queries() {
+                    let rows = rolled_back(conn, query).await.map_err(|e| e.to_string());
+                    diagnosis_rows.push((query.to_string(), rows));
+                }
+            }
+            return (expected, measured, diagnosis_rows);
         }
         let lost = "cannot connect to grade the answer".to_string();
-        (Err(lost.clone()), Err(lost))
+        (Err(lost.clone()), Err(lost), Vec::new())
     }
 }
 
-/// The reference solution's last result, run inside a transaction that is rolled back: a
-/// solution that changes rows must not change the learner's data each time it is graded.
-async fn reference_rows(grader: &mut Console, solution: &str) -> Result<ResultSet, ExecuteError> {
+/// What [`Gathered::diagnosis_rows`] holds.
+type DiagnosisRows = Vec<(String, Result<ResultSet, String>)>;
+
+/// The last result of `sql` (the reference solution, a diagnosis's query), run inside a
+/// transaction that is rolled back: SQL that changes rows must not change the learner's data
+/// each time an answer is graded.
+async fn rolled_back(grader: &mut Console, sql: &str) -> Result<ResultSet, ExecuteError> {
     grader.execute("begin", 0).await?;
-    let outcome = grader.execute(solution, usize::MAX).await;
-    // Whatever the solution did, it is undone; a failed rollback means a lost connection,
-    // which the next grading notices.
+    let outcome = grader.execute(sql, usize::MAX).await;
+    // Whatever it did, it is undone; a failed rollback means a lost connection, which the
+    // next grading notices.
     let _ = grader.execute("rollback", 0).await;
     Ok(outcome?.into_last_result())
 }

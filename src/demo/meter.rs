@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::Error;
 use crate::data::proxy::{Event, SessionId};
 use crate::proxy::{self, Latency, Proxy};
-use crate::query_log::{QueryLog, ScopeReport};
+use crate::query_log::{QueryLog, ScopeReport, Totals};
 
 /// How long a finished demo waits for its sessions' ends to pass through (so the lab's log
 /// can close their N+1 bursts); a hang guard, not a delay: ends normally arrive at once.
@@ -149,6 +149,14 @@ impl Meter {
                 sessions_started,
             },
         )
+    }
+
+    /// What the traffic added up to since the last pause, as `pglab proxy` reports it when
+    /// the traffic pauses (`None` if there was none); the count starts anew.
+    pub async fn pause(&mut self) -> Option<Totals> {
+        self.drain().await;
+        self.recorder.log.finish_bursts(None);
+        self.recorder.log.pause()
     }
 
     /// Records what is already in the channel.

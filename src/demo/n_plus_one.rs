@@ -7,12 +7,18 @@
 //! - `n_plus_one.pool`: the lazy loop through a default sqlx `PgPool`, to show the pings the
 //!   pool adds around every query;
 //! - `n_plus_one.scale` ([`scale`]): lazy, join and batched at growing sizes, with and
-//!   without simulated latency, as a table.
+//!   without simulated latency, as a table;
+//! - `n_plus_one.wide` ([`wide`]): when not to eager-load, a JOIN that repeats a long bio on
+//!   every row against two queries, bytes and time measured;
+//! - `n_plus_one.endpoints` ([`endpoints`]): a small blog application's two endpoints, each
+//!   request's round trips counted the way `pglab proxy` counts them.
 //!
 //! The feed lists every tenant's posts (an operator's view), so the log's tenancy lint
 //! notes that the queries have no `organization_id` condition: true, and not this lesson.
 
+mod endpoints;
 mod scale;
+mod wide;
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -66,6 +72,16 @@ pub const DEMOS: &[DemoSpec] = &[
         name: "n_plus_one.scale",
         summary: "lazy, join and batched at growing sizes, with and without latency",
         params: scale::PARAMS,
+    },
+    DemoSpec {
+        name: "n_plus_one.wide",
+        summary: "a JOIN that repeats each author's long bio against two queries: bytes and time",
+        params: wide::PARAMS,
+    },
+    DemoSpec {
+        name: "n_plus_one.endpoints",
+        summary: "two endpoints of a small blog app, round trips counted per request",
+        params: &[],
     },
 ];
 
@@ -223,6 +239,8 @@ pub(super) async fn run(
         "n_plus_one.join" => single(ctx, Strategy::Join, limit, progress).await,
         "n_plus_one.batched" => single(ctx, Strategy::Batched, limit, progress).await,
         "n_plus_one.pool" => pool(ctx, limit, progress).await,
+        "n_plus_one.wide" => wide::run(ctx, params, progress).await,
+        "n_plus_one.endpoints" => endpoints::run(ctx, progress).await,
         _ => scale::run(ctx, params, progress).await,
     }
 }
@@ -381,5 +399,5 @@ fn wall_line(measured: &Measured, latency: &Duration) -> String {
 }
 
 fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64) -> DemoReport {
-    DemoReport::measured(title, lines, measured, sessions)
+    DemoReport::measured(title, super::wrapped(lines), measured, sessions)
 }

@@ -105,6 +105,17 @@ pub(super) async fn run(
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
     let (title, lines) = result?;
+    // The sentences that explain (they start a line with a capital) are wrapped to the
+    // pane; the transcript of statements and rows keeps its shape.
+    let lines = lines
+        .into_iter()
+        .flat_map(
+            |line| match line.starts_with(|c: char| c.is_ascii_uppercase()) {
+                true => super::wrapped(vec![line]),
+                false => vec![line],
+            },
+        )
+        .collect();
     Ok(DemoReport::measured(title, lines, &measured, sessions))
 }
 

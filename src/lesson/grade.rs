@@ -1,9 +1,10 @@
 //! Grading an exercise attempt: the learner's result, round trips and plan against the
 //! exercise's [`Check`] and the reference solution's result. Pure: `db::grading` runs both
 //! queries and measures and the proxy counts; this only decides ([`judge`] on what they
-//! gathered and counted, [`grade`] on an [`Attempt`]), and every failure says why (a row
-//! diff, "right rows, wrong order", the round-trip count against the limit, the plan node at
-//! fault).
+//! gathered and counted, [`grade`] on an [`Attempt`]), and every failure says what is wrong
+//! (the rows that differ, by value; "right rows, wrong order"; the round-trip count against
+//! the limit; the plan node at fault). Why it is wrong is the exercise's diagnoses' to say
+//! (`diagnose`): the first whose conditions hold explains a failing verdict.
 //!
 //! Columns are compared by count, not by name: an alias is a matter of taste, and rejecting a
 //! right answer over one frustrates learners (pgexercises made the same call). Values are
@@ -12,10 +13,13 @@
 use std::collections::HashMap;
 use std::fmt;
 
-use super::{Check, RowOrder};
+use super::{Check, Failure, RowOrder};
 use crate::data::ResultSet;
 use crate::data::grading::Gathered;
-use crate::query_log::{ScopeReport, warning_messages};
+use crate::data::warning::Rule;
+use crate::query_log::{ScopeReport, Warning, warning_messages};
+
+mod diagnose;
 
 /// At most this many rows are listed in a missing or extra rows finding.
 const SAMPLE_ROWS: usize = 5;
@@ -47,6 +51,17 @@ pub struct Verdict {
     /// What held, in the same order and in words ("no Seq Scan in the plan"), measured
     /// numbers included: what a pass is told.
     pub held: Vec<String>,
+    /// Why the attempt fails, when one of the exercise's diagnoses explains it.
+    pub why: Option<Explained>,
+}
+
+/// A diagnosis that explains a failing attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Explained {
+    /// The diagnosis's name, as the lesson file gives it.
+    pub diagnosis: String,
+    /// Its sentence, with the attempt's rows and round trips put in.
+    pub text: String,
 }
 
 impl Verdict {
@@ -62,9 +77,10 @@ pub enum Finding {
     NoRows {
         expected_rows: usize,
     },
+    /// The attempt returned a different number of columns; their names as returned.
     ColumnCount {
-        expected: usize,
-        got: usize,
+        expected: Vec<String>,
+        got: Vec<String>,
     },
     /// Expected rows the attempt lacks; `sample` holds up to 5 of `count`.
     MissingRows {
@@ -117,9 +133,12 @@ impl fmt::Display for Finding {
             ),
             Finding::ColumnCount { expected, got } => write!(
                 f,
-                "column count differs: expected {}, got {got} \
-                 (names are not compared, only how many and their values)",
-                count_of(*expected, "column")
+                "column count differs: expected {} ({}), got {} ({}); \
+                 names are not compared, only how many and their values",
+                count_of(expected.len(), "column"),
+                names(expected),
+                got.len(),
+                names(got)
             ),
             Finding::MissingRows { count, sample } => {
                 let missing = count_of(*count, "row");
@@ -165,15 +184,49 @@ impl fmt::Display for Finding {
     }
 }
 
+impl Finding {
+    /// The family a diagnosis's `fails` names; `None` for a missing measurement, which no
+    /// answer is to blame for.
+    pub fn failure(&self) -> Option<Failure> {
+        match self {
+            Finding::NoRows { .. } | Finding::MissingRows { .. } | Finding::ExtraRows { .. } => {
+                Some(Failure::Rows)
+            }
+            Finding::ColumnCount { .. } => Some(Failure::Columns),
+            Finding::WrongOrder { .. } => Some(Failure::Order),
+            Finding::TooManyRoundTrips { .. } => Some(Failure::RoundTrips),
+            Finding::NotMeasured { .. } => None,
+            Finding::PlanLacks { .. } | Finding::PlanHas { .. } => Some(Failure::Plan),
+            Finding::TooLittleSpeedup { .. } => Some(Failure::Speedup),
+            Finding::Warned { .. } => Some(Failure::Lint),
+        }
+    }
+}
+
 /// Grades `attempt` against `check`; `expected` is the reference solution's result (only used
 /// when the check compares rows). Column names are not compared, only how many columns there
 /// are; values are compared as text, NULL equal only to NULL; duplicate rows count.
 pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict {
+    graded(check, expected, attempt).0
+}
+
+/// The rows an attempt has beyond the reference's and lacks of them, every one, compared on
+/// `width` columns: what a diagnosis looks at.
+#[derive(Debug, Default)]
+struct RowDiff {
+    width: usize,
+    missing: Vec<Row>,
+    extra: Vec<Row>,
+}
+
+/// [`grade`], and the row difference behind its findings.
+fn graded(check: &Check, expected: &ResultSet, attempt: &Attempt) -> (Verdict, RowDiff) {
     let mut findings = Vec::new();
     let mut held = Vec::new();
+    let mut diff = RowDiff::default();
     if let Some(order) = check.rows {
         let before = findings.len();
-        compare_rows(order, expected, attempt.result, &mut findings);
+        diff = compare_rows(order, expected, attempt.result, &mut findings);
         if findings.len() == before {
             held.push(match order {
                 RowOrder::Ordered => "the reference's rows, in its order".to_string(),
@@ -235,7 +288,12 @@ pub fn grade(check: &Check, expected: &ResultSet, attempt: &Attempt) -> Verdict 
             }),
         }
     }
-    Verdict { findings, held }
+    let verdict = Verdict {
+        findings,
+        held,
+        why: None,
+    };
+    (verdict, diff)
 }
 
 /// Grades one gathered attempt (`db::grading` reads it the same way for the lab and for
@@ -262,14 +320,32 @@ pub fn judge(
     };
     // The attempt's scope holds the warnings its round trips raised.
     let warnings = counted.map(|c| warning_messages(&c.warnings));
+    let round_trips = counted.map(|c| c.totals.round_trips);
     let attempt = Attempt {
         result: outcome.statements.last().map(|s| &s.result),
-        round_trips: counted.map(|c| c.totals.round_trips),
+        round_trips,
         plan_nodes: measured.plan_nodes.as_deref(),
         speedup: measured.speedup,
         warnings: warnings.as_deref(),
     };
-    Ok(grade(check, expected, &attempt))
+    let (mut verdict, diff) = graded(check, expected, &attempt);
+    if !verdict.passed() {
+        let warned: Vec<Rule> = counted
+            .map(|c| c.warnings.iter().map(Warning::rule).collect())
+            .unwrap_or_default();
+        let evidence = diagnose::Evidence {
+            answer: &gathered.answer,
+            verdict: &verdict,
+            width: diff.width,
+            extra: &diff.extra,
+            missing: &diff.missing,
+            round_trips,
+            warned: &warned,
+            rows: &gathered.diagnosis_rows,
+        };
+        verdict.why = diagnose::first(&check.diagnoses, &evidence);
+    }
+    Ok(verdict)
 }
 
 fn compare_rows(
@@ -277,20 +353,22 @@ fn compare_rows(
     expected: &ResultSet,
     got: Option<&ResultSet>,
     findings: &mut Vec<Finding>,
-) {
+) -> RowDiff {
     let Some(got) = got else {
         findings.push(Finding::NoRows {
             expected_rows: expected.rows.len(),
         });
-        return;
+        return RowDiff::default();
     };
-    let (want_width, got_width) = (expected.columns.len(), got.columns.len());
-    if want_width != got_width {
+    // A result without rows has no column names either (they come from the rows), so its
+    // width is unknown: it lacks every expected row, whatever it selected.
+    let width = expected.columns.len();
+    if got.columns.len() != width && !got.rows.is_empty() && !expected.rows.is_empty() {
         findings.push(Finding::ColumnCount {
-            expected: want_width,
-            got: got_width,
+            expected: expected.columns.clone(),
+            got: got.columns.clone(),
         });
-        return;
+        return RowDiff::default();
     }
     // A multiset difference: every expected row cancels one equal attempt row, so duplicates
     // count (a missing DISTINCT shows up as extra rows).
@@ -327,6 +405,11 @@ fn compare_rows(
             sample: sample(&extra),
         });
     }
+    let diff = RowDiff {
+        width: width.max(got.columns.len()),
+        missing: missing.iter().map(|row| (*row).clone()).collect(),
+        extra: extra.iter().map(|row| (*row).clone()).collect(),
+    };
     if missing.is_empty() && extra.is_empty() && order == RowOrder::Ordered {
         let first_difference = expected
             .rows
@@ -341,6 +424,7 @@ fn compare_rows(
             });
         }
     }
+    diff
 }
 
 fn sample(rows: &[&Row]) -> Vec<Row> {
@@ -348,6 +432,15 @@ fn sample(rows: &[&Row]) -> Vec<Row> {
         .take(SAMPLE_ROWS)
         .map(|row| (*row).clone())
         .collect()
+}
+
+/// Column names, the first few: `id, title, … and 11 more`.
+fn names(columns: &[String]) -> String {
+    const SHOWN: usize = 6;
+    match columns.len().checked_sub(SHOWN) {
+        Some(more) if more > 1 => format!("{}, … and {more} more", columns[..SHOWN].join(", ")),
+        _ => columns.join(", "),
+    }
 }
 
 fn count_of(count: usize, noun: &str) -> String {
@@ -359,7 +452,7 @@ fn count_of(count: usize, noun: &str) -> String {
 }
 
 /// `(1, alice, NULL)`: values as PostgreSQL prints them, NULL spelt out.
-fn show_row(row: &Row) -> String {
+pub(super) fn show_row(row: &Row) -> String {
     let values: Vec<&str> = row
         .iter()
         .map(|value| value.as_deref().unwrap_or("NULL"))
@@ -489,9 +582,16 @@ mod tests {
                 rs(2, &[A]),
                 Some(rs(1, &[&[Some("1")]])),
                 &[
-                    "column count differs: expected 2 columns, got 1 (names are not compared, \
-                   only how many and their values)",
+                    "column count differs: expected 2 columns (c0, c1), got 1 (c0); names are \
+                   not compared, only how many and their values",
                 ],
+            ),
+            (
+                "an empty result lacks every row, whatever it selected",
+                Unordered,
+                rs(2, &[A, B]),
+                Some(rs(0, &[])),
+                &["2 rows missing: (1, alice) (2, bob)"],
             ),
             (
                 "no result",

@@ -2,7 +2,8 @@
 //! files it names loaded, and every problem in it recorded with its line. Which keys each step
 //! kind takes is declared once here ([`KINDS`]), so unknown and misplaced keys get the same
 //! precise message. Exercises and quizzes, which carry most of the rules, are read in
-//! `manifest/graded.rs`.
+//! `manifest/graded.rs`; an exercise's diagnoses and wrong answers, and a step's `warnings`,
+//! in `manifest/diagnosis.rs`.
 
 use std::path::{Component, Path};
 
@@ -16,6 +17,7 @@ use super::text::Shown;
 use super::{DIAGRAM_COUNT, Lesson, Step, StepKind};
 use graded::{read_exercise, read_quiz};
 
+mod diagnosis;
 mod graded;
 mod vet;
 
@@ -29,9 +31,19 @@ const COMMON_KEYS: [&str; 4] = ["kind", "title", "text", "notes"];
 const KINDS: [(&str, &[&str]); 6] = [
     ("read", &[]),
     ("diagram", &["diagram"]),
-    ("run", &["sql"]),
-    ("demo", &["demo", "params"]),
-    ("exercise", &["starter", "solution", "hints", "check"]),
+    ("run", &["sql", "warnings"]),
+    ("demo", &["demo", "params", "warnings"]),
+    (
+        "exercise",
+        &[
+            "starter",
+            "solution",
+            "hints",
+            "check",
+            "diagnosis",
+            "wrong",
+        ],
+    ),
     ("quiz", &["question", "options"]),
 ];
 
@@ -240,11 +252,13 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
         "exercise" => read_exercise(doc, table).map(StepKind::Exercise),
         _ => read_quiz(doc, table).map(StepKind::Quiz),
     };
+    let warnings = diagnosis::read_step_warnings(doc, table);
     Some(Step {
         title: title?.value,
         notes: notes.map(|notes| notes.value),
         body: body?,
         kind: kind?,
+        warnings: warnings?,
     })
 }
 

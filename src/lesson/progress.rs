@@ -340,6 +340,7 @@ mod tests {
             notes: None,
             body: None,
             kind,
+            warnings: None,
         }
     }
 
@@ -362,6 +363,7 @@ mod tests {
                     solution: "select 1".into(),
                     hints: vec!["h1".into(), "h2".into()],
                     check: Check::default(),
+                    wrong: Vec::new(),
                 })),
                 step(StepKind::Quiz(Quiz {
                     question: "q".into(),

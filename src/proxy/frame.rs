@@ -59,6 +59,8 @@ pub struct Frame<'a> {
     pub body: &'a [u8],
     /// The body was longer than [`MAX_KEPT_BODY`]; `body` holds its beginning.
     pub truncated: bool,
+    /// The message's size on the wire (tag and length word included), whatever was kept.
+    pub wire_len: usize,
 }
 
 /// A stream that is not the PostgreSQL protocol.
@@ -83,6 +85,8 @@ pub struct FrameDecoder {
 #[derive(Debug)]
 struct Partial {
     tag: u8,
+    /// The whole message's size on the wire.
+    wire_len: usize,
     /// Body bytes still to come.
     remaining: usize,
     /// Kept body bytes so far (empty when the body is only counted).
@@ -135,6 +139,7 @@ impl FrameDecoder {
                     let (keep, truncated) = self.direction.kept(tag, body_len);
                     self.current = Some(Partial {
                         tag,
+                        wire_len: 5 + body_len,
                         remaining: body_len,
                         kept: Vec::with_capacity(keep),
                         keep_left: keep,
@@ -169,6 +174,7 @@ impl FrameDecoder {
             tag,
             body: &bytes[5..5 + kept],
             truncated,
+            wire_len: 5 + body_len,
         };
         Ok(Some((frame, 5 + body_len)))
     }
@@ -179,6 +185,7 @@ impl FrameDecoder {
                 tag: partial.tag,
                 body: &partial.kept,
                 truncated: partial.truncated,
+                wire_len: partial.wire_len,
             });
         }
     }
@@ -310,6 +317,15 @@ mod tests {
         stream.extend(message(b'C', b"SELECT 1\0"));
         let frames = decode_in_pieces(Direction::Backend, &stream, 4);
         assert_eq!(frames, vec![(b'D', vec![]), (b'C', b"SELECT 1\0".to_vec())]);
+        // Their size on the wire is known all the same, whole or cut in pieces.
+        for piece in [3, stream.len()] {
+            let mut sizes = Vec::new();
+            let mut decoder = FrameDecoder::new(Direction::Backend);
+            for chunk in stream.chunks(piece) {
+                decoder.feed(chunk, |f| sizes.push(f.wire_len)).unwrap();
+            }
+            assert_eq!(sizes, [12, 14], "pieces of {piece}");
+        }
     }
 
     #[test]

@@ -89,6 +89,8 @@ struct Batch {
     done: Vec<Statement>,
     /// Rows sent for the statement at the front of `pending` so far.
     rows_in_flight: u64,
+    /// Bytes the server sent in answer so far.
+    received: u64,
     error: Option<ServerError>,
 }
 
@@ -228,6 +230,13 @@ impl Conversation {
     /// A message from the server reached the proxy; `delivered` is when it reaches the
     /// client (later than arrival when latency is injected).
     pub fn on_backend(&mut self, frame: &Frame<'_>, delivered: Instant) -> Option<Event> {
+        // The answer's size, its ReadyForQuery included; messages outside any request (a
+        // notice, a parameter change) are nobody's round trip.
+        if self.ready
+            && let Some(batch) = self.batches.front_mut()
+        {
+            batch.received += frame.wire_len as u64;
+        }
         let mut fields = Fields::new(frame.body);
         match frame.tag {
             b'Z' => {
@@ -311,6 +320,7 @@ impl Conversation {
                 pending: VecDeque::new(),
                 done: Vec::new(),
                 rows_in_flight: 0,
+                received: 0,
                 error: None,
             });
         }
@@ -458,6 +468,7 @@ impl Conversation {
             statements,
             error: batch.error,
             transaction,
+            received: batch.received,
         })
     }
 }
@@ -574,6 +585,7 @@ mod tests {
                 tag,
                 body,
                 truncated: false,
+                wire_len: 5 + body.len(),
             };
             self.conversation
                 .on_frontend(&frame, self.t0 + Duration::from_millis(ms));
@@ -591,6 +603,7 @@ mod tests {
                 tag,
                 body,
                 truncated: false,
+                wire_len: 5 + body.len(),
             };
             let at = self.t0 + Duration::from_millis(ms);
             self.events.extend(self.conversation.on_backend(&frame, at));
@@ -642,6 +655,8 @@ mod tests {
         assert_eq!(rts[0].statements.len(), 1);
         assert_eq!(rts[0].statements[0].completed, 3);
         assert_eq!(rts[0].statements[0].rows, 8);
+        // Every answer message counts at its wire size: T, D, three C, Z.
+        assert_eq!(rts[0].received, 5 + 5 + 14 + 14 + 14 + 6);
     }
 
     #[test]
@@ -740,6 +755,7 @@ mod tests {
             tag: b'E',
             body,
             truncated: false,
+            wire_len: 5 + body.len(),
         };
         assert_eq!(c.on_backend(&frame, t0), None);
         assert_eq!(c.server_closed(t0).1.unwrap().sqlstate, "28P01");

@@ -54,6 +54,34 @@ pub fn statement_count(sql: &str) -> usize {
     super::parse(sql).map_or(lexical, |parsed| parsed.len())
 }
 
+/// The statements of `sql`, each with the byte offset where it starts in `sql`: the text from
+/// its first token to its last (the `;` and the comments between statements left out), so a
+/// client can send them one at a time, as an application or interactive psql does. Empty
+/// text gives none. Where the lexical split disagrees with the parser (a `;` inside a
+/// `BEGIN ATOMIC … END` body), the whole text is one statement.
+pub fn split_statements(sql: &str) -> Vec<(usize, &str)> {
+    let tokens = tokenize(sql);
+    let pieces: Vec<&[Token]> = statements(&tokens).collect();
+    if pieces.len() > 1 && statement_count(sql) != pieces.len() {
+        let start = offset_in(sql, &tokens[0]);
+        return vec![(start, sql[start..].trim_end())];
+    }
+    pieces
+        .into_iter()
+        .filter_map(|piece| {
+            let (first, last) = (piece.first()?, piece.last()?);
+            let start = offset_in(sql, first);
+            let end = offset_in(sql, last) + last.text.len();
+            Some((start, &sql[start..end]))
+        })
+        .collect()
+}
+
+/// Where `token`, a slice of `sql`, starts in it.
+fn offset_in(sql: &str, token: &Token) -> usize {
+    (token.text.as_ptr() as usize).saturating_sub(sql.as_ptr() as usize)
+}
+
 /// Whether running `sql` may change data, as far as its text shows: INSERT, UPDATE, DELETE or
 /// MERGE anywhere (a data-modifying CTE included), `SELECT … INTO` (creates a table), and any
 /// statement that is not a plain query (CREATE TABLE AS, EXECUTE, …). Text sqlparser cannot
@@ -247,6 +275,26 @@ fn is_catalog_relation(relation: &ObjectName) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_script_splits_into_its_statements_with_their_offsets() {
+        let sql = "select 1;\n-- the authors\nselect 'a;b' from t ;  ;select 3";
+        let pieces = split_statements(sql);
+        assert_eq!(
+            pieces,
+            [
+                (0, "select 1"),
+                (25, "select 'a;b' from t"),
+                (49, "select 3")
+            ]
+        );
+        for (start, text) in &pieces {
+            assert!(sql[*start..].starts_with(text));
+        }
+        assert_eq!(split_statements(" ;-- nothing\n"), []);
+        let atomic = "create function f() returns int language sql begin atomic select 1; end";
+        assert_eq!(split_statements(atomic), [(0, atomic)]);
+    }
 
     #[test]
     fn empty_text() {

@@ -84,10 +84,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
                     ),
                     theme.good(),
                 )),
-                Ok(v) => {
-                    page.prose(Line::styled("✗ Not yet:", theme.bad()));
-                    page.prose_lines(v.findings.iter().map(|f| Line::raw(format!("  • {f}"))));
-                }
+                Ok(v) => super::player::failing_lines(&mut page, v, theme),
                 Err(message) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
             }
         }

@@ -12,11 +12,12 @@ use crate::app::event::Ran;
 use crate::app::player::{Focus, StepOutput};
 use crate::app::{Action, App};
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
+use crate::data::warning::{Raised, Rule};
 use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
 use crate::lesson::text::{Audience, resolve};
 use crate::lesson::{Lesson, LessonProgress, StepKind, Verdict};
-use crate::query_log::ScopeReport;
+use crate::query_log::{ScopeReport, Warning};
 
 use super::console::{failure_lines, outcome_lines};
 use super::markdown;
@@ -200,14 +201,16 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
             page.marked(Focus::Output, |page| match view.output {
                 _ if view.running => page.prose(Line::styled("Running…", theme.warning())),
                 Some(StepOutput::Query { ran, report }) => {
-                    ran_lines(page, sql, ran, report.as_ref(), theme, width)
+                    let about = step.warnings.as_deref();
+                    ran_lines(page, sql, ran, report.as_ref(), about, theme, width)
                 }
                 _ => hint(page, &format!("{} runs it.", key(&Action::Activate))),
             });
         }
         StepKind::Demo { .. } => page.marked(Focus::Output, |page| match view.output {
             Some(StepOutput::Demo { progress, report }) => {
-                demo_lines(page, progress, report.as_ref(), theme, width);
+                let about = step.warnings.as_deref();
+                demo_lines(page, progress, report.as_ref(), about, theme, width);
                 if view.running {
                     page.prose(Line::styled(
                         format!(
@@ -333,12 +336,14 @@ fn sql_lines(sql: &str, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
-/// A statement's result with what the proxy counted for it.
+/// A statement's result with what the proxy counted for it; `about` is the warning rules
+/// the step is about (the others fold into one line).
 pub fn ran_lines<M: Copy + PartialEq>(
     page: &mut Page<M>,
     sql: &str,
     ran: &Ran,
     report: Option<&ScopeReport>,
+    about: Option<&[Rule]>,
     theme: &Theme,
     width: usize,
 ) {
@@ -348,12 +353,27 @@ pub fn ran_lines<M: Copy + PartialEq>(
     }
     if let Some(report) = report {
         page.prose(measured_line(report, theme));
-        page.prose_lines(
-            report
-                .warnings
-                .iter()
-                .map(|w| Line::styled(format!("⚠ {}", w.message()), theme.warning())),
-        );
+        let raised: Vec<Raised> = report.warnings.iter().map(Warning::raised).collect();
+        warning_lines(page, &raised, about, theme);
+    }
+}
+
+/// The warnings a step is about in full, each with ⚠; the others in one dim line (the query
+/// log keeps them whole).
+fn warning_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
+    warnings: &[Raised],
+    about: Option<&[Rule]>,
+    theme: &Theme,
+) {
+    let (shown, folded) = crate::data::warning::split(warnings, about);
+    page.prose_lines(
+        shown
+            .iter()
+            .map(|w| Line::styled(format!("⚠ {w}"), theme.warning())),
+    );
+    if let Some(folded) = folded {
+        page.prose(Line::styled(format!("+ {folded}"), theme.dim()));
     }
 }
 
@@ -383,11 +403,12 @@ fn demo_lines(
     page: &mut Page<Focus>,
     progress: &[DemoProgress],
     report: Option<&Result<DemoReport, String>>,
+    about: Option<&[Rule]>,
     theme: &Theme,
     width: usize,
 ) {
     match report {
-        Some(Ok(report)) => report_lines(page, report, theme, width),
+        Some(Ok(report)) => report_lines(page, report, about, theme, width),
         // A demo that failed or was stopped keeps what it measured before it ended.
         Some(Err(message)) => {
             progress_lines(page, progress, theme);
@@ -408,15 +429,7 @@ fn verdict_lines(
             format!("✓ Passed: {}.", verdict.held.join("; ")),
             theme.good(),
         )),
-        Ok(verdict) => {
-            page.prose(Line::styled("✗ Not yet:", theme.bad()));
-            page.prose_lines(
-                verdict
-                    .findings
-                    .iter()
-                    .map(|f| Line::raw(format!("  • {f}"))),
-            );
-        }
+        Ok(verdict) => failing_lines(page, verdict, theme),
         Err(message) => page.prose(Line::styled(format!("✗ {message}"), theme.bad())),
     }
     if let Some(report) = report {
@@ -424,11 +437,32 @@ fn verdict_lines(
     }
 }
 
+/// A failing verdict: why, when a diagnosis explains it, then what the judge found.
+pub fn failing_lines<M: Copy + PartialEq>(page: &mut Page<M>, verdict: &Verdict, theme: &Theme) {
+    match &verdict.why {
+        Some(why) => page.prose(Line::from(vec![
+            Span::styled("✗ Not yet. ", theme.bad()),
+            Span::styled(why.text.clone(), theme.text()),
+        ])),
+        None => page.prose(Line::styled("✗ Not yet:", theme.bad())),
+    }
+    if verdict.why.is_some() {
+        page.prose(Line::styled("What the check found:", theme.dim()));
+    }
+    page.prose_lines(
+        verdict
+            .findings
+            .iter()
+            .map(|f| Line::raw(format!("  • {f}"))),
+    );
+}
+
 /// A finished demo: what its program printed, its table, what the proxy counted, and the
-/// warnings the lab raised.
+/// warnings the lab raised (those the step is about, `about`, in full).
 pub fn report_lines<M: Copy + PartialEq>(
     page: &mut Page<M>,
     report: &DemoReport,
+    about: Option<&[Rule]>,
     theme: &Theme,
     width: usize,
 ) {
@@ -481,12 +515,7 @@ pub fn report_lines<M: Copy + PartialEq>(
             theme.dim(),
         ),
     ]));
-    page.prose_lines(
-        report
-            .warnings
-            .iter()
-            .map(|w| Line::styled(format!("⚠ {w}"), theme.warning())),
-    );
+    warning_lines(page, &report.warnings, about, theme);
 }
 
 /// Whether a line a demo printed is laid out in columns (spaces that align it after its

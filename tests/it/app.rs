@@ -110,6 +110,7 @@ pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<p
             }],
             error: None,
             transaction: b'I',
+            received: 0,
         }));
     }
     events
@@ -289,9 +290,11 @@ fn an_exercise_opens_in_the_console_and_a_right_answer_passes_and_is_saved() {
     let commands = app.apply(Event::ExerciseRan {
         id,
         gathered: Gathered {
+            answer: String::new(),
             ran: Ok(outcome(answer.clone())),
             expected: Ok(answer),
             measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
         },
     });
     assert!(matches!(commands.as_slice(), [Command::SaveProgress(_)]));
@@ -306,12 +309,14 @@ fn a_wrong_answer_says_why_and_is_not_saved_as_passed() {
     app.apply(Event::ExerciseRan {
         id,
         gathered: Gathered {
+            answer: "select 1".into(),
             ran: Ok(outcome(rows(
                 &["title", "username"],
                 &[&["Q1 roadmap", "bob"]],
             ))),
             expected: Ok(rows(&["title", "username"], &[&["Q1 roadmap", "alice"]])),
             measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
         },
     });
     assert!(!app.progress.lesson("n-plus-one").is_passed(exercise));
@@ -540,9 +545,11 @@ fn a_lint_free_exercise_fails_on_the_warning_its_own_round_trips_raised() {
     app.apply(Event::ExerciseRan {
         id,
         gathered: Gathered {
+            answer: sneaky.into(),
             ran: Ok(outcome(answer.clone())),
             expected: Ok(answer),
             measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
         },
     });
     assert!(!app.progress.lesson("soft-deletes").is_passed(exercise));

@@ -81,3 +81,32 @@ async fn a_database_url_is_used_instead_of_the_private_cluster() {
     assert_success(&reset);
     assert!(stdout(&run(&["db", "status"])).contains("10 users"));
 }
+
+/// Feedback is tested, not assumed: a wrong answer that another diagnosis explains fails
+/// `pglab lessons check`, which names both.
+#[test]
+fn lessons_check_fails_a_wrong_answer_its_diagnosis_does_not_explain() {
+    let lab = Scratch::new("misdiagnosed");
+    let folder = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/lessons/misdiagnosed");
+    let out = lab
+        .pglab()
+        .arg("--lessons")
+        .arg(&folder)
+        .args(["lessons", "check"])
+        .output()
+        .unwrap();
+    let text = stdout(&out);
+    assert_eq!(out.status.code(), Some(1), "{text}{}", stderr(&out));
+    assert!(
+        text.contains(
+            "FAIL soft step 1 (exercise, Live posts): wrong answer 1 (expect = \"rows-differ\"): \
+             diagnosis `deleted-listed` explains it instead (diagnoses are tried in order)"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("1 extra row: (Draft: pricing ideas)"),
+        "{text}"
+    );
+}

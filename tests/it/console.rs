@@ -98,6 +98,26 @@ async fn a_script_returns_one_result_per_statement() {
     );
 }
 
+/// A script goes one statement per round trip, as psql sends it: what ran before a failing
+/// statement stays done, and the error's caret is counted in the whole text.
+#[tokio::test]
+async fn a_script_runs_statement_by_statement_and_its_caret_counts_the_whole_text() {
+    let (db, mut console) = console().await;
+    let sql = "update posts set title = 'Renamed ☃' where id = 1;\n-- and then\nselect usernme from users;";
+    let error = failure(console.execute(sql, 10).await);
+    assert_eq!(error.sqlstate, "42703");
+    let caret = error
+        .caret_line(sql)
+        .expect("the position falls in the text");
+    assert_eq!((caret.line, caret.column), (3, 7), "{error:?}");
+    let mut check = db.learner_conn().await.unwrap();
+    let title: String = sqlx::query_scalar("select title from posts where id = 1")
+        .fetch_one(&mut check)
+        .await
+        .unwrap();
+    assert_eq!(title, "Renamed ☃");
+}
+
 #[tokio::test]
 async fn dml_reports_the_rows_it_changed() {
     let (_db, mut console) = console().await;

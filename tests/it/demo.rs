@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use pglab::data::demo::{DemoProgress, DemoReport};
 use pglab::data::proxy::{Event, Kind};
+use pglab::data::warning::Raised;
 use pglab::demo::{self, DemoContext};
 use pglab::proxy::Latency;
 use pglab::testing::TestDb;
@@ -49,12 +50,22 @@ pub async fn run(
     (report, progress)
 }
 
-fn n_plus_one_warnings(report: &DemoReport) -> Vec<&String> {
+fn n_plus_one_warnings(report: &DemoReport) -> Vec<&Raised> {
     report
         .warnings
         .iter()
         .filter(|w| w.starts_with("N+1"))
         .collect()
+}
+
+/// A report's lines as one text, spaces collapsed: its sentences are wrapped to the pane.
+fn said(report: &DemoReport) -> String {
+    report
+        .lines
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 async fn post_count(db: &TestDb) -> i64 {
@@ -80,12 +91,7 @@ async fn the_lazy_loop_costs_one_query_per_post_and_is_reported_as_n_plus_one() 
     assert!(n_plus_one[0].contains("10 ×"), "{}", n_plus_one[0]);
     // The newest post first, with its author's name.
     assert_eq!(report.lines[0], "Spring release notes — alice");
-    assert!(
-        report
-            .lines
-            .iter()
-            .any(|l| l.contains("11 query round trips (1 + 10)"))
-    );
+    assert!(said(&report).contains("11 query round trips (1 + 10)"));
 }
 
 #[tokio::test]
@@ -240,9 +246,120 @@ async fn the_scale_table_is_measured_inside_a_transaction_that_leaves_nothing() 
     assert!(matches!(rows[0], DemoProgress::TableColumns(_)));
     assert_eq!(rows[1], &DemoProgress::TableRow(table.rows[0].clone()));
     assert!(
-        report.lines[0].contains("rolled back"),
+        report.lines[..2].join(" ").contains("rolled back"),
         "{:?}",
         report.lines
+    );
+    assert_eq!(
+        n_plus_one_warnings(&report).len(),
+        2,
+        "{:?}",
+        report.warnings
+    );
+}
+
+/// The wide JOIN sends each author's bio once per post; two queries send it once per author
+/// and take one more round trip. The bytes are the proxy's, and nothing outlives the demo.
+#[tokio::test]
+async fn a_wide_join_is_measured_in_bytes_against_two_queries() {
+    let lab = lab().await;
+    let before = post_count(&lab.db).await;
+    let (report, _) = run(
+        &lab.ctx,
+        "n_plus_one.wide",
+        "posts = 40\nbio_kb = 4\nlatency = \"1ms\"",
+    )
+    .await;
+    assert_eq!(post_count(&lab.db).await, before, "nothing persisted");
+    let mut check = lab.db.learner_conn().await.unwrap();
+    let bio: Option<String> = sqlx::query_scalar(
+        "select column_name::text from information_schema.columns \
+         where table_name = 'users' and column_name = 'bio'",
+    )
+    .fetch_optional(&mut check)
+    .await
+    .unwrap();
+    assert_eq!(bio, None, "the bio column was rolled back");
+
+    let table = report.table.as_ref().unwrap();
+    assert_eq!(
+        table.columns,
+        ["fetch", "round trips", "rows", "received", "0 ms", "1 ms"]
+    );
+    let cell = |row: usize, column: usize| table.rows[row][column].clone().unwrap();
+    assert_eq!(
+        (cell(0, 0), cell(0, 1), cell(0, 2)),
+        ("join".into(), "1".into(), "40".into())
+    );
+    assert_eq!(cell(1, 0), "two queries");
+    assert_eq!(cell(1, 1), "2");
+    // 40 posts by the story's 10 live authors, 4 each: the join repeats every bio 4 times.
+    assert_eq!(cell(1, 2), "50");
+    let received = |text: String| -> f64 {
+        let (number, unit) = text.split_once(' ').unwrap();
+        let scale = match unit {
+            "B" => 1.0,
+            "kB" => 1e3,
+            "MB" => 1e6,
+            other => panic!("unit {other}"),
+        };
+        number.parse::<f64>().unwrap() * scale
+    };
+    let (join, two) = (received(cell(0, 3)), received(cell(1, 3)));
+    assert!(
+        join >= 40.0 * 4000.0,
+        "every row carries a 4 kB bio: {join}"
+    );
+    assert!(two < join / 3.0, "each bio once: {two} against {join}");
+    let text = said(&report);
+    assert!(text.contains("by arithmetic"), "{text}");
+    assert!(text.contains("medians of 5 runs"), "{text}");
+    // One wall time per strategy and latency.
+    assert_eq!(report.measurements.len(), 4);
+}
+
+/// Each request's round trips, read as `pglab proxy` reads them at a pause: the front page's
+/// grow with its size, the author page's do not.
+#[tokio::test]
+async fn round_trips_are_counted_per_request() {
+    let lab = lab().await;
+    let (report, _) = run(&lab.ctx, "n_plus_one.endpoints", "").await;
+    let table = report.table.as_ref().unwrap();
+    assert_eq!(
+        table.columns,
+        [
+            "request",
+            "posts",
+            "round trips",
+            "rows",
+            "received",
+            "waited"
+        ]
+    );
+    assert!(
+        table
+            .rows
+            .iter()
+            .all(|row| row.len() == table.columns.len())
+    );
+    let counts: Vec<(String, String)> = table
+        .rows
+        .iter()
+        .map(|r| (r[0].clone().unwrap(), r[2].clone().unwrap()))
+        .collect();
+    let expected = [
+        ("GET /posts?limit=5", "6"),
+        ("GET /posts?limit=10", "11"),
+        ("GET /users/1/posts?limit=5", "2"),
+        ("GET /users/1/posts?limit=10", "2"),
+    ]
+    .map(|(a, b)| (a.to_string(), b.to_string()));
+    assert_eq!(counts, expected);
+    let text = said(&report);
+    assert!(text.contains("an N+1"), "{text}");
+    assert!(
+        text.contains("── since the last pause: 6 round trips"),
+        "{text}"
     );
     assert_eq!(
         n_plus_one_warnings(&report).len(),

@@ -264,3 +264,91 @@ async fn plans_are_graded_alike_in_the_lab_and_by_lessons_check() {
         ["the plan still has a Seq Scan node"]
     );
 }
+
+fn exercise_of(catalog: &Catalog, lesson: &str) -> Exercise {
+    match &catalog.find(lesson).unwrap().steps[exercise_step(catalog, lesson)].kind {
+        StepKind::Exercise(exercise) => exercise.clone(),
+        _ => unreachable!("found as an exercise"),
+    }
+}
+
+/// Every wrong answer a shipped exercise declares is explained by the diagnosis it expects,
+/// the same way in the lab and in `lessons check`.
+#[tokio::test]
+async fn declared_wrong_answers_are_explained_alike_in_the_lab_and_by_lessons_check() {
+    for lesson in ["n-plus-one", "soft-deletes"] {
+        let db = TestDb::create().await.unwrap();
+        let catalog = shipped();
+        let exercise = exercise_of(&catalog, lesson);
+        assert!(
+            !exercise.wrong.is_empty(),
+            "{lesson} declares wrong answers"
+        );
+        let answers: Vec<&str> = exercise.wrong.iter().map(|w| w.answer.as_str()).collect();
+        let verdicts = both_ways(&db, catalog, lesson, &answers).await;
+        for (wrong, verdict) in exercise.wrong.iter().zip(&verdicts) {
+            let verdict = verdict.as_ref().unwrap();
+            assert!(!verdict.passed(), "{lesson}: {}", wrong.answer);
+            let why = verdict.why.as_ref().map(|w| w.diagnosis.as_str());
+            assert_eq!(why, Some(wrong.expect.as_str()), "{lesson}: {verdict:?}");
+        }
+    }
+}
+
+/// What the soft-delete lesson's learner reads: the NULL comparison explained, and the extra
+/// row named as the deleted draft it is.
+#[tokio::test]
+async fn a_wrong_answer_is_told_why_in_its_own_terms() {
+    let db = TestDb::create().await.unwrap();
+    let verdicts = both_ways(
+        &db,
+        shipped(),
+        "soft-deletes",
+        &[
+            "select title from posts where organization_id = 1 and deleted_at = NULL \
+             order by created_at desc",
+            "select title from posts where organization_id = 1 order by created_at desc",
+        ],
+    )
+    .await;
+    let why: Vec<String> = verdicts
+        .iter()
+        .map(|v| v.as_ref().unwrap().why.clone().unwrap().text)
+        .collect();
+    assert!(
+        why[0].contains("never true") && why[0].contains("is null"),
+        "{why:?}"
+    );
+    assert!(
+        why[1].contains("“Draft: pricing ideas” (deleted on 2026-02-26)"),
+        "{why:?}"
+    );
+    // The judge names the rows too: none of Acme's posts came back from `= NULL`.
+    assert!(findings(&verdicts[0])[0].starts_with("7 rows missing: (Spring release notes)"));
+}
+
+/// The lazy loop typed into the console is a round trip per statement, flagged N+1 by the
+/// lab's log, and explained as the loop of step 4.
+#[tokio::test]
+async fn a_hand_typed_lazy_loop_is_counted_statement_by_statement() {
+    let db = TestDb::create().await.unwrap();
+    let lazy = "select id, title, author_id from posts where deleted_at is null;\
+                select username from users where id = 1;\
+                select username from users where id = 2;\
+                select username from users where id = 5;";
+    let verdicts = both_ways(&db, shipped(), "n-plus-one", &[lazy]).await;
+    let verdict = verdicts[0].as_ref().unwrap();
+    assert_eq!(verdict.why.as_ref().unwrap().diagnosis, "lazy-loop");
+    assert!(
+        verdict.why.as_ref().unwrap().text.contains("(4 here)"),
+        "{verdict:?}"
+    );
+    assert!(
+        findings(&verdicts[0]).contains(
+            &"too many round trips: 4, the limit is 1; fetch what the page needs in fewer \
+              queries"
+                .to_string()
+        ),
+        "{verdict:?}"
+    );
+}

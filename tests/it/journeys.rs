@@ -139,18 +139,18 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
     // below has a database to run on.
     term.wait_for(&["pglab_learner@"]);
     term.keys(&["Enter"]);
-    term.wait_for(&["step 1 of 12"]);
+    term.wait_for(&["step 1 of 13"]);
     // Step 2 is a diagram of four layers: three presses reveal them, a fourth moves on.
     for _ in 0..6 {
         term.keys(&["Right"]);
     }
-    term.wait_for(&["step 4 of 12", "The loop, live"]);
+    term.wait_for(&["step 4 of 13", "The loop, live"]);
     term.keys(&["Enter"]);
-    let screen = term.wait_for(&["11 query round trips", "N+1: 1 query then 10"]);
+    let screen = term.wait_for(&["11 query round", "N+1: 1 query then 10"]);
     assert!(screen.contains("select username from users"), "{screen}");
 
     term.keys(&["Right"]);
-    term.wait_for(&["step 5 of 12", "One JOIN"]);
+    term.wait_for(&["step 5 of 13", "One JOIN"]);
     term.keys(&["Enter"]);
     term.wait_for(&["⇄ 1 round trip (1 query)"]);
 
@@ -243,12 +243,12 @@ fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
     };
     term.wait_for(&["Lessons", "pglab_learner@"]);
     term.keys(&["Enter"]);
-    term.wait_for(&["step 1 of 12"]);
+    term.wait_for(&["step 1 of 13"]);
     // Step 2's diagram takes three presses to reveal; nine presses reach step 7.
     for _ in 0..9 {
         term.keys(&["Right"]);
     }
-    term.wait_for(&["step 7 of 12", "scale table"]);
+    term.wait_for(&["step 7 of 13", "scale table"]);
     term.keys(&["Enter"]);
     // The first measured row is in: the demo is under way, with rows still to come.
     term.wait_for(&["lazy", "Running…"]);
@@ -256,7 +256,7 @@ fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
     term.keys(&["Escape"]);
     let screen = term.wait_for(&["Stopped before it finished"]);
     assert!(
-        screen.contains("step 7 of 12"),
+        screen.contains("step 7 of 13"),
         "Esc stops the demo, not the lesson"
     );
     // Not a timing target: the whole table takes many seconds, so a stop that waited for

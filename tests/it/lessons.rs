@@ -5,7 +5,8 @@
 
 use std::path::{Path, PathBuf};
 
-use pglab::lesson::{Catalog, Entry, LoadErrors, RowOrder, Source, StepKind};
+use pglab::data::warning::Rule;
+use pglab::lesson::{Catalog, Condition, Entry, Failure, LoadErrors, RowOrder, Source, StepKind};
 
 fn fixture(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -53,7 +54,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/syntax/lesson.toml:3: TOML syntax: invalid basic string, expected `\"`",
         "bad/keys/lesson.toml:4: unknown key `author`; lesson.toml takes: title, diagram, summary, step",
         "bad/keys/lesson.toml:10: step 1: `sql` does not belong on a read step; only run steps take it",
-        "bad/keys/lesson.toml:17: step 2: unknown key `hint` (did you mean `hints`?); an exercise step takes: kind, title, text, notes, starter, solution, hints, check",
+        "bad/keys/lesson.toml:17: step 2: unknown key `hint` (did you mean `hints`?); an exercise step takes: kind, title, text, notes, starter, solution, hints, check, diagnosis, wrong",
         "bad/keys/lesson.toml:19: step 2: check: unknown key `row` (did you mean `rows`?); check takes: rows, max_round_trips, plan_contains, plan_excludes, query, min_speedup, lint_free",
         "bad/keys/lesson.toml:25: step 3: `options` does not belong on a run step; only quiz steps take it",
         "bad/missing/lesson.toml: missing `title`",
@@ -118,6 +119,21 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/text/lesson.toml:30: step 4: `question`: `{lab:…}` needs its plain-text form after a bar, for `pglab lessons run`: {lab:…|…}, or {lab:…|} to print nothing there",
         "bad/text/lesson.toml:32: step 4: option 1: `text`: `q` names a key as bare text; name it through the keymap, {key:global.quit}, so it follows the keymap",
         "bad/text/lesson.toml:33: step 4: option 2: `text`: `Tab` names a key as bare text; name it through the keymap, {key:global.toggle_log_focus}, so it follows the keymap",
+        "bad/diagnosis/lesson.toml:12: step 1: `warnings` does not belong on an exercise step; only run and demo steps take it",
+        "bad/diagnosis/lesson.toml:15: step 1: diagnosis 1: `name` must be lowercase letters, digits and `-`, at most 32 characters, not `Bad Name`",
+        "bad/diagnosis/lesson.toml:16: step 1: diagnosis 1: `why` names `{extra}`, but the check compares no rows, so there are none to show",
+        "bad/diagnosis/lesson.toml:17: step 1: diagnosis 1: `answer_has` is empty",
+        "bad/diagnosis/lesson.toml:18: step 1: diagnosis 1: `extra_rows_in` looks at the answer's rows, but the check compares none; add rows = \"unordered\" or \"ordered\" to the check",
+        "bad/diagnosis/lesson.toml:19: step 1: diagnosis 1: `fails = \"order\"` can never hold: the check does not compare the rows' order (rows = \"ordered\")",
+        "bad/diagnosis/lesson.toml:20: step 1: diagnosis 1: `warned` must name a warning rule (n_plus_one, duplicate, spliced, tenancy, soft_delete, constants), not \"n+1\"",
+        "bad/diagnosis/lesson.toml:22: step 1: diagnosis 2: has no condition; set at least one of answer_has, answer_lacks, extra_rows_in, missing_rows_in, fails, warned",
+        "bad/diagnosis/lesson.toml:32: step 1: diagnosis 4: the name `untested` is taken by diagnosis 3; give each diagnosis its own",
+        "bad/diagnosis/lesson.toml:33: step 1: diagnosis 4: `answer_lacks` pattern `; join` holds a `;`: a pattern is part of one statement",
+        "bad/diagnosis/lesson.toml:39: step 1: wrong answer 1: unknown key `colour`; a wrong answer takes: answer, expect",
+        "bad/diagnosis/lesson.toml:45: step 2: `warnings` names `n_plus_one` twice",
+        "bad/diagnosis/lesson.toml:45: step 2: `warnings` item `tenants` is not a warning rule; the rules are n_plus_one, duplicate, spliced, tenancy, soft_delete, constants",
+        "bad/diagnosis/lesson.toml:61: step 3: diagnosis `untested` is never tested: add a [[step.wrong]] answer with expect = \"untested\" that it explains",
+        "bad/diagnosis/lesson.toml:71: step 3: wrong answer 2: `expect` names no diagnosis of this exercise: `nowhere`; its diagnoses are tested, untested",
     ];
     let got = lines(&load_errors("bad"));
     for (index, (got, want)) in got.iter().zip(&expected).enumerate() {
@@ -232,6 +248,37 @@ fn good_catalogue_loads_every_step_kind() {
     assert_eq!(exercise.check.plan_contains, ["Hash Join"]);
     assert_eq!(exercise.check.plan_excludes, ["Nested Loop"]);
     assert!(exercise.check.needs_plan());
+    assert_eq!(n_plus_one.steps[0].warnings, Some(vec![Rule::NPlusOne]));
+    assert_eq!(n_plus_one.steps[1].warnings, None);
+    let names: Vec<&str> = exercise
+        .check
+        .diagnoses
+        .iter()
+        .map(|d| d.name.as_str())
+        .collect();
+    assert_eq!(names, ["null-compare", "loop"]);
+    assert_eq!(
+        exercise.check.diagnoses[0].when,
+        [
+            Condition::AnswerHas(vec!["= null".into(), "<> null".into()]),
+            Condition::ExtraRowsIn(
+                "select title, 'a deleted post' from post where deleted_at is not null".into()
+            ),
+        ]
+    );
+    assert_eq!(
+        exercise.check.diagnoses[1].when,
+        [
+            Condition::Fails(Failure::RoundTrips),
+            Condition::Warned(Rule::NPlusOne),
+        ]
+    );
+    assert_eq!(
+        exercise.check.diagnosis_queries(),
+        ["select title, 'a deleted post' from post where deleted_at is not null"]
+    );
+    let expected: Vec<&str> = exercise.wrong.iter().map(|w| w.expect.as_str()).collect();
+    assert_eq!(expected, ["null-compare", "loop"]);
     assert_eq!(
         n_plus_one.steps[1].body.as_deref(),
         Some("Fetch every post with its author in **one** query.\n")

@@ -143,6 +143,40 @@ fn a_loop_on_one_connection_is_reported_as_n_plus_one() {
     assert_eq!(queries, 6, "{log}");
 }
 
+/// One request at a time, the way a learner loads a page of their own application: each
+/// pause in the traffic gets one line with that request's count.
+#[test]
+fn each_pause_in_the_traffic_counts_the_request_before_it() {
+    let scratch = Scratch::new("proxy-pause");
+    let mut proxy = RunningProxy::start(&scratch, &[]);
+    let mut psql = Command::new("psql")
+        .args(["-X", "-q", "-d", &proxy.url])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .unwrap();
+    std::io::Write::write_all(&mut psql.stdin.take().unwrap(), lazy_loop().as_bytes()).unwrap();
+    assert!(psql.wait().unwrap().success());
+    // The line comes once the traffic has paused for a second.
+    let mut seen = String::new();
+    while !seen.contains("── since the last pause") {
+        let read = proxy.out.read_line(&mut seen).expect("pglab proxy writes");
+        assert!(read > 0, "pglab proxy ended early:\n{seen}");
+    }
+    let line = seen.lines().last().unwrap_or_default().to_string();
+    assert!(line.contains("6 round trips (6 query)"), "{line}");
+    assert!(
+        line.contains("received") && line.contains("warning"),
+        "{line}"
+    );
+    proxy.psql("select 1");
+    let log = proxy.stop();
+    assert!(
+        log.contains("── since the last pause: 1 round trip (1 query)"),
+        "{log}"
+    );
+}
+
 #[test]
 fn json_lines_are_one_object_each() {
     let scratch = Scratch::new("proxy-json");

@@ -6,6 +6,7 @@ use pglab::app::{Action, App, Command, Event};
 use pglab::data::demo::{DemoReport, Measurement};
 use pglab::data::grading::{Gathered, Measured};
 use pglab::data::proxy::Kind;
+use pglab::data::warning::{Raised, Rule};
 use pglab::lesson::StepKind;
 use pglab::query_log::{ScopeReport, Totals};
 use pglab::ui::Viewports;
@@ -139,7 +140,11 @@ fn demo_step_finished_with_the_scale_table() {
         by_kind: vec![(Kind::Query, 14)],
         wall: std::time::Duration::from_millis(40),
         sessions: 1,
-        warnings: vec!["N+1: 1 query then 10 × `select username from users where id = $1`".into()],
+        warnings: vec![Raised {
+            rule: Rule::NPlusOne,
+            subject: String::new(),
+            message: "N+1: 1 query then 10 × `select username from users where id = $1`".into(),
+        }],
         measurements: Vec::<Measurement>::new(),
         plans: Vec::new(),
     };
@@ -174,6 +179,7 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
     app.apply(Event::ExerciseRan {
         id,
         gathered: Gathered {
+            answer: "select id, title, author_id from posts where deleted_at is null".into(),
             ran: Ok(outcome(rows(
                 &["id", "title", "author_id"],
                 &[&["1", "Welcome to the Acme blog", "1"]],
@@ -183,6 +189,7 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
                 &[&["Welcome to the Acme blog", "alice"]],
             )),
             measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
         },
     });
     snapshot("console_exercise_wrong", &mut app);

@@ -16,6 +16,7 @@ use super::{MAX_POSTS, Strategy};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport, Measurement};
 use crate::data::proxy::Kind;
+use crate::data::warning::Raised;
 use crate::demo::meter::{Measured, Meter};
 use crate::demo::params::{self, ParamKind, ParamSpec};
 use crate::demo::{DemoContext, Error};
@@ -51,7 +52,7 @@ struct Table {
     measurements: Vec<Measurement>,
     totals: Totals,
     wall: Duration,
-    warnings: Vec<String>,
+    warnings: Vec<Raised>,
 }
 
 pub(super) async fn run(
@@ -177,10 +178,9 @@ impl Table {
             *sum += n;
         }
         self.wall += measured.wall;
-        for warning in &measured.report.warnings {
-            let message = warning.message();
-            if !self.warnings.contains(&message) {
-                self.warnings.push(message);
+        for warning in crate::query_log::raised_once(&measured.report.warnings) {
+            if !self.warnings.contains(&warning) {
+                self.warnings.push(warning);
             }
         }
     }
@@ -265,7 +265,7 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
             sizes.len(),
             latency_label(delay)
         ),
-        lines,
+        lines: crate::demo::wrapped(lines),
         table: Some(ResultSet::new(columns, table.rows)),
         round_trips: table.totals.round_trips,
         statements: table.totals.statements,

@@ -1,6 +1,7 @@
 //! The graded steps of a lesson: an exercise (starter, solution, hints and the check it is
-//! graded by) and a quiz (options, exactly one right, each with its why). Called by
-//! `manifest` once the step's kind is known and its keys are vetted.
+//! graded by; its diagnoses and wrong answers are read by `diagnosis`) and a quiz (options,
+//! exactly one right, each with its why). Called by `manifest` once the step's kind is known
+//! and its keys are vetted.
 
 use super::vet;
 use crate::lesson::document::{Document, Need, SpannedStrings, Table, unknown_key};
@@ -110,11 +111,18 @@ pub(super) fn read_exercise(doc: &mut Document, table: &Table) -> Option<Exercis
                 .and_then(|check| read_check(doc, &check))
         }
     };
+    // Diagnoses are read against the check (their conditions must be ones it can produce);
+    // a broken check leaves them unread, its own problem reported.
+    let mut check = check?;
+    let diagnoses = super::diagnosis::read_diagnoses(doc, table, &check);
+    let wrong = super::diagnosis::read_wrong(doc, table, diagnoses.as_deref());
+    check.diagnoses = diagnoses?.into_iter().map(|(d, _)| d).collect();
     Some(Exercise {
         starter: starter?.value,
         solution: solution?.value,
         hints: hints?,
-        check: check?,
+        check,
+        wrong: wrong?,
     })
 }
 
@@ -229,6 +237,7 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
         query,
         min_speedup,
         lint_free,
+        diagnoses: Vec::new(),
     };
     if check.query.is_some() && !check.needs_plan() && check.min_speedup.is_none() {
         table.complain(
