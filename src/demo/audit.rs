@@ -13,8 +13,9 @@
 //!   one stays on the connection for whoever uses it next.
 //!
 //! The log only grows, so every demo is written to be replayed: the replay first puts its
-//! rows back to the story's values (as Acme's administrator, which is logged too), and the
-//! other demos toggle between two values, so each run changes something and logs it.
+//! rows back to the story's values (as the lab itself, the system actor `pglab (reset)`,
+//! which is logged too but never as a person of the story), and the other demos toggle
+//! between two values, so each run changes something and logs it.
 //!
 //! Here: the demo list, the story's people and rows, and what the demos share; the demos
 //! themselves in `replay`, `logs` (the two logs compared, and which one can be rewritten) and
@@ -36,7 +37,9 @@ use crate::app::action::Action;
 use crate::audit::{Event, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
-use crate::db::audit::{self as log, Actor, AppAction, AppChange, within_actor};
+use crate::db::audit::{
+    self as log, Actor, AppAction, AppChange, LAB_RESET, within_actor, within_system,
+};
 use crate::keymap::{Context, key_for};
 
 /// Every demo of this module is named `audit.…`.
