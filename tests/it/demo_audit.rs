@@ -247,3 +247,222 @@ async fn a_transaction_local_actor_ends_with_its_transaction() {
     assert!(said.contains("pglab.actor_id = (not set)"), "{said}");
     assert!(said.contains("blamed on alice"), "{said}");
 }
+
+/// Whether a table of that name exists in the lesson schema (or anywhere on the path).
+async fn table_exists(db: &TestDb, name: &str) -> bool {
+    let mut conn = db.learner_conn().await.unwrap();
+    sqlx::query_scalar("select to_regclass($1) is not null")
+        .bind(name)
+        .fetch_one(&mut conn)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_timelines_questions_use_the_logs_indexes_and_the_copy_is_gone() {
+    let lab = lab().await;
+    run(&lab.ctx, "audit.replay", "").await;
+    let before = newest(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "audit.indexes", "").await;
+    let said = text(&report.lines);
+    // The catalog's four indexes, by name and columns.
+    for index in [
+        "events_pkey              (id)",
+        "events_record_idx        (table_name, record_id, id)",
+        "events_actor_idx         (actor_id, id)",
+        "events_occurred_at_idx   (occurred_at)",
+    ] {
+        assert!(said.contains(index), "{index}:\n{said}");
+    }
+    // On the copy, bob's row has 7 generated events and actor 2 has 200 (the generator's
+    // arithmetic), each found through the log's own index; without indexes, a Seq Scan.
+    assert!(said.contains("record_id = 2 (7 rows)"), "{said}");
+    assert!(said.contains("actor_id = 2 (200 rows)"), "{said}");
+    let with: Vec<&str> = report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("  indexes "))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(with.len(), 3, "{said}");
+    assert!(with[0].contains("using events_record_idx"), "{said}");
+    assert!(with[1].contains("using events_actor_idx"), "{said}");
+    assert!(with[2].contains("using events_"), "{said}");
+    let without: Vec<&str> = report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("  no index "))
+        .map(String::as_str)
+        .collect();
+    assert_eq!(without.len(), 3, "{said}");
+    assert!(
+        without
+            .iter()
+            .all(|l| l.contains("Seq Scan") && !l.contains("using"))
+    );
+    assert!(
+        report.lines.iter().all(|l| l.chars().count() <= 76),
+        "{said}"
+    );
+    // Only read: no event written, and the copy rolled back with its transaction.
+    assert_eq!(newest(&lab.db).await, before);
+    assert!(!table_exists(&lab.db, "pglab_events_copy").await);
+}
+
+/// Post 4's title, the application's log rows and the trigger's events, as committed.
+async fn roadmap(db: &TestDb) -> (String, i64, i64) {
+    let mut conn = db.owner_conn().await.unwrap();
+    sqlx::query_as(
+        "select (select title from posts where id = 4),
+                (select count(*) from audit_logs),
+                (select count(*) from audit.events)",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap()
+}
+
+#[tokio::test]
+async fn a_failed_audit_write_takes_the_change_with_it_unless_it_is_best_effort() {
+    let lab = lab().await;
+    let before = roadmap(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "audit.failed_write", "").await;
+    let said = text(&report.lines);
+    // 1. The trigger cannot write its event: the change is refused with it.
+    assert!(said.contains("refused: SQLSTATE 22P02"), "{said}");
+    // 2 and 3. The application's log row waits for the job's lock and gives up, twice.
+    assert_eq!(said.matches("SQLSTATE 55P03").count(), 2, "{said}");
+    assert!(!said.contains("NOT"), "{said}");
+    let states: Vec<&str> = report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("   post 4's title") || l.starts_with("   its records"))
+        .map(|l| l.trim())
+        .collect();
+    assert_eq!(states.len(), 6, "{said}");
+    for same_transaction in [&states[0..2], &states[2..4]] {
+        assert!(same_transaction[0].ends_with("(unchanged)"), "{said}");
+        assert!(same_transaction[1].ends_with("app log rows 0 · trigger events 0"));
+    }
+    // Best effort: the change stayed, the app's record is lost, the trigger's event is there.
+    assert!(
+        states[4].ends_with("\"Q1 roadmap, revised\" (changed)"),
+        "{said}"
+    );
+    assert!(
+        states[5].ends_with("app log rows 0 · trigger events 1"),
+        "{said}"
+    );
+    assert!(
+        report.lines.iter().all(|l| l.chars().count() <= 76),
+        "{said}"
+    );
+    // Everything was rolled back: the post, both logs.
+    assert_eq!(roadmap(&lab.db).await, before);
+}
+
+#[tokio::test]
+async fn logging_reads_writes_a_row_per_post_shown_where_writes_only_write_none() {
+    let lab = lab().await;
+    let before = roadmap(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "audit.read_logging", "").await;
+    let said = text(&report.lines);
+    let mut conn = lab.db.owner_conn().await.unwrap();
+    let shown: i64 = sqlx::query_scalar(
+        "select count(*) from posts where organization_id = 1 and deleted_at is null",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    // (log rows, row bytes) of a run's line in the table.
+    let counts = |label: &str| -> (i64, i64) {
+        let line = report
+            .lines
+            .iter()
+            .find(|l| l.starts_with(label))
+            .unwrap_or_else(|| panic!("no line for {label}:\n{said}"));
+        let numbers: Vec<i64> = line[label.len()..]
+            .split_whitespace()
+            .take(2)
+            .map(|n| n.replace(',', "").parse().unwrap())
+            .collect();
+        (numbers[0], numbers[1])
+    };
+    let (writes, write_bytes) = counts("writes only");
+    let (reads, read_bytes) = counts("reads logged too");
+    // Writes only: the edit's one event. Reads too: the edit, and a row per post per view.
+    assert_eq!(writes, 1, "{said}");
+    assert_eq!(reads, 1 + 20 * shown, "{said}");
+    assert!(read_bytes > write_bytes, "{said}");
+    assert!(
+        said.contains(&format!("wrote {shown} log rows per page view")),
+        "{said}"
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    assert!(
+        report.lines.iter().all(|l| l.chars().count() <= 76),
+        "{said}"
+    );
+    // All rolled back: the post, both logs, and the access log table.
+    assert_eq!(roadmap(&lab.db).await, before);
+    assert!(!table_exists(&lab.db, "pglab_access_log").await);
+}
+
+#[tokio::test]
+async fn retention_moves_old_events_by_delete_or_detaches_a_month_and_leaves_nothing() {
+    let lab = lab().await;
+    let before = roadmap(&lab.db).await;
+    let (report, _) = run(&lab.ctx, "audit.retention", "").await;
+    let said = text(&report.lines);
+    // The whole number that ends the first line containing `needle` before `suffix`.
+    let number = |needle: &str, suffix: &str| -> i64 {
+        let line = report
+            .lines
+            .iter()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no line with {needle}:\n{said}"));
+        let head = &line[..line.find(suffix).unwrap()];
+        head.split_whitespace()
+            .last()
+            .unwrap()
+            .replace(',', "")
+            .parse()
+            .unwrap()
+    };
+    let moved = number("rows moved in", " rows moved");
+    let partitions: Vec<i64> = report
+        .lines
+        .iter()
+        .filter(|l| l.starts_with("   pglab_events_") && l.contains(" rows "))
+        .map(|l| {
+            l.split_whitespace()
+                .nth(1)
+                .unwrap()
+                .replace(',', "")
+                .parse()
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(partitions.len(), 4, "{said}");
+    assert_eq!(partitions.iter().sum::<i64>(), 40_000, "{said}");
+    // The same old events leave either way: moved row by row, or the oldest month detached.
+    assert!(moved > 0);
+    assert_eq!(moved, partitions[0], "{said}");
+    assert_eq!(number("the log now holds", " events;"), 40_000 - moved);
+    assert_eq!(number(" rows, ", " rows, "), moved, "{said}");
+    assert!(said.contains("still takes"), "{said}");
+    assert!(
+        report.lines.iter().all(|l| l.chars().count() <= 76),
+        "{said}"
+    );
+    assert!(report.warnings.is_empty(), "{:?}", report.warnings);
+    // All rolled back.
+    assert_eq!(roadmap(&lab.db).await, before);
+    for table in [
+        "pglab_events_flat",
+        "pglab_events_archive",
+        "pglab_events_by_month",
+    ] {
+        assert!(!table_exists(&lab.db, table).await, "{table}");
+    }
+}

@@ -108,18 +108,6 @@ pub(super) async fn compare_capture(conn: &mut PgConnection, lab: &mut PgConnect
     Ok(("Two logs, one direct change".to_string(), lines))
 }
 
-/// What the server answered to a refused statement: `SQLSTATE 42501: message`.
-fn refusal(error: &sqlx::Error) -> String {
-    match error.as_database_error() {
-        Some(db) => format!(
-            "SQLSTATE {}: {}",
-            db.code().as_deref().unwrap_or("?"),
-            db.message()
-        ),
-        None => error.to_string(),
-    }
-}
-
 pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
     let demo = "audit.immutability";
     let (me, events): (String, i64) =
