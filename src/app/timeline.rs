@@ -216,9 +216,7 @@ impl App {
             _ => match (event.actor_id, &event.system_actor) {
                 (Some(actor), _) => toggle(&mut filter.actor, actor),
                 (None, Some(system)) => {
-                    self.notice = Some(format!(
-                        "This change was made by {system}, not by a user: there is no user to filter by."
-                    ));
+                    self.notice = Some(format!("{system} is not a user: no user to filter by."));
                     return Vec::new();
                 }
                 (None, None) => {

@@ -43,6 +43,19 @@ fn text(lines: &[String]) -> String {
 }
 
 #[tokio::test]
+async fn every_audit_demo_report_fits_the_narrowest_pane() {
+    let lab = lab().await;
+    for _ in 0..2 {
+        for demo in pglab::demo::audit::DEMOS {
+            let (report, _) = run(&lab.ctx, demo.name, "").await;
+            for line in &report.lines {
+                assert!(line.chars().count() <= 76, "{}: {line}", demo.name);
+            }
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_replay_logs_each_actor_and_address_and_flags_the_admin_grant_twice_over() {
     let lab = lab().await;
     let (report, _) = run(&lab.ctx, "audit.replay", "").await;

@@ -353,7 +353,7 @@ fn the_labs_own_reset_reads_as_the_lab_unflagged_and_is_no_user() {
         app.notice
             .as_deref()
             .unwrap()
-            .contains("made by pglab (reset), not by a user")
+            .contains("pglab (reset) is not a user")
     );
 }
 

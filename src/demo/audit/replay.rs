@@ -103,22 +103,21 @@ pub(super) async fn replay(conn: &mut PgConnection, lab: &mut PgConnection) -> O
     .await?;
 
     let events = events_after(lab, before).await?;
-    let mut lines = vec![
+    let mut lines = para(
         "Who is who: user 1 = alice (Acme's administrator), user 2 = bob (Acme, not an \
-         administrator in the story)."
-            .to_string(),
-    ];
+         administrator in the story).",
+    );
     if rewound > 0 {
-        lines.push(format!(
+        lines.extend(para(&format!(
             "An earlier replay had changed these rows: the lab put them back first, which wrote \
              {rewound} more event(s), recorded as {LAB_RESET} (no user of the story). Nothing \
              was removed from the log; it only grows."
-        ));
+        )));
     }
-    lines.push(format!(
+    lines.extend(para(&format!(
         "Four changes committed, {} event(s) written by the trigger, oldest first:",
         events.len()
-    ));
+    )));
     lines.push(String::new());
     lines.extend(blocks(lab, &events).await?);
     lines.push(format!(
