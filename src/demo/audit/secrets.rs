@@ -65,9 +65,11 @@ pub(super) async fn redaction(conn: &mut PgConnection, lab: &mut PgConnection) -
 
 pub(super) async fn pooled_actor(conn: &mut PgConnection) -> Outcome {
     let demo = "audit.pooled_actor";
-    const READ: &str =
-        "select pg_backend_pid(), coalesce(current_setting('pglab.actor_id', true), '')";
-    let seen = |(pid, actor): (i32, String)| {
+    // Each read names its moment: the same read with the same parameters again would be
+    // flagged as a duplicate, and these three are deliberately not one.
+    const READ: &str = "select $1::text, pg_backend_pid(),
+                               coalesce(current_setting('pglab.actor_id', true), '')";
+    let seen = |(_, pid, actor): (String, i32, String)| {
         let actor = if actor.is_empty() {
             "(not set)".to_string()
         } else {
@@ -83,13 +85,15 @@ pub(super) async fn pooled_actor(conn: &mut PgConnection) -> Outcome {
     ];
     let inside = within_actor(conn, actor(ALICE, ALICE_OFFICE), async |tx| {
         sqlx::query_as(READ)
+            .bind("during request 1")
             .fetch_one(tx)
             .await
             .map_err(DbError::sql("cannot read the setting"))
     })
     .await?;
     lines.push(format!("  during it:  {}", seen(inside)));
-    let after: (i32, String) = sqlx::query_as(READ)
+    let after: (String, i32, String) = sqlx::query_as(READ)
+        .bind("request 2")
         .fetch_one(&mut *conn)
         .await
         .map_err(sql(demo, "reading the setting after the transaction"))?;
@@ -103,7 +107,8 @@ pub(super) async fn pooled_actor(conn: &mut PgConnection) -> Outcome {
         .execute(&mut *conn)
         .await
         .map_err(sql(demo, "setting the actor for the session"))?;
-    let leaked: (i32, String) = sqlx::query_as(READ)
+    let leaked: (String, i32, String) = sqlx::query_as(READ)
+        .bind("request 2 after a session setting")
         .fetch_one(&mut *conn)
         .await
         .map_err(sql(demo, "reading the leaked setting"))?;
