@@ -197,7 +197,9 @@ async fn copies(
         &format!("2. Partitioned by month, {BY_MONTH}: its partitions, from pg_partition_tree:"),
         "   ",
     ));
-    for (table, rows, bytes) in partitions(conn).await? {
+    let before = partitions(conn).await?;
+    let before_bytes: i64 = before.iter().map(|(_, _, b)| b).sum();
+    for (table, rows, bytes) in before {
         lines.push(format!(
             "   {table:<24} {:>8} rows {:>10}",
             group(rows as f64),
@@ -242,9 +244,10 @@ async fn copies(
     let left: i64 = partitions(conn).await?.iter().map(|(_, _, b)| b).sum();
     lines.push(format!("   > {drop}"));
     lines.push(format!(
-        "     {}: the partitions now take {} on disk",
+        "     {}: the partitions now take {} on disk ({} before)",
         format_wall(took),
-        size(left)
+        size(left),
+        size(before_bytes)
     ));
     lines.push(String::new());
     lines.extend(para(
