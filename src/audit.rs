@@ -72,6 +72,9 @@ pub struct Event {
     /// The application user who made the change, as the application declared it for the
     /// transaction; `None` when nobody declared one (a change from psql, a migration).
     pub actor_id: Option<i64>,
+    /// A system actor declared instead of a user (a job, the lab putting its story back):
+    /// not a person, so no rule judges its changes. Only the trigger's log has one.
+    pub system_actor: Option<String>,
     /// Where the request came from, as the application declared it, else the database
     /// client's address.
     pub client_addr: Option<String>,

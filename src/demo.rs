@@ -12,8 +12,9 @@
 //!   filter, email uniqueness among live rows, purge after retention), each on the story's
 //!   rows and rolled back
 //! - [`audit`]: the audit lesson (a support call replayed as events, the app's log against
-//!   the trigger, an append-only log, a redacted secret, an actor that must not outlive its
-//!   transaction)
+//!   the trigger, what logging reads costs, a failed audit write, an append-only log, a
+//!   redacted secret, an actor that must not outlive its transaction, the log's indexes,
+//!   retention by archive and by partition)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!

@@ -211,9 +211,13 @@ impl App {
                 toggle(&mut filter.record, (event.table, event.record_id));
             }
             Action::FilterTable => toggle(&mut filter.table, event.table),
-            _ => match event.actor_id {
-                Some(actor) => toggle(&mut filter.actor, actor),
-                None => {
+            _ => match (event.actor_id, &event.system_actor) {
+                (Some(actor), _) => toggle(&mut filter.actor, actor),
+                (None, Some(system)) => {
+                    self.notice = Some(format!("{system} is not a user: no user to filter by."));
+                    return Vec::new();
+                }
+                (None, None) => {
                     self.notice = Some(
                         "This change has no application user: it was made outside the application."
                             .into(),

@@ -126,6 +126,7 @@ pub(crate) mod tests {
             action,
             organization_id: Some(1),
             actor_id: Some(7),
+            system_actor: None,
             client_addr: Some("203.0.113.7".into()),
             db_user: Some("pglab_app".into()),
             old: row(old),

@@ -213,6 +213,7 @@ mod tests {
             action: Action::Update,
             organization_id: Some(1),
             actor_id: actor,
+            system_actor: None,
             client_addr: None,
             db_user: None,
             old: None,

@@ -51,13 +51,17 @@ pub struct Flag {
 }
 
 /// The flags of each event of `events` (same order, any order of events), judged with
-/// `actors` for the actors' organizations.
+/// `actors` for the actors' organizations. A system actor's events (a job, the lab putting
+/// its story back) get none: the rules judge what people did.
 pub fn flags(events: &[Event], actors: &ActorOrgs) -> Vec<Vec<Flag>> {
     let bursts = delete_bursts(events);
     events
         .iter()
         .zip(bursts)
         .map(|(event, burst)| {
+            if event.system_actor.is_some() {
+                return Vec::new();
+            }
             [
                 privilege_change(event),
                 cross_tenant(event, actors),
@@ -290,6 +294,18 @@ mod tests {
             let got = flags(&events, &ActorOrgs::new());
             assert!(got.iter().all(Vec::is_empty), "{got:?}");
         }
+    }
+
+    #[test]
+    fn a_system_actors_change_is_not_judged() {
+        // The lab putting bob back: a privilege change with no user, yet no flag at all.
+        let mut reset = admin(true, false);
+        reset.actor_id = None;
+        reset.system_actor = Some("pglab (reset)".into());
+        assert_eq!(
+            rules(&[reset], &ActorOrgs::from([(7, 2)])),
+            [Vec::<Rule>::new()]
+        );
     }
 
     #[test]

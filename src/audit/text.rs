@@ -64,11 +64,13 @@ pub fn what(event: &Event) -> String {
 }
 
 /// `by user 7 from 203.0.113.7 · role pglab_app · trigger`: the application's user when
-/// one was declared, else a plain statement that none was.
+/// one was declared, the system actor (`by pglab (reset)`) when one was, else a plain
+/// statement that nobody was.
 pub fn who(event: &Event) -> String {
-    let mut parts = vec![match event.actor_id {
-        Some(actor) => format!("by user {actor}"),
-        None => "no application user".to_string(),
+    let mut parts = vec![match (event.actor_id, &event.system_actor) {
+        (Some(actor), _) => format!("by user {actor}"),
+        (None, Some(system)) => format!("by {system}"),
+        (None, None) => "no application user".to_string(),
     }];
     if let Some(addr) = &event.client_addr {
         parts[0].push_str(&format!(" from {addr}"));
@@ -201,6 +203,15 @@ mod tests {
             &[],
         );
         assert_eq!(diff_lines(&insert, false), ["+ secret  [redacted]"]);
+    }
+
+    #[test]
+    fn a_system_actor_reads_as_itself_not_as_a_user_or_as_nobody() {
+        let mut ev = event(Action::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
+        ev.actor_id = None;
+        ev.system_actor = Some("pglab (reset)".into());
+        ev.client_addr = None;
+        assert_eq!(who(&ev), "by pglab (reset) · role pglab_app · trigger");
     }
 
     #[test]

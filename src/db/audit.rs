@@ -2,11 +2,11 @@
 //! application's own log (`lab.audit_logs`), reading both logs back as [`audit::Event`]s,
 //! live notifications of new events, and soft delete, restore and purge.
 //!
-//! The database's log (`audit.events`) is written by a trigger (migration 0003); nothing
-//! here writes to it directly. Who acted and from where reach the trigger through two
-//! transaction-local settings, `pglab.actor_id` and `pglab.client_addr`: set with
-//! `set_config(…, true)`, they end with the transaction and cannot leak to the next one on
-//! a pooled connection.
+//! The database's log (`audit.events`) is written by a trigger (migrations 0003 and 0004);
+//! nothing here writes to it directly. Who acted and from where reach the trigger through
+//! transaction-local settings, `pglab.actor_id` (a user) or `pglab.system_actor` (a job, the
+//! lab itself: never a person) and `pglab.client_addr`: set with `set_config(…, true)`, they
+//! end with the transaction and cannot leak to the next one on a pooled connection.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -35,6 +35,10 @@ pub struct Actor {
     pub client_addr: Option<IpAddr>,
 }
 
+/// The system actor the lab's own changes are recorded under (putting the story's rows back
+/// before a replay): it reads as the lab, never as a person of the story.
+pub const LAB_RESET: &str = "pglab (reset)";
+
 /// Opens a transaction that the audit trigger attributes to `actor`. Everything run in it
 /// is logged with the actor's id and address; committing or rolling back ends both.
 pub async fn begin_as<'c>(
@@ -62,6 +66,37 @@ pub async fn within_actor<T>(
     work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, Error>,
 ) -> Result<T, Error> {
     let mut tx = begin_as(conn, actor).await?;
+    let value = work(&mut tx).await?;
+    tx.commit()
+        .await
+        .map_err(Error::sql("cannot commit the audited change"))?;
+    Ok(value)
+}
+
+/// Opens a transaction that the audit trigger attributes to the system actor `name` (a job,
+/// the lab itself) instead of a user: its events carry the name and no user id, and the
+/// client's own address.
+pub async fn begin_as_system<'c>(
+    conn: &'c mut PgConnection,
+    name: &str,
+) -> Result<Transaction<'c, Postgres>, Error> {
+    let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
+    sqlx::query("select set_config('pglab.system_actor', $1, true)")
+        .bind(name)
+        .execute(&mut *tx)
+        .await
+        .map_err(Error::sql("cannot declare the system actor"))?;
+    Ok(tx)
+}
+
+/// Runs `work` in one transaction attributed to the system actor `name` and commits it;
+/// when `work` fails, the transaction is rolled back and the error returned.
+pub async fn within_system<T>(
+    conn: &mut PgConnection,
+    name: &str,
+    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    let mut tx = begin_as_system(conn, name).await?;
     let value = work(&mut tx).await?;
     tx.commit()
         .await
@@ -164,8 +199,8 @@ pub async fn events(
 
 /// The trigger's log, in the column order [`EventRow`] reads.
 const TRIGGER_EVENTS: &str = "select id, occurred_at, table_name, record_id, action,
-        organization_id, actor_id, host(client_addr), db_user, old_values, new_values,
-        changed_fields
+        organization_id, actor_id, system_actor, host(client_addr), db_user, old_values,
+        new_values, changed_fields
    from audit.events";
 
 /// Trigger events written after event `after` (by id), newest first, at most `limit`: what
@@ -198,7 +233,7 @@ pub async fn app_events(
 ) -> Result<Vec<Event>, Error> {
     let mut query = QueryBuilder::<Postgres>::new(
         "select id, created_at, table_name, record_id, action, organization_id, actor_id,
-                host(ip_address), null::text, old_values, new_values, null::text[]
+                null::text, host(ip_address), null::text, old_values, new_values, null::text[]
            from audit_logs where true",
     );
     push_filter(&mut query, filter, limit, "created_at");
@@ -252,6 +287,7 @@ type EventRow = (
     Option<i64>,
     Option<String>,
     Option<String>,
+    Option<String>,
     Option<Value>,
     Option<Value>,
     Option<Vec<String>>,
@@ -259,7 +295,8 @@ type EventRow = (
 
 /// `None` only for a row the table's check constraint forbids (an unknown action).
 fn trigger_event(row: EventRow) -> Option<Event> {
-    let (id, at, table, record_id, action, org, actor, addr, db_user, old, new, changed) = row;
+    let (id, at, table, record_id, action, org, actor, system, addr, db_user, old, new, changed) =
+        row;
     Some(Event {
         id,
         at,
@@ -269,6 +306,7 @@ fn trigger_event(row: EventRow) -> Option<Event> {
         action: Action::parse(&action)?,
         organization_id: org,
         actor_id: actor,
+        system_actor: system,
         client_addr: addr,
         db_user,
         old: old.and_then(into_object),
@@ -278,7 +316,7 @@ fn trigger_event(row: EventRow) -> Option<Event> {
 }
 
 fn app_event(row: EventRow) -> Option<Event> {
-    let (id, at, table, record_id, action, org, actor, addr, _, old, new, _) = row;
+    let (id, at, table, record_id, action, org, actor, _, addr, _, old, new, _) = row;
     let action = AppAction::parse(&action)?.row_action();
     let old = old.and_then(into_object);
     let new = new.and_then(into_object);
@@ -295,6 +333,7 @@ fn app_event(row: EventRow) -> Option<Event> {
         action,
         organization_id: org,
         actor_id: actor,
+        system_actor: None,
         client_addr: addr,
         db_user: None,
         old,

@@ -10,18 +10,35 @@
 //!   the application's own log (inside a transaction that is rolled back);
 //! - `audit.redaction`: a password change, named in the event but its values kept out;
 //! - `audit.pooled_actor`: a transaction-local actor ends with its transaction; a session
-//!   one stays on the connection for whoever uses it next.
+//!   one stays on the connection for whoever uses it next;
+//! - `audit.read_logging`: one visitor's session with writes logged, then with every row
+//!   read logged too, rows and bytes counted;
+//! - `audit.failed_write`: an audit write that fails, inside the change's transaction (the
+//!   change goes with it) and best effort after it (the record is lost);
+//! - `audit.indexes`: the log's indexes from the catalog, and the timeline's questions
+//!   planned and timed on a large copy, with and without them;
+//! - `audit.retention`: old events moved out of a plain copy with `DELETE`, and a month
+//!   detached, exported and dropped from a partitioned one.
+//!
+//! The last four build what they need (tables, copies, locks) inside a transaction they
+//! roll back, so they leave the story and both logs as they found them.
 //!
 //! The log only grows, so every demo is written to be replayed: the replay first puts its
-//! rows back to the story's values (as Acme's administrator, which is logged too), and the
-//! other demos toggle between two values, so each run changes something and logs it.
+//! rows back to the story's values (as the lab itself, the system actor `pglab (reset)`,
+//! which is logged too but never as a person of the story), and the other demos toggle
+//! between two values, so each run changes something and logs it.
 //!
 //! Here: the demo list, the story's people and rows, and what the demos share; the demos
-//! themselves in `replay`, `logs` (the two logs compared, and which one can be rewritten) and
-//! `secrets` (redaction, a pooled connection's actor).
+//! themselves in `replay`, `logs` (the two logs compared, and which one can be rewritten),
+//! `secrets` (redaction, a pooled connection's actor), `reads`, `failures`, `indexes` and
+//! `retention`.
 
+mod failures;
+mod indexes;
 mod logs;
+mod reads;
 mod replay;
+mod retention;
 mod secrets;
 
 use std::net::{IpAddr, Ipv4Addr};
@@ -35,7 +52,9 @@ use super::{DemoContext, DemoSpec, Error};
 use crate::audit::{Event, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
-use crate::db::audit::{self as log, Actor, AppAction, AppChange, within_actor};
+use crate::db::audit::{
+    self as log, Actor, AppAction, AppChange, LAB_RESET, within_actor, within_system,
+};
 
 /// Every demo of this module is named `audit.…`.
 pub(super) const PREFIX: &str = "audit.";
@@ -64,6 +83,26 @@ pub const DEMOS: &[DemoSpec] = &[
     DemoSpec {
         name: "audit.pooled_actor",
         summary: "a transaction-local actor ends with its transaction; a session one leaks",
+        params: &[],
+    },
+    DemoSpec {
+        name: "audit.read_logging",
+        summary: "one visitor's session with writes logged, then with every row read logged too",
+        params: &[],
+    },
+    DemoSpec {
+        name: "audit.failed_write",
+        summary: "an audit write that fails: in the change's transaction, and best effort after it",
+        params: &[],
+    },
+    DemoSpec {
+        name: "audit.retention",
+        summary: "old events archived with DELETE on a plain copy, a month detached on a partitioned one",
+        params: &[],
+    },
+    DemoSpec {
+        name: "audit.indexes",
+        summary: "the log's indexes from the catalog; the timeline's questions planned and timed with and without them",
         params: &[],
     },
 ];
@@ -116,6 +155,10 @@ pub(super) async fn run(
                 "audit.compare_capture" => logs::compare_capture(app, lab).await,
                 "audit.immutability" => logs::immutability(app, lab).await,
                 "audit.redaction" => secrets::redaction(app, lab).await,
+                "audit.indexes" => indexes::indexes(app, lab, progress).await,
+                "audit.failed_write" => failures::failed_write(app, lab).await,
+                "audit.read_logging" => reads::read_logging(app, lab).await,
+                "audit.retention" => retention::retention(app, progress).await,
                 _ => secrets::pooled_actor(app).await,
             }
         })
@@ -164,6 +207,20 @@ async fn exec(
     Ok(done.rows_affected())
 }
 
+/// Declares `who` for the rest of the open transaction: a request's first statement.
+async fn declare(conn: &mut PgConnection, demo: &'static str, who: Actor) -> Result<(), Error> {
+    sqlx::query(
+        "select set_config('pglab.actor_id', $1, true),
+                set_config('pglab.client_addr', $2, true)",
+    )
+    .bind(who.id.to_string())
+    .bind(who.client_addr.map(|a| a.to_string()).unwrap_or_default())
+    .execute(conn)
+    .await
+    .map_err(sql(demo, "declaring the actor"))?;
+    Ok(())
+}
+
 /// The id of the newest event of `audit.events` (0 when empty): the replay reads what came
 /// after it.
 async fn newest_event(conn: &mut PgConnection) -> Result<i64, Error> {
@@ -201,12 +258,70 @@ async fn blocks(conn: &mut PgConnection, events: &[Event]) -> Result<Vec<String>
     Ok(lines)
 }
 
+/// What the server answered to a refused statement: `SQLSTATE 42501: message`.
+fn refusal(error: &sqlx::Error) -> String {
+    match error.as_database_error() {
+        Some(db) => format!(
+            "SQLSTATE {}: {}",
+            db.code().as_deref().unwrap_or("?"),
+            db.message()
+        ),
+        None => error.to_string(),
+    }
+}
+
+/// A statement of the demo's own (transaction control, DDL, settings), sent as plain text.
+async fn raw(
+    conn: &mut PgConnection,
+    demo: &'static str,
+    step: &'static str,
+    text: &str,
+) -> Result<(), Error> {
+    sqlx::raw_sql(sqlx::AssertSqlSafe(text.to_string()))
+        .execute(conn)
+        .await
+        .map_err(sql(demo, step))?;
+    Ok(())
+}
+
+/// One line of a report, cut to [`WIDTH`].
+fn clipped(line: &str) -> String {
+    crate::text::clip(line, WIDTH)
+}
+
+/// A size on disk: `512 kB`, `2.6 MB`.
+fn size(bytes: i64) -> String {
+    if bytes < 1024 * 1024 {
+        format!("{} kB", crate::text::group(bytes as f64 / 1024.0))
+    } else {
+        format!("{:.1} MB", bytes as f64 / (1024.0 * 1024.0))
+    }
+}
+
+/// A sentence or two of a report, wrapped to [`WIDTH`]: report lines are never wrapped on
+/// screen, so prose must arrive at a width every pane shows.
+fn para(text: &str) -> Vec<String> {
+    crate::text::wrap(text, WIDTH, "")
+}
+
+/// As [`para`], every line after the first indented by `indent`; a first line's own
+/// leading spaces are kept.
+fn para_under(text: &str, indent: &str) -> Vec<String> {
+    crate::text::wrap(text, WIDTH, indent)
+}
+
 fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| Error::Sql { demo, step, cause }
 }
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_in_kilobytes_then_megabytes() {
+        assert_eq!(size(16_384), "16 kB");
+        assert_eq!(size(2_411_724), "2.3 MB");
+    }
 
     #[test]
     fn every_demo_here_is_named_with_the_prefix() {

@@ -126,10 +126,11 @@ fn header(
     } else {
         (text::FLAG, theme.bad())
     };
-    let who = match (event.actor_id, &event.client_addr) {
-        (Some(actor), Some(addr)) => format!("user {actor} from {addr}"),
-        (Some(actor), None) => format!("user {actor}"),
-        (None, _) => format!(
+    let who = match (event.actor_id, &event.client_addr, &event.system_actor) {
+        (Some(actor), Some(addr), _) => format!("user {actor} from {addr}"),
+        (Some(actor), None, _) => format!("user {actor}"),
+        (None, _, Some(system)) => system.clone(),
+        (None, _, None) => format!(
             "no app user, role {}",
             event.db_user.as_deref().unwrap_or("unknown")
         ),

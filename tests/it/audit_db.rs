@@ -9,7 +9,9 @@ use std::time::Duration;
 use chrono::TimeDelta;
 use pglab::audit::filter::Window;
 use pglab::audit::{Action, Capture, Filter, REDACTED};
-use pglab::db::audit::{self, Actor, AppAction, AppChange, SoftTable, begin_as, within_actor};
+use pglab::db::audit::{
+    self, Actor, AppAction, AppChange, SoftTable, begin_as, within_actor, within_system,
+};
 use pglab::testing::TestDb;
 use serde_json::{Value, json};
 use sqlx::postgres::PgConnection;
@@ -194,6 +196,54 @@ async fn a_rolled_back_change_leaves_no_event_and_a_bad_actor_is_refused() {
             .contains("pglab.actor_id must be a user id"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn a_system_actor_is_recorded_by_name_never_beside_a_user() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    within_system(&mut conn, audit::LAB_RESET, async |tx| {
+        sqlx::query("update users set username = 'chuck' where id = 3")
+            .execute(&mut *tx)
+            .await
+            .unwrap();
+        Ok(())
+    })
+    .await
+    .unwrap();
+    // The name ends with its transaction, like a user's id.
+    sqlx::query("update users set username = 'charlie' where id = 3")
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let events = history(&mut conn, "users", 3).await;
+    assert_eq!(events.len(), 2);
+    assert_eq!(events[0].system_actor.as_deref(), Some("pglab (reset)"));
+    assert_eq!(events[0].actor_id, None);
+    assert_eq!(events[1].system_actor, None, "{:?}", events[1]);
+
+    for (settings, needle) in [
+        (
+            "select set_config('pglab.actor_id', '1', true),
+                    set_config('pglab.system_actor', 'nightly job', true)",
+            "a change has one actor",
+        ),
+        (
+            "select set_config('pglab.system_actor', E'job\\nforged line', true)",
+            "a short name on one line",
+        ),
+    ] {
+        let error = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+            "begin; {settings}; update users set username = 'x' where id = 1;"
+        )))
+        .execute(&mut conn)
+        .await
+        .unwrap_err();
+        assert_eq!(sqlstate(&error), "22023", "{error}");
+        assert!(error.to_string().contains(needle), "{error}");
+        sqlx::raw_sql("rollback").execute(&mut conn).await.unwrap();
+    }
+    assert_eq!(count_events(&mut conn).await, 2);
 }
 
 #[tokio::test]

@@ -46,6 +46,7 @@ fn event(
             1
         }),
         actor_id: actor,
+        system_actor: None,
         client_addr: Some(match actor {
             Some(5) => "198.51.100.23".into(),
             Some(_) => "203.0.113.7".into(),
@@ -323,6 +324,37 @@ fn a_change_without_an_actor_cannot_be_filtered_by_actor() {
             .contains("outside the application")
     );
     assert_eq!(app.audit.filter, Filter::default());
+}
+
+#[test]
+fn the_labs_own_reset_reads_as_the_lab_unflagged_and_is_no_user() {
+    let mut events = story();
+    let mut reset = event(
+        11,
+        (6, 0),
+        audit::Action::Update,
+        ("users", 9),
+        None,
+        (
+            json!({"id": 9, "organization_id": 1, "is_admin": true}),
+            json!({"id": 9, "organization_id": 1, "is_admin": false}),
+        ),
+        &["is_admin"],
+    );
+    reset.system_actor = Some("pglab (reset)".into());
+    events.push(reset);
+    let mut app = timeline_with(events);
+    assert!(app.audit.flags[0].is_empty(), "{:?}", app.audit.flags[0]);
+    let screen = draw_with(&app, &mut Viewports::default(), 100, 30);
+    assert!(screen.contains("update users:9  pglab (reset)"), "{screen}");
+    assert!(screen.contains("by pglab (reset)"), "{screen}");
+    assert!(app.update(Action::FilterActor).is_empty());
+    assert!(
+        app.notice
+            .as_deref()
+            .unwrap()
+            .contains("pglab (reset) is not a user")
+    );
 }
 
 #[test]

@@ -81,10 +81,11 @@ pub(super) async fn compare_capture(conn: &mut PgConnection, lab: &mut PgConnect
         .filter(|e| e.id > before_app)
         .collect();
     app.reverse();
-    let mut lines = vec![
+    let mut lines = para(
         "Two changes to post 1: its title through the application (alice, from the office), \
-         its body directly, with no application in between."
-            .to_string(),
+         its body directly, with no application in between.",
+    );
+    lines.extend([
         String::new(),
         format!("{:<34} {:>6}", "log", "new rows"),
         format!("{:<34} {:>6}", "audit.events (the trigger)", trigger.len()),
@@ -95,29 +96,17 @@ pub(super) async fn compare_capture(conn: &mut PgConnection, lab: &mut PgConnect
         ),
         String::new(),
         "audit.events:".to_string(),
-    ];
+    ]);
     lines.extend(blocks(lab, &trigger).await?);
     lines.push("lab.audit_logs:".to_string());
     lines.extend(blocks(lab, &app).await?);
     let missed = trigger.len().saturating_sub(app.len());
-    lines.push(format!(
+    lines.extend(para(&format!(
         "The application's log missed {missed} change(s): the body edit never passed through \
          the code that writes it. It also has no database role and only the columns the \
          handler chose to record."
-    ));
+    )));
     Ok(("Two logs, one direct change".to_string(), lines))
-}
-
-/// What the server answered to a refused statement: `SQLSTATE 42501: message`.
-fn refusal(error: &sqlx::Error) -> String {
-    match error.as_database_error() {
-        Some(db) => format!(
-            "SQLSTATE {}: {}",
-            db.code().as_deref().unwrap_or("?"),
-            db.message()
-        ),
-        None => error.to_string(),
-    }
 }
 
 pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection) -> Outcome {
@@ -127,9 +116,9 @@ pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection
             .fetch_one(&mut *lab)
             .await
             .map_err(sql(demo, "counting the events"))?;
-    let mut lines = vec![format!(
+    let mut lines = para(&format!(
         "Connected as {me}, the role your own SQL runs as. audit.events holds {events} event(s)."
-    )];
+    ));
     lines.push(String::new());
     for attempt in [
         "update audit.events set actor_id = null where id = (select max(id) from audit.events)",
@@ -138,7 +127,14 @@ pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection
         let outcome = sqlx::raw_sql(sqlx::AssertSqlSafe(attempt))
             .execute(&mut *conn)
             .await;
-        lines.push(format!("> {attempt}"));
+        // Shown on two lines where it is long, so the report keeps its width.
+        match attempt.split_once(" where ") {
+            Some((head, tail)) if attempt.len() > WIDTH - 2 => {
+                lines.push(format!("> {head}"));
+                lines.push(format!("    where {tail}"));
+            }
+            _ => lines.push(format!("> {attempt}")),
+        }
         lines.push(match outcome {
             Err(error) => format!("  refused: {}", refusal(&error)),
             Ok(done) => format!("  NOT refused: {} row(s) affected", done.rows_affected()),
@@ -200,10 +196,9 @@ pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection
     for (table, owner) in owners {
         lines.push(format!("{table:<16} owned by {owner}"));
     }
-    lines.push(
+    lines.extend(para(
         "A table's owner may change it at will. The log the trigger writes belongs to another \
-         role, and you were only granted SELECT on it."
-            .to_string(),
-    );
+         role, and you were only granted SELECT on it.",
+    ));
     Ok(("Append-only, and for whom".to_string(), lines))
 }

@@ -3,8 +3,9 @@
 
 use super::*;
 
-/// The story's rows as the replay starts them: each differing one is put back, as Acme's
-/// administrator would after the investigation. Returns how many events that wrote.
+/// The story's rows as the replay starts them: each differing one is put back by the lab
+/// itself, declared as the system actor [`LAB_RESET`], so the reset never reads as a person
+/// of the story (it is no part of it). Returns how many events that wrote.
 async fn rewind(conn: &mut PgConnection, lab: &mut PgConnection) -> Result<u64, Error> {
     let (email, is_admin, title, body): (String, bool, String, String) = sqlx::query_as(
         "select u.email, u.is_admin, r.title, o.body
@@ -21,7 +22,7 @@ async fn rewind(conn: &mut PgConnection, lab: &mut PgConnection) -> Result<u64, 
         return Ok(0);
     }
     let before = newest_event(lab).await?;
-    within_actor(conn, actor(ALICE, ALICE_OFFICE), async |tx| {
+    within_system(conn, LAB_RESET, async |tx| {
         exec(
             tx,
             "cannot put bob's account back",
@@ -102,21 +103,21 @@ pub(super) async fn replay(conn: &mut PgConnection, lab: &mut PgConnection) -> O
     .await?;
 
     let events = events_after(lab, before).await?;
-    let mut lines = vec![
+    let mut lines = para(
         "Who is who: user 1 = alice (Acme's administrator), user 2 = bob (Acme, not an \
-         administrator in the story)."
-            .to_string(),
-    ];
+         administrator in the story).",
+    );
     if rewound > 0 {
-        lines.push(format!(
-            "An earlier replay had changed these rows: alice put them back first, which wrote \
-             {rewound} more event(s). Nothing was removed from the log; it only grows."
-        ));
+        lines.extend(para(&format!(
+            "An earlier replay had changed these rows: the lab put them back first, which wrote \
+             {rewound} more event(s), recorded as {LAB_RESET} (no user of the story). Nothing \
+             was removed from the log; it only grows."
+        )));
     }
-    lines.push(format!(
+    lines.extend(para(&format!(
         "Four changes committed, {} event(s) written by the trigger, oldest first:",
         events.len()
-    ));
+    )));
     lines.push(String::new());
     // Where to look next (the lab's timeline, or `pglab audit`) is the lesson's to say: a
     // demo's lines are printed by `pglab lessons run` too, where no key works.
