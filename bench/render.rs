@@ -34,7 +34,7 @@ fn app() -> App {
 fn busy_app() -> App {
     let mut app = app();
     for session in 1..=100u64 {
-        app.apply(Event::Proxy(proxy::Event::SessionStarted {
+        app.apply(Event::Proxy(proxy::ProxyEvent::SessionStarted {
             session: Arc::new(SessionInfo {
                 id: session,
                 client: "127.0.0.1:1".parse().unwrap(),
@@ -53,7 +53,7 @@ fn busy_app() -> App {
             99,
         ));
         for (i, sql) in statements.into_iter().enumerate() {
-            app.apply(Event::Proxy(proxy::Event::RoundTrip(RoundTrip {
+            app.apply(Event::Proxy(proxy::ProxyEvent::RoundTrip(RoundTrip {
                 session,
                 sent: Instant::now(),
                 duration: Duration::from_micros(250),

@@ -19,28 +19,28 @@ use serde_json::{Map, Value};
 
 /// What happened to the row.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Action {
+pub enum Operation {
     Insert,
     Update,
     Delete,
 }
 
-impl Action {
+impl Operation {
     /// As stored in the log (`insert`, `update`, `delete`).
     pub fn as_str(self) -> &'static str {
         match self {
-            Action::Insert => "insert",
-            Action::Update => "update",
-            Action::Delete => "delete",
+            Operation::Insert => "insert",
+            Operation::Update => "update",
+            Operation::Delete => "delete",
         }
     }
 
     /// The stored word back; `None` for anything else.
     pub fn parse(text: &str) -> Option<Self> {
         match text {
-            "insert" => Some(Action::Insert),
-            "update" => Some(Action::Update),
-            "delete" => Some(Action::Delete),
+            "insert" => Some(Operation::Insert),
+            "update" => Some(Operation::Update),
+            "delete" => Some(Operation::Delete),
             _ => None,
         }
     }
@@ -57,7 +57,7 @@ pub enum Capture {
 
 /// One audit event.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Event {
+pub struct AuditEvent {
     /// Increasing in the order the events were written.
     pub id: i64,
     pub at: DateTime<Utc>,
@@ -66,7 +66,7 @@ pub struct Event {
     pub table: String,
     /// The row's `id`.
     pub record_id: i64,
-    pub action: Action,
+    pub action: Operation,
     /// The tenant of the row, when the row has one.
     pub organization_id: Option<i64>,
     /// The application user who made the change, as the application declared it for the

@@ -53,7 +53,7 @@ pub struct DemoContext {
     /// The lab's query log: every event of the demo is passed on to it as it happens. Its
     /// reader must keep reading while a demo runs: like the proxy, the tee drops nothing, so
     /// a full channel holds the demo until there is room.
-    pub log: Option<mpsc::Sender<data::proxy::Event>>,
+    pub log: Option<mpsc::Sender<data::proxy::ProxyEvent>>,
 }
 
 // The report is data and lives in `data`; building it from a meter's counts is the demos'
@@ -63,7 +63,7 @@ impl DemoReport {
     pub fn measured(
         title: String,
         lines: Vec<String>,
-        measured: &meter::Measured,
+        measured: &meter::Metered,
         sessions: u64,
     ) -> Self {
         let totals = &measured.report.totals;

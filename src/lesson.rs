@@ -23,10 +23,10 @@ pub mod text;
 
 use std::path::PathBuf;
 
-use crate::data::warning::Rule;
+use crate::data::warning::WarningRule;
 
 pub use catalog::{Catalog, LoadErrors, Problem};
-pub use grade::{Attempt, Explained, Finding, Verdict, grade, judge};
+pub use grade::{Attempt, Finding, Verdict, Why, grade, judge};
 pub use progress::{Completion, LessonProgress, PROGRESS_FILE, Progress, ProgressError};
 pub use source::{Entry, MAX_FILE_BYTES, Source};
 
@@ -65,7 +65,7 @@ pub struct Step {
     /// The warning rules a run or demo step is about (`warnings = ["n_plus_one"]`): their
     /// warnings are shown in full under its result, any other folds into one line, and
     /// `lessons check` fails when one of them is not raised. `None`: every warning in full.
-    pub warnings: Option<Vec<Rule>>,
+    pub warnings: Option<Vec<WarningRule>>,
 }
 
 /// What a step does beyond showing its title and body.
@@ -210,7 +210,7 @@ pub enum Condition {
     /// The verdict has a finding of this family.
     Fails(Failure),
     /// The lab's query log raised this rule's warning for the answer.
-    Warned(Rule),
+    Warned(WarningRule),
 }
 
 /// Families of findings a diagnosis can ask about (`fails = "columns"`).

@@ -28,7 +28,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
 use tokio::task::JoinSet;
 
-use crate::data::proxy::Event;
+use crate::data::proxy::ProxyEvent;
 
 pub use latency::Latency;
 
@@ -69,7 +69,10 @@ impl Proxy {
     /// Listens on `config.listen` (port 0 picks a free port) and serves clients in the
     /// background; events go to `events`, which must be read while clients run: when
     /// [`EVENT_BUFFER`] events wait unread, sessions wait too (nothing is dropped).
-    pub async fn start(config: ProxyConfig, events: mpsc::Sender<Event>) -> Result<Self, Error> {
+    pub async fn start(
+        config: ProxyConfig,
+        events: mpsc::Sender<ProxyEvent>,
+    ) -> Result<Self, Error> {
         let listener = TcpListener::bind(config.listen)
             .await
             .map_err(|cause| Error::Listen {
@@ -98,7 +101,7 @@ impl Proxy {
     pub async fn in_front_of(
         options: &PgConnectOptions,
         latency: Latency,
-        events: mpsc::Sender<Event>,
+        events: mpsc::Sender<ProxyEvent>,
     ) -> Result<(Self, PgConnectOptions), Error> {
         let config = ProxyConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),

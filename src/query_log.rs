@@ -11,8 +11,8 @@ use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::data::proxy::{Event, Kind, RoundTrip, SessionId, SessionInfo, Shape};
-use crate::data::warning::{Raised, Rule};
+use crate::data::proxy::{Kind, ProxyEvent, RoundTrip, SessionId, SessionInfo, Shape};
+use crate::data::warning::{Raised, WarningRule};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
@@ -45,15 +45,15 @@ impl Warning {
     }
 
     /// The rule that raised it, as lesson files name it.
-    pub fn rule(&self) -> Rule {
+    pub fn rule(&self) -> WarningRule {
         match self {
-            Warning::Pattern(Finding::NPlusOne { .. }) => Rule::NPlusOne,
-            Warning::Pattern(Finding::Duplicates { .. }) => Rule::Duplicate,
-            Warning::Pattern(Finding::SplicedLiterals { .. }) => Rule::Spliced,
+            Warning::Pattern(Finding::NPlusOne { .. }) => WarningRule::NPlusOne,
+            Warning::Pattern(Finding::Duplicates { .. }) => WarningRule::Duplicate,
+            Warning::Pattern(Finding::SplicedLiterals { .. }) => WarningRule::Spliced,
             Warning::Lint { lint, .. } => match lint {
-                Lint::MissingTenantFilter { .. } => Rule::Tenancy,
-                Lint::MissingSoftDeleteFilter { .. } => Rule::SoftDelete,
-                Lint::LiteralComparison { .. } => Rule::Constants,
+                Lint::MissingTenantFilter { .. } => WarningRule::Tenancy,
+                Lint::MissingSoftDeleteFilter { .. } => WarningRule::SoftDelete,
+                Lint::LiteralComparison { .. } => WarningRule::Constants,
             },
         }
     }
@@ -268,25 +268,25 @@ impl QueryLog {
     /// Records one proxy event. Returns the entry a round trip became, and the warnings
     /// the event raised (also for events that are not round trips: a session's end
     /// finishes its last burst).
-    pub fn record(&mut self, event: Event) -> (Option<Arc<Entry>>, Vec<Warning>) {
+    pub fn record(&mut self, event: ProxyEvent) -> (Option<Arc<Entry>>, Vec<Warning>) {
         match event {
-            Event::SessionStarted { session, .. } => {
+            ProxyEvent::SessionStarted { session, .. } => {
                 self.session_started(&session);
                 (None, Vec::new())
             }
-            Event::ApplicationName { session, name } => {
+            ProxyEvent::ApplicationName { session, name } => {
                 if let Some(s) = self.sessions.get_mut(&session) {
                     s.application_name = Arc::from(name);
                 }
                 (None, Vec::new())
             }
-            Event::RoundTrip(rt) => {
+            ProxyEvent::RoundTrip(rt) => {
                 let entry = self.round_trip(rt);
                 let warnings = entry.warnings.clone();
                 (Some(entry), warnings)
             }
-            Event::SessionEnded { session, .. } => (None, self.session_ended(session)),
-            Event::Cancel { .. } => (None, Vec::new()),
+            ProxyEvent::SessionEnded { session, .. } => (None, self.session_ended(session)),
+            ProxyEvent::Cancel { .. } => (None, Vec::new()),
         }
     }
 
@@ -609,15 +609,15 @@ mod tests {
             application_name: "lesson".into(),
             backend_pid: Some(1),
         });
-        log.record(Event::SessionStarted {
+        log.record(ProxyEvent::SessionStarted {
             session,
             startup_round_trips: 4,
             startup: Duration::from_millis(1),
         });
     }
 
-    fn executed(session: SessionId, sql: &str, params: u64, rows: u64) -> Event {
-        Event::RoundTrip(RoundTrip {
+    fn executed(session: SessionId, sql: &str, params: u64, rows: u64) -> ProxyEvent {
+        ProxyEvent::RoundTrip(RoundTrip {
             session,
             sent: Instant::now(),
             duration: Duration::from_millis(2),
@@ -636,8 +636,8 @@ mod tests {
         })
     }
 
-    fn bare(session: SessionId, shape: Shape) -> Event {
-        Event::RoundTrip(RoundTrip {
+    fn bare(session: SessionId, shape: Shape) -> ProxyEvent {
+        ProxyEvent::RoundTrip(RoundTrip {
             session,
             sent: Instant::now(),
             duration: Duration::from_millis(1),
@@ -821,7 +821,7 @@ mod tests {
         for id in 1..=4 {
             log.record(executed(1, "select * from users where id = $1", id, 1));
         }
-        let (_, warnings) = log.record(Event::SessionEnded {
+        let (_, warnings) = log.record(ProxyEvent::SessionEnded {
             session: 1,
             end: SessionEnd::ClientClosed,
         });

@@ -76,7 +76,7 @@ struct Effects {
     demo: Option<RunningDemo>,
     latency: Latency,
     progress_path: PathBuf,
-    proxy_tx: mpsc::Sender<crate::data::proxy::Event>,
+    proxy_tx: mpsc::Sender<crate::data::proxy::ProxyEvent>,
     event_tx: mpsc::UnboundedSender<Event>,
     journal: Journal,
 }
@@ -384,7 +384,7 @@ impl Effects {
         let (lab_log, seen) = (self.proxy_tx.clone(), backends.clone());
         tokio::spawn(async move {
             while let Some(event) = traffic.recv().await {
-                if let crate::data::proxy::Event::SessionStarted { session, .. } = &event
+                if let crate::data::proxy::ProxyEvent::SessionStarted { session, .. } = &event
                     && let (Some(pid), Ok(mut seen)) = (session.backend_pid, seen.lock())
                 {
                     seen.push(pid);

@@ -10,7 +10,7 @@
 use chrono::TimeDelta;
 use ratatui_textarea::TextArea;
 
-use crate::audit::Event as AuditEvent;
+use crate::audit::AuditEvent;
 use crate::audit::filter::{Filter, Window};
 use crate::audit::rules::{self, ActorOrgs, Flag};
 

@@ -30,7 +30,7 @@ pub enum Event {
     /// The database could not be opened; the message says why and what to do.
     LabFailed(String),
     /// The proxy saw something on one of the lab's connections.
-    Proxy(proxy::Event),
+    Proxy(proxy::ProxyEvent),
     /// No traffic for a while: N+1 bursts still open are over.
     Quiet,
     /// The console connection is (again) up.
@@ -55,12 +55,12 @@ pub enum Event {
     /// organization (application user id → organization id) for the cross-tenant rule.
     AuditLoaded {
         id: RequestId,
-        events: Vec<crate::audit::Event>,
+        events: Vec<crate::audit::AuditEvent>,
         actors: crate::audit::rules::ActorOrgs,
     },
     /// Audit events committed since the log was read (announced on `pglab_audit`), in any
     /// order; the app keeps those its filter lets through.
-    AuditArrived(Vec<crate::audit::Event>),
+    AuditArrived(Vec<crate::audit::AuditEvent>),
     /// A request could not run at all (the connection is gone, for example).
     Failed { id: RequestId, message: String },
     /// Writing the progress file failed; the message says where and why.

@@ -51,8 +51,8 @@ impl LogView {
     }
 
     /// Records a proxy event; returns the warnings it raised.
-    pub fn record(&mut self, event: proxy::Event) -> Vec<Warning> {
-        if let proxy::Event::SessionStarted { session, .. } = &event
+    pub fn record(&mut self, event: proxy::ProxyEvent) -> Vec<Warning> {
+        if let proxy::ProxyEvent::SessionStarted { session, .. } = &event
             && session.application_name == CONSOLE_APPLICATION
         {
             self.console_session = Some(session.id);

@@ -4,7 +4,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{Action, Event, REDACTED};
+use super::{AuditEvent, Operation, REDACTED};
 
 /// One column's value on one side of the change.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl Field {
 
 /// Every column of `event`, changed ones first (in the order the event lists them), then
 /// the rest by name.
-pub fn fields(event: &Event) -> Vec<Field> {
+pub fn fields(event: &AuditEvent) -> Vec<Field> {
     let empty = Map::new();
     let old = event.old.as_ref().unwrap_or(&empty);
     let new = event.new.as_ref().unwrap_or(&empty);
@@ -50,7 +50,7 @@ pub fn fields(event: &Event) -> Vec<Field> {
             let after = cell(event.new.as_ref(), column);
             // A redacted column compares equal on both sides even when it changed: the
             // event's own list of changed columns is what knows.
-            let changed = event.action == Action::Update
+            let changed = event.action == Operation::Update
                 && (event.changed.contains(column) || before != after);
             Field {
                 column: column.clone(),
@@ -73,9 +73,9 @@ pub fn fields(event: &Event) -> Vec<Field> {
 }
 
 /// Only the columns an update changed; for inserts and deletes, every column.
-pub fn changes(event: &Event) -> Vec<Field> {
+pub fn changes(event: &AuditEvent) -> Vec<Field> {
     let all = fields(event);
-    if event.action == Action::Update {
+    if event.action == Operation::Update {
         all.into_iter().filter(|f| f.changed).collect()
     } else {
         all
@@ -116,8 +116,8 @@ pub(crate) mod tests {
         }
     }
 
-    pub(crate) fn event(action: Action, old: Value, new: Value, changed: &[&str]) -> Event {
-        Event {
+    pub(crate) fn event(action: Operation, old: Value, new: Value, changed: &[&str]) -> AuditEvent {
+        AuditEvent {
             id: 1,
             at: Utc.with_ymd_and_hms(2026, 11, 26, 18, 2, 11).unwrap(),
             capture: Capture::Trigger,
@@ -138,7 +138,7 @@ pub(crate) mod tests {
     #[test]
     fn an_update_marks_what_changed_and_puts_it_first() {
         let ev = event(
-            Action::Update,
+            Operation::Update,
             json!({"id": 10, "email": "a@x.test", "is_admin": false}),
             json!({"id": 10, "email": "a@x.test", "is_admin": true}),
             &["is_admin"],
@@ -156,7 +156,7 @@ pub(crate) mod tests {
     #[test]
     fn a_redacted_column_that_changed_says_so_without_values() {
         let ev = event(
-            Action::Update,
+            Operation::Update,
             json!({"id": 10, "password_hash": REDACTED}),
             json!({"id": 10, "password_hash": REDACTED}),
             &["password_hash"],
@@ -170,7 +170,7 @@ pub(crate) mod tests {
     #[test]
     fn a_change_the_event_did_not_list_is_still_found() {
         let ev = event(
-            Action::Update,
+            Operation::Update,
             json!({"title": "a"}),
             json!({"title": "b"}),
             &[],
@@ -181,7 +181,7 @@ pub(crate) mod tests {
     #[test]
     fn inserts_are_all_new_and_deletes_all_old() {
         let insert = event(
-            Action::Insert,
+            Operation::Insert,
             Value::Null,
             json!({"id": 3, "x": null}),
             &[],
@@ -194,7 +194,7 @@ pub(crate) mod tests {
                 .all(|f| f.old == Cell::Absent && !f.changed)
         );
         assert_eq!(fields_in[1].new, Cell::Value("null".into()));
-        let delete = event(Action::Delete, json!({"id": 3}), Value::Null, &[]);
+        let delete = event(Operation::Delete, json!({"id": 3}), Value::Null, &[]);
         let gone = changes(&delete);
         assert_eq!(gone[0].new, Cell::Absent);
         assert_eq!(gone[0].old, Cell::Value("3".into()));

@@ -11,7 +11,7 @@ use std::fmt;
 use chrono::{DateTime, TimeDelta, Utc};
 use thiserror::Error;
 
-use super::Event;
+use super::AuditEvent;
 
 /// Everything a filter can narrow by; `None` means "any". The default shows everything.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -101,7 +101,7 @@ impl Filter {
 
     /// True when `event` passes every part of the filter. A window not yet resolved does
     /// not narrow: the reader of the log applies it (see [`Filter::resolved`]).
-    pub fn matches(&self, event: &Event) -> bool {
+    pub fn matches(&self, event: &AuditEvent) -> bool {
         let record = self
             .record
             .as_ref()
@@ -200,17 +200,17 @@ impl fmt::Display for Filter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::audit::{Action, Capture};
+    use crate::audit::{Capture, Operation};
     use chrono::TimeZone;
 
-    fn event(table: &str, record_id: i64, actor: Option<i64>, minute: u32) -> Event {
-        Event {
+    fn event(table: &str, record_id: i64, actor: Option<i64>, minute: u32) -> AuditEvent {
+        AuditEvent {
             id: 1,
             at: Utc.with_ymd_and_hms(2026, 11, 26, 18, minute, 0).unwrap(),
             capture: Capture::Trigger,
             table: table.into(),
             record_id,
-            action: Action::Update,
+            action: Operation::Update,
             organization_id: Some(1),
             actor_id: actor,
             system_actor: None,

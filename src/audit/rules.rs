@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::TimeDelta;
 
 use super::diff::{self, Cell};
-use super::{Action, Capture, Event};
+use super::{AuditEvent, Capture, Operation};
 
 /// Application user id → that user's organization id.
 pub type ActorOrgs = HashMap<i64, i64>;
@@ -53,7 +53,7 @@ pub struct Flag {
 /// The flags of each event of `events` (same order, any order of events), judged with
 /// `actors` for the actors' organizations. A system actor's events (a job, the lab putting
 /// its story back) get none: the rules judge what people did.
-pub fn flags(events: &[Event], actors: &ActorOrgs) -> Vec<Vec<Flag>> {
+pub fn flags(events: &[AuditEvent], actors: &ActorOrgs) -> Vec<Vec<Flag>> {
     let bursts = delete_bursts(events);
     events
         .iter()
@@ -76,7 +76,7 @@ pub fn flags(events: &[Event], actors: &ActorOrgs) -> Vec<Vec<Flag>> {
 }
 
 /// (a) `is_admin` changed on a user, or a user was created an administrator.
-fn privilege_change(event: &Event) -> Option<Flag> {
+fn privilege_change(event: &AuditEvent) -> Option<Flag> {
     if event.table != "users" {
         return None;
     }
@@ -85,7 +85,7 @@ fn privilege_change(event: &Event) -> Option<Flag> {
         .find(|f| f.column == ADMIN_COLUMN)?;
     let who = format!("user {}", event.record_id);
     let reason = match event.action {
-        Action::Update if field.changed => match (field.old.text(), field.new.text()) {
+        Operation::Update if field.changed => match (field.old.text(), field.new.text()) {
             ("false", "true") => format!(
                 "{who} was made an administrator ({ADMIN_COLUMN} false → true): check who granted it"
             ),
@@ -94,7 +94,7 @@ fn privilege_change(event: &Event) -> Option<Flag> {
             }
             (old, new) => format!("{ADMIN_COLUMN} of {who} changed ({old} → {new})"),
         },
-        Action::Insert if field.new == Cell::Value("true".into()) => {
+        Operation::Insert if field.new == Cell::Value("true".into()) => {
             format!("{who} was created as an administrator ({ADMIN_COLUMN} true)")
         }
         _ => return None,
@@ -106,7 +106,7 @@ fn privilege_change(event: &Event) -> Option<Flag> {
 }
 
 /// (b) The actor belongs to one organization, the row to another.
-fn cross_tenant(event: &Event, actors: &ActorOrgs) -> Option<Flag> {
+fn cross_tenant(event: &AuditEvent, actors: &ActorOrgs) -> Option<Flag> {
     let actor = event.actor_id?;
     let own = *actors.get(&actor)?;
     let row = event.organization_id?;
@@ -120,10 +120,10 @@ fn cross_tenant(event: &Event, actors: &ActorOrgs) -> Option<Flag> {
 
 /// (c) Each event's burst flag: a delete among ≥ [`BURST_COUNT`] by the same actor within
 /// [`BURST_WINDOW`]. Every delete of the burst is flagged, not just the one that tipped it.
-fn delete_bursts(events: &[Event]) -> Vec<Option<Flag>> {
+fn delete_bursts(events: &[AuditEvent]) -> Vec<Option<Flag>> {
     let mut by_actor: HashMap<i64, Vec<usize>> = HashMap::new();
     for (index, event) in events.iter().enumerate() {
-        if let (Action::Delete, Some(actor)) = (event.action, event.actor_id) {
+        if let (Operation::Delete, Some(actor)) = (event.action, event.actor_id) {
             by_actor.entry(actor).or_default().push(index);
         }
     }
@@ -162,7 +162,7 @@ fn delete_bursts(events: &[Event]) -> Vec<Option<Flag>> {
 
 /// (d) The trigger saw a change nobody declared an application user for: psql, a
 /// migration, a script with the database password.
-fn outside_app(event: &Event) -> Option<Flag> {
+fn outside_app(event: &AuditEvent) -> Option<Flag> {
     if event.actor_id.is_some() || event.capture != Capture::Trigger {
         return None;
     }
@@ -185,16 +185,16 @@ mod tests {
     use crate::audit::diff::tests::event;
     use serde_json::{Value, json};
 
-    fn rules(events: &[Event], actors: &ActorOrgs) -> Vec<Vec<Rule>> {
+    fn rules(events: &[AuditEvent], actors: &ActorOrgs) -> Vec<Vec<Rule>> {
         flags(events, actors)
             .into_iter()
             .map(|f| f.into_iter().map(|f| f.rule).collect())
             .collect()
     }
 
-    fn admin(old: bool, new: bool) -> Event {
+    fn admin(old: bool, new: bool) -> AuditEvent {
         event(
-            Action::Update,
+            Operation::Update,
             json!({"id": 10, "is_admin": old, "email": "a"}),
             json!({"id": 10, "is_admin": new, "email": "b"}),
             &["is_admin", "email"],
@@ -212,7 +212,12 @@ mod tests {
         );
         let revoked = flags(&[admin(true, false)], &ActorOrgs::new());
         assert!(revoked[0][0].reason.contains("lost administrator rights"));
-        let created = event(Action::Insert, Value::Null, json!({"is_admin": true}), &[]);
+        let created = event(
+            Operation::Insert,
+            Value::Null,
+            json!({"is_admin": true}),
+            &[],
+        );
         assert_eq!(
             rules(&[created], &ActorOrgs::new()),
             [[Rule::PrivilegeChange]]
@@ -222,12 +227,17 @@ mod tests {
     #[test]
     fn other_changes_to_users_are_not_privilege_changes() {
         let email = event(
-            Action::Update,
+            Operation::Update,
             json!({"is_admin": true, "email": "a", "password_hash": REDACTED}),
             json!({"is_admin": true, "email": "b", "password_hash": REDACTED}),
             &["email", "password_hash"],
         );
-        let plain_user = event(Action::Insert, Value::Null, json!({"is_admin": false}), &[]);
+        let plain_user = event(
+            Operation::Insert,
+            Value::Null,
+            json!({"is_admin": false}),
+            &[],
+        );
         let mut post = admin(false, true);
         post.table = "posts".into();
         let none: Vec<Vec<Rule>> = vec![vec![]; 3];
@@ -236,7 +246,7 @@ mod tests {
 
     #[test]
     fn an_actor_changing_another_tenants_row_is_flagged() {
-        let mut ev = event(Action::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
+        let mut ev = event(Operation::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
         ev.organization_id = Some(2);
         let actors = ActorOrgs::from([(7, 1)]);
         let got = flags(&[ev.clone()], &actors);
@@ -257,8 +267,8 @@ mod tests {
         assert_eq!(rules(&[ev], &actors), [Vec::<Rule>::new()]);
     }
 
-    fn delete_at(id: i64, actor: i64, second: i64) -> Event {
-        let mut ev = event(Action::Delete, json!({"id": id}), Value::Null, &[]);
+    fn delete_at(id: i64, actor: i64, second: i64) -> AuditEvent {
+        let mut ev = event(Operation::Delete, json!({"id": id}), Value::Null, &[]);
         ev.id = id;
         ev.record_id = id;
         ev.actor_id = Some(actor);
@@ -269,7 +279,7 @@ mod tests {
     #[test]
     fn five_deletes_within_a_minute_by_one_actor_are_a_burst() {
         // Newest first, as the log returns them; the sixth delete is too late to join.
-        let events: Vec<Event> = [0, 10, 20, 30, 59, 200]
+        let events: Vec<AuditEvent> = [0, 10, 20, 30, 59, 200]
             .iter()
             .enumerate()
             .map(|(n, s)| delete_at(n as i64 + 1, 7, *s))
@@ -288,8 +298,8 @@ mod tests {
 
     #[test]
     fn deletes_spread_out_or_by_different_actors_are_no_burst() {
-        let slow: Vec<Event> = (0..6).map(|n| delete_at(n, 7, n * 20)).collect();
-        let mixed: Vec<Event> = (0..6).map(|n| delete_at(n, n % 2, n)).collect();
+        let slow: Vec<AuditEvent> = (0..6).map(|n| delete_at(n, 7, n * 20)).collect();
+        let mixed: Vec<AuditEvent> = (0..6).map(|n| delete_at(n, n % 2, n)).collect();
         for events in [slow, mixed] {
             let got = flags(&events, &ActorOrgs::new());
             assert!(got.iter().all(Vec::is_empty), "{got:?}");
@@ -310,7 +320,7 @@ mod tests {
 
     #[test]
     fn a_trigger_event_without_an_actor_came_from_outside_the_app() {
-        let mut ev = event(Action::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
+        let mut ev = event(Operation::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
         ev.actor_id = None;
         ev.db_user = Some("postgres".into());
         let got = flags(&[ev.clone()], &ActorOrgs::new());

@@ -7,17 +7,17 @@ use unicode_width::UnicodeWidthStr;
 
 use super::diff::{self, Cell, Field};
 use super::rules::Flag;
-use super::{Action, Capture, Event};
+use super::{AuditEvent, Capture, Operation};
 use crate::text::clip;
 use crate::text::wrap;
 
 /// Marks an update's changed column (`~`), an inserted one (`+`), a deleted one (`-`).
-pub fn marker(action: Action, changed: bool) -> &'static str {
+pub fn marker(action: Operation, changed: bool) -> &'static str {
     match action {
-        Action::Insert => "+",
-        Action::Delete => "-",
-        Action::Update if changed => "~",
-        Action::Update => " ",
+        Operation::Insert => "+",
+        Operation::Delete => "-",
+        Operation::Update if changed => "~",
+        Operation::Update => " ",
     }
 }
 
@@ -26,7 +26,7 @@ pub const FLAG: &str = "⚠";
 
 /// The event's block: a header, who and where, the diff (an update's changed columns;
 /// an insert's or a delete's whole row), the flags; each line at most `width` cells.
-pub fn event_lines(event: &Event, flags: &[Flag], width: usize) -> Vec<String> {
+pub fn event_lines(event: &AuditEvent, flags: &[Flag], width: usize) -> Vec<String> {
     let mut lines = vec![clip(&format!("{}  {}", when(event), what(event)), width)];
     lines.extend(wrapped(&format!("  {}", who(event)), width));
     lines.extend(
@@ -49,12 +49,12 @@ fn wrapped(text: &str, width: usize) -> Vec<String> {
 }
 
 /// `2026-11-26 18:02:11 UTC`.
-pub fn when(event: &Event) -> String {
+pub fn when(event: &AuditEvent) -> String {
     event.at.format("%Y-%m-%d %H:%M:%S UTC").to_string()
 }
 
 /// `update users:10`.
-pub fn what(event: &Event) -> String {
+pub fn what(event: &AuditEvent) -> String {
     format!(
         "{} {}:{}",
         event.action.as_str(),
@@ -66,7 +66,7 @@ pub fn what(event: &Event) -> String {
 /// `by user 7 from 203.0.113.7 · role pglab_app · trigger`: the application's user when
 /// one was declared, the system actor (`by pglab (reset)`) when one was, else a plain
 /// statement that nobody was.
-pub fn who(event: &Event) -> String {
+pub fn who(event: &AuditEvent) -> String {
     let mut parts = vec![match (event.actor_id, &event.system_actor) {
         (Some(actor), _) => format!("by user {actor}"),
         (None, Some(system)) => format!("by {system}"),
@@ -90,7 +90,7 @@ pub fn who(event: &Event) -> String {
 
 /// The diff, one line per column: `~ is_admin  false → true`. With `all`, an update's
 /// unchanged columns follow its changed ones.
-pub fn diff_lines(event: &Event, all: bool) -> Vec<String> {
+pub fn diff_lines(event: &AuditEvent, all: bool) -> Vec<String> {
     let fields = if all {
         diff::fields(event)
     } else {
@@ -114,23 +114,23 @@ pub fn name_width(fields: &[Field]) -> usize {
 }
 
 /// One column of the diff: its marker, its name padded to `name_width`, its value(s).
-pub fn field_line(field: &Field, action: Action, name_width: usize) -> String {
+pub fn field_line(field: &Field, action: Operation, name_width: usize) -> String {
     let marker = marker(action, field.changed);
     let name = format!("{:<name_width$}", field.column);
     format!("{marker} {name}  {}", values(field, action))
 }
 
 /// `false → true`, `changed (value redacted)`, or the one side that exists.
-pub fn values(field: &Field, action: Action) -> String {
+pub fn values(field: &Field, action: Operation) -> String {
     match action {
-        Action::Update if field.changed && field.redacted() => {
+        Operation::Update if field.changed && field.redacted() => {
             "changed (value redacted)".to_string()
         }
-        Action::Update if field.changed => {
+        Operation::Update if field.changed => {
             format!("{} → {}", shown(&field.old), shown(&field.new))
         }
-        Action::Delete => shown(&field.old),
-        Action::Insert | Action::Update => shown(&field.new),
+        Operation::Delete => shown(&field.old),
+        Operation::Insert | Operation::Update => shown(&field.new),
     }
 }
 
@@ -157,7 +157,7 @@ mod tests {
     #[test]
     fn an_update_reads_as_who_what_and_the_changed_columns() {
         let ev = event(
-            Action::Update,
+            Operation::Update,
             json!({"id": 10, "is_admin": false, "email": "a@x.test", "password_hash": REDACTED}),
             json!({"id": 10, "is_admin": true, "email": "a@x.test", "password_hash": REDACTED}),
             &["is_admin", "password_hash"],
@@ -181,7 +181,7 @@ mod tests {
     #[test]
     fn inserts_and_deletes_show_their_whole_row() {
         let mut ev = event(
-            Action::Delete,
+            Operation::Delete,
             json!({"id": 3, "title": "Hi"}),
             Value::Null,
             &[],
@@ -197,7 +197,7 @@ mod tests {
             ]
         );
         let insert = event(
-            Action::Insert,
+            Operation::Insert,
             Value::Null,
             json!({"secret": REDACTED}),
             &[],
@@ -207,7 +207,7 @@ mod tests {
 
     #[test]
     fn a_system_actor_reads_as_itself_not_as_a_user_or_as_nobody() {
-        let mut ev = event(Action::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
+        let mut ev = event(Operation::Update, json!({"t": 1}), json!({"t": 2}), &["t"]);
         ev.actor_id = None;
         ev.system_actor = Some("pglab (reset)".into());
         ev.client_addr = None;
@@ -217,7 +217,7 @@ mod tests {
     #[test]
     fn lines_never_exceed_the_width() {
         let ev = event(
-            Action::Update,
+            Operation::Update,
             json!({"body": "x".repeat(200)}),
             json!({"body": "y".repeat(200)}),
             &["body"],

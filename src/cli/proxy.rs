@@ -15,7 +15,7 @@ use tokio::time::MissedTickBehavior;
 
 use super::proxy_log::LogWriter;
 use super::{ProxyArgs, Refused};
-use crate::data::proxy::Event;
+use crate::data::proxy::ProxyEvent;
 use crate::db::{self, Lab, LabConfig};
 use crate::proxy::{Latency, Proxy, ProxyConfig};
 use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
@@ -138,15 +138,15 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
 fn write_event<W: Write>(
     out: &mut LogWriter<W>,
     log: &mut QueryLog,
-    event: Event,
+    event: ProxyEvent,
 ) -> std::io::Result<()> {
     let session = match &event {
-        Event::RoundTrip(rt) => Some(rt.session),
-        Event::SessionEnded { session, .. } => Some(*session),
+        ProxyEvent::RoundTrip(rt) => Some(rt.session),
+        ProxyEvent::SessionEnded { session, .. } => Some(*session),
         _ => None,
     };
     // Round trips are written from their log entry, which knows their kind.
-    if !matches!(event, Event::RoundTrip(_)) {
+    if !matches!(event, ProxyEvent::RoundTrip(_)) {
         out.event(&event)?;
     }
     let (entry, warnings) = log.record(event);
@@ -245,8 +245,8 @@ fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -
 }
 
 /// DDL may add or drop tenant and soft-delete tables: the lint's facts must follow.
-fn changes_schema(event: &Event) -> bool {
-    let Event::RoundTrip(rt) = event else {
+fn changes_schema(event: &ProxyEvent) -> bool {
+    let ProxyEvent::RoundTrip(rt) = event else {
         return false;
     };
     // Any mention will do: a needless re-read costs one catalog query.

@@ -9,7 +9,7 @@ use serde::Serialize;
 use crate::text::{abbreviate, plural};
 
 use crate::data::ServerError;
-use crate::data::proxy::{Event, Kind, SessionEnd};
+use crate::data::proxy::{Kind, ProxyEvent, SessionEnd};
 use crate::query_log::{Entry, QueryLog, Totals, Warning, bytes, pause_line};
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
@@ -52,9 +52,9 @@ impl<W: Write> LogWriter<W> {
     }
 
     /// A session event; round trips are written from their log entry ([`Self::round_trip`]).
-    pub fn event(&mut self, event: &Event) -> io::Result<()> {
+    pub fn event(&mut self, event: &ProxyEvent) -> io::Result<()> {
         match event {
-            Event::SessionStarted {
+            ProxyEvent::SessionStarted {
                 session,
                 startup_round_trips,
                 startup,
@@ -84,7 +84,7 @@ impl<W: Write> LogWriter<W> {
                     )?;
                 }
             }
-            Event::ApplicationName { session, name } => {
+            ProxyEvent::ApplicationName { session, name } => {
                 if self.json {
                     self.line(&Json::ApplicationName {
                         session: *session,
@@ -94,7 +94,7 @@ impl<W: Write> LogWriter<W> {
                     writeln!(self.out, "[s{session}] now called {}", or_unnamed(name))?;
                 }
             }
-            Event::Cancel { client } => {
+            ProxyEvent::Cancel { client } => {
                 if self.json {
                     self.line(&Json::Cancel {
                         client: client.to_string(),
@@ -106,8 +106,8 @@ impl<W: Write> LogWriter<W> {
                     )?;
                 }
             }
-            Event::SessionEnded { session, end } => self.session_ended(*session, end)?,
-            Event::RoundTrip(_) => {}
+            ProxyEvent::SessionEnded { session, end } => self.session_ended(*session, end)?,
+            ProxyEvent::RoundTrip(_) => {}
         }
         Ok(())
     }

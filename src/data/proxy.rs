@@ -19,14 +19,14 @@ pub struct SessionInfo {
     pub client: SocketAddr,
     pub user: String,
     pub database: String,
-    /// As sent at startup; later changes arrive as [`Event::ApplicationName`].
+    /// As sent at startup; later changes arrive as [`ProxyEvent::ApplicationName`].
     pub application_name: String,
     /// The server process serving the session (from `BackendKeyData`).
     pub backend_pid: Option<i32>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub enum Event {
+pub enum ProxyEvent {
     /// The server accepted the session: authentication is over and it is ready for queries.
     SessionStarted {
         session: Arc<SessionInfo>,

@@ -1,5 +1,5 @@
 //! The rules behind the query log's warnings, by name, and a warning as a report carries it.
-//! The query log raises them (`query_log::Warning` knows its [`Rule`]); a demo's report keeps
+//! The query log raises them (`query_log::Warning` knows its [`WarningRule`]); a demo's report keeps
 //! them as [`Raised`]; a lesson step names the rules it is about (`warnings = ["n_plus_one"]`)
 //! so the player shows those in full and folds the rest into one line; an exercise's
 //! diagnosis can ask whether one was raised.
@@ -9,7 +9,7 @@ use std::ops::Deref;
 
 /// What a warning is about, one name per detector or lint rule.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Rule {
+pub enum WarningRule {
     /// One query, then the same statement once per row it returned.
     NPlusOne,
     /// The same statement with the same parameters again.
@@ -24,47 +24,49 @@ pub enum Rule {
     Constants,
 }
 
-impl Rule {
-    pub const ALL: [Rule; 6] = [
-        Rule::NPlusOne,
-        Rule::Duplicate,
-        Rule::Spliced,
-        Rule::Tenancy,
-        Rule::SoftDelete,
-        Rule::Constants,
+impl WarningRule {
+    pub const ALL: [WarningRule; 6] = [
+        WarningRule::NPlusOne,
+        WarningRule::Duplicate,
+        WarningRule::Spliced,
+        WarningRule::Tenancy,
+        WarningRule::SoftDelete,
+        WarningRule::Constants,
     ];
 
     /// The name lesson files use.
     pub fn name(self) -> &'static str {
         match self {
-            Rule::NPlusOne => "n_plus_one",
-            Rule::Duplicate => "duplicate",
-            Rule::Spliced => "spliced",
-            Rule::Tenancy => "tenancy",
-            Rule::SoftDelete => "soft_delete",
-            Rule::Constants => "constants",
+            WarningRule::NPlusOne => "n_plus_one",
+            WarningRule::Duplicate => "duplicate",
+            WarningRule::Spliced => "spliced",
+            WarningRule::Tenancy => "tenancy",
+            WarningRule::SoftDelete => "soft_delete",
+            WarningRule::Constants => "constants",
         }
     }
 
     /// How the screen names the rule in a summary.
     pub fn label(self) -> &'static str {
         match self {
-            Rule::NPlusOne => "N+1",
-            Rule::Duplicate => "duplicate query",
-            Rule::Spliced => "values in the SQL text",
-            Rule::Tenancy => "tenancy",
-            Rule::SoftDelete => "soft delete",
-            Rule::Constants => "constant comparison",
+            WarningRule::NPlusOne => "N+1",
+            WarningRule::Duplicate => "duplicate query",
+            WarningRule::Spliced => "values in the SQL text",
+            WarningRule::Tenancy => "tenancy",
+            WarningRule::SoftDelete => "soft delete",
+            WarningRule::Constants => "constant comparison",
         }
     }
 
-    pub fn from_name(name: &str) -> Option<Rule> {
-        Rule::ALL.into_iter().find(|rule| rule.name() == name)
+    pub fn from_name(name: &str) -> Option<WarningRule> {
+        WarningRule::ALL
+            .into_iter()
+            .find(|rule| rule.name() == name)
     }
 
     /// Every name, for messages that list what is allowed.
     pub fn names() -> String {
-        Rule::ALL.map(Rule::name).join(", ")
+        WarningRule::ALL.map(WarningRule::name).join(", ")
     }
 }
 
@@ -72,7 +74,7 @@ impl Rule {
 /// most readers want; `rule` and `subject` are there to group and fold warnings.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Raised {
-    pub rule: Rule,
+    pub rule: WarningRule,
     /// The table a lint warning is about; empty for the patterns across statements.
     pub subject: String,
     /// The sentence shown: what is wrong and the fix.
@@ -97,7 +99,7 @@ impl fmt::Display for Raised {
 /// declared rules (`None`: the step declares none, so every warning is shown in full).
 pub fn split<'a>(
     warnings: &'a [Raised],
-    about: Option<&[Rule]>,
+    about: Option<&[WarningRule]>,
 ) -> (Vec<&'a Raised>, Option<String>) {
     let Some(about) = about else {
         return (warnings.iter().collect(), None);
@@ -113,7 +115,7 @@ fn fold(warnings: &[&Raised]) -> Option<String> {
     if warnings.is_empty() {
         return None;
     }
-    let mut groups: Vec<(Rule, Vec<&str>)> = Vec::new();
+    let mut groups: Vec<(WarningRule, Vec<&str>)> = Vec::new();
     for warning in warnings {
         let at = match groups.iter().position(|(rule, _)| *rule == warning.rule) {
             Some(at) => at,
@@ -146,7 +148,7 @@ fn fold(warnings: &[&Raised]) -> Option<String> {
 mod tests {
     use super::*;
 
-    fn raised(rule: Rule, subject: &str) -> Raised {
+    fn raised(rule: WarningRule, subject: &str) -> Raised {
         Raised {
             rule,
             subject: subject.into(),
@@ -156,21 +158,21 @@ mod tests {
 
     #[test]
     fn names_round_trip() {
-        for rule in Rule::ALL {
-            assert_eq!(Rule::from_name(rule.name()), Some(rule));
+        for rule in WarningRule::ALL {
+            assert_eq!(WarningRule::from_name(rule.name()), Some(rule));
         }
-        assert_eq!(Rule::from_name("n+1"), None);
+        assert_eq!(WarningRule::from_name("n+1"), None);
     }
 
     #[test]
     fn a_step_shows_its_rules_and_folds_the_others_into_one_line() {
         let warnings = [
-            raised(Rule::Tenancy, "posts"),
-            raised(Rule::NPlusOne, ""),
-            raised(Rule::Tenancy, "users"),
-            raised(Rule::SoftDelete, "users"),
+            raised(WarningRule::Tenancy, "posts"),
+            raised(WarningRule::NPlusOne, ""),
+            raised(WarningRule::Tenancy, "users"),
+            raised(WarningRule::SoftDelete, "users"),
         ];
-        let (shown, folded) = split(&warnings, Some(&[Rule::NPlusOne]));
+        let (shown, folded) = split(&warnings, Some(&[WarningRule::NPlusOne]));
         assert_eq!(shown, [&warnings[1]]);
         assert_eq!(
             folded.as_deref(),

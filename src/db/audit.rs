@@ -1,5 +1,5 @@
 //! The audit trail's SQL: the actor context an application sets per transaction, the
-//! application's own log (`lab.audit_logs`), reading both logs back as [`audit::Event`]s,
+//! application's own log (`lab.audit_logs`), reading both logs back as [`audit::AuditEvent`]s,
 //! live notifications of new events, and soft delete, restore and purge.
 //!
 //! The database's log (`audit.events`) is written by a trigger (migrations 0003 and 0004);
@@ -17,7 +17,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection, PgListener, PgPoolOptions};
 use sqlx::{AssertSqlSafe, Connection, Postgres, QueryBuilder, Transaction};
 
 use super::Error;
-use crate::audit::{Action, ActorOrgs, Capture, Event, Filter};
+use crate::audit::{ActorOrgs, AuditEvent, Capture, Filter, Operation};
 
 /// The channel the audit trigger notifies, with the new event's id as payload.
 pub const CHANNEL: &str = "pglab_audit";
@@ -124,11 +124,11 @@ impl AppAction {
     }
 
     /// The row-level action it amounts to: a restore updates `deleted_at`.
-    pub fn row_action(self) -> Action {
+    pub fn row_action(self) -> Operation {
         match self {
-            AppAction::Create => Action::Insert,
-            AppAction::Update | AppAction::Restore => Action::Update,
-            AppAction::Delete => Action::Delete,
+            AppAction::Create => Operation::Insert,
+            AppAction::Update | AppAction::Restore => Operation::Update,
+            AppAction::Delete => Operation::Delete,
         }
     }
 
@@ -186,7 +186,7 @@ pub async fn events(
     conn: &mut PgConnection,
     filter: &Filter,
     limit: i64,
-) -> Result<Vec<Event>, Error> {
+) -> Result<Vec<AuditEvent>, Error> {
     let mut query = QueryBuilder::<Postgres>::new(format!("{TRIGGER_EVENTS} where true"));
     push_filter(&mut query, filter, limit, "occurred_at");
     let rows: Vec<EventRow> = query
@@ -209,7 +209,7 @@ pub async fn events_after(
     conn: &mut PgConnection,
     after: i64,
     limit: i64,
-) -> Result<Vec<Event>, Error> {
+) -> Result<Vec<AuditEvent>, Error> {
     let mut query = QueryBuilder::<Postgres>::new(format!("{TRIGGER_EVENTS} where id > "));
     query
         .push_bind(after)
@@ -230,7 +230,7 @@ pub async fn app_events(
     conn: &mut PgConnection,
     filter: &Filter,
     limit: i64,
-) -> Result<Vec<Event>, Error> {
+) -> Result<Vec<AuditEvent>, Error> {
     let mut query = QueryBuilder::<Postgres>::new(
         "select id, created_at, table_name, record_id, action, organization_id, actor_id,
                 null::text, host(ip_address), null::text, old_values, new_values, null::text[]
@@ -294,16 +294,16 @@ type EventRow = (
 );
 
 /// `None` only for a row the table's check constraint forbids (an unknown action).
-fn trigger_event(row: EventRow) -> Option<Event> {
+fn trigger_event(row: EventRow) -> Option<AuditEvent> {
     let (id, at, table, record_id, action, org, actor, system, addr, db_user, old, new, changed) =
         row;
-    Some(Event {
+    Some(AuditEvent {
         id,
         at,
         capture: Capture::Trigger,
         table,
         record_id: record_id.unwrap_or_default(),
-        action: Action::parse(&action)?,
+        action: Operation::parse(&action)?,
         organization_id: org,
         actor_id: actor,
         system_actor: system,
@@ -315,16 +315,16 @@ fn trigger_event(row: EventRow) -> Option<Event> {
     })
 }
 
-fn app_event(row: EventRow) -> Option<Event> {
+fn app_event(row: EventRow) -> Option<AuditEvent> {
     let (id, at, table, record_id, action, org, actor, _, addr, _, old, new, _) = row;
     let action = AppAction::parse(&action)?.row_action();
     let old = old.and_then(into_object);
     let new = new.and_then(into_object);
     let changed = match (action, &old, &new) {
-        (Action::Update, Some(old), Some(new)) => changed_keys(old, new),
+        (Operation::Update, Some(old), Some(new)) => changed_keys(old, new),
         _ => Vec::new(),
     };
-    Some(Event {
+    Some(AuditEvent {
         id,
         at,
         capture: Capture::App,

@@ -14,7 +14,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::Error;
 use super::console::ExecuteError;
-use crate::explain::{self, Catalog, ForeignKey, Plan};
+use crate::explain::{self, CatalogFacts, ForeignKey, Plan};
 
 /// Whether EXPLAIN runs the statement (actual times, rows, buffers) or only plans it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -189,10 +189,10 @@ pub async fn foreign_keys(
 }
 
 /// Everything [`explain::insights`] can use from the catalog for `plan`.
-pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<Catalog, Error> {
+pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<CatalogFacts, Error> {
     let index_columns = index_columns(conn, &explain::insight::index_names(plan)).await?;
     let foreign_keys = foreign_keys(conn, &explain::insight::foreign_key_names(plan)).await?;
-    Ok(Catalog {
+    Ok(CatalogFacts {
         index_columns,
         foreign_keys,
     })

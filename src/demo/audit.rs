@@ -49,7 +49,7 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::{DemoContext, DemoSpec, Error};
-use crate::audit::{Event, rules, text};
+use crate::audit::{AuditEvent, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
 use crate::db::audit::{
@@ -231,14 +231,14 @@ async fn newest_event(conn: &mut PgConnection) -> Result<i64, Error> {
 }
 
 /// Events after `after`, oldest first.
-async fn events_after(conn: &mut PgConnection, after: i64) -> Result<Vec<Event>, Error> {
+async fn events_after(conn: &mut PgConnection, after: i64) -> Result<Vec<AuditEvent>, Error> {
     let mut events = log::events_after(conn, after, log::MAX_LIMIT).await?;
     events.reverse();
     Ok(events)
 }
 
 /// Each event's block with its flags, a blank line between blocks.
-async fn blocks(conn: &mut PgConnection, events: &[Event]) -> Result<Vec<String>, Error> {
+async fn blocks(conn: &mut PgConnection, events: &[AuditEvent]) -> Result<Vec<String>, Error> {
     let actors = log::actor_organizations(conn).await?;
     let flags = rules::flags(events, &actors);
     let mut lines = Vec::new();

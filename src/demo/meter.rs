@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::mpsc;
 
 use super::Error;
-use crate::data::proxy::{Event, SessionId};
+use crate::data::proxy::{ProxyEvent, SessionId};
 use crate::proxy::{self, Latency, Proxy};
 use crate::query_log::{QueryLog, ScopeReport, Totals};
 
@@ -25,7 +25,7 @@ const SESSION_END_WAIT: Duration = Duration::from_secs(2);
 
 /// What one measured piece of work cost.
 #[derive(Debug, Clone)]
-pub struct Measured {
+pub struct Metered {
     pub report: ScopeReport,
     /// From starting the work until it returned (the scope's own wall time also counts
     /// the draining).
@@ -38,7 +38,7 @@ pub struct Meter {
     /// Kept alive for as long as the demo runs: dropping it ends its sessions.
     _proxy: Proxy,
     routed: PgConnectOptions,
-    events: mpsc::Receiver<Event>,
+    events: mpsc::Receiver<ProxyEvent>,
     recorder: Recorder,
 }
 
@@ -46,18 +46,18 @@ pub struct Meter {
 /// at once inside `select!`.
 struct Recorder {
     log: QueryLog,
-    tee: Option<mpsc::Sender<Event>>,
+    tee: Option<mpsc::Sender<ProxyEvent>>,
     started: HashSet<SessionId>,
     ended: HashSet<SessionId>,
 }
 
 impl Recorder {
-    async fn record(&mut self, event: Event) {
+    async fn record(&mut self, event: ProxyEvent) {
         match &event {
-            Event::SessionStarted { session, .. } => {
+            ProxyEvent::SessionStarted { session, .. } => {
                 self.started.insert(session.id);
             }
-            Event::SessionEnded { session, .. } => {
+            ProxyEvent::SessionEnded { session, .. } => {
                 self.ended.insert(*session);
             }
             _ => {}
@@ -77,7 +77,7 @@ impl Meter {
     pub async fn start(
         learner: &PgConnectOptions,
         latency: Latency,
-        tee: Option<mpsc::Sender<Event>>,
+        tee: Option<mpsc::Sender<ProxyEvent>>,
     ) -> Result<Self, Error> {
         // The lint's table facts come over a short direct connection: reading them through
         // the proxy would put a catalog query the learner did not ask for into the lab's log.
@@ -112,7 +112,7 @@ impl Meter {
     }
 
     /// Runs `work` and records its traffic in a scope named `name`.
-    pub async fn measure<T>(&mut self, name: &str, work: impl Future<Output = T>) -> (T, Measured) {
+    pub async fn measure<T>(&mut self, name: &str, work: impl Future<Output = T>) -> (T, Metered) {
         self.drain().await;
         let Self {
             events, recorder, ..
@@ -143,7 +143,7 @@ impl Meter {
         let sessions_started = (recorder.started.len() - sessions_before) as u64;
         (
             output,
-            Measured {
+            Metered {
                 report,
                 wall,
                 sessions_started,

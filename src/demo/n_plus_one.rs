@@ -27,7 +27,7 @@ use sqlx::PgPool;
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::meter::{Measured, Meter};
+use super::meter::{Meter, Metered};
 use super::params::{self, ParamKind, ParamSpec};
 use super::{DemoContext, DemoSpec, Error};
 use crate::data::demo::{DemoProgress, DemoReport};
@@ -390,7 +390,7 @@ fn printed(listed: &[Line]) -> Vec<String> {
     lines
 }
 
-fn wall_line(measured: &Measured, latency: &Duration) -> String {
+fn wall_line(measured: &Metered, latency: &Duration) -> String {
     format!(
         "wall time {} at a simulated round trip of {}",
         crate::text::duration(measured.wall),
@@ -398,6 +398,6 @@ fn wall_line(measured: &Measured, latency: &Duration) -> String {
     )
 }
 
-fn report(title: String, lines: Vec<String>, measured: &Measured, sessions: u64) -> DemoReport {
+fn report(title: String, lines: Vec<String>, measured: &Metered, sessions: u64) -> DemoReport {
     DemoReport::measured(title, super::wrapped(lines), measured, sessions)
 }

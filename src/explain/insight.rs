@@ -1,7 +1,7 @@
 //! Insights: the problems a plan shows, each tied to the node it is about, with a reason built
 //! from that plan's numbers and the exact SQL that fixes it. Pure: facts only the live
 //! catalog knows (an index's columns, a foreign key's referencing columns) come in as a
-//! [`Catalog`] that `db::explain` reads; without them the insights that need them say less
+//! [`CatalogFacts`] that `db::explain` reads; without them the insights that need them say less
 //! or stay quiet, never guess.
 //!
 //! The thresholds are the research note's (§8.10, §4.3–4.4), named below so that tests and
@@ -32,9 +32,9 @@ pub const MISESTIMATE_FACTOR: f64 = 100.0;
 /// A foreign-key trigger taking at least this share of the execution time dominates it.
 pub const TRIGGER_SHARE: f64 = 0.5;
 
-/// What kind of problem an insight is about.
+/// What an insight found wrong in a plan: the symptom its fix treats.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Kind {
+pub enum Symptom {
     /// A seq scan on a large table that discards most rows: index the filter columns.
     SeqScanFilter,
     /// An index scan that throws most of what it found away: a composite index.
@@ -54,7 +54,7 @@ pub enum Kind {
 /// One problem, its evidence and its fix.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Insight {
-    pub kind: Kind,
+    pub kind: Symptom,
     /// The node the problem is in (the root for a trigger, which no node contains).
     pub node: NodeId,
     /// Why, in a sentence built from this plan's numbers.
@@ -67,7 +67,7 @@ pub struct Insight {
 
 /// Facts from the live catalog, keyed by the names the plan prints.
 #[derive(Debug, Clone, Default, PartialEq)]
-pub struct Catalog {
+pub struct CatalogFacts {
     /// An index's key columns in order (`Index Name` → columns; expressions as printed).
     pub index_columns: HashMap<String, Vec<String>>,
     /// A foreign key's referencing side (`Constraint Name` → table and columns).
@@ -81,7 +81,7 @@ pub struct ForeignKey {
     pub columns: Vec<String>,
 }
 
-/// The index names a [`Catalog`] for `plan` needs columns for.
+/// The index names a [`CatalogFacts`] for `plan` needs columns for.
 pub fn index_names(plan: &Plan) -> Vec<String> {
     let mut names: Vec<String> = plan
         .nodes
@@ -104,7 +104,7 @@ pub fn foreign_key_names(plan: &Plan) -> Vec<String> {
 
 /// Every insight for `plan`, the costliest first. Plain EXPLAIN (no ANALYZE) has no actual
 /// rows to judge by, so it gets none.
-pub fn insights(plan: &Plan, catalog: &Catalog) -> Vec<Insight> {
+pub fn insights(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
     if !plan.analyzed {
         return Vec::new();
     }
@@ -119,7 +119,7 @@ pub fn insights(plan: &Plan, catalog: &Catalog) -> Vec<Insight> {
     for node in plan.nodes.iter().filter(|node| !node.never_executed()) {
         let blamed = found
             .iter()
-            .any(|insight| insight.kind == Kind::NestedLoopScan && insight.node == node.id);
+            .any(|insight| insight.kind == Symptom::NestedLoopScan && insight.node == node.id);
         if !blamed {
             found.extend(scans::seq_scan_filter(node));
         }
@@ -174,7 +174,7 @@ fn spill(node: &Node) -> Option<Insight> {
     // Round up to a power of two: a round number a reader can remember and adjust.
     let setting = 2_f64.powi(megabytes.log2().ceil() as i32);
     Some(Insight {
-        kind: Kind::Spill,
+        kind: Symptom::Spill,
         node: node.id,
         reason: format!(
             "{} {what}, writing {} temporary blocks, because it needed more than work_mem; \
@@ -248,7 +248,7 @@ fn misestimates(plan: &Plan) -> Vec<Insight> {
                 .map(|table| format!("analyze {};", ident(table))),
         );
         found.push(Insight {
-            kind: Kind::Misestimate,
+            kind: Symptom::Misestimate,
             node: node.id,
             reason: format!(
                 "{} was planned for {} rows per run and returned {} ({} {:.0}× {more_or_fewer} \
@@ -271,7 +271,7 @@ fn misestimates(plan: &Plan) -> Vec<Insight> {
     found
 }
 
-fn foreign_key_checks(plan: &Plan, catalog: &Catalog) -> Vec<Insight> {
+fn foreign_key_checks(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
     let Some(total) = plan.execution_ms.filter(|total| *total > 0.0) else {
         return Vec::new();
     };
@@ -303,7 +303,7 @@ fn foreign_key_checks(plan: &Plan, catalog: &Catalog) -> Vec<Insight> {
                 ),
             };
             Some(Insight {
-                kind: Kind::ForeignKeyCheck,
+                kind: Symptom::ForeignKeyCheck,
                 node: plan.root().id,
                 reason: format!(
                     "the foreign-key check {constraint} took {} of {} ({}) in {}: for each row \

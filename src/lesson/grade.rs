@@ -16,7 +16,7 @@ use std::fmt;
 use super::{Check, Failure, RowOrder};
 use crate::data::ResultSet;
 use crate::data::grading::Gathered;
-use crate::data::warning::Rule;
+use crate::data::warning::WarningRule;
 use crate::query_log::{ScopeReport, Warning, warning_messages};
 
 mod diagnose;
@@ -52,12 +52,12 @@ pub struct Verdict {
     /// numbers included: what a pass is told.
     pub held: Vec<String>,
     /// Why the attempt fails, when one of the exercise's diagnoses explains it.
-    pub why: Option<Explained>,
+    pub why: Option<Why>,
 }
 
 /// A diagnosis that explains a failing attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Explained {
+pub struct Why {
     /// The diagnosis's name, as the lesson file gives it.
     pub diagnosis: String,
     /// Its sentence, with the attempt's rows and round trips put in.
@@ -330,7 +330,7 @@ pub fn judge(
     };
     let (mut verdict, diff) = graded(check, expected, &attempt);
     if !verdict.passed() {
-        let warned: Vec<Rule> = counted
+        let warned: Vec<WarningRule> = counted
             .map(|c| c.warnings.iter().map(Warning::rule).collect())
             .unwrap_or_default();
         let evidence = diagnose::Evidence {

@@ -15,7 +15,7 @@ use std::time::Instant;
 
 use super::frame::{Fields, Frame};
 use crate::data::ServerError;
-use crate::data::proxy::{Event, RoundTrip, SessionInfo, Shape, Statement};
+use crate::data::proxy::{ProxyEvent, RoundTrip, SessionInfo, Shape, Statement};
 use crate::hash::fnv1a_64;
 
 /// Most prepared statements and portals remembered per session; a client that keeps
@@ -229,7 +229,7 @@ impl Conversation {
 
     /// A message from the server reached the proxy; `delivered` is when it reaches the
     /// client (later than arrival when latency is injected).
-    pub fn on_backend(&mut self, frame: &Frame<'_>, delivered: Instant) -> Option<Event> {
+    pub fn on_backend(&mut self, frame: &Frame<'_>, delivered: Instant) -> Option<ProxyEvent> {
         // The answer's size, its ReadyForQuery included; messages outside any request (a
         // notice, a parameter change) are nobody's round trip.
         if self.ready
@@ -249,7 +249,7 @@ impl Conversation {
                 if name == b"application_name" && value != self.info.application_name {
                     self.info.application_name.clone_from(&value);
                     if self.ready {
-                        return Some(Event::ApplicationName {
+                        return Some(ProxyEvent::ApplicationName {
                             session: self.info.id,
                             name: value,
                         });
@@ -293,7 +293,7 @@ impl Conversation {
 
     /// The server closed the connection: requests it never answered end here, with the
     /// error that ended the session.
-    pub fn server_closed(&mut self, at: Instant) -> (Vec<Event>, Option<ServerError>) {
+    pub fn server_closed(&mut self, at: Instant) -> (Vec<ProxyEvent>, Option<ServerError>) {
         let error = self.last_fatal_error.take();
         let unanswered = std::mem::take(&mut self.batches)
             .into_iter()
@@ -409,13 +409,13 @@ impl Conversation {
         }
     }
 
-    fn ready_for_query(&mut self, transaction: u8, delivered: Instant) -> Option<Event> {
+    fn ready_for_query(&mut self, transaction: u8, delivered: Instant) -> Option<ProxyEvent> {
         if !self.ready {
             self.ready = true;
             // Requests sent during authentication belong to the startup.
             self.batches.clear();
             self.last_batch_open = false;
-            return Some(Event::SessionStarted {
+            return Some(ProxyEvent::SessionStarted {
                 session: Arc::new(self.info.clone()),
                 startup_round_trips: self.startup_round_trips,
                 startup: delivered.saturating_duration_since(self.startup_began),
@@ -428,7 +428,7 @@ impl Conversation {
         Some(self.round_trip(batch, transaction, delivered))
     }
 
-    fn round_trip(&self, mut batch: Batch, transaction: u8, delivered: Instant) -> Event {
+    fn round_trip(&self, mut batch: Batch, transaction: u8, delivered: Instant) -> ProxyEvent {
         batch
             .done
             .extend(batch.pending.drain(..).map(|p| p.statement));
@@ -460,7 +460,7 @@ impl Conversation {
             }
             Shape::Ping => Vec::new(),
         };
-        Event::RoundTrip(RoundTrip {
+        ProxyEvent::RoundTrip(RoundTrip {
             session: self.info.id,
             sent: batch.sent,
             duration: delivered.saturating_duration_since(batch.sent),
@@ -562,7 +562,7 @@ mod tests {
     struct Script {
         conversation: Conversation,
         t0: Instant,
-        events: Vec<Event>,
+        events: Vec<ProxyEvent>,
     }
 
     impl Script {
@@ -613,7 +613,7 @@ mod tests {
             self.events
                 .iter()
                 .filter_map(|e| match e {
-                    Event::RoundTrip(rt) => Some(rt),
+                    ProxyEvent::RoundTrip(rt) => Some(rt),
                     _ => None,
                 })
                 .collect()
@@ -625,7 +625,7 @@ mod tests {
         let script = Script::new();
         match &script.events[..] {
             [
-                Event::SessionStarted {
+                ProxyEvent::SessionStarted {
                     session,
                     startup_round_trips: 2,
                     startup,
@@ -767,7 +767,7 @@ mod tests {
         s.server(b'S', b"application_name\0psql\0", 30);
         assert!(matches!(
             s.events.last(),
-            Some(Event::ApplicationName { name, .. }) if name == "psql"
+            Some(ProxyEvent::ApplicationName { name, .. }) if name == "psql"
         ));
     }
 
@@ -806,7 +806,7 @@ mod tests {
         let (unanswered, error) = s.conversation.server_closed(s.t0);
         assert_eq!(error.unwrap().sqlstate, "57P01");
         match &unanswered[..] {
-            [Event::RoundTrip(rt)] => {
+            [ProxyEvent::RoundTrip(rt)] => {
                 assert!(rt.statements[0].failed);
                 assert_eq!(rt.error.as_ref().unwrap().sqlstate, "57P01");
             }

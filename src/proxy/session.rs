@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
-use crate::data::proxy::{Event, SessionEnd, SessionId, SessionInfo};
+use crate::data::proxy::{ProxyEvent, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
 const GSSENC_REQUEST: u32 = 80_877_104;
@@ -41,7 +41,7 @@ pub struct Context {
     /// `host:port` of the real server.
     pub upstream: String,
     pub latency: Latency,
-    pub events: mpsc::Sender<Event>,
+    pub events: mpsc::Sender<ProxyEvent>,
 }
 
 /// Serves one accepted client until either side closes; reports what happened as events.
@@ -55,7 +55,7 @@ pub async fn serve(mut client: TcpStream, peer: SocketAddr, id: SessionId, cx: C
     };
     let _ = cx
         .events
-        .send(Event::SessionEnded { session: id, end })
+        .send(ProxyEvent::SessionEnded { session: id, end })
         .await;
 }
 
@@ -86,7 +86,7 @@ async fn run(
             }
             CANCEL_REQUEST => {
                 relay_cancel(&message, cx).await;
-                let _ = cx.events.send(Event::Cancel { client: peer }).await;
+                let _ = cx.events.send(ProxyEvent::Cancel { client: peer }).await;
                 return Ok(None);
             }
             _ if code >> 16 == PROTOCOL_MAJOR_3 => break message,

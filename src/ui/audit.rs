@@ -15,7 +15,7 @@ use crate::app::audit::AuditState;
 use crate::app::{Action, App};
 use crate::audit::diff::{self, Field};
 use crate::audit::rules::Flag;
-use crate::audit::{Action as Change, Event, text};
+use crate::audit::{AuditEvent, Operation as Change, text};
 use crate::keymap::{Context, key_for};
 use crate::text::clip as text_clip;
 use crate::text::wrap;
@@ -115,7 +115,7 @@ fn event_block(
 
 /// `▶ 18:02:11 ⚠ update users:10  by user 7 from 203.0.113.7`.
 fn header(
-    event: &Event,
+    event: &AuditEvent,
     flags: &[Flag],
     selected: bool,
     width: usize,
@@ -160,7 +160,7 @@ fn header(
 /// (`~ is_admin false → true · ~ password_hash changed (value redacted)`), or an insert's
 /// or delete's row without its id (the header has it) and empty columns
 /// (`- title "Draft 5" · author_id 5`).
-fn summary(event: &Event, theme: &Theme) -> Vec<Span<'static>> {
+fn summary(event: &AuditEvent, theme: &Theme) -> Vec<Span<'static>> {
     let mut spans = Vec::new();
     let fields = diff::changes(event);
     let shown = fields.iter().filter(|f| {

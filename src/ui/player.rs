@@ -12,7 +12,7 @@ use crate::app::event::Ran;
 use crate::app::player::{Focus, StepOutput};
 use crate::app::{Action, App};
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
-use crate::data::warning::{Raised, Rule};
+use crate::data::warning::{Raised, WarningRule};
 use crate::explain::{diff, text};
 use crate::keymap::{self, Context};
 use crate::lesson::text::{Audience, resolve};
@@ -343,7 +343,7 @@ pub fn ran_lines<M: Copy + PartialEq>(
     sql: &str,
     ran: &Ran,
     report: Option<&ScopeReport>,
-    about: Option<&[Rule]>,
+    about: Option<&[WarningRule]>,
     theme: &Theme,
     width: usize,
 ) {
@@ -363,7 +363,7 @@ pub fn ran_lines<M: Copy + PartialEq>(
 fn warning_lines<M: Copy + PartialEq>(
     page: &mut Page<M>,
     warnings: &[Raised],
-    about: Option<&[Rule]>,
+    about: Option<&[WarningRule]>,
     theme: &Theme,
 ) {
     let (shown, folded) = crate::data::warning::split(warnings, about);
@@ -403,7 +403,7 @@ fn demo_lines(
     page: &mut Page<Focus>,
     progress: &[DemoProgress],
     report: Option<&Result<DemoReport, String>>,
-    about: Option<&[Rule]>,
+    about: Option<&[WarningRule]>,
     theme: &Theme,
     width: usize,
 ) {
@@ -462,7 +462,7 @@ pub fn failing_lines<M: Copy + PartialEq>(page: &mut Page<M>, verdict: &Verdict,
 pub fn report_lines<M: Copy + PartialEq>(
     page: &mut Page<M>,
     report: &DemoReport,
-    about: Option<&[Rule]>,
+    about: Option<&[WarningRule]>,
     theme: &Theme,
     width: usize,
 ) {

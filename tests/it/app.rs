@@ -76,13 +76,13 @@ pub fn failure(sqlstate: &str, message: &str, position: Option<usize>) -> Server
 
 /// Proxy traffic on `session`: its start (as the console when `console`), then one round
 /// trip per statement.
-pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<proxy::Event> {
+pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<proxy::ProxyEvent> {
     let name = if console {
         pglab::app::log::CONSOLE_APPLICATION
     } else {
         "pglab demo: lazy loop"
     };
-    let mut events = vec![proxy::Event::SessionStarted {
+    let mut events = vec![proxy::ProxyEvent::SessionStarted {
         session: Arc::new(SessionInfo {
             id: session,
             client: "127.0.0.1:50000".parse().unwrap(),
@@ -95,7 +95,7 @@ pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<p
         startup: Duration::from_millis(2),
     }];
     for (i, (sql, rows)) in statements.iter().enumerate() {
-        events.push(proxy::Event::RoundTrip(RoundTrip {
+        events.push(proxy::ProxyEvent::RoundTrip(RoundTrip {
             session,
             sent: Instant::now(),
             duration: Duration::from_micros(300),

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chrono::TimeDelta;
 use pglab::audit::filter::Window;
-use pglab::audit::{Action, Capture, Filter, REDACTED};
+use pglab::audit::{Capture, Filter, Operation, REDACTED};
 use pglab::db::audit::{
     self, Actor, AppAction, AppChange, SoftTable, begin_as, within_actor, within_system,
 };
@@ -27,7 +27,7 @@ fn ip(text: &str) -> Option<IpAddr> {
 }
 
 /// Every event of one row, oldest first.
-async fn history(conn: &mut PgConnection, table: &str, id: i64) -> Vec<pglab::audit::Event> {
+async fn history(conn: &mut PgConnection, table: &str, id: i64) -> Vec<pglab::audit::AuditEvent> {
     let filter = Filter {
         record: Some((table.into(), id)),
         ..Filter::default()
@@ -83,8 +83,11 @@ async fn the_log_starts_empty_and_captures_insert_update_delete() {
     .unwrap();
 
     let events = history(&mut conn, "posts", id).await;
-    let actions: Vec<Action> = events.iter().map(|e| e.action).collect();
-    assert_eq!(actions, [Action::Insert, Action::Update, Action::Delete]);
+    let actions: Vec<Operation> = events.iter().map(|e| e.action).collect();
+    assert_eq!(
+        actions,
+        [Operation::Insert, Operation::Update, Operation::Delete]
+    );
     for event in &events {
         assert_eq!(event.capture, Capture::Trigger);
         assert_eq!(event.actor_id, Some(1));
@@ -482,7 +485,7 @@ async fn purge_archives_old_deletions_posts_first_and_keeps_referenced_users() {
         .await
         .unwrap()
         .into_iter()
-        .filter(|e| e.action == Action::Delete)
+        .filter(|e| e.action == Operation::Delete)
         .count();
     assert_eq!(deletes, 3);
 
@@ -516,7 +519,7 @@ async fn events_filter_by_record_actor_table_and_time() {
         .await
         .unwrap();
     }
-    let ids = |events: Vec<pglab::audit::Event>| {
+    let ids = |events: Vec<pglab::audit::AuditEvent>| {
         events
             .iter()
             .map(|e| (e.table.clone(), e.record_id))
@@ -669,7 +672,7 @@ async fn the_apps_log_misses_what_the_trigger_catches() {
     );
     let logged = &app[0];
     assert_eq!(logged.capture, Capture::App);
-    assert_eq!(logged.action, Action::Update);
+    assert_eq!(logged.action, Operation::Update);
     assert_eq!(logged.changed, ["title"]);
     assert_eq!(logged.client_addr.as_deref(), Some("203.0.113.7"));
     assert_eq!(logged.db_user, None);

@@ -25,13 +25,13 @@ fn row(value: Value) -> Option<serde_json::Map<String, Value>> {
 fn event(
     id: i64,
     (minute, second): (u32, u32),
-    action: audit::Action,
+    action: audit::Operation,
     (table, record_id): (&str, i64),
     actor: Option<i64>,
     (old, new): (Value, Value),
     changed: &[&str],
-) -> audit::Event {
-    audit::Event {
+) -> audit::AuditEvent {
+    audit::AuditEvent {
         id,
         at: Utc
             .with_ymd_and_hms(2026, 11, 26, 18, minute, second)
@@ -67,8 +67,8 @@ fn event(
 }
 
 /// The story, oldest first (the order they were written).
-pub fn story() -> Vec<audit::Event> {
-    use audit::Action::{Delete, Insert, Update};
+pub fn story() -> Vec<audit::AuditEvent> {
+    use audit::Operation::{Delete, Insert, Update};
     let mut events = vec![
         event(
             1,
@@ -169,7 +169,7 @@ fn load(commands: &[Command]) -> (RequestId, Filter) {
 }
 
 /// The lab on the timeline with `events` loaded (newest first, as the log returns them).
-pub fn timeline_with(events: Vec<audit::Event>) -> App {
+pub fn timeline_with(events: Vec<audit::AuditEvent>) -> App {
     let mut app = app();
     let (id, _) = load(&app.update(Action::ShowAudit));
     let mut events = events;
@@ -332,7 +332,7 @@ fn the_labs_own_reset_reads_as_the_lab_unflagged_and_is_no_user() {
     let mut reset = event(
         11,
         (6, 0),
-        audit::Action::Update,
+        audit::Operation::Update,
         ("users", 9),
         None,
         (

@@ -5,7 +5,7 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use pglab::data::demo::{DemoProgress, DemoReport};
-use pglab::data::proxy::{Event, Kind};
+use pglab::data::proxy::{Kind, ProxyEvent};
 use pglab::data::warning::Raised;
 use pglab::demo::{self, DemoContext};
 use pglab::proxy::Latency;
@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 pub struct Lab {
     pub db: TestDb,
-    pub log: mpsc::Receiver<Event>,
+    pub log: mpsc::Receiver<ProxyEvent>,
     pub ctx: DemoContext,
 }
 
@@ -156,17 +156,17 @@ async fn a_default_pool_pings_on_every_acquire_of_an_idle_connection_and_every_r
 async fn every_event_of_a_demo_reaches_the_labs_log() {
     let mut lab = lab().await;
     let (report, _) = run(&lab.ctx, "n_plus_one.lazy", "posts = 5").await;
-    let events: Vec<Event> = std::iter::from_fn(|| lab.log.try_recv().ok()).collect();
+    let events: Vec<ProxyEvent> = std::iter::from_fn(|| lab.log.try_recv().ok()).collect();
     let mut sessions = HashSet::new();
     let mut round_trips = 0;
     let mut ended = HashSet::new();
     for event in &events {
         match event {
-            Event::SessionStarted { session, .. } => {
+            ProxyEvent::SessionStarted { session, .. } => {
                 assert_eq!(session.application_name, "pglab demo: lazy loop");
                 sessions.insert(session.id);
             }
-            Event::RoundTrip(rt) => {
+            ProxyEvent::RoundTrip(rt) => {
                 assert!(sessions.contains(&rt.session));
                 // Preparing the statements before the loop (and the type lookups that go
                 // with it) reaches the log too; the report counts the loop.
@@ -178,7 +178,7 @@ async fn every_event_of_a_demo_reaches_the_labs_log() {
                     round_trips += 1;
                 }
             }
-            Event::SessionEnded { session, .. } => {
+            ProxyEvent::SessionEnded { session, .. } => {
                 ended.insert(*session);
             }
             _ => {}

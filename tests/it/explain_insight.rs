@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use pglab::explain::{self, Catalog, ForeignKey, Insight, Kind, Plan};
+use pglab::explain::{self, CatalogFacts, ForeignKey, Insight, Plan, Symptom};
 use serde_json::{Value, json};
 
 fn corpus(name: &str) -> Plan {
@@ -19,9 +19,9 @@ fn corpus(name: &str) -> Plan {
 }
 
 /// What the lab's catalog says about the corpus's indexes and foreign keys.
-fn lab_catalog() -> Catalog {
+fn lab_catalog() -> CatalogFacts {
     let columns = |names: &[&str]| names.iter().map(|n| n.to_string()).collect::<Vec<_>>();
-    Catalog {
+    CatalogFacts {
         index_columns: HashMap::from([
             ("users_pkey".into(), columns(&["id"])),
             ("users_email_key".into(), columns(&["email"])),
@@ -41,7 +41,7 @@ fn lab_catalog() -> Catalog {
     }
 }
 
-fn kinds(insights: &[Insight]) -> Vec<Kind> {
+fn kinds(insights: &[Insight]) -> Vec<Symptom> {
     insights.iter().map(|insight| insight.kind).collect()
 }
 
@@ -55,11 +55,11 @@ fn synthetic(root: Value, execution_ms: f64) -> Plan {
 #[test]
 fn each_corpus_plan_gets_the_insights_its_problem_calls_for() {
     let catalog = lab_catalog();
-    let expected: &[(&str, &[Kind])] = &[
-        ("seq_scan", &[Kind::SeqScanFilter]),
-        ("hash_join_spill", &[Kind::Spill]),
-        ("sort_disk", &[Kind::Spill]),
-        ("delete_fk_trigger", &[Kind::ForeignKeyCheck]),
+    let expected: &[(&str, &[Symptom])] = &[
+        ("seq_scan", &[Symptom::SeqScanFilter]),
+        ("hash_join_spill", &[Symptom::Spill]),
+        ("sort_disk", &[Symptom::Spill]),
+        ("delete_fk_trigger", &[Symptom::ForeignKeyCheck]),
         // A single-row lookup through a unique index: nothing to improve.
         ("index_scan", &[]),
         ("bitmap_heap_scan", &[]),
@@ -87,7 +87,7 @@ fn each_corpus_plan_gets_the_insights_its_problem_calls_for() {
 #[test]
 fn the_seq_scan_insight_names_the_filter_column_and_the_numbers() {
     let plan = corpus("seq_scan");
-    let found = explain::insights(&plan, &Catalog::default());
+    let found = explain::insights(&plan, &CatalogFacts::default());
     let insight = &found[0];
     assert_eq!(plan.node(insight.node).title(), "Seq Scan on users");
     assert_eq!(insight.fix, "create index on users (username);");
@@ -109,11 +109,11 @@ fn spills_suggest_a_work_mem_sized_from_the_spill() {
     // Hash: 128 batches × 128 kB peak = 16 MB; sort: 8,080 kB on disk, twice that in memory.
     for (name, node) in [("hash_join_spill", "Hash"), ("sort_disk", "Sort")] {
         let plan = corpus(name);
-        let found = explain::insights(&plan, &Catalog::default());
+        let found = explain::insights(&plan, &CatalogFacts::default());
         assert_eq!(plan.node(found[0].node).title(), node, "{name}");
         assert_eq!(found[0].fix, "set work_mem = '16MB';", "{name}");
     }
-    let sort = explain::insights(&corpus("sort_disk"), &Catalog::default());
+    let sort = explain::insights(&corpus("sort_disk"), &CatalogFacts::default());
     assert!(
         sort[0]
             .reason
@@ -137,7 +137,7 @@ fn the_foreign_key_trap_points_at_the_referencing_column() {
         found[0].reason
     );
     // Without the catalog the constraint is still named, and the fix finds its columns.
-    let blind = explain::insights(&plan, &Catalog::default());
+    let blind = explain::insights(&plan, &CatalogFacts::default());
     assert!(
         blind[0]
             .fix
@@ -177,7 +177,7 @@ fn an_index_scan_that_filters_most_rows_wants_a_composite_index() {
         .index_columns
         .insert("users_org_idx".into(), vec!["organization_id".into()]);
     let found = explain::insights(&plan, &catalog);
-    assert_eq!(kinds(&found), [Kind::IndexFilter]);
+    assert_eq!(kinds(&found), [Symptom::IndexFilter]);
     assert_eq!(
         found[0].fix,
         "create index on users (organization_id, username);"
@@ -235,7 +235,7 @@ fn a_nested_loop_rescanning_a_table_wants_its_join_key_indexed() {
     let plan = nested_loop(inner, None);
     let found = explain::insights(&plan, &lab_catalog());
     // One insight for the scan, not a second "seq scan discards rows" on the same node.
-    assert_eq!(kinds(&found), [Kind::NestedLoopScan], "{found:#?}");
+    assert_eq!(kinds(&found), [Symptom::NestedLoopScan], "{found:#?}");
     assert_eq!(found[0].fix, "create index on posts (author_id);");
     assert!(
         found[0]
@@ -256,7 +256,7 @@ fn a_nested_loop_rescanning_a_table_wants_its_join_key_indexed() {
     });
     let plan = nested_loop(materialized, Some("(p.author_id = u.id)"));
     let found = explain::insights(&plan, &lab_catalog());
-    assert_eq!(kinds(&found), [Kind::NestedLoopScan], "{found:#?}");
+    assert_eq!(kinds(&found), [Symptom::NestedLoopScan], "{found:#?}");
     assert_eq!(found[0].fix, "create index on posts (author_id);");
 
     // Ten rescans of a small table are fine.
@@ -290,7 +290,7 @@ fn a_misestimate_is_flagged_once_where_it_starts() {
         "Actual Rows": 20000, "Actual Loops": 1, "Actual Total Time": 30.0,
         "Hash Cond": "(users.organization_id = organizations.id)", "Plans": [users, hash]});
     let found = explain::insights(&synthetic(join, 31.0), &lab_catalog());
-    assert_eq!(kinds(&found), [Kind::Misestimate], "{found:#?}");
+    assert_eq!(kinds(&found), [Symptom::Misestimate], "{found:#?}");
     assert_eq!(
         found[0].fix,
         "create statistics users_country_city_stats (dependencies) on country, city from \
@@ -325,7 +325,7 @@ fn the_left_prefix_rule_says_which_index_columns_bound_the_scan() {
         "(((last_name)::text > 'last9'::text) AND ((first_name)::text = 'first123'::text))",
     );
     let found = explain::insights(&range, &catalog);
-    assert_eq!(kinds(&found), [Kind::IndexPrefix]);
+    assert_eq!(kinds(&found), [Symptom::IndexPrefix]);
     assert_eq!(
         found[0].fix,
         "create index on users (first_name, last_name);"
@@ -350,7 +350,7 @@ fn the_left_prefix_rule_says_which_index_columns_bound_the_scan() {
         "(((last_name)::text = 'last1'::text) AND ((first_name)::text = 'first1'::text))",
     );
     assert!(explain::insights(&both, &catalog).is_empty());
-    assert!(explain::insights(&range, &Catalog::default()).is_empty());
+    assert!(explain::insights(&range, &CatalogFacts::default()).is_empty());
 
     // Through a bitmap the table is named on the Bitmap Heap Scan above the index scan.
     let bitmap = json!({"Node Type": "Bitmap Heap Scan", "Relation Name": "users",
@@ -360,7 +360,7 @@ fn the_left_prefix_rule_says_which_index_columns_bound_the_scan() {
         "Index Cond": "((first_name)::text = 'first123'::text)", "Plan Rows": 50,
         "Actual Rows": 50, "Actual Loops": 1, "Actual Total Time": 0.2}]});
     let found = explain::insights(&synthetic(bitmap, 0.4), &catalog);
-    assert_eq!(kinds(&found), [Kind::IndexPrefix]);
+    assert_eq!(kinds(&found), [Symptom::IndexPrefix]);
     assert_eq!(found[0].fix, "create index on users (first_name);");
 }
 

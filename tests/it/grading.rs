@@ -14,7 +14,7 @@ use pglab::app::log::CONSOLE_APPLICATION;
 use pglab::app::player::StepOutput;
 use pglab::app::{Action, App, Command, Event};
 use pglab::cli::lessons::grade_answer;
-use pglab::data::proxy::Event as ProxyEvent;
+use pglab::data::proxy::ProxyEvent;
 use pglab::db::console::Console;
 use pglab::db::grading::Grader;
 use pglab::lesson::{Catalog, Check, Exercise, Progress, StepKind, Verdict};

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use pglab::data::warning::Rule;
+use pglab::data::warning::WarningRule;
 use pglab::lesson::{Catalog, Condition, Entry, Failure, LoadErrors, RowOrder, Source, StepKind};
 
 fn fixture(name: &str) -> PathBuf {
@@ -248,7 +248,10 @@ fn good_catalogue_loads_every_step_kind() {
     assert_eq!(exercise.check.plan_contains, ["Hash Join"]);
     assert_eq!(exercise.check.plan_excludes, ["Nested Loop"]);
     assert!(exercise.check.needs_plan());
-    assert_eq!(n_plus_one.steps[0].warnings, Some(vec![Rule::NPlusOne]));
+    assert_eq!(
+        n_plus_one.steps[0].warnings,
+        Some(vec![WarningRule::NPlusOne])
+    );
     assert_eq!(n_plus_one.steps[1].warnings, None);
     let names: Vec<&str> = exercise
         .check
@@ -270,7 +273,7 @@ fn good_catalogue_loads_every_step_kind() {
         exercise.check.diagnoses[1].when,
         [
             Condition::Fails(Failure::RoundTrips),
-            Condition::Warned(Rule::NPlusOne),
+            Condition::Warned(WarningRule::NPlusOne),
         ]
     );
     assert_eq!(

@@ -4,7 +4,7 @@
 use std::time::{Duration, Instant};
 
 use futures::TryStreamExt;
-use pglab::data::proxy::{Event, Kind, RoundTrip, SessionEnd, Shape};
+use pglab::data::proxy::{Kind, ProxyEvent, RoundTrip, SessionEnd, Shape};
 use pglab::proxy::{Latency, Proxy};
 use pglab::query_log::{QueryLog, Warning};
 use pglab::sql::n_plus_one::Finding;
@@ -18,7 +18,7 @@ pub struct Proxied {
     pub db: TestDb,
     pub proxy: Proxy,
     routed: PgConnectOptions,
-    pub events: mpsc::Receiver<Event>,
+    pub events: mpsc::Receiver<ProxyEvent>,
 }
 
 impl Proxied {
@@ -50,7 +50,7 @@ impl Proxied {
 
     /// Every event reported so far. The proxy reports a round trip before passing its
     /// answer on, so once a client call returned, its events are here.
-    pub fn take(&mut self) -> Vec<Event> {
+    pub fn take(&mut self) -> Vec<ProxyEvent> {
         std::iter::from_fn(|| self.events.try_recv().ok()).collect()
     }
 
@@ -58,14 +58,14 @@ impl Proxied {
         self.take()
             .into_iter()
             .filter_map(|e| match e {
-                Event::RoundTrip(rt) => Some(rt),
+                ProxyEvent::RoundTrip(rt) => Some(rt),
                 _ => None,
             })
             .collect()
     }
 
     /// Waits (up to 10 s) for the next event that `pick` accepts.
-    pub async fn wait_for<T>(&mut self, mut pick: impl FnMut(Event) -> Option<T>) -> T {
+    pub async fn wait_for<T>(&mut self, mut pick: impl FnMut(ProxyEvent) -> Option<T>) -> T {
         tokio::time::timeout(Duration::from_secs(10), async {
             loop {
                 let event = self.events.recv().await.expect("the proxy is running");
@@ -281,23 +281,23 @@ async fn psql_works_through_the_proxy_and_names_itself() {
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "10");
     let events = p.take();
     let started = events.iter().find_map(|e| match e {
-        Event::SessionStarted { session, .. } => Some(session.clone()),
+        ProxyEvent::SessionStarted { session, .. } => Some(session.clone()),
         _ => None,
     });
     assert_eq!(started.unwrap().application_name, "psql");
     let counted = events.iter().any(|e| {
-        matches!(e, Event::RoundTrip(rt)
+        matches!(e, ProxyEvent::RoundTrip(rt)
         if rt.statements.iter().any(|s| s.sql.contains("count(*)") && s.rows == 1))
     });
     assert!(counted, "{events:?}");
     let ended = match events.iter().find_map(|e| match e {
-        Event::SessionEnded { end, .. } => Some(end.clone()),
+        ProxyEvent::SessionEnded { end, .. } => Some(end.clone()),
         _ => None,
     }) {
         Some(end) => end,
         None => {
             p.wait_for(|e| match e {
-                Event::SessionEnded { end, .. } => Some(end),
+                ProxyEvent::SessionEnded { end, .. } => Some(end),
                 _ => None,
             })
             .await
@@ -322,7 +322,7 @@ async fn a_server_that_ends_the_session_is_reported_and_new_sessions_still_work(
         .unwrap();
     let end = p
         .wait_for(|e| match e {
-            Event::SessionEnded { end, .. } => Some(end),
+            ProxyEvent::SessionEnded { end, .. } => Some(end),
             _ => None,
         })
         .await;
@@ -355,7 +355,7 @@ async fn latency_is_paid_once_per_round_trip_and_at_startup() {
     assert!(started.elapsed() >= delay * 4, "{:?}", started.elapsed());
     let startup = p
         .wait_for(|e| match e {
-            Event::SessionStarted {
+            ProxyEvent::SessionStarted {
                 startup_round_trips,
                 startup,
                 ..

@@ -246,7 +246,7 @@ fn an_upstream_asking_for_tls_is_refused() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_ones() {
-    use pglab::data::proxy::{Event, SessionEnd};
+    use pglab::data::proxy::{ProxyEvent, SessionEnd};
     use pglab::proxy::{EVENT_BUFFER, Latency, Proxy};
     use sqlx::ConnectOptions;
     use sqlx::postgres::PgConnectOptions;
@@ -269,7 +269,7 @@ async fn a_server_restart_ends_open_sessions_cleanly_and_the_proxy_serves_new_on
     serve.wait().unwrap();
     let end = tokio::time::timeout(std::time::Duration::from_secs(10), async {
         loop {
-            if let Some(Event::SessionEnded { end, .. }) = events.recv().await {
+            if let Some(ProxyEvent::SessionEnded { end, .. }) = events.recv().await {
                 return end;
             }
         }

@@ -3,7 +3,7 @@
 
 use std::time::Duration;
 
-use pglab::data::proxy::{Event, SessionEnd, Shape};
+use pglab::data::proxy::{ProxyEvent, SessionEnd, Shape};
 
 use crate::proxy::Proxied;
 use crate::wire::{Backend, RawClient, command_tags, errors};
@@ -27,7 +27,7 @@ impl Proxied {
 
     async fn session_end(&mut self) -> SessionEnd {
         self.wait_for(|e| match e {
-            Event::SessionEnded { end, .. } => Some(end),
+            ProxyEvent::SessionEnded { end, .. } => Some(end),
             _ => None,
         })
         .await
@@ -201,7 +201,7 @@ async fn a_cancel_request_reaches_the_server_and_stops_the_query() {
     );
     let cancelled = p
         .wait_for(|e| match e {
-            Event::RoundTrip(rt) => rt.error.map(|e| e.sqlstate),
+            ProxyEvent::RoundTrip(rt) => rt.error.map(|e| e.sqlstate),
             _ => None,
         })
         .await;

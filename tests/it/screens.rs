@@ -6,7 +6,7 @@ use pglab::app::{Action, App, Command, Event};
 use pglab::data::demo::{DemoReport, Measurement};
 use pglab::data::grading::{Gathered, Measured};
 use pglab::data::proxy::Kind;
-use pglab::data::warning::{Raised, Rule};
+use pglab::data::warning::{Raised, WarningRule};
 use pglab::lesson::StepKind;
 use pglab::query_log::{ScopeReport, Totals};
 use pglab::ui::Viewports;
@@ -141,7 +141,7 @@ fn demo_step_finished_with_the_scale_table() {
         wall: std::time::Duration::from_millis(40),
         sessions: 1,
         warnings: vec![Raised {
-            rule: Rule::NPlusOne,
+            rule: WarningRule::NPlusOne,
             subject: String::new(),
             message: "N+1: 1 query then 10 × `select username from users where id = $1`".into(),
         }],

@@ -7,7 +7,7 @@ use anyhow::bail;
 use sqlx::postgres::PgConnectOptions;
 
 use super::grade_answer;
-use crate::data::warning::{Raised, Rule};
+use crate::data::warning::{Raised, WarningRule};
 use crate::lesson::Exercise;
 
 /// Grades each of `exercise`'s wrong answers as the lab would; each must fail, explained by
@@ -56,7 +56,7 @@ pub(super) async fn wrong_answers(
 
 /// Each rule in `declared` (a step's `warnings`) is among the warnings `raised` when it ran.
 pub(super) fn declared_warnings(
-    declared: Option<&[Rule]>,
+    declared: Option<&[WarningRule]>,
     raised: &[Raised],
 ) -> anyhow::Result<()> {
     let missing: Vec<&str> = declared

@@ -75,7 +75,7 @@ pub(super) async fn compare_capture(conn: &mut PgConnection, lab: &mut PgConnect
         record: Some(("posts".to_string(), POST)),
         ..Default::default()
     };
-    let mut app: Vec<Event> = log::app_events(lab, &filter, log::MAX_LIMIT)
+    let mut app: Vec<AuditEvent> = log::app_events(lab, &filter, log::MAX_LIMIT)
         .await?
         .into_iter()
         .filter(|e| e.id > before_app)

@@ -17,7 +17,7 @@ use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport, Measurement};
 use crate::data::proxy::Kind;
 use crate::data::warning::Raised;
-use crate::demo::meter::{Measured, Meter};
+use crate::demo::meter::{Meter, Metered};
 use crate::demo::params::{self, ParamKind, ParamSpec};
 use crate::demo::{DemoContext, Error};
 use crate::proxy::Latency;
@@ -162,7 +162,7 @@ async fn setup(conn: &mut PgConnection, largest: i64) -> Result<u64, Error> {
 }
 
 impl Table {
-    fn add(&mut self, size: i64, strategy: Strategy, delay: Duration, measured: &Measured) {
+    fn add(&mut self, size: i64, strategy: Strategy, delay: Duration, measured: &Metered) {
         let totals = &measured.report.totals;
         self.measurements.push(Measurement {
             posts: size.unsigned_abs(),
@@ -188,7 +188,7 @@ impl Table {
 
 /// `posts | strategy | round trips | 0 ms | <latency>`; round trips differ between the two
 /// runs only if something unexpected was sent, and then both are shown.
-fn row(size: i64, strategy: Strategy, runs: &[Measured]) -> Vec<Option<String>> {
+fn row(size: i64, strategy: Strategy, runs: &[Metered]) -> Vec<Option<String>> {
     let trips: Vec<u64> = runs.iter().map(|m| m.report.totals.round_trips).collect();
     let round_trips = match trips.as_slice() {
         [a, b] if a != b => format!("{a} / {b}"),

@@ -18,7 +18,7 @@ use super::{MAX_POSTS, NEWEST_POSTS};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport, Measurement};
 use crate::data::proxy::Kind;
-use crate::demo::meter::{Measured, Meter};
+use crate::demo::meter::{Meter, Metered};
 use crate::demo::params::{self, ParamKind, ParamSpec};
 use crate::demo::{DemoContext, Error};
 use crate::proxy::Latency;
@@ -184,7 +184,7 @@ async fn measure(
         let mut row = vec![Some(fetch.label().to_string())];
         for delay in [Duration::ZERO, delay] {
             latency.set(delay, Duration::ZERO);
-            let mut measured: Vec<Measured> = Vec::with_capacity(RUNS);
+            let mut measured: Vec<Metered> = Vec::with_capacity(RUNS);
             for _ in 0..RUNS {
                 let name = format!("wide: {}", fetch.label());
                 let (shown, run) = meter.measure(&name, fetch.run(conn, posts)).await;

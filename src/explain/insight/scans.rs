@@ -7,7 +7,7 @@ use super::super::condition::{self, Comparison, Op};
 use super::super::text::{ms, percent};
 use super::super::{Node, Plan, Relationship};
 use super::{
-    Catalog, Insight, Kind, LARGE_TABLE_ROWS, MANY_INNER_LOOPS, MOST_ROWS_DISCARDED,
+    CatalogFacts, Insight, LARGE_TABLE_ROWS, MANY_INNER_LOOPS, MOST_ROWS_DISCARDED, Symptom,
     WASTED_INDEX_ROWS, belongs_to, create_index, exclusive_ms, index_order, own_comparisons, prop,
     removed_per_loop,
 };
@@ -30,7 +30,7 @@ pub(super) fn seq_scan_filter(node: &Node) -> Option<Insight> {
         return None;
     }
     Some(Insight {
-        kind: Kind::SeqScanFilter,
+        kind: Symptom::SeqScanFilter,
         node: node.id,
         reason: format!(
             "{} read {} rows and its filter threw {} of them away ({}) to return {}; \
@@ -47,7 +47,7 @@ pub(super) fn seq_scan_filter(node: &Node) -> Option<Insight> {
     })
 }
 
-pub(super) fn index_filter(plan: &Plan, node: &Node, catalog: &Catalog) -> Option<Insight> {
+pub(super) fn index_filter(plan: &Plan, node: &Node, catalog: &CatalogFacts) -> Option<Insight> {
     let index = match node.node_type.as_str() {
         "Index Scan" | "Index Only Scan" => node.index_name.clone(),
         // The bitmap's index is named on the Bitmap Index Scan below.
@@ -82,7 +82,7 @@ pub(super) fn index_filter(plan: &Plan, node: &Node, catalog: &Catalog) -> Optio
         None => index.unwrap_or_else(|| "the index".to_owned()),
     };
     Some(Insight {
-        kind: Kind::IndexFilter,
+        kind: Symptom::IndexFilter,
         node: node.id,
         reason: format!(
             "{} found {} rows through {index_text}, then its filter threw {} of them away \
@@ -129,7 +129,7 @@ pub(super) fn nested_loop_scan(plan: &Plan, node: &Node) -> Option<Insight> {
     }
     let per_run = scan.actual.map_or(0.0, |actual| actual.rows) + removed_per_loop(scan);
     Some(Insight {
-        kind: Kind::NestedLoopScan,
+        kind: Symptom::NestedLoopScan,
         node: scan.id,
         reason: format!(
             "{} ran {} {} times, once per outer row, going through {} rows each time{}; \
@@ -149,7 +149,7 @@ pub(super) fn nested_loop_scan(plan: &Plan, node: &Node) -> Option<Insight> {
     })
 }
 
-pub(super) fn index_prefix(plan: &Plan, node: &Node, catalog: &Catalog) -> Option<Insight> {
+pub(super) fn index_prefix(plan: &Plan, node: &Node, catalog: &CatalogFacts) -> Option<Insight> {
     if !matches!(
         node.node_type.as_str(),
         "Index Scan" | "Index Only Scan" | "Bitmap Index Scan"
@@ -215,7 +215,7 @@ pub(super) fn index_prefix(plan: &Plan, node: &Node, catalog: &Catalog) -> Optio
         None => return None,
     };
     Some(Insight {
-        kind: Kind::IndexPrefix,
+        kind: Symptom::IndexPrefix,
         node: node.id,
         reason: format!(
             "{index} is on ({}); the Index Cond constrains {}, but {bound_text}: {} {} only \

@@ -4,9 +4,9 @@
 
 use std::collections::HashMap;
 
-use super::{Explained, Row, Verdict, show_row};
+use super::{Row, Verdict, Why, show_row};
 use crate::data::ResultSet;
-use crate::data::warning::Rule;
+use crate::data::warning::WarningRule;
 use crate::lesson::{Condition, Diagnosis, Failure};
 
 /// Rows named in a sentence before "and N more".
@@ -21,17 +21,17 @@ pub(super) struct Evidence<'a> {
     pub extra: &'a [Row],
     pub missing: &'a [Row],
     pub round_trips: Option<u64>,
-    pub warned: &'a [Rule],
+    pub warned: &'a [WarningRule],
     /// Each diagnosis query's rows, by its SQL.
     pub rows: &'a [(String, Result<ResultSet, String>)],
 }
 
 /// The first diagnosis whose conditions all hold, explained.
-pub(super) fn first(diagnoses: &[Diagnosis], evidence: &Evidence) -> Option<Explained> {
+pub(super) fn first(diagnoses: &[Diagnosis], evidence: &Evidence) -> Option<Why> {
     diagnoses
         .iter()
         .find(|d| d.when.iter().all(|c| holds(c, evidence)))
-        .map(|d| Explained {
+        .map(|d| Why {
             diagnosis: d.name.clone(),
             text: fill(d, evidence),
         })
@@ -192,7 +192,7 @@ mod tests {
                 ),
                 diagnosis(
                     "loop",
-                    vec![Condition::Warned(Rule::NPlusOne)],
+                    vec![Condition::Warned(WarningRule::NPlusOne)],
                     "a loop of {round_trips}",
                 ),
                 diagnosis(

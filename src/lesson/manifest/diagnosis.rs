@@ -7,7 +7,7 @@
 
 use std::ops::Range;
 
-use crate::data::warning::Rule;
+use crate::data::warning::WarningRule;
 use crate::lesson::document::{Document, Need, Table, unknown_key};
 use crate::lesson::{Check, Condition, Diagnosis, Failure, RowOrder, WrongAnswer};
 
@@ -300,15 +300,15 @@ fn one_or_many(
 }
 
 /// A warning rule named under `key`.
-fn read_rule(doc: &mut Document, table: &Table, key: &str) -> Option<Rule> {
+fn read_rule(doc: &mut Document, table: &Table, key: &str) -> Option<WarningRule> {
     let found = table.string(doc, key, Need::Optional)?;
-    match Rule::from_name(&found.value) {
+    match WarningRule::from_name(&found.value) {
         Some(rule) => Some(rule),
         None => {
             let message = format!(
                 "{}`{key}` must name a warning rule ({}), not \"{}\"",
                 table.prefix(),
-                Rule::names(),
+                WarningRule::names(),
                 found.value
             );
             doc.at(found.span, message);
@@ -398,7 +398,10 @@ fn read_one_wrong(
 }
 
 /// A run or demo step's `warnings`: the rules it is about, each known, none twice.
-pub(super) fn read_step_warnings(doc: &mut Document, table: &Table) -> Option<Option<Vec<Rule>>> {
+pub(super) fn read_step_warnings(
+    doc: &mut Document,
+    table: &Table,
+) -> Option<Option<Vec<WarningRule>>> {
     if !table.has("warnings") {
         return Some(None);
     }
@@ -406,7 +409,7 @@ pub(super) fn read_step_warnings(doc: &mut Document, table: &Table) -> Option<Op
     let mut rules = Vec::new();
     let mut good = true;
     for (name, span) in found.value {
-        match Rule::from_name(&name) {
+        match WarningRule::from_name(&name) {
             Some(rule) if !rules.contains(&rule) => rules.push(rule),
             Some(_) => {
                 doc.at(
@@ -419,7 +422,7 @@ pub(super) fn read_step_warnings(doc: &mut Document, table: &Table) -> Option<Op
                 let message = format!(
                     "{}`warnings` item `{name}` is not a warning rule; the rules are {}",
                     table.prefix(),
-                    Rule::names()
+                    WarningRule::names()
                 );
                 doc.at(span, message);
                 good = false;
