@@ -40,8 +40,9 @@ use tokio::sync::mpsc;
 use super::meter::Meter;
 use super::params::{ParamKind, ParamSpec, SqlShape};
 use super::{DemoContext, DemoSpec, Error};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::console::ExecuteError;
+use crate::explain::Plan;
 
 /// Every demo of this module is named `indexes.…`.
 pub(super) const PREFIX: &str = "indexes.";
@@ -268,6 +269,18 @@ fn listed(items: &[String]) -> String {
 fn counted(count: f64, one: &str, many: &str) -> String {
     let noun = if count == 1.0 { one } else { many };
     format!("{} {noun}", crate::text::group(count))
+}
+
+/// A plan for the report's plan diff, its planning time left out. The lesson compares what
+/// statements cost to run, and the screen explains each ratio it shows; the planning times
+/// of two single runs would add one nobody accounts for (`pglab explain --before` keeps it).
+fn diffed(label: String, mut plan: Plan, median_ms: f64) -> MeasuredPlan {
+    plan.planning_ms = None;
+    MeasuredPlan {
+        label,
+        plan,
+        median_ms,
+    }
 }
 
 /// Rows per second as a whole number with thousands grouped.
