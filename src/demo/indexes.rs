@@ -40,8 +40,9 @@ use tokio::sync::mpsc;
 use super::meter::Meter;
 use super::params::{ParamKind, ParamSpec, SqlShape};
 use super::{DemoContext, DemoSpec, Error};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::console::ExecuteError;
+use crate::explain::Plan;
 
 /// Every demo of this module is named `indexes.…`.
 pub(super) const PREFIX: &str = "indexes.";
@@ -252,7 +253,37 @@ pub(super) const LINE_WIDTH: usize = 76;
 
 /// `text` as lines of at most [`LINE_WIDTH`], continued with an indent of two.
 fn paragraph(text: &str) -> Vec<String> {
-    crate::text::wrap(text, LINE_WIDTH, "  ")
+    wrapped(text, "  ")
+}
+
+/// `text` as lines of at most [`LINE_WIDTH`], continued with `indent`, and never with a
+/// measured number on one line and its unit on the next ("9120 kB", "0.019 ms").
+fn wrapped(text: &str, indent: &str) -> Vec<String> {
+    crate::text::wrap(&bind_units(text), LINE_WIDTH, indent)
+        .into_iter()
+        .map(|line| line.replace(BOUND, " "))
+        .collect()
+}
+
+/// The units the demos write measured numbers with.
+const UNITS: [&str; 9] = ["µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB"];
+/// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
+const BOUND: char = '\u{a0}';
+
+/// `text` with the space between a number and the unit after it made unbreakable.
+fn bind_units(text: &str) -> String {
+    let mut bound = String::with_capacity(text.len());
+    let mut previous = "";
+    for (n, word) in text.split(' ').enumerate() {
+        if n > 0 {
+            let unit = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+            let joined = previous.ends_with(|c: char| c.is_ascii_digit()) && UNITS.contains(&unit);
+            bound.push(if joined { BOUND } else { ' ' });
+        }
+        bound.push_str(word);
+        previous = word;
+    }
+    bound
 }
 
 /// Items the way a sentence lists them: "a", "a and b", "a, b and c".
@@ -268,6 +299,18 @@ fn listed(items: &[String]) -> String {
 fn counted(count: f64, one: &str, many: &str) -> String {
     let noun = if count == 1.0 { one } else { many };
     format!("{} {noun}", crate::text::group(count))
+}
+
+/// A plan for the report's plan diff, its planning time left out. The lesson compares what
+/// statements cost to run, and the screen explains each ratio it shows; the planning times
+/// of two single runs would add one nobody accounts for (`pglab explain --before` keeps it).
+fn diffed(label: String, mut plan: Plan, median_ms: f64) -> MeasuredPlan {
+    plan.planning_ms = None;
+    MeasuredPlan {
+        label,
+        plan,
+        median_ms,
+    }
 }
 
 /// Rows per second as a whole number with thousands grouped.
@@ -317,6 +360,24 @@ mod tests {
         let failure = run_seed_first("indexes.explain", "no big_users".into()).failure();
         assert_eq!(failure.run_first.map(|r| r.demo), Some(SEED));
         assert!(!failure.message.contains("indexes."), "{}", failure.message);
+    }
+
+    #[test]
+    fn a_number_and_its_unit_wrap_together() {
+        let long = "x".repeat(LINE_WIDTH - 5);
+        let text = format!("{long} 9120 kB, then 0.019 ms.");
+        // Plain wrapping would end the first line with "9120".
+        assert_eq!(
+            crate::text::wrap(&text, LINE_WIDTH, "  ")[0],
+            format!("{long} 9120")
+        );
+        assert_eq!(paragraph(&text), [long, "  9120 kB, then 0.019 ms.".into()]);
+        // Numbers with other words, and units without numbers, wrap as before.
+        assert_eq!(
+            bind_units("5 B-trees, 2 ms; in s"),
+            "5 B-trees, 2\u{a0}ms; in s"
+        );
+        assert_eq!(bind_units("  indented 8 kB"), "  indented 8\u{a0}kB");
     }
 
     #[test]

@@ -291,11 +291,15 @@ async fn an_index_is_built_with_its_phases_rebuilt_on_rerun_and_pays_off_only_wh
     );
     // Pages, not milliseconds: a tree walk against the whole table, whatever the machine.
     let (before, after) = (&compared.plans[0].plan, &compared.plans[1].plan);
-    let pages = pglab::explain::diff::compare(before, after).pages;
+    let diff = pglab::explain::diff::compare(before, after);
+    let pages = diff.pages;
     assert!(
         pages.after.unwrap() * 10.0 < pages.before.unwrap(),
         "{pages:?}"
     );
+    // The diff compares running times only: no planning row beside the two the lesson
+    // explains.
+    assert_eq!((diff.planning.before, diff.planning.after), (None, None));
     assert!(
         compared.lines[0].contains("Index Scan using big_users_email_idx"),
         "{:?}",
@@ -435,6 +439,7 @@ async fn a_foreign_key_without_an_index_reads_every_post_to_delete_one_user() {
     assert_eq!(report.plans.len(), 2);
     for measured in &report.plans {
         let plan = &measured.plan;
+        assert_eq!(plan.planning_ms, None, "the diff shows running times only");
         let titles: Vec<String> = plan.nodes.iter().map(|n| n.title()).collect();
         assert_eq!(
             titles,

@@ -14,8 +14,8 @@
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{counted, long_connection, paragraph, say, sql_error, statement_error, times};
-use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
+use super::{counted, diffed, long_connection, paragraph, say, sql_error, statement_error, times};
+use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::explain::{self as fetch, Analyze, Planner};
 use crate::demo::meter::Meter;
 use crate::demo::params;
@@ -158,16 +158,12 @@ pub(super) async fn run(
     );
     let mut report = DemoReport::measured(title, lines, &metered, sessions);
     report.plans = vec![
-        MeasuredPlan {
-            label: format!("delete, {BEFORE}"),
-            plan: without.delete,
-            median_ms: without.delete_ms,
-        },
-        MeasuredPlan {
-            label: format!("delete, with {INDEX}"),
-            plan: with.delete,
-            median_ms: with.delete_ms,
-        },
+        diffed(
+            format!("delete, {BEFORE}"),
+            without.delete,
+            without.delete_ms,
+        ),
+        diffed(format!("delete, with {INDEX}"), with.delete, with.delete_ms),
     ];
     Ok(report)
 }

@@ -15,8 +15,8 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{
-    EMAIL_LOOKUP, counted, listed, paragraph, printed, ratios, say, sql_error, statement_error,
-    times,
+    EMAIL_LOOKUP, counted, diffed, listed, paragraph, printed, ratios, say, sql_error,
+    statement_error, times,
 };
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::demo_data;
@@ -210,16 +210,8 @@ pub(super) async fn compare(
     let mut report = DemoReport::measured(title, lines, &metered, sessions);
     // Shown as a diff from the other way (before) to the planner's choice (after).
     report.plans = vec![
-        MeasuredPlan {
-            label: doing.to_string(),
-            plan: steered.fetched.plan,
-            median_ms: steered_ms,
-        },
-        MeasuredPlan {
-            label: "as planned".to_string(),
-            plan: planned.fetched.plan,
-            median_ms: planned_ms,
-        },
+        diffed(doing.to_string(), steered.fetched.plan, steered_ms),
+        diffed("as planned".to_string(), planned.fetched.plan, planned_ms),
     ];
     Ok(report)
 }

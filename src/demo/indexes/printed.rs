@@ -4,7 +4,7 @@
 //! pane's edge); the lesson teaches the words a learner meets again in psql and in a
 //! colleague's bug report, so the demo prints them, each scan on lines of its own.
 
-use super::{LINE_WIDTH, counted, paragraph};
+use super::{counted, paragraph, wrapped};
 use crate::explain::node::Buffers;
 use crate::explain::{Node, Plan};
 use crate::text::group;
@@ -43,9 +43,7 @@ fn node_lines(node: &Node) -> Vec<String> {
         format!("{}, run {} times", node.title(), group(loops))
     };
     let mut lines = paragraph(&title);
-    let field = |label: &str, value: &str| {
-        crate::text::wrap(&format!("  {label}: {value}"), LINE_WIDTH, "      ")
-    };
+    let field = |label: &str, value: &str| wrapped(&format!("  {label}: {value}"), "      ");
     for key in CONDITIONS {
         if let Some(condition) = node.props.get(key).and_then(|value| value.as_str()) {
             lines.extend(field(key, condition));
@@ -120,6 +118,7 @@ fn size(kb: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::demo::indexes::LINE_WIDTH;
     use crate::explain::parse;
 
     #[test]
