@@ -206,7 +206,7 @@ async fn findings(
 async fn the_exercise_is_graded_by_its_rows_and_by_the_lint() {
     use pglab::lesson::StepKind;
     let lab = lab().await;
-    let catalog = super::app::catalog();
+    let catalog = super::support::app::catalog();
     let lesson = catalog.find("soft-deletes").unwrap();
     let exercise = lesson
         .steps

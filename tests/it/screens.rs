@@ -10,38 +10,15 @@ use pglab::data::warning::{Raised, WarningRule};
 use pglab::lesson::StepKind;
 use pglab::query_log::{ScopeReport, Totals};
 use pglab::ui::Viewports;
-use pglab::ui::theme::Theme;
-use ratatui::Terminal;
-use ratatui::backend::TestBackend;
 
-use super::app::{app, at_step, failure, outcome, rows, step_where, traffic, with_console};
+use super::support::app::{
+    app, at_step, failure, outcome, rows, step_where, traffic, with_console,
+};
+use super::support::screen::{draw, draw_with};
 
 /// The four terminal sizes every screen is looked at: a laptop's default, two common
 /// windows, and a projector's wide one.
 const SIZES: [(u16, u16); 4] = [(80, 24), (100, 30), (120, 40), (140, 40)];
-
-fn draw(app: &App, width: u16, height: u16) -> String {
-    draw_with(app, &mut Viewports::default(), width, height)
-}
-
-/// `app` drawn at `width` × `height` with `viewports` kept from earlier frames, as the lab
-/// draws after every key.
-pub fn draw_with(app: &App, viewports: &mut Viewports, width: u16, height: u16) -> String {
-    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    terminal
-        .draw(|frame| pglab::ui::render(app, viewports, &Theme::plain(), frame))
-        .unwrap();
-    let buffer = terminal.backend().buffer();
-    (0..height)
-        .map(|y| {
-            let line: String = (0..width)
-                .map(|x| buffer[(x, y)].symbol().to_string())
-                .collect();
-            line.trim_end().to_string()
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
 
 /// Snapshots `app` at every size, as `name@80x24` … `name@140x40`.
 fn snapshot(name: &str, app: &mut App) {
@@ -504,7 +481,7 @@ fn the_plan_screen_lays_out_at_any_size() {
 
 #[test]
 fn audit_timeline_with_an_escalation_selected() {
-    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
+    let mut app = super::support::audit_story::timeline_with(super::support::audit_story::story());
     // From the newest (a change from psql) down to the escalation.
     app.update(Action::Down);
     app.update(Action::Down);
@@ -521,9 +498,9 @@ fn audit_timeline_with_an_escalation_selected() {
 
 #[test]
 fn audit_timeline_filtered_and_holding_still() {
-    let mut events = super::audit_screen::story();
+    let mut events = super::support::audit_story::story();
     let latest = events.pop().unwrap();
-    let mut app = super::audit_screen::timeline_with(events);
+    let mut app = super::support::audit_story::timeline_with(events);
     app.update(Action::Down); // the escalation: users:9 by user 5
     app.update(Action::Down); // the last delete of the burst
     app.update(Action::FilterActor);
@@ -537,13 +514,13 @@ fn audit_timeline_filtered_and_holding_still() {
 
 #[test]
 fn audit_timeline_empty_says_how_to_make_events() {
-    let mut app = super::audit_screen::timeline_with(Vec::new());
+    let mut app = super::support::audit_story::timeline_with(Vec::new());
     snapshot("audit_empty", &mut app);
 }
 
 #[test]
 fn the_audit_timeline_lays_out_at_any_size() {
-    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
+    let mut app = super::support::audit_story::timeline_with(super::support::audit_story::story());
     for (width, height) in [(20, 8), (1, 1), (0, 0), (30, 12), (200, 60)] {
         app.update(Action::Resize { width, height });
         for action in [
@@ -560,7 +537,7 @@ fn the_audit_timeline_lays_out_at_any_size() {
 
 #[test]
 fn audit_filter_being_typed() {
-    let mut app = super::audit_screen::timeline_with(super::audit_screen::story());
+    let mut app = super::support::audit_story::timeline_with(super::support::audit_story::story());
     app.update(Action::EditFilter);
     for c in "table=users 1h".chars() {
         app.update(Action::Edit(ratatui::crossterm::event::KeyEvent::new(

@@ -1,4 +1,10 @@
-//! Running the `pglab` binary in a data directory of its own.
+//! What the integration tests share: running the `pglab` binary in a data directory of its
+//! own (here), the app core's fixtures ([`app`]), drawing a screen ([`screen`]) and the
+//! audit story ([`audit_story`]).
+
+pub mod app;
+pub mod audit_story;
+pub mod screen;
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
