@@ -306,13 +306,37 @@ fn para(text: &str) -> Vec<String> {
 
 /// As [`para`], every line after the first indented by `indent`; a first line's own
 /// leading spaces are kept.
-fn para_under(text: &str, indent: &str) -> Vec<String> {
+pub(super) fn para_under(text: &str, indent: &str) -> Vec<String> {
     crate::text::wrap(text, WIDTH, indent)
 }
 
 fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| Error::Sql { demo, step, cause }
 }
+
+/// An `insert … select` filling `table` (shaped like `audit.events`) with `$1` made-up update
+/// events spread over the users and posts of 50 organizations and 500 actors, each at the
+/// time `occurred_at` gives (an SQL expression of the series number `g`). For demos that
+/// measure the log at a size the story never reaches; the table is theirs and is dropped.
+pub(super) fn generated_events(table: &str, occurred_at: &str) -> String {
+    format!(
+        "insert into {table} (id, occurred_at, table_name, record_id, action, organization_id,
+                             actor_id, client_addr, old_values, new_values, changed_fields)
+         select g,
+                {occurred_at},
+                case when g % 3 = 0 then 'users' else 'posts' end,
+                1 + (g * 7919) % 5000,
+                'update',
+                1 + g % 50,
+                1 + (g * 104729) % 500,
+                '203.0.113.7',
+                jsonb_build_object('id', 1 + (g * 7919) % 5000, 'title', 'draft ' || g),
+                jsonb_build_object('id', 1 + (g * 7919) % 5000, 'title', 'final ' || g),
+                '{{title,updated_at}}'
+           from generate_series(1, $1::bigint) g"
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -295,12 +295,6 @@ fn listed(items: &[String]) -> String {
     }
 }
 
-/// "1 page", "11,363 pages": a count with its noun, singular only for one.
-fn counted(count: f64, one: &str, many: &str) -> String {
-    let noun = if count == 1.0 { one } else { many };
-    format!("{} {noun}", crate::text::group(count))
-}
-
 /// A plan for the report's plan diff, its planning time left out. The lesson compares what
 /// statements cost to run, and the screen explains each ratio it shows; the planning times
 /// of two single runs would add one nobody accounts for (`pglab explain --before` keeps it).
@@ -340,9 +334,6 @@ mod tests {
         assert_eq!(listed(&items(&["a"])), "a");
         assert_eq!(listed(&items(&["a", "b"])), "a and b");
         assert_eq!(listed(&items(&["a", "b", "c"])), "a, b and c");
-        assert_eq!(counted(1.0, "page", "pages"), "1 page");
-        assert_eq!(counted(0.0, "page", "pages"), "0 pages");
-        assert_eq!(counted(11_363.0, "index", "indexes"), "11,363 indexes");
     }
 
     #[test]

@@ -209,21 +209,9 @@ async fn on_copy(
         &format!("create table {COPY} (like audit.events including defaults)"),
     )
     .await?;
-    sqlx::query(sqlx::AssertSqlSafe(format!(
-        "insert into {COPY} (id, occurred_at, table_name, record_id, action, organization_id,
-                             actor_id, client_addr, old_values, new_values, changed_fields)
-         select g,
-                now() - make_interval(secs => ($1 - g) * ($2 * 86400.0 / $1)),
-                case when g % 3 = 0 then 'users' else 'posts' end,
-                1 + (g * 7919) % 5000,
-                'update',
-                1 + g % 50,
-                1 + (g * 104729) % 500,
-                '203.0.113.7',
-                jsonb_build_object('id', 1 + (g * 7919) % 5000, 'title', 'draft ' || g),
-                jsonb_build_object('id', 1 + (g * 7919) % 5000, 'title', 'final ' || g),
-                '{{title,updated_at}}'
-           from generate_series(1, $1::bigint) g"
+    sqlx::query(sqlx::AssertSqlSafe(super::generated_events(
+        COPY,
+        "now() - make_interval(secs => ($1 - g) * ($2 * 86400.0 / $1))",
     )))
     .bind(GENERATED)
     .bind(DAYS)

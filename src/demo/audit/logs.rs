@@ -135,10 +135,14 @@ pub(super) async fn immutability(conn: &mut PgConnection, lab: &mut PgConnection
             }
             _ => lines.push(format!("> {attempt}")),
         }
-        lines.push(match outcome {
-            Err(error) => format!("  refused: {}", refusal(&error)),
-            Ok(done) => format!("  NOT refused: {} row(s) affected", done.rows_affected()),
-        });
+        // The server's refusal can be long (its wording depends on who owns the log).
+        lines.extend(super::para_under(
+            &match outcome {
+                Err(error) => format!("  refused: {}", refusal(&error)),
+                Ok(done) => format!("  NOT refused: {} row(s) affected", done.rows_affected()),
+            },
+            "    ",
+        ));
     }
     lines.push(String::new());
 

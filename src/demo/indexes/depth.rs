@@ -15,7 +15,7 @@
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{counted, listed, long_connection, paragraph, say, sql_error, statement_error, times};
+use super::{listed, long_connection, paragraph, say, sql_error, statement_error, times};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::demo_data::BIG_USERS;
 use crate::db::explain::{self as fetch, Analyze};
@@ -74,7 +74,7 @@ pub(super) async fn run(
             0 => "the same pages".to_string(),
             1 => "one page more".to_string(),
             n if n > 1 => format!("{n} pages more"),
-            n => format!("{} fewer", counted(-n as f64, "page", "pages")),
+            n => format!("{} fewer", crate::text::plural(-n as f64, "page", "pages")),
         };
         lines.extend(paragraph(&format!(
             "{} → {} rows ({} as many, arithmetic): {change}",
@@ -91,7 +91,7 @@ pub(super) async fn run(
                 format!(
                     "{} with {}",
                     group(three_figures(per_page.powi(levels as i32))),
-                    counted(levels as f64, "level", "levels")
+                    crate::text::plural(levels as f64, "level", "levels")
                 )
             })
             .collect();
@@ -102,7 +102,7 @@ pub(super) async fn run(
              one page more only when the rows pass the next of these.",
             largest.index,
             group(largest.rows as f64),
-            counted(largest.index_pages as f64, "page", "pages"),
+            crate::text::plural(largest.index_pages as f64, "page", "pages"),
             group(per_page),
             listed(&reach),
         )));
@@ -111,9 +111,9 @@ pub(super) async fn run(
         (Some(first), Some(last)) => format!(
             "{} rows: {} per lookup; {} rows: {}",
             group(first.rows as f64),
-            counted(first.pages_read as f64, "page", "pages"),
+            crate::text::plural(first.pages_read as f64, "page", "pages"),
             group(last.rows as f64),
-            counted(last.pages_read as f64, "page", "pages")
+            crate::text::plural(last.pages_read as f64, "page", "pages")
         ),
         _ => "No table to look up".to_string(),
     };
@@ -157,7 +157,7 @@ fn table_lines(lookups: &[Lookup]) -> Vec<String> {
             &lookup.table,
             &group(lookup.rows as f64),
             &group(lookup.index_pages as f64),
-            &counted(lookup.pages_read as f64, "page", "pages"),
+            &crate::text::plural(lookup.pages_read as f64, "page", "pages"),
             &group(lookup.pages_read.saturating_sub(1) as f64),
         ]));
     }

@@ -14,7 +14,7 @@
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{counted, diffed, long_connection, paragraph, say, sql_error, statement_error, times};
+use super::{diffed, long_connection, paragraph, say, sql_error, statement_error, times};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::explain::{self as fetch, Analyze, Planner};
 use crate::demo::meter::Meter;
@@ -354,7 +354,7 @@ fn scans(count: i64, rows: Option<i64>) -> String {
         Some(rows) if count > 0 => format!(
             "{} ({})",
             group(count as f64),
-            counted(rows as f64, "row", "rows")
+            crate::text::plural(rows as f64, "row", "rows")
         ),
         _ => group(count as f64),
     }

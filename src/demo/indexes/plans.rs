@@ -15,8 +15,8 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{
-    EMAIL_LOOKUP, counted, diffed, listed, paragraph, printed, ratios, say, sql_error,
-    statement_error, times,
+    EMAIL_LOOKUP, diffed, listed, paragraph, printed, ratios, say, sql_error, statement_error,
+    times,
 };
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::demo_data;
@@ -389,7 +389,7 @@ fn why_kept(plan: &Plan, forced: &Plan, table: &str, indexes: &[(String, String)
         let all: Vec<String> = indexes.iter().map(|(name, _)| described(name)).collect();
         format!(
             "{table} has {} besides its primary key: {}.",
-            counted(all.len() as f64, "index", "indexes"),
+            crate::text::plural(all.len() as f64, "index", "indexes"),
             listed(&all)
         )
     };
@@ -407,7 +407,7 @@ fn why_kept(plan: &Plan, forced: &Plan, table: &str, indexes: &[(String, String)
         (_, Some(pages)) if pages <= SMALL_TABLE_PAGES => format!(
             "But the whole of {table} is {}: reading it costs less than walking an index \
              down to {}.",
-            counted(pages as f64, "page", "pages"),
+            crate::text::plural(pages as f64, "page", "pages"),
             if pages == 1 {
                 "that page"
             } else {

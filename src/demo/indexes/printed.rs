@@ -4,7 +4,7 @@
 //! pane's edge); the lesson teaches the words a learner meets again in psql and in a
 //! colleague's bug report, so the demo prints them, each scan on lines of its own.
 
-use super::{counted, paragraph, wrapped};
+use super::{paragraph, wrapped};
 use crate::explain::node::Buffers;
 use crate::explain::{Node, Plan};
 use crate::text::group;
@@ -37,7 +37,7 @@ fn node_lines(node: &Node) -> Vec<String> {
         format!(
             "{}, shared by {}",
             node.title(),
-            counted(loops, "process", "processes")
+            crate::text::plural(loops, "process", "processes")
         )
     } else {
         format!("{}, run {} times", node.title(), group(loops))
@@ -79,7 +79,7 @@ fn node_lines(node: &Node) -> Vec<String> {
             &format!(
                 "{}: {} of 8 kB = {} (arithmetic){children}",
                 printed_buffers(&buffers),
-                counted(pages as f64, "page", "pages"),
+                crate::text::plural(pages as f64, "page", "pages"),
                 size(pages * 8)
             ),
         ));
