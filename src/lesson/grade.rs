@@ -314,6 +314,17 @@ pub fn judge(
         Ok(expected) => expected,
         Err(problem) => return Err(format!("The reference solution could not run: {problem}")),
     };
+    // An empty reference would pass an answer that finds nothing: that is no check at all.
+    // It happens when what the exercise asks about is not in the database yet (the story
+    // reset, the demo that writes it not run).
+    if check.rows.is_some() && expected.rows.is_empty() {
+        return Err(
+            "The reference solution finds no rows on this database, so there is \
+                    nothing to compare your answer with yet: run this lesson's earlier steps \
+                    (they write what the exercise asks about), then check again."
+                .into(),
+        );
+    }
     let measured = match &gathered.measured {
         Ok(measured) => measured,
         Err(problem) => return Err(format!("The plan could not be measured: {problem}")),
@@ -749,5 +760,33 @@ mod tests {
         );
         // Without the key, warnings do not matter.
         assert!(grade(&Check::default(), &empty, &with(Some(&warned))).passed());
+    }
+
+    #[test]
+    fn an_empty_reference_grades_nothing_and_says_what_to_run() {
+        use crate::data::console::{Outcome, StatementResult};
+        use crate::data::grading::{Gathered, Measured};
+        let nothing = Outcome {
+            statements: vec![StatementResult {
+                result: rs(2, &[]),
+                rows_affected: 0,
+                truncated: false,
+            }],
+            elapsed: std::time::Duration::ZERO,
+        };
+        let gathered = Gathered {
+            answer: "select 1, 2 where false".into(),
+            ran: Ok(nothing),
+            expected: Ok(rs(2, &[])),
+            measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
+        };
+        let judged = judge(&rows_check(RowOrder::Unordered), &gathered, None);
+        assert!(
+            judged
+                .as_ref()
+                .is_err_and(|why| why.contains("run this lesson's earlier steps")),
+            "{judged:?}"
+        );
     }
 }
