@@ -236,6 +236,11 @@ pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
         .collect()
 }
 
+/// A failed statement of demo `demo` while doing `step`, as the demo's error.
+pub(crate) fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
+    move |cause| Error::Sql { demo, step, cause }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

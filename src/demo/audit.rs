@@ -48,7 +48,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::meter::Meter;
-use super::{DemoContext, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error, sql};
 use crate::audit::{AuditEvent, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
@@ -308,10 +308,6 @@ fn para(text: &str) -> Vec<String> {
 /// leading spaces are kept.
 pub(super) fn para_under(text: &str, indent: &str) -> Vec<String> {
     crate::text::wrap(text, WIDTH, indent)
-}
-
-fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |cause| Error::Sql { demo, step, cause }
 }
 
 /// An `insert … select` filling `table` (shaped like `audit.events`) with `$1` made-up update

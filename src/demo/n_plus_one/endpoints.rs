@@ -103,13 +103,7 @@ async fn requests(
     conn: &mut PgConnection,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Vec<Answered>, Error> {
-    let sql_error = |step| {
-        move |cause| Error::Sql {
-            demo: DEMO,
-            step,
-            cause,
-        }
-    };
+    let sql_error = |step| crate::demo::sql(DEMO, step);
     // A running application has its statements prepared already: the counts are the
     // requests' queries.
     for sql in [NEWEST_POSTS, AUTHOR, AUTHOR_BY_ID, POSTS_BY] {

@@ -139,13 +139,7 @@ async fn measure_all(
 /// Begins the transaction, generates the posts, and runs each strategy once so every
 /// statement is prepared before anything is measured.
 async fn setup(conn: &mut PgConnection, largest: i64) -> Result<u64, Error> {
-    let sql_error = |step| {
-        move |cause| Error::Sql {
-            demo: DEMO,
-            step,
-            cause,
-        }
-    };
+    let sql_error = |step| crate::demo::sql(DEMO, step);
     sqlx::raw_sql("begin")
         .execute(&mut *conn)
         .await

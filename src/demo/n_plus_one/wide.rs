@@ -227,13 +227,7 @@ async fn measure(
 /// Begins the transaction, adds the bios and the posts, and runs each strategy once so its
 /// statements are prepared. Returns how many authors the feed has.
 async fn setup(conn: &mut PgConnection, posts: i64, bio_kb: i64) -> Result<u64, Error> {
-    let sql_error = |step| {
-        move |cause| Error::Sql {
-            demo: DEMO,
-            step,
-            cause,
-        }
-    };
+    let sql_error = |step| crate::demo::sql(DEMO, step);
     sqlx::raw_sql("begin")
         .execute(&mut *conn)
         .await
