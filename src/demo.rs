@@ -37,7 +37,6 @@ use tokio::sync::mpsc;
 
 use crate::data;
 use crate::data::demo::{DemoFailure, DemoProgress, DemoReport, RunFirst};
-use crate::data::proxy::Kind;
 use crate::db::console::ExecuteError;
 use crate::proxy::{self, Latency};
 use params::ParamSpec;
@@ -72,11 +71,7 @@ impl DemoReport {
             lines,
             round_trips: totals.round_trips,
             statements: totals.statements,
-            by_kind: Kind::ALL
-                .iter()
-                .map(|&kind| (kind, totals.of_kind(kind)))
-                .filter(|(_, n)| *n > 0)
-                .collect(),
+            by_kind: totals.kinds_seen(),
             wall: measured.wall,
             sessions,
             // Each connection of a pool reports its lint once: once is enough here.

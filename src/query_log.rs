@@ -132,6 +132,16 @@ impl Totals {
         self.by_kind[kind_index(kind)]
     }
 
+    /// Round trips by kind, in [`Kind::ALL`] order, the kinds that occurred only: what a
+    /// demo's report shows.
+    pub fn kinds_seen(&self) -> Vec<(Kind, u64)> {
+        Kind::ALL
+            .iter()
+            .map(|&kind| (kind, self.of_kind(kind)))
+            .filter(|(_, n)| *n > 0)
+            .collect()
+    }
+
     fn add(&mut self, kind: Kind, rt: &RoundTrip) {
         self.round_trips += 1;
         self.by_kind[kind_index(kind)] += 1;

@@ -12,7 +12,6 @@ use tokio::sync::mpsc;
 use super::{AUTHOR, NEWEST_POSTS, Strategy};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport};
-use crate::data::proxy::Kind;
 use crate::demo::meter::Meter;
 use crate::demo::{DemoContext, Error};
 use crate::query_log::{Totals, bytes, pause_line, raised_once};
@@ -201,11 +200,7 @@ fn report(columns: Vec<String>, answered: &[Answered], sessions: u64) -> DemoRep
         table: Some(ResultSet::new(columns, rows)),
         round_trips: totals.round_trips,
         statements: totals.statements,
-        by_kind: Kind::ALL
-            .iter()
-            .map(|&kind| (kind, totals.of_kind(kind)))
-            .filter(|(_, n)| *n > 0)
-            .collect(),
+        by_kind: totals.kinds_seen(),
         wall,
         sessions,
         warnings,

@@ -15,7 +15,6 @@ use tokio::sync::mpsc;
 use super::{MAX_POSTS, Strategy};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport, Measurement};
-use crate::data::proxy::Kind;
 use crate::data::warning::Raised;
 use crate::demo::meter::{Meter, Metered};
 use crate::demo::params::{self, ParamKind, ParamSpec};
@@ -263,11 +262,7 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
         table: Some(ResultSet::new(columns, table.rows)),
         round_trips: table.totals.round_trips,
         statements: table.totals.statements,
-        by_kind: Kind::ALL
-            .iter()
-            .map(|&kind| (kind, table.totals.of_kind(kind)))
-            .filter(|(_, n)| *n > 0)
-            .collect(),
+        by_kind: table.totals.kinds_seen(),
         wall: table.wall,
         sessions: 1,
         warnings: table.warnings,

@@ -17,7 +17,6 @@ use tokio::sync::mpsc;
 use super::{MAX_POSTS, NEWEST_POSTS};
 use crate::data::ResultSet;
 use crate::data::demo::{DemoProgress, DemoReport, Measurement};
-use crate::data::proxy::Kind;
 use crate::demo::meter::{Meter, Metered};
 use crate::demo::params::{self, ParamKind, ParamSpec};
 use crate::demo::{DemoContext, Error};
@@ -341,11 +340,7 @@ fn report(
         table: Some(ResultSet::new(columns, rows)),
         round_trips: totals.round_trips,
         statements: totals.statements,
-        by_kind: Kind::ALL
-            .iter()
-            .map(|&kind| (kind, totals.of_kind(kind)))
-            .filter(|(_, n)| *n > 0)
-            .collect(),
+        by_kind: totals.kinds_seen(),
         wall: runs.iter().map(|r| r.median * RUNS as u32).sum(),
         sessions: 1,
         warnings: Vec::new(),
