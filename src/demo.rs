@@ -53,6 +53,10 @@ pub struct DemoContext {
     /// reader must keep reading while a demo runs: like the proxy, the tee drops nothing, so
     /// a full channel holds the demo until there is room.
     pub log: Option<mpsc::Sender<data::proxy::ProxyEvent>>,
+    /// The lab's private cluster, when the lab runs on one: demos that restart or crash the
+    /// server, or read its files, need it. `None` on a `DATABASE_URL` server, which the lab
+    /// does not own.
+    pub cluster: Option<crate::db::cluster::Cluster>,
 }
 
 // The report is data and lives in `data`; building it from a meter's counts is the demos'

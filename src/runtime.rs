@@ -398,6 +398,7 @@ impl Effects {
             learner: c.lab.learner.clone(),
             latency: self.latency.clone(),
             log: Some(tee),
+            cluster: c.lab.cluster().cloned(),
         };
         let events = self.event_tx.clone();
         let task = tokio::spawn(async move {

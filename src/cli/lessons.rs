@@ -90,7 +90,7 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
                 step.kind.name(),
                 step.title
             );
-            match check_step(&scratch, step).await {
+            match check_step(&scratch, lab.cluster(), step).await {
                 Ok(Some(summary)) => println!("ok   {place}: {summary}"),
                 Ok(None) => {}
                 Err(problem) => {
@@ -109,7 +109,11 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
 }
 
 /// Runs one step's live part; `None` for steps with nothing to run.
-async fn check_step(scratch: &ScratchDb, step: &Step) -> anyhow::Result<Option<String>> {
+async fn check_step(
+    scratch: &ScratchDb,
+    cluster: Option<&crate::db::cluster::Cluster>,
+    step: &Step,
+) -> anyhow::Result<Option<String>> {
     let declared = step.warnings.as_deref();
     match &step.kind {
         StepKind::Run { sql } => {
@@ -120,7 +124,7 @@ async fn check_step(scratch: &ScratchDb, step: &Step) -> anyhow::Result<Option<S
             Ok(Some(format!("{rows} rows")))
         }
         StepKind::Demo { name, params } => {
-            let report = run_demo(&scratch.learner, name, params).await?;
+            let report = run_demo(&scratch.learner, cluster, name, params).await?;
             expected::declared_warnings(declared, &report.warnings)?;
             Ok(Some(format!(
                 "{} round trips in {}",
@@ -232,7 +236,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
             StepKind::Demo { name, params } => {
-                let report = match run_demo(&lab.learner, name, params).await {
+                let report = match run_demo(&lab.learner, lab.cluster(), name, params).await {
                     Ok(report) => Ok(report_in_lesson(report, lesson)),
                     Err(error) => Err(failure_text(&error.failure(), lesson)),
                 };
@@ -355,6 +359,7 @@ async fn metered(
 /// progress news unread.
 async fn run_demo(
     learner: &PgConnectOptions,
+    cluster: Option<&crate::db::cluster::Cluster>,
     name: &str,
     params: &toml::Table,
 ) -> Result<DemoReport, crate::demo::Error> {
@@ -362,6 +367,7 @@ async fn run_demo(
         learner: learner.clone(),
         latency: Latency::default(),
         log: None,
+        cluster: cluster.cloned(),
     };
     let (tx, _rx) = mpsc::unbounded_channel();
     crate::demo::run(&context, name, params, tx).await

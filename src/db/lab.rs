@@ -143,6 +143,14 @@ impl Lab {
 
     /// The URL other programs use to connect as the learner (or the owner); it carries the
     /// password, so it is printed only on request.
+    /// The private cluster the lab runs on; `None` on a `DATABASE_URL` server.
+    pub fn cluster(&self) -> Option<&Cluster> {
+        match &self.source {
+            Source::Private { cluster, .. } => Some(cluster),
+            Source::External => None,
+        }
+    }
+
     pub fn url(&self, owner: bool) -> &str {
         if owner {
             &self.owner_url

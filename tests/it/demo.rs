@@ -25,6 +25,7 @@ pub async fn lab() -> Lab {
         learner: db.learner.clone(),
         latency: Latency::default(),
         log: Some(tx),
+        cluster: None,
     };
     Lab { db, log, ctx }
 }
