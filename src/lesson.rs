@@ -25,7 +25,7 @@ use std::path::PathBuf;
 
 use crate::data::warning::WarningRule;
 
-pub use catalog::{Catalog, LoadErrors, Problem};
+pub use catalog::{Catalog, LoadErrors, Problem, diagram_run};
 pub use grade::{Attempt, Finding, Verdict, Why, grade, judge};
 pub use progress::{Completion, LessonProgress, PROGRESS_FILE, Progress, ProgressError};
 pub use source::{Entry, MAX_FILE_BYTES, Source};

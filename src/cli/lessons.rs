@@ -60,13 +60,19 @@ pub async fn run(
                     lesson.diagram, lesson.id, lesson.title, done.done, done.total
                 );
             }
+            if let Some(unwritten) = catalog.unwritten_sentence() {
+                println!("\n{unwritten}");
+            }
             Ok(())
         }
         LessonsCommand::Check => check(config, &catalog).await,
         LessonsCommand::Run { id } => {
-            let lesson = catalog
-                .find(&id)
-                .with_context(|| format!("no lesson `{id}`; `pglab lessons list` shows them"))?;
+            let lesson = catalog.find(&id).with_context(|| {
+                let hint = catalog
+                    .unwritten_sentence()
+                    .map_or(String::new(), |u| format!(" ({u})"));
+                format!("no lesson `{id}`; `pglab lessons list` shows them{hint}")
+            })?;
             play(config, lesson).await
         }
     }

@@ -82,6 +82,37 @@ impl Catalog {
         self.position(key).and_then(|index| self.lessons.get(index))
     }
 
+    /// The chapter's diagrams no lesson teaches yet, as runs of consecutive numbers (`4..=7`),
+    /// so lists can say so instead of leaving a silent gap or renumbering.
+    pub fn unwritten(&self) -> Vec<std::ops::RangeInclusive<u8>> {
+        let mut runs: Vec<std::ops::RangeInclusive<u8>> = Vec::new();
+        for diagram in 1..=super::DIAGRAM_COUNT {
+            if self.lessons.iter().any(|l| l.diagram == diagram) {
+                continue;
+            }
+            match runs.last_mut() {
+                Some(run) if *run.end() + 1 == diagram => *run = *run.start()..=diagram,
+                _ => runs.push(diagram..=diagram),
+            }
+        }
+        runs
+    }
+
+    /// [`Catalog::unwritten`] in a sentence (`No lesson yet for diagrams 4–7 of the
+    /// chapter.`); `None` when every diagram has its lesson.
+    pub fn unwritten_sentence(&self) -> Option<String> {
+        let runs = self.unwritten();
+        let count: usize = runs.iter().map(|run| run.clone().count()).sum();
+        let named: Vec<String> = runs.iter().map(diagram_run).collect();
+        (count > 0).then(|| {
+            let noun = if count == 1 { "diagram" } else { "diagrams" };
+            format!(
+                "No lesson yet for {noun} {} of the chapter.",
+                named.join(", ")
+            )
+        })
+    }
+
     /// Where [`Catalog::find`]'s lesson is in the list.
     pub fn position(&self, key: &str) -> Option<usize> {
         match key.trim().parse::<u8>() {
@@ -309,6 +340,15 @@ fn read_entries(doc: &mut Document, top: &Table, source: &Source) -> Vec<Entry> 
     entries
 }
 
+/// `4–7`, or `5` for a run of one.
+pub fn diagram_run(run: &std::ops::RangeInclusive<u8>) -> String {
+    if run.start() == run.end() {
+        run.start().to_string()
+    } else {
+        format!("{}–{}", run.start(), run.end())
+    }
+}
+
 fn is_id_char(c: char) -> bool {
     c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-'
 }
@@ -339,6 +379,24 @@ mod tests {
         assert_eq!(catalog.position("n-plus-one"), Some(1));
         assert!(catalog.find("9").is_none());
         assert!(catalog.find("nope").is_none());
+    }
+
+    #[test]
+    fn unwritten_diagrams_come_as_runs() {
+        let catalog = Catalog {
+            source: Source::Folder(PathBuf::from("lessons")),
+            lessons: vec![
+                lesson("a", 1),
+                lesson("b", 3),
+                lesson("c", 8),
+                lesson("d", 10),
+            ],
+        };
+        assert_eq!(catalog.unwritten(), vec![2..=2, 4..=7, 9..=9, 11..=11]);
+        assert_eq!(
+            catalog.unwritten_sentence().as_deref(),
+            Some("No lesson yet for diagrams 2, 4–7, 9, 11 of the chapter.")
+        );
     }
 
     #[test]

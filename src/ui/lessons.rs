@@ -85,7 +85,23 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let [list, detail] =
         Layout::vertical([Constraint::Min(1), Constraint::Length(detail_height)]).areas(inner);
     let mut lines = Vec::new();
+    let unwritten = app.catalog.unwritten();
+    // The line the selected lesson is drawn on: gap lines push lessons down.
+    let mut selected_line = 0;
     for (i, lesson) in lessons.iter().enumerate() {
+        // Diagrams without a lesson are named where they would be, dim and not selectable,
+        // so the numbers on the left are never a silent jump.
+        let previous = i.checked_sub(1).map_or(0, |p| lessons[p].diagram);
+        if let Some(run) = unwritten
+            .iter()
+            .find(|run| *run.start() > previous && *run.end() < lesson.diagram)
+        {
+            let label = format!("  {:>3}  no lesson yet", crate::lesson::diagram_run(run));
+            lines.push(Line::styled(label, theme.dim()));
+        }
+        if i == app.selected {
+            selected_line = lines.len();
+        }
         let (mark, text) = marks(app, lesson);
         let title = format!(" {mark} {:>2}  {}", lesson.diagram, lesson.title);
         let width = usize::from(list.width);
@@ -106,7 +122,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
     // Keep the selection on screen.
     let height = usize::from(list.height);
-    let first = app.selected.saturating_sub(height.saturating_sub(1));
+    let first = selected_line.saturating_sub(height.saturating_sub(1));
     let shown: Vec<Line> = lines.into_iter().skip(first).collect();
     frame.render_widget(Paragraph::new(shown), list);
 
