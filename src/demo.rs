@@ -15,6 +15,8 @@
 //!   the trigger, what logging reads costs, a failed audit write, an append-only log, a
 //!   redacted secret, an actor that must not outlive its transaction, the log's indexes,
 //!   retention by archive and by partition)
+//! - [`durability`]: the first lesson (an in-memory store killed and restarted, the lab's
+//!   server restarted and crashed, memory and database compared, every cell measured)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -26,6 +28,7 @@
 //! `db::demo_data`.
 
 pub mod audit;
+pub mod durability;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
@@ -175,7 +178,8 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 4] = [
+const GROUPS: [&[DemoSpec]; 5] = [
+    durability::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -217,6 +221,8 @@ pub async fn run(
         soft_delete::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
+    } else if spec.name.starts_with(durability::PREFIX) {
+        durability::run(ctx, spec.name, &progress).await
     } else {
         n_plus_one::run(ctx, spec.name, params, &progress).await
     }
