@@ -622,6 +622,8 @@ fn every_diagram_at_every_size_is_never_wrapped() {
 #[test]
 fn the_lesson_list_names_the_steps_still_to_do() {
     let mut app = app();
+    // The N+1 lesson: more steps are left than the list names.
+    app.selected = super::support::app::n_plus_one(&app);
     app.update(Action::Open);
     app.update(Action::Back);
     let screen = draw(&app, 140, 40);
