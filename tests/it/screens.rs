@@ -315,6 +315,7 @@ fn a_scope_report_reads_naturally() {
         },
         wall: std::time::Duration::from_millis(1),
         warnings: Vec::new(),
+        reconnected: false,
     };
     let line = pglab::ui::player::measured_line(&report, &pglab::ui::theme::Theme::plain());
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
