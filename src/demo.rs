@@ -232,13 +232,38 @@ pub async fn run(
 /// shows them whole (report lines are shown as written, never wrapped by the view).
 const REPORT_WIDTH: usize = 76;
 
-/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it;
-/// shorter lines (program output, aligned figures) are left as they are.
+/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it,
+/// never with a measured number on one line and its unit on the next; shorter lines
+/// (program output, aligned figures) are left as they are.
 pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
     lines
         .iter()
-        .flat_map(|line| crate::text::wrap(line, REPORT_WIDTH, "  "))
+        .flat_map(|line| crate::text::wrap(&bind_units(line), REPORT_WIDTH, "  "))
+        .map(|line| line.replace(BOUND, " "))
         .collect()
+}
+
+/// The units the demos write measured numbers with.
+const UNITS: [&str; 10] = [
+    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB",
+];
+/// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
+pub(crate) const BOUND: char = '\u{a0}';
+
+/// `text` with the space between a number and the unit after it made unbreakable.
+pub(crate) fn bind_units(text: &str) -> String {
+    let mut bound = String::with_capacity(text.len());
+    let mut previous = "";
+    for (n, word) in text.split(' ').enumerate() {
+        if n > 0 {
+            let unit = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+            let joined = previous.ends_with(|c: char| c.is_ascii_digit()) && UNITS.contains(&unit);
+            bound.push(if joined { BOUND } else { ' ' });
+        }
+        bound.push_str(word);
+        previous = word;
+    }
+    bound
 }
 
 /// A failed statement of demo `demo` while doing `step`, as the demo's error.

@@ -150,8 +150,19 @@ async fn name_empty_columns(result: &mut Ran, direct: &PgConnectOptions, sql: &s
 fn lost(id: RequestId, error: &ExecuteError) -> Event {
     Event::Failed {
         id,
-        message: format!("The connection was lost ({error}); the next run reconnects."),
+        message: lost_message(error),
     }
+}
+
+/// Says the console's connection is gone and why, in the server's own words when it gave
+/// them ("terminating connection due to administrator command" after a restart).
+fn lost_message(error: &ExecuteError) -> String {
+    let cause = match error {
+        ExecuteError::Connection(sqlx::Error::Database(db)) => db.message().to_string(),
+        ExecuteError::Connection(other) => other.to_string(),
+        other => other.to_string(),
+    };
+    format!("The connection was lost ({cause}); the next run reconnects.")
 }
 
 /// EXPLAIN ANALYZE on the console connection (so the log counts it), the catalog facts the
@@ -167,11 +178,7 @@ async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
                 result: Err(failure),
             };
         }
-        Err(ExecuteError::Connection(error)) => {
-            return failed(format!(
-                "The connection was lost ({error}); the next run reconnects."
-            ));
-        }
+        Err(error @ ExecuteError::Connection(_)) => return failed(lost_message(&error)),
         Err(other) => {
             return Event::Explained {
                 id,

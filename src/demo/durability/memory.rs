@@ -105,7 +105,7 @@ impl Told {
         lines.extend(crate::demo::wrapped(vec![
             "The store kept its articles in a HashMap inside its own process: when the \
              process ended, so did the map. PostgreSQL had written them to its files before \
-             it answered each INSERT, so a new process, or a new connection, finds them again."
+             it confirmed the INSERT, so a new process, or a new connection, finds them again."
                 .to_string(),
         ]));
         lines
