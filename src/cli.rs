@@ -93,6 +93,10 @@ pub enum Command {
     /// Keeps the private server running for the labs sharing a data directory (internal).
     #[command(name = crate::db::cluster::KEEPER_COMMAND, hide = true)]
     Keeper,
+
+    /// The first lesson's in-memory article store, talking on stdin/stdout (internal).
+    #[command(name = crate::demo::durability::STORE_COMMAND, hide = true)]
+    Store,
 }
 
 #[derive(Debug, Subcommand)]
@@ -224,6 +228,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
             block_on(lessons::run(&config, cli.lessons.as_deref(), command))
         }
         Command::Keeper => Ok(serve_keeper(Layout::new(config.data_dir))?),
+        Command::Store => Ok(crate::demo::durability::serve_store()?),
         Command::Db(DbCommand::Stop) => db::stop(&config),
         Command::Db(DbCommand::Url { owner }) => db::url(&config, owner),
         Command::Db(DbCommand::Status) => block_on(db::status(&config)),

@@ -15,6 +15,8 @@
 //!   the trigger, what logging reads costs, a failed audit write, an append-only log, a
 //!   redacted secret, an actor that must not outlive its transaction, the log's indexes,
 //!   retention by archive and by partition)
+//! - [`durability`]: the first lesson (an in-memory store killed and restarted, the lab's
+//!   server restarted and crashed, memory and database compared, every cell measured)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -26,6 +28,7 @@
 //! `db::demo_data`.
 
 pub mod audit;
+pub mod durability;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
@@ -175,7 +178,8 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 4] = [
+const GROUPS: [&[DemoSpec]; 5] = [
+    durability::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -217,6 +221,8 @@ pub async fn run(
         soft_delete::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
+    } else if spec.name.starts_with(durability::PREFIX) {
+        durability::run(ctx, spec.name, &progress).await
     } else {
         n_plus_one::run(ctx, spec.name, params, &progress).await
     }
@@ -226,13 +232,38 @@ pub async fn run(
 /// shows them whole (report lines are shown as written, never wrapped by the view).
 const REPORT_WIDTH: usize = 76;
 
-/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it;
-/// shorter lines (program output, aligned figures) are left as they are.
+/// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it,
+/// never with a measured number on one line and its unit on the next; shorter lines
+/// (program output, aligned figures) are left as they are.
 pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
     lines
         .iter()
-        .flat_map(|line| crate::text::wrap(line, REPORT_WIDTH, "  "))
+        .flat_map(|line| crate::text::wrap(&bind_units(line), REPORT_WIDTH, "  "))
+        .map(|line| line.replace(BOUND, " "))
         .collect()
+}
+
+/// The units the demos write measured numbers with.
+const UNITS: [&str; 10] = [
+    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB",
+];
+/// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
+pub(crate) const BOUND: char = '\u{a0}';
+
+/// `text` with the space between a number and the unit after it made unbreakable.
+pub(crate) fn bind_units(text: &str) -> String {
+    let mut bound = String::with_capacity(text.len());
+    let mut previous = "";
+    for (n, word) in text.split(' ').enumerate() {
+        if n > 0 {
+            let unit = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
+            let joined = previous.ends_with(|c: char| c.is_ascii_digit()) && UNITS.contains(&unit);
+            bound.push(if joined { BOUND } else { ' ' });
+        }
+        bound.push_str(word);
+        previous = word;
+    }
+    bound
 }
 
 /// A failed statement of demo `demo` while doing `step`, as the demo's error.

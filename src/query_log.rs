@@ -171,6 +171,9 @@ pub struct ScopeReport {
     /// From opening the scope to the report.
     pub wall: Duration,
     pub warnings: Vec<Warning>,
+    /// The session it counted ended meanwhile and a new one took its place (the server went
+    /// away and the client reconnected): the totals include the new session's own setup.
+    pub reconnected: bool,
 }
 
 #[derive(Debug)]
@@ -178,6 +181,8 @@ struct Scope {
     name: String,
     /// Only this session's round trips, or all.
     session: Option<SessionId>,
+    /// Moved onto a new session by [`QueryLog::follow`].
+    reconnected: bool,
     opened: Instant,
     totals: Totals,
     warnings: Vec<Warning>,
@@ -475,12 +480,25 @@ impl QueryLog {
             Scope {
                 name: name.to_string(),
                 session,
+                reconnected: false,
                 opened: Instant::now(),
                 totals: Totals::default(),
                 warnings: Vec::new(),
             },
         );
         id
+    }
+
+    /// Moves the scopes counting session `from` onto session `to`: the client behind `from`
+    /// lost its connection and opened `to` in its place, and a statement it runs again there
+    /// belongs to the scope that was waiting for it.
+    pub fn follow(&mut self, from: SessionId, to: SessionId) {
+        for scope in self.scopes.values_mut() {
+            if scope.session == Some(from) {
+                scope.session = Some(to);
+                scope.reconnected = true;
+            }
+        }
     }
 
     /// The scope's report so far, while it stays open.
@@ -490,6 +508,7 @@ impl QueryLog {
             totals: scope.totals,
             wall: scope.opened.elapsed(),
             warnings: scope.warnings.clone(),
+            reconnected: scope.reconnected,
         })
     }
 
@@ -753,6 +772,19 @@ mod tests {
         assert_eq!(log.close_scope(all).unwrap().totals.round_trips, 2);
         assert_eq!(log.close_scope(all), None);
         assert_eq!(log.totals().round_trips, 3);
+    }
+
+    #[test]
+    fn a_scope_follows_its_client_onto_a_new_session() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        let scope = log.open_scope("console", Some(1));
+        started(&mut log, 2);
+        log.follow(1, 2);
+        log.record(executed(2, "select count(*) from articles", 0, 1));
+        let report = log.close_scope(scope).unwrap();
+        assert_eq!(report.totals.round_trips, 1);
+        assert!(report.reconnected);
     }
 
     #[test]

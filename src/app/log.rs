@@ -55,7 +55,11 @@ impl LogView {
         if let proxy::ProxyEvent::SessionStarted { session, .. } = &event
             && session.application_name == CONSOLE_APPLICATION
         {
-            self.console_session = Some(session.id);
+            // A new console session replaces one the server dropped: a statement waiting to
+            // be counted runs again on it, so its count moves there too.
+            if let Some(old) = self.console_session.replace(session.id) {
+                self.log.follow(old, session.id);
+            }
         }
         let (entry, warnings) = self.log.record(event);
         if let Some(entry) = entry {

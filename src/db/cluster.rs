@@ -8,10 +8,13 @@
 //!   killed lab (even by SIGKILL) releases it.
 //! - **In-process** (test binaries): the server is a child of a thread that lives as long as
 //!   the process, and dies with it.
+//!
+//! The durability lesson restarts and crashes the server on purpose (`restart`).
 
 mod keeper;
 mod layout;
 mod postmaster;
+mod restart;
 mod service_user;
 
 use std::fs::File;
@@ -26,6 +29,7 @@ pub(crate) use keeper::lock_start;
 pub use keeper::{KEEPER_COMMAND, LabLock, serve as serve_keeper};
 pub use layout::Layout;
 pub use postmaster::{PidFile, State};
+pub use restart::{Interruption, Restarted};
 pub use service_user::ServiceUser;
 
 use super::Error;

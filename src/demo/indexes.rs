@@ -259,31 +259,10 @@ fn paragraph(text: &str) -> Vec<String> {
 /// `text` as lines of at most [`LINE_WIDTH`], continued with `indent`, and never with a
 /// measured number on one line and its unit on the next ("9120 kB", "0.019 ms").
 fn wrapped(text: &str, indent: &str) -> Vec<String> {
-    crate::text::wrap(&bind_units(text), LINE_WIDTH, indent)
+    crate::text::wrap(&super::bind_units(text), LINE_WIDTH, indent)
         .into_iter()
-        .map(|line| line.replace(BOUND, " "))
+        .map(|line| line.replace(super::BOUND, " "))
         .collect()
-}
-
-/// The units the demos write measured numbers with.
-const UNITS: [&str; 9] = ["µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB"];
-/// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
-const BOUND: char = '\u{a0}';
-
-/// `text` with the space between a number and the unit after it made unbreakable.
-fn bind_units(text: &str) -> String {
-    let mut bound = String::with_capacity(text.len());
-    let mut previous = "";
-    for (n, word) in text.split(' ').enumerate() {
-        if n > 0 {
-            let unit = word.trim_end_matches(|c: char| c.is_ascii_punctuation());
-            let joined = previous.ends_with(|c: char| c.is_ascii_digit()) && UNITS.contains(&unit);
-            bound.push(if joined { BOUND } else { ' ' });
-        }
-        bound.push_str(word);
-        previous = word;
-    }
-    bound
 }
 
 /// Items the way a sentence lists them: "a", "a and b", "a, b and c".
@@ -365,10 +344,13 @@ mod tests {
         assert_eq!(paragraph(&text), [long, "  9120 kB, then 0.019 ms.".into()]);
         // Numbers with other words, and units without numbers, wrap as before.
         assert_eq!(
-            bind_units("5 B-trees, 2 ms; in s"),
+            crate::demo::bind_units("5 B-trees, 2 ms; in s"),
             "5 B-trees, 2\u{a0}ms; in s"
         );
-        assert_eq!(bind_units("  indented 8 kB"), "  indented 8\u{a0}kB");
+        assert_eq!(
+            crate::demo::bind_units("  indented 8 kB"),
+            "  indented 8\u{a0}kB"
+        );
     }
 
     #[test]

@@ -139,6 +139,7 @@ impl Meter {
                 totals: Default::default(),
                 wall,
                 warnings: Vec::new(),
+                reconnected: false,
             });
         let sessions_started = (recorder.started.len() - sessions_before) as u64;
         (

@@ -1,7 +1,8 @@
 //! The console connection's own task: runs learner SQL one request at a time on a
 //! connection routed through the proxy (so every round trip is counted), gathers exercise
 //! attempts through [`Grader`] (the reference solution and the measurements on a second,
-//! unobserved connection), and reconnects after the server went away.
+//! unobserved connection), and reconnects after the server went away: a read whose
+//! connection turns out to be gone is run again, once, on a new one.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -65,7 +66,10 @@ pub async fn serve(
         };
         let event = match job {
             Job::Explain { sql, .. } => explain(conn, id, &sql).await,
-            Job::Execute { sql, .. } => match ran(conn.execute(&sql, MAX_ROWS).await, id) {
+            Job::Execute { sql, .. } => match ran(
+                execute_reconnecting(conn, &sql, &observed, &pid, &events).await,
+                id,
+            ) {
                 Ok(mut result) => {
                     name_empty_columns(&mut result, &direct, &sql).await;
                     Event::Executed { id, result }
@@ -87,6 +91,31 @@ pub async fn serve(
             console = None;
         }
         let _ = events.send(event);
+    }
+}
+
+/// Runs `sql` on `conn`; when the connection turns out to be gone (the server restarted or
+/// crashed since the last statement, as the first lesson does on purpose) and `sql` only
+/// reads, runs it once more on a new connection, which replaces `conn`. A statement that
+/// may write is not run twice: the server may have run it before the connection broke, so
+/// its loss is reported and the next run reconnects.
+async fn execute_reconnecting(
+    conn: &mut Console,
+    sql: &str,
+    observed: &PgConnectOptions,
+    pid: &AtomicI32,
+    events: &mpsc::UnboundedSender<Event>,
+) -> Result<Outcome, ExecuteError> {
+    let outcome = conn.execute(sql, MAX_ROWS).await;
+    if !matches!(outcome, Err(ExecuteError::Connection(_))) || crate::sql::changes_data(sql) {
+        return outcome;
+    }
+    match open(observed, pid, events).await {
+        Some(fresh) => {
+            *conn = fresh;
+            conn.execute(sql, MAX_ROWS).await
+        }
+        None => outcome,
     }
 }
 
@@ -121,8 +150,19 @@ async fn name_empty_columns(result: &mut Ran, direct: &PgConnectOptions, sql: &s
 fn lost(id: RequestId, error: &ExecuteError) -> Event {
     Event::Failed {
         id,
-        message: format!("The connection was lost ({error}); the next run reconnects."),
+        message: lost_message(error),
     }
+}
+
+/// Says the console's connection is gone and why, in the server's own words when it gave
+/// them ("terminating connection due to administrator command" after a restart).
+fn lost_message(error: &ExecuteError) -> String {
+    let cause = match error {
+        ExecuteError::Connection(sqlx::Error::Database(db)) => db.message().to_string(),
+        ExecuteError::Connection(other) => other.to_string(),
+        other => other.to_string(),
+    };
+    format!("The connection was lost ({cause}); the next run reconnects.")
 }
 
 /// EXPLAIN ANALYZE on the console connection (so the log counts it), the catalog facts the
@@ -138,11 +178,7 @@ async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
                 result: Err(failure),
             };
         }
-        Err(ExecuteError::Connection(error)) => {
-            return failed(format!(
-                "The connection was lost ({error}); the next run reconnects."
-            ));
-        }
+        Err(error @ ExecuteError::Connection(_)) => return failed(lost_message(&error)),
         Err(other) => {
             return Event::Explained {
                 id,

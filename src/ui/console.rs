@@ -108,7 +108,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         }
     } else if let Some(error) = &app.lab_error {
         page.prose_lines(super::lab_error_lines(error, theme));
-    } else if !console.ready {
+    } else if !console.ready && console.notice.is_none() {
+        // After a lost connection the notice says the next run reconnects: nothing is
+        // connecting until then.
         page.prose(Line::styled("Connecting…", theme.dim()));
     }
     let laid = page.lay_out(usize::from(inner.width));

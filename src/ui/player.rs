@@ -377,10 +377,11 @@ fn warning_lines<M: Copy + PartialEq>(
     }
 }
 
-/// `⇄ 1 round trip · 3 rows · 0.8 ms`, as the proxy measured.
+/// `⇄ 1 round trip · 3 rows · 0.8 ms`, as the proxy measured; when the connection had to be
+/// opened again on the way, says so, since the count then includes its setup.
 pub fn measured_line(report: &ScopeReport, theme: &Theme) -> Line<'static> {
     let totals = &report.totals;
-    Line::from(vec![
+    let mut line = Line::from(vec![
         Span::styled(
             format!(
                 "⇄ {}",
@@ -396,7 +397,14 @@ pub fn measured_line(report: &ScopeReport, theme: &Theme) -> Line<'static> {
             ),
             theme.dim(),
         ),
-    ])
+    ]);
+    if report.reconnected {
+        line.push_span(Span::styled(
+            " · on a new connection (the old one was gone), its setup included",
+            theme.dim(),
+        ));
+    }
+    line
 }
 
 fn demo_lines(

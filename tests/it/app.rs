@@ -7,7 +7,7 @@ use pglab::data::grading::{Gathered, Measured};
 use pglab::lesson::{Progress, StepKind};
 
 use super::support::app::{
-    app, at_step, failure, outcome, rows, step_where, traffic, with_console,
+    app, at_step, failure, n_plus_one, outcome, rows, step_where, traffic, with_console,
 };
 
 /// The lab in the console, answering the N+1 lesson's exercise (its step index too).
@@ -34,6 +34,7 @@ fn opening_a_lesson_resumes_where_the_progress_says_and_saves() {
     let mut progress = Progress::default();
     progress.set_step("n-plus-one", 3);
     app.progress = progress;
+    app.selected = n_plus_one(&app);
     let commands = app.update(Action::Open);
     assert_eq!(app.screen, Screen::Player);
     assert_eq!(app.player.as_ref().unwrap().step, 3);
@@ -44,7 +45,8 @@ fn opening_a_lesson_resumes_where_the_progress_says_and_saves() {
 fn a_diagram_reveals_its_layers_before_the_next_step() {
     let mut app = app();
     let diagram = step_where(&app, |k| matches!(k, StepKind::Diagram { .. }));
-    let StepKind::Diagram { layers } = &app.catalog.lessons[0].steps[diagram].kind else {
+    let StepKind::Diagram { layers } = &app.catalog.lessons[n_plus_one(&app)].steps[diagram].kind
+    else {
         unreachable!()
     };
     let layers = layers.len();
@@ -230,7 +232,7 @@ fn hints_come_one_at_a_time_and_stop_at_the_last() {
     let mut app = app();
     let exercise = step_where(&app, |k| matches!(k, StepKind::Exercise(_)));
     at_step(&mut app, exercise);
-    let StepKind::Exercise(e) = &app.catalog.lessons[0].steps[exercise].kind else {
+    let StepKind::Exercise(e) = &app.catalog.lessons[n_plus_one(&app)].steps[exercise].kind else {
         unreachable!()
     };
     let hints = e.hints.len();
@@ -370,6 +372,7 @@ fn the_log_scrolls_back_and_holds_still_while_traffic_arrives() {
 #[test]
 fn a_reset_takes_the_same_key_twice_and_keeps_progress_otherwise() {
     let mut app = app();
+    app.selected = n_plus_one(&app);
     app.update(Action::Open);
     app.update(Action::NextStep);
     app.update(Action::ShowLessons);
@@ -378,8 +381,9 @@ fn a_reset_takes_the_same_key_twice_and_keeps_progress_otherwise() {
         app.update(Action::ResetLesson).is_empty(),
         "the first press only asks"
     );
-    // Up on the first lesson moves nothing, but it is another key: it cancels.
+    // Another key in between cancels; Up then Down come back to the same lesson.
     app.update(Action::Up);
+    app.update(Action::Down);
     assert!(
         app.update(Action::ResetLesson).is_empty(),
         "another key in between cancels"

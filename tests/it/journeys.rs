@@ -138,8 +138,9 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
     // The lesson list works before the database is up; wait for it anyway, so the demo
     // below has a database to run on.
     term.wait_for(&["pglab_learner@"]);
-    term.keys(&["Enter"]);
-    term.wait_for(&["step 1 of 13"]);
+    // The N+1 lesson is the second in the list.
+    term.keys(&["Down", "Enter"]);
+    term.wait_for(&["8 · The N+1 problem", "step 1 of 13"]);
     // Step 2 is a diagram of four layers: three presses reveal them, a fourth moves on.
     for _ in 0..6 {
         term.keys(&["Right"]);
@@ -242,8 +243,8 @@ fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
         return;
     };
     term.wait_for(&["Lessons", "pglab_learner@"]);
-    term.keys(&["Enter"]);
-    term.wait_for(&["step 1 of 13"]);
+    term.keys(&["Down", "Enter"]);
+    term.wait_for(&["8 · The N+1 problem", "step 1 of 13"]);
     // Step 2's diagram takes three presses to reveal; nine presses reach step 7.
     for _ in 0..9 {
         term.keys(&["Right"]);
@@ -304,7 +305,7 @@ fn every_layer_of_a_long_diagram_comes_into_view_at_100_by_30() {
         return;
     };
     term.wait_for(&["Lessons", "Audit logging"]);
-    term.keys(&["Down", "Down", "Down", "Enter"]);
+    term.keys(&["Down", "Down", "Down", "Down", "Enter"]);
     term.wait_for(&["11 · Audit logging", "step 1 of"]);
     term.keys(&["Right"]);
     term.wait_for(&["step 2 of", "a request arrives", "1 of 5 shown"]);
@@ -321,4 +322,81 @@ fn every_layer_of_a_long_diagram_comes_into_view_at_100_by_30() {
     term.keys(&["q"]);
     term.wait_for(&["EXITED 0"]);
     term.assert_restored();
+}
+
+#[test]
+fn after_lesson_ones_crash_the_console_reconnects_and_counts_the_new_session() {
+    // A data dir of its own: the crash below kills only this journey's server, and the
+    // scratch's drop stops that server (`pglab db stop`) however the journey ends.
+    let lab = Scratch::new("journey-crash");
+    let Some(term) = Terminal::start(&lab, "crash") else {
+        return;
+    };
+    term.wait_for(&["Lessons", "Why a database", "pglab_learner@"]);
+    term.keys(&["Enter"]);
+    term.wait_for(&["1 · Why a database", "step 1 of 9"]);
+    // One press to the diagram, three to reveal its layers, then the memory demo, the
+    // restart and the crash.
+    for _ in 0..7 {
+        term.keys(&["Right"]);
+    }
+    term.wait_for(&[
+        "step 5 of 9",
+        "crashed mid-transaction",
+        "Enter runs the demo",
+    ]);
+    term.keys(&["Enter"]);
+    let report = term.wait_for(&[
+        "was not properly shut down",
+        "redo starts at",
+        "article 5 (not committed): absent",
+    ]);
+    assert!(
+        report.contains("there: \"Committed before the crash\""),
+        "{report}"
+    );
+
+    // The console's connection died with the server; its next read reconnects.
+    term.keys(&["F3"]);
+    term.wait_for(&["SQL console"]);
+    term.type_text("select count(*) as articles_now from articles");
+    term.keys(&["C-r"]);
+    let screen = term.wait_for(&["articles_now", "1 row", "on a new connection"]);
+    let lines: Vec<&str> = screen.lines().collect();
+    let header = lines
+        .iter()
+        .position(|l| l.contains("│articles_now"))
+        .expect("the result's column");
+    assert!(lines[header + 2].contains("│4 "), "{screen}");
+    // The query log: the new console session asks for its server process id, then runs
+    // the statement; the result's count is that session's, not zero.
+    let pid = lines
+        .iter()
+        .rposition(|l| l.contains("select pg_backend_pid()"))
+        .expect("the new session's first statement in the log");
+    assert!(
+        lines[pid + 1..]
+            .iter()
+            .any(|l| l.contains("1r select count(*) as articles_now from articles")),
+        "{screen}"
+    );
+    assert!(screen.contains("⇄ 3 round trips"), "{screen}");
+    println!("{screen}");
+
+    term.keys(&["C-c"]);
+    term.wait_for(&["EXITED 0"]);
+    term.assert_restored();
+    drop(term);
+    let stopped = lab.run(&["db", "stop"]);
+    assert!(stopped.status.success(), "{stopped:?}");
+    let left = Command::new("pgrep")
+        .args(["-a", "-f"])
+        .arg(format!("postgres -D {}", lab.dir.display()))
+        .output()
+        .expect("pgrep runs");
+    assert!(
+        left.stdout.is_empty(),
+        "server processes left behind: {}",
+        String::from_utf8_lossy(&left.stdout)
+    );
 }

@@ -315,6 +315,7 @@ fn a_scope_report_reads_naturally() {
         },
         wall: std::time::Duration::from_millis(1),
         warnings: Vec::new(),
+        reconnected: false,
     };
     let line = pglab::ui::player::measured_line(&report, &pglab::ui::theme::Theme::plain());
     let text: String = line.spans.iter().map(|s| s.content.as_ref()).collect();
@@ -622,6 +623,8 @@ fn every_diagram_at_every_size_is_never_wrapped() {
 #[test]
 fn the_lesson_list_names_the_steps_still_to_do() {
     let mut app = app();
+    // The N+1 lesson: more steps are left than the list names.
+    app.selected = super::support::app::n_plus_one(&app);
     app.update(Action::Open);
     app.update(Action::Back);
     let screen = draw(&app, 140, 40);

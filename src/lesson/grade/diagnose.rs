@@ -239,6 +239,7 @@ mod tests {
             },
             wall: Duration::ZERO,
             warnings,
+            reconnected: false,
         }
     }
 

@@ -25,9 +25,19 @@ pub fn app() -> App {
     app
 }
 
+/// Where the N+1 lesson, the one these fixtures play, sits in the catalogue: found by its
+/// id, since lessons before it are added over time.
+pub fn n_plus_one(app: &App) -> usize {
+    app.catalog
+        .lessons
+        .iter()
+        .position(|lesson| lesson.id == "n-plus-one")
+        .expect("the N+1 lesson ships")
+}
+
 /// The index of the first step of the N+1 lesson with a kind `wanted` accepts.
 pub fn step_where(app: &App, wanted: impl Fn(&StepKind) -> bool) -> usize {
-    app.catalog.lessons[0]
+    app.catalog.lessons[n_plus_one(app)]
         .steps
         .iter()
         .position(|s| wanted(&s.kind))
@@ -36,6 +46,7 @@ pub fn step_where(app: &App, wanted: impl Fn(&StepKind) -> bool) -> usize {
 
 /// Opens the N+1 lesson at `step`.
 pub fn at_step(app: &mut App, step: usize) {
+    app.selected = n_plus_one(app);
     app.update(Action::Open);
     while app.player.as_ref().unwrap().step < step {
         app.update(Action::NextStep);
