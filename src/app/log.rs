@@ -14,18 +14,30 @@ use super::{Action, App};
 /// Warnings kept for display (each also sits in its entry or in the scope that saw it).
 const NOTICES_KEPT: usize = 1_000;
 
-/// A line of the log: a round trip, or a warning raised after the round trip `after`.
+/// A line of the log: a round trip, or a notice that came after the round trip `after`.
 #[derive(Debug, Clone)]
 pub enum Line {
     RoundTrip(Arc<Entry>),
-    Notice { after: u64, warning: Warning },
+    Notice { after: u64, notice: Notice },
+}
+
+/// What the log says between round trips.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notice {
+    /// A lint or N+1 warning not attached to one entry.
+    Warning(Warning),
+    /// The server dropped the console's connection (a restart, a crash): its words, if any.
+    ConsoleLost(Option<String>),
+    /// The console connected again, served by this server process.
+    ConsoleReconnected { backend_pid: Option<i32> },
 }
 
 #[derive(Debug)]
 pub struct LogView {
     pub log: QueryLog,
-    /// Warnings not attached to an entry (a burst's N+1 is only known when it ends).
-    notices: VecDeque<(u64, Warning)>,
+    /// Notices not attached to an entry (a burst's N+1 is only known when it ends; a lost
+    /// connection is not a round trip).
+    notices: VecDeque<(u64, Notice)>,
     /// Lines scrolled back from the newest; 0 follows new traffic.
     pub offset: usize,
     /// The console connection's session, once the proxy has seen it start.
@@ -52,15 +64,7 @@ impl LogView {
 
     /// Records a proxy event; returns the warnings it raised.
     pub fn record(&mut self, event: proxy::ProxyEvent) -> Vec<Warning> {
-        if let proxy::ProxyEvent::SessionStarted { session, .. } = &event
-            && session.application_name == CONSOLE_APPLICATION
-        {
-            // A new console session replaces one the server dropped: a statement waiting to
-            // be counted runs again on it, so its count moves there too.
-            if let Some(old) = self.console_session.replace(session.id) {
-                self.log.follow(old, session.id);
-            }
-        }
+        let connection = self.console_connection(&event);
         let (entry, warnings) = self.log.record(event);
         if let Some(entry) = entry {
             self.last_seq = entry.seq;
@@ -74,7 +78,40 @@ impl LogView {
         } else {
             self.push_notices(warnings.iter().cloned());
         }
+        self.push(connection);
         warnings
+    }
+
+    /// What `event` says about the console's connection, for the log to show: the server
+    /// dropping it, or a new one replacing it.
+    fn console_connection(&mut self, event: &proxy::ProxyEvent) -> Option<Notice> {
+        match event {
+            proxy::ProxyEvent::SessionStarted { session, .. }
+                if session.application_name == CONSOLE_APPLICATION =>
+            {
+                // A new console session replaces one the server dropped: a statement waiting
+                // to be counted runs again on it, so its count moves there too.
+                let old = self.console_session.replace(session.id)?;
+                self.log.follow(old, session.id);
+                Some(Notice::ConsoleReconnected {
+                    backend_pid: session.backend_pid,
+                })
+            }
+            proxy::ProxyEvent::SessionEnded { session, end }
+                if Some(*session) == self.console_session =>
+            {
+                match end {
+                    proxy::SessionEnd::ClientClosed => None,
+                    proxy::SessionEnd::ServerClosed { error } => Some(Notice::ConsoleLost(
+                        error
+                            .as_ref()
+                            .map(|e| format!("{} ({})", e.message, e.sqlstate)),
+                    )),
+                    proxy::SessionEnd::Failed(why) => Some(Notice::ConsoleLost(Some(why.clone()))),
+                }
+            }
+            _ => None,
+        }
     }
 
     /// Ends open N+1 bursts (the log went quiet, or a step ended) and shows their warnings.
@@ -86,13 +123,18 @@ impl LogView {
 
     fn push_notices(&mut self, warnings: impl Iterator<Item = Warning>) {
         for warning in warnings {
-            if self.notices.len() == NOTICES_KEPT {
-                self.notices.pop_front();
-            }
-            self.notices.push_back((self.last_seq, warning));
-            if self.offset > 0 {
-                self.offset += 1;
-            }
+            self.push(Some(Notice::Warning(warning)));
+        }
+    }
+
+    fn push(&mut self, notice: Option<Notice>) {
+        let Some(notice) = notice else { return };
+        if self.notices.len() == NOTICES_KEPT {
+            self.notices.pop_front();
+        }
+        self.notices.push_back((self.last_seq, notice));
+        if self.offset > 0 {
+            self.offset += 1;
         }
     }
 
@@ -119,25 +161,25 @@ impl LogView {
             }
             lines.len() == height
         };
-        let notice = |after: u64, warning: &Warning| Line::Notice {
+        let line = |after: u64, notice: &Notice| Line::Notice {
             after,
-            warning: warning.clone(),
+            notice: notice.clone(),
         };
         let mut notices = self.notices.iter().rev().peekable();
         for entry in self.log.entries().rev() {
             // Notices raised after this entry come after it, i.e. before it when walking back.
-            while let Some((after, warning)) = notices.next_if(|(after, _)| *after >= entry.seq) {
-                push(notice(*after, warning));
+            while let Some((after, notice)) = notices.next_if(|(after, _)| *after >= entry.seq) {
+                push(line(*after, notice));
             }
             for warning in entry.warnings.iter().rev() {
-                push(notice(entry.seq, warning));
+                push(line(entry.seq, &Notice::Warning(warning.clone())));
             }
             if push(Line::RoundTrip(entry.clone())) {
                 break;
             }
         }
-        for (after, warning) in notices {
-            if push(notice(*after, warning)) {
+        for (after, notice) in notices {
+            if push(line(*after, notice)) {
                 break;
             }
         }
@@ -193,5 +235,64 @@ impl App {
     fn log_page(&self) -> isize {
         let area = crate::layout::areas(self.size.0, self.size.1);
         area.log.height.saturating_sub(2).max(1) as isize
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::proxy::{ProxyEvent, SessionEnd, SessionInfo};
+    use std::time::Duration;
+
+    fn console_started(id: u64, pid: i32) -> ProxyEvent {
+        ProxyEvent::SessionStarted {
+            session: Arc::new(SessionInfo {
+                id,
+                client: ([127, 0, 0, 1], 5000).into(),
+                user: "pglab_learner".into(),
+                database: "pglab".into(),
+                application_name: CONSOLE_APPLICATION.into(),
+                backend_pid: Some(pid),
+            }),
+            startup_round_trips: 3,
+            startup: Duration::from_millis(1),
+        }
+    }
+
+    fn notices(view: &LogView) -> Vec<Notice> {
+        view.visible(10)
+            .into_iter()
+            .filter_map(|line| match line {
+                Line::Notice { notice, .. } => Some(notice),
+                Line::RoundTrip(_) => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_console_connection_the_server_dropped_and_its_replacement_are_told() {
+        let mut view = LogView::new(100);
+        view.record(console_started(1, 100));
+        assert!(notices(&view).is_empty(), "the first connection is no news");
+        view.record(ProxyEvent::SessionEnded {
+            session: 1,
+            end: SessionEnd::ServerClosed { error: None },
+        });
+        view.record(console_started(2, 200));
+        assert_eq!(
+            notices(&view),
+            vec![
+                Notice::ConsoleLost(None),
+                Notice::ConsoleReconnected {
+                    backend_pid: Some(200)
+                }
+            ]
+        );
+        // The console closing its own connection (the lab quitting) is not a loss.
+        view.record(ProxyEvent::SessionEnded {
+            session: 2,
+            end: SessionEnd::ClientClosed,
+        });
+        assert_eq!(notices(&view).len(), 2);
     }
 }

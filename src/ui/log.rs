@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::log::Line as LogLine;
+use crate::app::log::{Line as LogLine, Notice};
 use crate::app::{Action, App};
 use crate::data::proxy::Kind;
 use crate::keymap::Context;
@@ -47,10 +47,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         .iter()
         .map(|line| match line {
             LogLine::RoundTrip(entry) => entry_line(entry, Some(entry.seq) == marked, width, theme),
-            LogLine::Notice { warning, .. } => Line::styled(
-                abbreviate(&format!("  ⚠ {}", warning.message()), width),
-                theme.warning(),
-            ),
+            LogLine::Notice { notice, .. } => notice_line(notice, width, theme),
         })
         .collect();
     if lines.is_empty() {
@@ -59,6 +56,27 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     } else {
         frame.render_widget(Paragraph::new(lines), inner);
     }
+}
+
+fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
+    let (text, style) = match notice {
+        Notice::Warning(warning) => (format!("  ⚠ {}", warning.message()), theme.warning()),
+        Notice::ConsoleLost(why) => (
+            match why {
+                Some(why) => format!("✕ the server closed the console's connection: {why}"),
+                None => "✕ the server closed the console's connection".to_string(),
+            },
+            theme.warning(),
+        ),
+        Notice::ConsoleReconnected { backend_pid } => (
+            match backend_pid {
+                Some(pid) => format!("↻ the console connected again: server process {pid}"),
+                None => "↻ the console connected again".to_string(),
+            },
+            theme.dim(),
+        ),
+    };
+    Line::styled(abbreviate(&text, width), style)
 }
 
 fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<'static> {

@@ -326,7 +326,10 @@ fn the_log_shows_an_n_plus_one_once_the_burst_goes_quiet() {
     let warnings: Vec<String> = lines
         .iter()
         .filter_map(|l| match l {
-            pglab::app::log::Line::Notice { warning, .. } => Some(warning.message()),
+            pglab::app::log::Line::Notice {
+                notice: pglab::app::log::Notice::Warning(warning),
+                ..
+            } => Some(warning.message()),
             _ => None,
         })
         .collect();

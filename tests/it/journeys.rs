@@ -368,6 +368,12 @@ fn after_lesson_ones_crash_the_console_reconnects_and_counts_the_new_session() {
         .position(|l| l.contains("│articles_now"))
         .expect("the result's column");
     assert!(lines[header + 2].contains("│4 "), "{screen}");
+    // The query log says the console connected again (that the server closed the old
+    // connection is said further up, at the crash, above the demo's own statements).
+    assert!(
+        screen.contains("↻ the console connected again: server process"),
+        "{screen}"
+    );
     // The query log: the new console session asks for its server process id, then runs
     // the statement; the result's count is that session's, not zero.
     let pid = lines
