@@ -28,6 +28,7 @@ mod proxy_wire;
 mod readme;
 mod roles;
 mod schema;
+mod schema_map;
 mod screens;
 mod seed;
 mod support;

@@ -97,14 +97,13 @@ fn server_lines(map: &SchemaMap) -> Vec<MapLine> {
         .iter()
         .map(|db| db.size_bytes.map_or_else(|| NOT_VISIBLE.to_owned(), size))
         .collect();
-    let size_width = sizes.iter().map(|s| width(s)).max().unwrap_or(0);
     for (index, (db, size)) in map.databases.iter().zip(&sizes).enumerate() {
         let label = if index == 0 { "databases" } else { "" };
-        let this = if db.current { "  this one" } else { "" };
+        let this = if db.current { "  ← this one" } else { "" };
         out.push(line(
             Role::Plain,
             format!(
-                "  {label:<14}  {}  {size:>size_width$}{this}",
+                "  {label:<14}  {}  {size}{this}",
                 pad(&db.name, name_width)
             ),
         ));
