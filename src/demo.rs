@@ -15,6 +15,8 @@
 //!   the trigger, what logging reads costs, a failed audit write, an append-only log, a
 //!   redacted secret, an actor that must not outlive its transaction, the log's indexes,
 //!   retention by archive and by partition)
+//! - [`postgres`]: the "what PostgreSQL is" lesson (ACID live: a transfer refused halfway,
+//!   two sessions, constraints; a jsonb column and its GIN index; full-text search)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -30,6 +32,7 @@ pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
 pub mod params;
+pub mod postgres;
 pub mod soft_delete;
 
 use sqlx::postgres::PgConnectOptions;
@@ -175,7 +178,8 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 4] = [
+const GROUPS: [&[DemoSpec]; 5] = [
+    postgres::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -215,6 +219,8 @@ pub async fn run(
         indexes::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(soft_delete::PREFIX) {
         soft_delete::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(postgres::PREFIX) {
+        postgres::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else {
