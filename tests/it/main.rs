@@ -13,6 +13,7 @@ mod console;
 mod demo;
 mod demo_audit;
 mod demo_indexes;
+mod demo_postgres;
 mod demo_soft_delete;
 mod explain;
 mod explain_fetch;

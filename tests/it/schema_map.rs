@@ -37,8 +37,14 @@ async fn the_learner_sees_the_blog_and_its_foreign_keys_but_not_the_data_directo
     assert!(id.primary_key && id.not_null);
     assert_eq!(id.default.as_deref(), Some("identity"));
     let out = plain(&text::lines(&map, &[]));
-    assert!(out.contains("data directory  not visible to this role"), "{out}");
-    assert!(out.contains("users.organization_id  →  organizations.id"), "{out}");
+    assert!(
+        out.contains("data directory  not visible to this role"),
+        "{out}"
+    );
+    assert!(
+        out.contains("users.organization_id  →  organizations.id"),
+        "{out}"
+    );
 }
 
 #[tokio::test]
@@ -88,7 +94,11 @@ async fn pglab_schema_prints_the_blogs_tables_and_refuses_an_unknown_one() {
     let whole = run(&["schema"]);
     assert_success(&whole);
     let text = stdout(&whole);
-    for needle in ["server (what this role can read)", "schemas in", "┌─ audit_logs"] {
+    for needle in [
+        "server (what this role can read)",
+        "schemas in",
+        "┌─ audit_logs",
+    ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
     let unknown = run(&["schema", "comments"]);

@@ -102,10 +102,7 @@ fn server_lines(map: &SchemaMap) -> Vec<MapLine> {
         let this = if db.current { "  ← this one" } else { "" };
         out.push(line(
             Role::Plain,
-            format!(
-                "  {label:<14}  {}  {size}{this}",
-                pad(&db.name, name_width)
-            ),
+            format!("  {label:<14}  {}  {size}{this}", pad(&db.name, name_width)),
         ));
     }
     let sizes: Vec<i64> = map.databases.iter().filter_map(|d| d.size_bytes).collect();

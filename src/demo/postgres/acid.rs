@@ -54,7 +54,11 @@ pub(super) async fn atomicity(
     let after_error = sqlx::query("select 1").execute(&mut *conn).await;
     if let Some(failure) = refusal(DEMO, "reading after the error", after_error)? {
         lines.push("   select 1 (any statement, after the error)".into());
-        lines.extend(refusal_lines(&failure).into_iter().map(|l| format!("  {l}")));
+        lines.extend(
+            refusal_lines(&failure)
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        );
     }
     exec(conn, DEMO, "rolling back", "rollback").await?;
     lines.push("   rollback".into());
@@ -77,11 +81,18 @@ async fn transfer(conn: &mut PgConnection, demo: &'static str) -> Result<Vec<Str
         .map_err(super::super::sql(demo, "crediting bob"))?
         .rows_affected();
     lines.push(format!("   {CREDIT}  → {credited} row"));
-    lines.push(format!("          inside:  {}", balances(conn, demo).await?));
+    lines.push(format!(
+        "          inside:  {}",
+        balances(conn, demo).await?
+    ));
     let debit = sqlx::query(DEBIT).execute(&mut *conn).await;
     lines.push(format!("   {DEBIT}"));
     match refusal(demo, "charging alice", debit)? {
-        Some(failure) => lines.extend(refusal_lines(&failure).into_iter().map(|l| format!("  {l}"))),
+        Some(failure) => lines.extend(
+            refusal_lines(&failure)
+                .into_iter()
+                .map(|l| format!("  {l}")),
+        ),
         None => lines.push("     → charged (!)".into()),
     }
     Ok(lines)
@@ -126,7 +137,9 @@ pub(super) async fn isolation(
         .fetch_one(&mut *a)
         .await
         .map_err(super::super::sql(DEMO, "counting Acme's posts"))?;
-    lines.push(format!("before:     both sessions count {acme_a} Acme posts"));
+    lines.push(format!(
+        "before:     both sessions count {acme_a} Acme posts"
+    ));
     say(progress, "session A inserts a post and does not commit");
     exec(a, DEMO, "opening session A's transaction", "begin").await?;
     sqlx::query(
@@ -210,10 +223,7 @@ pub(super) async fn consistency(conn: &mut PgConnection) -> Result<Told, Error> 
     ];
     let mut lines = Vec::new();
     for (what, sql, rule) in attempts {
-        let outcome = sqlx::query(sql)
-            .bind(DEMO_POST)
-            .execute(&mut *conn)
-            .await;
+        let outcome = sqlx::query(sql).bind(DEMO_POST).execute(&mut *conn).await;
         lines.push(format!("{what}  ({rule})"));
         match refusal(DEMO, "inserting a bad row", outcome)? {
             Some(failure) => lines.extend(refusal_lines(&failure)),

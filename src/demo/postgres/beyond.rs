@@ -44,11 +44,10 @@ pub(super) async fn jsonb(
     .execute(&mut *conn)
     .await
     .map_err(super::super::sql(DEMO, "generating the events"))?;
-    let sample: String =
-        sqlx::query_scalar("select payload::text from post_events where id = 700")
-            .fetch_one(&mut *conn)
-            .await
-            .map_err(super::super::sql(DEMO, "reading an event"))?;
+    let sample: String = sqlx::query_scalar("select payload::text from post_events where id = 700")
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(super::super::sql(DEMO, "reading an event"))?;
     lines.push(format!(
         "post_events: {} rows in a transaction of the demo's own; one payload: {sample}",
         crate::text::group(rows as f64)
@@ -60,7 +59,9 @@ pub(super) async fn jsonb(
     .fetch_all(&mut *conn)
     .await
     .map_err(super::super::sql(DEMO, "counting shares by device"))?;
-    lines.push("shares by device  (payload ->> 'device', where payload ->> 'kind' = 'share'):".into());
+    lines.push(
+        "shares by device  (payload ->> 'device', where payload ->> 'kind' = 'share'):".into(),
+    );
     for row in by_device {
         let device: String = row.get(0);
         let count: i64 = row.get(1);
@@ -95,9 +96,7 @@ pub(super) async fn jsonb(
          not worth it. Run the demo with more rows to see it change its mind."
             .to_string()
     });
-    lines.push(
-        "The demo rolled its transaction back: post_events and its index are gone.".into(),
-    );
+    lines.push("The demo rolled its transaction back: post_events and its index are gone.".into());
     let measured = |label: &str, plan: crate::explain::Plan| MeasuredPlan {
         label: label.to_string(),
         median_ms: plan.execution_ms.unwrap_or(0.0),
@@ -153,7 +152,7 @@ pub(super) async fn search(conn: &mut PgConnection) -> Result<Told, Error> {
         "select title,
                 ts_rank(to_tsvector('english', title || ' ' || body), query)::real,
                 ts_headline('english', title || ' — ' || body, query,
-                            'StartSel=«, StopSel=», MaxFragments=1')
+                            'StartSel=«, StopSel=»')
            from posts, websearch_to_tsquery('english', $1) as query
           where deleted_at is null
             and to_tsvector('english', title || ' ' || body) @@ query
@@ -163,8 +162,18 @@ pub(super) async fn search(conn: &mut PgConnection) -> Result<Told, Error> {
     .fetch_all(&mut *conn)
     .await
     .map_err(super::super::sql(DEMO, "searching the posts"))?;
+    let (query, vector): (String, String) = sqlx::query_as(
+        "select websearch_to_tsquery('english', $1)::text,
+                to_tsvector('english', 'Scaling our database')::text",
+    )
+    .bind(DEFAULT_QUERY)
+    .fetch_one(&mut *conn)
+    .await
+    .map_err(super::super::sql(DEMO, "reading the search terms"))?;
     let mut lines = vec![
-        format!("search: {DEFAULT_QUERY}  (websearch_to_tsquery, every tenant's live posts)"),
+        format!("search box:  {DEFAULT_QUERY}"),
+        format!("as a query:  {query}"),
+        format!("a title as stored:  'Scaling our database' → {vector}"),
         String::new(),
         format!("{:<6}  {}", "rank", "headline (matches in «»)"),
     ];
@@ -175,9 +184,10 @@ pub(super) async fn search(conn: &mut PgConnection) -> Result<Told, Error> {
     }
     lines.push(String::new());
     lines.push(format!(
-        "{} posts match. to_tsvector cut each title and body into stemmed words \
-         ('databases' and 'database' are one word), ts_rank ordered them by how well they \
-         match, ts_headline marked the matches: search without a separate search engine.",
+        "{} of the live posts match. Both sides are cut into words and stemmed the same way \
+         (above: the query and one title as PostgreSQL keeps them, 'our' dropped as a stop \
+         word), ts_rank ordered the matches, ts_headline marked them: a search box without a \
+         separate search engine.",
         rows.len()
     ));
     Ok(("Full-text search over the posts".into(), lines))
