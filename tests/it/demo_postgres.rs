@@ -75,7 +75,12 @@ async fn the_second_session_sees_none_of_the_first_sessions_uncommitted_insert()
         text.contains("session B: select … where id = 1001 → 0 rows"),
         "{text}"
     );
-    assert!(text.contains("Session B saw 0 rows"), "{text}");
+    assert!(
+        text.contains(
+            "Session B saw 0 rows of session A's uncommitted insert and counted 7 Acme posts"
+        ),
+        "{text}"
+    );
     assert_eq!(report.sessions, 2, "two sessions, both through the meter");
     assert_eq!(story(&lab.db).await, before, "the story changed");
     // Both sessions reached the lab's log.

@@ -47,7 +47,7 @@ pub(super) async fn atomicity(
     lines.push(String::new());
 
     say(progress, "the same transfer inside a transaction");
-    lines.push("2. Inside a transaction: begin, the two updates, commit.".into());
+    lines.push("2. Inside a transaction: begin, then the same two updates.".into());
     exec(conn, DEMO, "opening the transaction", "begin").await?;
     lines.push("   begin".into());
     lines.extend(transfer(conn, DEMO).await?);
@@ -60,12 +60,14 @@ pub(super) async fn atomicity(
                 .map(|l| format!("  {l}")),
         );
     }
-    exec(conn, DEMO, "rolling back", "rollback").await?;
-    lines.push("   rollback".into());
+    // A program would commit here: a failed transaction ends in a rollback whatever it is
+    // sent, which the balances after it show.
+    exec(conn, DEMO, "committing", "commit").await?;
+    lines.push("   commit".into());
     lines.push(format!("   after:  {}", balances(conn, DEMO).await?));
     lines.push(
-        "   The transaction failed as a whole: bob's credit was undone with it, nothing is \
-         left behind. That is atomicity; the check (balance >= 0) that refused the debit is \
+        "   The commit saved nothing: the transaction had failed as a whole, and bob's \
+         credit was undone with it. Nothing is left behind. That is atomicity; the check (balance >= 0) that refused the debit is \
          consistency."
             .into(),
     );
@@ -153,7 +155,7 @@ pub(super) async fn isolation(
     .await
     .map_err(super::super::sql(DEMO, "inserting session A's post"))?;
     lines.push(format!(
-        "session A:  begin; insert into posts … values ({DEMO_POST}, 'Draft: not committed yet')"
+        "session A:  begin; insert into posts … (id {DEMO_POST}, not committed)"
     ));
     let seen = "select count(*) from posts where id = $1 and organization_id = $2 \
                 and deleted_at is null";
@@ -192,9 +194,9 @@ pub(super) async fn isolation(
     ));
     lines.push(String::new());
     lines.push(format!(
-        "Session B saw {b_sees} rows of what session A had not committed: its count stayed \
-         {b_count}. That is isolation: another session sees a change when it commits, never \
-         half-way. Both sessions are in the log, each with its own connection."
+        "Session B saw {b_sees} rows of session A's uncommitted insert and counted {b_count} \
+         Acme posts, as before it. That is isolation: another session sees a change when it \
+         commits, never half-way. Both sessions are in the log, each with its own connection."
     ));
     Ok(("Two sessions, one uncommitted insert".into(), lines))
 }
@@ -206,19 +208,19 @@ pub(super) async fn consistency(conn: &mut PgConnection) -> Result<Told, Error> 
             "a post by user 999, who does not exist",
             "insert into posts (id, organization_id, author_id, title)
              overriding system value values ($1, 1, 999, 'Ghost writer')",
-            "foreign key: posts.author_id → users.id",
+            "foreign key on posts.author_id",
         ),
         (
-            "a tenant on a plan that does not exist",
+            "a tenant on plan 'gold', which does not exist",
             "insert into organizations (id, name, slug, plan)
              overriding system value values ($1, 'Gold Inc', 'gold-inc', 'gold')",
-            "check: plan in ('free', 'pro', 'enterprise')",
+            "check on organizations.plan",
         ),
         (
             "a post without a title",
             "insert into posts (id, organization_id, author_id, title)
              overriding system value values ($1, 1, 1, null)",
-            "not null: posts.title",
+            "not null on posts.title",
         ),
     ];
     let mut lines = Vec::new();
