@@ -13,6 +13,7 @@ pub mod lessons;
 pub mod log;
 pub mod plan;
 pub mod player;
+pub mod schema;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,6 +31,7 @@ use console::ConsoleState;
 use log::LogView;
 use plan::PlanState;
 use player::PlayerState;
+use schema::SchemaState;
 
 /// The latency knob's settings, in order: a local server up to a distant one.
 pub const LATENCY_STEPS_MS: [u64; 6] = [0, 1, 5, 20, 50, 100];
@@ -44,6 +46,8 @@ pub enum Screen {
     Plan,
     /// The audit timeline: who changed which row, newest first.
     Audit,
+    /// The schema map: the database's structure, read from the live catalog.
+    Schema,
 }
 
 #[derive(Debug)]
@@ -65,6 +69,9 @@ pub struct App {
     pub audit: AuditState,
     /// Where Esc on the audit timeline returns to.
     audit_return: Screen,
+    pub schema: SchemaState,
+    /// Where Esc on the schema map returns to.
+    schema_return: Screen,
     pub log: LogView,
     /// Index into [`LATENCY_STEPS_MS`].
     pub latency: usize,
@@ -98,6 +105,8 @@ impl App {
             plan: None,
             audit: AuditState::default(),
             audit_return: Screen::Lessons,
+            schema: SchemaState::default(),
+            schema_return: Screen::Lessons,
             log: LogView::new(DEFAULT_CAPACITY),
             latency: 0,
             database,
@@ -125,6 +134,7 @@ impl App {
             Screen::Plan => Context::Plan,
             Screen::Audit if self.audit.prompt.is_some() => Context::AuditFilter,
             Screen::Audit => Context::Audit,
+            Screen::Schema => Context::Schema,
         }
     }
 
@@ -206,6 +216,7 @@ impl App {
                 self.show_console();
             }
             Action::ShowAudit => return self.show_audit(),
+            Action::ShowSchema => return self.show_schema(),
             Action::CycleLatency => {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
@@ -227,6 +238,7 @@ impl App {
                         Vec::new()
                     }
                     Screen::Audit => self.update_audit(action),
+                    Screen::Schema => self.update_schema(action),
                 };
             }
         }
@@ -267,6 +279,7 @@ impl App {
                     None => {}
                 },
                 Screen::Audit => self.scroll_audit(lines),
+                Screen::Schema => self.schema.scroll.lines(lines.into()),
             }
         }
     }

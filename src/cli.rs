@@ -8,6 +8,7 @@ pub mod lab;
 pub mod lessons;
 mod proxy;
 mod proxy_log;
+mod schema;
 mod seed;
 
 use std::net::SocketAddr;
@@ -85,6 +86,15 @@ pub enum Command {
     /// Reads the log the database's trigger writes (every change, however it was made),
     /// newest first; with --app, the application's own `audit_logs` instead.
     Audit(AuditArgs),
+
+    /// The schema map: the server, its databases and schemas, each table's columns (type,
+    /// null, default, keys) and the foreign keys between tables, read from the live catalog
+    /// as the learner.
+    Schema {
+        /// Only these tables of the lessons' schema (and the foreign keys that reach them).
+        #[arg(value_name = "TABLE")]
+        tables: Vec<String>,
+    },
 
     /// List the lessons, check them all, or play one as plain text.
     #[command(subcommand)]
@@ -238,6 +248,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Seed(args) => block_on(seed::run(&config, &args)),
         Command::Explain(args) => block_on(explain::run(&config, &args)),
         Command::Audit(args) => block_on(audit::run(&config, &args)),
+        Command::Schema { tables } => block_on(schema::run(&config, &tables)),
         // One thread, like PgBouncer: relaying is waiting on sockets, and one thread saves
         // the wake-ups between threads that a relay would otherwise pay per message.
         Command::Proxy(args) => tokio::runtime::Builder::new_current_thread()

@@ -11,6 +11,7 @@
 //!   query log gives each round trip
 //! - [`demo`]: a demo's progress news and its report (measurements, measured plans)
 //! - [`grading`]: what was gathered for one exercise attempt
+//! - [`schema`]: the schema map: server, databases, schemas, tables, columns, foreign keys
 //! - [`warning`]: the rules behind the query log's warnings, and a warning as a report keeps it
 //!
 //! Nothing here imports `db`, `proxy`, `demo`, `app`, `ui`, `runtime` or `cli` (a test below
@@ -24,6 +25,7 @@ pub mod demo;
 pub mod grading;
 pub mod proxy;
 mod result_set;
+pub mod schema;
 mod server_error;
 pub mod warning;
 

@@ -8,6 +8,7 @@
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
 //!   behind the plan's insights
+//! - [`schema`]: the schema map, read from the catalog as the connected role sees it
 //! - [`grading`]: gathering an exercise attempt (the answer, the reference rows, the plan and
 //!   speed-up its check needs), one way for the lab and `pglab lessons check`
 //!
@@ -32,6 +33,7 @@ pub mod explain;
 pub mod grading;
 mod lab;
 pub(crate) mod provision;
+pub mod schema;
 pub mod scratch;
 pub mod seed;
 pub mod status;

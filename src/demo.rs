@@ -17,6 +17,8 @@
 //!   retention by archive and by partition)
 //! - [`durability`]: the first lesson (an in-memory store killed and restarted, the lab's
 //!   server restarted and crashed, memory and database compared, every cell measured)
+//! - [`postgres`]: the "what PostgreSQL is" lesson (ACID live: a transfer refused halfway,
+//!   two sessions, constraints; a jsonb column and its GIN index; full-text search)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -33,6 +35,7 @@ pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
 pub mod params;
+pub mod postgres;
 pub mod soft_delete;
 
 use sqlx::postgres::PgConnectOptions;
@@ -178,8 +181,9 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 5] = [
+const GROUPS: [&[DemoSpec]; 6] = [
     durability::DEMOS,
+    postgres::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -219,6 +223,8 @@ pub async fn run(
         indexes::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(soft_delete::PREFIX) {
         soft_delete::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(postgres::PREFIX) {
+        postgres::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {

@@ -27,6 +27,8 @@ pub enum Context {
     Audit,
     /// The audit timeline's filter being typed.
     AuditFilter,
+    /// The schema map.
+    Schema,
     /// The help overlay is open.
     Help,
 }
@@ -42,6 +44,7 @@ impl Context {
             Context::Plan => "Plan",
             Context::Audit => "Audit timeline",
             Context::AuditFilter => "Typing an audit filter",
+            Context::Schema => "Schema map",
             Context::Help => "This help",
         }
     }
@@ -106,6 +109,12 @@ pub fn bindings() -> &'static [Binding] {
                 A::ShowAudit,
                 "the audit timeline: who changed which row, when, from where, old → new",
                 "audit"
+            ),
+            bind!(
+                Global,
+                [plain(K::F(8))],
+                A::ShowSchema,
+                "the schema map: databases, schemas, tables, columns and foreign keys, read from the catalog now"
             ),
             bind!(
                 Global,
@@ -435,6 +444,41 @@ pub fn bindings() -> &'static [Binding] {
                 A::EditFilter,
                 "type a filter: users:10 (a row), actor=7, table=posts, 30m / 1h / 2d (a window)",
                 "filter"
+            ),
+            bind!(
+                Schema,
+                [plain(K::Esc)],
+                A::Back,
+                "back where the map was opened from",
+                "back"
+            ),
+            bind!(Schema, [plain(K::Up), ch('k')], A::Up, "scroll up"),
+            bind!(Schema, [plain(K::Down), ch('j')], A::Down, "scroll down"),
+            bind!(Schema, [plain(K::PageUp)], A::PageUp, "a page up"),
+            bind!(Schema, [plain(K::PageDown)], A::PageDown, "a page down"),
+            bind!(
+                Schema,
+                [
+                    Key {
+                        code: K::Left,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('<')
+                ],
+                A::Left,
+                "scroll the map left"
+            ),
+            bind!(
+                Schema,
+                [
+                    Key {
+                        code: K::Right,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('>')
+                ],
+                A::Right,
+                "scroll the map right"
             ),
             bind!(
                 AuditFilter,

@@ -66,6 +66,15 @@ pub struct Step {
     /// warnings are shown in full under its result, any other folds into one line, and
     /// `lessons check` fails when one of them is not raised. `None`: every warning in full.
     pub warnings: Option<Vec<WarningRule>>,
+    /// A screen of the lab a read step opens when run (`opens = "schema"`).
+    pub opens: Option<Opens>,
+}
+
+/// A screen of the lab a lesson step can open; the plain-text runner prints it instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Opens {
+    /// The schema map, read from the catalog when it opens.
+    Schema,
 }
 
 /// What a step does beyond showing its title and body.

@@ -342,6 +342,16 @@ impl Effects {
                     let _ = events.send(audit_feed::load(&options, id, filter).await);
                 });
             }
+            Command::LoadSchema { id } => {
+                let Some(c) = &self.connected else {
+                    self.not_ready(id);
+                    return Ok(());
+                };
+                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
+                tokio::spawn(async move {
+                    let _ = events.send(load_schema(&options, id).await);
+                });
+            }
             Command::Quit => {}
         }
         Ok(())
@@ -440,5 +450,24 @@ impl Effects {
             });
         }
         self.journal.write("demo stopped");
+    }
+}
+
+/// The schema map, read on a connection of its own as the learner (not through the proxy:
+/// the learner did not send these queries, so the query log does not count them).
+async fn load_schema(options: &sqlx::postgres::PgConnectOptions, id: app::RequestId) -> Event {
+    let read = async {
+        let mut conn = crate::db::connect(options).await?;
+        crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await
+    };
+    match read.await {
+        Ok(map) => Event::SchemaLoaded {
+            id,
+            map: Box::new(map),
+        },
+        Err(error) => Event::Failed {
+            id,
+            message: format!("The schema map could not be read: {error}"),
+        },
     }
 }

@@ -11,6 +11,7 @@ pub mod markdown;
 pub mod page;
 pub mod plan;
 pub mod player;
+pub mod schema;
 pub mod status;
 pub mod table;
 pub mod theme;
@@ -29,6 +30,7 @@ pub struct Viewports {
     pub player: player::PlayerViewport,
     pub plan: plan::PlanViewport,
     pub audit: audit::AuditViewport,
+    pub schema: schema::SchemaViewport,
     pub help: Viewport,
 }
 
@@ -42,6 +44,7 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
         Screen::Console => console::render(app, frame, areas.main, theme),
         Screen::Plan => plan::render(app, frame, areas.main, theme, &mut viewports.plan),
         Screen::Audit => audit::render(app, frame, areas.main, theme, &mut viewports.audit),
+        Screen::Schema => schema::render(app, frame, areas.main, theme, &mut viewports.schema),
     }
     log::render(app, frame, areas.log, theme);
     if let Some(entry) = &app.log.opened {

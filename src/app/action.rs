@@ -40,6 +40,8 @@ pub enum Action {
     ToggleDiff,
     /// The audit timeline (F7).
     ShowAudit,
+    /// The schema map, read afresh from the catalog.
+    ShowSchema,
     /// Show only the selected audit event's row (again: every row).
     FilterRecord,
     /// Show only the changes of the selected audit event's actor (again: everyone's).

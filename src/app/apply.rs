@@ -81,6 +81,10 @@ impl App {
             Event::ExerciseRan { id, gathered } => return self.exercise_ran(id, gathered),
             Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
             Event::AuditArrived(events) => self.audit_arrived(events),
+            Event::SchemaLoaded { id, map } => self.schema_loaded(id, map),
+            Event::Failed { id, message } if self.schema.loading == Some(id) => {
+                self.schema_failed(message);
+            }
             Event::Failed { id, message } if self.audit.loading == Some(id) => {
                 self.audit_failed(message);
             }

@@ -51,6 +51,11 @@ pub enum Command {
         id: RequestId,
         filter: crate::audit::filter::Filter,
     },
+    /// Read the schema map from the catalog as the learner. Answered by
+    /// `Event::SchemaLoaded` or `Event::Failed` with the same id.
+    LoadSchema {
+        id: RequestId,
+    },
     /// Change the proxy's simulated round-trip time.
     SetLatency(Duration),
     /// Write the progress file.

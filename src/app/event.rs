@@ -61,6 +61,11 @@ pub enum Event {
     /// Audit events committed since the log was read (announced on `pglab_audit`), in any
     /// order; the app keeps those its filter lets through.
     AuditArrived(Vec<crate::audit::AuditEvent>),
+    /// The answer to `Command::LoadSchema`.
+    SchemaLoaded {
+        id: RequestId,
+        map: Box<crate::data::schema::SchemaMap>,
+    },
     /// A request could not run at all (the connection is gone, for example).
     Failed { id: RequestId, message: String },
     /// Writing the progress file failed; the message says where and why.

@@ -247,10 +247,11 @@ impl App {
         match action {
             Action::Activate => {
                 player.waiting.is_none()
-                    && matches!(
-                        step.kind,
-                        StepKind::Run { .. } | StepKind::Demo { .. } | StepKind::Exercise(_)
-                    )
+                    && (step.opens.is_some()
+                        || matches!(
+                            step.kind,
+                            StepKind::Run { .. } | StepKind::Demo { .. } | StepKind::Exercise(_)
+                        ))
             }
             Action::NextStep => {
                 player.step + 1 < lesson.steps.len()
@@ -300,6 +301,14 @@ impl App {
                 keymap::key_for(Context::Player, &Action::Back)
             ));
             return Vec::new();
+        }
+        let opens = self
+            .player
+            .as_ref()
+            .and_then(|p| self.catalog.lessons[p.lesson].steps.get(p.step))
+            .and_then(|step| step.opens);
+        if opens == Some(crate::lesson::Opens::Schema) {
+            return self.show_schema();
         }
         let id = self.request_id();
         let console_session = self.log.console_session;
@@ -381,6 +390,7 @@ mod tests {
             notes: None,
             body: None,
             warnings: None,
+            opens: None,
             kind: StepKind::Demo {
                 name: demo.into(),
                 params: toml::Table::new(),

@@ -172,6 +172,11 @@ async fn check_step(
                 solution.round_trips
             )))
         }
+        StepKind::Read if step.opens == Some(crate::lesson::Opens::Schema) => {
+            let mut conn = crate::db::connect(&scratch.learner).await?;
+            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await?;
+            Ok(Some(format!("schema map: {} tables", map.tables.len())))
+        }
         StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
     }
 }
@@ -322,6 +327,14 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
                 }
             }
             _ => {}
+        }
+        if step.opens == Some(crate::lesson::Opens::Schema) {
+            let mut conn = crate::db::connect(&lab.learner).await?;
+            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await?;
+            println!();
+            for line in crate::data::schema::text::lines(&map, &[]) {
+                println!("{}", line.text.trim_end());
+            }
         }
         println!();
         if interactive

@@ -14,7 +14,7 @@ use super::catalog::Problem;
 use super::document::{Document, Found, Need, Table, article, unknown_key, with_article};
 use super::source::{Source, Unreadable};
 use super::text::Shown;
-use super::{DIAGRAM_COUNT, Lesson, Step, StepKind};
+use super::{DIAGRAM_COUNT, Lesson, Opens, Step, StepKind};
 use graded::{read_exercise, read_quiz};
 
 mod diagnosis;
@@ -29,7 +29,7 @@ const COMMON_KEYS: [&str; 4] = ["kind", "title", "text", "notes"];
 
 /// Each kind and the keys only it takes.
 const KINDS: [(&str, &[&str]); 6] = [
-    ("read", &[]),
+    ("read", &["opens"]),
     ("diagram", &["diagram"]),
     ("run", &["sql", "warnings"]),
     ("demo", &["demo", "params", "warnings"]),
@@ -253,12 +253,14 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
         _ => read_quiz(doc, table).map(StepKind::Quiz),
     };
     let warnings = diagnosis::read_step_warnings(doc, table);
+    let opens = read_opens(doc, table);
     Some(Step {
         title: title?.value,
         notes: notes.map(|notes| notes.value),
         body: body?,
         kind: kind?,
         warnings: warnings?,
+        opens: opens?,
     })
 }
 
@@ -324,6 +326,24 @@ fn split_layers(text: &str) -> Vec<String> {
         }
     }
     layers.into_iter().map(|lines| lines.join("\n")).collect()
+}
+
+/// `opens = "schema"`: the screen a read step opens when run. `None` when it is wrong.
+fn read_opens(doc: &mut Document, table: &Table) -> Option<Option<Opens>> {
+    let Some(opens) = table.string(doc, "opens", Need::Optional) else {
+        return (!table.has("opens")).then_some(None);
+    };
+    match opens.value.as_str() {
+        "schema" => Some(Some(Opens::Schema)),
+        other => {
+            let message = format!(
+                "{}`opens` names a screen a step can open: `schema`, not `{other}`",
+                table.prefix()
+            );
+            doc.at(opens.span, message);
+            None
+        }
+    }
 }
 
 fn read_demo(doc: &mut Document, table: &Table, demos: Demos) -> Option<StepKind> {

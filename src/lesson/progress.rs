@@ -341,6 +341,7 @@ mod tests {
             body: None,
             kind,
             warnings: None,
+            opens: None,
         }
     }
 

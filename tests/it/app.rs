@@ -416,9 +416,7 @@ fn a_lint_free_exercise_fails_on_the_warning_its_own_round_trips_raised() {
         .iter()
         .position(|l| l.id == "soft-deletes")
         .unwrap();
-    for _ in 0..lesson {
-        app.update(Action::Down);
-    }
+    app.selected = lesson;
     let exercise = app.catalog.lessons[lesson]
         .steps
         .iter()

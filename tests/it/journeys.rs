@@ -61,6 +61,19 @@ impl Terminal {
         Some(Self { socket })
     }
 
+    /// Opens the shipped lesson `id` from the top of the lesson list: one Down for each
+    /// lesson before it, whatever lessons are added in front.
+    fn open_lesson(&self, id: &str) {
+        let place = super::support::app::catalog()
+            .lessons
+            .iter()
+            .position(|lesson| lesson.id == id)
+            .expect("the lesson ships");
+        let mut keys = vec!["Down"; place];
+        keys.push("Enter");
+        self.keys(&keys);
+    }
+
     fn keys(&self, keys: &[&str]) {
         let status = Command::new("tmux")
             .args(["-L", &self.socket, "send-keys"])
@@ -138,8 +151,7 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
     // The lesson list works before the database is up; wait for it anyway, so the demo
     // below has a database to run on.
     term.wait_for(&["pglab_learner@"]);
-    // The N+1 lesson is the second in the list.
-    term.keys(&["Down", "Enter"]);
+    term.open_lesson("n-plus-one");
     term.wait_for(&["8 · The N+1 problem", "step 1 of 13"]);
     // Step 2 is a diagram of four layers: three presses reveal them, a fourth moves on.
     for _ in 0..6 {
@@ -243,7 +255,7 @@ fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
         return;
     };
     term.wait_for(&["Lessons", "pglab_learner@"]);
-    term.keys(&["Down", "Enter"]);
+    term.open_lesson("n-plus-one");
     term.wait_for(&["8 · The N+1 problem", "step 1 of 13"]);
     // Step 2's diagram takes three presses to reveal; nine presses reach step 7.
     for _ in 0..9 {
@@ -305,7 +317,7 @@ fn every_layer_of_a_long_diagram_comes_into_view_at_100_by_30() {
         return;
     };
     term.wait_for(&["Lessons", "Audit logging"]);
-    term.keys(&["Down", "Down", "Down", "Down", "Enter"]);
+    term.open_lesson("audit-logging");
     term.wait_for(&["11 · Audit logging", "step 1 of"]);
     term.keys(&["Right"]);
     term.wait_for(&["step 2 of", "a request arrives", "1 of 5 shown"]);

@@ -82,6 +82,7 @@ fn context_named(place: &str) -> Context {
         "plan" => Context::Plan,
         "query log" => Context::Log,
         "audit timeline" => Context::Audit,
+        "schema map" => Context::Schema,
         "help" => Context::Help,
         other => panic!(
             "the README's key table names the place {other:?}; map it to a keymap context in \
@@ -100,6 +101,7 @@ fn context_opened(context: Context, label: &str) -> Option<Context> {
     match action {
         Action::ShowConsole => Some(Context::Console),
         Action::ShowAudit => Some(Context::Audit),
+        Action::ShowSchema => Some(Context::Schema),
         Action::ShowLessons => Some(Context::LessonList),
         Action::ToggleLogFocus => Some(Context::Log),
         Action::ToggleHelp => Some(Context::Help),

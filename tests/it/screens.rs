@@ -654,3 +654,49 @@ fn a_stopped_demo_keeps_the_rows_it_measured() {
     assert!(screen.contains("Stopped before it finished"), "{screen}");
     snapshot("player_demo_stopped", &mut app);
 }
+
+/// The schema map of a fresh lab database, read as the learner; the server's version and
+/// the databases' sizes differ from server to server, so they are set to fixed values.
+#[tokio::test]
+async fn schema_map_of_the_blog() {
+    let db = pglab::testing::TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    let mut map = pglab::db::schema::read(&mut conn, pglab::db::LESSON_SCHEMA)
+        .await
+        .unwrap();
+    map.server.version = "15.0".into();
+    map.databases = vec![
+        pglab::data::schema::Database {
+            name: "pglab".into(),
+            size_bytes: Some(8_273_920),
+            current: true,
+        },
+        pglab::data::schema::Database {
+            name: "postgres".into(),
+            size_bytes: None,
+            current: false,
+        },
+    ];
+    let mut app = app();
+    let commands = app.update(Action::ShowSchema);
+    let Some(Command::LoadSchema { id }) = commands.first() else {
+        panic!("the schema map reads the catalog when it opens: {commands:?}");
+    };
+    app.apply(Event::SchemaLoaded {
+        id: *id,
+        map: Box::new(map),
+    });
+    snapshot("schema_map", &mut app);
+    // Scrolled down to the boxes and sideways past the column names.
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    for _ in 0..20 {
+        app.update(Action::Down);
+    }
+    app.update(Action::Right);
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("schema_map_scrolled@80x24", draw(&app, 80, 24));
+    });
+}

@@ -1,0 +1,40 @@
+//! `pglab schema [TABLE…]`: the schema map as plain text — the server, its databases, this
+//! database's schemas, a box per table of the lessons' schema, and the foreign keys as
+//! arrows — read from the live catalog as the learner, so it shows what the learner can
+//! see, tables the learner created included. Plain characters only: nothing to colour, so
+//! `NO_COLOR` has nothing to turn off.
+
+use std::io::Write;
+
+use anyhow::Context;
+
+use super::Refused;
+use crate::data::schema::text;
+use crate::db::{LESSON_SCHEMA, Lab, LabConfig};
+
+pub async fn run(config: &LabConfig, tables: &[String]) -> anyhow::Result<()> {
+    let lab = Lab::open(config).await?;
+    let mut conn = crate::db::connect(&lab.learner).await?;
+    let map = crate::db::schema::read(&mut conn, LESSON_SCHEMA).await?;
+    let unknown = text::unknown(&map, tables);
+    if !unknown.is_empty() {
+        let known: Vec<&str> = map.tables.iter().map(|t| t.name.as_str()).collect();
+        return Err(Refused(format!(
+            "no table {} in schema {LESSON_SCHEMA}; its tables are: {}",
+            unknown.join(", "),
+            if known.is_empty() {
+                "none yet".to_owned()
+            } else {
+                known.join(", ")
+            }
+        ))
+        .into());
+    }
+    let mut out = std::io::stdout().lock();
+    for line in text::lines(&map, tables) {
+        writeln!(out, "{}", line.text.trim_end())?;
+    }
+    out.flush()
+        .context("cannot write the schema map to standard output")?;
+    Ok(())
+}
