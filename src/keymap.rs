@@ -114,7 +114,7 @@ pub fn bindings() -> &'static [Binding] {
                 Global,
                 [plain(K::F(8))],
                 A::ShowSchema,
-                "the schema map: databases, schemas, tables, columns and foreign keys, read from the catalog now"
+                "the schema map: tables, columns and foreign keys, read from the catalog"
             ),
             bind!(
                 Global,
