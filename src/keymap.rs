@@ -114,7 +114,7 @@ pub fn bindings() -> &'static [Binding] {
                 Global,
                 [plain(K::F(8))],
                 A::ShowSchema,
-                "the schema map: tables, columns and foreign keys, read from the catalog"
+                "the schema map: every table, its columns and foreign keys"
             ),
             bind!(
                 Global,
