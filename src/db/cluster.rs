@@ -9,6 +9,7 @@
 //! - **In-process** (test binaries): the server is a child of a thread that lives as long as
 //!   the process, and dies with it.
 
+mod creation;
 mod keeper;
 mod layout;
 mod postmaster;
@@ -22,6 +23,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub use creation::Creation;
 pub(crate) use keeper::lock_start;
 pub use keeper::{KEEPER_COMMAND, LabLock, serve as serve_keeper};
 pub use layout::Layout;
