@@ -15,6 +15,9 @@
 //!   the trigger, what logging reads costs, a failed audit write, an append-only log, a
 //!   redacted secret, an actor that must not outlive its transaction, the log's indexes,
 //!   retention by archive and by partition)
+//! - [`cloud`]: the cloud lesson (the lab's connection URL taken apart, what a transaction
+//!   pooler breaks, this lab's own cluster against a managed one, the same server questions
+//!   on any server, the measured round trip and one page at simulated distances)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -26,6 +29,7 @@
 //! `db::demo_data`.
 
 pub mod audit;
+pub mod cloud;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
@@ -175,7 +179,8 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 4] = [
+const GROUPS: [&[DemoSpec]; 5] = [
+    cloud::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -215,6 +220,8 @@ pub async fn run(
         indexes::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(soft_delete::PREFIX) {
         soft_delete::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(cloud::PREFIX) {
+        cloud::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else {
