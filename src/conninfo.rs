@@ -242,7 +242,11 @@ impl ConnInfo {
             }
         }
         if !self.params.iter().any(|(name, _)| name == "sslmode") {
-            parts.push(default("sslmode", "prefer", &param_means("sslmode", "prefer")));
+            parts.push(default(
+                "sslmode",
+                "prefer",
+                &param_means("sslmode", "prefer"),
+            ));
         }
         parts
     }
@@ -336,9 +340,10 @@ mod tests {
 
     #[test]
     fn a_full_url_is_taken_apart() {
-        let info =
-            parse("postgres://ana:s3cret@db.example.com:6543/app?sslmode=require&connect_timeout=5")
-                .unwrap();
+        let info = parse(
+            "postgres://ana:s3cret@db.example.com:6543/app?sslmode=require&connect_timeout=5",
+        )
+        .unwrap();
         assert_eq!(info.user.as_deref(), Some("ana"));
         assert!(info.has_password);
         assert_eq!(
@@ -423,7 +428,10 @@ mod tests {
         assert_eq!(part(&parts, "port").value, "5432, 5433");
         assert_eq!(part(&parts, "application_name").value, "my app");
         let names: Vec<&str> = parts.iter().skip(6).map(|p| p.name.as_str()).collect();
-        assert_eq!(names, ["target_session_attrs", "application_name", "sslmode"]);
+        assert_eq!(
+            names,
+            ["target_session_attrs", "application_name", "sslmode"]
+        );
         assert!(part(&parts, "sslmode").means.contains("naming the host"));
     }
 
@@ -464,7 +472,9 @@ mod tests {
             "postgres://ana@localhost/app"
         );
         assert_eq!(
-            mask_password("postgres://postgres.abcdefghijklmnop:[YOUR-PASSWORD]@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"),
+            mask_password(
+                "postgres://postgres.abcdefghijklmnop:[YOUR-PASSWORD]@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
+            ),
             "postgres://postgres.abcdefghijklmnop:****@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
         );
         assert_eq!(mask_password("not a url"), "not a url");

@@ -56,7 +56,10 @@ pub const DEMOS: &[DemoSpec] = &[
         params: &[
             ParamSpec {
                 name: "round_trips",
-                kind: ParamKind::Int { min: 10, max: 5_000 },
+                kind: ParamKind::Int {
+                    min: 10,
+                    max: 5_000,
+                },
                 help: "how many `select 1` round trips to time (default 200)",
             },
             ParamSpec {
@@ -71,7 +74,10 @@ pub const DEMOS: &[DemoSpec] = &[
             },
             ParamSpec {
                 name: "budget_ms",
-                kind: ParamKind::Int { min: 1, max: 10_000 },
+                kind: ParamKind::Int {
+                    min: 1,
+                    max: 10_000,
+                },
                 help: "the example time budget a page may spend waiting, ms (default 100)",
             },
         ],
@@ -98,10 +104,14 @@ pub(super) async fn run(
 /// the lab connects with, password masked, over as many lines as it needs.
 fn which_server(ctx: &DemoContext) -> Vec<String> {
     let said = match ctx.cluster {
-        Some(_) => "The lab runs on its private cluster, on this machine, and connects with \
-                    (password masked):",
-        None => "The lab runs on the server DATABASE_URL names, and connects with (password \
-                 masked):",
+        Some(_) => {
+            "The lab runs on its private cluster, on this machine, and connects with \
+                    (password masked):"
+        }
+        None => {
+            "The lab runs on the server DATABASE_URL names, and connects with (password \
+                 masked):"
+        }
     };
     let mut lines = crate::demo::wrapped(vec![said.to_string()]);
     lines.extend(url_lines(&lab_url(ctx), "  "));

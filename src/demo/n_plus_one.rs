@@ -145,7 +145,11 @@ impl Strategy {
         Ok(())
     }
 
-    pub(super) async fn run(self, conn: &mut PgConnection, limit: Option<i64>) -> sqlx::Result<Vec<Line>> {
+    pub(super) async fn run(
+        self,
+        conn: &mut PgConnection,
+        limit: Option<i64>,
+    ) -> sqlx::Result<Vec<Line>> {
         match self {
             Strategy::Lazy => lazy(conn, limit).await,
             Strategy::Join => join(conn, limit).await,

@@ -75,12 +75,16 @@ pub(super) async fn run(
     let mut conn = meter.connect("pglab demo: round trips").await?;
     let sql_error = |step| crate::demo::sql(DEMO, step);
     for _ in 0..WARM_UP {
-        select_one(&mut conn).await.map_err(sql_error("warming up"))?;
+        select_one(&mut conn)
+            .await
+            .map_err(sql_error("warming up"))?;
     }
     let _ = progress.send(DemoProgress::Message(format!(
         "timing {count} round trips of select 1"
     )));
-    let (timed, pinged) = meter.measure("select 1", time_round_trips(&mut conn, count)).await;
+    let (timed, pinged) = meter
+        .measure("select 1", time_round_trips(&mut conn, count))
+        .await;
     let timed = timed.map_err(sql_error("timing select 1"))?;
     for strategy in [Strategy::Lazy, Strategy::Join] {
         strategy
@@ -92,7 +96,7 @@ pub(super) async fn run(
         .map(String::from)
         .to_vec();
     let _ = progress.send(DemoProgress::TableColumns(columns.clone()));
-    let mut totals = pinged.report.totals.clone();
+    let mut totals = pinged.report.totals;
     let mut warnings = pinged.report.warnings.clone();
     let mut pages = Vec::new();
     let mut failure = None;

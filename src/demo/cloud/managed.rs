@@ -103,9 +103,17 @@ fn table(own: Option<&Own>, db_bytes: i64, listen: Option<&str>) -> ResultSet {
         ("created", created, "a form on the provider's site"),
         ("size", size, "on the provider's disks"),
         ("reachable", reach(listen).0, "from anywhere you allow"),
-        ("backups", "none unless you make them".into(), "taken by the provider"),
+        (
+            "backups",
+            "none unless you make them".into(),
+            "taken by the provider",
+        ),
         ("running", runs.into(), "all the time"),
-        ("looked at", "this terminal, psql".into(), "a web dashboard too"),
+        (
+            "looked at",
+            "this terminal, psql".into(),
+            "a web dashboard too",
+        ),
     ];
     ResultSet::new(
         ["", "this lab, measured", "a managed service"]
@@ -231,7 +239,10 @@ mod tests {
     #[test]
     fn listen_addresses_say_who_can_connect() {
         assert_eq!(reach(Some("127.0.0.1")).0, "127.0.0.1: this machine only");
-        assert_eq!(reach(Some("localhost, ::1")).0, "localhost, ::1: this machine only");
+        assert_eq!(
+            reach(Some("localhost, ::1")).0,
+            "localhost, ::1: this machine only"
+        );
         assert_eq!(reach(Some("*")).0, "*: the network");
         assert_eq!(reach(Some("")).0, "no TCP: a unix socket only");
         assert_eq!(reach(None).0, "not visible to this role");

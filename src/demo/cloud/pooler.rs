@@ -64,8 +64,7 @@ pub(super) async fn run(
     let (direct, pooled) = answers.map_err(crate::demo::sql(DEMO, "running the session"))?;
 
     let mut lines = crate::demo::wrapped(vec![
-        "Direct connection or session pooler: the whole session on one server connection."
-            .into(),
+        "Direct connection or session pooler: the whole session on one server connection.".into(),
     ]);
     lines.extend(transcript(&direct));
     lines.push(String::new());
@@ -118,11 +117,12 @@ async fn session(
 /// One statement's answer in a few words; a server error is an answer too.
 async fn answer(conn: &mut PgConnection, on: char, sql: &'static str) -> sqlx::Result<Answer> {
     use futures::TryStreamExt;
-    let rows: Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> = sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
-        .fetch_many(&mut *conn)
-        .try_filter_map(|step| async move { Ok(step.right()) })
-        .try_collect()
-        .await;
+    let rows: Result<Vec<sqlx::postgres::PgRow>, sqlx::Error> =
+        sqlx::raw_sql(sqlx::AssertSqlSafe(sql))
+            .fetch_many(&mut *conn)
+            .try_filter_map(|step| async move { Ok(step.right()) })
+            .try_collect()
+            .await;
     let (said, failed) = match rows {
         Ok(rows) if sql.starts_with("show") => {
             let value = rows
@@ -160,7 +160,10 @@ fn transcript(answers: &[Answer]) -> Vec<String> {
         .flat_map(|a| {
             let sql = crate::text::abbreviate(a.sql, 60);
             let mark = if a.failed { "✗" } else { "→" };
-            [format!("  {}  {sql}", a.on), format!("       {mark} {}", a.said)]
+            [
+                format!("  {}  {sql}", a.on),
+                format!("       {mark} {}", a.said),
+            ]
         })
         .collect()
 }

@@ -21,7 +21,10 @@ const SETTINGS: [(&str, &str); 7] = [
     ("listen_addresses", "where it accepts TCP connections"),
     ("ssl", "whether it offers encrypted connections"),
     ("TimeZone", "how timestamps are shown to you"),
-    ("statement_timeout", "longest one of your statements may run"),
+    (
+        "statement_timeout",
+        "longest one of your statements may run",
+    ),
 ];
 
 const VERSION: &str = "select version()";
@@ -60,9 +63,7 @@ pub(super) async fn run(
 ) -> Result<DemoReport, Error> {
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = meter.connect("pglab demo: which server").await?;
-    let _ = progress.send(DemoProgress::Message(
-        "asking the server what it is".into(),
-    ));
+    let _ = progress.send(DemoProgress::Message("asking the server what it is".into()));
     let (answers, measured) = meter.measure(DEMO, ask(&mut conn)).await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
@@ -71,7 +72,12 @@ pub(super) async fn run(
     let tables = answers
         .tables
         .iter()
-        .map(|(name, rows)| format!("{name} {}", crate::text::plural(*rows as u64, "row", "rows")))
+        .map(|(name, rows)| {
+            format!(
+                "{name} {}",
+                crate::text::plural(*rows as u64, "row", "rows")
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
     let hidden: Vec<&str> = SETTINGS
