@@ -150,7 +150,10 @@ async fn any_server_answers_version_settings_and_the_lesson_tables() {
         .fetch_one(&mut conn)
         .await
         .unwrap();
-    assert_eq!(row(&rows, "server_version")[1], version);
+    assert!(
+        version.starts_with(&row(&rows, "server_version")[1]),
+        "{version}"
+    );
     assert!(!row(&rows, "statement_timeout")[1].is_empty());
 }
 

@@ -19,12 +19,9 @@ const SETTINGS: [(&str, &str); 7] = [
     ("max_connections", "connections at once, all clients"),
     ("shared_buffers", "memory kept for cached table pages"),
     ("listen_addresses", "where it accepts TCP connections"),
-    ("ssl", "whether it offers encrypted connections"),
+    ("ssl", "whether it offers encryption"),
     ("TimeZone", "how timestamps are shown to you"),
-    (
-        "statement_timeout",
-        "longest one of your statements may run",
-    ),
+    ("statement_timeout", "longest a statement of yours runs"),
 ];
 
 const VERSION: &str = "select version()";
@@ -119,9 +116,11 @@ fn settings_table(seen: &[(String, String)]) -> ResultSet {
         .iter()
         .filter_map(|(name, means)| {
             let (_, value) = seen.iter().find(|(n, _)| n == name)?;
+            // The build's note ("15.18 (Debian …)") is on the version() line already.
+            let value = value.split(" (").next().unwrap_or(value);
             Some(vec![
                 Some(name.to_string()),
-                Some(value.clone()),
+                Some(value.to_string()),
                 Some(means.to_string()),
             ])
         })
