@@ -70,6 +70,18 @@ impl Terminal {
         assert!(status.success());
     }
 
+    /// Moves the lesson list's selection from the first lesson to `id` and opens it.
+    fn open_lesson(&self, id: &str) {
+        let index = super::support::app::catalog()
+            .lessons
+            .iter()
+            .position(|l| l.id == id)
+            .expect("the lesson ships");
+        let mut keys = vec!["Down"; index];
+        keys.push("Enter");
+        self.keys(&keys);
+    }
+
     /// Types text literally (no key names, `;` stays a semicolon).
     fn type_text(&self, text: &str) {
         let status = Command::new("tmux")
@@ -138,7 +150,7 @@ fn the_n_plus_one_lesson_counts_the_loop_then_the_join_and_quits_cleanly() {
     // The lesson list works before the database is up; wait for it anyway, so the demo
     // below has a database to run on.
     term.wait_for(&["pglab_learner@"]);
-    term.keys(&["Enter"]);
+    term.open_lesson("n-plus-one");
     term.wait_for(&["step 1 of 13"]);
     // Step 2 is a diagram of four layers: three presses reveal them, a fourth moves on.
     for _ in 0..6 {
@@ -242,7 +254,7 @@ fn a_running_demo_stops_on_esc_and_the_console_still_answers() {
         return;
     };
     term.wait_for(&["Lessons", "pglab_learner@"]);
-    term.keys(&["Enter"]);
+    term.open_lesson("n-plus-one");
     term.wait_for(&["step 1 of 13"]);
     // Step 2's diagram takes three presses to reveal; nine presses reach step 7.
     for _ in 0..9 {
@@ -304,7 +316,7 @@ fn every_layer_of_a_long_diagram_comes_into_view_at_100_by_30() {
         return;
     };
     term.wait_for(&["Lessons", "Audit logging"]);
-    term.keys(&["Down", "Down", "Down", "Enter"]);
+    term.open_lesson("audit-logging");
     term.wait_for(&["11 · Audit logging", "step 1 of"]);
     term.keys(&["Right"]);
     term.wait_for(&["step 2 of", "a request arrives", "1 of 5 shown"]);

@@ -22,12 +22,19 @@ pub fn app() -> App {
         "pglab_learner@127.0.0.1:5432/pglab".into(),
     );
     app.apply(Event::ConsoleReady);
+    // The tests drive the N+1 lesson: selected in the list, whichever lessons come before it.
+    app.selected = app
+        .catalog
+        .lessons
+        .iter()
+        .position(|l| l.id == "n-plus-one")
+        .expect("the N+1 lesson ships");
     app
 }
 
 /// The index of the first step of the N+1 lesson with a kind `wanted` accepts.
 pub fn step_where(app: &App, wanted: impl Fn(&StepKind) -> bool) -> usize {
-    app.catalog.lessons[0]
+    app.catalog.lessons[app.selected]
         .steps
         .iter()
         .position(|s| wanted(&s.kind))
