@@ -19,6 +19,9 @@
 //!   server restarted and crashed, memory and database compared, every cell measured)
 //! - [`postgres`]: the "what PostgreSQL is" lesson (ACID live: a transfer refused halfway,
 //!   two sessions, constraints; a jsonb column and its GIN index; full-text search)
+//! - [`cloud`]: the cloud lesson (the lab's connection URL taken apart, what a transaction
+//!   pooler breaks, this lab's own cluster against a managed one, the same server questions
+//!   on any server, the measured round trip and one page at simulated distances)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -30,6 +33,7 @@
 //! `db::demo_data`.
 
 pub mod audit;
+pub mod cloud;
 pub mod durability;
 pub mod indexes;
 pub mod meter;
@@ -181,9 +185,10 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 6] = [
+const GROUPS: [&[DemoSpec]; 7] = [
     durability::DEMOS,
     postgres::DEMOS,
+    cloud::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -225,6 +230,8 @@ pub async fn run(
         soft_delete::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(postgres::PREFIX) {
         postgres::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(cloud::PREFIX) {
+        cloud::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {

@@ -11,6 +11,7 @@
 //!   the field diff, suspicious-change rules, plain-text rendering),
 //!   [`lesson`] (lessons as data: the catalogue and its checks, grading attempts, progress),
 //!   [`sql`] (reading SQL without running it: fingerprints, kinds, lint, N+1),
+//!   [`conninfo`] (connection URLs taken apart, each part labelled, passwords masked),
 //!   [`query_log`] (the recorder: round trips, totals, scopes, warnings),
 //!   [`explain`] (EXPLAIN plans: the tree, loop- and worker-aware metrics, plain-text
 //!   rendering, diffs), [`hash`] (one stable hash), [`text`] (cutting and wrapping by display width; durations, counts and numbers as pglab writes them); `app` and the views take
@@ -30,6 +31,7 @@ pub mod app;
 pub mod audit;
 pub mod cli;
 pub mod config;
+pub mod conninfo;
 pub mod data;
 pub mod db;
 pub mod demo;

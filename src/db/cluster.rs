@@ -11,6 +11,7 @@
 //!
 //! The durability lesson restarts and crashes the server on purpose (`restart`).
 
+mod creation;
 mod keeper;
 mod layout;
 mod postmaster;
@@ -25,6 +26,7 @@ use std::process::Command;
 use std::sync::mpsc;
 use std::time::Duration;
 
+pub use creation::Creation;
 pub(crate) use keeper::lock_start;
 pub use keeper::{KEEPER_COMMAND, LabLock, serve as serve_keeper};
 pub use layout::Layout;

@@ -100,9 +100,10 @@ const AUTHORS: &str = "select id, username from users where id = any($1)";
 /// What the program prints for one post: its title and its author's username.
 type Line = (String, String);
 
-/// How the authors are fetched.
+/// How the authors are fetched (the cloud lesson loads the same page at simulated
+/// distances).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Strategy {
+pub(super) enum Strategy {
     Lazy,
     Join,
     Batched,
@@ -111,7 +112,7 @@ enum Strategy {
 impl Strategy {
     const ALL: [Strategy; 3] = [Strategy::Lazy, Strategy::Join, Strategy::Batched];
 
-    fn label(self) -> &'static str {
+    pub(super) fn label(self) -> &'static str {
         match self {
             Strategy::Lazy => "lazy",
             Strategy::Join => "join",
@@ -137,14 +138,18 @@ impl Strategy {
     }
 
     /// Prepares the strategy's statements on `conn` (sqlx keeps them for reuse).
-    async fn prepare(self, conn: &mut PgConnection) -> sqlx::Result<()> {
+    pub(super) async fn prepare(self, conn: &mut PgConnection) -> sqlx::Result<()> {
         for sql in self.statements() {
             sqlx::Executor::prepare(&mut *conn, sqlx::SqlStr::from_static(sql)).await?;
         }
         Ok(())
     }
 
-    async fn run(self, conn: &mut PgConnection, limit: Option<i64>) -> sqlx::Result<Vec<Line>> {
+    pub(super) async fn run(
+        self,
+        conn: &mut PgConnection,
+        limit: Option<i64>,
+    ) -> sqlx::Result<Vec<Line>> {
         match self {
             Strategy::Lazy => lazy(conn, limit).await,
             Strategy::Join => join(conn, limit).await,

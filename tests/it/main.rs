@@ -12,6 +12,7 @@ mod cli;
 mod console;
 mod demo;
 mod demo_audit;
+mod demo_cloud;
 mod demo_durability;
 mod demo_indexes;
 mod demo_postgres;
