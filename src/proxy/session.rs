@@ -1,6 +1,6 @@
 //! One client's session through the proxy: the untagged startup exchange (SSL and GSS
 //! encryption refused, cancel requests relayed, the startup message read for the user and
-//! database), then both directions relayed byte for byte while a decoded copy feeds the
+//! database), the server connection (in plain text or TLS, see [`super::tls`]), then both directions relayed byte for byte while a decoded copy feeds the
 //! session's [`Conversation`]. Each message is shown to the conversation before it is
 //! forwarded, so the conversation sees a request before the answer it causes.
 
@@ -10,14 +10,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
+use super::tls::{UpstreamStream, UpstreamTls};
 use crate::data::proxy::{ProxyEvent, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
@@ -40,6 +40,8 @@ const MAX_QUEUED_BYTES: usize = 8 << 20;
 pub struct Context {
     /// `host:port` of the real server.
     pub upstream: String,
+    /// How the server connection is encrypted, if at all.
+    pub tls: UpstreamTls,
     pub latency: Latency,
     pub events: mpsc::Sender<ProxyEvent>,
 }
@@ -98,7 +100,7 @@ async fn run(
     for _ in 0..=early_requests {
         conversation.startup_request();
     }
-    let mut upstream = match connect_upstream(&cx.upstream).await {
+    let mut upstream = match connect_upstream(cx).await {
         Ok(upstream) => upstream,
         Err(why) => {
             let message = format!(
@@ -114,7 +116,11 @@ async fn run(
         .write_all(&startup)
         .await
         .map_err(io("forward the startup message"))?;
-    relay(client, &mut upstream, &mut conversation, cx)
+    upstream
+        .flush()
+        .await
+        .map_err(io("forward the startup message"))?;
+    relay(client, upstream, &mut conversation, cx)
         .await
         .map(Some)
 }
@@ -179,22 +185,26 @@ fn session_info(id: SessionId, client: SocketAddr, parameters: &[u8]) -> Session
 }
 
 /// A cancel request carries the server's own process id and key, so it goes to the server
-/// unchanged, on a connection of its own.
+/// unchanged, on a connection of its own (encrypted as the session's would be).
 async fn relay_cancel(message: &[u8], cx: &Context) {
     sleep(cx.latency.round_trip() / 2).await;
-    if let Ok(mut upstream) = connect_upstream(&cx.upstream).await {
+    if let Ok(mut upstream) = connect_upstream(cx).await {
         let _ = upstream.write_all(message).await;
         let _ = upstream.shutdown().await;
     }
 }
 
-async fn connect_upstream(upstream: &str) -> Result<TcpStream, String> {
-    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(upstream))
+/// A new connection to the server, through TLS when the settings ask for it.
+async fn connect_upstream(cx: &Context) -> Result<Box<dyn UpstreamStream>, String> {
+    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(&cx.upstream))
         .await
         .map_err(|_| "no answer within 5 s".to_string())?
         .map_err(|e| e.to_string())?;
     let _ = stream.set_nodelay(true);
-    Ok(stream)
+    cx.tls
+        .negotiate(stream, &cx.upstream, cx.latency.round_trip())
+        .await
+        .map_err(|e| e.to_string())
 }
 
 /// Bytes of one direction waiting for their due time.
@@ -205,12 +215,13 @@ type Queue = VecDeque<(Instant, Bytes)>;
 /// to a client that pipelines) never stops the other direction.
 async fn relay(
     client: &mut TcpStream,
-    upstream: &mut TcpStream,
+    upstream: Box<dyn UpstreamStream>,
     conversation: &mut Conversation,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
     let (client_in, client_out) = client.split();
-    let (server_in, server_out) = upstream.split();
+    // Both halves are polled by this one task, so the split's lock is never contended.
+    let (server_in, server_out) = tokio::io::split(upstream);
     // Never held across an await; the two directions only take turns.
     let conversation = Mutex::new(conversation);
     tokio::select! {
@@ -223,8 +234,8 @@ async fn relay(
 /// at their due time when latency is simulated).
 async fn pump(
     direction: Direction,
-    mut from: ReadHalf<'_>,
-    mut to: WriteHalf<'_>,
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
     conversation: &Mutex<&mut Conversation>,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
@@ -241,6 +252,12 @@ async fn pump(
         tokio::select! {
             // Reading pauses while the delay line holds too much, as a slow link would.
             read = from.read_buf(&mut received), if queued_bytes < MAX_QUEUED_BYTES => {
+                // A TLS server that goes away without saying goodbye ends its stream as
+                // surely as a TCP server that closes.
+                let read = match read {
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                    read => read,
+                };
                 if read.map_err(io(direction.reading()))? == 0 {
                     // Whatever came last (a client's Terminate) still goes on.
                     flush_all(&mut queue, &mut to).await;
@@ -268,6 +285,8 @@ async fn pump(
                 match due {
                     None if queue.is_empty() => {
                         to.write_all(&received).await.map_err(io("forward bytes"))?;
+                        // TLS holds records back until flushed; plain TCP flushes nothing.
+                        to.flush().await.map_err(io("forward bytes"))?;
                         received.clear();
                     }
                     // Chunks still queued go first, even once the delay is turned off.
@@ -284,6 +303,7 @@ async fn pump(
                     queued_bytes -= chunk.len();
                     to.write_all(&chunk).await.map_err(io("forward bytes"))?;
                 }
+                to.flush().await.map_err(io("forward bytes"))?;
             }
         }
     }
@@ -324,10 +344,10 @@ fn lock<'a, 'c>(
 }
 
 /// Delivers everything still queued, each chunk at its time, when the other side is gone.
-async fn flush_all(queue: &mut Queue, out: &mut WriteHalf<'_>) {
+async fn flush_all(queue: &mut Queue, out: &mut (impl AsyncWrite + Unpin)) {
     while let Some((due, chunk)) = queue.pop_front() {
         sleep_until(Some(due)).await;
-        if out.write_all(&chunk).await.is_err() {
+        if out.write_all(&chunk).await.is_err() || out.flush().await.is_err() {
             return;
         }
     }
