@@ -225,6 +225,18 @@ fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -
     if let Some(mut url) = upstream.client_url.clone() {
         let _ = url.set_host(Some(&addr.ip().to_string()));
         let _ = url.set_port(Some(addr.port()));
+        // The server's TLS settings are the proxy's business: clients reach the proxy in
+        // plain text on loopback, and would be refused if they insisted on TLS.
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !k.starts_with("ssl"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
         if url.password().is_some() {
             let _ = url.set_password(Some("****"));
         }

@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
-use super::tls::{UpstreamStream, UpstreamTls};
+use super::tls::{Upstream, UpstreamStream, UpstreamTls, without_channel_binding};
 use crate::data::proxy::{ProxyEvent, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
@@ -100,7 +100,7 @@ async fn run(
     for _ in 0..=early_requests {
         conversation.startup_request();
     }
-    let mut upstream = match connect_upstream(cx).await {
+    let upstream = match connect_upstream(cx).await {
         Ok(upstream) => upstream,
         Err(why) => {
             let message = format!(
@@ -112,6 +112,10 @@ async fn run(
         }
     };
     sleep(cx.latency.round_trip() / 2).await;
+    let Upstream {
+        stream: mut upstream,
+        encrypted,
+    } = upstream;
     upstream
         .write_all(&startup)
         .await
@@ -120,7 +124,12 @@ async fn run(
         .flush()
         .await
         .map_err(io("forward the startup message"))?;
-    relay(client, upstream, &mut conversation, cx)
+    let first = if encrypted {
+        authentication_offer(&mut upstream).await?
+    } else {
+        Vec::new()
+    };
+    relay(client, upstream, first, &mut conversation, cx)
         .await
         .map(Some)
 }
@@ -188,14 +197,15 @@ fn session_info(id: SessionId, client: SocketAddr, parameters: &[u8]) -> Session
 /// unchanged, on a connection of its own (encrypted as the session's would be).
 async fn relay_cancel(message: &[u8], cx: &Context) {
     sleep(cx.latency.round_trip() / 2).await;
-    if let Ok(mut upstream) = connect_upstream(cx).await {
-        let _ = upstream.write_all(message).await;
-        let _ = upstream.shutdown().await;
+    if let Ok(upstream) = connect_upstream(cx).await {
+        let mut stream = upstream.stream;
+        let _ = stream.write_all(message).await;
+        let _ = stream.shutdown().await;
     }
 }
 
 /// A new connection to the server, through TLS when the settings ask for it.
-async fn connect_upstream(cx: &Context) -> Result<Box<dyn UpstreamStream>, String> {
+async fn connect_upstream(cx: &Context) -> Result<Upstream, String> {
     let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(&cx.upstream))
         .await
         .map_err(|_| "no answer within 5 s".to_string())?
@@ -207,6 +217,42 @@ async fn connect_upstream(cx: &Context) -> Result<Box<dyn UpstreamStream>, Strin
         .map_err(|e| e.to_string())
 }
 
+/// The server's first messages after the startup message, up to its authentication request
+/// (a `NegotiateProtocolVersion` may come before it), with a channel-binding offer taken out
+/// (see [`without_channel_binding`]). They go to the client first, through the relay.
+async fn authentication_offer(upstream: &mut Box<dyn UpstreamStream>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    // NegotiateProtocolVersion at most once, then the request (or an error).
+    for _ in 0..2 {
+        let mut header = [0u8; 5];
+        upstream
+            .read_exact(&mut header)
+            .await
+            .map_err(io("read the server's authentication request"))?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        if !(4..=MAX_STARTUP_LEN).contains(&len) {
+            return Err(format!(
+                "the server's first message declares length {len}, outside 4..={MAX_STARTUP_LEN}"
+            ));
+        }
+        let mut message = header.to_vec();
+        message.resize(1 + len, 0);
+        upstream
+            .read_exact(&mut message[5..])
+            .await
+            .map_err(io("read the server's authentication request"))?;
+        let tag = header[0];
+        match without_channel_binding(&message) {
+            Some(rewritten) => out.extend_from_slice(&rewritten),
+            None => out.extend_from_slice(&message),
+        }
+        if tag != b'v' {
+            break;
+        }
+    }
+    Ok(out)
+}
+
 /// Bytes of one direction waiting for their due time.
 type Queue = VecDeque<(Instant, Bytes)>;
 
@@ -216,12 +262,15 @@ type Queue = VecDeque<(Instant, Bytes)>;
 async fn relay(
     client: &mut TcpStream,
     upstream: Box<dyn UpstreamStream>,
+    first: Vec<u8>,
     conversation: &mut Conversation,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
     let (client_in, client_out) = client.split();
     // Both halves are polled by this one task, so the split's lock is never contended.
     let (server_in, server_out) = tokio::io::split(upstream);
+    // What the server said already, read before the relay began, comes first.
+    let server_in = std::io::Cursor::new(first).chain(server_in);
     // Never held across an await; the two directions only take turns.
     let conversation = Mutex::new(conversation);
     tokio::select! {

@@ -5,6 +5,10 @@
 //! talk to the proxy in plain text on loopback; the proxy observes the same plain-text
 //! messages whichever way the server is reached, so round trips count the same.
 //!
+//! One message changes on the way: over TLS the server offers `SCRAM-SHA-256-PLUS`
+//! (channel binding), which a plain-text client must not be offered; the session takes it
+//! out of the server's authentication request ([`without_channel_binding`]).
+//!
 //! `sslmode` keeps libpq's meanings:
 //!
 //! | sslmode | asks for TLS | if the server says no | checks the certificate |
@@ -53,6 +57,55 @@ const DEFAULT_ROOT_CERT: &str = ".postgresql/root.crt";
 /// either the same way.
 pub trait UpstreamStream: AsyncRead + AsyncWrite + Unpin + Send {}
 impl<T: AsyncRead + AsyncWrite + Unpin + Send> UpstreamStream for T {}
+
+/// A new server connection, ready for the client's startup message.
+pub struct Upstream {
+    pub stream: Box<dyn UpstreamStream>,
+    /// Whether TLS protects it (and the server may offer channel binding).
+    pub encrypted: bool,
+}
+
+impl Upstream {
+    fn plain(tcp: TcpStream) -> Self {
+        Self {
+            stream: Box::new(tcp),
+            encrypted: false,
+        }
+    }
+}
+
+/// A server that speaks TLS offers `SCRAM-SHA-256-PLUS`: SCRAM bound to its TLS connection.
+/// The client's connection to the proxy is plain text, and libpq refuses a server that offers
+/// channel binding over plain text ("server offered SCRAM-SHA-256-PLUS authentication over a
+/// non-SSL connection") — rightly: the client cannot bind to a TLS session it is not part
+/// of. So the proxy takes the offer out of the server's `AuthenticationSASL` message: the
+/// client answers with plain SCRAM-SHA-256 and says it saw no TLS ("n"), which the server
+/// accepts. Given a whole backend message, returns it rewritten, or `None` when it is not a
+/// SASL offer with a `-PLUS` mechanism (or nothing would be left).
+pub fn without_channel_binding(message: &[u8]) -> Option<Vec<u8>> {
+    const SASL: [u8; 4] = [0, 0, 0, 10];
+    let body = message.strip_prefix(b"R")?.get(4..)?;
+    let list = body.strip_prefix(&SASL)?;
+    let mut mechanisms: Vec<&[u8]> = list
+        .split(|b| *b == 0)
+        .take_while(|m| !m.is_empty())
+        .collect();
+    let offered = mechanisms.len();
+    mechanisms.retain(|m| !m.ends_with(b"-PLUS"));
+    if mechanisms.len() == offered || mechanisms.is_empty() {
+        return None;
+    }
+    let mut rewritten = SASL.to_vec();
+    for mechanism in mechanisms {
+        rewritten.extend_from_slice(mechanism);
+        rewritten.push(0);
+    }
+    rewritten.push(0);
+    let mut out = vec![b'R'];
+    out.extend_from_slice(&(rewritten.len() as u32 + 4).to_be_bytes());
+    out.extend_from_slice(&rewritten);
+    Some(out)
+}
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -389,9 +442,9 @@ impl UpstreamTls {
         mut tcp: TcpStream,
         server: &str,
         round_trip: Duration,
-    ) -> Result<Box<dyn UpstreamStream>, NegotiationError> {
+    ) -> Result<Upstream, NegotiationError> {
         let Some(config) = &self.config else {
-            return Ok(Box::new(tcp));
+            return Ok(Upstream::plain(tcp));
         };
         let io = |cause| NegotiationError::Io {
             server: server.to_string(),
@@ -405,7 +458,7 @@ impl UpstreamTls {
         sleep(round_trip).await;
         match answer[0] {
             b'S' => {}
-            b'N' if !self.mode.requires_tls() => return Ok(Box::new(tcp)),
+            b'N' if !self.mode.requires_tls() => return Ok(Upstream::plain(tcp)),
             b'N' => {
                 return Err(NegotiationError::NotAccepted {
                     server: server.to_string(),
@@ -442,7 +495,10 @@ impl UpstreamTls {
             .await
             .map_err(|cause| self.handshake_error(server, host, cause))?;
         sleep(round_trip).await;
-        Ok(Box::new(tls))
+        Ok(Upstream {
+            stream: Box::new(tls),
+            encrypted: true,
+        })
     }
 
     fn handshake_error(&self, server: &str, host: &str, cause: std::io::Error) -> NegotiationError {
@@ -683,6 +739,30 @@ mod tests {
         .unwrap_err();
         assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
         assert_eq!(err.exit_code(), EXIT_FAILURE);
+    }
+
+    #[test]
+    fn the_channel_binding_offer_is_taken_out_and_everything_else_kept() {
+        let offer = |list: &[u8]| {
+            let mut body = vec![0, 0, 0, 10];
+            body.extend_from_slice(list);
+            let mut message = vec![b'R'];
+            message.extend_from_slice(&(body.len() as u32 + 4).to_be_bytes());
+            message.extend_from_slice(&body);
+            message
+        };
+        assert_eq!(
+            without_channel_binding(&offer(b"SCRAM-SHA-256-PLUS\0SCRAM-SHA-256\0\0")),
+            Some(offer(b"SCRAM-SHA-256\0\0"))
+        );
+        assert_eq!(without_channel_binding(&offer(b"SCRAM-SHA-256\0\0")), None);
+        assert_eq!(
+            without_channel_binding(&offer(b"SCRAM-SHA-256-PLUS\0\0")),
+            None
+        );
+        // AuthenticationOk, and a message that is not an authentication request.
+        assert_eq!(without_channel_binding(b"R\0\0\0\x08\0\0\0\0"), None);
+        assert_eq!(without_channel_binding(b"Z\0\0\0\x05I"), None);
     }
 
     #[test]
