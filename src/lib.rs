@@ -82,11 +82,12 @@ fn known_exit_code(error: &(dyn StdError + 'static)) -> Option<u8> {
     fn code_of<T: ExitStatus + StdError + 'static>(error: &(dyn StdError + 'static)) -> Option<u8> {
         error.downcast_ref::<T>().map(ExitStatus::exit_code)
     }
-    const KNOWN: [fn(&(dyn StdError + 'static)) -> Option<u8>; 4] = [
+    const KNOWN: [fn(&(dyn StdError + 'static)) -> Option<u8>; 5] = [
         code_of::<db::Error>,
         code_of::<db::console::ExecuteError>,
         code_of::<demo::Error>,
         code_of::<cli::Refused>,
+        code_of::<proxy::tls::ConfigError>,
     ];
     KNOWN.iter().find_map(|code| code(error))
 }

@@ -8,6 +8,7 @@
 //! - [`round_trip`]: one session's conversation → round trips and their statements
 //! - [`latency`]: the delay line
 //! - [`session`]: the I/O of one client session
+//! - [`tls`]: the server connection's encryption (`sslmode`, certificates)
 //!
 //! What the proxy reports (sessions, round trips, the server's errors) is data the core
 //! reads, so it lives in [`crate::data::proxy`].
@@ -16,13 +17,14 @@ pub mod frame;
 pub mod latency;
 pub mod round_trip;
 mod session;
+pub mod tls;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgSslMode};
 use tokio::io::AsyncWriteExt;
 use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, mpsc};
@@ -31,6 +33,7 @@ use tokio::task::JoinSet;
 use crate::data::proxy::ProxyEvent;
 
 pub use latency::Latency;
+pub use tls::UpstreamTls;
 
 /// Sessions served at once; more are refused with PostgreSQL's "too many connections".
 pub const MAX_SESSIONS: usize = 256;
@@ -46,14 +49,18 @@ pub enum Error {
     },
     #[error("the proxy forwards over TCP, but the server is reached through the socket {0}")]
     SocketUpstream(String),
+    #[error(transparent)]
+    Tls(#[from] tls::ConfigError),
 }
 
 /// Where the proxy listens and what it forwards to.
 #[derive(Debug, Clone)]
 pub struct ProxyConfig {
     pub listen: SocketAddr,
-    /// `host:port` of the real server (plain TCP).
+    /// `host:port` of the real server.
     pub upstream: String,
+    /// Whether and how the connection to the server is encrypted.
+    pub tls: UpstreamTls,
     pub latency: Latency,
 }
 
@@ -85,6 +92,7 @@ impl Proxy {
         })?;
         let cx = session::Context {
             upstream: config.upstream,
+            tls: config.tls,
             latency: config.latency.clone(),
             events,
         };
@@ -98,6 +106,8 @@ impl Proxy {
 
     /// A proxy on a free loopback port in front of the server `options` point at, and those
     /// options pointed at the proxy instead: how the lab routes its own connections through.
+    /// The proxy encrypts its leg to the server as `options` ask (`sslmode`, `sslrootcert`);
+    /// the routed options reach the proxy in plain text on loopback.
     pub async fn in_front_of(
         options: &PgConnectOptions,
         latency: Latency,
@@ -106,13 +116,22 @@ impl Proxy {
         let config = ProxyConfig {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             upstream: upstream_address(options)?,
+            tls: UpstreamTls::from_options(options)?,
             latency,
         };
         let proxy = Self::start(config, events).await?;
-        let routed = options
+        let mut routed = options
             .clone()
             .host(&proxy.local_addr.ip().to_string())
             .port(proxy.local_addr.port());
+        // The proxy answers "no TLS": a client that insists would not get in. `prefer` keeps
+        // the SSL request, so the session starts with the same round trips as before.
+        if matches!(
+            options.get_ssl_mode(),
+            PgSslMode::Require | PgSslMode::VerifyCa | PgSslMode::VerifyFull
+        ) {
+            routed = routed.ssl_mode(PgSslMode::Prefer);
+        }
         Ok((proxy, routed))
     }
 

@@ -17,7 +17,7 @@ use super::proxy_log::LogWriter;
 use super::{ProxyArgs, Refused};
 use crate::data::proxy::ProxyEvent;
 use crate::db::{self, Lab, LabConfig};
-use crate::proxy::{Latency, Proxy, ProxyConfig};
+use crate::proxy::{Latency, Proxy, ProxyConfig, UpstreamTls};
 use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
 
 /// After this long without traffic (or twice the simulated round trip, if longer), a burst
@@ -49,6 +49,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         ProxyConfig {
             listen: args.listen,
             upstream: upstream.address.clone(),
+            tls: upstream.tls.clone(),
             latency: Latency::new(args.latency, args.jitter),
         },
         tx,
@@ -160,6 +161,8 @@ fn write_event<W: Write>(
 struct Upstream {
     /// `host:port`.
     address: String,
+    /// Whether and how the proxy encrypts its connection to the server.
+    tls: UpstreamTls,
     /// What to tell the user: the server, and the URL to connect to the proxy with.
     description: String,
     /// A URL for clients, pointing at the proxy (password masked), once the port is known.
@@ -171,6 +174,7 @@ impl Upstream {
     fn from_lab(lab: &Lab) -> anyhow::Result<Self> {
         Ok(Self {
             address: crate::proxy::upstream_address(&lab.learner)?,
+            tls: UpstreamTls::from_options(&lab.learner)?,
             description: "the lab database".into(),
             client_url: url::Url::parse(lab.url(false)).ok(),
             catalog: Some(lab.owner.clone()),
@@ -185,19 +189,9 @@ impl Upstream {
                  not supported"
             );
         };
-        let sslmode = parsed
-            .query_pairs()
-            .find(|(k, _)| k == "sslmode")
-            .map(|(_, v)| v.into_owned());
-        if let Some(mode @ ("require" | "verify-ca" | "verify-full")) = sslmode.as_deref() {
-            // Refused, not failed: the proxy could run, but not the way this asks.
-            return Err(Refused(format!(
-                "--upstream asks for sslmode={mode}, but the proxy talks to the server in plain \
-                 text. Point it at a server reachable without TLS (a local one, or through an \
-                 SSH tunnel)."
-            ))
-            .into());
-        }
+        // The proxy's own leg to the server follows the URL's sslmode; clients still reach
+        // the proxy in plain text on loopback.
+        let tls = UpstreamTls::from_url(&parsed)?;
         let port = parsed.port().unwrap_or(5432);
         // Credentials in the URL let the proxy read the catalog for the lint.
         let catalog = if parsed.username().is_empty() {
@@ -207,6 +201,7 @@ impl Upstream {
         };
         Ok(Self {
             address: format!("{host}:{port}"),
+            tls,
             description: db::mask_password(url),
             client_url: Some(parsed),
             catalog,
@@ -223,9 +218,25 @@ fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -
         args.latency.as_millis(),
         args.jitter.as_millis()
     )];
+    // Only when TLS is asked for: the lab's own server is reached in plain text.
+    if upstream.tls.asks_for_tls() {
+        lines.push(format!("to the server   {}", upstream.tls.describe()));
+    }
     if let Some(mut url) = upstream.client_url.clone() {
         let _ = url.set_host(Some(&addr.ip().to_string()));
         let _ = url.set_port(Some(addr.port()));
+        // The server's TLS settings are the proxy's business: clients reach the proxy in
+        // plain text on loopback, and would be refused if they insisted on TLS.
+        let kept: Vec<(String, String)> = url
+            .query_pairs()
+            .filter(|(k, _)| !k.starts_with("ssl"))
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        if kept.is_empty() {
+            url.set_query(None);
+        } else {
+            url.query_pairs_mut().clear().extend_pairs(kept);
+        }
         if url.password().is_some() {
             let _ = url.set_password(Some("****"));
         }
@@ -313,9 +324,11 @@ mod tests {
     }
 
     #[test]
-    fn upstream_urls_that_need_tls_or_a_socket_are_refused() {
-        let tls = Upstream::from_url("postgres://u:p@db.example.com/x?sslmode=require");
-        assert!(tls.err().unwrap().to_string().contains("plain text"));
+    fn upstream_urls_with_client_certificates_or_a_socket_are_refused() {
+        let tls = Upstream::from_url("postgres://u:p@db.example.com/x?sslmode=require").unwrap();
+        assert!(tls.tls.asks_for_tls());
+        let cert = Upstream::from_url("postgres://u:p@db.example.com/x?sslcert=/c.pem");
+        assert!(cert.err().unwrap().to_string().contains("sslcert"));
         let socket = Upstream::from_url("postgres:///x?host=/tmp");
         assert!(socket.err().unwrap().to_string().contains("host and port"));
         let plain = Upstream::from_url("postgres://u:p@127.0.0.1:6000/x").unwrap();

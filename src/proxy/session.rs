@@ -1,6 +1,6 @@
 //! One client's session through the proxy: the untagged startup exchange (SSL and GSS
 //! encryption refused, cancel requests relayed, the startup message read for the user and
-//! database), then both directions relayed byte for byte while a decoded copy feeds the
+//! database), the server connection (in plain text or TLS, see [`super::tls`]), then both directions relayed byte for byte while a decoded copy feeds the
 //! session's [`Conversation`]. Each message is shown to the conversation before it is
 //! forwarded, so the conversation sees a request before the answer it causes.
 
@@ -10,14 +10,14 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use bytes::{Bytes, BytesMut};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio::net::tcp::{ReadHalf, WriteHalf};
 use tokio::sync::mpsc;
 
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
+use super::tls::{Upstream, UpstreamStream, UpstreamTls, without_channel_binding};
 use crate::data::proxy::{ProxyEvent, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
@@ -40,6 +40,8 @@ const MAX_QUEUED_BYTES: usize = 8 << 20;
 pub struct Context {
     /// `host:port` of the real server.
     pub upstream: String,
+    /// How the server connection is encrypted, if at all.
+    pub tls: UpstreamTls,
     pub latency: Latency,
     pub events: mpsc::Sender<ProxyEvent>,
 }
@@ -98,7 +100,7 @@ async fn run(
     for _ in 0..=early_requests {
         conversation.startup_request();
     }
-    let mut upstream = match connect_upstream(&cx.upstream).await {
+    let upstream = match connect_upstream(cx).await {
         Ok(upstream) => upstream,
         Err(why) => {
             let message = format!(
@@ -110,11 +112,24 @@ async fn run(
         }
     };
     sleep(cx.latency.round_trip() / 2).await;
+    let Upstream {
+        stream: mut upstream,
+        encrypted,
+    } = upstream;
     upstream
         .write_all(&startup)
         .await
         .map_err(io("forward the startup message"))?;
-    relay(client, &mut upstream, &mut conversation, cx)
+    upstream
+        .flush()
+        .await
+        .map_err(io("forward the startup message"))?;
+    let first = if encrypted {
+        authentication_offer(&mut upstream).await?
+    } else {
+        Vec::new()
+    };
+    relay(client, upstream, first, &mut conversation, cx)
         .await
         .map(Some)
 }
@@ -179,22 +194,63 @@ fn session_info(id: SessionId, client: SocketAddr, parameters: &[u8]) -> Session
 }
 
 /// A cancel request carries the server's own process id and key, so it goes to the server
-/// unchanged, on a connection of its own.
+/// unchanged, on a connection of its own (encrypted as the session's would be).
 async fn relay_cancel(message: &[u8], cx: &Context) {
     sleep(cx.latency.round_trip() / 2).await;
-    if let Ok(mut upstream) = connect_upstream(&cx.upstream).await {
-        let _ = upstream.write_all(message).await;
-        let _ = upstream.shutdown().await;
+    if let Ok(upstream) = connect_upstream(cx).await {
+        let mut stream = upstream.stream;
+        let _ = stream.write_all(message).await;
+        let _ = stream.shutdown().await;
     }
 }
 
-async fn connect_upstream(upstream: &str) -> Result<TcpStream, String> {
-    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(upstream))
+/// A new connection to the server, through TLS when the settings ask for it.
+async fn connect_upstream(cx: &Context) -> Result<Upstream, String> {
+    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(&cx.upstream))
         .await
         .map_err(|_| "no answer within 5 s".to_string())?
         .map_err(|e| e.to_string())?;
     let _ = stream.set_nodelay(true);
-    Ok(stream)
+    cx.tls
+        .negotiate(stream, &cx.upstream, cx.latency.round_trip())
+        .await
+        .map_err(|e| e.to_string())
+}
+
+/// The server's first messages after the startup message, up to its authentication request
+/// (a `NegotiateProtocolVersion` may come before it), with a channel-binding offer taken out
+/// (see [`without_channel_binding`]). They go to the client first, through the relay.
+async fn authentication_offer(upstream: &mut Box<dyn UpstreamStream>) -> Result<Vec<u8>, String> {
+    let mut out = Vec::new();
+    // NegotiateProtocolVersion at most once, then the request (or an error).
+    for _ in 0..2 {
+        let mut header = [0u8; 5];
+        upstream
+            .read_exact(&mut header)
+            .await
+            .map_err(io("read the server's authentication request"))?;
+        let len = u32::from_be_bytes([header[1], header[2], header[3], header[4]]) as usize;
+        if !(4..=MAX_STARTUP_LEN).contains(&len) {
+            return Err(format!(
+                "the server's first message declares length {len}, outside 4..={MAX_STARTUP_LEN}"
+            ));
+        }
+        let mut message = header.to_vec();
+        message.resize(1 + len, 0);
+        upstream
+            .read_exact(&mut message[5..])
+            .await
+            .map_err(io("read the server's authentication request"))?;
+        let tag = header[0];
+        match without_channel_binding(&message) {
+            Some(rewritten) => out.extend_from_slice(&rewritten),
+            None => out.extend_from_slice(&message),
+        }
+        if tag != b'v' {
+            break;
+        }
+    }
+    Ok(out)
 }
 
 /// Bytes of one direction waiting for their due time.
@@ -205,12 +261,16 @@ type Queue = VecDeque<(Instant, Bytes)>;
 /// to a client that pipelines) never stops the other direction.
 async fn relay(
     client: &mut TcpStream,
-    upstream: &mut TcpStream,
+    upstream: Box<dyn UpstreamStream>,
+    first: Vec<u8>,
     conversation: &mut Conversation,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
     let (client_in, client_out) = client.split();
-    let (server_in, server_out) = upstream.split();
+    // Both halves are polled by this one task, so the split's lock is never contended.
+    let (server_in, server_out) = tokio::io::split(upstream);
+    // What the server said already, read before the relay began, comes first.
+    let server_in = std::io::Cursor::new(first).chain(server_in);
     // Never held across an await; the two directions only take turns.
     let conversation = Mutex::new(conversation);
     tokio::select! {
@@ -223,8 +283,8 @@ async fn relay(
 /// at their due time when latency is simulated).
 async fn pump(
     direction: Direction,
-    mut from: ReadHalf<'_>,
-    mut to: WriteHalf<'_>,
+    mut from: impl AsyncRead + Unpin,
+    mut to: impl AsyncWrite + Unpin,
     conversation: &Mutex<&mut Conversation>,
     cx: &Context,
 ) -> Result<SessionEnd, String> {
@@ -241,6 +301,12 @@ async fn pump(
         tokio::select! {
             // Reading pauses while the delay line holds too much, as a slow link would.
             read = from.read_buf(&mut received), if queued_bytes < MAX_QUEUED_BYTES => {
+                // A TLS server that goes away without saying goodbye ends its stream as
+                // surely as a TCP server that closes.
+                let read = match read {
+                    Err(e) if e.kind() == std::io::ErrorKind::UnexpectedEof => Ok(0),
+                    read => read,
+                };
                 if read.map_err(io(direction.reading()))? == 0 {
                     // Whatever came last (a client's Terminate) still goes on.
                     flush_all(&mut queue, &mut to).await;
@@ -268,6 +334,8 @@ async fn pump(
                 match due {
                     None if queue.is_empty() => {
                         to.write_all(&received).await.map_err(io("forward bytes"))?;
+                        // TLS holds records back until flushed; plain TCP flushes nothing.
+                        to.flush().await.map_err(io("forward bytes"))?;
                         received.clear();
                     }
                     // Chunks still queued go first, even once the delay is turned off.
@@ -284,6 +352,7 @@ async fn pump(
                     queued_bytes -= chunk.len();
                     to.write_all(&chunk).await.map_err(io("forward bytes"))?;
                 }
+                to.flush().await.map_err(io("forward bytes"))?;
             }
         }
     }
@@ -324,10 +393,10 @@ fn lock<'a, 'c>(
 }
 
 /// Delivers everything still queued, each chunk at its time, when the other side is gone.
-async fn flush_all(queue: &mut Queue, out: &mut WriteHalf<'_>) {
+async fn flush_all(queue: &mut Queue, out: &mut (impl AsyncWrite + Unpin)) {
     while let Some((due, chunk)) = queue.pop_front() {
         sleep_until(Some(due)).await;
-        if out.write_all(&chunk).await.is_err() {
+        if out.write_all(&chunk).await.is_err() || out.flush().await.is_err() {
             return;
         }
     }

@@ -27,6 +27,7 @@ mod lessons;
 mod lifecycle;
 mod proxy;
 mod proxy_cli;
+mod proxy_tls;
 mod proxy_wire;
 mod readme;
 mod roles;

@@ -225,15 +225,15 @@ fn listening_beyond_loopback_needs_an_explicit_flag() {
     );
 }
 
-/// An upstream that asks for TLS is refused (exit 4) before anything starts: the proxy
-/// speaks plain text to the server.
+/// An upstream that asks for a client certificate is refused (exit 4) before anything
+/// starts: the proxy encrypts its leg to the server but presents no certificate of its own.
 #[test]
-fn an_upstream_asking_for_tls_is_refused() {
+fn an_upstream_asking_for_a_client_certificate_is_refused() {
     let scratch = Scratch::new("proxy-tls");
     let out = scratch.run(&[
         "proxy",
         "--upstream",
-        "postgres://someone@127.0.0.1:5999/db?sslmode=require",
+        "postgres://someone@127.0.0.1:5999/db?sslmode=require&sslcert=/tmp/client.crt",
     ]);
     assert_eq!(
         out.status.code(),
@@ -241,7 +241,11 @@ fn an_upstream_asking_for_tls_is_refused() {
         "{}",
         stderr(&out)
     );
-    assert!(stderr(&out).contains("sslmode=require"), "{}", stderr(&out));
+    assert!(stderr(&out).contains("sslcert"), "{}", stderr(&out));
+    assert!(
+        !scratch.dir.join("cluster").exists(),
+        "refused before starting anything"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
