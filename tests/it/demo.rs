@@ -60,10 +60,14 @@ fn n_plus_one_warnings(report: &DemoReport) -> Vec<&Raised> {
 }
 
 /// A report's lines as one text, spaces collapsed: its sentences are wrapped to the pane.
-fn said(report: &DemoReport) -> String {
-    report
-        .lines
-        .join(" ")
+/// The report's lines as they are shown, one under the other.
+pub fn said(report: &DemoReport) -> String {
+    report.lines.join("\n")
+}
+
+/// The report as one line of words: its explaining sentences are wrapped to the pane.
+pub fn flat(report: &DemoReport) -> String {
+    said(report)
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
@@ -92,7 +96,7 @@ async fn the_lazy_loop_costs_one_query_per_post_and_is_reported_as_n_plus_one() 
     assert!(n_plus_one[0].contains("10 ×"), "{}", n_plus_one[0]);
     // The newest post first, with its author's name.
     assert_eq!(report.lines[0], "Spring release notes — alice");
-    assert!(said(&report).contains("11 query round trips (1 + 10)"));
+    assert!(flat(&report).contains("11 query round trips (1 + 10)"));
 }
 
 #[tokio::test]
@@ -312,7 +316,7 @@ async fn a_wide_join_is_measured_in_bytes_against_two_queries() {
         "every row carries a 4 kB bio: {join}"
     );
     assert!(two < join / 3.0, "each bio once: {two} against {join}");
-    let text = said(&report);
+    let text = flat(&report);
     assert!(text.contains("by arithmetic"), "{text}");
     assert!(text.contains("medians of 5 runs"), "{text}");
     // One wall time per strategy and latency.
@@ -356,7 +360,7 @@ async fn round_trips_are_counted_per_request() {
     ]
     .map(|(a, b)| (a.to_string(), b.to_string()));
     assert_eq!(counts, expected);
-    let text = said(&report);
+    let text = flat(&report);
     assert!(text.contains("an N+1"), "{text}");
     assert!(
         text.contains("── since the last pause: 6 round trips"),

@@ -6,19 +6,7 @@
 
 use pglab::data::demo::DemoReport;
 
-use super::demo::{lab, run};
-
-fn said(report: &DemoReport) -> String {
-    report.lines.join("\n")
-}
-
-/// The report's sentences as one line of words (they are wrapped to the pane).
-fn flat(report: &DemoReport) -> String {
-    said(report)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
-}
+use super::demo::{flat, lab, run, said};
 
 /// Every cell of the report's table, row by row.
 fn cells(report: &DemoReport) -> Vec<Vec<String>> {

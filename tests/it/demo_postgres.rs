@@ -4,10 +4,9 @@
 //! containment query when the plan says so, the search ranks and marks its matches; and
 //! every demo leaves the story as it found it.
 
-use pglab::data::demo::DemoReport;
 use pglab::testing::TestDb;
 
-use super::demo::{lab, run};
+use super::demo::{flat, lab, run, said};
 
 /// Every row of the blog's tables, the audit log's size and the next ids: the story a demo
 /// must leave unchanged.
@@ -27,17 +26,6 @@ async fn story(db: &TestDb) -> String {
     .fetch_one(&mut conn)
     .await
     .unwrap()
-}
-
-fn said(report: &DemoReport) -> String {
-    report.lines.join("\n")
-}
-
-fn flat(report: &DemoReport) -> String {
-    said(report)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[tokio::test]

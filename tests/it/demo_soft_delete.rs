@@ -3,10 +3,9 @@
 //! partial index's predicate, the purge counts), and that every one leaves the story as it
 //! found it.
 
-use pglab::data::demo::DemoReport;
 use pglab::testing::TestDb;
 
-use super::demo::{lab, run};
+use super::demo::{flat, lab, run, said};
 
 /// Every row of users and posts, as text, with the archives' sizes and the next ids: the
 /// story a demo must leave unchanged.
@@ -23,18 +22,6 @@ async fn story(db: &TestDb) -> String {
     .fetch_one(&mut conn)
     .await
     .unwrap()
-}
-
-fn said(report: &DemoReport) -> String {
-    report.lines.join("\n")
-}
-
-/// The report as one line of words: its explaining sentences are wrapped to the pane.
-fn flat(report: &DemoReport) -> String {
-    said(report)
-        .split_whitespace()
-        .collect::<Vec<_>>()
-        .join(" ")
 }
 
 #[tokio::test]
