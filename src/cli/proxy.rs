@@ -9,7 +9,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{Context, bail};
 use sqlx::ConnectOptions;
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
+use tokio::net::TcpStream;
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
 
@@ -19,6 +21,7 @@ use crate::data::proxy::ProxyEvent;
 use crate::db::{self, Lab, LabConfig};
 use crate::proxy::{Latency, Proxy, ProxyConfig, UpstreamTls};
 use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
+use crate::sql::lint::TableFacts;
 
 /// After this long without traffic (or twice the simulated round trip, if longer), a burst
 /// of repeats is over: report its N+1.
@@ -55,23 +58,18 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
         tx,
     )
     .await?;
-    let mut catalog = match &upstream.catalog {
-        Some(options) => db::connect(options).await.ok(),
-        None => None,
+    // Without the catalog the lint is off, and the header says why.
+    let (mut catalog, facts, lint_off) = match open_catalog(&upstream).await {
+        Ok((conn, facts)) => (Some(conn), facts, None),
+        Err(why) => (None, TableFacts::default(), Some(why)),
     };
-    // Without the catalog (no credentials, or no permission to read it) the lint is off.
-    let facts = match &mut catalog {
-        Some(conn) => db::catalog::table_facts(conn).await.ok(),
-        None => None,
-    };
-    if facts.is_none() {
-        catalog = None;
-    }
-    let facts = facts.unwrap_or_default();
     let mut log = QueryLog::new(DEFAULT_CAPACITY, facts);
     log.set_threshold(args.n_plus_one);
+    // Listening before the header goes out: whoever read the address may press Ctrl-C at
+    // once, and must get the summary rather than the default end of the process.
+    let mut interrupted = signal(SignalKind::interrupt())?;
     let mut out = LogWriter::new(std::io::stdout().lock(), args.json);
-    out.header(&header(&proxy, &upstream, args, catalog.is_some()))?;
+    out.header(&header(&proxy, &upstream, args, lint_off.as_deref()))?;
     if !args.listen.ip().is_loopback() {
         out.notice(&format!(
             "warning: listening on {}, reachable from other machines",
@@ -81,9 +79,6 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     for warning in lab.iter().flat_map(|lab| &lab.warnings) {
         out.notice(&format!("warning: {warning}"))?;
     }
-    // One future for the whole run: a Ctrl-C between two iterations is not lost.
-    let interrupted = tokio::signal::ctrl_c();
-    tokio::pin!(interrupted);
     // Lines are written in batches: a write per round trip would cost more than the relay.
     let mut tick = tokio::time::interval(FLUSH_EVERY);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -116,7 +111,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
                 }
                 out.flush()?;
             }
-            _ = &mut interrupted => break,
+            _ = interrupted.recv() => break,
         }
     }
     // What the sessions reported before Ctrl-C still belongs in the log and the summary.
@@ -209,7 +204,70 @@ impl Upstream {
     }
 }
 
-fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -> Vec<String> {
+/// The proxy's own connection to the server, which reads the tables the lint needs to know
+/// (tenant and soft-delete columns); or why there is none, in the failure's own words and
+/// with what to change.
+async fn open_catalog(upstream: &Upstream) -> Result<(PgConnection, TableFacts), String> {
+    let Some(options) = &upstream.catalog else {
+        return Err(
+            "the proxy reads the server's tables with the credentials in --upstream, which \
+             has none; give it a user and password"
+                .into(),
+        );
+    };
+    let mut conn = match db::connect(options).await {
+        Ok(conn) => conn,
+        Err(db::Error::Connect { cause, .. }) => return Err(connect_failure(upstream, cause).await),
+        Err(other) => return Err(one_line(&other.to_string())),
+    };
+    match db::catalog::table_facts(&mut conn).await {
+        Ok(facts) => Ok((conn, facts)),
+        Err(e) => Err(format!(
+            "the proxy could not read the server's tables: {}",
+            one_line(&e.to_string())
+        )),
+    }
+}
+
+/// Why the catalog connection failed. A refused login is the credentials' fault; anything
+/// else, when TLS is asked for, is tried again the way the proxy reaches the server for its
+/// sessions, whose refusal names the setting to change (and is what clients will meet too).
+async fn connect_failure(upstream: &Upstream, cause: sqlx::Error) -> String {
+    if let sqlx::Error::Database(e) = &cause
+        && matches!(e.code().as_deref(), Some("28P01" | "28000"))
+    {
+        return format!(
+            "the server refused the proxy's login ({}); check the user and password in \
+             --upstream",
+            e.message()
+        );
+    }
+    if upstream.tls.asks_for_tls()
+        && let Ok(tcp) = TcpStream::connect(&upstream.address).await
+        && let Err(refused) = upstream
+            .tls
+            .negotiate(tcp, &upstream.address, Duration::ZERO)
+            .await
+    {
+        return one_line(&refused.to_string());
+    }
+    format!(
+        "the proxy could not connect to read the server's tables: {}",
+        one_line(&cause.to_string())
+    )
+}
+
+/// A header line holds one line of text.
+fn one_line(text: &str) -> String {
+    text.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+fn header(
+    proxy: &Proxy,
+    upstream: &Upstream,
+    args: &ProxyArgs,
+    lint_off: Option<&str>,
+) -> Vec<String> {
     let addr: SocketAddr = proxy.local_addr();
     let mut lines = vec![format!(
         "pglab proxy on {addr} → {} ({}); round-trip latency {} ms, jitter {} ms",
@@ -244,12 +302,8 @@ fn header(proxy: &Proxy, upstream: &Upstream, args: &ProxyArgs, linting: bool) -
             "connect with    {url}   (password: `pglab db url`)"
         ));
     }
-    if !linting {
-        lines.push(
-            "lint off        the proxy could not read the server's tables (give --upstream a \
-             user and password)"
-                .into(),
-        );
+    if let Some(why) = lint_off {
+        lines.push(format!("lint off        {why}"));
     }
     lines.push("Ctrl-C stops the proxy and prints a summary.".into());
     lines

@@ -387,6 +387,12 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
         .append_pair("sslmode", "verify-full")
         .append_pair("sslrootcert", server.ca.to_str().unwrap());
     let (header, out, mut child) = start_proxy(&scratch, wrong.as_str());
+    // The proxy's own catalog connection meets the same certificate: the header says so,
+    // not that credentials are missing.
+    let lint = lint_line(&header);
+    assert!(lint.contains("not 127.0.0.1"), "{header}");
+    assert!(lint.contains("sslmode=verify-ca"), "{header}");
+    assert!(!lint.contains("user and password"), "{header}");
     let client = client_url(&header, &server.owner_url);
     let psql = Command::new("psql")
         .args(["-X", "-q", "-d", &client, "-c", "select 1"])
@@ -400,6 +406,57 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
     );
     let log = stop(&mut child, out);
     assert!(log.contains("not 127.0.0.1"), "{log}");
+}
+
+/// The lint is off for three reasons, each named with what to change: a server that refuses
+/// TLS under `sslmode=require`, a refused password, no user at all.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lint_that_is_off_says_why() {
+    let scratch = Scratch::new("proxy-tls-lint");
+    let server = server();
+
+    let mut refused = server.owner_url.clone();
+    refused.set_password(Some("not-the-password")).unwrap();
+    let (header, out, mut child) = start_proxy(&scratch, refused.as_str());
+    let lint = lint_line(&header);
+    assert!(lint.contains("user and password"), "{header}");
+    assert!(lint.contains("password authentication failed"), "{header}");
+    stop(&mut child, out);
+
+    let mut nobody = server.owner_url.clone();
+    nobody.set_username("").unwrap();
+    nobody.set_password(None).unwrap();
+    let (header, out, mut child) = start_proxy(&scratch, nobody.as_str());
+    assert!(lint_line(&header).contains("user and password"), "{header}");
+    stop(&mut child, out);
+
+    let Some(db) = plain_server().await else {
+        return;
+    };
+    let mut plain = url::Url::parse("postgres://127.0.0.1/").unwrap();
+    plain.set_host(Some(db.owner.get_host())).unwrap();
+    plain.set_port(Some(db.owner.get_port())).unwrap();
+    plain.set_username(db.owner.get_username()).unwrap();
+    let password = db.owner_password().unwrap();
+    if !password.is_empty() {
+        plain.set_password(Some(password)).unwrap();
+    }
+    plain.set_path(&db.name);
+    plain.set_query(Some("sslmode=require"));
+    let (header, out, mut child) = start_proxy(&scratch, plain.as_str());
+    let lint = lint_line(&header);
+    assert!(lint.contains("does not accept TLS"), "{header}");
+    assert!(lint.contains("sslmode=prefer"), "{header}");
+    assert!(!lint.contains("user and password"), "{header}");
+    stop(&mut child, out);
+}
+
+/// The header's "lint off" line, which must be there.
+fn lint_line(header: &str) -> &str {
+    header
+        .lines()
+        .find(|line| line.starts_with("lint off"))
+        .unwrap_or_else(|| panic!("no lint off line in:\n{header}"))
 }
 
 fn start_proxy(
