@@ -282,13 +282,17 @@ fn param_means(name: &str, value: &str) -> String {
 pub fn mask_password(text: &str) -> String {
     let text = match text.split_once("://") {
         Some((scheme, rest)) => {
-            let end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-            let (authority, tail) = rest.split_at(end);
-            match authority.rsplit_once('@') {
-                Some((userinfo, hosts)) => match userinfo.split_once(':') {
-                    Some((user, _)) => format!("{scheme}://{user}:{MASK}@{hosts}{tail}"),
-                    None => text.to_string(),
-                },
+            // libpq looks for the user part up to the first `/` only, so a password may
+            // hold a raw `?` or `#`: cutting at those as well would print it.
+            let end = rest.find('/').unwrap_or(rest.len());
+            match rest[..end].rfind('@') {
+                Some(at) => {
+                    let (userinfo, hosts_and_tail) = (&rest[..at], &rest[at..]);
+                    match userinfo.split_once(':') {
+                        Some((user, _)) => format!("{scheme}://{user}:{MASK}{hosts_and_tail}"),
+                        None => text.to_string(),
+                    }
+                }
                 None => text.to_string(),
             }
         }
@@ -478,6 +482,15 @@ mod tests {
             "postgres://postgres.abcdefghijklmnop:****@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"
         );
         assert_eq!(mask_password("not a url"), "not a url");
+        // libpq takes the user part up to the first `/`: `?` and `#` may be in a password.
+        assert_eq!(
+            mask_password("postgres://ana:se?cr#et@db:5432/app?sslmode=require"),
+            "postgres://ana:****@db:5432/app?sslmode=require"
+        );
+        assert_eq!(
+            mask_password("postgres://ana:p@ss@db"),
+            "postgres://ana:****@db"
+        );
     }
 
     #[test]

@@ -141,8 +141,6 @@ impl Lab {
         Ok(lab)
     }
 
-    /// The URL other programs use to connect as the learner (or the owner); it carries the
-    /// password, so it is printed only on request.
     /// The private cluster the lab runs on; `None` on a `DATABASE_URL` server.
     pub fn cluster(&self) -> Option<&Cluster> {
         match &self.source {
@@ -151,6 +149,8 @@ impl Lab {
         }
     }
 
+    /// The URL other programs use to connect as the learner (or the owner); it carries the
+    /// password, so it is printed only on request.
     pub fn url(&self, owner: bool) -> &str {
         if owner {
             &self.owner_url

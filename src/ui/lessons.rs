@@ -69,6 +69,12 @@ fn still_to_do(app: &App, lesson: &Lesson) -> Option<String> {
     Some(format!("Still to do: {}{more}.", named.join(", ")))
 }
 
+/// A dim line naming chapter diagrams that have no lesson yet.
+fn unwritten_line(run: &std::ops::RangeInclusive<u8>, theme: &Theme) -> Line<'static> {
+    let label = format!("  {:>3}  no lesson yet", crate::lesson::diagram_run(run));
+    Line::styled(label, theme.dim())
+}
+
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     let block = Block::bordered()
         .title(Span::styled(" Lessons ", theme.title()))
@@ -96,8 +102,7 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
             .iter()
             .find(|run| *run.start() > previous && *run.end() < lesson.diagram)
         {
-            let label = format!("  {:>3}  no lesson yet", crate::lesson::diagram_run(run));
-            lines.push(Line::styled(label, theme.dim()));
+            lines.push(unwritten_line(run, theme));
         }
         if i == app.selected {
             selected_line = lines.len();
@@ -116,6 +121,12 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         } else {
             line
         });
+    }
+    // Diagrams after the last lesson have no lesson to come before.
+    if let Some(last) = lessons.last() {
+        for run in unwritten.iter().filter(|run| *run.start() > last.diagram) {
+            lines.push(unwritten_line(run, theme));
+        }
     }
     if lessons.is_empty() {
         lines.push(Line::styled("No lessons found.", theme.bad()));

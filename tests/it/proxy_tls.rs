@@ -361,7 +361,7 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
         .query_pairs_mut()
         .append_pair("sslmode", "verify-full")
         .append_pair("sslrootcert", server.ca.to_str().unwrap());
-    let (header, out, mut child) = start_proxy(&scratch, upstream.as_str());
+    let (header, proxy) = start_proxy(&scratch, upstream.as_str());
     assert!(
         header
             .contains("to the server   TLS with sslmode=verify-full: chain and host name checked"),
@@ -378,7 +378,7 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
         String::from_utf8_lossy(&psql.stdout).trim(),
         "through TLS|t"
     );
-    let log = stop(&mut child, out);
+    let log = proxy.stop();
     assert!(log.contains("pg_stat_ssl"), "{log}");
 
     let mut wrong = server.owner_url.clone();
@@ -386,7 +386,7 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
         .query_pairs_mut()
         .append_pair("sslmode", "verify-full")
         .append_pair("sslrootcert", server.ca.to_str().unwrap());
-    let (header, out, mut child) = start_proxy(&scratch, wrong.as_str());
+    let (header, proxy) = start_proxy(&scratch, wrong.as_str());
     // The proxy's own catalog connection meets the same certificate: the header says so,
     // not that credentials are missing.
     let lint = lint_line(&header);
@@ -404,7 +404,7 @@ fn the_binary_proxies_psql_to_a_tls_server_and_explains_a_wrong_host() {
         told.contains("presented a certificate for localhost, not 127.0.0.1"),
         "{told}"
     );
-    let log = stop(&mut child, out);
+    let log = proxy.stop();
     assert!(log.contains("not 127.0.0.1"), "{log}");
 }
 
@@ -417,18 +417,18 @@ async fn a_lint_that_is_off_says_why() {
 
     let mut refused = server.owner_url.clone();
     refused.set_password(Some("not-the-password")).unwrap();
-    let (header, out, mut child) = start_proxy(&scratch, refused.as_str());
+    let (header, proxy) = start_proxy(&scratch, refused.as_str());
     let lint = lint_line(&header);
     assert!(lint.contains("user and password"), "{header}");
     assert!(lint.contains("password authentication failed"), "{header}");
-    stop(&mut child, out);
+    proxy.stop();
 
     let mut nobody = server.owner_url.clone();
     nobody.set_username("").unwrap();
     nobody.set_password(None).unwrap();
-    let (header, out, mut child) = start_proxy(&scratch, nobody.as_str());
+    let (header, proxy) = start_proxy(&scratch, nobody.as_str());
     assert!(lint_line(&header).contains("user and password"), "{header}");
-    stop(&mut child, out);
+    proxy.stop();
 
     let Some(db) = plain_server().await else {
         return;
@@ -443,12 +443,12 @@ async fn a_lint_that_is_off_says_why() {
     }
     plain.set_path(&db.name);
     plain.set_query(Some("sslmode=require"));
-    let (header, out, mut child) = start_proxy(&scratch, plain.as_str());
+    let (header, proxy) = start_proxy(&scratch, plain.as_str());
     let lint = lint_line(&header);
     assert!(lint.contains("does not accept TLS"), "{header}");
     assert!(lint.contains("sslmode=prefer"), "{header}");
     assert!(!lint.contains("user and password"), "{header}");
-    stop(&mut child, out);
+    proxy.stop();
 }
 
 /// The header's "lint off" line, which must be there.
@@ -459,27 +459,48 @@ fn lint_line(header: &str) -> &str {
         .unwrap_or_else(|| panic!("no lint off line in:\n{header}"))
 }
 
-fn start_proxy(
-    scratch: &Scratch,
-    upstream: &str,
-) -> (
-    String,
-    BufReader<std::process::ChildStdout>,
-    std::process::Child,
-) {
+/// A running `pglab proxy` and its output. Killed when dropped unstopped (a failed
+/// assertion), so a failing test leaves no proxy behind to hold its pipe open.
+struct ProxyProcess {
+    child: std::process::Child,
+    out: BufReader<std::process::ChildStdout>,
+}
+
+impl ProxyProcess {
+    /// Stops the proxy as Ctrl-C does and returns what it printed after its header.
+    fn stop(mut self) -> String {
+        kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
+        let mut rest = String::new();
+        self.out.read_to_string(&mut rest).unwrap();
+        assert!(self.child.wait().unwrap().success(), "{rest}");
+        rest
+    }
+}
+
+impl Drop for ProxyProcess {
+    fn drop(&mut self) {
+        if let Ok(None) = self.child.try_wait() {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
+fn start_proxy(scratch: &Scratch, upstream: &str) -> (String, ProxyProcess) {
     let mut child = scratch
         .pglab()
         .args(["proxy", "--listen", "127.0.0.1:0", "--upstream", upstream])
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut out = BufReader::new(child.stdout.take().unwrap());
+    let out = BufReader::new(child.stdout.take().unwrap());
+    let mut proxy = ProxyProcess { child, out };
     let mut header = String::new();
     while !header.contains("Ctrl-C") {
-        let read = out.read_line(&mut header).unwrap();
+        let read = proxy.out.read_line(&mut header).unwrap();
         assert!(read > 0, "pglab proxy ended early:\n{header}");
     }
-    (header, out, child)
+    (header, proxy)
 }
 
 /// The owner's URL pointed at the proxy, in plain text (psql's side of the proxy).
@@ -496,12 +517,4 @@ fn client_url(header: &str, owner: &url::Url) -> String {
     url.set_port(Some(addr.port())).unwrap();
     url.set_query(Some("sslmode=disable"));
     url.to_string()
-}
-
-fn stop(child: &mut std::process::Child, mut out: BufReader<std::process::ChildStdout>) -> String {
-    kill(Pid::from_raw(child.id() as i32), Signal::SIGINT).unwrap();
-    let mut rest = String::new();
-    out.read_to_string(&mut rest).unwrap();
-    assert!(child.wait().unwrap().success(), "{rest}");
-    rest
 }

@@ -57,7 +57,7 @@ pub(super) async fn run(
     )];
     outside.push(
         "The server's own answers, asked over this connection (through the demo's proxy, \
-         which passes every byte unchanged):"
+         which relays the questions and the answers as they are):"
             .into(),
     );
     lines.extend(crate::demo::wrapped(outside));
