@@ -458,7 +458,7 @@ impl Effects {
 async fn load_schema(options: &sqlx::postgres::PgConnectOptions, id: app::RequestId) -> Event {
     let read = async {
         let mut conn = crate::db::connect(options).await?;
-        crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await
+        crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await
     };
     match read.await {
         Ok(map) => Event::SchemaLoaded {

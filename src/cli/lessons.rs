@@ -174,7 +174,7 @@ async fn check_step(
         }
         StepKind::Read if step.opens == Some(crate::lesson::Opens::Schema) => {
             let mut conn = crate::db::connect(&scratch.learner).await?;
-            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await?;
+            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
             Ok(Some(format!("schema map: {} tables", map.tables.len())))
         }
         StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
@@ -330,7 +330,7 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         }
         if step.opens == Some(crate::lesson::Opens::Schema) {
             let mut conn = crate::db::connect(&lab.learner).await?;
-            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA).await?;
+            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
             println!();
             for line in crate::data::schema::text::lines(&map, &[]) {
                 println!("{}", line.text.trim_end());

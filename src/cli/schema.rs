@@ -15,18 +15,25 @@ use crate::db::{LESSON_SCHEMA, Lab, LabConfig};
 pub async fn run(config: &LabConfig, tables: &[String]) -> anyhow::Result<()> {
     let lab = Lab::open(config).await?;
     let mut conn = crate::db::connect(&lab.learner).await?;
-    let map = crate::db::schema::read(&mut conn, LESSON_SCHEMA).await?;
+    let map = crate::db::schema::read(&mut conn, LESSON_SCHEMA, tables).await?;
     let unknown = text::unknown(&map, tables);
     if !unknown.is_empty() {
-        let known: Vec<&str> = map.tables.iter().map(|t| t.name.as_str()).collect();
-        return Err(Refused(format!(
-            "no table {} in schema {LESSON_SCHEMA}; its tables are: {}",
-            unknown.join(", "),
-            if known.is_empty() {
-                "none yet".to_owned()
-            } else {
-                known.join(", ")
+        // The schema's line lists its first tables by name and counts them all.
+        let (known, count) = map
+            .schemas
+            .iter()
+            .find(|s| s.name == LESSON_SCHEMA)
+            .map_or((&[][..], 0), |s| (&s.tables[..], s.table_count));
+        let listed = match (known.len(), count) {
+            (0, _) => "none yet".to_owned(),
+            (shown, all) if all > shown => {
+                format!("{}, … and {} more", known.join(", "), all - shown)
             }
+            _ => known.join(", "),
+        };
+        return Err(Refused(format!(
+            "no table {} in schema {LESSON_SCHEMA}; its tables are: {listed}",
+            unknown.join(", "),
         ))
         .into());
     }

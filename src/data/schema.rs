@@ -12,15 +12,28 @@ pub mod text;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaMap {
     pub server: Server,
-    /// Every database of the server, by name.
+    /// The server's databases, this one first, then by name; at most
+    /// [`MAX_DATABASES`] (a shared server may hold hundreds).
     pub databases: Vec<Database>,
+    /// Databases beyond [`MAX_DATABASES`], counted, not listed.
+    pub databases_left_out: usize,
     /// The schemas of the connected database, system schemas left out, by name.
     pub schemas: Vec<Schema>,
     /// The schema whose tables are drawn in full: the lessons' own, first on the search path.
     pub drawn_schema: String,
-    /// The tables of `drawn_schema`, by name.
+    /// The tables of `drawn_schema`, by name; at most [`MAX_DRAWN_TABLES`].
     pub tables: Vec<Table>,
+    /// Tables of `drawn_schema` beyond [`MAX_DRAWN_TABLES`], counted, not drawn.
+    pub tables_left_out: usize,
 }
+
+/// Everything the map reads is bounded: a learner may create thousands of tables, and a
+/// shared server may hold hundreds of databases.
+pub const MAX_DATABASES: usize = 20;
+/// Tables drawn as boxes, the first by name.
+pub const MAX_DRAWN_TABLES: usize = 60;
+/// Table names listed on a schema's line.
+pub const MAX_LISTED_TABLES: usize = 12;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Server {
@@ -43,8 +56,10 @@ pub struct Database {
 pub struct Schema {
     pub name: String,
     pub owner: String,
-    /// Its tables' names, in order.
+    /// Its tables' names, in order; the first [`MAX_LISTED_TABLES`].
     pub tables: Vec<String>,
+    /// How many tables it has in all.
+    pub table_count: usize,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

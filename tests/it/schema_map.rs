@@ -18,7 +18,7 @@ fn plain(lines: &[text::MapLine]) -> String {
 async fn the_learner_sees_the_blog_and_its_foreign_keys_but_not_the_data_directory() {
     let db = TestDb::create().await.unwrap();
     let mut conn = db.learner_conn().await.unwrap();
-    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA)
+    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, &[])
         .await
         .unwrap();
     assert_eq!(map.server.data_directory, None, "a superuser-only setting");
@@ -61,7 +61,7 @@ async fn a_table_the_learner_creates_is_on_the_map_with_its_arrow() {
     .execute(&mut conn)
     .await
     .unwrap();
-    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA)
+    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, &[])
         .await
         .unwrap();
     let out = plain(&text::lines(&map, &["comments".into()]));
@@ -106,4 +106,44 @@ async fn pglab_schema_prints_the_blogs_tables_and_refuses_an_unknown_one() {
     let message = stderr(&unknown);
     assert!(message.contains("no table comments"), "{message}");
     assert!(message.contains("organizations, posts"), "{message}");
+}
+
+#[tokio::test]
+async fn the_map_is_bounded_and_says_what_it_left_out() {
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    let extra = pglab::data::schema::MAX_DRAWN_TABLES + 10;
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+        "do $$ begin for i in 1..{extra} loop
+             execute format('create table zz_%s (id int)', lpad(i::text, 3, '0'));
+         end loop; end $$"
+    )))
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, &[])
+        .await
+        .unwrap();
+    assert_eq!(map.tables.len(), pglab::data::schema::MAX_DRAWN_TABLES);
+    let lab = map
+        .schemas
+        .iter()
+        .find(|s| s.name == LESSON_SCHEMA)
+        .unwrap();
+    assert_eq!(map.tables_left_out, lab.table_count - map.tables.len());
+    let out = plain(&text::lines(&map, &[]));
+    assert!(
+        out.contains(&format!(
+            "… and {} more tables, not drawn",
+            map.tables_left_out
+        )),
+        "{out}"
+    );
+    // A table past the bound is still drawn when asked for by name.
+    let last = format!("zz_{extra:03}");
+    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, &[last.clone()])
+        .await
+        .unwrap();
+    let out = plain(&text::lines(&map, &[last.clone()]));
+    assert!(out.contains(&format!("┌─ {last}")), "{out}");
 }

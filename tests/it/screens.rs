@@ -661,7 +661,7 @@ fn a_stopped_demo_keeps_the_rows_it_measured() {
 async fn schema_map_of_the_blog() {
     let db = pglab::testing::TestDb::create().await.unwrap();
     let mut conn = db.learner_conn().await.unwrap();
-    let mut map = pglab::db::schema::read(&mut conn, pglab::db::LESSON_SCHEMA)
+    let mut map = pglab::db::schema::read(&mut conn, pglab::db::LESSON_SCHEMA, &[])
         .await
         .unwrap();
     // What differs from server to server is fixed here: the version, the sizes, whether

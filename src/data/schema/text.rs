@@ -63,6 +63,17 @@ pub fn lines(map: &SchemaMap, only: &[String]) -> Vec<MapLine> {
     for table in &tables {
         out.extend(table_box(table));
     }
+    if only.is_empty() && map.tables_left_out > 0 {
+        out.push(line(
+            Role::Muted,
+            format!(
+                "… and {} more tables, not drawn: the map draws the first {} by name \
+                 (`pglab schema TABLE` draws any one)",
+                map.tables_left_out,
+                map.tables.len()
+            ),
+        ));
+    }
     out.push(line(Role::Plain, ""));
     out.extend(arrows(map, &tables, !only.is_empty()));
     out
@@ -105,6 +116,15 @@ fn server_lines(map: &SchemaMap) -> Vec<MapLine> {
             format!("  {label:<14}  {}  {size}{this}", pad(&db.name, name_width)),
         ));
     }
+    if map.databases_left_out > 0 {
+        out.push(line(
+            Role::Muted,
+            format!(
+                "                  … and {} more databases, not listed",
+                map.databases_left_out
+            ),
+        ));
+    }
     let sizes: Vec<i64> = map.databases.iter().filter_map(|d| d.size_bytes).collect();
     if sizes.len() > 1 {
         let total: i64 = sizes.iter().sum();
@@ -132,9 +152,12 @@ fn server_lines(map: &SchemaMap) -> Vec<MapLine> {
         .unwrap_or(0);
     for schema in &map.schemas {
         let tables = if schema.name == map.drawn_schema {
-            format!("{} tables, drawn below", schema.tables.len())
+            format!("{} tables, drawn below", schema.table_count)
         } else if schema.tables.is_empty() {
             "no tables".to_owned()
+        } else if schema.table_count > schema.tables.len() {
+            let more = schema.table_count - schema.tables.len();
+            format!("{}, … and {more} more", schema.tables.join(", "))
         } else {
             schema.tables.join(", ")
         };
@@ -340,7 +363,10 @@ mod tests {
                 name: "lab".into(),
                 owner: "pglab_learner".into(),
                 tables: vec!["organizations".into(), "users".into()],
+                table_count: 2,
             }],
+            databases_left_out: 0,
+            tables_left_out: 0,
             drawn_schema: "lab".into(),
             tables: vec![
                 Table {
