@@ -141,9 +141,10 @@ async fn the_map_is_bounded_and_says_what_it_left_out() {
     );
     // A table past the bound is still drawn when asked for by name.
     let last = format!("zz_{extra:03}");
-    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, &[last.clone()])
+    let asked = std::slice::from_ref(&last);
+    let map = pglab::db::schema::read(&mut conn, LESSON_SCHEMA, asked)
         .await
         .unwrap();
-    let out = plain(&text::lines(&map, &[last.clone()]));
+    let out = plain(&text::lines(&map, asked));
     assert!(out.contains(&format!("┌─ {last}")), "{out}");
 }
