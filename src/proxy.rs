@@ -61,6 +61,10 @@ pub struct ProxyConfig {
     pub upstream: String,
     /// Whether and how the connection to the server is encrypted.
     pub tls: UpstreamTls,
+    /// How long a server connection's setup may take before the session (or cancel
+    /// request) gives up and says which step went silent; [`tls::UPSTREAM_TIMEOUT`] unless a
+    /// test wants it short.
+    pub upstream_timeout: Duration,
     pub latency: Latency,
 }
 
@@ -93,6 +97,7 @@ impl Proxy {
         let cx = session::Context {
             upstream: config.upstream,
             tls: config.tls,
+            upstream_timeout: config.upstream_timeout,
             latency: config.latency.clone(),
             events,
         };
@@ -117,6 +122,7 @@ impl Proxy {
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
             upstream: upstream_address(options)?,
             tls: UpstreamTls::from_options(options)?,
+            upstream_timeout: tls::UPSTREAM_TIMEOUT,
             latency,
         };
         let proxy = Self::start(config, events).await?;

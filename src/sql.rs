@@ -1,7 +1,8 @@
 //! Reading SQL without running it: fingerprints that group statements by shape, the kind of a
 //! statement (query, transaction control, catalog lookup), lints against the tenant and
 //! soft-delete rules of the lab's schema, an N+1 detector fed a session's statements, and
-//! token patterns an exercise's diagnosis looks for in an answer.
+//! token patterns an exercise's diagnosis looks for in an answer; and whether a statement
+//! whose connection was lost may be run again on a new one.
 //!
 //! Everything here is pure and never panics on input: text sqlparser cannot read falls back to
 //! a small PostgreSQL tokeniser that cannot fail.
@@ -13,6 +14,7 @@ mod lexical;
 pub mod lint;
 pub mod n_plus_one;
 pub mod pattern;
+pub mod rerun;
 
 pub use fingerprint::{Fingerprint, Fingerprinter};
 pub use kind::{StatementKind, changes_data, split_statements, statement_count, statement_kind};

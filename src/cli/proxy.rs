@@ -10,7 +10,6 @@ use std::time::{Duration, Instant};
 use anyhow::{Context, bail};
 use sqlx::ConnectOptions;
 use sqlx::postgres::{PgConnectOptions, PgConnection};
-use tokio::net::TcpStream;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::MissedTickBehavior;
@@ -19,6 +18,7 @@ use super::proxy_log::LogWriter;
 use super::{ProxyArgs, Refused};
 use crate::data::proxy::ProxyEvent;
 use crate::db::{self, Lab, LabConfig};
+use crate::proxy::tls::UPSTREAM_TIMEOUT;
 use crate::proxy::{Latency, Proxy, ProxyConfig, UpstreamTls};
 use crate::query_log::{DEFAULT_CAPACITY, QueryLog};
 use crate::sql::lint::TableFacts;
@@ -53,6 +53,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
             listen: args.listen,
             upstream: upstream.address.clone(),
             tls: upstream.tls.clone(),
+            upstream_timeout: UPSTREAM_TIMEOUT,
             latency: Latency::new(args.latency, args.jitter),
         },
         tx,
@@ -243,10 +244,9 @@ async fn connect_failure(upstream: &Upstream, cause: sqlx::Error) -> String {
         );
     }
     if upstream.tls.asks_for_tls()
-        && let Ok(tcp) = TcpStream::connect(&upstream.address).await
         && let Err(refused) = upstream
             .tls
-            .negotiate(tcp, &upstream.address, Duration::ZERO)
+            .connect(&upstream.address, Duration::ZERO, UPSTREAM_TIMEOUT)
             .await
     {
         return one_line(&refused.to_string());

@@ -27,6 +27,10 @@ use crate::data::{ResultSet, ServerError};
 pub struct Console {
     conn: PgConnection,
     backend_pid: i32,
+    /// Whether the learner's statements left a transaction open, followed statement by
+    /// statement (see [`crate::sql::rerun::transaction_open_after`]): sqlx only knows of
+    /// the transactions it opened itself.
+    in_transaction: bool,
 }
 
 /// The server's error for learner SQL, as data; an internal position points into SQL a
@@ -90,12 +94,21 @@ impl Console {
             .map_err(Error::sql(
                 "cannot read the console session's server process id",
             ))?;
-        Ok(Self { conn, backend_pid })
+        Ok(Self {
+            conn,
+            backend_pid,
+            in_transaction: false,
+        })
     }
 
     /// The server process serving this console: what [`cancel`] needs.
     pub fn backend_pid(&self) -> i32 {
         self.backend_pid
+    }
+
+    /// Whether the learner's statements so far left a transaction open on this session.
+    pub fn in_transaction(&self) -> bool {
+        self.in_transaction
     }
 
     /// The connection, for helpers that read on the learner's behalf ([`plan_node_types`]).
@@ -115,10 +128,11 @@ impl Console {
         if pieces.len() <= 1 {
             // One statement (or none) goes exactly as typed, comments and all.
             self.run(sql, max_rows, &mut statements).await?;
+            self.ran(sql);
         } else {
             for (start, piece) in pieces {
                 match self.run(piece, max_rows, &mut statements).await {
-                    Ok(()) => {}
+                    Ok(()) => self.ran(piece),
                     Err(ExecuteError::Sql(mut error)) => {
                         // The server counts from the start of the statement it was sent.
                         let before = sql[..start].chars().count();
@@ -133,6 +147,12 @@ impl Console {
             statements,
             elapsed: started.elapsed(),
         })
+    }
+
+    /// Follows the transaction state past a statement that ran. One that failed leaves it as
+    /// it was: inside a transaction, aborted but still open.
+    fn ran(&mut self, sql: &str) {
+        self.in_transaction = crate::sql::rerun::transaction_open_after(sql, self.in_transaction);
     }
 
     /// Sends `sql` in one `Query` message and appends a result per statement it held.

@@ -17,7 +17,10 @@ use tokio::sync::mpsc;
 use super::frame::{Direction, Fields, FrameDecoder, MAX_STARTUP_LEN};
 use super::latency::{DelayLine, Latency, sleep_precisely_until};
 use super::round_trip::Conversation;
-use super::tls::{Upstream, UpstreamStream, UpstreamTls, without_channel_binding};
+use super::tls::{
+    NegotiationError, Phase, Progress, Upstream, UpstreamStream, UpstreamTls,
+    without_channel_binding,
+};
 use crate::data::proxy::{ProxyEvent, SessionEnd, SessionId, SessionInfo};
 
 const SSL_REQUEST: u32 = 80_877_103;
@@ -29,7 +32,6 @@ const PROTOCOL_MAJOR_3: u32 = 3;
 const TLS_HANDSHAKE: u8 = 0x16;
 /// A client that connects and says nothing for this long is dropped.
 const STARTUP_TIMEOUT: Duration = Duration::from_secs(60);
-const UPSTREAM_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 /// Free space kept in each direction's read buffer.
 const READ_BUFFER: usize = 16 * 1024;
 /// Bytes a direction's delay line may hold before reading pauses.
@@ -42,6 +44,8 @@ pub struct Context {
     pub upstream: String,
     /// How the server connection is encrypted, if at all.
     pub tls: UpstreamTls,
+    /// How long the server connection's setup may take (see [`super::tls::UPSTREAM_TIMEOUT`]).
+    pub upstream_timeout: Duration,
     pub latency: Latency,
     pub events: mpsc::Sender<ProxyEvent>,
 }
@@ -100,7 +104,7 @@ async fn run(
     for _ in 0..=early_requests {
         conversation.startup_request();
     }
-    let upstream = match connect_upstream(cx).await {
+    let (upstream, first) = match connect_upstream(cx, &startup).await {
         Ok(upstream) => upstream,
         Err(why) => {
             let message = format!(
@@ -111,25 +115,7 @@ async fn run(
             return Err(message);
         }
     };
-    sleep(cx.latency.round_trip() / 2).await;
-    let Upstream {
-        stream: mut upstream,
-        encrypted,
-    } = upstream;
-    upstream
-        .write_all(&startup)
-        .await
-        .map_err(io("forward the startup message"))?;
-    upstream
-        .flush()
-        .await
-        .map_err(io("forward the startup message"))?;
-    let first = if encrypted {
-        authentication_offer(&mut upstream).await?
-    } else {
-        Vec::new()
-    };
-    relay(client, upstream, first, &mut conversation, cx)
+    relay(client, upstream.stream, first, &mut conversation, cx)
         .await
         .map(Some)
 }
@@ -197,29 +183,63 @@ fn session_info(id: SessionId, client: SocketAddr, parameters: &[u8]) -> Session
 /// unchanged, on a connection of its own (encrypted as the session's would be).
 async fn relay_cancel(message: &[u8], cx: &Context) {
     sleep(cx.latency.round_trip() / 2).await;
-    if let Ok(upstream) = connect_upstream(cx).await {
+    let connected = cx
+        .tls
+        .connect(&cx.upstream, cx.latency.round_trip(), cx.upstream_timeout)
+        .await;
+    if let Ok(upstream) = connected {
         let mut stream = upstream.stream;
         let _ = stream.write_all(message).await;
         let _ = stream.shutdown().await;
     }
 }
 
-/// A new connection to the server, through TLS when the settings ask for it.
-async fn connect_upstream(cx: &Context) -> Result<Upstream, String> {
-    let stream = tokio::time::timeout(UPSTREAM_CONNECT_TIMEOUT, TcpStream::connect(&cx.upstream))
+/// A new connection to the server, through TLS when the settings ask for it, with the
+/// client's startup message forwarded and the server's first messages read (see
+/// [`authentication_offer`]). One time limit covers it all, so a server that accepts the
+/// connection and then stays silent ends the session with an error naming the silent step.
+async fn connect_upstream(cx: &Context, startup: &[u8]) -> Result<(Upstream, Vec<u8>), String> {
+    let progress = Progress::default();
+    // The simulated network's delays (three half round trips and two whole ones at most)
+    // are not the server's silence.
+    let limit = cx.upstream_timeout + 4 * cx.latency.round_trip();
+    tokio::time::timeout(limit, set_up_upstream(cx, startup, &progress))
         .await
-        .map_err(|_| "no answer within 5 s".to_string())?
+        .unwrap_or_else(|_| {
+            Err(NegotiationError::silent(&cx.upstream, &progress, cx.upstream_timeout).to_string())
+        })
+}
+
+async fn set_up_upstream(
+    cx: &Context,
+    startup: &[u8],
+    progress: &Progress,
+) -> Result<(Upstream, Vec<u8>), String> {
+    let mut upstream = cx
+        .tls
+        .connect_and_negotiate(&cx.upstream, cx.latency.round_trip(), progress)
+        .await
         .map_err(|e| e.to_string())?;
-    let _ = stream.set_nodelay(true);
-    cx.tls
-        .negotiate(stream, &cx.upstream, cx.latency.round_trip())
+    sleep(cx.latency.round_trip() / 2).await;
+    progress.at(Phase::AuthenticationRequest);
+    upstream
+        .stream
+        .write_all(startup)
         .await
-        .map_err(|e| e.to_string())
+        .map_err(io("forward the startup message"))?;
+    upstream
+        .stream
+        .flush()
+        .await
+        .map_err(io("forward the startup message"))?;
+    let first = authentication_offer(&mut upstream.stream).await?;
+    Ok((upstream, first))
 }
 
 /// The server's first messages after the startup message, up to its authentication request
 /// (a `NegotiateProtocolVersion` may come before it), with a channel-binding offer taken out
-/// (see [`without_channel_binding`]). They go to the client first, through the relay.
+/// (see [`without_channel_binding`]; a plain-text server never makes one). They go to the
+/// client first, through the relay, whose conversation sees them as it would have.
 async fn authentication_offer(upstream: &mut Box<dyn UpstreamStream>) -> Result<Vec<u8>, String> {
     let mut out = Vec::new();
     // NegotiateProtocolVersion at most once, then the request (or an error).

@@ -44,7 +44,10 @@ use rustls::ClientConfig;
 use crate::exit::{EXIT_FAILURE, EXIT_REFUSED, ExitStatus};
 use verify::Trust;
 
-pub use negotiate::{NegotiationError, Upstream, UpstreamStream, without_channel_binding};
+pub use negotiate::{
+    NegotiationError, Phase, Progress, UPSTREAM_TIMEOUT, Upstream, UpstreamStream,
+    without_channel_binding,
+};
 
 /// libpq's `sslmode` values.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

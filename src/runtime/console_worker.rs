@@ -1,8 +1,9 @@
 //! The console connection's own task: runs learner SQL one request at a time on a
 //! connection routed through the proxy (so every round trip is counted), gathers exercise
 //! attempts through [`Grader`] (the reference solution and the measurements on a second,
-//! unobserved connection), and reconnects after the server went away: a read whose
-//! connection turns out to be gone is run again, once, on a new one.
+//! unobserved connection), and reconnects after the server went away: a plain read outside
+//! a transaction whose connection turns out to be gone is run again, once, on a new one
+//! (see [`crate::sql::rerun`]); anything else is reported lost, with why it was not rerun.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI32, Ordering};
@@ -18,6 +19,7 @@ use crate::db::console::{Console, ExecuteError};
 use crate::db::explain::Analyze;
 use crate::db::grading::{ANSWER_ROWS, Grader};
 use crate::lesson::Check;
+use crate::sql::rerun::NotRunAgain;
 
 /// Rows of one result the console keeps (the rest are counted, not stored): as many as an
 /// exercise answer keeps, so an answer shows what it is graded on.
@@ -95,37 +97,70 @@ pub async fn serve(
 }
 
 /// Runs `sql` on `conn`; when the connection turns out to be gone (the server restarted or
-/// crashed since the last statement, as the first lesson does on purpose) and `sql` only
-/// reads, runs it once more on a new connection, which replaces `conn`. A statement that
-/// may write is not run twice: the server may have run it before the connection broke, so
-/// its loss is reported and the next run reconnects.
+/// crashed since the last statement, as the first lesson does on purpose) and `sql` is a
+/// plain read outside a transaction, runs it once more on a new connection, which replaces
+/// `conn`. Anything else is not run twice: the server may have run it before the connection
+/// broke, or it belonged to a transaction the lost session rolled back; its loss is reported
+/// with the reason and the next run reconnects.
 async fn execute_reconnecting(
     conn: &mut Console,
     sql: &str,
     observed: &PgConnectOptions,
     pid: &AtomicI32,
     events: &mpsc::UnboundedSender<Event>,
-) -> Result<Outcome, ExecuteError> {
+) -> Result<Outcome, Lost> {
+    let in_transaction = conn.in_transaction();
     let outcome = conn.execute(sql, MAX_ROWS).await;
-    if !matches!(outcome, Err(ExecuteError::Connection(_))) || crate::sql::changes_data(sql) {
-        return outcome;
+    if !matches!(outcome, Err(ExecuteError::Connection(_))) {
+        return outcome.map_err(Lost::plain);
+    }
+    if let Err(why) = crate::sql::rerun::may_run_again(sql, in_transaction) {
+        return outcome.map_err(|error| Lost {
+            error,
+            not_run_again: Some(why),
+        });
     }
     match open(observed, pid, events).await {
         Some(fresh) => {
             *conn = fresh;
-            conn.execute(sql, MAX_ROWS).await
+            conn.execute(sql, MAX_ROWS).await.map_err(Lost::plain)
         }
-        None => outcome,
+        None => outcome.map_err(Lost::plain),
+    }
+}
+
+/// A statement's failure, and when its connection was lost, why it was not run again.
+struct Lost {
+    error: ExecuteError,
+    not_run_again: Option<NotRunAgain>,
+}
+
+impl Lost {
+    fn plain(error: ExecuteError) -> Self {
+        Self {
+            error,
+            not_run_again: None,
+        }
     }
 }
 
 /// A statement's outcome as the app takes it: rows or the server's error; a lost
 /// connection becomes the `Failed` event for request `id`.
-fn ran(outcome: Result<Outcome, ExecuteError>, id: RequestId) -> Result<Ran, Box<Event>> {
+fn ran(outcome: Result<Outcome, Lost>, id: RequestId) -> Result<Ran, Box<Event>> {
     match outcome {
         Ok(outcome) => Ok(Ok(outcome)),
-        Err(ExecuteError::Sql(failure)) => Ok(Err(failure)),
-        Err(error) => Err(Box::new(lost(id, &error))),
+        Err(Lost {
+            error: ExecuteError::Sql(failure),
+            ..
+        }) => Ok(Err(failure)),
+        Err(Lost {
+            error,
+            not_run_again: Some(why),
+        }) => Err(Box::new(Event::Failed {
+            id,
+            message: not_run_again_message(&error, why),
+        })),
+        Err(Lost { error, .. }) => Err(Box::new(lost(id, &error))),
     }
 }
 
@@ -157,12 +192,30 @@ fn lost(id: RequestId, error: &ExecuteError) -> Event {
 /// Says the console's connection is gone and why, in the server's own words when it gave
 /// them ("terminating connection due to administrator command" after a restart).
 fn lost_message(error: &ExecuteError) -> String {
-    let cause = match error {
+    format!(
+        "The connection was lost ({}); the next run reconnects.",
+        cause_of(error)
+    )
+}
+
+/// The server's own words for a lost connection when it gave them.
+fn cause_of(error: &ExecuteError) -> String {
+    match error {
         ExecuteError::Connection(sqlx::Error::Database(db)) => db.message().to_string(),
         ExecuteError::Connection(other) => other.to_string(),
         other => other.to_string(),
-    };
-    format!("The connection was lost ({cause}); the next run reconnects.")
+    }
+}
+
+/// Says the connection is gone, why the statement was not run again on a new one, and that
+/// running it again reconnects.
+fn not_run_again_message(error: &ExecuteError, why: NotRunAgain) -> String {
+    format!(
+        "The connection was lost ({}); the statement was not run again because {}; run it \
+         again to reconnect.",
+        cause_of(error),
+        why.because()
+    )
 }
 
 /// EXPLAIN ANALYZE on the console connection (so the log counts it), the catalog facts the

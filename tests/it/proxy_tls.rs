@@ -15,7 +15,7 @@ use nix::unistd::Pid;
 use pglab::data::proxy::{ProxyEvent, SessionEnd, Shape};
 use pglab::db::cluster::{Layout, ServiceUser, Supervision, state_of};
 use pglab::db::{Lab, LabConfig};
-use pglab::proxy::{EVENT_BUFFER, Latency, Proxy};
+use pglab::proxy::{EVENT_BUFFER, Latency, Proxy, ProxyConfig, UpstreamTls};
 use pglab::testing::TestDb;
 use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
 use sqlx::postgres::{PgConnectOptions, PgSslMode};
@@ -346,6 +346,69 @@ async fn plain_text_after_the_servers_yes_is_refused() {
         panic!("{end:?}")
     };
     assert!(why.contains("CVE-2021-23222"), "{why}");
+}
+
+/// A server (or something in between) that accepts the connection and never says a word:
+/// the session gives up after the proxy's time limit, and the client and the session's end
+/// name the server and the step that went silent, with TLS asked for and without.
+#[tokio::test]
+async fn a_server_that_accepts_and_stays_silent_is_given_up_on_with_the_silent_step_named() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    for (mode, silent_step) in [
+        (
+            PgSslMode::Require,
+            "accepted the connection but did not answer the SSL request within 300 ms",
+        ),
+        (
+            PgSslMode::Disable,
+            "did not answer the startup message with its authentication request within 300 ms",
+        ),
+    ] {
+        let upstream = PgConnectOptions::new_without_pgpass()
+            .host("127.0.0.1")
+            .port(addr.port())
+            .username("someone")
+            .ssl_mode(mode);
+        let (tx, mut events) = mpsc::channel(EVENT_BUFFER);
+        let proxy = Proxy::start(
+            ProxyConfig {
+                listen: "127.0.0.1:0".parse().unwrap(),
+                upstream: addr.to_string(),
+                tls: UpstreamTls::from_options(&upstream).unwrap(),
+                upstream_timeout: Duration::from_millis(300),
+                latency: Latency::default(),
+            },
+            tx,
+        )
+        .await
+        .unwrap();
+        let client_error = upstream
+            .clone()
+            .port(proxy.local_addr().port())
+            .ssl_mode(PgSslMode::Disable)
+            .connect()
+            .await
+            .unwrap_err()
+            .to_string();
+        let end = loop {
+            if let Some(ProxyEvent::SessionEnded { end, .. }) = events.recv().await {
+                break end;
+            }
+        };
+        let SessionEnd::Failed(why) = end else {
+            panic!("{end:?}")
+        };
+        let server = format!("the server at {addr} {silent_step}");
+        assert!(why.contains(&server), "{why}");
+        assert!(client_error.contains(&server), "{client_error}");
+    }
 }
 
 /// `pglab proxy --upstream '…?sslmode=verify-full&sslrootcert=…'` with psql in front (plain

@@ -10,6 +10,7 @@
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::{Signal, kill};
@@ -43,6 +44,12 @@ pub struct Restarted {
 /// The longest the old server's children may take to notice a killed postmaster.
 const ORPHAN_TIMEOUT: Duration = Duration::from_secs(30);
 const POLL: Duration = Duration::from_millis(20);
+/// A start that finds the old shared memory still attached is tried again this many times,
+/// this long apart (see [`Cluster::start_after_crash`]).
+const SHARED_MEMORY_RETRIES: u32 = 10;
+const SHARED_MEMORY_RETRY_PAUSE: Duration = Duration::from_millis(500);
+/// What PostgreSQL says when it refuses to start for that reason.
+const SHARED_MEMORY_IN_USE: &str = "pre-existing shared memory block";
 /// Bounds what [`Restarted::log`] holds: a start writes a few dozen lines.
 const MAX_LOG_READ: u64 = 256 * 1024;
 
@@ -61,11 +68,15 @@ impl Cluster {
         let orphans = match how {
             Interruption::Restart => {
                 postmaster::stop(old.pid, STOP_TIMEOUT, || postmaster::pid_is_gone(old.pid))?;
+                self.start(supervision)?;
                 0
             }
-            Interruption::Crash => crash(old.pid)?,
+            Interruption::Crash => {
+                let orphans = crash(old.pid, &self.layout.pid_file())?;
+                self.start_after_crash(supervision)?;
+                orphans
+            }
         };
-        self.start(supervision)?;
         let new = PidFile::read(&self.layout.pid_file()).ok_or_else(|| Error::StartFailed {
             log: self.layout.server_log(),
             tail: self.log_tail(),
@@ -83,6 +94,26 @@ impl Cluster {
             orphans,
             log: self.log_since(log_from),
         })
+    }
+
+    /// Starts the server after [`crash`]. That waited for every process still attached to
+    /// the old shared memory, as far as it could see them; should one still hold it (seen too
+    /// late, or no `/proc` to look in), PostgreSQL refuses to start with "pre-existing shared
+    /// memory block … is still in use", and the start is tried again a few times, as the
+    /// straggler has lost its postmaster and exits on its own.
+    fn start_after_crash(&self, supervision: Supervision) -> Result<(), Error> {
+        let mut tries = 0;
+        loop {
+            match self.start(supervision) {
+                Err(Error::StartFailed { tail, .. })
+                    if tail.contains(SHARED_MEMORY_IN_USE) && tries < SHARED_MEMORY_RETRIES =>
+                {
+                    tries += 1;
+                    std::thread::sleep(SHARED_MEMORY_RETRY_PAUSE);
+                }
+                result => return result.map(|_| ()),
+            }
+        }
     }
 
     /// The server log from byte `from` on; from its start when it was rotated meanwhile.
@@ -104,7 +135,14 @@ impl Cluster {
 /// Kills the postmaster `pid` and waits until it and every process it had started are gone:
 /// a new server refuses to start while the old one's shared memory is still attached.
 /// Returns how many of those processes there were.
-fn crash(pid: i32) -> Result<usize, Error> {
+///
+/// The children read before the kill miss a backend forked in between, and once the
+/// postmaster is dead its children belong to another parent, so they cannot be found by
+/// parent afterwards. What the new server checks is the old System V segment's attach count
+/// (its id is in the pid file), so that is what is waited for too, from
+/// `/proc/sysvipc/shm`. Without `/proc` neither is visible and the start retries instead.
+fn crash(pid: i32, pid_file: &Path) -> Result<usize, Error> {
+    let segment = shared_memory_id(pid_file);
     let children = children_of(pid);
     match kill(Pid::from_raw(pid), Signal::SIGKILL) {
         Ok(()) | Err(nix::errno::Errno::ESRCH) => {}
@@ -116,9 +154,10 @@ fn crash(pid: i32) -> Result<usize, Error> {
         }
     }
     let gone = |pids: &[i32]| pids.iter().all(|&p| postmaster::pid_is_gone(p));
+    let detached = || segment.and_then(attached_to).unwrap_or(0) == 0;
     let deadline = Instant::now() + ORPHAN_TIMEOUT;
     // The postmaster is reaped by its supervisor (the keeper, or a thread of this process).
-    while !(gone(&[pid]) && gone(&children)) {
+    while !(gone(&[pid]) && gone(&children) && detached()) {
         if Instant::now() > deadline {
             return Err(Error::Unavailable(format!(
                 "the killed server's processes did not exit within {} s",
@@ -128,6 +167,31 @@ fn crash(pid: i32) -> Result<usize, Error> {
         std::thread::sleep(POLL);
     }
     Ok(children.len())
+}
+
+/// The id of the server's System V shared memory segment: the second number on the pid
+/// file's seventh line (`key id`).
+fn shared_memory_id(pid_file: &Path) -> Option<i32> {
+    let text = std::fs::read_to_string(pid_file).ok()?;
+    text.lines().nth(6)?.split_whitespace().nth(1)?.parse().ok()
+}
+
+/// How many processes attach the segment `id`; `None` once it is gone or unreadable.
+fn attached_to(id: i32) -> Option<u64> {
+    parse_attached(&std::fs::read_to_string("/proc/sysvipc/shm").ok()?, id)
+}
+
+/// The `nattch` column of segment `id`'s row in `/proc/sysvipc/shm`.
+fn parse_attached(table: &str, id: i32) -> Option<u64> {
+    let mut lines = table.lines();
+    let header: Vec<&str> = lines.next()?.split_whitespace().collect();
+    let id_column = header.iter().position(|c| *c == "shmid")?;
+    let attached_column = header.iter().position(|c| *c == "nattch")?;
+    lines.find_map(|line| {
+        let fields: Vec<&str> = line.split_whitespace().collect();
+        (fields.get(id_column)?.parse::<i32>().ok()? == id)
+            .then(|| fields.get(attached_column)?.parse().ok())?
+    })
 }
 
 /// Who started the postmaster `pid`: this process (a test binary's in-process server) or a
@@ -173,6 +237,16 @@ mod tests {
         let stat = "4242 (postgres: a (b) c) S 4100 4242 4242 0 -1 4194560";
         assert_eq!(parse_parent(stat), Some(4100));
         assert_eq!(parse_parent("garbage"), None);
+    }
+
+    #[test]
+    fn the_attach_count_is_read_from_the_segments_row() {
+        let table = "       key      shmid perms                  size  cpid  lpid nattch   uid\n\
+                     5432001      32769   600                    56  4100  4242      3    70\n\
+                     5433001      32770   600                    56  4300  4300      0    70\n";
+        assert_eq!(parse_attached(table, 32769), Some(3));
+        assert_eq!(parse_attached(table, 32770), Some(0));
+        assert_eq!(parse_attached(table, 1), None);
     }
 
     #[test]

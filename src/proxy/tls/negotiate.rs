@@ -1,8 +1,10 @@
-//! The negotiation on each new server connection: the SSLRequest, the server's one-byte
-//! answer, the rustls handshake, and what a failure says (which server, what the settings
-//! asked for, what to change); and the one message the session rewrites once the server is
-//! reached over TLS ([`without_channel_binding`]).
+//! The negotiation on each new server connection: the TCP connection, the SSLRequest, the
+//! server's one-byte answer, the rustls handshake, and what a failure says (which server,
+//! what the settings asked for, what to change, which step went silent); and the one message
+//! the session rewrites once the server is reached over TLS ([`without_channel_binding`]).
 
+use std::fmt;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use futures::FutureExt;
@@ -16,6 +18,61 @@ use super::{SslMode, UpstreamTls};
 
 /// The SSLRequest: length 8, then the code 80877103 (1234 in the high 16 bits, 5679 low).
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];
+
+/// How long a server connection's setup may take, from the TCP connection to the server's
+/// first authentication message. A server, or something in between, that accepts the
+/// connection and then says nothing would otherwise hold a session, a cancel request or
+/// `pglab proxy`'s start-up for ever.
+pub const UPSTREAM_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The steps of a server connection's setup, each of which waits for the server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Connect,
+    SslAnswer,
+    Handshake,
+    AuthenticationRequest,
+}
+
+impl fmt::Display for Phase {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Phase::Connect => "did not accept the TCP connection",
+            Phase::SslAnswer => "accepted the connection but did not answer the SSL request",
+            Phase::Handshake => "did not finish the TLS handshake",
+            Phase::AuthenticationRequest => {
+                "did not answer the startup message with its authentication request"
+            }
+        })
+    }
+}
+
+/// Where a connection's setup has got to. The timeout around the setup drops it unfinished,
+/// so the step it stopped at is kept here, outside it, for the error to name.
+#[derive(Debug)]
+pub struct Progress(Mutex<Phase>);
+
+impl Default for Progress {
+    fn default() -> Self {
+        Self(Mutex::new(Phase::Connect))
+    }
+}
+
+impl Progress {
+    pub fn at(&self, phase: Phase) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = phase;
+    }
+
+    pub fn phase(&self) -> Phase {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
 
 /// A connection to the server, in plain text or inside TLS: the relay reads and writes
 /// either the same way.
@@ -123,6 +180,21 @@ pub enum NegotiationError {
         server: String,
         cause: std::io::Error,
     },
+    #[error("cannot connect to the server at {server}: {cause}")]
+    Unreachable {
+        server: String,
+        cause: std::io::Error,
+    },
+    #[error(
+        "the server at {server} {phase} within {}; is a PostgreSQL server listening there, \
+         and is nothing in between holding the connection?",
+        in_words(*.limit)
+    )]
+    Silent {
+        server: String,
+        phase: Phase,
+        limit: Duration,
+    },
     #[error("cannot ask the server at {server} for TLS: {cause}")]
     Io {
         server: String,
@@ -130,7 +202,65 @@ pub enum NegotiationError {
     },
 }
 
+impl NegotiationError {
+    /// The server said nothing at the step `progress` had reached within `limit`.
+    pub fn silent(server: &str, progress: &Progress, limit: Duration) -> Self {
+        Self::Silent {
+            server: server.to_string(),
+            phase: progress.phase(),
+            limit,
+        }
+    }
+}
+
+/// `5 s`, or `300 ms` below a second.
+fn in_words(limit: Duration) -> String {
+    if limit >= Duration::from_secs(1) {
+        format!("{} s", limit.as_secs())
+    } else {
+        format!("{} ms", limit.as_millis())
+    }
+}
+
 impl UpstreamTls {
+    /// A new connection to `server` (`host:port`), negotiated as [`Self::negotiate`] does,
+    /// given up after `limit` (plus the simulated network's own delays, which are not the
+    /// server's silence) with an error naming the step that went silent.
+    pub async fn connect(
+        &self,
+        server: &str,
+        round_trip: Duration,
+        limit: Duration,
+    ) -> Result<Upstream, NegotiationError> {
+        let progress = Progress::default();
+        tokio::time::timeout(
+            limit + 2 * round_trip,
+            self.connect_and_negotiate(server, round_trip, &progress),
+        )
+        .await
+        .unwrap_or_else(|_| Err(NegotiationError::silent(server, &progress, limit)))
+    }
+
+    /// The TCP connection, then [`Self::negotiate`]; no time limit of its own: the caller's
+    /// limit covers this and whatever it does next, and reads `progress` when it runs out.
+    pub async fn connect_and_negotiate(
+        &self,
+        server: &str,
+        round_trip: Duration,
+        progress: &Progress,
+    ) -> Result<Upstream, NegotiationError> {
+        progress.at(Phase::Connect);
+        let tcp =
+            TcpStream::connect(server)
+                .await
+                .map_err(|cause| NegotiationError::Unreachable {
+                    server: server.to_string(),
+                    cause,
+                })?;
+        let _ = tcp.set_nodelay(true);
+        self.negotiate(tcp, server, round_trip, progress).await
+    }
+
     /// Turns a fresh connection to `server` (`host:port`) into the one the session uses:
     /// the same socket in plain text, or a TLS stream over it. `round_trip` is the simulated
     /// network's, paid once for the SSL request and once for the handshake.
@@ -139,6 +269,7 @@ impl UpstreamTls {
         mut tcp: TcpStream,
         server: &str,
         round_trip: Duration,
+        progress: &Progress,
     ) -> Result<Upstream, NegotiationError> {
         let Some(config) = &self.config else {
             return Ok(Upstream::plain(tcp));
@@ -147,6 +278,7 @@ impl UpstreamTls {
             server: server.to_string(),
             cause,
         };
+        progress.at(Phase::SslAnswer);
         tcp.write_all(&SSL_REQUEST).await.map_err(io)?;
         // Exactly one byte, read straight from the socket: nothing after it may be taken
         // into a buffer that is later read as plain text (libpq's CVE-2021-23222).
@@ -187,6 +319,7 @@ impl UpstreamTls {
                 format!("{host:?} is not a host name TLS can check: {e}"),
             ))
         })?;
+        progress.at(Phase::Handshake);
         let tls = TlsConnector::from(config.clone())
             .connect(name, tcp)
             .await
@@ -298,6 +431,21 @@ mod tests {
         // AuthenticationOk, and a message that is not an authentication request.
         assert_eq!(without_channel_binding(b"R\0\0\0\x08\0\0\0\0"), None);
         assert_eq!(without_channel_binding(b"Z\0\0\0\x05I"), None);
+    }
+
+    #[test]
+    fn a_silent_server_is_named_with_the_step_it_stopped_at() {
+        let progress = Progress::default();
+        progress.at(Phase::Handshake);
+        let error =
+            NegotiationError::silent("db:5432", &progress, Duration::from_millis(300)).to_string();
+        assert!(
+            error.starts_with(
+                "the server at db:5432 did not finish the TLS handshake within 300 ms;"
+            ),
+            "{error}"
+        );
+        assert_eq!(in_words(UPSTREAM_TIMEOUT), "5 s");
     }
 
     #[test]
