@@ -284,6 +284,56 @@ pub(crate) fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::E
     move |cause| Error::Sql { demo, step, cause }
 }
 
+/// Tells whoever watches the demo run what it is doing now.
+pub(crate) fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: impl Into<String>) {
+    // Nobody listening (a CLI run) is fine: the report says it all again.
+    let _ = progress.send(DemoProgress::Message(message.into()));
+}
+
+/// Runs `sql` (no parameters, one or more statements) as step `step` of demo `demo`.
+pub(crate) async fn exec(
+    conn: &mut sqlx::PgConnection,
+    demo: &'static str,
+    step: &'static str,
+    sql: &'static str,
+) -> Result<(), Error> {
+    sqlx::raw_sql(sql)
+        .execute(conn)
+        .await
+        .map_err(self::sql(demo, step))?;
+    Ok(())
+}
+
+/// A statement the demo expects the server may refuse: the refusal, as the lab shows
+/// errors; anything but an SQL error (a lost connection) fails the demo.
+pub(crate) fn refusal<T>(
+    demo: &'static str,
+    step: &'static str,
+    outcome: Result<T, sqlx::Error>,
+) -> Result<Option<data::ServerError>, Error> {
+    match outcome {
+        Ok(_) => Ok(None),
+        Err(cause) => match ExecuteError::from(cause) {
+            ExecuteError::Sql(failure) => Ok(Some(failure)),
+            other => Err(Error::Statement {
+                demo,
+                step,
+                cause: Box::new(other),
+            }),
+        },
+    }
+}
+
+/// `✗ SQLSTATE 23514: message`, then the detail, as lines.
+pub(crate) fn refusal_lines(failure: &data::ServerError) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  ✗ SQLSTATE {}: {}",
+        failure.sqlstate, failure.message
+    )];
+    lines.extend(failure.detail.iter().map(|d| format!("    detail: {d}")));
+    lines
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

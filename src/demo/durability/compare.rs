@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use super::store::{self, Store};
 use super::*;
 use crate::data::ResultSet;
-use crate::db::console::ExecuteError;
 use crate::demo::meter::Meter;
 
 const DEMO: &str = "durability.compare";
@@ -144,19 +143,8 @@ pub(super) async fn run(
                 .bind("Nobody wrote this")
                 .execute(&mut a)
                 .await;
-        let orphan_in_db = match refused {
-            Ok(_) => None,
-            Err(cause) => match ExecuteError::from(cause) {
-                ExecuteError::Sql(failure) => Some((failure.sqlstate, failure.message)),
-                other => {
-                    return Err(Error::Statement {
-                        demo: DEMO,
-                        step: "inserting an article by nobody",
-                        cause: Box::new(other),
-                    });
-                }
-            },
-        };
+        let orphan_in_db = refusal(DEMO, "inserting an article by nobody", refused)?
+            .map(|failure| (failure.sqlstate, failure.message));
         // Back to the three articles every demo starts from; the temporary table goes with
         // the session.
         reset_articles(&mut a, DEMO).await?;
