@@ -60,10 +60,9 @@ pub(super) async fn run(
         let mut runs = Vec::new();
         let mut groups = 0;
         for _ in 0..AGGREGATE_RUNS {
-            runs.push(Duration::from_nanos(
-                first.ask_number("count_by_author", 0).await?,
-            ));
-            groups = first.ask_number("count_by_author", 1).await?;
+            let [nanos, counted] = first.ask_numbers("count_by_author").await?;
+            runs.push(Duration::from_nanos(nanos));
+            groups = counted;
         }
         let memory_aggregate = median(runs);
 
