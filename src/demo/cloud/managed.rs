@@ -211,12 +211,20 @@ fn db_size(n: i64) -> String {
     bytes(u64::try_from(n).unwrap_or(0))
 }
 
-/// The bytes of every file under `dir`, symlinks not followed; `None` if it cannot be read.
+/// The bytes of every file under `dir`, symlinks not followed; `None` if `dir` itself
+/// cannot be read.
 fn size_of(dir: &Path) -> Option<u64> {
     let mut total = 0;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).ok()? {
+        let listing = match std::fs::read_dir(&next) {
+            Ok(listing) => listing,
+            Err(_) if next == dir => return None,
+            // A folder the server removed meanwhile (its temporary ones come and go) is
+            // skipped, not a reason to give up the whole size.
+            Err(_) => continue,
+        };
+        for entry in listing {
             let Ok(entry) = entry else { continue };
             // A file the server removed meanwhile is simply not counted.
             let Ok(meta) = entry.path().symlink_metadata() else {
@@ -235,6 +243,17 @@ fn size_of(dir: &Path) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_root_gives_up_the_size() {
+        let root = std::env::temp_dir().join(format!("pglab-size-of-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("a"), [0; 10]).unwrap();
+        std::fs::write(root.join("sub/b"), [0; 5]).unwrap();
+        assert_eq!(size_of(&root), Some(15));
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(size_of(&root), None);
+    }
 
     #[test]
     fn listen_addresses_say_who_can_connect() {
