@@ -257,8 +257,8 @@ pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
 }
 
 /// The units the demos write measured numbers with.
-const UNITS: [&str; 10] = [
-    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB",
+const UNITS: [&str; 11] = [
+    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB", "PB",
 ];
 /// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
 pub(crate) const BOUND: char = '\u{a0}';

@@ -13,7 +13,7 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::cluster::Creation;
 use crate::demo::meter::Meter;
 use crate::demo::{DemoContext, Error};
-use crate::query_log::bytes;
+use crate::text::size as pretty;
 
 const DEMO: &str = "cloud.local_vs_managed";
 
@@ -92,7 +92,7 @@ fn table(own: Option<&Own>, db_bytes: i64, listen: Option<&str>) -> ResultSet {
         None => "not available (see below)".into(),
     };
     let size = match own.and_then(|o| o.data_dir_bytes) {
-        Some(dir) => format!("data dir {}, db {}", bytes(dir), db_size(db_bytes)),
+        Some(dir) => format!("data dir {}, db {}", dir_size(dir), db_size(db_bytes)),
         None => format!("db {}", db_size(db_bytes)),
     };
     let runs = match own {
@@ -154,7 +154,7 @@ fn explained(own: Option<&Own>, db_bytes: i64, listen: Option<&str>) -> Vec<Stri
         Some(dir) => format!(
             "the data directory holds {} on disk (every database of the cluster and its \
              write-ahead log); ",
-            bytes(dir)
+            dir_size(dir)
         ),
         None => String::new(),
     };
@@ -207,8 +207,14 @@ fn reach(listen: Option<&str>) -> (String, String) {
     }
 }
 
+/// Sizes as `pg_size_pretty` writes them, so the lab's own count of the data directory
+/// reads like the server's `pg_database_size`.
 fn db_size(n: i64) -> String {
-    bytes(u64::try_from(n).unwrap_or(0))
+    pretty(n)
+}
+
+fn dir_size(n: u64) -> String {
+    pretty(i64::try_from(n).unwrap_or(i64::MAX))
 }
 
 /// The bytes of every file under `dir`, symlinks not followed; `None` if `dir` itself
