@@ -254,10 +254,15 @@ pub(super) async fn consistency(conn: &mut PgConnection) -> Result<Told, Error> 
         0 => "Each row was refused by the database itself, whatever program sent it: the \
               rules live beside the data. A refused insert changes nothing."
             .into(),
+        // A capital first: the sentence is wrapped to the pane like the others.
+        1 => "The database accepted 1 of the bad rows: the rule that should refuse it is \
+              missing from the table. The demo ran the attempts in a transaction and rolled \
+              it back, so nothing was kept."
+            .into(),
         _ => format!(
-            "{accepted} of the bad rows got in: the rule that should refuse it is missing \
-             from the table. The demo ran the attempts in a transaction and rolled it back, \
-             so nothing was kept."
+            "The database accepted {accepted} of the bad rows: the rules that should refuse \
+             them are missing from the tables. The demo ran the attempts in a transaction and \
+             rolled it back, so nothing was kept."
         ),
     });
     Ok(("Constraints refuse bad data".into(), lines))
