@@ -257,8 +257,8 @@ pub(crate) fn wrapped(lines: Vec<String>) -> Vec<String> {
 }
 
 /// The units the demos write measured numbers with.
-const UNITS: [&str; 10] = [
-    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB",
+const UNITS: [&str; 11] = [
+    "ns", "µs", "ms", "s", "min", "bytes", "kB", "MB", "GB", "TB", "PB",
 ];
 /// Joins a number to its unit while wrapping: `text::wrap` breaks at plain spaces only.
 pub(crate) const BOUND: char = '\u{a0}';
@@ -282,6 +282,56 @@ pub(crate) fn bind_units(text: &str) -> String {
 /// A failed statement of demo `demo` while doing `step`, as the demo's error.
 pub(crate) fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| Error::Sql { demo, step, cause }
+}
+
+/// Tells whoever watches the demo run what it is doing now.
+pub(crate) fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: impl Into<String>) {
+    // Nobody listening (a CLI run) is fine: the report says it all again.
+    let _ = progress.send(DemoProgress::Message(message.into()));
+}
+
+/// Runs `sql` (no parameters, one or more statements) as step `step` of demo `demo`.
+pub(crate) async fn exec(
+    conn: &mut sqlx::PgConnection,
+    demo: &'static str,
+    step: &'static str,
+    sql: &'static str,
+) -> Result<(), Error> {
+    sqlx::raw_sql(sql)
+        .execute(conn)
+        .await
+        .map_err(self::sql(demo, step))?;
+    Ok(())
+}
+
+/// A statement the demo expects the server may refuse: the refusal, as the lab shows
+/// errors; anything but an SQL error (a lost connection) fails the demo.
+pub(crate) fn refusal<T>(
+    demo: &'static str,
+    step: &'static str,
+    outcome: Result<T, sqlx::Error>,
+) -> Result<Option<data::ServerError>, Error> {
+    match outcome {
+        Ok(_) => Ok(None),
+        Err(cause) => match ExecuteError::from(cause) {
+            ExecuteError::Sql(failure) => Ok(Some(failure)),
+            other => Err(Error::Statement {
+                demo,
+                step,
+                cause: Box::new(other),
+            }),
+        },
+    }
+}
+
+/// `✗ SQLSTATE 23514: message`, then the detail, as lines.
+pub(crate) fn refusal_lines(failure: &data::ServerError) -> Vec<String> {
+    let mut lines = vec![format!(
+        "  ✗ SQLSTATE {}: {}",
+        failure.sqlstate, failure.message
+    )];
+    lines.extend(failure.detail.iter().map(|d| format!("    detail: {d}")));
+    lines
 }
 
 #[cfg(test)]

@@ -573,6 +573,8 @@ fn counted(n: u64, noun: &str) -> String {
 }
 
 /// A byte count as people read it: `812 B`, `14.2 kB`, `3.1 MB` (powers of 1000).
+/// For traffic on the wire, whose small differences the N+1 lesson compares side by side;
+/// sizes of stored data use [`crate::text::size`], as `pg_size_pretty` writes them.
 pub fn bytes(n: u64) -> String {
     let n = n as f64;
     if n < 1e3 {

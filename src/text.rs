@@ -163,9 +163,64 @@ pub fn group(value: f64) -> String {
     out
 }
 
+/// A size as PostgreSQL's `pg_size_pretty` writes it, the same integer steps and rounding
+/// (powers of 1024, half away from zero): `8000 bytes`, `8192 kB`, `80 MB`. A figure the lab
+/// reads from files then reads like the one the server reports.
+pub fn size(bytes: i64) -> String {
+    // (unit, the limit below which it is used, whether the value is rounded, its power of 2)
+    const UNITS: [(&str, i64, bool, u32); 6] = [
+        ("bytes", 10 * 1024, false, 0),
+        ("kB", 20 * 1024 - 1, true, 10),
+        ("MB", 20 * 1024 - 1, true, 20),
+        ("GB", 20 * 1024 - 1, true, 30),
+        ("TB", 20 * 1024 - 1, true, 40),
+        ("PB", 20 * 1024 - 1, true, 50),
+    ];
+    let half_rounded = |x: i64| (x + if x < 0 { -1 } else { 1 }) / 2;
+    let mut value = bytes;
+    for (n, &(name, limit, round, bits)) in UNITS.iter().enumerate() {
+        let Some(&(_, _, next_round, next_bits)) = UNITS.get(n + 1) else {
+            return format!("{} {name}", half_rounded(value));
+        };
+        if value.unsigned_abs() < limit.unsigned_abs() {
+            let shown = if round { half_rounded(value) } else { value };
+            return format!("{shown} {name}");
+        }
+        // One bit less when the next unit rounds: it keeps a half unit to round with.
+        let shift = next_bits - bits - u32::from(next_round) + u32::from(round);
+        value /= 1 << shift;
+    }
+    format!("{bytes} bytes")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn sizes_read_as_pg_size_pretty_writes_them() {
+        // Each pair as PostgreSQL 15's pg_size_pretty(bigint) prints it.
+        for (bytes, shown) in [
+            (0, "0 bytes"),
+            (8_000, "8000 bytes"),
+            (10_239, "10239 bytes"),
+            (10_240, "10 kB"),
+            (10_751, "10 kB"),
+            (10_752, "11 kB"),
+            (8 * 1024 * 1024, "8192 kB"),
+            (10 * 1024 * 1024 - 513, "10239 kB"),
+            (10 * 1024 * 1024 - 512, "10 MB"),
+            (80 * 1024 * 1024, "80 MB"),
+            (3 * 1024 * 1024 * 1024, "3072 MB"),
+            (20 * 1024 * 1024 * 1024, "20 GB"),
+            (5 << 40, "5120 GB"),
+            (20 << 40, "20 TB"),
+            (20 << 50, "20 PB"),
+            (-10_752, "-11 kB"),
+        ] {
+            assert_eq!(size(bytes), shown, "{bytes}");
+        }
+    }
 
     #[test]
     fn wrapping_keeps_words_whole_and_indents_what_follows() {

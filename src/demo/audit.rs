@@ -48,7 +48,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::meter::Meter;
-use super::{DemoContext, DemoSpec, Error, sql};
+use super::{DemoContext, DemoSpec, Error, say, sql};
 use crate::audit::{AuditEvent, rules, text};
 use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::Error as DbError;
@@ -171,11 +171,6 @@ pub(super) async fn run(
 }
 
 type Outcome = Result<(String, Vec<String>), Error>;
-
-fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: String) {
-    // Nobody listening (a CLI run) is fine: the report says it all again.
-    let _ = progress.send(DemoProgress::Message(message));
-}
 
 fn actor(id: i64, addr: IpAddr) -> Actor {
     Actor {

@@ -23,7 +23,7 @@ pub mod store;
 use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
-use super::{DemoContext, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error, exec, refusal, say};
 use crate::data::demo::{DemoProgress, DemoReport};
 
 pub use store::{STORE_COMMAND, serve as serve_store};
@@ -73,11 +73,6 @@ pub(super) async fn run(
         "durability.crash" => server::crash(ctx, progress).await,
         _ => compare::run(ctx, progress).await,
     }
-}
-
-fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: &str) {
-    // Nobody listening (a CLI run) is fine: the report says it all again.
-    let _ = progress.send(DemoProgress::Message(message.to_string()));
 }
 
 /// Creates `articles` when missing and puts back exactly the three articles of

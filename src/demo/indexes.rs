@@ -39,7 +39,7 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::params::{ParamKind, ParamSpec, SqlShape};
-use super::{DemoContext, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error, say};
 use crate::data::demo::{DemoProgress, DemoReport, MeasuredPlan};
 use crate::db::console::ExecuteError;
 use crate::explain::Plan;
@@ -190,11 +190,6 @@ async fn long_connection(
     .await
     .map_err(sql_error(demo, "allowing its statements more time"))?;
     Ok(conn)
-}
-
-fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: String) {
-    // Nobody listening (a CLI run) is fine: the report says it all again.
-    let _ = progress.send(DemoProgress::Message(message));
 }
 
 /// An sqlx failure of `demo` while doing `step`, with the table-missing case explained.

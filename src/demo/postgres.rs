@@ -24,10 +24,8 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::params::{self, ParamKind, ParamSpec};
-use super::{DemoContext, DemoSpec, Error};
-use crate::data::ServerError;
+use super::{DemoContext, DemoSpec, Error, exec, refusal, refusal_lines, say};
 use crate::data::demo::{DemoProgress, DemoReport};
-use crate::db::console::ExecuteError;
 
 /// Every demo of this module is named `postgres.…`.
 pub(super) const PREFIX: &str = "postgres.";
@@ -130,52 +128,4 @@ pub(super) async fn run(
     let mut report = DemoReport::measured(title, lines, &measured, sessions);
     report.plans = plans;
     Ok(report)
-}
-
-fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: &str) {
-    // Nobody listening (a CLI run) is fine: the report says it all again.
-    let _ = progress.send(DemoProgress::Message(message.to_string()));
-}
-
-async fn exec(
-    conn: &mut PgConnection,
-    demo: &'static str,
-    step: &'static str,
-    sql: &'static str,
-) -> Result<(), Error> {
-    sqlx::raw_sql(sql)
-        .execute(conn)
-        .await
-        .map_err(super::sql(demo, step))?;
-    Ok(())
-}
-
-/// A statement the demo expects the server may refuse: the refusal, as the lab shows
-/// errors; anything but an SQL error (a lost connection) fails the demo.
-fn refusal<T>(
-    demo: &'static str,
-    step: &'static str,
-    outcome: Result<T, sqlx::Error>,
-) -> Result<Option<ServerError>, Error> {
-    match outcome {
-        Ok(_) => Ok(None),
-        Err(cause) => match ExecuteError::from(cause) {
-            ExecuteError::Sql(failure) => Ok(Some(failure)),
-            other => Err(Error::Statement {
-                demo,
-                step,
-                cause: Box::new(other),
-            }),
-        },
-    }
-}
-
-/// `✗ SQLSTATE 23514: message`, then the detail, as lines.
-fn refusal_lines(failure: &ServerError) -> Vec<String> {
-    let mut lines = vec![format!(
-        "  ✗ SQLSTATE {}: {}",
-        failure.sqlstate, failure.message
-    )];
-    lines.extend(failure.detail.iter().map(|d| format!("    detail: {d}")));
-    lines
 }

@@ -28,9 +28,8 @@ use tokio::sync::mpsc;
 
 use super::meter::Meter;
 use super::params::{self, ParamKind, ParamSpec};
-use super::{DemoContext, DemoSpec, Error};
+use super::{DemoContext, DemoSpec, Error, exec, refusal, refusal_lines, say, sql};
 use crate::data::demo::{DemoProgress, DemoReport};
-use crate::db::console::ExecuteError;
 
 /// Every demo of this module is named `soft_delete.…`.
 pub(super) const PREFIX: &str = "soft_delete.";
@@ -119,58 +118,6 @@ pub(super) async fn run(
     Ok(DemoReport::measured(title, lines, &measured, sessions))
 }
 
-fn say(progress: &mpsc::UnboundedSender<DemoProgress>, message: &str) {
-    // Nobody listening (a CLI run) is fine: the report says it all again.
-    let _ = progress.send(DemoProgress::Message(message.to_string()));
-}
-
-fn failed(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
-    move |cause| Error::Sql { demo, step, cause }
-}
-
-async fn exec(
-    conn: &mut PgConnection,
-    demo: &'static str,
-    step: &'static str,
-    sql: &'static str,
-) -> Result<(), Error> {
-    sqlx::raw_sql(sql)
-        .execute(conn)
-        .await
-        .map_err(failed(demo, step))?;
-    Ok(())
-}
-
-/// A statement the demo expects the server to refuse: the refusal, as the lab shows errors.
-/// Anything but an SQL error (a lost connection) fails the demo.
-fn refusal(
-    demo: &'static str,
-    step: &'static str,
-    outcome: Result<sqlx::postgres::PgQueryResult, sqlx::Error>,
-) -> Result<Option<crate::data::ServerError>, Error> {
-    match outcome {
-        Ok(_) => Ok(None),
-        Err(cause) => match ExecuteError::from(cause) {
-            ExecuteError::Sql(failure) => Ok(Some(failure)),
-            other => Err(Error::Statement {
-                demo,
-                step,
-                cause: Box::new(other),
-            }),
-        },
-    }
-}
-
-/// `SQLSTATE 23503: message`, then the detail, as lines.
-fn refusal_lines(failure: &crate::data::ServerError) -> Vec<String> {
-    let mut lines = vec![format!(
-        "  ✗ SQLSTATE {}: {}",
-        failure.sqlstate, failure.message
-    )];
-    lines.extend(failure.detail.iter().map(|d| format!("    detail: {d}")));
-    lines
-}
-
 /// One post as the demos print it, deleted or not: `#4 "Q1 roadmap" · deleted_at NULL`;
 /// `None` when no such row exists at all.
 async fn post_state(
@@ -190,7 +137,7 @@ async fn post_state(
     .bind(ACME)
     .fetch_optional(conn)
     .await
-    .map_err(failed(demo, "reading the post"))?;
+    .map_err(sql(demo, "reading the post"))?;
     Ok(row.map(|row| {
         let title: String = row.get(0);
         let deleted_at: String = row.get(1);
@@ -206,7 +153,7 @@ async fn listed(conn: &mut PgConnection, demo: &'static str) -> Result<i64, Erro
     .bind(ACME)
     .fetch_one(conn)
     .await
-    .map_err(failed(demo, "counting the listed posts"))
+    .map_err(sql(demo, "counting the listed posts"))
 }
 
 /// "1 post", "2 posts".

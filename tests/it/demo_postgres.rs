@@ -102,6 +102,37 @@ async fn the_blogs_constraints_refuse_bad_rows_with_their_sqlstate() {
 }
 
 #[tokio::test]
+async fn a_row_accepted_after_the_learner_drops_a_rule_is_rolled_back() {
+    let lab = lab().await;
+    let mut learner = lab.db.learner_conn().await.unwrap();
+    sqlx::raw_sql("alter table organizations drop constraint organizations_plan_check")
+        .execute(&mut learner)
+        .await
+        .unwrap();
+    let before = story(&lab.db).await;
+    // Twice: an accepted row kept (or written to the append-only audit log) would make
+    // the second run fail on its id.
+    for _ in 0..2 {
+        let (report, _) = run(&lab.ctx, "postgres.consistency", "").await;
+        let text = said(&report);
+        assert!(
+            text.contains("→ accepted (!): rolled back, not kept"),
+            "{text}"
+        );
+        assert!(!text.contains("SQLSTATE 23514"), "{text}");
+        // The other two are still refused: one refusal does not abort the rest.
+        for sqlstate in ["SQLSTATE 23503", "SQLSTATE 23502"] {
+            assert!(text.contains(sqlstate), "{sqlstate} missing in {text}");
+        }
+        assert!(
+            flat(&report).contains("The database accepted 1 of the bad rows"),
+            "{text}"
+        );
+        assert_eq!(story(&lab.db).await, before, "the story changed");
+    }
+}
+
+#[tokio::test]
 async fn the_gin_index_serves_containment_when_the_plan_says_so_and_is_rolled_back() {
     let lab = lab().await;
     let before = story(&lab.db).await;

@@ -5,6 +5,7 @@
 //! pre-formatted: never wrapped, scrolled sideways where they are wider than the screen.
 
 use super::{Column, SchemaMap, Table};
+use crate::text::size;
 
 /// What a line is, for a view that styles it (plain text ignores it).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -302,21 +303,6 @@ fn arrows(map: &SchemaMap, tables: &[&Table], touching: bool) -> Vec<MapLine> {
     out
 }
 
-/// A size as PostgreSQL's `pg_size_pretty` writes it (powers of 1024).
-pub fn size(bytes: i64) -> String {
-    const UNITS: [&str; 4] = ["kB", "MB", "GB", "TB"];
-    if bytes < 10 * 1024 {
-        return format!("{bytes} bytes");
-    }
-    let mut value = bytes as f64 / 1024.0;
-    let mut unit = 0;
-    while value >= 10.0 * 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    format!("{:.0} {}", value.round(), UNITS[unit])
-}
-
 fn width(text: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(text)
 }
@@ -430,12 +416,5 @@ mod tests {
         assert!(!out.contains("server"));
         let wanted = ["users".to_owned(), "nope".to_owned()];
         assert_eq!(unknown(&map(), &wanted), vec!["nope"]);
-    }
-
-    #[test]
-    fn sizes_read_as_pg_size_pretty_writes_them() {
-        assert_eq!(size(8_000), "8000 bytes");
-        assert_eq!(size(8 * 1024 * 1024), "8192 kB");
-        assert_eq!(size(80 * 1024 * 1024), "80 MB");
     }
 }

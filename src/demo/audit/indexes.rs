@@ -220,7 +220,7 @@ async fn on_copy(
     .map_err(sql(DEMO, "filling the copy"))?;
     say(
         progress,
-        "building the log's indexes on the copy, then analyze".into(),
+        "building the log's indexes on the copy, then analyze",
     );
     for index in indexes {
         raw(conn, DEMO, "building an index on the copy", &index.on_copy).await?;

@@ -13,7 +13,7 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::cluster::Creation;
 use crate::demo::meter::Meter;
 use crate::demo::{DemoContext, Error};
-use crate::query_log::bytes;
+use crate::text::size as pretty;
 
 const DEMO: &str = "cloud.local_vs_managed";
 
@@ -92,7 +92,7 @@ fn table(own: Option<&Own>, db_bytes: i64, listen: Option<&str>) -> ResultSet {
         None => "not available (see below)".into(),
     };
     let size = match own.and_then(|o| o.data_dir_bytes) {
-        Some(dir) => format!("data dir {}, db {}", bytes(dir), db_size(db_bytes)),
+        Some(dir) => format!("data dir {}, db {}", dir_size(dir), db_size(db_bytes)),
         None => format!("db {}", db_size(db_bytes)),
     };
     let runs = match own {
@@ -154,7 +154,7 @@ fn explained(own: Option<&Own>, db_bytes: i64, listen: Option<&str>) -> Vec<Stri
         Some(dir) => format!(
             "the data directory holds {} on disk (every database of the cluster and its \
              write-ahead log); ",
-            bytes(dir)
+            dir_size(dir)
         ),
         None => String::new(),
     };
@@ -207,16 +207,30 @@ fn reach(listen: Option<&str>) -> (String, String) {
     }
 }
 
+/// Sizes as `pg_size_pretty` writes them, so the lab's own count of the data directory
+/// reads like the server's `pg_database_size`.
 fn db_size(n: i64) -> String {
-    bytes(u64::try_from(n).unwrap_or(0))
+    pretty(n)
 }
 
-/// The bytes of every file under `dir`, symlinks not followed; `None` if it cannot be read.
+fn dir_size(n: u64) -> String {
+    pretty(i64::try_from(n).unwrap_or(i64::MAX))
+}
+
+/// The bytes of every file under `dir`, symlinks not followed; `None` if `dir` itself
+/// cannot be read.
 fn size_of(dir: &Path) -> Option<u64> {
     let mut total = 0;
     let mut pending = vec![dir.to_path_buf()];
     while let Some(next) = pending.pop() {
-        for entry in std::fs::read_dir(&next).ok()? {
+        let listing = match std::fs::read_dir(&next) {
+            Ok(listing) => listing,
+            Err(_) if next == dir => return None,
+            // A folder the server removed meanwhile (its temporary ones come and go) is
+            // skipped, not a reason to give up the whole size.
+            Err(_) => continue,
+        };
+        for entry in listing {
             let Ok(entry) = entry else { continue };
             // A file the server removed meanwhile is simply not counted.
             let Ok(meta) = entry.path().symlink_metadata() else {
@@ -235,6 +249,17 @@ fn size_of(dir: &Path) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_missing_root_gives_up_the_size() {
+        let root = std::env::temp_dir().join(format!("pglab-size-of-{}", std::process::id()));
+        std::fs::create_dir_all(root.join("sub")).unwrap();
+        std::fs::write(root.join("a"), [0; 10]).unwrap();
+        std::fs::write(root.join("sub/b"), [0; 5]).unwrap();
+        assert_eq!(size_of(&root), Some(15));
+        std::fs::remove_dir_all(&root).unwrap();
+        assert_eq!(size_of(&root), None);
+    }
 
     #[test]
     fn listen_addresses_say_who_can_connect() {

@@ -7,7 +7,6 @@ use std::time::{Duration, Instant};
 use super::store::{self, Store};
 use super::*;
 use crate::data::ResultSet;
-use crate::db::console::ExecuteError;
 use crate::demo::meter::Meter;
 
 const DEMO: &str = "durability.compare";
@@ -61,10 +60,9 @@ pub(super) async fn run(
         let mut runs = Vec::new();
         let mut groups = 0;
         for _ in 0..AGGREGATE_RUNS {
-            runs.push(Duration::from_nanos(
-                first.ask_number("count_by_author", 0).await?,
-            ));
-            groups = first.ask_number("count_by_author", 1).await?;
+            let [nanos, counted] = first.ask_numbers("count_by_author").await?;
+            runs.push(Duration::from_nanos(nanos));
+            groups = counted;
         }
         let memory_aggregate = median(runs);
 
@@ -144,19 +142,8 @@ pub(super) async fn run(
                 .bind("Nobody wrote this")
                 .execute(&mut a)
                 .await;
-        let orphan_in_db = match refused {
-            Ok(_) => None,
-            Err(cause) => match ExecuteError::from(cause) {
-                ExecuteError::Sql(failure) => Some((failure.sqlstate, failure.message)),
-                other => {
-                    return Err(Error::Statement {
-                        demo: DEMO,
-                        step: "inserting an article by nobody",
-                        cause: Box::new(other),
-                    });
-                }
-            },
-        };
+        let orphan_in_db = refusal(DEMO, "inserting an article by nobody", refused)?
+            .map(|failure| (failure.sqlstate, failure.message));
         // Back to the three articles every demo starts from; the temporary table goes with
         // the session.
         reset_articles(&mut a, DEMO).await?;

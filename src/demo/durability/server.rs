@@ -101,13 +101,13 @@ pub(super) async fn crash(
         let mut committed = crate::db::connect(&options).await?;
         reset_articles(&mut committed, DEMO).await?;
         say(progress, "transaction A: insert article 4 and commit");
-        exec(&mut committed, DEMO, "begin").await?;
+        exec(&mut committed, DEMO, "running its transaction", "begin").await?;
         insert(&mut committed, 4, "Committed before the crash").await?;
-        exec(&mut committed, DEMO, "commit").await?;
+        exec(&mut committed, DEMO, "running its transaction", "commit").await?;
 
         say(progress, "transaction B: insert article 5, no commit");
         let mut open = crate::db::connect(&options).await?;
-        exec(&mut open, DEMO, "begin").await?;
+        exec(&mut open, DEMO, "running its transaction", "begin").await?;
         insert(&mut open, 5, "Never committed").await?;
         let seen_by_b = count_articles(&mut open, DEMO).await?;
         let seen_by_a = count_articles(&mut committed, DEMO).await?;
@@ -220,18 +220,6 @@ async fn snapshot(conn: &mut sqlx::PgConnection, demo: &'static str) -> Result<S
         .map_err(crate::demo::sql(demo, "reading the server's start time"))?;
     let rows = count_articles(conn, demo).await?;
     Ok(Snapshot { started, rows })
-}
-
-async fn exec(
-    conn: &mut sqlx::PgConnection,
-    demo: &'static str,
-    sql: &'static str,
-) -> Result<(), Error> {
-    sqlx::raw_sql(sql)
-        .execute(conn)
-        .await
-        .map_err(crate::demo::sql(demo, "running its transaction"))?;
-    Ok(())
 }
 
 async fn insert(conn: &mut sqlx::PgConnection, id: i64, title: &str) -> Result<(), Error> {

@@ -198,6 +198,21 @@ impl Store {
             .ok_or_else(|| broken(&format!("it answered {request:?} with {answer:?}")))
     }
 
+    /// The first `N` numbers of an answer `PREFIX N1 N2 …`, from one request: a timing
+    /// and what it counted belong to the same run.
+    pub async fn ask_numbers<const N: usize>(&mut self, request: &str) -> Result<[u64; N], Error> {
+        let answer = self.ask(request).await?;
+        let mut words = answer.split(' ').skip(1);
+        let mut numbers = [0; N];
+        for number in &mut numbers {
+            *number = words
+                .next()
+                .and_then(|n| n.parse().ok())
+                .ok_or_else(|| broken(&format!("it answered {request:?} with {answer:?}")))?;
+        }
+        Ok(numbers)
+    }
+
     async fn read_answer(&mut self) -> Result<String, Error> {
         match tokio::time::timeout(ANSWER_TIMEOUT, self.answers.next_line()).await {
             Ok(Ok(Some(line))) => Ok(line),

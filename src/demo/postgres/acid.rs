@@ -224,19 +224,46 @@ pub(super) async fn consistency(conn: &mut PgConnection) -> Result<Told, Error> 
         ),
     ];
     let mut lines = Vec::new();
+    // The learner owns these tables and may have dropped a rule: an accepted row must not
+    // stay (nor reach the append-only audit log). All three run in one transaction that is
+    // rolled back, each under its own savepoint so one refusal does not abort the rest.
+    exec(conn, DEMO, "opening the transaction", "begin").await?;
+    let mut accepted = 0;
     for (what, sql, rule) in attempts {
+        exec(conn, DEMO, "setting a savepoint", "savepoint attempt").await?;
         let outcome = sqlx::query(sql).bind(DEMO_POST).execute(&mut *conn).await;
         lines.push(format!("{what}  ({rule})"));
         match refusal(DEMO, "inserting a bad row", outcome)? {
             Some(failure) => lines.extend(refusal_lines(&failure)),
-            None => lines.push("  → accepted (!)".into()),
+            None => {
+                accepted += 1;
+                lines.push("  → accepted (!): rolled back, not kept".into());
+            }
         }
+        exec(
+            conn,
+            DEMO,
+            "rolling back to the savepoint",
+            "rollback to savepoint attempt",
+        )
+        .await?;
         lines.push(String::new());
     }
-    lines.push(
-        "Each row was refused by the database itself, whatever program sent it: the rules live \
-         beside the data. A refused insert changes nothing."
+    exec(conn, DEMO, "rolling back", "rollback").await?;
+    lines.push(match accepted {
+        0 => "Each row was refused by the database itself, whatever program sent it: the \
+              rules live beside the data. A refused insert changes nothing."
             .into(),
-    );
+        // A capital first: the sentence is wrapped to the pane like the others.
+        1 => "The database accepted 1 of the bad rows: the rule that should refuse it is \
+              missing from the table. The demo ran the attempts in a transaction and rolled \
+              it back, so nothing was kept."
+            .into(),
+        _ => format!(
+            "The database accepted {accepted} of the bad rows: the rules that should refuse \
+             them are missing from the tables. The demo ran the attempts in a transaction and \
+             rolled it back, so nothing was kept."
+        ),
+    });
     Ok(("Constraints refuse bad data".into(), lines))
 }

@@ -47,7 +47,7 @@ pub(super) async fn purge(
     .bind(days as i32)
     .fetch_one(&mut *conn)
     .await
-    .map_err(failed(DEMO, "counting the deleted rows"))?;
+    .map_err(sql(DEMO, "counting the deleted rows"))?;
     lines.push(format!(
         "soft-deleted now: {} posts ({} older than {days} days), {} users ({} older)",
         due.0, due.1, due.2, due.3
@@ -61,14 +61,14 @@ pub(super) async fn purge(
     .bind(days as i32)
     .fetch_one(&mut *conn)
     .await
-    .map_err(failed(DEMO, "purging"))?;
+    .map_err(sql(DEMO, "purging"))?;
     let kept_names: Vec<String> = sqlx::query_scalar(
         "select username || ' (' || id || ')' from users where id = any($1) order by id",
     )
     .bind(&kept)
     .fetch_all(&mut *conn)
     .await
-    .map_err(failed(DEMO, "naming the users kept"))?;
+    .map_err(sql(DEMO, "naming the users kept"))?;
     lines.push(format!(
         "select * from purge_deleted(interval '{days} days')  → {} and {} archived; users \
          kept: {}",
@@ -85,7 +85,7 @@ pub(super) async fn purge(
     )
     .fetch_all(&mut *conn)
     .await
-    .map_err(failed(DEMO, "reading the archive"))?;
+    .map_err(sql(DEMO, "reading the archive"))?;
     for title in &archived {
         lines.push(format!("  archived: \"{title}\""));
     }
@@ -98,7 +98,7 @@ pub(super) async fn purge(
     let left: i64 = sqlx::query_scalar("select count(*) from posts where deleted_at is not null")
         .fetch_one(&mut *conn)
         .await
-        .map_err(failed(DEMO, "counting what is left"))?;
+        .map_err(sql(DEMO, "counting what is left"))?;
     lines.push(format!(
         "still soft-deleted in posts: {left} (deleted too recently to purge; still restorable)"
     ));

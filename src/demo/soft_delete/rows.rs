@@ -21,7 +21,7 @@ pub(super) async fn hard_delete(
         .bind(ACME)
         .execute(&mut *conn)
         .await
-        .map_err(failed(DEMO, "deleting the post"))?
+        .map_err(sql(DEMO, "deleting the post"))?
         .rows_affected();
     lines.push(format!(
         "delete from posts where id = {ROADMAP} …  → {gone} row deleted"
@@ -91,7 +91,7 @@ pub(super) async fn lifecycle(
     .bind(ACME)
     .execute(&mut *conn)
     .await
-    .map_err(failed(DEMO, "soft-deleting the post"))?
+    .map_err(sql(DEMO, "soft-deleting the post"))?
     .rows_affected();
     lines.push(format!(
         "  update posts set deleted_at = now() where id = {ROADMAP} and deleted_at is null → \
@@ -109,7 +109,7 @@ pub(super) async fn lifecycle(
     .bind(ACME)
     .execute(&mut *conn)
     .await
-    .map_err(failed(DEMO, "restoring the post"))?
+    .map_err(sql(DEMO, "restoring the post"))?
     .rows_affected();
     lines.push(format!(
         "  update posts set deleted_at = null where id = {ROADMAP} and deleted_at is not null → \
@@ -139,12 +139,12 @@ pub(super) async fn forgotten_filter(conn: &mut PgConnection) -> Result<Told, Er
         .bind(ACME)
         .fetch_all(&mut *conn)
         .await
-        .map_err(failed(DEMO, "listing without the filter"))?;
+        .map_err(sql(DEMO, "listing without the filter"))?;
     let filtered = sqlx::query_as::<_, (i64, String)>(LIST_FILTERED)
         .bind(ACME)
         .fetch_all(&mut *conn)
         .await
-        .map_err(failed(DEMO, "listing with the filter"))?;
+        .map_err(sql(DEMO, "listing with the filter"))?;
     let extra: Vec<&(i64, String)> = unfiltered
         .iter()
         .filter(|post| !filtered.contains(post))

@@ -23,7 +23,7 @@ pub(super) async fn unique_email(
     .bind(ACME)
     .execute(&mut *conn)
     .await
-    .map_err(failed(DEMO, "soft-deleting bob"))?;
+    .map_err(sql(DEMO, "soft-deleting bob"))?;
     lines.push(format!("bob (user {BOB}, {EMAIL}) is soft-deleted."));
 
     // Every account this demo tries: bob's email again, with an ON CONFLICT clause or none.
