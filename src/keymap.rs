@@ -127,8 +127,7 @@ pub fn bindings() -> &'static [Binding] {
                 Global,
                 [ch('u'), plain(K::F(9))],
                 A::CycleUser,
-                "act as the next of the story's users (alice, bob, …): the status bar says who, \
-                 and a demo serves that user's requests"
+                "act as the next of the story's users (alice, bob, …)"
             ),
             bind!(
                 Global,

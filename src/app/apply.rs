@@ -53,6 +53,8 @@ impl App {
             }
             Event::LabFailed(message) => {
                 self.database = "no database".into();
+                // Nobody to act as on a database that is not there.
+                self.acting = super::acting::ActingState::default();
                 self.lab_error = Some(message);
             }
             Event::Quiet => {

@@ -60,8 +60,14 @@ pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &
         spans.push(Span::raw(label));
     }
     spans.extend(tail);
-    spans.push(Span::styled(" │ ", theme.dim()));
-    spans.push(Span::styled(app.database.clone(), theme.dim()));
+    // The database comes last: whole where it fits, cut with an ellipsis, or left out
+    // rather than shown as a stub (the schema map names it too).
+    let used: usize = spans.iter().map(|s| s.content.width()).sum();
+    let room = usize::from(status.width).saturating_sub(used + " │ ".width());
+    if let Some(database) = shortened(&app.database, room) {
+        spans.push(Span::styled(" │ ", theme.dim()));
+        spans.push(Span::styled(database, theme.dim()));
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), status);
 
     let entries = keymap::footer(app.context(), app.is_typing(), |action| app.offers(action));
@@ -74,6 +80,29 @@ pub fn render(app: &App, frame: &mut Frame, status: Rect, footer: Rect, theme: &
             ]
         });
     frame.render_widget(Paragraph::new(Line::from_iter(keys)), footer);
+}
+
+/// The fewest cells a cut database name is shown in; below, it is left out.
+const DATABASE_MIN: usize = 12;
+
+/// `text` whole when it fits `room` cells, else cut to fit with `…` (at least
+/// [`DATABASE_MIN`] cells), else `None`.
+fn shortened(text: &str, room: usize) -> Option<String> {
+    if text.width() <= room {
+        return Some(text.to_string());
+    }
+    if room < DATABASE_MIN {
+        return None;
+    }
+    let mut cut = String::new();
+    for c in text.chars() {
+        if cut.width() + c.to_string().width() + 1 > room {
+            break;
+        }
+        cut.push(c);
+    }
+    cut.push('…');
+    Some(cut)
 }
 
 /// `acting as alice · Acme Corp (org 1)`, shortened to fit `room` cells (its separator
@@ -121,6 +150,14 @@ fn fitting(entries: Vec<(String, &'static str)>, width: usize) -> Vec<(String, &
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_database_is_whole_cut_or_left_out() {
+        let db = "pglab_learner@127.0.0.1:5432/pglab";
+        assert_eq!(shortened(db, 40).as_deref(), Some(db));
+        assert_eq!(shortened(db, 14).as_deref(), Some("pglab_learner…"));
+        assert_eq!(shortened(db, 11), None);
+    }
 
     #[test]
     fn the_acting_label_shortens_to_fit_and_then_goes() {
