@@ -3,6 +3,7 @@
 //! pure — no I/O, no clocks beyond the recorder's — and return the [`Command`]s the runtime
 //! must carry out. Views read the state and draw it.
 
+pub mod acting;
 pub mod action;
 mod apply;
 pub mod audit;
@@ -26,6 +27,7 @@ use crate::keymap::Context;
 use crate::lesson::{Catalog, Progress};
 use crate::query_log::DEFAULT_CAPACITY;
 use crate::scroll::{Jump, Scroll};
+use acting::ActingState;
 use audit::AuditState;
 use console::ConsoleState;
 use log::LogView;
@@ -75,6 +77,8 @@ pub struct App {
     pub log: LogView,
     /// Index into [`LATENCY_STEPS_MS`].
     pub latency: usize,
+    /// The users the lab can act as, and the one it acts as.
+    pub acting: ActingState,
     /// Where the lab's data lives, for the status bar (password-free).
     pub database: String,
     /// The terminal's size, for mouse hit-testing.
@@ -109,6 +113,7 @@ impl App {
             schema_return: Screen::Lessons,
             log: LogView::new(DEFAULT_CAPACITY),
             latency: 0,
+            acting: ActingState::default(),
             database,
             size: (80, 24),
             notice: None,
@@ -221,6 +226,7 @@ impl App {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
             }
+            Action::CycleUser => self.cycle_user(),
             // With a round trip open, Esc closes it before it leaves the log.
             Action::ToggleLogFocus if self.log.opened.is_some() => self.log.opened = None,
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,

@@ -12,6 +12,7 @@
 //! - [`demo`]: a demo's progress news and its report (measurements, measured plans)
 //! - [`grading`]: what was gathered for one exercise attempt
 //! - [`schema`]: the schema map: server, databases, schemas, tables, columns, foreign keys
+//! - [`acting`]: a user the lab can act as, with its organization
 //! - [`warning`]: the rules behind the query log's warnings, and a warning as a report keeps it
 //!
 //! Nothing here imports `db`, `proxy`, `demo`, `app`, `ui`, `runtime` or `cli` (a test below
@@ -20,6 +21,7 @@
 //! plan model, which is pure and imports nothing of this crate but `wrap`, so no arrow points
 //! back up from it.
 
+pub mod acting;
 pub mod console;
 pub mod demo;
 pub mod grading;

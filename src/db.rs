@@ -21,6 +21,7 @@
 //! - roles `pglab_owner` (migrations, seed, reset) and `pglab_learner` (learner SQL, not a
 //!   superuser, with a statement timeout).
 
+pub mod acting;
 pub mod audit;
 pub mod binaries;
 pub mod catalog;

@@ -67,6 +67,10 @@ pub struct DemoContext {
     /// server, or read its files, need it. `None` on a `DATABASE_URL` server, which the lab
     /// does not own.
     pub cluster: Option<crate::db::cluster::Cluster>,
+    /// The user the lab acts as when the demo starts, for handlers that serve one user's
+    /// request. `None` before the users are read, when there are none, and outside the
+    /// lab (`lessons run`, `lessons check`): a demo that needs a user picks one itself.
+    pub acting_as: Option<data::acting::ActingAs>,
 }
 
 // The report is data and lives in `data`; building it from a meter's counts is the demos'

@@ -125,6 +125,12 @@ pub fn bindings() -> &'static [Binding] {
             ),
             bind!(
                 Global,
+                [ch('u'), plain(K::F(9))],
+                A::CycleUser,
+                "act as the next of the story's users (alice, bob, …)"
+            ),
+            bind!(
+                Global,
                 [plain(K::Tab)],
                 A::ToggleLogFocus,
                 "move the keyboard to the query log and back",

@@ -330,7 +330,12 @@ impl Effects {
                     }
                 }
             }
-            Command::RunDemo { id, name, params } => self.spawn_demo(id, name, params),
+            Command::RunDemo {
+                id,
+                name,
+                params,
+                acting_as,
+            } => self.spawn_demo(id, name, params, acting_as),
             Command::StopDemo(id) => self.stop_demo(id),
             Command::LoadAudit { id, filter } => {
                 let Some(c) = &self.connected else {
@@ -350,6 +355,16 @@ impl Effects {
                 let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
                 tokio::spawn(async move {
                     let _ = events.send(load_schema(&options, id).await);
+                });
+            }
+            Command::LoadUsers { id } => {
+                let Some(c) = &self.connected else {
+                    self.not_ready(id);
+                    return Ok(());
+                };
+                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
+                tokio::spawn(async move {
+                    let _ = events.send(load_users(&options, id).await);
                 });
             }
             Command::Quit => {}
@@ -385,7 +400,13 @@ impl Effects {
     /// Runs a demo as a task; its progress and its report come back as events, its
     /// traffic reaches the log through the proxy channel (passing by a relay that notes
     /// the server process of each session it opens, so a stop can cancel their work).
-    fn spawn_demo(&mut self, id: app::RequestId, name: String, params: toml::Table) {
+    fn spawn_demo(
+        &mut self,
+        id: app::RequestId,
+        name: String,
+        params: toml::Table,
+        acting_as: Option<crate::data::acting::ActingAs>,
+    ) {
         let Some(c) = &self.connected else {
             return self.not_ready(id);
         };
@@ -409,6 +430,7 @@ impl Effects {
             latency: self.latency.clone(),
             log: Some(tee),
             cluster: c.lab.cluster().cloned(),
+            acting_as,
         };
         let events = self.event_tx.clone();
         let task = tokio::spawn(async move {
@@ -468,6 +490,22 @@ async fn load_schema(options: &sqlx::postgres::PgConnectOptions, id: app::Reques
         Err(error) => Event::Failed {
             id,
             message: format!("The schema map could not be read: {error}"),
+        },
+    }
+}
+
+/// The users the lab can act as, read like the schema map: on a connection of its own, not
+/// through the proxy, so the query log counts only what the learner and the demos sent.
+async fn load_users(options: &sqlx::postgres::PgConnectOptions, id: app::RequestId) -> Event {
+    let read = async {
+        let mut conn = crate::db::connect(options).await?;
+        crate::db::acting::users(&mut conn).await
+    };
+    match read.await {
+        Ok(users) => Event::UsersLoaded { id, users },
+        Err(error) => Event::Failed {
+            id,
+            message: format!("The users to act as could not be read: {error}"),
         },
     }
 }

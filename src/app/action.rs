@@ -10,6 +10,8 @@ pub enum Action {
     ShowLessons,
     ShowConsole,
     CycleLatency,
+    /// Act as the next of the story's users.
+    CycleUser,
     ToggleLogFocus,
     Up,
     Down,

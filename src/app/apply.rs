@@ -49,9 +49,12 @@ impl App {
                 if let Some(facts) = facts {
                     self.log.log.set_facts(facts);
                 }
+                return self.load_users();
             }
             Event::LabFailed(message) => {
                 self.database = "no database".into();
+                // Nobody to act as on a database that is not there.
+                self.acting = super::acting::ActingState::default();
                 self.lab_error = Some(message);
             }
             Event::Quiet => {
@@ -82,6 +85,10 @@ impl App {
             Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
             Event::AuditArrived(events) => self.audit_arrived(events),
             Event::SchemaLoaded { id, map } => self.schema_loaded(id, map),
+            Event::UsersLoaded { id, users } => self.users_loaded(id, users),
+            Event::Failed { id, message } if self.acting.loading == Some(id) => {
+                self.users_failed(message);
+            }
             Event::Failed { id, message } if self.schema.loading == Some(id) => {
                 self.schema_failed(message);
             }

@@ -33,6 +33,8 @@ pub enum Command {
         id: RequestId,
         name: String,
         params: toml::Table,
+        /// Who the lab acts as, for a handler that serves one user's request.
+        acting_as: Option<crate::data::acting::ActingAs>,
     },
     /// Run the learner's answer on the console connection, then the reference solution
     /// (and, when the check needs plans, EXPLAIN of the answer) beside it, for grading.
@@ -54,6 +56,11 @@ pub enum Command {
     /// Read the schema map from the catalog as the learner. Answered by
     /// `Event::SchemaLoaded` or `Event::Failed` with the same id.
     LoadSchema {
+        id: RequestId,
+    },
+    /// Read the users the lab can act as, with their organizations. Answered by
+    /// `Event::UsersLoaded` or `Event::Failed` with the same id.
+    LoadUsers {
         id: RequestId,
     },
     /// Change the proxy's simulated round-trip time.

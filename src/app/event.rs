@@ -66,6 +66,11 @@ pub enum Event {
         id: RequestId,
         map: Box<crate::data::schema::SchemaMap>,
     },
+    /// The answer to `Command::LoadUsers`: the live users by id (empty when there are none).
+    UsersLoaded {
+        id: RequestId,
+        users: Vec<crate::data::acting::ActingAs>,
+    },
     /// A request could not run at all (the connection is gone, for example).
     Failed { id: RequestId, message: String },
     /// Writing the progress file failed; the message says where and why.

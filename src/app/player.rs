@@ -355,6 +355,7 @@ impl App {
                     id,
                     name: name.clone(),
                     params: params.clone(),
+                    acting_as: self.acting.current().cloned(),
                 }]
             }
             StepKind::Exercise(exercise) => {

@@ -387,6 +387,8 @@ async fn run_demo(
         latency: Latency::default(),
         log: None,
         cluster: cluster.cloned(),
+        // No key to switch users here: a demo that needs one picks it from the story.
+        acting_as: None,
     };
     let (tx, _rx) = mpsc::unbounded_channel();
     crate::demo::run(&context, name, params, tx).await

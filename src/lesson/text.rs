@@ -446,7 +446,7 @@ mod tests {
         );
         let enter = messages("Enter", Shown::InTheLab);
         assert!(enter[0].contains("one of {key:lesson_list.open}, {key:player.activate}"));
-        let unbound = messages("F9", Shown::InTheLab);
+        let unbound = messages("F11", Shown::InTheLab);
         assert!(unbound[0].contains("binds no such key"), "{unbound:?}");
     }
 

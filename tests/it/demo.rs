@@ -26,6 +26,7 @@ pub async fn lab() -> Lab {
         latency: Latency::default(),
         log: Some(tx),
         cluster: None,
+        acting_as: None,
     };
     Lab { db, log, ctx }
 }

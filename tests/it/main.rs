@@ -5,6 +5,7 @@
 // and they may tell the person running them that a test was skipped.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::print_stderr)]
 
+mod acting;
 mod app;
 mod audit_db;
 mod audit_screen;

@@ -4,7 +4,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use pglab::app::{Action, App, Event};
+use pglab::app::{Action, App, Command, Event};
+use pglab::data::acting::ActingAs;
 use pglab::data::console::{Outcome, StatementResult};
 use pglab::data::proxy::{self, RoundTrip, SessionInfo, Shape, Statement};
 use pglab::data::{ResultSet, ServerError};
@@ -22,9 +23,38 @@ pub fn app() -> App {
         "pglab_learner@127.0.0.1:5432/pglab".into(),
     );
     app.apply(Event::ConsoleReady);
+    acting_as_the_story(&mut app);
     // The tests drive the N+1 lesson, wherever the index puts it.
     app.selected = n_plus_one(&app);
     app
+}
+
+/// The database opens and the story's first users are read, as at lab start: the lab
+/// acts as alice.
+pub fn acting_as_the_story(app: &mut App) {
+    let database = app.database.clone();
+    let commands = app.apply(Event::LabReady {
+        database,
+        facts: None,
+    });
+    let [Command::LoadUsers { id }] = commands[..] else {
+        panic!("the lab reads its users once the database is ready: {commands:?}");
+    };
+    let user = |user_id, username: &str, organization_id, organization: &str| ActingAs {
+        user_id,
+        username: username.into(),
+        organization_id,
+        organization: organization.into(),
+    };
+    app.apply(Event::UsersLoaded {
+        id,
+        users: vec![
+            user(1, "alice", 1, "Acme Corp"),
+            user(2, "bob", 1, "Acme Corp"),
+            user(3, "charlie", 2, "TechCo"),
+            user(4, "diana", 3, "StartUp Inc"),
+        ],
+    });
 }
 
 /// Where the N+1 lesson, the one these fixtures play, sits in the catalogue: found by its
