@@ -27,10 +27,10 @@ use theme::Theme;
 /// terminal) lands where the app's scroll intents say.
 #[derive(Debug, Default)]
 pub struct Viewports {
-    pub player: player::PlayerViewport,
+    pub player: page::PageViewport,
     pub plan: plan::PlanViewport,
     pub audit: audit::AuditViewport,
-    pub schema: schema::SchemaViewport,
+    pub schema: page::PageViewport,
     pub help: Viewport,
 }
 

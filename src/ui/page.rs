@@ -9,6 +9,76 @@ use std::ops::Range;
 use ratatui::text::{Line, Span};
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+use crate::app::Action;
+use crate::keymap::{Context, key_for};
+use crate::scroll::Viewport;
+
+use super::theme::Theme;
+
+/// What a pane showing a [`Page`] keeps between frames: how far it is scrolled down and
+/// sideways.
+#[derive(Debug, Default)]
+pub struct PageViewport {
+    pub lines: Viewport,
+    pub columns: Viewport,
+}
+
+/// Which sides of a pane showing a laid-out page have more beyond them.
+pub struct Cut {
+    above: bool,
+    below: bool,
+    left: bool,
+    right: bool,
+}
+
+impl Cut {
+    /// The sides cut off when `laid` is shown from line `offset` and column `column` in a
+    /// pane of `width` × `height` cells.
+    pub fn of<M>(
+        laid: &Laid<M>,
+        offset: usize,
+        column: usize,
+        width: usize,
+        height: usize,
+    ) -> Self {
+        Self {
+            above: offset > 0,
+            below: offset + height < laid.lines.len(),
+            left: column > 0,
+            right: column + width < laid.widest,
+        }
+    }
+
+    /// For the pane's bottom border: `↑ more above (↑) · ↓ more below (↓) · ⇆ wider (…)`,
+    /// only the parts that hold, with the keys that scroll there in `context`.
+    pub fn line(&self, context: Context, theme: &Theme) -> Line<'static> {
+        let key = |action: &Action| key_for(context, action);
+        let mut parts = Vec::new();
+        if self.above {
+            parts.push(format!("↑ more above ({})", key(&Action::Up)));
+        }
+        if self.below {
+            parts.push(format!("↓ more below ({})", key(&Action::Down)));
+        }
+        if self.left || self.right {
+            let arrows = match (self.left, self.right) {
+                (true, true) => "⇆",
+                (true, false) => "←",
+                _ => "→",
+            };
+            parts.push(format!(
+                "{arrows} wider ({}/{})",
+                key(&Action::Left),
+                key(&Action::Right)
+            ));
+        }
+        if parts.is_empty() {
+            return Line::default();
+        }
+        Line::styled(format!(" {} ", parts.join(" · ")), theme.warning()).right_aligned()
+    }
+}
+
 /// A pane's text before layout: each line prose or pre-formatted, and the marks.
 #[derive(Debug)]
 pub struct Page<M> {

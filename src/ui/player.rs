@@ -1,7 +1,7 @@
 //! The lesson player: the step's prose, its diagram layers, its SQL and what running it
 //! measured, exercise hints and verdicts, quiz answers and presenter notes. The lines are
 //! built by [`step_page`], which the plain-text runner uses too; the pane keeps its own
-//! viewport ([`PlayerViewport`]) and resolves the player's scroll intents against it.
+//! viewport ([`PageViewport`]) and resolves the player's scroll intents against it.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -21,9 +21,8 @@ use crate::query_log::{ScopeReport, Warning};
 
 use super::console::{failure_lines, outcome_lines};
 use super::markdown;
-use super::page::Page;
+use super::page::{Cut, Page, PageViewport};
 use super::theme::Theme;
-use crate::scroll::Viewport;
 use crate::text::{duration, plural};
 
 /// Rows of a result shown inside a lesson (the console shows all of them).
@@ -44,13 +43,6 @@ pub struct StepView<'a> {
     pub interactive: bool,
 }
 
-/// What the lesson pane keeps between frames: how far it is scrolled down and sideways.
-#[derive(Debug, Default)]
-pub struct PlayerViewport {
-    lines: Viewport,
-    columns: Viewport,
-}
-
 /// The lesson pane: the current step laid out for the pane's width, scrolled where the
 /// player's intents say, with markers on the border for what is cut off.
 pub fn render(
@@ -58,7 +50,7 @@ pub fn render(
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
-    viewport: &mut PlayerViewport,
+    viewport: &mut PageViewport,
 ) {
     let Some(player) = app.player.as_ref() else {
         return;
@@ -87,57 +79,14 @@ pub fn render(
         .resolve(&player.sideways, laid.widest, width, |()| None);
     let title = format!(" {} · {} ", lesson.diagram, lesson.title);
     let counter = format!(" step {} of {} ", player.step + 1, lesson.steps.len());
-    let cut = Cut {
-        above: offset > 0,
-        below: offset + height < laid.lines.len(),
-        left: column > 0,
-        right: column + width < laid.widest,
-    };
+    let cut = Cut::of(&laid, offset, column, width, height);
     let block = Block::bordered()
         .title(Span::styled(title, theme.title()))
         .title_top(Line::styled(counter, theme.dim()).right_aligned())
-        .title_bottom(cut.line(theme).right_aligned())
+        .title_bottom(cut.line(Context::Player, theme))
         .border_style(theme.border(!app.log_focused));
     frame.render_widget(block, area);
     frame.render_widget(Paragraph::new(laid.window(offset, height, column)), inner);
-}
-
-/// Which sides of the lesson pane have more beyond them.
-struct Cut {
-    above: bool,
-    below: bool,
-    left: bool,
-    right: bool,
-}
-
-impl Cut {
-    /// `↑ more above · ↓ more below · ⇆ wider: Alt-←/→`, only the parts that hold, with the
-    /// keys that scroll there.
-    fn line(&self, theme: &Theme) -> Line<'static> {
-        let mut parts = Vec::new();
-        if self.above {
-            parts.push(format!("↑ more above ({})", key(&Action::Up)));
-        }
-        if self.below {
-            parts.push(format!("↓ more below ({})", key(&Action::Down)));
-        }
-        if self.left || self.right {
-            let arrows = match (self.left, self.right) {
-                (true, true) => "⇆",
-                (true, false) => "←",
-                _ => "→",
-            };
-            parts.push(format!(
-                "{arrows} wider ({}/{})",
-                key(&Action::Left),
-                key(&Action::Right)
-            ));
-        }
-        if parts.is_empty() {
-            return Line::default();
-        }
-        Line::styled(format!(" {} ", parts.join(" · ")), theme.warning())
-    }
 }
 
 /// How the key for `action` is written in the lesson player.

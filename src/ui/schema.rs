@@ -7,27 +7,19 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::app::{Action, App};
+use crate::app::App;
 use crate::data::schema::text::{self, Role};
-use crate::keymap::{Context, key_for};
-use crate::scroll::Viewport;
+use crate::keymap::Context;
 
-use super::page::Page;
+use super::page::{Cut, Page, PageViewport};
 use super::theme::Theme;
-
-/// What the schema map keeps between frames: how far it is scrolled down and sideways.
-#[derive(Debug, Default)]
-pub struct SchemaViewport {
-    lines: Viewport,
-    columns: Viewport,
-}
 
 pub fn render(
     app: &App,
     frame: &mut Frame,
     area: Rect,
     theme: &Theme,
-    viewport: &mut SchemaViewport,
+    viewport: &mut PageViewport,
 ) {
     let state = &app.schema;
     let inner = crate::layout::inner(area);
@@ -59,32 +51,7 @@ pub fn render(
     let column = viewport
         .columns
         .resolve(&state.sideways, laid.widest, width, |()| None);
-    let mut cut = Vec::new();
-    let key = |action: &Action| key_for(Context::Schema, action);
-    if offset > 0 {
-        cut.push(format!("↑ more above ({})", key(&Action::Up)));
-    }
-    if offset + height < laid.lines.len() {
-        cut.push(format!("↓ more below ({})", key(&Action::Down)));
-    }
-    let (left, right) = (column > 0, column + width < laid.widest);
-    if left || right {
-        let arrows = match (left, right) {
-            (true, true) => "⇆",
-            (true, false) => "←",
-            _ => "→",
-        };
-        cut.push(format!(
-            "{arrows} wider ({}/{})",
-            key(&Action::Left),
-            key(&Action::Right)
-        ));
-    }
-    let cut = if cut.is_empty() {
-        Line::default()
-    } else {
-        Line::styled(format!(" {} ", cut.join(" · ")), theme.warning()).right_aligned()
-    };
+    let cut = Cut::of(&laid, offset, column, width, height).line(Context::Schema, theme);
     let title = if state.loading.is_some() && state.map.is_some() {
         " Schema map · reading the catalog again… "
     } else {
