@@ -337,35 +337,20 @@ impl Effects {
                 acting_as,
             } => self.spawn_demo(id, name, params, acting_as),
             Command::StopDemo(id) => self.stop_demo(id),
-            Command::LoadAudit { id, filter } => {
-                let Some(c) = &self.connected else {
-                    self.not_ready(id);
-                    return Ok(());
-                };
-                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
-                tokio::spawn(async move {
-                    let _ = events.send(audit_feed::load(&options, id, filter).await);
-                });
-            }
+            Command::LoadAudit { id, filter } => self.spawn_read(id, move |options| async move {
+                audit_feed::load(&options, id, filter).await
+            }),
             Command::LoadSchema { id } => {
-                let Some(c) = &self.connected else {
-                    self.not_ready(id);
-                    return Ok(());
-                };
-                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
-                tokio::spawn(async move {
-                    let _ = events.send(load_schema(&options, id).await);
-                });
+                self.spawn_read(
+                    id,
+                    move |options| async move { load_schema(&options, id).await },
+                )
             }
             Command::LoadUsers { id } => {
-                let Some(c) = &self.connected else {
-                    self.not_ready(id);
-                    return Ok(());
-                };
-                let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
-                tokio::spawn(async move {
-                    let _ = events.send(load_users(&options, id).await);
-                });
+                self.spawn_read(
+                    id,
+                    move |options| async move { load_users(&options, id).await },
+                )
             }
             Command::Quit => {}
         }
@@ -376,6 +361,25 @@ impl Effects {
         // The loop owns the receiver and outlives every sender: a failed send cannot happen
         // while anyone listens.
         let _ = self.event_tx.send(event);
+    }
+
+    /// Runs `read` as a task of its own with the learner's connection options and sends the
+    /// event it ends with; without a database the request fails at once.
+    fn spawn_read<F>(
+        &self,
+        id: app::RequestId,
+        read: impl FnOnce(sqlx::postgres::PgConnectOptions) -> F + Send + 'static,
+    ) where
+        F: Future<Output = Event> + Send + 'static,
+    {
+        let Some(c) = &self.connected else {
+            self.not_ready(id);
+            return;
+        };
+        let (options, events) = (c.lab.learner.clone(), self.event_tx.clone());
+        tokio::spawn(async move {
+            let _ = events.send(read(options).await);
+        });
     }
 
     fn not_ready(&self, id: app::RequestId) {
