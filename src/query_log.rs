@@ -470,9 +470,20 @@ impl QueryLog {
 
     /// Starts counting what happens from now on, for one session or for all. A burst still
     /// running is finished first (and reported to the scopes already open), so the new
-    /// scope starts clean.
+    /// scope starts clean; and its sessions forget which shapes they have already linted and
+    /// which literals they have seen: a scope is judged by its own statements (an exercise
+    /// attempt is warned for a tenant-less query the learner had also typed before it, and
+    /// is not called string-built for changing a literal it had typed before).
     pub fn open_scope(&mut self, name: &str, session: Option<SessionId>) -> ScopeId {
         self.finish_bursts(session);
+        for (_, s) in self
+            .sessions
+            .iter_mut()
+            .filter(|(id, _)| session.is_none_or(|wanted| wanted == **id))
+        {
+            s.linted.clear();
+            s.detector.forget_literals();
+        }
         let id = ScopeId(self.next_scope);
         self.next_scope += 1;
         self.scopes.insert(
@@ -803,6 +814,49 @@ mod tests {
             !again.iter().any(|w| matches!(w, Warning::Lint { .. })),
             "{again:?}"
         );
+    }
+
+    #[test]
+    fn a_scope_judges_its_own_statements_for_lint_and_splicing() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        let lint = |w: &[Warning]| w.iter().any(|w| matches!(w, Warning::Lint { .. }));
+        let spliced = |w: &[Warning]| {
+            w.iter()
+                .any(|w| matches!(w, Warning::Pattern(Finding::SplicedLiterals { .. })))
+        };
+        // Typed at the console before the attempt: linted, and a first literal seen.
+        let (_, before) = log.record(executed(1, "select * from posts where id = $1", 1, 1));
+        assert!(lint(&before), "{before:?}");
+        log.record(executed(
+            1,
+            "select * from posts where organization_id = 1 and deleted_at is null",
+            0,
+            1,
+        ));
+        let attempt = log.open_scope("step 9", Some(1));
+        // The same tenant-less shape is warned again inside the attempt …
+        let (_, again) = log.record(executed(1, "select * from posts where id = $1", 1, 1));
+        assert!(lint(&again), "{again:?}");
+        // … and a literal changed by hand since then is not called string-built.
+        let (_, other) = log.record(executed(
+            1,
+            "select * from posts where organization_id = 2 and deleted_at is null",
+            0,
+            1,
+        ));
+        assert!(!spliced(&other), "{other:?}");
+        // Within one scope, splicing is still caught.
+        let (_, third) = log.record(executed(
+            1,
+            "select * from posts where organization_id = 3 and deleted_at is null",
+            0,
+            1,
+        ));
+        assert!(spliced(&third), "{third:?}");
+        let warnings = log.close_scope(attempt).unwrap().warnings;
+        // Both lints of the tenant-less read (tenant and soft delete), and the splice.
+        assert_eq!(warnings.len(), 3, "{warnings:#?}");
     }
 
     #[test]

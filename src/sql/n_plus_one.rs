@@ -191,6 +191,12 @@ impl BurstDetector {
         findings
     }
 
+    /// Forgets the literals seen so far: statements from now on are compared only with each
+    /// other for splicing.
+    pub fn forget_literals(&mut self) {
+        self.spliced.clear();
+    }
+
     /// Ends the current burst (session end, end of a recorded scope, idle) and reports it.
     /// Its last statement stays the source for whatever burst comes next.
     pub fn finish(&mut self) -> Vec<Finding> {
