@@ -8,8 +8,8 @@
 //! Only the lab's own template is cloned, and a privileged role runs nothing but `CREATE` and
 //! `DROP DATABASE`: the learner's objects inside the clones are changed by the learner.
 
-use sqlx::{AssertSqlSafe, Connection};
 use sqlx::postgres::{PgConnectOptions, PgConnection};
+use sqlx::{AssertSqlSafe, Connection};
 
 use super::cluster::Cluster;
 use super::credentials::Credentials;

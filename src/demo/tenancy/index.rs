@@ -118,7 +118,11 @@ pub(super) async fn run(
             without.plan,
             without.median_ms,
         ),
-        diffed(format!("tenant's page, with {INDEX}"), with.plan, with.median_ms),
+        diffed(
+            format!("tenant's page, with {INDEX}"),
+            with.plan,
+            with.median_ms,
+        ),
     ];
     Ok(report)
 }
@@ -202,20 +206,21 @@ async fn measure(
         .execute(&mut *conn)
         .await
         .map_err(sql(DEMO, "analyzing tenant_posts"))?;
-    let tenant_rows: i64 = sqlx::query_scalar(
-        "select count(*) from tenant_posts where organization_id = $1 / 2 + 1",
-    )
-    .bind(tenants)
-    .fetch_one(&mut *conn)
-    .await
-    .map_err(sql(DEMO, "counting the tenant's posts"))?;
+    let tenant_rows: i64 =
+        sqlx::query_scalar("select count(*) from tenant_posts where organization_id = $1 / 2 + 1")
+            .bind(tenants)
+            .fetch_one(&mut *conn)
+            .await
+            .map_err(sql(DEMO, "counting the tenant's posts"))?;
     say(progress, format!("measuring without {INDEX}"));
     let without = measured(conn, query).await?;
     say(progress, format!("creating {INDEX}"));
-    sqlx::raw_sql("create index tenant_posts_organization_id_idx on tenant_posts (organization_id)")
-        .execute(&mut *conn)
-        .await
-        .map_err(sql(DEMO, "creating the index"))?;
+    sqlx::raw_sql(
+        "create index tenant_posts_organization_id_idx on tenant_posts (organization_id)",
+    )
+    .execute(&mut *conn)
+    .await
+    .map_err(sql(DEMO, "creating the index"))?;
     say(progress, format!("measuring with {INDEX}"));
     let with = measured(conn, query).await?;
     Ok((tenant_rows, without, with))
@@ -251,7 +256,10 @@ fn table_node(plan: &Plan) -> Option<&Node> {
 
 /// How the plan reads the table, as text EXPLAIN titles it, with its index when it has one.
 fn scan(plan: &Plan) -> String {
-    let index = plan.nodes.iter().find_map(|node| node.index_name.as_deref());
+    let index = plan
+        .nodes
+        .iter()
+        .find_map(|node| node.index_name.as_deref());
     match (table_node(plan), index) {
         (Some(node), Some(_)) if node.index_name.is_none() => {
             format!("{} + index", node.kind_label())

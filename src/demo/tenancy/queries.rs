@@ -38,9 +38,7 @@ pub(super) async fn run(ctx: &DemoContext) -> Result<DemoReport, Error> {
     let (first, second, names) = users(ctx).await?;
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = meter.connect("pglab demo: the blog's list").await?;
-    let (result, measured) = meter
-        .measure(DEMO, lists(&mut conn, &first, &second))
-        .await;
+    let (result, measured) = meter.measure(DEMO, lists(&mut conn, &first, &second)).await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
     let (mine, theirs, everyone) = result?;
