@@ -5,6 +5,8 @@
 //! - [`audit`]: the audit trail: actor context per transaction, the application's own log,
 //!   reading events back, live notifications, soft delete, restore and purge
 //! - [`console`]: the one door for learner SQL (run as typed, cancel, plan node types)
+//! - [`customer_databases`]: the tenancy lesson's database per customer, cloned from the
+//!   template and dropped again
 //! - [`demo_data`]: rows the demos add for a measurement and roll back afterwards
 //! - [`explain`]: plans for learner SQL (DML rolled back), timed runs, and the catalog facts
 //!   behind the plan's insights
@@ -28,6 +30,7 @@ pub mod catalog;
 pub mod cluster;
 pub mod console;
 mod credentials;
+pub mod customer_databases;
 pub mod demo_data;
 mod error;
 pub mod explain;

@@ -22,6 +22,9 @@
 //! - [`cloud`]: the cloud lesson (the lab's connection URL taken apart, what a transaction
 //!   pooler breaks, this lab's own cluster against a managed one, the same server questions
 //!   on any server, the measured round trip and one page at simulated distances)
+//! - [`tenancy`]: the multi-tenancy lesson (a database per customer measured against one
+//!   shared database, two tenants' lists and the list without `organization_id`, the index
+//!   on `organization_id` measured)
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -41,6 +44,7 @@ pub mod n_plus_one;
 pub mod params;
 pub mod postgres;
 pub mod soft_delete;
+pub mod tenancy;
 
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
@@ -189,10 +193,11 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 7] = [
+const GROUPS: [&[DemoSpec]; 8] = [
     durability::DEMOS,
     postgres::DEMOS,
     cloud::DEMOS,
+    tenancy::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -236,6 +241,8 @@ pub async fn run(
         postgres::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(cloud::PREFIX) {
         cloud::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(tenancy::PREFIX) {
+        tenancy::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {

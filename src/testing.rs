@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 
-use crate::db::cluster::Supervision;
+use crate::db::cluster::{Cluster, Supervision};
 use crate::db::provision::{self, LabRoles, drop_database, ensure_template, replace_database};
 use crate::db::{self, Error, Lab, LabConfig, OWNER_ROLE, connect};
 
@@ -80,6 +80,12 @@ impl Drop for TestDb {
     }
 }
 
+/// The private cluster the tests' server is, for demos that need the lab's own cluster
+/// (`DemoContext::cluster`); `None` when the tests run on a `DATABASE_URL` server.
+pub fn cluster() -> Result<Option<Cluster>, Error> {
+    Ok(server()?.cluster.clone())
+}
+
 /// The server shared by every test in this process.
 struct Server {
     /// Creates and drops the per-test databases.
@@ -89,6 +95,8 @@ struct Server {
     owner_password: String,
     learner: PgConnectOptions,
     owner_role: Option<&'static str>,
+    /// The private cluster the tests run on; `None` under `DATABASE_URL`.
+    cluster: Option<Cluster>,
 }
 
 fn server() -> Result<&'static Server, Error> {
@@ -137,6 +145,7 @@ async fn boot_private() -> Result<Server, Error> {
         owner_password: password_in(lab.url(true)),
         learner: lab.learner.clone(),
         owner_role: Some(OWNER_ROLE),
+        cluster: lab.cluster().cloned(),
     })
 }
 
@@ -156,6 +165,7 @@ async fn boot_external(url: &str) -> Result<Server, Error> {
         owner_password: password_in(url),
         learner: lab.learner.clone(),
         owner_role: None,
+        cluster: None,
     })
 }
 

@@ -5,6 +5,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
 use super::credentials::Credentials;
+use super::customer_databases;
 use super::lab::connect;
 use super::{
     AUDIT_SCHEMA, BOOKKEEPING_SCHEMA, Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT,
@@ -122,12 +123,19 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
                 LAB_DATABASE,
                 Some(OWNER_ROLE),
             )
-            .await
+            .await?;
+            // A customer-database demo stopped half-way leaves its databases behind.
+            customer_databases::drop_family(&mut admin, &customer_databases::family(LAB_DATABASE))
+                .await
+                .map(drop)
         }
         _ => {
+            let mut conn = connect(&lab.owner).await?;
+            let database = lab.owner.get_database().unwrap_or_default().to_string();
+            customer_databases::drop_family(&mut conn, &customer_databases::family(&database))
+                .await?;
             // No template on someone else's server: rebuild the lab's schemas in place, in
             // one transaction, so a failure leaves the old state.
-            let mut conn = connect(&lab.owner).await?;
             refuse_foreign_audit_schema(&mut conn).await?;
             let mut tx = conn.begin().await.map_err(Error::sql("cannot begin"))?;
             sqlx::raw_sql(AssertSqlSafe(format!(

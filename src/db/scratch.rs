@@ -16,6 +16,16 @@ pub struct ScratchDb {
     admin: PgConnectOptions,
 }
 
+/// The seeded template pglab builds on a `DATABASE_URL` server (which has no lab template),
+/// named with the schema version it holds so labs of different versions can share a server.
+pub(crate) fn external_template() -> String {
+    let version = template_version();
+    format!(
+        "pglab_scratch_{}",
+        version.rsplit(' ').next().unwrap_or("0")
+    )
+}
+
 impl ScratchDb {
     /// Clones the seeded template into `name` (replacing a leftover of that name). On the
     /// private cluster the template always exists; on a `DATABASE_URL` server it is built
@@ -28,11 +38,7 @@ impl ScratchDb {
                 Some(OWNER_ROLE),
             ),
             None => {
-                let version = template_version();
-                let template = format!(
-                    "pglab_scratch_{}",
-                    version.rsplit(' ').next().unwrap_or("0")
-                );
+                let template = external_template();
                 let mut admin = connect(&lab.owner).await?;
                 let builder = lab.owner.clone().database(&template);
                 ensure_template(&mut admin, &template, &builder, None).await?;

@@ -234,7 +234,7 @@ fn missing_table(cause: &sqlx::Error) -> Option<String> {
 }
 
 /// "1,030×" for large ratios, "3.7×" for small ones.
-fn times(ratio: f64) -> String {
+pub(super) fn times(ratio: f64) -> String {
     if ratio >= 10.0 {
         format!("{}×", crate::text::group(ratio))
     } else {
@@ -272,7 +272,7 @@ fn listed(items: &[String]) -> String {
 /// A plan for the report's plan diff, its planning time left out. The lesson compares what
 /// statements cost to run, and the screen explains each ratio it shows; the planning times
 /// of two single runs would add one nobody accounts for (`pglab explain --before` keeps it).
-fn diffed(label: String, mut plan: Plan, median_ms: f64) -> MeasuredPlan {
+pub(super) fn diffed(label: String, mut plan: Plan, median_ms: f64) -> MeasuredPlan {
     plan.planning_ms = None;
     MeasuredPlan {
         label,
