@@ -15,7 +15,9 @@ use super::Error;
 
 /// Adds `count` posts, newer than every post already there, by the story's users in turn
 /// (each post in its author's organization). Returns how many were added: 0 when there are
-/// no users to write them.
+/// no users to write them. Their ids are given, far above any the sequence hands out: a
+/// rollback takes the rows back but would not take back what they drew from the sequence,
+/// and the next post the learner writes would skip thousands of ids.
 pub async fn add_generated_posts(conn: &mut PgConnection, count: i32) -> Result<u64, Error> {
     let done = sqlx::query(
         "with authors as (
@@ -27,8 +29,10 @@ pub async fn add_generated_posts(conn: &mut PgConnection, count: i32) -> Result<
          newest as (
              select coalesce(max(created_at), now()) as at from posts
          )
-         insert into posts (organization_id, author_id, title, body, created_at, updated_at)
-         select a.orgs[1 + g % cardinality(a.ids)],
+         insert into posts (id, organization_id, author_id, title, body, created_at, updated_at)
+         overriding system value
+         select 1000000000 + g,
+                a.orgs[1 + g % cardinality(a.ids)],
                 a.ids[1 + g % cardinality(a.ids)],
                 'Generated post ' || g,
                 '',

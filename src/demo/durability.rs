@@ -12,7 +12,8 @@
 //!
 //! The rows live in `articles`, a table the demos create in the lesson schema (with a
 //! foreign key to `users`) and fill with the same three articles each time, so any demo can
-//! run first and a lesson can be replayed. The restart and the crash need a server the lab
+//! run first and a lesson can be replayed. The table stays for the learner to query; its
+//! foreign key cascades, so that it never refuses a later lesson's delete of a user. The restart and the crash need a server the lab
 //! owns: on a `DATABASE_URL` server they refuse, since others may be using it.
 
 mod compare;
@@ -82,7 +83,7 @@ async fn reset_articles(conn: &mut PgConnection, demo: &'static str) -> Result<(
     sqlx::raw_sql(
         "create table if not exists articles (
              id bigint primary key,
-             author_id bigint not null references users (id),
+             author_id bigint not null references users (id) on delete cascade,
              title text not null,
              written_at timestamptz not null default now()
          )",

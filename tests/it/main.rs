@@ -24,6 +24,7 @@ mod explain_fetch;
 mod explain_insight;
 mod faults;
 mod grading;
+mod isolation;
 mod journeys;
 mod lessons;
 mod lifecycle;
