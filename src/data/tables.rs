@@ -15,7 +15,7 @@ pub const MAX_TABLES: usize = 4;
 /// Rows read and drawn per table; more are counted.
 pub const MAX_ROWS: usize = 20;
 /// Display cells a value keeps; longer ones end in "…".
-pub const MAX_CELL: usize = 22;
+pub const MAX_CELL: usize = 20;
 
 /// What the view draws, tables in the order they were asked for.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]

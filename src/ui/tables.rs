@@ -38,22 +38,24 @@ pub fn render(
     }
     match state.snapshot.as_deref() {
         _ if width < MIN_WIDTH => page.prose(Line::styled(
-            format!(
-                "Too narrow for the tables: widen the terminal to {} columns.",
-                MIN_WIDTH + 2
-            ),
+            format!("Too narrow: widen to {} columns.", MIN_WIDTH + 2),
             theme.warning(),
         )),
         Some(snapshot) => {
             let lines = text::lines(snapshot, width, app.acting.current());
-            page.pre_lines(lines.into_iter().map(|line| {
-                Line::from(
-                    line.pieces
-                        .into_iter()
-                        .map(|piece| Span::styled(piece.text, style(piece.role, theme)))
-                        .collect::<Vec<_>>(),
-                )
-            }));
+            for line in lines {
+                let prose = line.prose;
+                let spans: Vec<Span> = line
+                    .pieces
+                    .into_iter()
+                    .map(|piece| Span::styled(piece.text, style(piece.role, theme)))
+                    .collect();
+                if prose {
+                    page.prose(Line::from(spans));
+                } else {
+                    page.pre(Line::from(spans));
+                }
+            }
         }
         None if state.loading.is_some() => {
             page.prose(Line::styled("reading the tables…", theme.dim()));

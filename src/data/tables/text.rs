@@ -40,6 +40,8 @@ pub struct Piece {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ViewLine {
     pub pieces: Vec<Piece>,
+    /// A sentence (the legend) that a pane may wrap; every other line keeps its shape.
+    pub prose: bool,
 }
 
 impl ViewLine {
@@ -49,6 +51,7 @@ impl ViewLine {
                 role,
                 text: text.into(),
             }],
+            prose: false,
         }
     }
 
@@ -72,21 +75,21 @@ pub fn lines(snapshot: &TablesSnapshot, width: usize, viewer: Option<&ActingAs>)
         .iter()
         .map(|table| table_box(table, viewer))
         .collect();
-    for shelf in shelves(&boxes, width) {
-        let height = shelf.iter().map(|b| b.lines.len()).max().unwrap_or(0);
-        for row in 0..height {
-            let mut line = ViewLine::default();
-            for (index, boxed) in shelf.iter().enumerate() {
-                if index > 0 {
-                    line.pieces.push(piece(Role::Plain, " ".repeat(GAP)));
-                }
-                line.pieces.push(match boxed.lines.get(row) {
-                    Some(p) => p.clone(),
-                    None => piece(Role::Plain, " ".repeat(boxed.width)),
-                });
-            }
-            out.push(line);
+    // Boxes stacked into columns up to some height, the columns side by side: of every
+    // such height, the one that makes the view lowest (organizations above users, posts
+    // beside them); the least stacking when heights tie.
+    let tallest = boxes.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    let all: usize = boxes.iter().map(|b| b.lines.len() + 1).sum();
+    let stacked = (tallest..=all.max(tallest))
+        .map(|limit| stacks(&boxes, limit))
+        .min_by_key(|columns| height(&shelves(columns, width)))
+        .unwrap_or_default();
+    let layout = shelves(&stacked, width);
+    for (index, shelf) in layout.iter().enumerate() {
+        if index > 0 {
+            out.push(ViewLine::default());
         }
+        out.extend(side_by_side(shelf));
     }
     out.push(ViewLine::default());
     if snapshot.links.is_empty() {
@@ -113,7 +116,7 @@ fn legend(snapshot: &TablesSnapshot, viewer: Option<&ActingAs>) -> Vec<ViewLine>
     let deletes = snapshot.tables.iter().any(|t| t.soft_deletes);
     let mut parts = Vec::new();
     if tenants {
-        parts.push("tenant = organization_id (organizations: id)".to_owned());
+        parts.push("tenant: organization_id (id in organizations)".to_owned());
     }
     if deletes {
         parts.push("✗ soft-deleted (deleted_at set)".to_owned());
@@ -130,13 +133,84 @@ fn legend(snapshot: &TablesSnapshot, viewer: Option<&ActingAs>) -> Vec<ViewLine>
             ),
         ));
     }
+    for line in &mut out {
+        line.prose = true;
+    }
     out
 }
 
-/// A table drawn as a box, every line `width` cells wide.
+/// A table drawn as a box (or boxes stacked), every line `width` cells wide.
 struct Boxed {
     width: usize,
-    lines: Vec<Piece>,
+    lines: Vec<Vec<Piece>>,
+}
+
+/// The lines of boxes side by side, each padded to its width.
+fn side_by_side(shelf: &[&Boxed]) -> Vec<ViewLine> {
+    let rows = shelf.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    (0..rows)
+        .map(|row| {
+            let mut line = ViewLine::default();
+            for (index, boxed) in shelf.iter().enumerate() {
+                if index > 0 {
+                    line.pieces.push(piece(Role::Plain, " ".repeat(GAP)));
+                }
+                match boxed.lines.get(row) {
+                    Some(pieces) => line.pieces.extend(pieces.iter().cloned()),
+                    None => line
+                        .pieces
+                        .push(piece(Role::Plain, " ".repeat(boxed.width))),
+                }
+            }
+            line
+        })
+        .collect()
+}
+
+/// Consecutive boxes stacked (a blank line between) while a stack stays within `limit`
+/// lines.
+fn stacks(boxes: &[Boxed], limit: usize) -> Vec<Boxed> {
+    let mut out: Vec<Boxed> = Vec::new();
+    for boxed in boxes {
+        match out.last_mut() {
+            Some(stack) if stack.lines.len() + 1 + boxed.lines.len() <= limit => {
+                let width = stack.width.max(boxed.width);
+                let pad = |mut pieces: Vec<Piece>, from: usize| {
+                    if width > from {
+                        pieces.push(piece(Role::Plain, " ".repeat(width - from)));
+                    }
+                    pieces
+                };
+                let old = stack.width;
+                stack.lines = std::mem::take(&mut stack.lines)
+                    .into_iter()
+                    .map(|line| pad(line, old))
+                    .collect();
+                stack.lines.push(pad(Vec::new(), 0));
+                stack.lines.extend(
+                    boxed
+                        .lines
+                        .iter()
+                        .map(|line| pad(line.clone(), boxed.width)),
+                );
+                stack.width = width;
+            }
+            _ => out.push(Boxed {
+                width: boxed.width,
+                lines: boxed.lines.clone(),
+            }),
+        }
+    }
+    out
+}
+
+/// Lines a layout takes: each shelf as tall as its tallest, a blank line between shelves.
+fn height(shelves: &[Vec<&Boxed>]) -> usize {
+    let tallest: usize = shelves
+        .iter()
+        .map(|s| s.iter().map(|b| b.lines.len()).max().unwrap_or(0))
+        .sum();
+    tallest + shelves.len().saturating_sub(1)
 }
 
 fn piece(role: Role, text: impl Into<String>) -> Piece {
@@ -197,16 +271,19 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
     let inner = width(&header)
         .max(width(&title) + 2)
         .max(notes.iter().map(|n| width(n)).max().unwrap_or(0));
-    let boxed = |role: Role, text: &str| piece(role, format!("│ {} │", pad(text, inner)));
-    let mut lines = vec![piece(
+    let boxed = |role: Role, text: &str| vec![piece(role, format!("│ {} │", pad(text, inner)))];
+    let mut lines = vec![vec![piece(
         Role::Heading,
         format!(
             "┌─ {title} {}┐",
             "─".repeat(inner.saturating_sub(width(&title) + 1))
         ),
-    )];
+    )]];
     lines.push(boxed(Role::Muted, &header));
-    lines.push(piece(Role::Muted, format!("├{}┤", "─".repeat(inner + 2))));
+    lines.push(vec![piece(
+        Role::Muted,
+        format!("├{}┤", "─".repeat(inner + 2)),
+    )]);
     for (row, cells) in table.rows.iter().zip(&cells) {
         let other_tenant = tenant_marks && row.tenant != viewer.map(|v| v.organization_id);
         let mut marks = String::new();
@@ -221,12 +298,22 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
             deleted: row.deleted,
             other_tenant,
         };
-        lines.push(boxed(role, &joined(&marks, cells)));
+        // Only the row's own text takes its style: not the border, not the padding.
+        let text = joined(&marks, cells).trim_end().to_owned();
+        let padding = inner - width(&text);
+        lines.push(vec![
+            piece(Role::Plain, "│ "),
+            piece(role, text),
+            piece(Role::Plain, format!("{} │", " ".repeat(padding))),
+        ]);
     }
     for note in &notes {
         lines.push(boxed(Role::Muted, note));
     }
-    lines.push(piece(Role::Plain, format!("└{}┘", "─".repeat(inner + 2))));
+    lines.push(vec![piece(
+        Role::Plain,
+        format!("└{}┘", "─".repeat(inner + 2)),
+    )]);
     Boxed {
         width: inner + 4,
         lines,
