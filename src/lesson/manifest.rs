@@ -254,7 +254,12 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
         _ => read_quiz(doc, table).map(StepKind::Quiz),
     };
     let warnings = diagnosis::read_step_warnings(doc, table);
-    let opens = read_opens(doc, table);
+    let opens = if *name == "read" {
+        read_opens(doc, table)
+    } else {
+        // Only read steps take `opens` and `tables`: elsewhere they are reported as misplaced.
+        Some(None)
+    };
     Some(Step {
         title: title?.value,
         notes: notes.map(|notes| notes.value),

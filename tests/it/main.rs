@@ -37,4 +37,5 @@ mod schema_map;
 mod screens;
 mod seed;
 mod support;
+mod tables;
 mod wire;

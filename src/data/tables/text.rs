@@ -78,9 +78,9 @@ pub fn lines(snapshot: &TablesSnapshot, width: usize, viewer: Option<&ActingAs>)
     // Boxes stacked into columns up to some height, the columns side by side: of every
     // such height, the one that makes the view lowest (organizations above users, posts
     // beside them); the least stacking when heights tie.
-    let tallest = boxes.iter().map(|b| b.lines.len()).max().unwrap_or(0);
+    // Limit 0 stacks nothing: each box stands on its own.
     let all: usize = boxes.iter().map(|b| b.lines.len() + 1).sum();
-    let stacked = (tallest..=all.max(tallest))
+    let stacked = (0..=all)
         .map(|limit| stacks(&boxes, limit))
         .min_by_key(|columns| height(&shelves(columns, width)))
         .unwrap_or_default();
