@@ -124,7 +124,7 @@ pub fn bindings() -> &'static [Binding] {
                 Global,
                 [ch('T'), plain(K::F(10))],
                 A::ShowTables,
-                "the tables view: organizations, users and posts with their live rows, by tenant"
+                "the tables view: live rows of organizations, users, posts"
             ),
             bind!(
                 Global,

@@ -85,9 +85,9 @@ impl App {
         }
         match event {
             Event::Executed { .. } | Event::ExerciseRan { .. } | Event::DemoFinished { .. } => true,
-            Event::AuditArrived(events) => events
-                .iter()
-                .any(|e| self.tables.names.iter().any(|n| *n == e.table)),
+            Event::AuditArrived(events) => {
+                events.iter().any(|e| self.tables.names.contains(&e.table))
+            }
             _ => false,
         }
     }

@@ -161,12 +161,13 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
         quote(schema),
         quote(&table.name)
     );
-    let read: Vec<(Vec<Option<String>>, Option<i64>, bool, i64)> =
-        sqlx::query_as(sqlx::AssertSqlSafe(sql))
-            .bind(MAX_ROWS as i64)
-            .fetch_all(&mut *conn)
-            .await
-            .map_err(Error::sql("cannot read the tables' rows"))?;
+    // The shown cells, the tenant, deleted, and how many rows the table has.
+    type RowRead = (Vec<Option<String>>, Option<i64>, bool, i64);
+    let read: Vec<RowRead> = sqlx::query_as(sqlx::AssertSqlSafe(sql))
+        .bind(MAX_ROWS as i64)
+        .fetch_all(&mut *conn)
+        .await
+        .map_err(Error::sql("cannot read the tables' rows"))?;
     let total = read.first().map_or(0, |r| r.3);
     let rows: Vec<TableRow> = read
         .into_iter()
