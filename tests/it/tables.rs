@@ -188,3 +188,45 @@ async fn pglab_tables_prints_the_story_and_refuses_an_unknown_table() {
         stderr(&too_many)
     );
 }
+
+/// A lesson step with `opens = "tables"` prints the view in the plain-text runner.
+#[tokio::test]
+async fn a_step_that_opens_the_tables_prints_them_in_the_lesson_runner() {
+    let db = TestDb::create().await.unwrap();
+    let url = db.owner.to_url_lossy().to_string();
+    let lab = Scratch::new("tables-lesson");
+    let lessons = lab.dir.join("lessons");
+    std::fs::create_dir_all(lessons.join("tenants")).unwrap();
+    std::fs::write(
+        lessons.join("index.toml"),
+        "format_version = 1\n\n[[lesson]]\nid = \"tenants\"\ndir = \"tenants\"\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lessons.join("tenants/lesson.toml"),
+        "title = \"Tenants\"\ndiagram = 4\nsummary = \"Whose rows are whose.\"\n\n\
+         [[step]]\nkind = \"read\"\ntitle = \"The rows\"\ntext = \"01.md\"\n\
+         opens = \"tables\"\ntables = [\"users\", \"posts\"]\n",
+    )
+    .unwrap();
+    std::fs::write(
+        lessons.join("tenants/01.md"),
+        "Each row names its tenant.\n",
+    )
+    .unwrap();
+    let out = lab
+        .pglab()
+        .env("DATABASE_URL", &url)
+        .env("PGLAB_LESSONS", &lessons)
+        .env("NO_COLOR", "1")
+        .args(["lessons", "run", "tenants"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .unwrap();
+    assert_success(&out);
+    let text = stdout(&out);
+    assert!(text.contains("┌─ users (10 rows)"), "{text}");
+    assert!(text.contains("✗ 18"), "{text}");
+    assert!(text.contains("posts.author_id → users.id"), "{text}");
+    assert!(!text.contains("┌─ organizations"), "{text}");
+}
