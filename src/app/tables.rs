@@ -6,7 +6,7 @@
 //! statement or a demo ended, or the audit feed reported a change to one of its tables.
 //! Who the lab acts as is read when drawing, so switching users re-greys without a read.
 
-use crate::data::tables::{DEFAULT_TABLES, TablesSnapshot};
+use crate::data::tables::{TablesSnapshot, default_tables};
 use crate::scroll::{Jump, Scroll};
 
 use super::{Action, App, Command, Event, RequestId, Screen};
@@ -40,7 +40,7 @@ impl App {
         self.screen = Screen::Tables;
         self.log_focused = false;
         let names: Vec<String> = if names.is_empty() {
-            DEFAULT_TABLES.iter().map(|s| s.to_string()).collect()
+            default_tables()
         } else {
             names.to_vec()
         };

@@ -8,12 +8,12 @@ use std::io::Write;
 
 use anyhow::Context;
 
-use crate::data::tables::{DEFAULT_TABLES, text};
+use crate::data::tables::{default_tables, text};
 use crate::db::{LESSON_SCHEMA, Lab, LabConfig};
 
 pub async fn run(config: &LabConfig, tables: &[String], width: usize) -> anyhow::Result<()> {
     let names: Vec<String> = if tables.is_empty() {
-        DEFAULT_TABLES.iter().map(|s| s.to_string()).collect()
+        default_tables()
     } else {
         tables.to_vec()
     };

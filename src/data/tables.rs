@@ -10,6 +10,11 @@ pub mod text;
 
 /// The tables a view shows when nobody names them: the chapter's tenancy diagram.
 pub const DEFAULT_TABLES: [&str; 3] = ["organizations", "users", "posts"];
+/// [`DEFAULT_TABLES`] as owned names.
+pub fn default_tables() -> Vec<String> {
+    DEFAULT_TABLES.iter().map(|s| s.to_string()).collect()
+}
+
 /// Tables one view draws, at most.
 pub const MAX_TABLES: usize = 4;
 /// Rows read and drawn per table; more are counted.

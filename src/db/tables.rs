@@ -87,7 +87,7 @@ pub async fn read(
 /// The columns a table's rows show: `id`, `organization_id`, its other single-column
 /// foreign keys, then one naming column; a table with none of them, its first columns.
 /// `deleted_at` is never a column: it is the row's mark.
-pub fn shown_columns(table: &Table) -> Vec<String> {
+fn shown_columns(table: &Table) -> Vec<String> {
     let has = |name: &str| table.columns.iter().any(|c| c.name == name);
     let mut out: Vec<String> = ["id", "organization_id"]
         .into_iter()

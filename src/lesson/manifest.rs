@@ -15,7 +15,7 @@ use super::document::{Document, Found, Need, Table, article, unknown_key, with_a
 use super::source::{Source, Unreadable};
 use super::text::Shown;
 use super::{DIAGRAM_COUNT, Lesson, Opens, Step, StepKind};
-use crate::data::tables::{DEFAULT_TABLES, invalid_names};
+use crate::data::tables::{default_tables, invalid_names};
 use graded::{read_exercise, read_quiz};
 
 mod diagnosis;
@@ -355,9 +355,7 @@ fn read_opens(doc: &mut Document, table: &Table) -> Option<Option<Opens>> {
     };
     match (opens.value.as_str(), tables) {
         ("schema", None) => Some(Some(Opens::Schema)),
-        ("tables", None) => Some(Some(Opens::Tables(
-            DEFAULT_TABLES.iter().map(|s| s.to_string()).collect(),
-        ))),
+        ("tables", None) => Some(Some(Opens::Tables(default_tables()))),
         ("tables", Some(tables)) => {
             let names: Vec<String> = tables.value.into_iter().map(|(name, _)| name).collect();
             if let Some(why) = invalid_names(&names) {

@@ -763,4 +763,27 @@ async fn tables_view_with_two_tenants_and_a_deleted_row() {
     // Too narrow to draw boxes: a short message instead.
     let narrow = draw(&app, 20, 12);
     assert!(narrow.contains("Too narrow"), "{narrow}");
+    // Acting as charlie (org 2) greys the other tenant instead, without reading again.
+    for _ in 0..30 {
+        app.update(Action::Up);
+    }
+    for _ in 0..2 {
+        assert!(
+            app.update(Action::CycleUser).is_empty(),
+            "no read on switching"
+        );
+    }
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("greyed: not charlie's tenant (org 2)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│ ·  1   1                alice"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│    3   2                charlie"),
+        "{screen}"
+    );
 }

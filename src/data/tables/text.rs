@@ -75,12 +75,20 @@ pub fn lines(snapshot: &TablesSnapshot, width: usize, viewer: Option<&ActingAs>)
         .iter()
         .map(|table| table_box(table, viewer))
         .collect();
-    // Boxes stacked into columns up to some height, the columns side by side: of every
-    // such height, the one that makes the view lowest (organizations above users, posts
-    // beside them); the least stacking when heights tie.
-    // Limit 0 stacks nothing: each box stands on its own.
-    let all: usize = boxes.iter().map(|b| b.lines.len() + 1).sum();
-    let stacked = (0..=all)
+    // Boxes stacked into columns up to some height, the columns side by side: of the
+    // heights a run of boxes can make (0: no stacking), the one that makes the view
+    // lowest (organizations above users, posts beside them); the least stacking on a tie.
+    let heights: Vec<usize> = boxes.iter().map(|b| b.lines.len()).collect();
+    let mut limits = vec![0];
+    for start in 0..heights.len() {
+        for end in start + 1..heights.len() {
+            limits.push(heights[start..=end].iter().sum::<usize>() + end - start);
+        }
+    }
+    limits.sort_unstable();
+    limits.dedup();
+    let stacked = limits
+        .into_iter()
         .map(|limit| stacks(&boxes, limit))
         .min_by_key(|columns| height(&shelves(columns, width)))
         .unwrap_or_default();
