@@ -1,6 +1,7 @@
 //! The live tables view: the text `pglab tables` prints (`data::tables::text`), laid out
 //! for the pane's width, each row in its tenant's colour, rows of other tenants than the
-//! acting user's greyed, soft-deleted rows struck through — and every one of those also
+//! acting user's greyed (their tenant's cell keeps its colour), soft-deleted rows struck
+//! through — and every one of those also
 //! marked in the text, so nothing is lost without colour. Never wrapped: it scrolls down
 //! and sideways, the border saying what is cut off.
 
@@ -92,8 +93,9 @@ fn style(role: Role, theme: &Theme) -> Style {
             tenant,
             deleted,
             other_tenant,
+            tenant_cell,
         } => {
-            let base = if other_tenant {
+            let base = if other_tenant && !tenant_cell {
                 theme.dim()
             } else {
                 theme.tenant(tenant)

@@ -20,12 +20,14 @@ pub enum Role {
     Plain,
     /// Column names and notes.
     Muted,
-    /// A table row: its tenant, whether it is soft-deleted, and whether it belongs to a
-    /// tenant other than the viewer's.
+    /// A table row: its tenant, whether it is soft-deleted, whether it belongs to a
+    /// tenant other than the viewer's, and whether this piece is the tenant's own cell
+    /// (which keeps the tenant's colour when the rest of the row is greyed).
     Row {
         tenant: Option<i64>,
         deleted: bool,
         other_tenant: bool,
+        tenant_cell: bool,
     },
 }
 
@@ -301,19 +303,40 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
         if table.soft_deletes {
             marks.push(if row.deleted { '✗' } else { ' ' });
         }
-        let role = Role::Row {
+        let role = |tenant_cell| Role::Row {
             tenant: row.tenant,
             deleted: row.deleted,
             other_tenant,
+            tenant_cell,
         };
-        // Only the row's own text takes its style: not the border, not the padding.
-        let text = joined(&marks, cells).trim_end().to_owned();
-        let padding = inner - width(&text);
-        lines.push(vec![
-            piece(Role::Plain, "│ "),
-            piece(role, text),
-            piece(Role::Plain, format!("{} │", " ".repeat(padding))),
-        ]);
+        // Only the row's own text takes its style, not the border or the padding; the
+        // tenant's cell a piece of its own.
+        let mut pieces = vec![piece(Role::Plain, "│ ")];
+        let mut run = if mark_width == 0 {
+            String::new()
+        } else {
+            format!("{marks} ")
+        };
+        for (index, (cell, w)) in cells.iter().zip(&widths).enumerate() {
+            if index > 0 {
+                run.push_str("  ");
+            }
+            if Some(index) == table.tenant_column {
+                pieces.push(piece(role(false), std::mem::take(&mut run)));
+                pieces.push(piece(role(true), cell.clone()));
+                run = " ".repeat(w.saturating_sub(width(cell)));
+            } else {
+                run.push_str(&pad(cell, *w));
+            }
+        }
+        pieces.push(piece(role(false), run.trim_end()));
+        pieces.retain(|p| !p.text.is_empty());
+        let used: usize = pieces.iter().map(|p| width(&p.text)).sum();
+        pieces.push(piece(
+            Role::Plain,
+            format!("{} │", " ".repeat((inner + 2).saturating_sub(used))),
+        ));
+        lines.push(pieces);
     }
     for note in &notes {
         lines.push(boxed(Role::Muted, note));
