@@ -15,6 +15,7 @@ pub mod log;
 pub mod plan;
 pub mod player;
 pub mod schema;
+pub mod tables;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -34,6 +35,7 @@ use log::LogView;
 use plan::PlanState;
 use player::PlayerState;
 use schema::SchemaState;
+use tables::TablesState;
 
 /// The latency knob's settings, in order: a local server up to a distant one.
 pub const LATENCY_STEPS_MS: [u64; 6] = [0, 1, 5, 20, 50, 100];
@@ -50,6 +52,8 @@ pub enum Screen {
     Audit,
     /// The schema map: the database's structure, read from the live catalog.
     Schema,
+    /// The live tables view: chosen tables' rows, by tenant, with their foreign keys.
+    Tables,
 }
 
 #[derive(Debug)]
@@ -74,6 +78,9 @@ pub struct App {
     pub schema: SchemaState,
     /// Where Esc on the schema map returns to.
     schema_return: Screen,
+    pub tables: TablesState,
+    /// Where Esc on the tables view returns to.
+    tables_return: Screen,
     pub log: LogView,
     /// Index into [`LATENCY_STEPS_MS`].
     pub latency: usize,
@@ -111,6 +118,8 @@ impl App {
             audit_return: Screen::Lessons,
             schema: SchemaState::default(),
             schema_return: Screen::Lessons,
+            tables: TablesState::default(),
+            tables_return: Screen::Lessons,
             log: LogView::new(DEFAULT_CAPACITY),
             latency: 0,
             acting: ActingState::default(),
@@ -140,6 +149,7 @@ impl App {
             Screen::Audit if self.audit.prompt.is_some() => Context::AuditFilter,
             Screen::Audit => Context::Audit,
             Screen::Schema => Context::Schema,
+            Screen::Tables => Context::Tables,
         }
     }
 
@@ -222,6 +232,7 @@ impl App {
             }
             Action::ShowAudit => return self.show_audit(),
             Action::ShowSchema => return self.show_schema(),
+            Action::ShowTables => return self.show_tables(&[]),
             Action::CycleLatency => {
                 self.latency = (self.latency + 1) % LATENCY_STEPS_MS.len();
                 return vec![Command::SetLatency(self.latency())];
@@ -245,6 +256,7 @@ impl App {
                     }
                     Screen::Audit => self.update_audit(action),
                     Screen::Schema => self.update_schema(action),
+                    Screen::Tables => self.update_tables(action),
                 };
             }
         }
@@ -286,6 +298,7 @@ impl App {
                 },
                 Screen::Audit => self.scroll_audit(lines),
                 Screen::Schema => self.schema.scroll.lines(lines.into()),
+                Screen::Tables => self.tables.scroll.lines(lines.into()),
             }
         }
     }

@@ -10,6 +10,7 @@ mod proxy;
 mod proxy_log;
 mod schema;
 mod seed;
+mod tables;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -92,6 +93,15 @@ pub enum Command {
     /// as the learner.
     Schema {
         /// Only these tables of the lessons' schema (and the foreign keys that reach them).
+        #[arg(value_name = "TABLE")]
+        tables: Vec<String>,
+    },
+
+    /// The tables view: chosen tables side by side with their live rows, each row's tenant
+    /// (its organization_id), soft-deleted rows marked ✗, and the foreign keys between
+    /// the tables, read as the learner.
+    Tables {
+        /// Up to 4 tables of the lessons' schema; organizations, users and posts when none.
         #[arg(value_name = "TABLE")]
         tables: Vec<String>,
     },
@@ -249,6 +259,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Explain(args) => block_on(explain::run(&config, &args)),
         Command::Audit(args) => block_on(audit::run(&config, &args)),
         Command::Schema { tables } => block_on(schema::run(&config, &tables)),
+        Command::Tables { tables } => block_on(tables::run(&config, &tables, output_width())),
         // One thread, like PgBouncer: relaying is waiting on sockets, and one thread saves
         // the wake-ups between threads that a relay would otherwise pay per message.
         Command::Proxy(args) => tokio::runtime::Builder::new_current_thread()

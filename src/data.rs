@@ -12,6 +12,8 @@
 //! - [`demo`]: a demo's progress news and its report (measurements, measured plans)
 //! - [`grading`]: what was gathered for one exercise attempt
 //! - [`schema`]: the schema map: server, databases, schemas, tables, columns, foreign keys
+//! - [`tables`]: the live tables view: chosen tables' rows with their tenants, deleted
+//!   marks and the foreign keys between them
 //! - [`acting`]: a user the lab can act as, with its organization
 //! - [`warning`]: the rules behind the query log's warnings, and a warning as a report keeps it
 //!
@@ -29,6 +31,7 @@ pub mod proxy;
 mod result_set;
 pub mod schema;
 mod server_error;
+pub mod tables;
 pub mod warning;
 
 pub use result_set::ResultSet;

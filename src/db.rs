@@ -41,6 +41,7 @@ pub mod schema;
 pub mod scratch;
 pub mod seed;
 pub mod status;
+pub mod tables;
 
 pub use error::Error;
 pub use lab::{Lab, LabConfig, Source, connect, describe, mask_password, private_url};

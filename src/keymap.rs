@@ -29,6 +29,8 @@ pub enum Context {
     AuditFilter,
     /// The schema map.
     Schema,
+    /// The live tables view.
+    Tables,
     /// The help overlay is open.
     Help,
 }
@@ -45,6 +47,7 @@ impl Context {
             Context::Audit => "Audit timeline",
             Context::AuditFilter => "Typing an audit filter",
             Context::Schema => "Schema map",
+            Context::Tables => "Tables view",
             Context::Help => "This help",
         }
     }
@@ -115,6 +118,13 @@ pub fn bindings() -> &'static [Binding] {
                 [plain(K::F(8))],
                 A::ShowSchema,
                 "the schema map: every table, its columns and foreign keys"
+            ),
+            // Shift-T as well as F10: many terminals take F10 for their own menu.
+            bind!(
+                Global,
+                [ch('T'), plain(K::F(10))],
+                A::ShowTables,
+                "the tables view: live rows of organizations, users, posts"
             ),
             bind!(
                 Global,
@@ -487,6 +497,41 @@ pub fn bindings() -> &'static [Binding] {
                 "scroll the map right"
             ),
             bind!(
+                Tables,
+                [plain(K::Esc)],
+                A::Back,
+                "back where the tables view was opened from",
+                "back"
+            ),
+            bind!(Tables, [plain(K::Up), ch('k')], A::Up, "scroll up"),
+            bind!(Tables, [plain(K::Down), ch('j')], A::Down, "scroll down"),
+            bind!(Tables, [plain(K::PageUp)], A::PageUp, "a page up"),
+            bind!(Tables, [plain(K::PageDown)], A::PageDown, "a page down"),
+            bind!(
+                Tables,
+                [
+                    Key {
+                        code: K::Left,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('<')
+                ],
+                A::Left,
+                "scroll the tables left"
+            ),
+            bind!(
+                Tables,
+                [
+                    Key {
+                        code: K::Right,
+                        modifiers: KeyModifiers::ALT
+                    },
+                    ch('>')
+                ],
+                A::Right,
+                "scroll the tables right"
+            ),
+            bind!(
                 AuditFilter,
                 [plain(K::Enter)],
                 A::Activate,
@@ -682,6 +727,7 @@ mod tests {
             assert_ne!(key_for(Context::Audit, &action), "?", "{action:?}");
         }
         assert_eq!(key_for(Context::Global, &Action::ShowAudit), "F7");
+        assert_eq!(key_for(Context::Global, &Action::ShowTables), "T");
     }
 
     #[test]

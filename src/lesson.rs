@@ -66,15 +66,20 @@ pub struct Step {
     /// warnings are shown in full under its result, any other folds into one line, and
     /// `lessons check` fails when one of them is not raised. `None`: every warning in full.
     pub warnings: Option<Vec<WarningRule>>,
-    /// A screen of the lab a read step opens when run (`opens = "schema"`).
+    /// A screen of the lab a read step opens when run (`opens = "schema"`, or
+    /// `opens = "tables"` with `tables = ["organizations", "users"]`).
     pub opens: Option<Opens>,
 }
 
 /// A screen of the lab a lesson step can open; the plain-text runner prints it instead.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opens {
     /// The schema map, read from the catalog when it opens.
     Schema,
+    /// The live tables view on these tables of the lessons' schema (1 to
+    /// `data::tables::MAX_TABLES` plain names, checked when the lesson is read; whether
+    /// they exist, when it runs).
+    Tables(Vec<String>),
 }
 
 /// What a step does beyond showing its title and body.

@@ -346,6 +346,9 @@ impl Effects {
                     move |options| async move { load_schema(&options, id).await },
                 )
             }
+            Command::LoadTables { id, tables } => self.spawn_read(id, move |options| async move {
+                load_tables(&options, id, &tables).await
+            }),
             Command::LoadUsers { id } => {
                 self.spawn_read(
                     id,
@@ -494,6 +497,29 @@ async fn load_schema(options: &sqlx::postgres::PgConnectOptions, id: app::Reques
         Err(error) => Event::Failed {
             id,
             message: format!("The schema map could not be read: {error}"),
+        },
+    }
+}
+
+/// The tables view's rows, read like the schema map: as the learner, on a connection of
+/// its own, not through the proxy.
+async fn load_tables(
+    options: &sqlx::postgres::PgConnectOptions,
+    id: app::RequestId,
+    tables: &[String],
+) -> Event {
+    let read = async {
+        let mut conn = crate::db::connect(options).await?;
+        crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, tables).await
+    };
+    match read.await {
+        Ok(snapshot) => Event::TablesLoaded {
+            id,
+            snapshot: Box::new(snapshot),
+        },
+        Err(error) => Event::Failed {
+            id,
+            message: format!("The tables could not be read: {error}"),
         },
     }
 }

@@ -14,6 +14,7 @@ pub mod player;
 pub mod schema;
 pub mod status;
 pub mod table;
+pub mod tables;
 pub mod theme;
 
 use ratatui::Frame;
@@ -31,6 +32,7 @@ pub struct Viewports {
     pub plan: plan::PlanViewport,
     pub audit: audit::AuditViewport,
     pub schema: page::PageViewport,
+    pub tables: page::PageViewport,
     pub help: Viewport,
 }
 
@@ -45,6 +47,7 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
         Screen::Plan => plan::render(app, frame, areas.main, theme, &mut viewports.plan),
         Screen::Audit => audit::render(app, frame, areas.main, theme, &mut viewports.audit),
         Screen::Schema => schema::render(app, frame, areas.main, theme, &mut viewports.schema),
+        Screen::Tables => tables::render(app, frame, areas.main, theme, &mut viewports.tables),
     }
     log::render(app, frame, areas.log, theme);
     if let Some(entry) = &app.log.opened {

@@ -44,6 +44,8 @@ pub enum Action {
     ShowAudit,
     /// The schema map, read afresh from the catalog.
     ShowSchema,
+    /// The live tables view on the default tables (organizations, users, posts).
+    ShowTables,
     /// Show only the selected audit event's row (again: every row).
     FilterRecord,
     /// Show only the changes of the selected audit event's actor (again: everyone's).

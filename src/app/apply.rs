@@ -30,7 +30,11 @@ impl App {
                 .as_ref()
                 .is_some_and(|p| p.waiting.is_some_and(|w| w.id == *id && w.step == p.step))
         });
-        let commands = self.fold(event);
+        let refresh = self.changes_tables(&event);
+        let mut commands = self.fold(event);
+        if refresh {
+            commands.extend(self.refresh_tables());
+        }
         if let Some((_, jump)) = on_screen
             && let Some(player) = self.player.as_mut()
         {
@@ -85,12 +89,16 @@ impl App {
             Event::AuditLoaded { id, events, actors } => self.audit_loaded(id, events, actors),
             Event::AuditArrived(events) => self.audit_arrived(events),
             Event::SchemaLoaded { id, map } => self.schema_loaded(id, map),
+            Event::TablesLoaded { id, snapshot } => return self.tables_loaded(id, snapshot),
             Event::UsersLoaded { id, users } => self.users_loaded(id, users),
             Event::Failed { id, message } if self.acting.loading == Some(id) => {
                 self.users_failed(message);
             }
             Event::Failed { id, message } if self.schema.loading == Some(id) => {
                 self.schema_failed(message);
+            }
+            Event::Failed { id, message } if self.tables.loading == Some(id) => {
+                self.tables_failed(message);
             }
             Event::Failed { id, message } if self.audit.loading == Some(id) => {
                 self.audit_failed(message);

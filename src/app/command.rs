@@ -58,6 +58,12 @@ pub enum Command {
     LoadSchema {
         id: RequestId,
     },
+    /// Read the rows of `tables` (of the lessons' schema) for the tables view, as the
+    /// learner. Answered by `Event::TablesLoaded` or `Event::Failed` with the same id.
+    LoadTables {
+        id: RequestId,
+        tables: Vec<String>,
+    },
     /// Read the users the lab can act as, with their organizations. Answered by
     /// `Event::UsersLoaded` or `Event::Failed` with the same id.
     LoadUsers {

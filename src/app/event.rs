@@ -66,6 +66,11 @@ pub enum Event {
         id: RequestId,
         map: Box<crate::data::schema::SchemaMap>,
     },
+    /// The answer to `Command::LoadTables`.
+    TablesLoaded {
+        id: RequestId,
+        snapshot: Box<crate::data::tables::TablesSnapshot>,
+    },
     /// The answer to `Command::LoadUsers`: the live users by id (empty when there are none).
     UsersLoaded {
         id: RequestId,

@@ -306,9 +306,11 @@ impl App {
             .player
             .as_ref()
             .and_then(|p| self.catalog.lessons[p.lesson].steps.get(p.step))
-            .and_then(|step| step.opens);
-        if opens == Some(crate::lesson::Opens::Schema) {
-            return self.show_schema();
+            .and_then(|step| step.opens.clone());
+        match opens {
+            Some(crate::lesson::Opens::Schema) => return self.show_schema(),
+            Some(crate::lesson::Opens::Tables(names)) => return self.show_tables(&names),
+            None => {}
         }
         let id = self.request_id();
         let console_session = self.log.console_session;

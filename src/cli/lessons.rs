@@ -172,12 +172,26 @@ async fn check_step(
                 solution.round_trips
             )))
         }
-        StepKind::Read if step.opens == Some(crate::lesson::Opens::Schema) => {
-            let mut conn = crate::db::connect(&scratch.learner).await?;
-            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
-            Ok(Some(format!("schema map: {} tables", map.tables.len())))
-        }
-        StepKind::Read | StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
+        StepKind::Read => match &step.opens {
+            Some(crate::lesson::Opens::Schema) => {
+                let mut conn = crate::db::connect(&scratch.learner).await?;
+                let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
+                Ok(Some(format!("schema map: {} tables", map.tables.len())))
+            }
+            // An unknown table fails here, naming the tables there are.
+            Some(crate::lesson::Opens::Tables(names)) => {
+                let mut conn = crate::db::connect(&scratch.learner).await?;
+                let snapshot =
+                    crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, names).await?;
+                let rows: usize = snapshot.tables.iter().map(|t| t.rows.len() + t.more).sum();
+                Ok(Some(format!(
+                    "tables view: {} tables, {rows} rows",
+                    snapshot.tables.len()
+                )))
+            }
+            None => Ok(None),
+        },
+        StepKind::Diagram { .. } | StepKind::Quiz(_) => Ok(None),
     }
 }
 
@@ -328,13 +342,25 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             }
             _ => {}
         }
-        if step.opens == Some(crate::lesson::Opens::Schema) {
-            let mut conn = crate::db::connect(&lab.learner).await?;
-            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
-            println!();
-            for line in crate::data::schema::text::lines(&map, &[]) {
-                println!("{}", line.text.trim_end());
+        match &step.opens {
+            Some(crate::lesson::Opens::Schema) => {
+                let mut conn = crate::db::connect(&lab.learner).await?;
+                let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
+                println!();
+                for line in crate::data::schema::text::lines(&map, &[]) {
+                    println!("{}", line.text.trim_end());
+                }
             }
+            Some(crate::lesson::Opens::Tables(names)) => {
+                let mut conn = crate::db::connect(&lab.learner).await?;
+                let snapshot =
+                    crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, names).await?;
+                println!();
+                for line in crate::data::tables::text::lines(&snapshot, width, None) {
+                    println!("{}", line.text());
+                }
+            }
+            None => {}
         }
         println!();
         if interactive

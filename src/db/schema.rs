@@ -102,8 +102,9 @@ pub async fn read(
     })
 }
 
-/// The tables of `schema`, with their columns, keys and foreign keys.
-async fn tables(
+/// The tables of `schema`, with their columns, keys and foreign keys (also the tables
+/// view's catalog read).
+pub(super) async fn tables(
     conn: &mut PgConnection,
     schema: &str,
     only: &[String],

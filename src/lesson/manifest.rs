@@ -15,6 +15,7 @@ use super::document::{Document, Found, Need, Table, article, unknown_key, with_a
 use super::source::{Source, Unreadable};
 use super::text::Shown;
 use super::{DIAGRAM_COUNT, Lesson, Opens, Step, StepKind};
+use crate::data::tables::{default_tables, invalid_names};
 use graded::{read_exercise, read_quiz};
 
 mod diagnosis;
@@ -29,7 +30,7 @@ const COMMON_KEYS: [&str; 4] = ["kind", "title", "text", "notes"];
 
 /// Each kind and the keys only it takes.
 const KINDS: [(&str, &[&str]); 6] = [
-    ("read", &["opens"]),
+    ("read", &["opens", "tables"]),
     ("diagram", &["diagram"]),
     ("run", &["sql", "warnings"]),
     ("demo", &["demo", "params", "warnings"]),
@@ -253,7 +254,12 @@ fn read_step(doc: &mut Document, table: &Table, folder: &Folder, demos: Demos) -
         _ => read_quiz(doc, table).map(StepKind::Quiz),
     };
     let warnings = diagnosis::read_step_warnings(doc, table);
-    let opens = read_opens(doc, table);
+    let opens = if *name == "read" {
+        read_opens(doc, table)
+    } else {
+        // Only read steps take `opens` and `tables`: elsewhere they are reported as misplaced.
+        Some(None)
+    };
     Some(Step {
         title: title?.value,
         notes: notes.map(|notes| notes.value),
@@ -328,16 +334,47 @@ fn split_layers(text: &str) -> Vec<String> {
     layers.into_iter().map(|lines| lines.join("\n")).collect()
 }
 
-/// `opens = "schema"`: the screen a read step opens when run. `None` when it is wrong.
+/// `opens = "schema"`, or `opens = "tables"` with `tables = [...]` (the default tables
+/// when left out): the screen a read step opens when run. `None` when it is wrong.
 fn read_opens(doc: &mut Document, table: &Table) -> Option<Option<Opens>> {
+    let tables = if table.has("tables") {
+        Some(table.strings(doc, "tables", Need::Optional)?)
+    } else {
+        None
+    };
     let Some(opens) = table.string(doc, "opens", Need::Optional) else {
+        if let Some(tables) = tables {
+            let message = format!(
+                "{}`tables` goes with `opens = \"tables\"`, which this step does not have",
+                table.prefix()
+            );
+            doc.at(tables.key, message);
+            return None;
+        }
         return (!table.has("opens")).then_some(None);
     };
-    match opens.value.as_str() {
-        "schema" => Some(Some(Opens::Schema)),
-        other => {
+    match (opens.value.as_str(), tables) {
+        ("schema", None) => Some(Some(Opens::Schema)),
+        ("tables", None) => Some(Some(Opens::Tables(default_tables()))),
+        ("tables", Some(tables)) => {
+            let names: Vec<String> = tables.value.into_iter().map(|(name, _)| name).collect();
+            if let Some(why) = invalid_names(&names) {
+                doc.at(tables.span, format!("{}`tables`: {why}", table.prefix()));
+                return None;
+            }
+            Some(Some(Opens::Tables(names)))
+        }
+        ("schema", Some(tables)) => {
             let message = format!(
-                "{}`opens` names a screen a step can open: `schema`, not `{other}`",
+                "{}`tables` goes with `opens = \"tables\"`, not `opens = \"schema\"`",
+                table.prefix()
+            );
+            doc.at(tables.key, message);
+            None
+        }
+        (other, _) => {
+            let message = format!(
+                "{}`opens` names a screen a step can open: `schema` or `tables`, not `{other}`",
                 table.prefix()
             );
             doc.at(opens.span, message);

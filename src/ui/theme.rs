@@ -81,6 +81,21 @@ impl Theme {
             _ => self.fg(Color::Cyan),
         }
     }
+    /// A tenant's rows: one colour per organization, taken in turn. The organization's id
+    /// is on every row too, so the colour only helps tell tenants apart at a glance.
+    pub fn tenant(&self, organization_id: Option<i64>) -> Style {
+        const COLOURS: [Color; 5] = [
+            Color::Green,
+            Color::Magenta,
+            Color::LightBlue,
+            Color::Yellow,
+            Color::Cyan,
+        ];
+        match organization_id {
+            Some(id) => self.fg(COLOURS[(id - 1).rem_euclid(COLOURS.len() as i64) as usize]),
+            None => self.text(),
+        }
+    }
     pub fn meter(&self) -> Style {
         self.fg(Color::Magenta).add_modifier(Modifier::BOLD)
     }

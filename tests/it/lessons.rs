@@ -57,6 +57,12 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/keys/lesson.toml:17: step 2: unknown key `hint` (did you mean `hints`?); an exercise step takes: kind, title, text, notes, starter, solution, hints, check, diagnosis, wrong",
         "bad/keys/lesson.toml:19: step 2: check: unknown key `row` (did you mean `rows`?); check takes: rows, max_round_trips, plan_contains, plan_excludes, query, min_speedup, lint_free",
         "bad/keys/lesson.toml:25: step 3: `options` does not belong on a run step; only quiz steps take it",
+        "bad/keys/lesson.toml:32: step 4: `tables`: name 1 to 4 tables, not 5",
+        "bad/keys/lesson.toml:39: step 5: `tables`: `Posts; drop` is not a table name (lowercase letters, digits and _, starting with a letter)",
+        "bad/keys/lesson.toml:45: step 6: `tables` goes with `opens = \"tables\"`, which this step does not have",
+        "bad/keys/lesson.toml:52: step 7: `tables` goes with `opens = \"tables\"`, not `opens = \"schema\"`",
+        "bad/keys/lesson.toml:58: step 8: `tables` does not belong on a run step; only read steps take it",
+        "bad/keys/lesson.toml:64: step 9: `opens` names a screen a step can open: `schema` or `tables`, not `rows`",
         "bad/missing/lesson.toml: missing `title`",
         "bad/missing/lesson.toml: missing `summary` (one line for the list)",
         "bad/missing/lesson.toml:3: step 1: missing `kind` (one of read, diagram, run, demo, exercise, quiz)",
@@ -205,6 +211,13 @@ fn good_catalogue_loads_every_step_kind() {
     assert_eq!(
         read.notes.as_deref(),
         Some("Ask who has lost work to a crash.")
+    );
+    assert_eq!(
+        read.opens,
+        Some(pglab::lesson::Opens::Tables(vec![
+            "users".into(),
+            "posts".into()
+        ]))
     );
     let StepKind::Diagram { layers } = &memory.steps[1].kind else {
         panic!("step 2 is a diagram: {:?}", memory.steps[1]);

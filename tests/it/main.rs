@@ -39,4 +39,5 @@ mod schema_map;
 mod screens;
 mod seed;
 mod support;
+mod tables;
 mod wire;

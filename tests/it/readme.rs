@@ -83,6 +83,7 @@ fn context_named(place: &str) -> Context {
         "query log" => Context::Log,
         "audit timeline" => Context::Audit,
         "schema map" => Context::Schema,
+        "tables view" => Context::Tables,
         "help" => Context::Help,
         other => panic!(
             "the README's key table names the place {other:?}; map it to a keymap context in \
@@ -102,6 +103,7 @@ fn context_opened(context: Context, label: &str) -> Option<Context> {
         Action::ShowConsole => Some(Context::Console),
         Action::ShowAudit => Some(Context::Audit),
         Action::ShowSchema => Some(Context::Schema),
+        Action::ShowTables => Some(Context::Tables),
         Action::ShowLessons => Some(Context::LessonList),
         Action::ToggleLogFocus => Some(Context::Log),
         Action::ToggleHelp => Some(Context::Help),

@@ -709,3 +709,81 @@ async fn schema_map_of_the_blog() {
         insta::assert_snapshot!("schema_map_scrolled@80x24", draw(&app, 80, 24));
     });
 }
+
+/// The tables view on a fresh lab database with two tenants left (the third deleted) and
+/// one soft-deleted post, acting as alice: the other tenant's rows greyed and marked.
+#[tokio::test]
+async fn tables_view_with_two_tenants_and_a_deleted_row() {
+    let db = pglab::testing::TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    sqlx::raw_sql(
+        "delete from posts where organization_id = 3;
+         delete from users where organization_id = 3;
+         delete from organizations where id = 3;
+         delete from posts where id > 12 and deleted_at is null;
+         update posts set deleted_at = '2026-03-20 10:00+00' where id = 3;",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let names: Vec<String> = ["organizations", "users", "posts"]
+        .map(String::from)
+        .to_vec();
+    let rows = pglab::db::tables::read(&mut conn, pglab::db::LESSON_SCHEMA, &names)
+        .await
+        .unwrap();
+    let mut app = app();
+    let commands = app.update(Action::ShowTables);
+    let Some(Command::LoadTables { id, tables }) = commands.first() else {
+        panic!("the tables view reads the rows when it opens: {commands:?}");
+    };
+    assert_eq!(tables, &names);
+    app.apply(Event::TablesLoaded {
+        id: *id,
+        snapshot: Box::new(rows),
+    });
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("greyed: not alice's tenant (org 1)"),
+        "{screen}"
+    );
+    assert!(screen.contains("✗ 3   2"), "{screen}");
+    snapshot("tables", &mut app);
+    // Scrolled to the foreign keys at the bottom.
+    app.update(Action::Resize {
+        width: 80,
+        height: 24,
+    });
+    for _ in 0..30 {
+        app.update(Action::Down);
+    }
+    insta::with_settings!({ prepend_module_to_snapshot => false }, {
+        insta::assert_snapshot!("tables_scrolled@80x24", draw(&app, 80, 24));
+    });
+    // Too narrow to draw boxes: a short message instead.
+    let narrow = draw(&app, 20, 12);
+    assert!(narrow.contains("Too narrow"), "{narrow}");
+    // Acting as charlie (org 2) greys the other tenant instead, without reading again.
+    for _ in 0..30 {
+        app.update(Action::Up);
+    }
+    for _ in 0..2 {
+        assert!(
+            app.update(Action::CycleUser).is_empty(),
+            "no read on switching"
+        );
+    }
+    let screen = draw(&app, 120, 40);
+    assert!(
+        screen.contains("greyed: not charlie's tenant (org 2)"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│ ·  1   1                alice"),
+        "{screen}"
+    );
+    assert!(
+        screen.contains("│    3   2                charlie"),
+        "{screen}"
+    );
+}
