@@ -22,6 +22,9 @@
 //! - [`cloud`]: the cloud lesson (the lab's connection URL taken apart, what a transaction
 //!   pooler breaks, this lab's own cluster against a managed one, the same server questions
 //!   on any server, the measured round trip and one page at simulated distances)
+//! - [`tenant_security`]: the multi-tenant security lesson (a handler that trusts the body
+//!   and one that checks, another tenant's post by id, a composite foreign key, row-level
+//!   security, a tenant setting leaking through a pool, the attack suite), all rolled back
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -41,6 +44,7 @@ pub mod n_plus_one;
 pub mod params;
 pub mod postgres;
 pub mod soft_delete;
+pub mod tenant_security;
 
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
@@ -189,10 +193,11 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 7] = [
+const GROUPS: [&[DemoSpec]; 8] = [
     durability::DEMOS,
     postgres::DEMOS,
     cloud::DEMOS,
+    tenant_security::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -236,6 +241,8 @@ pub async fn run(
         postgres::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(cloud::PREFIX) {
         cloud::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(tenant_security::PREFIX) {
+        tenant_security::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {
@@ -247,7 +254,7 @@ pub async fn run(
 
 /// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
 /// shows them whole (report lines are shown as written, never wrapped by the view).
-const REPORT_WIDTH: usize = 76;
+pub(crate) const REPORT_WIDTH: usize = 76;
 
 /// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it,
 /// never with a measured number on one line and its unit on the next; shorter lines
