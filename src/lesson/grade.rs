@@ -329,8 +329,19 @@ pub fn judge(
         Ok(measured) => measured,
         Err(problem) => return Err(format!("The plan could not be measured: {problem}")),
     };
-    // The attempt's scope holds the warnings its round trips raised.
-    let warnings = counted.map(|c| warning_messages(&c.warnings));
+    // The attempt's scope holds the warnings its round trips raised, but one rule there is
+    // not about the attempt: spliced literals compare a statement with the earlier ones of
+    // its connection, which in the lab are the learner's earlier attempts. An answer is
+    // typed SQL, literals and all (so are the reference solutions), and editing `= 2` into
+    // `= 1` must not fail it for having been tried before.
+    let own: Option<Vec<Warning>> = counted.map(|c| {
+        c.warnings
+            .iter()
+            .filter(|w| w.rule() != WarningRule::Spliced)
+            .cloned()
+            .collect()
+    });
+    let warnings = own.as_deref().map(warning_messages);
     let round_trips = counted.map(|c| c.totals.round_trips);
     let attempt = Attempt {
         result: outcome.statements.last().map(|s| &s.result),
@@ -341,9 +352,7 @@ pub fn judge(
     };
     let (mut verdict, diff) = graded(check, expected, &attempt);
     if !verdict.passed() {
-        let warned: Vec<WarningRule> = counted
-            .map(|c| c.warnings.iter().map(Warning::rule).collect())
-            .unwrap_or_default();
+        let warned: Vec<WarningRule> = own.iter().flatten().map(Warning::rule).collect();
         let evidence = diagnose::Evidence {
             answer: &gathered.answer,
             verdict: &verdict,
@@ -760,6 +769,55 @@ mod tests {
         );
         // Without the key, warnings do not matter.
         assert!(grade(&Check::default(), &empty, &with(Some(&warned))).passed());
+    }
+
+    #[test]
+    fn an_answer_is_not_flagged_for_literals_its_earlier_attempts_had_too() {
+        use crate::data::console::{Outcome, StatementResult};
+        use crate::data::grading::{Gathered, Measured};
+        use crate::sql::n_plus_one::Finding as Pattern;
+        let rows = rs(1, &[&[Some("1")]]);
+        let gathered = Gathered {
+            answer: "select 1".into(),
+            ran: Ok(Outcome {
+                statements: vec![StatementResult {
+                    result: rows.clone(),
+                    rows_affected: 0,
+                    truncated: false,
+                }],
+                elapsed: std::time::Duration::ZERO,
+            }),
+            expected: Ok(rows),
+            measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
+        };
+        let check = Check {
+            lint_free: true,
+            ..rows_check(RowOrder::Unordered)
+        };
+        let spliced = Warning::Pattern(Pattern::SplicedLiterals {
+            sql: "SELECT ?".into(),
+            example: "select 1".into(),
+        });
+        let counted = |warnings: Vec<Warning>| ScopeReport {
+            name: "attempt".into(),
+            totals: Default::default(),
+            wall: std::time::Duration::ZERO,
+            warnings,
+            reconnected: false,
+        };
+        let judged = judge(&check, &gathered, Some(&counted(vec![spliced.clone()]))).unwrap();
+        assert!(judged.passed(), "{judged:?}");
+        // Any other warning still fails the check.
+        let lint = Warning::Lint {
+            lint: crate::sql::lint::Lint::MissingTenantFilter {
+                table: "posts".into(),
+                write: false,
+            },
+            sql: "select 1".into(),
+        };
+        let judged = judge(&check, &gathered, Some(&counted(vec![spliced, lint]))).unwrap();
+        assert!(!judged.passed(), "{judged:?}");
     }
 
     #[test]

@@ -307,7 +307,7 @@ pub(super) async fn run(
     lines.push(String::new());
     lines.push(format!(
         "Without row-level security, {leaks_off} of {} attacks reached another tenant's rows \
-         ({} in all); with it, {leaks_on}. The handlers' SQL is the same in both runs.",
+         ({} in all); with it, {leaks_on}. The attacks' SQL is the same in both runs.",
         ATTACKS.len(),
         count_of(rows_off, "row")
     ));

@@ -183,9 +183,12 @@ pub(super) async fn run(
     lines.push(String::new());
     lines.push(match s2.rows.is_empty() {
         false => format!(
-            "Leak: with a session setting, the signed-out request read posts (by \
-             tenant: {}): the pool handed it the same session, and request 1's tenant was still set.",
-            by_tenant(&s2.rows)
+            "Leak: with a session setting, the signed-out request read {}: the pool handed \
+             it the same session, and request 1's tenant was still set.",
+            match s2.rows.iter().all(|org| *org == first) {
+                true => format!("{} of org {first}", count_of(s2.rows.len() as u64, "post")),
+                false => format!("posts of several tenants ({})", by_tenant(&s2.rows)),
+            }
         ),
         true => "No leak with a session setting (!): request 2 read no rows.".to_string(),
     });

@@ -142,8 +142,11 @@ pub(super) async fn run(
     lines.extend(policy_lines());
     lines.push(format!("the tenant, per transaction: {SET_TENANT}"));
     lines.push(String::new());
-    lines.push(format!("the plan of {TENANT_QUERY}, tenant {own}:"));
-    lines.extend(plan.iter().map(|line| format!("  {line}")));
+    lines.push(format!(
+        "a query that names no tenant, and its plan (tenant {own}):"
+    ));
+    lines.push(format!("  {TENANT_QUERY}"));
+    lines.extend(plan.iter().map(|line| format!("    {line}")));
     lines.push(String::new());
     lines.push(
         "Enabled alone, the policy did not touch the owner's view; forced, each transaction \
