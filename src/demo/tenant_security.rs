@@ -21,8 +21,8 @@
 //! and the lesson would need a clean-up step that a learner can skip. The policies, the
 //! extra constraints and the `FORCE` switch are DDL, and PostgreSQL's DDL is transactional:
 //! they exist only inside the demo's transaction (the pooled demo, which needs several
-//! transactions on one session, puts them on temporary copies of the tables that end with
-//! its session). What a rollback does not undo is a sequence: the demos that insert put
+//! transactions on one session, puts its policy on a temporary copy of `posts` that ends
+//! with its session). What a rollback does not undo is a sequence: the demos that insert put
 //! `posts_id_seq` back as they found it, so the story's next post keeps its id.
 //!
 //! Here: the demo list, the current user and the other tenant, the measured steps; the

@@ -279,7 +279,7 @@ pub(super) async fn run(
     let (without, with) = runs?;
     let mut lines = vec![
         format!(
-            "{} attacks org {}; the session's tenant is org {} in both runs.",
+            "Signed in as {}, attacking org {}; the session's tenant is org {} in both runs.",
             current.label(),
             current.victim(),
             current.organization_id
