@@ -25,6 +25,9 @@
 //! - [`tenancy`]: the multi-tenancy lesson (a database per customer measured against one
 //!   shared database, two tenants' lists and the list without `organization_id`, the index
 //!   on `organization_id` measured)
+//! - [`tenant_security`]: the multi-tenant security lesson (a handler that trusts the body
+//!   and one that checks, another tenant's post by id, a composite foreign key, row-level
+//!   security, a tenant setting leaking through a pool, the attack suite), all rolled back
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -45,6 +48,7 @@ pub mod params;
 pub mod postgres;
 pub mod soft_delete;
 pub mod tenancy;
+pub mod tenant_security;
 
 use sqlx::postgres::PgConnectOptions;
 use tokio::sync::mpsc;
@@ -193,11 +197,12 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 8] = [
+const GROUPS: [&[DemoSpec]; 9] = [
     durability::DEMOS,
     postgres::DEMOS,
     cloud::DEMOS,
     tenancy::DEMOS,
+    tenant_security::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -243,6 +248,8 @@ pub async fn run(
         cloud::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(tenancy::PREFIX) {
         tenancy::run(ctx, spec.name, params, &progress).await
+    } else if spec.name.starts_with(tenant_security::PREFIX) {
+        tenant_security::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {
@@ -254,7 +261,7 @@ pub async fn run(
 
 /// A report's sentences are wrapped to this width: the lesson pane of an 80-column terminal
 /// shows them whole (report lines are shown as written, never wrapped by the view).
-const REPORT_WIDTH: usize = 76;
+pub(crate) const REPORT_WIDTH: usize = 76;
 
 /// `lines` wrapped to [`REPORT_WIDTH`], a long sentence's later lines indented under it,
 /// never with a measured number on one line and its unit on the next; shorter lines

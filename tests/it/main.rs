@@ -19,6 +19,7 @@ mod demo_indexes;
 mod demo_postgres;
 mod demo_soft_delete;
 mod demo_tenancy;
+mod demo_tenant_security;
 mod explain;
 mod explain_fetch;
 mod explain_insight;
