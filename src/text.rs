@@ -121,6 +121,12 @@ impl Amount for u64 {
     }
 }
 
+impl Amount for i64 {
+    fn amount(self) -> f64 {
+        self as f64
+    }
+}
+
 impl Amount for u32 {
     fn amount(self) -> f64 {
         f64::from(self)

@@ -185,8 +185,9 @@ async fn check_step(
                     crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, names).await?;
                 let rows: usize = snapshot.tables.iter().map(|t| t.rows.len() + t.more).sum();
                 Ok(Some(format!(
-                    "tables view: {} tables, {rows} rows",
-                    snapshot.tables.len()
+                    "tables view: {}, {}",
+                    crate::text::plural(snapshot.tables.len(), "table", "tables"),
+                    crate::text::plural(rows, "row", "rows")
                 )))
             }
             None => Ok(None),

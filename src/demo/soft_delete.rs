@@ -156,15 +156,6 @@ async fn listed(conn: &mut PgConnection, demo: &'static str) -> Result<i64, Erro
     .map_err(sql(demo, "counting the listed posts"))
 }
 
-/// "1 post", "2 posts".
-fn count_of(count: i64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -172,12 +163,5 @@ mod tests {
     #[test]
     fn every_demo_here_is_named_with_the_prefix() {
         assert!(DEMOS.iter().all(|demo| demo.name.starts_with(PREFIX)));
-    }
-
-    #[test]
-    fn counts_read_in_the_singular_and_the_plural() {
-        assert_eq!(count_of(1, "user"), "1 user");
-        assert_eq!(count_of(0, "post"), "0 posts");
-        assert_eq!(count_of(2, "post"), "2 posts");
     }
 }

@@ -317,15 +317,6 @@ async fn tenant_list(
     Ok((name, posts))
 }
 
-/// "1 row", "2 rows".
-fn count_of(count: u64, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

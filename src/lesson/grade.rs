@@ -129,23 +129,23 @@ impl fmt::Display for Finding {
                 f,
                 "your SQL returned no rows at all (did it fail, or is it not a query?); \
                  expected {}",
-                count_of(*expected_rows, "row")
+                crate::text::plural(*expected_rows, "row", "rows")
             ),
             Finding::ColumnCount { expected, got } => write!(
                 f,
                 "column count differs: expected {} ({}), got {} ({}); \
                  names are not compared, only how many and their values",
-                count_of(expected.len(), "column"),
+                crate::text::plural(expected.len(), "column", "columns"),
                 names(expected),
                 got.len(),
                 names(got)
             ),
             Finding::MissingRows { count, sample } => {
-                let missing = count_of(*count, "row");
+                let missing = crate::text::plural(*count, "row", "rows");
                 write!(f, "{missing} missing: {}", list_rows(*count, sample))
             }
             Finding::ExtraRows { count, sample } => {
-                let extra = count_of(*count, "extra row");
+                let extra = crate::text::plural(*count, "extra row", "extra rows");
                 write!(f, "{extra}: {}", list_rows(*count, sample))
             }
             Finding::WrongOrder {
@@ -239,7 +239,7 @@ fn graded(check: &Check, expected: &ResultSet, attempt: &Attempt) -> (Verdict, R
             Some(got) if got > max => findings.push(Finding::TooManyRoundTrips { max, got }),
             Some(got) => held.push(format!(
                 "{} (at most {max})",
-                count_of(got as usize, "round trip")
+                crate::text::plural(got as usize, "round trip", "round trips")
             )),
             None => findings.push(Finding::NotMeasured {
                 what: "round-trip count",
@@ -451,14 +451,6 @@ fn names(columns: &[String]) -> String {
     match columns.len().checked_sub(SHOWN) {
         Some(more) if more > 1 => format!("{}, … and {more} more", columns[..SHOWN].join(", ")),
         _ => columns.join(", "),
-    }
-}
-
-fn count_of(count: usize, noun: &str) -> String {
-    if count == 1 {
-        format!("1 {noun}")
-    } else {
-        format!("{count} {noun}s")
     }
 }
 

@@ -72,8 +72,8 @@ pub(super) async fn purge(
     lines.push(format!(
         "select * from purge_deleted(interval '{days} days')  → {} and {} archived; users \
          kept: {}",
-        count_of(posts, "post"),
-        count_of(users, "user"),
+        crate::text::plural(posts, "post", "posts"),
+        crate::text::plural(users, "user", "users"),
         if kept.is_empty() {
             "none".to_string()
         } else {
@@ -113,8 +113,8 @@ pub(super) async fn purge(
     Ok((
         format!(
             "Purged after {days} days: {} and {} archived",
-            count_of(posts, "post"),
-            count_of(users, "user")
+            crate::text::plural(posts, "post", "posts"),
+            crate::text::plural(users, "user", "users")
         ),
         lines,
     ))

@@ -309,7 +309,7 @@ pub(super) async fn run(
         "Without row-level security, {leaks_off} of {} attacks reached another tenant's rows \
          ({} in all); with it, {leaks_on}. The attacks' SQL is the same in both runs.",
         ATTACKS.len(),
-        count_of(rows_off, "row")
+        crate::text::plural(rows_off, "row", "rows")
     ));
     Ok((
         format!("Attacks: {leaks_off} leak without RLS, {leaks_on} with"),

@@ -125,7 +125,10 @@ fn exchange(
     round_trips: u64,
 ) -> Vec<String> {
     let mut lines = vec![
-        format!("{what}, {}:", count_of(round_trips, "round trip")),
+        format!(
+            "{what}, {}:",
+            crate::text::plural(round_trips, "round trip", "round trips")
+        ),
         format!("  POST /posts {}", request.body()),
     ];
     lines.extend(sql.lines().map(|line| format!("    {}", line.trim_start())));

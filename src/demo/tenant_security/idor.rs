@@ -151,7 +151,7 @@ pub(super) async fn run(
 fn exchange(request: &str, sql: &str, response: &Response, round_trips: u64) -> Vec<String> {
     let mut lines = vec![format!(
         "  {request:<38} {}",
-        count_of(round_trips, "round trip")
+        crate::text::plural(round_trips, "round trip", "round trips")
     )];
     lines.extend(sql.lines().map(|line| format!("    {}", line.trim_start())));
     lines.push(format!("    → {} {}", response.status, response.body));

@@ -186,7 +186,10 @@ pub(super) async fn run(
             "Leak: with a session setting, the signed-out request read {}: the pool handed \
              it the same session, and request 1's tenant was still set.",
             match s2.rows.iter().all(|org| *org == first) {
-                true => format!("{} of org {first}", count_of(s2.rows.len() as u64, "post")),
+                true => format!(
+                    "{} of org {first}",
+                    crate::text::plural(s2.rows.len() as u64, "post", "posts")
+                ),
                 false => format!("posts of several tenants ({})", by_tenant(&s2.rows)),
             }
         ),
