@@ -4,6 +4,7 @@
 
 pub mod audit;
 pub mod console;
+pub mod framed;
 pub mod help;
 pub mod lessons;
 pub mod log;

@@ -4,14 +4,14 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
-use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::text::Line;
 
 use crate::app::App;
 use crate::data::schema::text::{self, Role};
 use crate::keymap::Context;
 
-use super::page::{Cut, Page, PageViewport};
+use super::framed::{self, Framing};
+use super::page::PageViewport;
 use super::theme::Theme;
 
 pub fn render(
@@ -22,14 +22,7 @@ pub fn render(
     viewport: &mut PageViewport,
 ) {
     let state = &app.schema;
-    let inner = crate::layout::inner(area);
-    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
-    let mut page: Page<()> = Page::default();
-    if let Some(error) = &app.lab_error {
-        page.prose_lines(super::lab_error_lines(error, theme));
-    } else if let Some(error) = &state.error {
-        page.prose(Line::styled(format!("✗ {error}"), theme.bad()));
-    }
+    let mut page = framed::page_with_errors(app, state.error.as_deref(), theme);
     match state.map.as_deref() {
         Some(map) => page.pre_lines(text::lines(map, &[]).into_iter().map(|line| {
             let style = match line.role {
@@ -44,23 +37,16 @@ pub fn render(
         }
         None => {}
     }
-    let laid = page.lay_out(width);
-    let offset = viewport
-        .lines
-        .resolve(&state.scroll, laid.lines.len(), height, |()| None);
-    let column = viewport
-        .columns
-        .resolve(&state.sideways, laid.widest, width, |()| None);
-    let cut = Cut::of(&laid, offset, column, width, height).line(Context::Schema, theme);
     let title = if state.loading.is_some() && state.map.is_some() {
         " Schema map · reading the catalog again… "
     } else {
         " Schema map "
     };
-    let block = Block::bordered()
-        .title(Span::styled(title, theme.title()))
-        .title_bottom(cut)
-        .border_style(theme.border(!app.log_focused));
-    frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(laid.window(offset, height, column)), inner);
+    let framing = Framing {
+        title,
+        context: Context::Schema,
+        scroll: &state.scroll,
+        sideways: &state.sideways,
+    };
+    framed::draw(app, frame, area, &page, framing, theme, viewport);
 }

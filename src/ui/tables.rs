@@ -9,13 +9,13 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::{Modifier, Style};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::App;
 use crate::data::tables::text::{self, Role};
 use crate::keymap::Context;
 
-use super::page::{Cut, Page, PageViewport};
+use super::framed::{self, Framing};
+use super::page::PageViewport;
 use super::theme::Theme;
 
 /// Narrower than this inside the border, the boxes cannot be read even scrolled.
@@ -29,14 +29,8 @@ pub fn render(
     viewport: &mut PageViewport,
 ) {
     let state = &app.tables;
-    let inner = crate::layout::inner(area);
-    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
-    let mut page: Page<()> = Page::default();
-    if let Some(error) = &app.lab_error {
-        page.prose_lines(super::lab_error_lines(error, theme));
-    } else if let Some(error) = &state.error {
-        page.prose(Line::styled(format!("✗ {error}"), theme.bad()));
-    }
+    let width = usize::from(crate::layout::inner(area).width);
+    let mut page = framed::page_with_errors(app, state.error.as_deref(), theme);
     match state.snapshot.as_deref() {
         _ if width < MIN_WIDTH => page.prose(Line::styled(
             format!("Too narrow: widen to {} columns.", MIN_WIDTH + 2),
@@ -63,25 +57,18 @@ pub fn render(
         }
         None => {}
     }
-    let laid = page.lay_out(width);
-    let offset = viewport
-        .lines
-        .resolve(&state.scroll, laid.lines.len(), height, |()| None);
-    let column = viewport
-        .columns
-        .resolve(&state.sideways, laid.widest, width, |()| None);
-    let cut = Cut::of(&laid, offset, column, width, height).line(Context::Tables, theme);
     let title = if state.loading.is_some() && state.snapshot.is_some() {
         " Tables · reading the rows again… "
     } else {
         " Tables "
     };
-    let block = Block::bordered()
-        .title(Span::styled(title, theme.title()))
-        .title_bottom(cut)
-        .border_style(theme.border(!app.log_focused));
-    frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(laid.window(offset, height, column)), inner);
+    let framing = Framing {
+        title,
+        context: Context::Tables,
+        scroll: &state.scroll,
+        sideways: &state.sideways,
+    };
+    framed::draw(app, frame, area, &page, framing, theme, viewport);
 }
 
 fn style(role: Role, theme: &Theme) -> Style {
