@@ -74,6 +74,13 @@ pub fn migrator() -> sqlx::migrate::Migrator {
 /// The deterministic story data set loaded into every fresh lab database.
 pub const STORY_SEED: &str = include_str!("../seed/story.sql");
 
+/// `name` as a quoted SQL identifier, for the statements that take no parameters
+/// (`CREATE DATABASE`, identifiers in `FROM`): quoted here rather than by a server function,
+/// which a privileged session would look up on its search path.
+pub(crate) fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
 /// A hash of byte strings that is the same on every run and every Rust version: names
 /// derived from it (socket folders, template versions) stay stable.
 pub(crate) fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {

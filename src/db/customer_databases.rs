@@ -6,7 +6,11 @@
 //! killed half-way leaves them behind).
 //!
 //! Only the lab's own template is cloned, and a privileged role runs nothing but `CREATE` and
-//! `DROP DATABASE`: the learner's objects inside the clones are changed by the learner.
+//! `DROP DATABASE` and two reads of `pg_database`: the learner's objects inside the clones are
+//! changed by the learner. The owner's session is connected to the lab database, whose
+//! `lab` schema the learner owns, so it runs with `search_path = pg_catalog` (a learner's
+//! `lab.format` or `lab.starts_with` would otherwise be a better match than the built-in
+//! one), names the catalog's functions in full, and quotes the names itself.
 
 use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection};
@@ -20,11 +24,23 @@ use super::{Error, OWNER_ROLE, TEMPLATE_DATABASE, connect};
 /// What every customer database's name starts with.
 pub const PREFIX: &str = "pglab_customer_";
 
-/// The name prefix of the customer databases of the lab database `lab_database`: one lab's
-/// demo never drops another lab's (tests share a server).
-pub fn family(lab_database: &str) -> String {
-    format!("{PREFIX}{lab_database}_")
+/// PostgreSQL cuts names at 63 bytes: a family longer than this leaves no room for the
+/// customer's number.
+const MAX_FAMILY: usize = 63 - 2;
+
+/// The name prefix of the customer databases of the lab database `lab_database`, followed
+/// by exactly two digits in each of them: one lab's demo never drops another lab's (tests
+/// share a server, and `pglab` is a prefix of `pglab_test`). `None` when the lab database's
+/// name is too long for its customers' names to fit.
+pub fn family(lab_database: &str) -> Option<String> {
+    let family = format!("{PREFIX}{lab_database}_");
+    (family.len() <= MAX_FAMILY).then_some(family)
 }
+
+/// Matches the databases of the family bound as `$1`: the prefix, then two digits.
+const OF_FAMILY: &str = "pg_catalog.starts_with(datname, $1) \
+     and pg_catalog.length(datname) = pg_catalog.length($1) + 2 \
+     and pg_catalog.substr(datname, pg_catalog.length($1) + 1) OPERATOR(pg_catalog.~) '^[0-9]{2}$'";
 
 /// Who creates the customer databases, and from which template.
 #[derive(Debug, Clone)]
@@ -91,10 +107,14 @@ impl Creator {
         }))
     }
 
-    /// `options` (the learner's, or a proxy's in front of them) as the creating role.
+    /// `options` (the learner's, or a proxy's in front of them) as the creating role; as the
+    /// owner, with nothing but the catalog on its search path (see the module doc).
     pub fn options(&self, options: PgConnectOptions) -> PgConnectOptions {
         match &self.role {
-            Some((role, password)) => options.username(role).password(password),
+            Some((role, password)) => options
+                .username(role)
+                .password(password)
+                .options([("search_path", "pg_catalog")]),
             None => options,
         }
     }
@@ -103,18 +123,21 @@ impl Creator {
 /// Drops every database whose name starts with `family` that the connected role may drop;
 /// returns how many there were.
 pub async fn drop_family(admin: &mut PgConnection, family: &str) -> Result<usize, Error> {
-    let statements: Vec<(String,)> = sqlx::query_as(
-        "select format('drop database if exists %I with (force)', datname)
-           from pg_database
-          where starts_with(datname, $1) and pg_has_role(datdba, 'member')",
-    )
+    let names: Vec<String> = sqlx::query_scalar(AssertSqlSafe(format!(
+        "select datname::text from pg_catalog.pg_database
+          where {OF_FAMILY} and pg_catalog.pg_has_role(datdba, 'member')"
+    )))
     .bind(family.to_string())
     .fetch_all(&mut *admin)
     .await
     .map_err(Error::sql("cannot list the customer databases"))?;
-    let count = statements.len();
+    let count = names.len();
     // Owned statements: a borrowed one held across the await makes the future not `Send`.
-    for (statement,) in statements {
+    for name in names {
+        let statement = format!(
+            "drop database if exists {} with (force)",
+            super::quote_ident(&name)
+        );
         sqlx::raw_sql(AssertSqlSafe(statement))
             .execute(&mut *admin)
             .await
@@ -125,11 +148,13 @@ pub async fn drop_family(admin: &mut PgConnection, family: &str) -> Result<usize
 
 /// How many databases of `family` exist.
 pub async fn count_family(admin: &mut PgConnection, family: &str) -> Result<i64, Error> {
-    sqlx::query_scalar("select count(*) from pg_database where starts_with(datname, $1)")
-        .bind(family.to_string())
-        .fetch_one(admin)
-        .await
-        .map_err(Error::sql("cannot count the customer databases"))
+    sqlx::query_scalar(AssertSqlSafe(format!(
+        "select pg_catalog.count(*) from pg_catalog.pg_database where {OF_FAMILY}"
+    )))
+    .bind(family.to_string())
+    .fetch_one(admin)
+    .await
+    .map_err(Error::sql("cannot count the customer databases"))
 }
 
 #[cfg(test)]
@@ -138,7 +163,10 @@ mod tests {
 
     #[test]
     fn a_family_is_the_prefix_and_its_lab_database() {
-        assert_eq!(family("pglab"), "pglab_customer_pglab_");
-        assert!(family("x").starts_with(PREFIX));
+        assert_eq!(family("pglab").as_deref(), Some("pglab_customer_pglab_"));
+        assert!(family("x").is_some_and(|f| f.starts_with(PREFIX)));
+        // Room for two digits within PostgreSQL's 63 bytes, or no family at all.
+        assert!(family(&"a".repeat(30)).is_some());
+        assert_eq!(family(&"a".repeat(60)), None);
     }
 }

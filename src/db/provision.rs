@@ -125,15 +125,12 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
             )
             .await?;
             // A customer-database demo stopped half-way leaves its databases behind.
-            customer_databases::drop_family(&mut admin, &customer_databases::family(LAB_DATABASE))
-                .await
-                .map(drop)
+            drop_customers(&mut admin, LAB_DATABASE).await
         }
         _ => {
             let mut conn = connect(&lab.owner).await?;
             let database = lab.owner.get_database().unwrap_or_default().to_string();
-            customer_databases::drop_family(&mut conn, &customer_databases::family(&database))
-                .await?;
+            drop_customers(&mut conn, &database).await?;
             // No template on someone else's server: rebuild the lab's schemas in place, in
             // one transaction, so a failure leaves the old state.
             refuse_foreign_audit_schema(&mut conn).await?;
@@ -168,6 +165,18 @@ pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
         .await
         .map_err(Error::sql("cannot load the story seed"))?;
     Ok(())
+}
+
+/// Drops the customer databases the tenancy demo made for `lab_database`: a run stopped
+/// half-way leaves them behind.
+async fn drop_customers(conn: &mut PgConnection, lab_database: &str) -> Result<(), Error> {
+    match customer_databases::family(lab_database) {
+        Some(family) => customer_databases::drop_family(conn, &family)
+            .await
+            .map(drop),
+        // Too long a name to have any.
+        None => Ok(()),
+    }
 }
 
 async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {

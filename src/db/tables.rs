@@ -137,11 +137,11 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
     let soft_deletes = table.columns.iter().any(|c| c.name == "deleted_at");
     let cells: Vec<String> = columns
         .iter()
-        .map(|c| format!("{}::text", quote(c)))
+        .map(|c| format!("{}::text", super::quote_ident(c)))
         .collect();
     let tenant = tenant_column.map_or_else(
         || "null::bigint".to_owned(),
-        |i| format!("{}::bigint", quote(&columns[i])),
+        |i| format!("{}::bigint", super::quote_ident(&columns[i])),
     );
     let deleted = if soft_deletes {
         "deleted_at is not null"
@@ -149,7 +149,7 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
         "false"
     };
     let order = if columns.iter().any(|c| c == "id") {
-        quote("id")
+        super::quote_ident("id")
     } else {
         "1".to_owned()
     };
@@ -158,8 +158,8 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
         "select array[{}], {tenant}, {deleted}, count(*) over ()
            from {}.{} order by {order} limit $1",
         cells.join(", "),
-        quote(schema),
-        quote(&table.name)
+        super::quote_ident(schema),
+        super::quote_ident(&table.name)
     );
     // The shown cells, the tenant, deleted, and how many rows the table has.
     type RowRead = (Vec<Option<String>>, Option<i64>, bool, i64);
@@ -187,9 +187,4 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
             .saturating_sub(rows.len()),
         rows,
     })
-}
-
-/// `name` as a quoted SQL identifier.
-fn quote(name: &str) -> String {
-    format!("\"{}\"", name.replace('"', "\"\""))
 }

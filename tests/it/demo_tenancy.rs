@@ -15,7 +15,7 @@ use super::demo::{flat, lab, params, run, said};
 /// The customer databases of `db`'s family, counted as the owner sees the server.
 async fn customers_left(db: &TestDb) -> i64 {
     let mut conn = db.owner_conn().await.unwrap();
-    customer_databases::count_family(&mut conn, &customer_databases::family(&db.name))
+    customer_databases::count_family(&mut conn, &customer_databases::family(&db.name).unwrap())
         .await
         .unwrap()
 }
@@ -40,7 +40,7 @@ async fn customer_databases_are_created_measured_and_all_dropped() {
     // creates the databases.
     lab.ctx.cluster = pglab::testing::cluster().unwrap();
     // A database a stopped run left behind, which this run must drop first.
-    let leftover = format!("{}99", customer_databases::family(&lab.db.name));
+    let leftover = format!("{}99", customer_databases::family(&lab.db.name).unwrap());
     let mut owner = lab.db.owner_conn().await.unwrap();
     sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
         "create database \"{leftover}\""
@@ -82,6 +82,64 @@ async fn customer_databases_are_created_measured_and_all_dropped() {
     assert_eq!(customers_left(&lab.db).await, 0);
     // The change on the shared database was rolled back.
     assert!(!posts_has_column(&lab.db, "pinned").await);
+}
+
+#[tokio::test]
+async fn the_owner_never_calls_the_learners_functions_while_making_customer_databases() {
+    let Some(cluster) = pglab::testing::cluster().unwrap() else {
+        eprintln!("skipped: under DATABASE_URL the learner's own role creates the databases");
+        return;
+    };
+    let mut lab = lab().await;
+    lab.ctx.cluster = Some(cluster);
+    // Better matches for the owner's calls than the built-in functions, planted by the
+    // learner in the schema it owns (the lab's search path): any call of them fails the demo.
+    let mut learner = lab.db.learner_conn().await.unwrap();
+    sqlx::raw_sql(
+        "create function format(text, text, text) returns text language plpgsql as
+             $$ begin raise exception 'the owner ran the learner''s format'; end $$;
+         create function starts_with(name, text) returns boolean language plpgsql as
+             $$ begin raise exception 'the owner ran the learner''s starts_with'; end $$;
+         create function length(name) returns integer language plpgsql as
+             $$ begin raise exception 'the owner ran the learner''s length'; end $$;",
+    )
+    .execute(&mut learner)
+    .await
+    .unwrap();
+    let (report, _) = run(&lab.ctx, "tenancy.databases", "customers = 2").await;
+    assert!(
+        flat(&report).contains("Dropped again: all 2; 0 left now."),
+        "{}",
+        flat(&report)
+    );
+    assert_eq!(customers_left(&lab.db).await, 0);
+}
+
+#[tokio::test]
+async fn a_family_never_takes_a_longer_named_labs_databases() {
+    let lab = lab().await;
+    let mut owner = lab.db.owner_conn().await.unwrap();
+    // `<lab>_x_01` is a customer of the lab database `<lab>_x`, not of `<lab>`.
+    let other = format!(
+        "{}01",
+        customer_databases::family(&format!("{}_x", lab.db.name)).unwrap()
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{other}\"")))
+        .execute(&mut owner)
+        .await
+        .unwrap();
+    assert_eq!(customers_left(&lab.db).await, 0);
+    let family = customer_databases::family(&lab.db.name).unwrap();
+    assert_eq!(
+        customer_databases::drop_family(&mut owner, &family)
+            .await
+            .unwrap(),
+        0
+    );
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("drop database \"{other}\"")))
+        .execute(&mut owner)
+        .await
+        .unwrap();
 }
 
 #[tokio::test]

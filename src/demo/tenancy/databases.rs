@@ -48,14 +48,24 @@ pub(super) async fn run(
         .await?
         .map_err(|why| Error::Refused { demo: DEMO, why })?;
     let lab_database = ctx.learner.get_database().unwrap_or_default().to_string();
-    let family = customers::family(&lab_database);
-    let mut guard = DropOnStop {
-        admin: Some(creator.options(ctx.learner.clone())),
-        family: family.clone(),
-    };
+    let family = customers::family(&lab_database).ok_or_else(|| Error::Refused {
+        demo: DEMO,
+        why: format!(
+            "the lab database's name, {lab_database}, is too long to name its customers' \
+             databases after it (PostgreSQL keeps 63 bytes of a name)"
+        ),
+    })?;
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let routed = meter.options("pglab demo: a database per customer");
     let mut admin = crate::db::connect(&creator.options(routed.clone())).await?;
+    let mut guard = DropOnStop {
+        admin: Some(creator.options(ctx.learner.clone())),
+        family: family.clone(),
+        creating: sqlx::query_scalar("select pg_catalog.pg_backend_pid()")
+            .fetch_one(&mut admin)
+            .await
+            .map_err(sql(DEMO, "reading the session's server process"))?,
+    };
     let work = async {
         let left_over = customers::drop_family(&mut admin, &family).await?;
         let customers = measure(&mut admin, &routed, &creator, &family, count, progress).await;
@@ -186,14 +196,13 @@ async fn measure(
     for k in 1..=count {
         let name = format!("{family}{k:02}");
         say(progress, format!("creating database {k} of {count}"));
-        // CREATE DATABASE takes no parameters; the server quotes the names.
-        let create: String =
-            sqlx::query_scalar("select format('create database %I template %I', $1, $2)")
-                .bind(name.clone())
-                .bind(creator.template.clone())
-                .fetch_one(&mut *admin)
-                .await
-                .map_err(sql(DEMO, "composing CREATE DATABASE"))?;
+        // CREATE DATABASE takes no parameters: the names are quoted here, not by a server
+        // function looked up on a privileged session's search path.
+        let create = format!(
+            "create database {} template {}",
+            crate::db::quote_ident(&name),
+            crate::db::quote_ident(&creator.template)
+        );
         let started = Instant::now();
         sqlx::raw_sql(AssertSqlSafe(create))
             .execute(&mut *admin)
@@ -207,8 +216,8 @@ async fn measure(
         });
     }
     let sizes: Vec<(String, i64)> = sqlx::query_as(
-        "select datname::text, pg_database_size(oid) from pg_database
-          where starts_with(datname, $1)",
+        "select datname::text, pg_catalog.pg_database_size(oid) from pg_catalog.pg_database
+          where pg_catalog.starts_with(datname, $1)",
     )
     .bind(family.to_string())
     .fetch_all(&mut *admin)
@@ -252,10 +261,19 @@ async fn shared_change(routed: &PgConnectOptions) -> Result<Duration, Error> {
 /// Drops the customer databases when the demo ends before its own cleanup ran (stopped
 /// from the lab, which drops the demo's task): on a thread of its own, since a drop cannot
 /// wait for a runtime. Cleared once the demo dropped them itself.
+///
+/// The demo's own session may still be creating a database on the server when its task is
+/// dropped: it is ended first, and waited for, so that database is not created after the
+/// family was listed and dropped.
 struct DropOnStop {
     admin: Option<PgConnectOptions>,
     family: String,
+    /// The server process of the session that creates the databases.
+    creating: i32,
 }
+
+/// How long a stopped run waits for its creating session to end.
+const SESSION_END_WAIT: Duration = Duration::from_secs(10);
 
 impl Drop for DropOnStop {
     fn drop(&mut self) {
@@ -263,15 +281,42 @@ impl Drop for DropOnStop {
             return;
         };
         let family = std::mem::take(&mut self.family);
+        let creating = self.creating;
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
                 .enable_all()
                 .build()?;
             runtime.block_on(async {
                 let mut conn = crate::db::connect(&admin).await?;
+                end_session(&mut conn, creating).await?;
                 customers::drop_family(&mut conn, &family).await
             })?;
             Ok::<_, anyhow::Error>(())
         });
     }
+}
+
+/// Ends the server process `pid` (a session of the same role) and waits until it is gone.
+async fn end_session(conn: &mut PgConnection, pid: i32) -> Result<(), crate::db::Error> {
+    const WHY: &str = "cannot end the demo's session";
+    sqlx::query("select pg_catalog.pg_terminate_backend($1)")
+        .bind(pid)
+        .execute(&mut *conn)
+        .await
+        .map_err(crate::db::Error::sql(WHY))?;
+    let deadline = Instant::now() + SESSION_END_WAIT;
+    while Instant::now() < deadline {
+        let alive: bool = sqlx::query_scalar(
+            "select exists (select from pg_catalog.pg_stat_activity where pid = $1)",
+        )
+        .bind(pid)
+        .fetch_one(&mut *conn)
+        .await
+        .map_err(crate::db::Error::sql(WHY))?;
+        if !alive {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Ok(())
 }
