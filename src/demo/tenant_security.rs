@@ -22,8 +22,11 @@
 //! extra constraints and the `FORCE` switch are DDL, and PostgreSQL's DDL is transactional:
 //! they exist only inside the demo's transaction (the pooled demo, which needs several
 //! transactions on one session, puts its policy on a temporary copy of `posts` that ends
-//! with its session). What a rollback does not undo is a sequence: the demos that insert put
-//! `posts_id_seq` back as they found it, so the story's next post keeps its id.
+//! with its session). What a rollback does not undo is a sequence: the demos that insert note
+//! where `posts_id_seq` stood before their first insert, and put it back when they end, on
+//! every path but a stop (which drops the demo's task: the story's next post then skips the
+//! few ids the demo drew). A post the learner commits from another session while a demo
+//! runs (a few milliseconds) would have its id handed out again; the demos accept that.
 //!
 //! Here: the demo list, the current user and the other tenant, the measured steps; the
 //! demos themselves in `handlers` (naive, checked), `idor`, `composite_fk`, `rls`, `pooled`
@@ -147,6 +150,8 @@ struct Measured {
     meter: Meter,
     conn: PgConnection,
     parts: Vec<Metered>,
+    /// Where `posts_id_seq` stood before the demo's first insert, put back by `report`.
+    sequence: Option<Sequence>,
 }
 
 impl Measured {
@@ -157,7 +162,30 @@ impl Measured {
             meter,
             conn,
             parts: Vec::new(),
+            sequence: None,
         })
+    }
+
+    /// Notes where `posts_id_seq` stands, for `report` to put it back.
+    async fn hold_sequence(&mut self, demo: &'static str) -> Result<(), Error> {
+        let (read, _) = self
+            .step("the id sequence", async |conn| {
+                Sequence::read(conn, demo).await
+            })
+            .await;
+        self.sequence = Some(read?);
+        Ok(())
+    }
+
+    /// Opens the demo's transaction, the id sequence noted first.
+    async fn begin(&mut self, demo: &'static str) -> Result<(), Error> {
+        self.hold_sequence(demo).await?;
+        let (begun, _) = self
+            .step("begin", async |conn| {
+                exec(conn, demo, "opening its transaction", "begin").await
+            })
+            .await;
+        begun
     }
 
     /// Runs `work` on the demo's connection; its output and its round trips.
@@ -166,20 +194,36 @@ impl Measured {
         name: &str,
         work: impl AsyncFnOnce(&mut PgConnection) -> T,
     ) -> (T, u64) {
-        let Measured { meter, conn, parts } = self;
+        let Measured {
+            meter, conn, parts, ..
+        } = self;
         let (output, measured) = meter.measure(name, work(conn)).await;
         let round_trips = measured.report.totals.round_trips;
         parts.push(measured);
         (output, round_trips)
     }
 
-    /// Closes the connection (rolling back whatever a failed demo left open) and reports
-    /// every step's traffic together.
+    /// Ends the demo's transaction if a failure left it open, puts the id sequence back,
+    /// closes the connection and reports every step's traffic together.
     async fn report(self, told: Result<Told, Error>) -> Result<DemoReport, Error> {
-        let Measured { meter, conn, parts } = self;
+        let Measured {
+            meter,
+            mut conn,
+            parts,
+            sequence,
+        } = self;
+        let restored = match sequence {
+            Some(sequence) => {
+                // Outside a transaction this only warns; inside a failed one it ends it.
+                let _ = sqlx::raw_sql("rollback").execute(&mut conn).await;
+                sequence.restore(&mut conn).await
+            }
+            None => Ok(()),
+        };
         let _ = sqlx::Connection::close(conn).await;
         let sessions = meter.finish().await;
         let (title, lines) = told?;
+        restored?;
         Ok(DemoReport::measured(
             title,
             wrapped(lines),
@@ -284,13 +328,13 @@ impl Sequence {
         })
     }
 
-    async fn restore(&self, conn: &mut PgConnection, demo: &'static str) -> Result<(), Error> {
+    async fn restore(&self, conn: &mut PgConnection) -> Result<(), Error> {
         sqlx::query("select setval('posts_id_seq', $1, $2)")
             .bind(self.last_value)
             .bind(self.is_called)
             .execute(conn)
             .await
-            .map_err(sql(demo, "putting the id sequence back"))?;
+            .map_err(sql("tenant_security", "putting the id sequence back"))?;
         Ok(())
     }
 }

@@ -43,12 +43,16 @@ pub(super) async fn run(ctx: &DemoContext) -> Result<DemoReport, Error> {
     let sessions = meter.finish().await;
     let (mine, theirs, everyone) = result?;
 
-    let mut lines = vec![
-        "select id, title, organization_id from posts".to_string(),
-        "  where organization_id = $1 and deleted_at is null".to_string(),
-        "  order by created_at desc".to_string(),
-        String::new(),
-    ];
+    // The query as it runs, its continuation lines indented under the first.
+    let mut lines: Vec<String> = TENANT_LIST
+        .lines()
+        .enumerate()
+        .map(|(i, line)| match i {
+            0 => line.to_string(),
+            _ => format!("  {}", line.trim()),
+        })
+        .collect();
+    lines.push(String::new());
     lines.extend(listed(&first, &mine));
     lines.push(String::new());
     lines.extend(listed(&second, &theirs));
@@ -82,7 +86,10 @@ pub(super) async fn run(ctx: &DemoContext) -> Result<DemoReport, Error> {
          on the page. The lab's proxy read all three statements; the third reads posts with \
          no organization_id condition, and its lint says so below{}.",
         first.username,
-        everyone.len() - mine.len(),
+        everyone
+            .iter()
+            .filter(|(_, _, tenant)| *tenant != first.organization_id)
+            .count(),
         if ctx.log.is_some() {
             " and in the query log"
         } else {

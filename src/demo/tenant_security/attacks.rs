@@ -258,9 +258,9 @@ pub(super) async fn run(
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
+    lab.hold_sequence(DEMO).await?;
     let (runs, _) = lab
         .step(DEMO, async |conn| {
-            let sequence = Sequence::read(conn, DEMO).await?;
             let targets = Targets {
                 own_org: current.organization_id,
                 other_org: current.victim(),
@@ -272,7 +272,6 @@ pub(super) async fn run(
             let without = suite(conn, &targets, false).await?;
             say(progress, "the attacks, with row-level security");
             let with = suite(conn, &targets, true).await?;
-            sequence.restore(conn, DEMO).await?;
             Ok::<_, Error>((without, with))
         })
         .await;

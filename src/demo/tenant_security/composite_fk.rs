@@ -25,14 +25,7 @@ pub(super) async fn run(
         organization_id: current.victim(),
         title: "Hacked!".into(),
     };
-    let (begun, _) = lab
-        .step("begin", async |conn| {
-            let sequence = Sequence::read(conn, DEMO).await?;
-            exec(conn, DEMO, "opening its transaction", "begin").await?;
-            Ok::<_, Error>(sequence)
-        })
-        .await;
-    let sequence = begun?;
+    lab.begin(DEMO).await?;
     let mut lines = vec![
         format!(
             "The naive handler again: {} asks for a post in org {}.",
@@ -119,8 +112,7 @@ pub(super) async fn run(
     ));
     let (ended, _) = lab
         .step("rollback", async |conn| {
-            exec(conn, DEMO, "rolling back", "rollback").await?;
-            sequence.restore(conn, DEMO).await
+            exec(conn, DEMO, "rolling back", "rollback").await
         })
         .await;
     ended?;

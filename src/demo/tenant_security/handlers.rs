@@ -156,14 +156,7 @@ pub(super) async fn naive(
 ) -> Result<Told, Error> {
     const DEMO: &str = "tenant_security.naive";
     let victim = current.victim();
-    let (begun, _) = lab
-        .step("begin", async |conn| {
-            let sequence = Sequence::read(conn, DEMO).await?;
-            exec(conn, DEMO, "opening its transaction", "begin").await?;
-            Ok::<_, Error>(sequence)
-        })
-        .await;
-    let sequence = begun?;
+    lab.begin(DEMO).await?;
     let request = attack(current, victim);
     say(progress, "sending the request to the naive handler");
     let (response, round_trips) = lab
@@ -190,15 +183,21 @@ pub(super) async fn naive(
     let (name, posts) = list?;
     lines.extend(list_lines(&name, &posts, written, &current.username));
     lines.push(String::new());
-    lines.push(format!(
-        "Breach: {} wrote into {name}'s blog. The handler never asked whose \
-         organization {victim} is; the body said so and it believed it.",
-        current.username
-    ));
+    let landed = written.is_some_and(|id| posts.iter().any(|(post, _)| *post == id));
+    lines.push(match landed {
+        true => format!(
+            "Breach: {} wrote into {name}'s blog. The handler never asked whose \
+             organization {victim} is; the body said so and it believed it.",
+            current.username
+        ),
+        false => format!(
+            "The post is not in {name}'s list: the handler answered {}.",
+            response.status
+        ),
+    });
     let (ended, _) = lab
         .step("rollback", async |conn| {
-            exec(conn, DEMO, "rolling back", "rollback").await?;
-            sequence.restore(conn, DEMO).await
+            exec(conn, DEMO, "rolling back", "rollback").await
         })
         .await;
     ended?;
@@ -214,14 +213,7 @@ pub(super) async fn checked(
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     const DEMO: &str = "tenant_security.checked";
-    let (begun, _) = lab
-        .step("begin", async |conn| {
-            let sequence = Sequence::read(conn, DEMO).await?;
-            exec(conn, DEMO, "opening its transaction", "begin").await?;
-            Ok::<_, Error>(sequence)
-        })
-        .await;
-    let sequence = begun?;
+    lab.begin(DEMO).await?;
     let mut lines = vec![
         format!("Signed in as {}.", current.label()),
         "  1. select organization_id from users where id = $1 and deleted_at is null".into(),
@@ -258,8 +250,7 @@ pub(super) async fn checked(
     }
     let (ended, _) = lab
         .step("rollback", async |conn| {
-            exec(conn, DEMO, "rolling back", "rollback").await?;
-            sequence.restore(conn, DEMO).await
+            exec(conn, DEMO, "rolling back", "rollback").await
         })
         .await;
     ended?;

@@ -101,6 +101,8 @@ pub(super) async fn run(
         ),
         String::new(),
     ];
+    // The statuses of GET and PATCH, by id alone and then scoped to the tenant.
+    let mut statuses = Vec::new();
     for scoped in [false, true] {
         let (query, update) = match scoped {
             false => (GET_BY_ID, UPDATE_BY_ID),
@@ -117,6 +119,7 @@ pub(super) async fn run(
             })
             .await;
         let read = read.map_err(sql(DEMO, "reading the post"))?;
+        statuses.push(read.status);
         lines.extend(exchange(&format!("GET /posts/{id}"), query, &read, trips));
         let (patched, trips) = lab
             .step("PATCH /posts/:id", async |conn| {
@@ -124,6 +127,7 @@ pub(super) async fn run(
             })
             .await;
         let patched = patched.map_err(sql(DEMO, "updating the post"))?;
+        statuses.push(patched.status);
         lines.extend(exchange(
             &format!("PATCH /posts/{id} {{\"title\":\"Hacked!\"}}"),
             update,
@@ -138,12 +142,18 @@ pub(super) async fn run(
         })
         .await;
     ended?;
-    lines.push(format!(
-        "By id alone, {} read and renamed {name}'s post. With the tenant in the WHERE, the \
-         same ids find no row and the answer is 404, the same as for an id that does not \
-         exist. Rolled back: the title is as it was.",
-        current.username
-    ));
+    lines.push(match statuses[..] {
+        [200, 200, 404, 404] => format!(
+            "By id alone, {} read and renamed {name}'s post. With the tenant in the WHERE, \
+             the same ids find no row and the answer is 404, the same as for an id that does \
+             not exist. Rolled back: the title is as it was.",
+            current.username
+        ),
+        _ => format!(
+            "The answers were {statuses:?} (GET and PATCH by id alone, then with the tenant). \
+             Rolled back: the title is as it was."
+        ),
+    });
     Ok(("Another tenant's post, by id".to_string(), lines))
 }
 

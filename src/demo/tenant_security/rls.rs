@@ -148,11 +148,7 @@ pub(super) async fn run(
     lines.push(format!("  {TENANT_QUERY}"));
     lines.extend(plan.iter().map(|line| format!("    {line}")));
     lines.push(String::new());
-    lines.push(
-        "Enabled alone, the policy did not touch the owner's view; forced, each transaction \
-         saw only its tenant, and no tenant at all saw nothing."
-            .to_string(),
-    );
+    lines.push(conclusion(&seen, &own));
     lines.push(
         match plan.iter().any(|line| line.contains("current_setting")) {
             true => "The query names no tenant, yet its plan compares organization_id with the \
@@ -168,4 +164,31 @@ pub(super) async fn run(
         "Row-level security, one tenant per transaction".to_string(),
         lines,
     ))
+}
+
+/// What the stages showed, said from their counts: on a server where the lab's role
+/// bypasses row-level security (a superuser, or a role with BYPASSRLS, as a `DATABASE_URL`
+/// may be), forcing it changes nothing, and the report must not say it did.
+fn conclusion(seen: &[(String, String)], own: &str) -> String {
+    let counts = |i: usize| seen.get(i).map_or("", |(_, counts)| counts.as_str());
+    let owner_bypassed = counts(1) == counts(0);
+    let only_own =
+        counts(2).starts_with(&format!("org {own}:")) && counts(2).matches("org ").count() == 1;
+    let none_unset = counts(3) == "no rows";
+    match (owner_bypassed, only_own, none_unset) {
+        (true, true, true) => "Enabled alone, the policy did not touch the owner's view; forced, \
+             each transaction saw only its tenant, and no tenant at all saw nothing."
+            .to_string(),
+        (_, false, _) => "Forced, the session still saw other tenants' rows: the lab's role \
+             bypasses row-level security on this server (a superuser, or a role with \
+             BYPASSRLS), so no policy protects what it runs. An application must connect as \
+             a role without either."
+            .to_string(),
+        _ => format!(
+            "The stages did not go as expected on this server: enabled {}, forced with no \
+             tenant {}.",
+            counts(1),
+            counts(3)
+        ),
+    }
 }
