@@ -10,7 +10,7 @@ use sqlx::postgres::PgConnection;
 use super::Error;
 use crate::data::schema::Table;
 use crate::data::tables::{
-    MAX_ROWS, RowsOfTable, TableLink, TableRow, TablesSnapshot, cell, invalid_names,
+    MAX_CELL, MAX_ROWS, RowsOfTable, TableLink, TableRow, TablesSnapshot, cell, invalid_names,
 };
 
 /// Columns that name a row, in the order one is looked for.
@@ -19,6 +19,9 @@ const NAMING_COLUMNS: [&str; 5] = ["name", "username", "title", "slug", "email"]
 const FALLBACK_COLUMNS: usize = 3;
 /// Table names listed when a wanted one is not there.
 const LISTED_TABLES: i64 = 30;
+/// Characters of a value read: enough to fill a cell of [`MAX_CELL`] display cells and know
+/// it was cut, with room for zero-width characters.
+const CELL_CHARS: usize = 4 * MAX_CELL;
 
 /// `names` of `schema` with their rows, in that order, and the foreign keys among them.
 /// A name that is not a table of `schema` is refused with the tables it has.
@@ -137,7 +140,8 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
     let soft_deletes = table.columns.iter().any(|c| c.name == "deleted_at");
     let cells: Vec<String> = columns
         .iter()
-        .map(|c| format!("{}::text", super::quote_ident(c)))
+        // Only the start of a value crosses: a cell shows a few characters of it.
+        .map(|c| format!("left({}::text, {CELL_CHARS})", super::quote_ident(c)))
         .collect();
     let tenant = tenant_column.map_or_else(
         || "null::bigint".to_owned(),
@@ -153,13 +157,17 @@ async fn rows(conn: &mut PgConnection, schema: &str, table: &Table) -> Result<Ro
     } else {
         "1".to_owned()
     };
-    // Identifiers cannot be bound: they come from the catalog and are quoted.
-    let sql = format!(
-        "select array[{}], {tenant}, {deleted}, count(*) over ()
-           from {}.{} order by {order} limit $1",
-        cells.join(", "),
+    // Identifiers cannot be bound: they come from the catalog and are quoted. The count is
+    // a subquery of its own: `count(*) over ()` would hold every row before the limit.
+    let relation = format!(
+        "{}.{}",
         super::quote_ident(schema),
         super::quote_ident(&table.name)
+    );
+    let sql = format!(
+        "select array[{}], {tenant}, {deleted}, (select count(*) from {relation})
+           from {relation} order by {order} limit $1",
+        cells.join(", "),
     );
     // The shown cells, the tenant, deleted, and how many rows the table has.
     type RowRead = (Vec<Option<String>>, Option<i64>, bool, i64);

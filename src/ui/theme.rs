@@ -92,7 +92,10 @@ impl Theme {
             Color::Cyan,
         ];
         match organization_id {
-            Some(id) => self.fg(COLOURS[(id - 1).rem_euclid(COLOURS.len() as i64) as usize]),
+            // Organization 1 takes the first colour; any id, even i64::MIN, picks one.
+            Some(id) => {
+                self.fg(COLOURS[id.wrapping_sub(1).rem_euclid(COLOURS.len() as i64) as usize])
+            }
             None => self.text(),
         }
     }

@@ -274,8 +274,8 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
         (true, _) => vec!["(no rows)".to_owned()],
         (false, 0) => Vec::new(),
         (false, more) => vec![format!(
-            "+{more} more {}",
-            if more == 1 { "row" } else { "rows" }
+            "+{}",
+            crate::text::plural(more, "more row", "more rows")
         )],
     };
     let inner = width(&header)
