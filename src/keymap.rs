@@ -122,7 +122,7 @@ pub fn bindings() -> &'static [Binding] {
             // Shift-T as well as F10: many terminals take F10 for their own menu.
             bind!(
                 Global,
-                [ch('T'), plain(K::F(10))],
+                [plain(K::F(10)), ch('T')],
                 A::ShowTables,
                 "the tables view: live rows of organizations, users, posts"
             ),
