@@ -727,7 +727,7 @@ mod tests {
             assert_ne!(key_for(Context::Audit, &action), "?", "{action:?}");
         }
         assert_eq!(key_for(Context::Global, &Action::ShowAudit), "F7");
-        assert_eq!(key_for(Context::Global, &Action::ShowTables), "T");
+        assert_eq!(key_for(Context::Global, &Action::ShowTables), "F10");
     }
 
     #[test]
