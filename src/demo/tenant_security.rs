@@ -92,7 +92,7 @@ pub const DEMOS: &[DemoSpec] = &[
 ];
 
 /// What a demo says: its title and its lines.
-type Told = (String, Vec<String>);
+pub(super) type Told = (String, Vec<String>);
 
 /// Who sends the requests: the user the lab acts as, alice of Acme otherwise.
 #[derive(Debug, Clone)]
@@ -143,14 +143,14 @@ impl Current {
 
 /// The demo's connection through its meter, and what each measured piece of work cost: a
 /// handler's requests are measured one by one, so each response shows its own round trips.
-struct Measured {
+pub(super) struct Measured {
     meter: Meter,
     conn: PgConnection,
     parts: Vec<Metered>,
 }
 
 impl Measured {
-    async fn start(ctx: &DemoContext, name: &str) -> Result<Self, Error> {
+    pub(super) async fn start(ctx: &DemoContext, name: &str) -> Result<Self, Error> {
         let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
         let conn = meter.connect(&format!("pglab demo: {name}")).await?;
         Ok(Measured {
@@ -161,7 +161,7 @@ impl Measured {
     }
 
     /// Runs `work` on the demo's connection; its output and its round trips.
-    async fn step<T>(
+    pub(super) async fn step<T>(
         &mut self,
         name: &str,
         work: impl AsyncFnOnce(&mut PgConnection) -> T,
@@ -175,7 +175,7 @@ impl Measured {
 
     /// Closes the connection (rolling back whatever a failed demo left open) and reports
     /// every step's traffic together.
-    async fn report(self, told: Result<Told, Error>) -> Result<DemoReport, Error> {
+    pub(super) async fn report(self, told: Result<Told, Error>) -> Result<DemoReport, Error> {
         let Measured { meter, conn, parts } = self;
         let _ = sqlx::Connection::close(conn).await;
         let sessions = meter.finish().await;
@@ -264,28 +264,45 @@ pub(super) async fn run(
     lab.report(told).await
 }
 
-/// The id sequence of posts as the demo found it: a rollback does not move a sequence back,
-/// so a demo that inserts puts it back itself.
-struct Sequence {
+/// An id sequence as the demo found it (posts' unless named): a rollback does not move a
+/// sequence back, so a demo that inserts puts it back itself.
+pub(super) struct Sequence {
+    name: &'static str,
     last_value: i64,
     is_called: bool,
 }
 
 impl Sequence {
     async fn read(conn: &mut PgConnection, demo: &'static str) -> Result<Self, Error> {
-        let (last_value, is_called) =
-            sqlx::query_as("select last_value, is_called from posts_id_seq")
-                .fetch_one(conn)
-                .await
-                .map_err(sql(demo, "reading the id sequence"))?;
+        Self::of(conn, demo, "posts_id_seq").await
+    }
+
+    /// The sequence `name` (one of the story's, named by the demo).
+    pub(super) async fn of(
+        conn: &mut PgConnection,
+        demo: &'static str,
+        name: &'static str,
+    ) -> Result<Self, Error> {
+        // `name` is a constant of the demo's, never input.
+        let read = format!("select last_value, is_called from {name}");
+        let (last_value, is_called) = sqlx::query_as(sqlx::AssertSqlSafe(read))
+            .fetch_one(conn)
+        .await
+        .map_err(sql(demo, "reading the id sequence"))?;
         Ok(Sequence {
+            name,
             last_value,
             is_called,
         })
     }
 
-    async fn restore(&self, conn: &mut PgConnection, demo: &'static str) -> Result<(), Error> {
-        sqlx::query("select setval('posts_id_seq', $1, $2)")
+    pub(super) async fn restore(
+        &self,
+        conn: &mut PgConnection,
+        demo: &'static str,
+    ) -> Result<(), Error> {
+        sqlx::query("select setval($1::regclass, $2, $3)")
+            .bind(self.name)
             .bind(self.last_value)
             .bind(self.is_called)
             .execute(conn)
