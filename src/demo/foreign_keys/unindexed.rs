@@ -75,7 +75,7 @@ pub(super) async fn run(
     lines.push(String::new());
     lines.push(format!("  {DELETE}"));
     lines.push(String::new());
-    let columns = |label: &str, a: String, b: String| format!("{label:<26}{a:<22}{b}");
+    let columns = |label: &str, a: String, b: String| format!("{label:<28}{a:<22}{b}");
     lines.push(columns("", "no index".into(), "with the index".into()));
     lines.push(columns(
         "the cascade's trigger",
