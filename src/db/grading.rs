@@ -127,7 +127,9 @@ impl Grader {
             let mut diagnosis_rows = Vec::new();
             if check.rows.is_some() {
                 for query in check.diagnosis_queries() {
-                    let rows = rolled_back(conn, query, None).await.map_err(|e| e.to_string());
+                    let rows = rolled_back(conn, query, None)
+                        .await
+                        .map_err(|e| e.to_string());
                     diagnosis_rows.push((query.to_string(), rows));
                 }
             }

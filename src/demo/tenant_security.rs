@@ -287,8 +287,8 @@ impl Sequence {
         let read = format!("select last_value, is_called from {name}");
         let (last_value, is_called) = sqlx::query_as(sqlx::AssertSqlSafe(read))
             .fetch_one(conn)
-        .await
-        .map_err(sql(demo, "reading the id sequence"))?;
+            .await
+            .map_err(sql(demo, "reading the id sequence"))?;
         Ok(Sequence {
             name,
             last_value,

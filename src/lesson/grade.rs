@@ -14,9 +14,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{Check, Failure, RowOrder};
-use crate::data::{ResultSet, ServerError};
 use crate::data::grading::Gathered;
 use crate::data::warning::WarningRule;
+use crate::data::{ResultSet, ServerError};
 use crate::query_log::{ScopeReport, Warning, warning_messages};
 
 mod diagnose;
@@ -216,9 +216,7 @@ impl Finding {
             Finding::Refused { .. }
             | Finding::NoRows { .. }
             | Finding::MissingRows { .. }
-            | Finding::ExtraRows { .. } => {
-                Some(Failure::Rows)
-            }
+            | Finding::ExtraRows { .. } => Some(Failure::Rows),
             Finding::ColumnCount { .. } => Some(Failure::Columns),
             Finding::WrongOrder { .. } => Some(Failure::Order),
             Finding::TooManyRoundTrips { .. } => Some(Failure::RoundTrips),
@@ -261,9 +259,13 @@ fn graded(check: &Check, expected: &ResultSet, attempt: &Attempt) -> (Verdict, R
         let before = findings.len();
         diff = compare_rows(order, expected, attempt.result, &mut findings);
         if findings.len() == before {
+            let after = match check.query {
+                Some(_) => " after the check's statements",
+                None => "",
+            };
             held.push(match order {
-                RowOrder::Ordered => "the reference's rows, in its order".to_string(),
-                RowOrder::Unordered => "the reference's rows".to_string(),
+                RowOrder::Ordered => format!("the reference's rows{after}, in its order"),
+                RowOrder::Unordered => format!("the reference's rows{after}"),
             });
         }
     }
@@ -843,20 +845,27 @@ mod tests {
         };
         let passed = judge(&check, &gathered(Ok(survivors.clone())), None).unwrap();
         assert!(passed.passed(), "{passed:?}");
+        assert_eq!(
+            passed.held,
+            ["the reference's rows after the check's statements"]
+        );
         let fewer = judge(&check, &gathered(Ok(rs(1, &[&[Some("1")]]))), None).unwrap();
         assert_eq!(messages(&fewer), ["1 row missing: (2)"]);
         let refusal = ServerError {
             sqlstate: "23503".into(),
-            message: "update or delete on table \"ex_users\" violates foreign key constraint".into(),
+            message: "update or delete on table \"ex_users\" violates foreign key constraint"
+                .into(),
             detail: Some("Key (id)=(2) is still referenced from table \"ex_posts\".".into()),
             ..ServerError::default()
         };
         let refused = judge(&check, &gathered(Err(refusal)), None).unwrap();
         assert_eq!(
             messages(&refused),
-            ["after your answer, the check's statements were refused: update or delete on \
+            [
+                "after your answer, the check's statements were refused: update or delete on \
               table \"ex_users\" violates foreign key constraint (SQLSTATE 23503); Key \
-              (id)=(2) is still referenced from table \"ex_posts\"."]
+              (id)=(2) is still referenced from table \"ex_posts\"."
+            ]
         );
         assert_eq!(refused.findings[0].failure(), Some(Failure::Rows));
     }

@@ -65,8 +65,16 @@ async fn both_directions_of_one_key_read_lazily_in_two_round_trips_and_joined_in
     ] {
         assert!(text.contains(key), "{text}");
     }
-    assert_eq!(text.matches("→ Acme Corp (organization 1)").count(), 2, "{text}");
-    assert_eq!(text.matches("→ Acme Corp: alice, bob, erin, frank").count(), 2, "{text}");
+    assert_eq!(
+        text.matches("→ Acme Corp (organization 1)").count(),
+        2,
+        "{text}"
+    );
+    assert_eq!(
+        text.matches("→ Acme Corp: alice, bob, erin, frank").count(),
+        2,
+        "{text}"
+    );
     assert_eq!(
         report.title,
         "alice's organization and its users: lazily 2 round trips each, joined 1"
@@ -92,7 +100,10 @@ async fn tags_go_through_a_join_table_that_refuses_duplicates_and_orphans() {
     let report = run_unchanged("foreign_keys.many_to_many", "").await;
     let text = said(&report);
     assert!(text.contains("→ #2   Our on-call rotation"), "{text}");
-    assert!(text.contains("→ #8   Postmortem: the January outage"), "{text}");
+    assert!(
+        text.contains("→ #8   Postmortem: the January outage"),
+        "{text}"
+    );
     assert!(text.contains("→ engineering, incidents"), "{text}");
     assert!(flat(&report).contains("✗ SQLSTATE 23505:"), "{text}");
     assert!(flat(&report).contains("✗ SQLSTATE 23503:"), "{text}");
@@ -109,7 +120,9 @@ async fn a_user_in_organization_999_is_refused_with_23503_and_answered_500_or_42
     let flat = flat(&report);
     assert!(flat.contains("✗ SQLSTATE 23503: insert or update on table \"users\" violates foreign key constraint \"users_organization_id_fkey\""), "{text}");
     assert!(
-        flat.contains("detail: Key (organization_id)=(999) is not present in table \"organizations\"."),
+        flat.contains(
+            "detail: Key (organization_id)=(999) is not present in table \"organizations\"."
+        ),
         "{text}"
     );
     assert!(
@@ -156,7 +169,9 @@ async fn each_on_delete_policy_leaves_its_own_counts_and_audit_events() {
         "{text}"
     );
     assert!(
-        flat(&report).contains("SET NULL: every row stayed; 4 users and 8 posts now belong to no organization."),
+        flat(&report).contains(
+            "SET NULL: every row stayed; 4 users and 8 posts now belong to no organization."
+        ),
         "{text}"
     );
     for recorded in [
@@ -184,7 +199,10 @@ async fn restrict_refuses_at_once_and_a_deferred_no_action_at_commit() {
     let line = |statement: &str, outcome: &str| format!("  {statement:<48}{outcome}\n");
     let restrict = text.split("NO ACTION, deferrable").next().unwrap();
     assert!(
-        restrict.contains(&line("delete from tmp_organizations where id = 1", "✗ 23503")),
+        restrict.contains(&line(
+            "delete from tmp_organizations where id = 1",
+            "✗ 23503"
+        )),
         "{text}"
     );
     assert!(text.contains(&line("commit", "ok")), "{text}");
@@ -208,8 +226,15 @@ async fn the_cascade_reads_the_whole_table_per_tenant_without_an_index() {
         .and_then(|rest| rest.strip_suffix(" rows)"))
         .map(|n| n.replace(',', "").parse().unwrap())
         .unwrap_or_else(|| panic!("{text}"));
-    assert!((20 * (20_000 - 400)..=20 * 20_000).contains(&rows), "{text}");
-    assert_eq!(row(&report, "index scans of fk_members")[1..], ["0", "20"], "{text}");
+    assert!(
+        (20 * (20_000 - 400)..=20 * 20_000).contains(&rows),
+        "{text}"
+    );
+    assert_eq!(
+        row(&report, "index scans of fk_members")[1..],
+        ["0", "20"],
+        "{text}"
+    );
     assert_eq!(report.plans.len(), 2);
     for plan in &report.plans {
         assert!(

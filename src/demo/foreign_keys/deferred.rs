@@ -142,8 +142,5 @@ pub(super) async fn run(
             )
         })
         .collect();
-    Ok((
-        format!("Deferred: {}", summary.join(", ")),
-        lines,
-    ))
+    Ok((format!("Deferred: {}", summary.join(", ")), lines))
 }

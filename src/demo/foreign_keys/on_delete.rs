@@ -88,7 +88,10 @@ pub(super) async fn run(
     begun?;
     let mut outcomes = Vec::new();
     for policy in POLICIES {
-        say(progress, format!("on delete {policy}: copying and deleting Acme"));
+        say(
+            progress,
+            format!("on delete {policy}: copying and deleting Acme"),
+        );
         let (outcome, _) = lab
             .step(policy, async |conn| one_policy(conn, policy).await)
             .await;
@@ -128,7 +131,13 @@ async fn one_policy(conn: &mut PgConnection, policy: &'static str) -> Result<Out
     .await;
     let refused = refusal(DEMO, "deleting Acme", ran)?;
     if refused.is_some() {
-        exec(conn, DEMO, "undoing the delete", "rollback to savepoint remove").await?;
+        exec(
+            conn,
+            DEMO,
+            "undoing the delete",
+            "rollback to savepoint remove",
+        )
+        .await?;
     }
     let after: Counts = sqlx::query_as(COUNTS)
         .fetch_one(&mut *conn)
@@ -139,7 +148,13 @@ async fn one_policy(conn: &mut PgConnection, policy: &'static str) -> Result<Out
         .fetch_all(&mut *conn)
         .await
         .map_err(sql(DEMO, "reading what the audit log recorded"))?;
-    exec(conn, DEMO, "dropping the copies", "rollback to savepoint copies").await?;
+    exec(
+        conn,
+        DEMO,
+        "dropping the copies",
+        "rollback to savepoint copies",
+    )
+    .await?;
     Ok(Outcome {
         policy,
         before,
@@ -190,7 +205,10 @@ fn told(outcomes: &[Outcome]) -> Told {
         let policy = o.policy.to_uppercase();
         if let Some(failure) = &o.refused {
             if told_refusal == Some(failure.message.as_str()) {
-                lines.push(format!("{policy}: the same refusal, SQLSTATE {}.", failure.sqlstate));
+                lines.push(format!(
+                    "{policy}: the same refusal, SQLSTATE {}.",
+                    failure.sqlstate
+                ));
                 continue;
             }
             told_refusal = Some(&failure.message);
@@ -215,7 +233,9 @@ fn told(outcomes: &[Outcome]) -> Told {
     for o in outcomes {
         let policy = o.policy.to_uppercase();
         if o.recorded.is_empty() {
-            lines.push(format!("  {policy:<11}nothing: the refused delete wrote no row"));
+            lines.push(format!(
+                "  {policy:<11}nothing: the refused delete wrote no row"
+            ));
         }
         for (n, r) in o.recorded.iter().enumerate() {
             let changed = match r.changed.is_empty() {

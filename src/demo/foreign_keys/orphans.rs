@@ -197,7 +197,10 @@ pub(super) async fn run(
             .to_string(),
     );
     Ok((
-        format!("A user in organization 999: refused, answered {}", statuses.join(", ")),
+        format!(
+            "A user in organization 999: refused, answered {}",
+            statuses.join(", ")
+        ),
         lines,
     ))
 }

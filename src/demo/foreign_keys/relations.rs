@@ -27,13 +27,13 @@ const FOREIGN_KEYS: &str = "select c.conrelid::regclass::text || '.' || a.attnam
   where c.contype = 'f' and c.conrelid in ('users'::regclass, 'posts'::regclass)
   order by c.conrelid::regclass::text desc, c.conname";
 
-const USER_BY_ID: &str = "select organization_id from users where id = $1";
+const USER_BY_ID: &str = "select organization_id from users where id = $1 and deleted_at is null";
 const ORGANIZATION_BY_ID: &str = "select name from organizations where id = $1";
 const USERS_OF: &str = "select username from users
      where organization_id = $1 and deleted_at is null order by id";
 const USER_WITH_ORGANIZATION: &str = "select o.id, o.name from users u
       join organizations o on o.id = u.organization_id
-     where u.id = $1";
+     where u.id = $1 and u.deleted_at is null";
 const ORGANIZATION_WITH_USERS: &str = "select o.name, u.username from organizations o
       join users u on u.organization_id = o.id
      where o.id = $1 and u.deleted_at is null
@@ -85,7 +85,10 @@ async fn joined_users(conn: &mut PgConnection, org: i64) -> sqlx::Result<String>
         .bind(org)
         .fetch_all(conn)
         .await?;
-    let name = rows.first().map(|(name, _)| name.clone()).unwrap_or_default();
+    let name = rows
+        .first()
+        .map(|(name, _)| name.clone())
+        .unwrap_or_default();
     let users: Vec<&str> = rows.iter().map(|(_, user)| user.as_str()).collect();
     Ok(format!("{name}: {}", users.join(", ")))
 }
@@ -107,7 +110,9 @@ pub(super) async fn one_to_many(
         let parent: String = key.get(1);
         let on_delete: String = key.get(2);
         let parent = format!("{parent} (id)");
-        lines.push(format!("  {column:<22} → {parent:<19} on delete {on_delete}"));
+        lines.push(format!(
+            "  {column:<22} → {parent:<19} on delete {on_delete}"
+        ));
     }
     lines.push(String::new());
     let user = current.user_id;
@@ -229,7 +234,8 @@ const MANY: &str = "foreign_keys.many_to_many";
 
 const TAGS: &str = "create table tags (
     id bigint generated always as identity primary key,
-    organization_id bigint not null references organizations (id) on delete cascade,
+    organization_id bigint not null
+        references organizations (id) on delete cascade,
     name text not null,
     unique (organization_id, name));
 create table post_tags (
@@ -242,7 +248,8 @@ const TAGGED: &str = "insert into tags (organization_id, name)
 insert into post_tags (post_id, tag_id)
   select p.id, t.id from (values (1, 'company'), (2, 'engineering'), (2, 'incidents'),
       (4, 'company'), (4, 'engineering'), (8, 'engineering'), (8, 'incidents')) v(post, tag)
-  join posts p on p.id = v.post join tags t on t.organization_id = 1 and t.name = v.tag;";
+  join posts p on p.id = v.post and p.organization_id = 1 and p.deleted_at is null
+  join tags t on t.organization_id = 1 and t.name = v.tag;";
 
 const POSTS_TAGGED: &str = "select p.id, p.title from posts p
   join post_tags pt on pt.post_id = p.id
@@ -264,7 +271,10 @@ pub(super) async fn many_to_many(
     lab: &mut Measured,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
-    say(progress, "creating tags and post_tags, tagging Acme's posts");
+    say(
+        progress,
+        "creating tags and post_tags, tagging Acme's posts",
+    );
     let (made, _) = lab
         .step("tags", async |conn| {
             exec(conn, MANY, "opening its transaction", "begin").await?;
@@ -278,9 +288,8 @@ pub(super) async fn many_to_many(
     lines.push(String::new());
     let (read, _) = lab
         .step("both ways", async |conn| {
-            let posts: Vec<(i64, String)> = sqlx::query_as(POSTS_TAGGED)
-                .fetch_all(&mut *conn)
-                .await?;
+            let posts: Vec<(i64, String)> =
+                sqlx::query_as(POSTS_TAGGED).fetch_all(&mut *conn).await?;
             let tags: Vec<String> = sqlx::query_scalar(TAGS_OF_POST).fetch_all(conn).await?;
             Ok::<_, sqlx::Error>((posts, tags))
         })

@@ -118,7 +118,11 @@ pub(super) async fn run(
     );
     let mut report = DemoReport::measured(title, lines, &metered, sessions);
     report.plans = vec![
-        diffed("delete, no index on tenant_id".into(), without.plan, without.median_ms),
+        diffed(
+            "delete, no index on tenant_id".into(),
+            without.plan,
+            without.median_ms,
+        ),
         diffed(format!("delete, with {INDEX}"), with.plan, with.median_ms),
     ];
     Ok(report)
@@ -196,7 +200,10 @@ async fn measure(
         .execute(&mut *conn)
         .await
         .map_err(sql(DEMO, "creating the index"))?;
-    say(progress, format!("deleting {DELETED} tenants, with {INDEX}"));
+    say(
+        progress,
+        format!("deleting {DELETED} tenants, with {INDEX}"),
+    );
     let with = measured(conn).await?;
     Ok((cascaded, without, with))
 }
@@ -258,7 +265,11 @@ fn trigger(plan: &Plan) -> String {
 /// "20 (4,000,000 rows)", "0".
 fn scans(count: i64, rows: Option<i64>) -> String {
     match rows {
-        Some(rows) if count > 0 => format!("{} ({})", group(count as f64), plural(rows as f64, "row", "rows")),
+        Some(rows) if count > 0 => format!(
+            "{} ({})",
+            group(count as f64),
+            plural(rows as f64, "row", "rows")
+        ),
         _ => group(count as f64),
     }
 }
