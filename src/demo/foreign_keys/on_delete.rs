@@ -269,15 +269,21 @@ fn told(outcomes: &[Outcome]) -> Told {
          copies and their events are gone."
             .to_string(),
     );
+    let refused: Vec<String> = outcomes
+        .iter()
+        .filter(|o| o.refused.is_some())
+        .map(|o| o.policy.to_uppercase())
+        .collect();
     let cascade = outcomes
         .iter()
         .find(|o| o.policy == "cascade" && o.refused.is_none());
-    let title = match cascade {
-        Some(o) => format!(
-            "Deleting Acme: CASCADE took {} rows with it, RESTRICT and NO ACTION refused",
-            (o.before.users - o.after.users) + (o.before.posts - o.after.posts)
+    let title = match (cascade, refused.as_slice()) {
+        (Some(o), [_, ..]) => format!(
+            "Deleting Acme: CASCADE took {} rows with it, {} refused",
+            (o.before.users - o.after.users) + (o.before.posts - o.after.posts),
+            refused.join(" and ")
         ),
-        None => "Deleting Acme under every ON DELETE policy".to_string(),
+        _ => "Deleting Acme under every ON DELETE policy".to_string(),
     };
     (title, lines)
 }

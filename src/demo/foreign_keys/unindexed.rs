@@ -299,4 +299,9 @@ mod tests {
         assert_eq!(scans(0, Some(0)), "0");
         assert!(ratio(41.0, 1.0).contains("41× faster"));
     }
+
+    #[test]
+    fn the_delete_off_boards_the_tenants_the_report_names() {
+        assert!(DELETE.ends_with(&format!("<= {DELETED}")));
+    }
 }
