@@ -716,11 +716,9 @@ mod tests {
         ];
         for (round_trips, plan_nodes, want) in cases {
             let attempt = Attempt {
-                result: None,
                 round_trips: *round_trips,
                 plan_nodes: *plan_nodes,
-                speedup: None,
-                warnings: None,
+                ..Attempt::default()
             };
             let verdict = grade(&check, &empty, &attempt);
             assert_eq!(messages(&verdict), *want);
@@ -837,7 +835,10 @@ mod tests {
         let gathered = |checked| Gathered {
             // DDL: no rows of its own, which must not matter.
             answer: "alter table ex_posts …".into(),
-            ran: Ok(Outcome::default()),
+            ran: Ok(Outcome {
+                statements: Vec::new(),
+                elapsed: std::time::Duration::ZERO,
+            }),
             expected: Ok(survivors.clone()),
             checked: Some(checked),
             measured: Ok(Measured::default()),
