@@ -143,6 +143,7 @@ impl Current {
 
 /// The demo's connection through its meter, and what each measured piece of work cost: a
 /// handler's requests are measured one by one, so each response shows its own round trips.
+/// The foreign-key lesson's handlers are measured the same way, with this.
 pub(super) struct Measured {
     meter: Meter,
     conn: PgConnection,
