@@ -39,11 +39,56 @@ const ORGANIZATION_WITH_USERS: &str = "select o.name, u.username from organizati
      where o.id = $1 and u.deleted_at is null
      order by u.id";
 
-/// What one way of reading returned, and the statements it sent.
-struct Read {
+/// One way of reading one direction of the key: what it is, the statements it sends, and
+/// the code that sends them.
+#[derive(Clone, Copy)]
+struct Way {
     what: &'static str,
     statements: &'static [&'static str],
-    answer: String,
+    reads: Reads,
+}
+
+#[derive(Clone, Copy)]
+enum Reads {
+    OrganizationLazily,
+    OrganizationJoined,
+    UsersLazily,
+    UsersJoined,
+}
+
+const WAYS: [Way; 4] = [
+    Way {
+        what: "the user's organization, lazily (user.organization)",
+        statements: &[USER_BY_ID, ORGANIZATION_BY_ID],
+        reads: Reads::OrganizationLazily,
+    },
+    Way {
+        what: "the same, joined",
+        statements: &[USER_WITH_ORGANIZATION],
+        reads: Reads::OrganizationJoined,
+    },
+    Way {
+        what: "the organization's users, lazily (organization.users)",
+        statements: &[ORGANIZATION_BY_ID, USERS_OF],
+        reads: Reads::UsersLazily,
+    },
+    Way {
+        what: "the same, joined",
+        statements: &[ORGANIZATION_WITH_USERS],
+        reads: Reads::UsersJoined,
+    },
+];
+
+impl Way {
+    /// Reads this way, for user `user` of organization `org`: the answer, as text.
+    async fn read(&self, conn: &mut PgConnection, user: i64, org: i64) -> sqlx::Result<String> {
+        match self.reads {
+            Reads::OrganizationLazily => lazy_organization(conn, user).await,
+            Reads::OrganizationJoined => joined_organization(conn, user).await,
+            Reads::UsersLazily => lazy_users(conn, org).await,
+            Reads::UsersJoined => joined_users(conn, org).await,
+        }
+    }
 }
 
 /// The user's organization, lazily: the user row, then the organization it points at.
@@ -136,77 +181,29 @@ pub(super) async fn one_to_many(
                 true => "reading both ways, lazily and joined",
             },
         );
-        let mut round = Vec::new();
-        let (a, a_trips) = lab
-            .step("user.organization, lazy", async |conn| {
-                lazy_organization(conn, user).await
-            })
-            .await;
-        round.push((
-            Read {
-                what: "the user's organization, lazily (user.organization)",
-                statements: &[USER_BY_ID, ORGANIZATION_BY_ID],
-                answer: a.map_err(sql(ONE, "reading the organization lazily"))?,
-            },
-            a_trips,
-        ));
-        let (b, b_trips) = lab
-            .step("user.organization, joined", async |conn| {
-                joined_organization(conn, user).await
-            })
-            .await;
-        round.push((
-            Read {
-                what: "the same, joined",
-                statements: &[USER_WITH_ORGANIZATION],
-                answer: b.map_err(sql(ONE, "reading the organization joined"))?,
-            },
-            b_trips,
-        ));
-        let (c, c_trips) = lab
-            .step("organization.users, lazy", async |conn| {
-                lazy_users(conn, org).await
-            })
-            .await;
-        round.push((
-            Read {
-                what: "the organization's users, lazily (organization.users)",
-                statements: &[ORGANIZATION_BY_ID, USERS_OF],
-                answer: c.map_err(sql(ONE, "reading the users lazily"))?,
-            },
-            c_trips,
-        ));
-        let (d, d_trips) = lab
-            .step("organization.users, joined", async |conn| {
-                joined_users(conn, org).await
-            })
-            .await;
-        round.push((
-            Read {
-                what: "the same, joined",
-                statements: &[ORGANIZATION_WITH_USERS],
-                answer: d.map_err(sql(ONE, "reading the users joined"))?,
-            },
-            d_trips,
-        ));
-        if measured {
-            reads = round;
+        reads.clear();
+        for way in WAYS {
+            let (answer, round_trips) = lab
+                .step(way.what, async |conn| way.read(conn, user, org).await)
+                .await;
+            let answer = answer.map_err(sql(ONE, "reading a relationship"))?;
+            reads.push((way, answer, round_trips));
         }
     }
     lines.push(format!(
         "As {} (user {user}), on a warm connection:",
         current.username
     ));
-    for (read, round_trips) in &reads {
+    for (way, answer, round_trips) in &reads {
         lines.push(format!(
             "{}, {}:",
-            read.what,
+            way.what,
             crate::text::plural(*round_trips, "round trip", "round trips")
         ));
-        for statement in read.statements {
+        for statement in way.statements {
             lines.extend(shown(statement));
         }
-        lines.push(format!("  → {}", read.answer));
+        lines.push(format!("  → {answer}"));
     }
     lines.push(String::new());
     lines.push(
@@ -215,7 +212,7 @@ pub(super) async fn one_to_many(
          it. An ORM's two relationship attributes are two ways of querying that one column."
             .to_string(),
     );
-    let trips = |n: usize| reads.get(n).map_or(0, |(_, trips)| *trips);
+    let trips = |n: usize| reads.get(n).map_or(0, |(_, _, trips)| *trips);
     let each = match trips(0) == trips(2) && trips(1) == trips(3) {
         true => format!(
             "lazily {} each, joined {}",
