@@ -153,9 +153,12 @@ pub struct Check {
     pub plan_contains: Vec<String>,
     /// Plan node types the plan must not contain.
     pub plan_excludes: Vec<String>,
-    /// The statement the plan and speed-up checks look at, run after the answer: an answer
-    /// that creates an index is judged by the query it should speed up. Without it, they look
-    /// at the answer itself.
+    /// SQL run after the answer, which the checks look at instead of the answer itself: an
+    /// answer that creates an index is judged by the plan and speed of the query it should
+    /// speed up (one statement, then); an answer that changes a constraint, by the rows its
+    /// last statement returns (a delete, then a select of what survived), run in a
+    /// transaction that is rolled back, and compared with what it returns after the
+    /// reference solution.
     pub query: Option<String>,
     /// The checked statement, as planned, must run at least this many times faster than with
     /// index scans switched off (medians of several runs, measured when graded).
@@ -173,6 +176,12 @@ impl Check {
     /// Whether the attempt's plan is needed (so the caller knows to EXPLAIN it).
     pub fn needs_plan(&self) -> bool {
         !self.plan_contains.is_empty() || !self.plan_excludes.is_empty()
+    }
+
+    /// Whether the rows compared are `query`'s, run after the answer, rather than the
+    /// answer's own.
+    pub fn rows_after_answer(&self) -> bool {
+        self.rows.is_some() && self.query.is_some()
     }
 
     /// The statement whose plan and speed are checked, given the learner's `answer`.

@@ -23,9 +23,14 @@ pub struct Gathered {
     pub answer: String,
     /// The learner's SQL: a result per statement, or the server's error.
     pub ran: Result<Outcome, ServerError>,
-    /// The reference solution's last result; empty when the check compares no rows or the
+    /// The reference solution's last result (or, when the check's `query` gives the rows,
+    /// that query's after the solution); empty when the check compares no rows or the
     /// answer failed (nothing is compared with a failed answer).
     pub expected: Result<ResultSet, String>,
+    /// The last result of the check's `query` run after the answer, or the server's refusal
+    /// of it (the answer's doing: a constraint it left refuses the query's delete); `None`
+    /// when the check compares the answer's own rows, or the answer failed.
+    pub checked: Option<Result<ResultSet, ServerError>>,
     /// The checked statement's plan and speed-up, as far as the check needs them; empty when
     /// the answer failed.
     pub measured: Result<Measured, String>,

@@ -63,32 +63,30 @@ impl Grader {
                 answer: answer.to_string(),
                 ran,
                 expected: Ok(ResultSet::default()),
+                checked: None,
                 measured: Ok(Measured::default()),
                 diagnosis_rows: Vec::new(),
             });
         }
-        let (expected, measured, diagnosis_rows) = self.read(answer, solution, check).await;
+        let Read {
+            expected,
+            checked,
+            measured,
+            diagnosis_rows,
+        } = self.read(answer, solution, check).await;
         Ok(Gathered {
             answer: answer.to_string(),
             ran,
             expected,
+            checked,
             measured,
             diagnosis_rows,
         })
     }
 
-    /// The reference rows, the measurements and the diagnoses' rows, on the grading
-    /// connection.
-    async fn read(
-        &mut self,
-        answer: &str,
-        solution: &str,
-        check: &Check,
-    ) -> (
-        Result<ResultSet, String>,
-        Result<Measured, String>,
-        DiagnosisRows,
-    ) {
+    /// The reference rows, the rows of the check's query after the answer, the measurements
+    /// and the diagnoses' rows, on the grading connection.
+    async fn read(&mut self, answer: &str, solution: &str, check: &Check) -> Read {
         for attempt in 0..2 {
             if self.conn.is_none() {
                 self.conn = Console::connect(&self.options).await.ok();
@@ -96,11 +94,12 @@ impl Grader {
             let Some(conn) = self.conn.as_mut() else {
                 break;
             };
-            let expected = match check.rows {
+            let expected = match (check.rows, &check.query) {
                 // Rows nobody compares are not worth running the solution for (it may build
                 // an index over a million rows).
-                None => Ok(ResultSet::default()),
-                Some(_) => rolled_back(conn, solution).await,
+                (None, _) => Ok(ResultSet::default()),
+                (Some(_), None) => rolled_back(conn, solution, None).await,
+                (Some(_), Some(query)) => rolled_back(conn, solution, Some(query)).await,
             };
             let expected = match expected {
                 Err(ExecuteError::Connection(_)) if attempt == 0 => {
@@ -109,6 +108,18 @@ impl Grader {
                 }
                 other => other.map_err(|e| e.to_string()),
             };
+            // The answer is committed: the query sees what it left.
+            let checked = match (&check.query, check.rows_after_answer()) {
+                (Some(query), true) => match rolled_back(conn, query, None).await {
+                    Ok(rows) => Some(Ok(rows)),
+                    Err(ExecuteError::Sql(refusal)) => Some(Err(refusal)),
+                    Err(other) => {
+                        let lost = format!("the check's query could not run: {other}");
+                        return Read::failed(lost);
+                    }
+                },
+                _ => None,
+            };
             let measured = measure(conn.connection(), check, answer)
                 .await
                 .map_err(|e| e.to_string());
@@ -116,26 +127,57 @@ impl Grader {
             let mut diagnosis_rows = Vec::new();
             if check.rows.is_some() {
                 for query in check.diagnosis_queries() {
-                    let rows = rolled_back(conn, query).await.map_err(|e| e.to_string());
+                    let rows = rolled_back(conn, query, None)
+                        .await
+                        .map_err(|e| e.to_string());
                     diagnosis_rows.push((query.to_string(), rows));
                 }
             }
-            return (expected, measured, diagnosis_rows);
+            return Read {
+                expected,
+                checked,
+                measured,
+                diagnosis_rows,
+            };
         }
-        let lost = "cannot connect to grade the answer".to_string();
-        (Err(lost.clone()), Err(lost), Vec::new())
+        Read::failed("cannot connect to grade the answer".to_string())
     }
 }
 
-/// What [`Gathered::diagnosis_rows`] holds.
-type DiagnosisRows = Vec<(String, Result<ResultSet, String>)>;
+/// What [`Grader::read`] read, as [`Gathered`] holds it.
+struct Read {
+    expected: Result<ResultSet, String>,
+    checked: Option<Result<ResultSet, crate::data::ServerError>>,
+    measured: Result<Measured, String>,
+    diagnosis_rows: Vec<(String, Result<ResultSet, String>)>,
+}
 
-/// The last result of `sql` (the reference solution, a diagnosis's query), run inside a
-/// transaction that is rolled back: SQL that changes rows must not change the learner's data
-/// each time an answer is graded.
-async fn rolled_back(grader: &mut Console, sql: &str) -> Result<ResultSet, ExecuteError> {
+impl Read {
+    /// Nothing could be read, for the reason `why`.
+    fn failed(why: String) -> Self {
+        Read {
+            expected: Err(why.clone()),
+            checked: None,
+            measured: Err(why),
+            diagnosis_rows: Vec::new(),
+        }
+    }
+}
+
+/// The last result of `sql` (the reference solution, a diagnosis's query), or of `then` run
+/// after it (the check's query after the solution), inside a transaction that is rolled
+/// back: SQL that changes rows must not change the learner's data each time an answer is
+/// graded.
+async fn rolled_back(
+    grader: &mut Console,
+    sql: &str,
+    then: Option<&str>,
+) -> Result<ResultSet, ExecuteError> {
     grader.execute("begin", 0).await?;
-    let outcome = grader.execute(sql, usize::MAX).await;
+    let mut outcome = grader.execute(sql, usize::MAX).await;
+    if let (Ok(_), Some(then)) = (&outcome, then) {
+        outcome = grader.execute(then, usize::MAX).await;
+    }
     // Whatever it did, it is undone; a failed rollback means a lost connection, which the
     // next grading notices.
     let _ = grader.execute("rollback", 0).await;

@@ -56,6 +56,9 @@ pub(super) const PREFIX: &str = "tenant_security.";
 const ACME: i64 = 1;
 const TECHCO: i64 = 2;
 
+/// The sequence the posts' ids come from, which the demos that insert put back.
+const POST_IDS: &str = "posts_id_seq";
+
 pub const DEMOS: &[DemoSpec] = &[
     DemoSpec {
         name: "tenant_security.naive",
@@ -95,7 +98,7 @@ pub const DEMOS: &[DemoSpec] = &[
 ];
 
 /// What a demo says: its title and its lines.
-type Told = (String, Vec<String>);
+pub(super) type Told = (String, Vec<String>);
 
 /// Who sends the requests: the user the lab acts as, alice of Acme otherwise.
 #[derive(Debug, Clone)]
@@ -146,16 +149,17 @@ impl Current {
 
 /// The demo's connection through its meter, and what each measured piece of work cost: a
 /// handler's requests are measured one by one, so each response shows its own round trips.
-struct Measured {
+/// The foreign-key lesson's handlers are measured the same way, with this.
+pub(super) struct Measured {
     meter: Meter,
     conn: PgConnection,
     parts: Vec<Metered>,
-    /// Where `posts_id_seq` stood before the demo's first insert, put back by `report`.
+    /// Where the id sequence stood before the demo's first insert, put back by `report`.
     sequence: Option<Sequence>,
 }
 
 impl Measured {
-    async fn start(ctx: &DemoContext, name: &str) -> Result<Self, Error> {
+    pub(super) async fn start(ctx: &DemoContext, name: &str) -> Result<Self, Error> {
         let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
         let conn = meter.connect(&format!("pglab demo: {name}")).await?;
         Ok(Measured {
@@ -166,20 +170,28 @@ impl Measured {
         })
     }
 
-    /// Notes where `posts_id_seq` stands, for `report` to put it back.
-    async fn hold_sequence(&mut self, demo: &'static str) -> Result<(), Error> {
+    /// Notes where the id sequence `name` stands, for `report` to put it back.
+    pub(super) async fn hold_sequence(
+        &mut self,
+        demo: &'static str,
+        name: &'static str,
+    ) -> Result<(), Error> {
         let (read, _) = self
             .step("the id sequence", async |conn| {
-                Sequence::read(conn, demo).await
+                Sequence::of(conn, demo, name).await
             })
             .await;
         self.sequence = Some(read?);
         Ok(())
     }
 
-    /// Opens the demo's transaction, the id sequence noted first.
-    async fn begin(&mut self, demo: &'static str) -> Result<(), Error> {
-        self.hold_sequence(demo).await?;
+    /// Opens the demo's transaction, the id sequence `name` noted first.
+    pub(super) async fn begin(
+        &mut self,
+        demo: &'static str,
+        sequence: &'static str,
+    ) -> Result<(), Error> {
+        self.hold_sequence(demo, sequence).await?;
         let (begun, _) = self
             .step("begin", async |conn| {
                 exec(conn, demo, "opening its transaction", "begin").await
@@ -189,7 +201,7 @@ impl Measured {
     }
 
     /// Runs `work` on the demo's connection; its output and its round trips.
-    async fn step<T>(
+    pub(super) async fn step<T>(
         &mut self,
         name: &str,
         work: impl AsyncFnOnce(&mut PgConnection) -> T,
@@ -205,7 +217,7 @@ impl Measured {
 
     /// Ends the demo's transaction if a failure left it open, puts the id sequence back,
     /// closes the connection and reports every step's traffic together.
-    async fn report(self, told: Result<Told, Error>) -> Result<DemoReport, Error> {
+    pub(super) async fn report(self, told: Result<Told, Error>) -> Result<DemoReport, Error> {
         let Measured {
             meter,
             mut conn,
@@ -308,28 +320,37 @@ pub(super) async fn run(
     lab.report(told).await
 }
 
-/// The id sequence of posts as the demo found it: a rollback does not move a sequence back,
-/// so a demo that inserts puts it back itself.
+/// An id sequence as the demo found it (posts' unless named): a rollback does not move a
+/// sequence back, so a demo that inserts puts it back itself.
 struct Sequence {
+    name: &'static str,
     last_value: i64,
     is_called: bool,
 }
 
 impl Sequence {
-    async fn read(conn: &mut PgConnection, demo: &'static str) -> Result<Self, Error> {
-        let (last_value, is_called) =
-            sqlx::query_as("select last_value, is_called from posts_id_seq")
-                .fetch_one(conn)
-                .await
-                .map_err(sql(demo, "reading the id sequence"))?;
+    /// The sequence `name` (one of the story's, named by the demo).
+    async fn of(
+        conn: &mut PgConnection,
+        demo: &'static str,
+        name: &'static str,
+    ) -> Result<Self, Error> {
+        // `name` is a constant of the demo's, never input.
+        let read = format!("select last_value, is_called from {name}");
+        let (last_value, is_called) = sqlx::query_as(sqlx::AssertSqlSafe(read))
+            .fetch_one(conn)
+            .await
+            .map_err(sql(demo, "reading the id sequence"))?;
         Ok(Sequence {
+            name,
             last_value,
             is_called,
         })
     }
 
     async fn restore(&self, conn: &mut PgConnection) -> Result<(), Error> {
-        sqlx::query("select setval('posts_id_seq', $1, $2)")
+        sqlx::query("select setval($1::regclass, $2, $3)")
+            .bind(self.name)
             .bind(self.last_value)
             .bind(self.is_called)
             .execute(conn)

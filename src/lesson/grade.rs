@@ -14,9 +14,9 @@ use std::collections::HashMap;
 use std::fmt;
 
 use super::{Check, Failure, RowOrder};
-use crate::data::ResultSet;
 use crate::data::grading::Gathered;
 use crate::data::warning::WarningRule;
+use crate::data::{ResultSet, ServerError};
 use crate::query_log::{ScopeReport, Warning, warning_messages};
 
 mod diagnose;
@@ -31,6 +31,9 @@ type Row = Vec<Option<String>>;
 pub struct Attempt<'a> {
     /// The rows returned; `None` when the SQL failed or returned no row set (e.g. an UPDATE).
     pub result: Option<&'a ResultSet>,
+    /// The server's refusal of the check's query, run after the answer (a constraint the
+    /// answer left refused its delete): the rows are then not compared.
+    pub refused: Option<&'a ServerError>,
     /// Round trips the attempt took; `None` if not measured.
     pub round_trips: Option<u64>,
     /// The `Node Type` of every node of the checked statement's plan; `None` if not explained.
@@ -73,6 +76,12 @@ impl Verdict {
 /// One reason an attempt fails; `Display` is the sentence shown to the learner.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Finding {
+    /// The check's query, run after the answer, was refused by the server.
+    Refused {
+        sqlstate: String,
+        message: String,
+        detail: Option<String>,
+    },
     /// The check compares rows but the attempt returned none (failed or not a query).
     NoRows {
         expected_rows: usize,
@@ -125,6 +134,21 @@ pub enum Finding {
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Finding::Refused {
+                sqlstate,
+                message,
+                detail,
+            } => {
+                write!(
+                    f,
+                    "after your answer, the check's statements were refused: {message} \
+                     (SQLSTATE {sqlstate})"
+                )?;
+                match detail {
+                    Some(detail) => write!(f, "; {detail}"),
+                    None => Ok(()),
+                }
+            }
             Finding::NoRows { expected_rows } => write!(
                 f,
                 "your SQL returned no rows at all (did it fail, or is it not a query?); \
@@ -189,9 +213,10 @@ impl Finding {
     /// answer is to blame for.
     pub fn failure(&self) -> Option<Failure> {
         match self {
-            Finding::NoRows { .. } | Finding::MissingRows { .. } | Finding::ExtraRows { .. } => {
-                Some(Failure::Rows)
-            }
+            Finding::Refused { .. }
+            | Finding::NoRows { .. }
+            | Finding::MissingRows { .. }
+            | Finding::ExtraRows { .. } => Some(Failure::Rows),
             Finding::ColumnCount { .. } => Some(Failure::Columns),
             Finding::WrongOrder { .. } => Some(Failure::Order),
             Finding::TooManyRoundTrips { .. } => Some(Failure::RoundTrips),
@@ -224,13 +249,23 @@ fn graded(check: &Check, expected: &ResultSet, attempt: &Attempt) -> (Verdict, R
     let mut findings = Vec::new();
     let mut held = Vec::new();
     let mut diff = RowDiff::default();
-    if let Some(order) = check.rows {
+    if let (Some(_), Some(refused)) = (check.rows, attempt.refused) {
+        findings.push(Finding::Refused {
+            sqlstate: refused.sqlstate.clone(),
+            message: refused.message.clone(),
+            detail: refused.detail.clone(),
+        });
+    } else if let Some(order) = check.rows {
         let before = findings.len();
         diff = compare_rows(order, expected, attempt.result, &mut findings);
         if findings.len() == before {
+            let after = match check.query {
+                Some(_) => " after the check's statements",
+                None => "",
+            };
             held.push(match order {
-                RowOrder::Ordered => "the reference's rows, in its order".to_string(),
-                RowOrder::Unordered => "the reference's rows".to_string(),
+                RowOrder::Ordered => format!("the reference's rows{after}, in its order"),
+                RowOrder::Unordered => format!("the reference's rows{after}"),
             });
         }
     }
@@ -332,8 +367,15 @@ pub fn judge(
     // The attempt's scope holds the warnings its round trips raised.
     let warnings = counted.map(|c| warning_messages(&c.warnings));
     let round_trips = counted.map(|c| c.totals.round_trips);
+    // With a query of its own, the check compares that query's rows (or its refusal).
+    let (result, refused) = match &gathered.checked {
+        Some(Ok(rows)) => (Some(rows), None),
+        Some(Err(refusal)) => (None, Some(refusal)),
+        None => (outcome.statements.last().map(|s| &s.result), None),
+    };
     let attempt = Attempt {
-        result: outcome.statements.last().map(|s| &s.result),
+        result,
+        refused,
         round_trips,
         plan_nodes: measured.plan_nodes.as_deref(),
         speedup: measured.speedup,
@@ -674,11 +716,9 @@ mod tests {
         ];
         for (round_trips, plan_nodes, want) in cases {
             let attempt = Attempt {
-                result: None,
                 round_trips: *round_trips,
                 plan_nodes: *plan_nodes,
-                speedup: None,
-                warnings: None,
+                ..Attempt::default()
             };
             let verdict = grade(&check, &empty, &attempt);
             assert_eq!(messages(&verdict), *want);
@@ -770,6 +810,7 @@ mod tests {
             answer: "select 1, 2 where false".into(),
             ran: Ok(nothing),
             expected: Ok(rs(2, &[])),
+            checked: None,
             measured: Ok(Measured::default()),
             diagnosis_rows: Vec::new(),
         };
@@ -780,5 +821,53 @@ mod tests {
                 .is_err_and(|why| why.contains("run this lesson's earlier steps")),
             "{judged:?}"
         );
+    }
+
+    #[test]
+    fn a_check_with_a_query_compares_its_rows_after_the_answer_or_says_what_refused_it() {
+        use crate::data::console::Outcome;
+        use crate::data::grading::{Gathered, Measured};
+        let check = Check {
+            query: Some("delete from ex_users where id = 2; select id from ex_posts".into()),
+            ..rows_check(RowOrder::Unordered)
+        };
+        let survivors = rs(1, &[&[Some("1")], &[Some("2")]]);
+        let gathered = |checked| Gathered {
+            // DDL: no rows of its own, which must not matter.
+            answer: "alter table ex_posts …".into(),
+            ran: Ok(Outcome {
+                statements: Vec::new(),
+                elapsed: std::time::Duration::ZERO,
+            }),
+            expected: Ok(survivors.clone()),
+            checked: Some(checked),
+            measured: Ok(Measured::default()),
+            diagnosis_rows: Vec::new(),
+        };
+        let passed = judge(&check, &gathered(Ok(survivors.clone())), None).unwrap();
+        assert!(passed.passed(), "{passed:?}");
+        assert_eq!(
+            passed.held,
+            ["the reference's rows after the check's statements"]
+        );
+        let fewer = judge(&check, &gathered(Ok(rs(1, &[&[Some("1")]]))), None).unwrap();
+        assert_eq!(messages(&fewer), ["1 row missing: (2)"]);
+        let refusal = ServerError {
+            sqlstate: "23503".into(),
+            message: "update or delete on table \"ex_users\" violates foreign key constraint"
+                .into(),
+            detail: Some("Key (id)=(2) is still referenced from table \"ex_posts\".".into()),
+            ..ServerError::default()
+        };
+        let refused = judge(&check, &gathered(Err(refusal)), None).unwrap();
+        assert_eq!(
+            messages(&refused),
+            [
+                "after your answer, the check's statements were refused: update or delete on \
+              table \"ex_users\" violates foreign key constraint (SQLSTATE 23503); Key \
+              (id)=(2) is still referenced from table \"ex_posts\"."
+            ]
+        );
+        assert_eq!(refused.findings[0].failure(), Some(Failure::Rows));
     }
 }

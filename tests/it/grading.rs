@@ -276,7 +276,7 @@ fn exercise_of(catalog: &Catalog, lesson: &str) -> Exercise {
 /// the same way in the lab and in `lessons check`.
 #[tokio::test]
 async fn declared_wrong_answers_are_explained_alike_in_the_lab_and_by_lessons_check() {
-    for lesson in ["n-plus-one", "soft-deletes"] {
+    for lesson in ["n-plus-one", "soft-deletes", "foreign-keys"] {
         let db = TestDb::create().await.unwrap();
         let catalog = shipped();
         let exercise = exercise_of(&catalog, lesson);
@@ -293,6 +293,47 @@ async fn declared_wrong_answers_are_explained_alike_in_the_lab_and_by_lessons_ch
             assert_eq!(why, Some(wrong.expect.as_str()), "{lesson}: {verdict:?}");
         }
     }
+}
+
+/// An answer that changes a key is graded by what survives the check's delete, run after it
+/// and rolled back: the same verdicts in the lab and in `lessons check`, and the answer's
+/// tables still there, bob included, for the next attempt.
+#[tokio::test]
+async fn what_survives_a_delete_is_graded_alike_in_the_lab_and_by_lessons_check() {
+    let db = TestDb::create().await.unwrap();
+    let catalog = shipped();
+    let exercise = exercise_of(&catalog, "foreign-keys");
+    assert!(exercise.check.rows_after_answer());
+    let cascade = exercise
+        .solution
+        .replace("on delete set null", "on delete cascade");
+    let verdicts = both_ways(
+        &db,
+        catalog,
+        "foreign-keys",
+        &[&exercise.starter, &cascade, &exercise.solution],
+    )
+    .await;
+    let [starter, cascade, right] = verdicts.as_slice() else {
+        unreachable!("three answers");
+    };
+    assert!(
+        findings(starter)[0].contains("the check's statements were refused")
+            && findings(starter)[0].contains("(SQLSTATE 23503)"),
+        "{starter:?}"
+    );
+    let why = cascade.as_ref().unwrap().why.clone().unwrap().text;
+    assert!(
+        why.contains("#2 “Our on-call rotation”, #8 “Postmortem: the January outage”"),
+        "{why}"
+    );
+    assert!(right.as_ref().is_ok_and(Verdict::passed), "{right:?}");
+    let mut conn = db.learner_conn().await.unwrap();
+    let bob: i64 = sqlx::query_scalar("select count(*) from ex_users where username = 'bob'")
+        .fetch_one(&mut conn)
+        .await
+        .unwrap();
+    assert_eq!(bob, 1, "the check's delete is rolled back");
 }
 
 /// What the soft-delete lesson's learner reads: the NULL comparison explained, and the extra

@@ -15,6 +15,7 @@ mod demo;
 mod demo_audit;
 mod demo_cloud;
 mod demo_durability;
+mod demo_foreign_keys;
 mod demo_indexes;
 mod demo_postgres;
 mod demo_soft_delete;

@@ -165,6 +165,7 @@ fn exercise_with_a_hint_and_a_wrong_answer() {
                 &["title", "username"],
                 &[&["Welcome to the Acme blog", "alice"]],
             )),
+            checked: None,
             measured: Ok(Measured::default()),
             diagnosis_rows: Vec::new(),
         },

@@ -258,7 +258,7 @@ pub(super) async fn run(
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
-    lab.hold_sequence(DEMO).await?;
+    lab.hold_sequence(DEMO, POST_IDS).await?;
     let (runs, _) = lab
         .step(DEMO, async |conn| {
             let targets = Targets {

@@ -25,7 +25,7 @@ pub(super) async fn run(
         organization_id: current.victim(),
         title: "Hacked!".into(),
     };
-    lab.begin(DEMO).await?;
+    lab.begin(DEMO, POST_IDS).await?;
     let mut lines = vec![
         format!(
             "The naive handler again: {} asks for a post in org {}.",

@@ -156,7 +156,7 @@ pub(super) async fn naive(
 ) -> Result<Told, Error> {
     const DEMO: &str = "tenant_security.naive";
     let victim = current.victim();
-    lab.begin(DEMO).await?;
+    lab.begin(DEMO, POST_IDS).await?;
     let request = attack(current, victim);
     say(progress, "sending the request to the naive handler");
     let (response, round_trips) = lab
@@ -213,7 +213,7 @@ pub(super) async fn checked(
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     const DEMO: &str = "tenant_security.checked";
-    lab.begin(DEMO).await?;
+    lab.begin(DEMO, POST_IDS).await?;
     let mut lines = vec![
         format!("Signed in as {}.", current.label()),
         "  1. select organization_id from users where id = $1 and deleted_at is null".into(),

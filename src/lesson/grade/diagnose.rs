@@ -225,6 +225,7 @@ mod tests {
                 elapsed: Duration::ZERO,
             }),
             expected: Ok(live()),
+            checked: None,
             measured: Ok(Measured::default()),
             diagnosis_rows: vec![(DELETED.to_string(), deleted)],
         }

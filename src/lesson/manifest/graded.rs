@@ -17,7 +17,7 @@ const CHECK_KEYS: [&str; 7] = [
     "min_speedup",
     "lint_free",
 ];
-/// Keys that check something; `query` only says what the plan checks look at.
+/// Keys that check something; `query` only says what the other checks look at.
 const CHECKING_KEYS: [&str; 6] = [
     "rows",
     "max_round_trips",
@@ -213,17 +213,25 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
             false
         }
     };
+    // Plans and speed-ups are of one statement; rows are the last result of any number
+    // (a delete, then the select that counts what survived it).
+    let one_statement = ["plan_contains", "plan_excludes", "min_speedup"]
+        .iter()
+        .any(|key| table.has(key));
     let query = table
         .string(doc, "query", Need::Optional)
         .and_then(|found| {
             let count = crate::sql::statement_count(&found.value);
-            if count == 1 {
+            if count == 1 || (count > 1 && !one_statement) {
                 return Some(found.value);
             }
-            let message = format!(
-                "{}`query` must hold exactly one statement, not {count}",
-                table.prefix()
-            );
+            let message = match one_statement {
+                true => format!(
+                    "{}`query` must hold exactly one statement for the plan checks, not {count}",
+                    table.prefix()
+                ),
+                false => format!("{}`query` holds no statement", table.prefix()),
+            };
             doc.at(found.span, message);
             good = false;
             None
@@ -239,12 +247,16 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
         lint_free,
         diagnoses: Vec::new(),
     };
-    if check.query.is_some() && !check.needs_plan() && check.min_speedup.is_none() {
+    if check.query.is_some()
+        && !check.needs_plan()
+        && check.min_speedup.is_none()
+        && check.rows.is_none()
+    {
         table.complain(
             doc,
             format_args!(
-                "`query` names the statement the plan checks look at, but there are none; \
-                 add plan_contains, plan_excludes or min_speedup"
+                "`query` names the statement the rows, plan or speed-up checks look at, but \
+                 there are none; add rows, plan_contains, plan_excludes or min_speedup"
             ),
         );
         good = false;
