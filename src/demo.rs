@@ -28,6 +28,9 @@
 //! - [`tenant_security`]: the multi-tenant security lesson (a handler that trusts the body
 //!   and one that checks, another tenant's post by id, a composite foreign key, row-level
 //!   security, a tenant setting leaking through a pool, the attack suite), all rolled back
+//! - [`orm`]: the ORM lesson (rows read by position and by name across a migration, a model
+//!   that writes its SQL, the model beside the catalog, SQL injection against bound
+//!   parameters, what a mapper hides), all rolled back
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -44,6 +47,7 @@ pub mod durability;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
+pub mod orm;
 pub mod params;
 pub mod postgres;
 pub mod soft_delete;
@@ -197,12 +201,13 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 9] = [
+const GROUPS: [&[DemoSpec]; 10] = [
     durability::DEMOS,
     postgres::DEMOS,
     cloud::DEMOS,
     tenancy::DEMOS,
     tenant_security::DEMOS,
+    orm::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
     soft_delete::DEMOS,
@@ -250,6 +255,8 @@ pub async fn run(
         tenancy::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(tenant_security::PREFIX) {
         tenant_security::run(ctx, spec.name, &progress).await
+    } else if spec.name.starts_with(orm::PREFIX) {
+        orm::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {
         audit::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(durability::PREFIX) {

@@ -12,8 +12,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use super::console::{Console, ExecuteError, plan_node_types};
 use super::explain::speedup_over_no_indexes;
 use crate::data::ResultSet;
+use crate::data::console::{Outcome, StatementResult};
 use crate::data::grading::{Gathered, Measured};
-use crate::lesson::Check;
+use crate::lesson::{Check, inputs};
 
 /// Rows of an answer's result that are kept, and so shown and compared.
 pub const ANSWER_ROWS: usize = 10_000;
@@ -53,7 +54,7 @@ impl Grader {
         solution: &str,
         check: &Check,
     ) -> Result<Gathered, ExecuteError> {
-        let ran = match console.execute(answer, ANSWER_ROWS).await {
+        let ran = match run_checked(console, answer, check, ANSWER_ROWS).await {
             Ok(outcome) => Ok(outcome),
             Err(ExecuteError::Sql(error)) => Err(error),
             Err(lost) => return Err(lost),
@@ -100,7 +101,7 @@ impl Grader {
                 // Rows nobody compares are not worth running the solution for (it may build
                 // an index over a million rows).
                 None => Ok(ResultSet::default()),
-                Some(_) => rolled_back(conn, solution).await,
+                Some(_) => rolled_back(conn, solution, check).await,
             };
             let expected = match expected {
                 Err(ExecuteError::Connection(_)) if attempt == 0 => {
@@ -116,7 +117,9 @@ impl Grader {
             let mut diagnosis_rows = Vec::new();
             if check.rows.is_some() {
                 for query in check.diagnosis_queries() {
-                    let rows = rolled_back(conn, query).await.map_err(|e| e.to_string());
+                    let rows = rolled_back(conn, query, &Check::default())
+                        .await
+                        .map_err(|e| e.to_string());
                     diagnosis_rows.push((query.to_string(), rows));
                 }
             }
@@ -130,12 +133,48 @@ impl Grader {
 /// What [`Gathered::diagnosis_rows`] holds.
 type DiagnosisRows = Vec<(String, Result<ResultSet, String>)>;
 
+/// Runs `sql` as `check` grades it: as it is, or once per input of `check.inputs`, the
+/// results of all inputs together as the last statement's (see [`crate::lesson::inputs`]).
+async fn run_checked(
+    console: &mut Console,
+    sql: &str,
+    check: &Check,
+    max_rows: usize,
+) -> Result<Outcome, ExecuteError> {
+    if check.inputs.is_empty() {
+        return console.execute(sql, max_rows).await;
+    }
+    let started = std::time::Instant::now();
+    let mut results = Vec::new();
+    for input in &check.inputs {
+        let ran = console.execute(&inputs::script(sql, input), max_rows).await;
+        // Forgotten whatever happened: a later input, or the next attempt, prepares again.
+        // A statement that failed to prepare left nothing to forget.
+        let _ = console.execute(inputs::FORGET, 0).await;
+        results.push((input.clone(), ran?.into_last_result()));
+    }
+    let result = inputs::together(results);
+    Ok(Outcome {
+        statements: vec![StatementResult {
+            rows_affected: result.rows.len() as u64,
+            result,
+            truncated: false,
+        }],
+        elapsed: started.elapsed(),
+    })
+}
+
 /// The last result of `sql` (the reference solution, a diagnosis's query), run inside a
 /// transaction that is rolled back: SQL that changes rows must not change the learner's data
-/// each time an answer is graded.
-async fn rolled_back(grader: &mut Console, sql: &str) -> Result<ResultSet, ExecuteError> {
+/// each time an answer is graded. The solution runs as `check` grades it; a diagnosis's
+/// query as it is.
+async fn rolled_back(
+    grader: &mut Console,
+    sql: &str,
+    check: &Check,
+) -> Result<ResultSet, ExecuteError> {
     grader.execute("begin", 0).await?;
-    let outcome = grader.execute(sql, usize::MAX).await;
+    let outcome = run_checked(grader, sql, check, usize::MAX).await;
     // Whatever it did, it is undone; a failed rollback means a lost connection, which the
     // next grading notices.
     let _ = grader.execute("rollback", 0).await;
