@@ -10,13 +10,13 @@ use crate::lesson::{Check, Exercise, Quiz, QuizOption, RowOrder};
 
 const CHECK_KEYS: [&str; 8] = [
     "rows",
-    "inputs",
     "max_round_trips",
     "plan_contains",
     "plan_excludes",
     "query",
     "min_speedup",
     "lint_free",
+    "inputs",
 ];
 /// Keys that check something; `query` only says what the plan checks look at.
 const CHECKING_KEYS: [&str; 6] = [
