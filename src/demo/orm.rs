@@ -82,7 +82,7 @@ pub(super) async fn run(
         "orm.positional" => rows::positional(lab, &current, progress).await,
         "orm.from_row" => rows::from_row(lab, &current, progress).await,
         "orm.model" => model::run(lab, &current, progress).await,
-        "orm.mapping" => mapping::run(lab, progress).await,
+        "orm.mapping" => mapping::run(lab, &current, progress).await,
         "orm.injection" => injection::run(lab, &current, progress).await,
         _ => tradeoffs::run(lab, &current, progress).await,
     })

@@ -94,6 +94,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/exercise/lesson.toml:43: step 5: check: `query` names the statement the plan checks look at, but there are none; add plan_contains, plan_excludes or min_speedup",
         "bad/exercise/lesson.toml:51: step 6: check: `lint_free = false` checks nothing; leave the key out to allow warnings",
         "bad/exercise/lesson.toml:59: step 7: check: unknown key `lint_fre` (did you mean `lint_free`?); check takes: rows, max_round_trips, plan_contains, plan_excludes, query, min_speedup, lint_free, inputs",
+        "bad/exercise/lesson.toml:67: step 8: check: `inputs` needs at least one input and `rows` to compare each input's rows",
         "bad/quiz/lesson.toml:9: step 1: `options` has 1; a quiz needs 2 to 6 options",
         "bad/quiz/lesson.toml:15: step 2: `options` has 2 correct answers; mark exactly one with `correct = true`",
         "bad/quiz/lesson.toml:25: step 3: option 1: missing `why` (why this answer is right or wrong)",

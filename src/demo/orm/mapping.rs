@@ -50,7 +50,7 @@ fn field_types(pg_type: &str, not_null: bool) -> [String; 3] {
         "integer" => ("i32", "Integer".into(), "number"),
         "boolean" => ("bool", "Boolean".into(), "boolean"),
         "text" => ("String", "Text".into(), "string"),
-        "timestamp with time zone" => ("DateTime<Utc>", "DateTime(tz=True)".into(), "Date"),
+        "timestamp with time zone" => ("DateTime<Utc>", "DateTime(True)".into(), "Date"),
         other => match other.strip_prefix("character varying") {
             Some(length) => ("String", format!("String{length}"), "string"),
             None => ("?", "?".into(), "?"),
@@ -76,9 +76,11 @@ fn short(pg_type: &str) -> &str {
 
 pub(super) async fn run(
     lab: &mut Measured,
+    current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     const DEMO: &str = "orm.mapping";
+    let org = current.organization_id;
     say(progress, "reading users from the catalog");
     let (columns, _) = lab
         .step("the catalog", async |conn| {
@@ -156,17 +158,20 @@ pub(super) async fn run(
     lines.push(String::new());
     lines.push("And from the other side, a nullable column read into a field that is not:".into());
     lines.push("  let deleted: DateTime<Utc> = query_scalar(\"select deleted_at …\")".into());
+    lines.push("  (of a live user: deleted_at is NULL)".into());
     let (read, _) = lab
         .step("NULL into a non-Option field", async |conn| {
             sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
-                "select deleted_at from users where id = (select min(id) from users)",
+                "select deleted_at from users
+                  where organization_id = $1 and deleted_at is null order by id limit 1",
             )
+            .bind(org)
             .fetch_one(conn)
             .await
         })
         .await;
     match read {
-        Ok(_) => lines.push("  ✓ read (that user is soft-deleted)".into()),
+        Ok(_) => lines.push("  ✓ read".into()),
         Err(e) => lines.push(format!("  ✗ sqlx: {e}")),
     }
     lines.push(String::new());
@@ -190,10 +195,10 @@ async fn insert_model_user(
         .execute(&mut *conn)
         .await?;
     let mut outcome = Ok(());
-    for _ in 0..times {
+    for n in 1..=times {
         outcome = sqlx::query("insert into model_users (username, email) values ($1, $2)")
             .bind(username)
-            .bind("someone@lab.test")
+            .bind(format!("user{n}@lab.test"))
             .execute(&mut *conn)
             .await
             .map(|_| ());
@@ -222,7 +227,7 @@ mod tests {
             field_types("timestamp with time zone", false),
             [
                 "Option<DateTime<Utc>>",
-                "DateTime(tz=True), null",
+                "DateTime(True), null",
                 "Date | null"
             ]
         );

@@ -204,10 +204,11 @@ pub(super) async fn run(
     let (_, mut mark) = lab.seen_after(0);
     let mut lines = vec![
         format!(
-            "The model: table {}, key {}, tenant {}, default scope {} is null,",
-            USER.table, USER.key, USER.tenant, USER.deleted
+            "The model: table {}, key {}, tenant {},",
+            USER.table, USER.key, USER.tenant
         ),
-        format!("  columns {}.", USER.columns.join(", ")),
+        format!("  columns {},", USER.columns.join(", ")),
+        format!("  default scope {} is null.", USER.deleted),
     ];
 
     // 1. user = User(username="zoe", email=…, organization_id=…); session.add(user)
