@@ -186,3 +186,31 @@ async fn a_lazy_relationship_costs_a_round_trip_per_post() {
         report.warnings
     );
 }
+
+#[tokio::test]
+async fn the_handlers_serve_whoever_the_lab_acts_as() {
+    let mut lab = lab().await;
+    lab.ctx.acting_as = Some(pglab::data::acting::ActingAs {
+        user_id: 3,
+        username: "charlie".into(),
+        organization_id: 2,
+        organization: "TechCo".into(),
+    });
+    let (positional, _) = run(&lab.ctx, "orm.positional", "").await;
+    assert!(
+        flat(&positional).contains("3 users swapped of 3"),
+        "{}",
+        said(&positional)
+    );
+    let (injection, _) = run(&lab.ctx, "orm.injection", "").await;
+    let text = said(&injection);
+    assert!(
+        text.contains("Signed in as charlie (user 3, org 2)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("u.organization_id = 2 and u.username = 'x' or '1'='1'"),
+        "{text}"
+    );
+    assert_eq!(injection.title, "String-built SQL leaks 10 users; bound, 0");
+}

@@ -347,6 +347,7 @@ async fn an_answer_is_graded_on_each_input_a_handler_would_receive() {
             &exercise.solution,
             &exercise.starter,
             "select id, username from users where organization_id = 1 and usernam = $1",
+            "select id, username from users where organization_id = 1 and username = '$1'",
         ],
     )
     .await;
@@ -367,6 +368,11 @@ async fn an_answer_is_graded_on_each_input_a_handler_would_receive() {
     assert!(why.text.contains("closed your quote"), "{why:?}");
     let failing = verdicts[2].as_ref().unwrap_err();
     assert!(failing.contains("usernam"), "{failing}");
+    // A quoted '$1' finds nobody for any input: alice's row is named missing.
+    assert_eq!(
+        findings(&verdicts[3]),
+        vec!["1 row missing: (alice, 1, alice)"]
+    );
 }
 
 /// The lazy loop typed into the console is a round trip per statement, flagged N+1 by the
