@@ -95,8 +95,10 @@ pub(super) async fn positional(
 ) -> Result<Told, Error> {
     let mut lines = vec![
         "The code, written when username was column 2:".to_string(),
-        "  let rows = sqlx::query(LIST).bind(org).fetch_all(conn).await?;".into(),
-        "  User { id: row.try_get(0)?, username: row.try_get(2)?, email: row.try_get(3)? }".into(),
+        "  let rows = sqlx::query(LIST).persistent(false)".into(),
+        "      .bind(org).fetch_all(conn).await?;".into(),
+        "  User { id: row.try_get(0)?,".into(),
+        "         username: row.try_get(2)?, email: row.try_get(3)? }".into(),
     ];
     let (before, after) = before_and_after(
         lab,
@@ -130,9 +132,10 @@ pub(super) async fn from_row(
 ) -> Result<Told, Error> {
     let mut lines = vec![
         "The code: the struct names its columns, FromRow looks each one up by name.".to_string(),
-        "  #[derive(sqlx::FromRow)] struct User { id: i64, username: String, email: String }"
-            .into(),
-        "  let users: Vec<User> = sqlx::query_as(LIST).bind(org).fetch_all(conn).await?;".into(),
+        "  #[derive(sqlx::FromRow)]".into(),
+        "  struct User { id: i64, username: String, email: String }".into(),
+        "  let users: Vec<User> = sqlx::query_as(LIST).persistent(false)".into(),
+        "      .bind(org).fetch_all(conn).await?;".into(),
     ];
     let (before, after) = before_and_after(
         lab,
