@@ -29,9 +29,9 @@ const SCRATCH: &str = "create temp table invoices as
 const SCRATCH_EXISTS: &str = "select to_regclass('invoices') is not null";
 
 /// The inputs, in the order the demo sends them.
-pub const NORMAL: [&str; 2] = ["alice", "bob"];
-pub const ALWAYS_TRUE: &str = "x' or '1'='1";
-pub const DROP: &str = "x'; drop table invoices; --";
+const NORMAL: [&str; 2] = ["alice", "bob"];
+const ALWAYS_TRUE: &str = "x' or '1'='1";
+const DROP: &str = "x'; drop table invoices; --";
 
 /// Builds the SQL by formatting: the name becomes part of the statement's text.
 fn formatted(org: i64, name: &str) -> String {
