@@ -28,6 +28,9 @@
 //! - [`tenant_security`]: the multi-tenant security lesson (a handler that trusts the body
 //!   and one that checks, another tenant's post by id, a composite foreign key, row-level
 //!   security, a tenant setting leaking through a pool, the attack suite), all rolled back
+//! - [`orm`]: the ORM lesson (rows read by position and by name across a migration, a model
+//!   that writes its SQL, the model beside the catalog, SQL injection against bound
+//!   parameters, what a mapper hides), all rolled back
 //! - [`foreign_keys`]: the relationships lesson (both directions of a key, a join table, an
 //!   orphan refused, every `ON DELETE` policy with its audit events, a deferred check, the
 //!   cascade without an index), all rolled back
@@ -48,6 +51,7 @@ pub mod foreign_keys;
 pub mod indexes;
 pub mod meter;
 pub mod n_plus_one;
+pub mod orm;
 pub mod params;
 pub mod postgres;
 pub mod soft_delete;
@@ -201,12 +205,13 @@ pub struct DemoSpec {
 }
 
 /// Every demo's group, in the order help lists them.
-const GROUPS: [&[DemoSpec]; 10] = [
+const GROUPS: [&[DemoSpec]; 11] = [
     durability::DEMOS,
     postgres::DEMOS,
     cloud::DEMOS,
     tenancy::DEMOS,
     tenant_security::DEMOS,
+    orm::DEMOS,
     foreign_keys::DEMOS,
     n_plus_one::DEMOS,
     indexes::DEMOS,
@@ -255,6 +260,8 @@ pub async fn run(
         tenancy::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(tenant_security::PREFIX) {
         tenant_security::run(ctx, spec.name, &progress).await
+    } else if spec.name.starts_with(orm::PREFIX) {
+        orm::run(ctx, spec.name, &progress).await
     } else if spec.name.starts_with(foreign_keys::PREFIX) {
         foreign_keys::run(ctx, spec.name, params, &progress).await
     } else if spec.name.starts_with(audit::PREFIX) {

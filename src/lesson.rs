@@ -16,6 +16,7 @@
 mod catalog;
 mod document;
 mod grade;
+pub mod inputs;
 mod manifest;
 mod progress;
 mod source;
@@ -166,6 +167,11 @@ pub struct Check {
     /// The attempt's round trips must raise no warning in the lab's query log (no lint, no
     /// N+1): `lint_free = true` in a lesson file.
     pub lint_free: bool,
+    /// Inputs a handler would receive (a normal one, a malicious one): the answer and the
+    /// reference run once per input, `$1` bound to it and `{input}` replaced by its text as
+    /// string formatting would, and their rows are compared labelled with the input
+    /// (`inputs = [...]`, with `rows`). See [`inputs`].
+    pub inputs: Vec<String>,
     /// Not a requirement: why an answer fails, for the wrong answers a lesson expects
     /// (`[[step.diagnosis]]`). Tried in order; the first whose conditions all hold explains
     /// a failing verdict.

@@ -12,8 +12,9 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use super::console::{Console, ExecuteError, plan_node_types};
 use super::explain::speedup_over_no_indexes;
 use crate::data::ResultSet;
+use crate::data::console::{Outcome, StatementResult};
 use crate::data::grading::{Gathered, Measured};
-use crate::lesson::Check;
+use crate::lesson::{Check, inputs};
 
 /// Rows of an answer's result that are kept, and so shown and compared.
 pub const ANSWER_ROWS: usize = 10_000;
@@ -53,7 +54,7 @@ impl Grader {
         solution: &str,
         check: &Check,
     ) -> Result<Gathered, ExecuteError> {
-        let ran = match console.execute(answer, ANSWER_ROWS).await {
+        let ran = match run_checked(console, answer, check, ANSWER_ROWS).await {
             Ok(outcome) => Ok(outcome),
             Err(ExecuteError::Sql(error)) => Err(error),
             Err(lost) => return Err(lost),
@@ -98,8 +99,7 @@ impl Grader {
                 // Rows nobody compares are not worth running the solution for (it may build
                 // an index over a million rows).
                 (None, _) => Ok(ResultSet::default()),
-                (Some(_), None) => rolled_back(conn, solution, None).await,
-                (Some(_), Some(query)) => rolled_back(conn, solution, Some(query)).await,
+                (Some(_), query) => rolled_back(conn, solution, check, query.as_deref()).await,
             };
             let expected = match expected {
                 Err(ExecuteError::Connection(_)) if attempt == 0 => {
@@ -110,14 +110,16 @@ impl Grader {
             };
             // The answer is committed: the query sees what it left.
             let checked = match (&check.query, check.rows_after_answer()) {
-                (Some(query), true) => match rolled_back(conn, query, None).await {
-                    Ok(rows) => Some(Ok(rows)),
-                    Err(ExecuteError::Sql(refusal)) => Some(Err(refusal)),
-                    Err(other) => {
-                        let lost = format!("the check's query could not run: {other}");
-                        return Read::failed(lost);
+                (Some(query), true) => {
+                    match rolled_back(conn, query, &Check::default(), None).await {
+                        Ok(rows) => Some(Ok(rows)),
+                        Err(ExecuteError::Sql(refusal)) => Some(Err(refusal)),
+                        Err(other) => {
+                            let lost = format!("the check's query could not run: {other}");
+                            return Read::failed(lost);
+                        }
                     }
-                },
+                }
                 _ => None,
             };
             let measured = measure(conn.connection(), check, answer)
@@ -127,7 +129,7 @@ impl Grader {
             let mut diagnosis_rows = Vec::new();
             if check.rows.is_some() {
                 for query in check.diagnosis_queries() {
-                    let rows = rolled_back(conn, query, None)
+                    let rows = rolled_back(conn, query, &Check::default(), None)
                         .await
                         .map_err(|e| e.to_string());
                     diagnosis_rows.push((query.to_string(), rows));
@@ -164,17 +166,49 @@ impl Read {
     }
 }
 
+/// Runs `sql` as `check` grades it: as it is, or once per input of `check.inputs`, the
+/// results of all inputs together as the last statement's (see [`crate::lesson::inputs`]).
+async fn run_checked(
+    console: &mut Console,
+    sql: &str,
+    check: &Check,
+    max_rows: usize,
+) -> Result<Outcome, ExecuteError> {
+    if check.inputs.is_empty() {
+        return console.execute(sql, max_rows).await;
+    }
+    let started = std::time::Instant::now();
+    let mut results = Vec::new();
+    for input in &check.inputs {
+        let ran = console.execute(&inputs::script(sql, input), max_rows).await;
+        // Forgotten whatever happened: a later input, or the next attempt, prepares again.
+        // A statement that failed to prepare left nothing to forget.
+        let _ = console.execute(inputs::FORGET, 0).await;
+        results.push((input.clone(), ran?.into_last_result()));
+    }
+    let result = inputs::together(results);
+    Ok(Outcome {
+        statements: vec![StatementResult {
+            rows_affected: result.rows.len() as u64,
+            result,
+            truncated: false,
+        }],
+        elapsed: started.elapsed(),
+    })
+}
+
 /// The last result of `sql` (the reference solution, a diagnosis's query), or of `then` run
 /// after it (the check's query after the solution), inside a transaction that is rolled
 /// back: SQL that changes rows must not change the learner's data each time an answer is
-/// graded.
+/// graded. `sql` runs as `check` grades it (once per input, when it has inputs).
 async fn rolled_back(
     grader: &mut Console,
     sql: &str,
+    check: &Check,
     then: Option<&str>,
 ) -> Result<ResultSet, ExecuteError> {
     grader.execute("begin", 0).await?;
-    let mut outcome = grader.execute(sql, usize::MAX).await;
+    let mut outcome = run_checked(grader, sql, check, usize::MAX).await;
     if let (Ok(_), Some(then)) = (&outcome, then) {
         outcome = grader.execute(then, usize::MAX).await;
     }

@@ -15,7 +15,7 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::mpsc;
 
 use super::Error;
-use crate::data::proxy::{ProxyEvent, SessionId};
+use crate::data::proxy::{ProxyEvent, SessionId, Statement};
 use crate::proxy::{self, Latency, Proxy};
 use crate::query_log::{QueryLog, ScopeReport, Totals};
 
@@ -158,6 +158,20 @@ impl Meter {
         self.drain().await;
         self.recorder.log.finish_bursts(None);
         self.recorder.log.pause()
+    }
+
+    /// The statements of the log's entries numbered after `after`, in order, and the last
+    /// entry's number. Call it after a measured piece of work: the work's events are
+    /// recorded by then.
+    pub fn seen_after(&self, after: u64) -> (Vec<Statement>, u64) {
+        let log = &self.recorder.log;
+        let last = log.entries().next_back().map_or(after, |entry| entry.seq);
+        let statements = log
+            .entries()
+            .filter(|entry| entry.seq > after)
+            .flat_map(|entry| entry.round_trip.statements.iter().cloned())
+            .collect();
+        (statements, last)
     }
 
     /// Records what is already in the channel.

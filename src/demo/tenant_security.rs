@@ -46,6 +46,7 @@ use super::meter::{Meter, Metered};
 use super::{DemoContext, DemoSpec, Error, exec, refusal, refusal_lines, say, sql};
 use crate::data::acting::ActingAs;
 use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::proxy::Statement;
 use crate::query_log::{ScopeReport, Totals};
 
 /// Every demo of this module is named `tenant_security.…`.
@@ -102,14 +103,14 @@ pub(super) type Told = (String, Vec<String>);
 
 /// Who sends the requests: the user the lab acts as, alice of Acme otherwise.
 #[derive(Debug, Clone)]
-struct Current {
-    user_id: i64,
-    username: String,
-    organization_id: i64,
+pub(super) struct Current {
+    pub(super) user_id: i64,
+    pub(super) username: String,
+    pub(super) organization_id: i64,
 }
 
 impl Current {
-    fn of(ctx: &DemoContext) -> Self {
+    pub(super) fn of(ctx: &DemoContext) -> Self {
         match &ctx.acting_as {
             Some(ActingAs {
                 user_id,
@@ -130,7 +131,7 @@ impl Current {
     }
 
     /// The tenant the attacks aim at: TechCo, or Acme when the current user is TechCo's.
-    fn victim(&self) -> i64 {
+    pub(super) fn victim(&self) -> i64 {
         if self.organization_id == TECHCO {
             ACME
         } else {
@@ -139,7 +140,7 @@ impl Current {
     }
 
     /// `alice (user 1, org 1)`.
-    fn label(&self) -> String {
+    pub(super) fn label(&self) -> String {
         format!(
             "{} (user {}, org {})",
             self.username, self.user_id, self.organization_id
@@ -149,7 +150,7 @@ impl Current {
 
 /// The demo's connection through its meter, and what each measured piece of work cost: a
 /// handler's requests are measured one by one, so each response shows its own round trips.
-/// The foreign-key lesson's handlers are measured the same way, with this.
+/// The ORM and foreign-key lessons' demos measure their requests the same way, with this.
 pub(super) struct Measured {
     meter: Meter,
     conn: PgConnection,
@@ -206,13 +207,30 @@ impl Measured {
         name: &str,
         work: impl AsyncFnOnce(&mut PgConnection) -> T,
     ) -> (T, u64) {
+        let (output, totals) = self.step_totals(name, work).await;
+        (output, totals.round_trips)
+    }
+
+    /// Runs `work` on the demo's connection; its output and everything its traffic added
+    /// up to (round trips, bytes received).
+    pub(super) async fn step_totals<T>(
+        &mut self,
+        name: &str,
+        work: impl AsyncFnOnce(&mut PgConnection) -> T,
+    ) -> (T, Totals) {
         let Measured {
             meter, conn, parts, ..
         } = self;
         let (output, measured) = meter.measure(name, work(conn)).await;
-        let round_trips = measured.report.totals.round_trips;
+        let totals = measured.report.totals;
         parts.push(measured);
-        (output, round_trips)
+        (output, totals)
+    }
+
+    /// The statements the proxy saw since the log's entry `after` (0: all kept), and the
+    /// number of the last entry, to pass next time.
+    pub(super) fn seen_after(&self, after: u64) -> (Vec<Statement>, u64) {
+        self.meter.seen_after(after)
     }
 
     /// Ends the demo's transaction if a failure left it open, puts the id sequence back,

@@ -276,7 +276,7 @@ fn exercise_of(catalog: &Catalog, lesson: &str) -> Exercise {
 /// the same way in the lab and in `lessons check`.
 #[tokio::test]
 async fn declared_wrong_answers_are_explained_alike_in_the_lab_and_by_lessons_check() {
-    for lesson in ["n-plus-one", "soft-deletes", "foreign-keys"] {
+    for lesson in ["n-plus-one", "soft-deletes", "orm", "foreign-keys"] {
         let db = TestDb::create().await.unwrap();
         let catalog = shipped();
         let exercise = exercise_of(&catalog, lesson);
@@ -366,6 +366,54 @@ async fn a_wrong_answer_is_told_why_in_its_own_terms() {
     );
     // The judge names the rows too: none of Acme's posts came back from `= NULL`.
     assert!(findings(&verdicts[0])[0].starts_with("7 rows missing: (Spring release notes)"));
+}
+
+/// An exercise graded on inputs: the bound answer passes on every request; the starter, which
+/// still formats the name into its text, is really fed the attack and leaks every tenant's
+/// users, and is told so; a failing answer fails on the first input.
+#[tokio::test]
+async fn an_answer_is_graded_on_each_input_a_handler_would_receive() {
+    let db = TestDb::create().await.unwrap();
+    let catalog = shipped();
+    let exercise = exercise_of(&catalog, "orm");
+    assert_eq!(
+        exercise.check.inputs,
+        vec!["alice", "charlie", "x' or '1'='1"]
+    );
+    let verdicts = both_ways(
+        &db,
+        catalog,
+        "orm",
+        &[
+            &exercise.solution,
+            &exercise.starter,
+            "select id, username from users where organization_id = 1 and usernam = $1",
+            "select id, username from users where organization_id = 1 and username = '$1'",
+        ],
+    )
+    .await;
+    let right = verdicts[0].as_ref().unwrap();
+    assert!(right.passed(), "{right:?}");
+    let starter = verdicts[1].as_ref().unwrap();
+    assert!(!starter.passed());
+    assert_eq!(
+        findings(&verdicts[1]),
+        vec![
+            "10 extra rows: (x' or '1'='1, 1, alice) (x' or '1'='1, 2, bob) \
+             (x' or '1'='1, 3, charlie) (x' or '1'='1, 4, diana) (x' or '1'='1, 5, erin) \
+             and 5 more"
+        ]
+    );
+    let why = starter.why.clone().unwrap();
+    assert_eq!(why.diagnosis, "still-formatted");
+    assert!(why.text.contains("closed your quote"), "{why:?}");
+    let failing = verdicts[2].as_ref().unwrap_err();
+    assert!(failing.contains("usernam"), "{failing}");
+    // A quoted '$1' finds nobody for any input: alice's row is named missing.
+    assert_eq!(
+        findings(&verdicts[3]),
+        vec!["1 row missing: (alice, 1, alice)"]
+    );
 }
 
 /// The lazy loop typed into the console is a round trip per statement, flagged N+1 by the

@@ -17,6 +17,7 @@ mod demo_cloud;
 mod demo_durability;
 mod demo_foreign_keys;
 mod demo_indexes;
+mod demo_orm;
 mod demo_postgres;
 mod demo_soft_delete;
 mod demo_tenancy;

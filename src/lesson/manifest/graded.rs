@@ -8,7 +8,7 @@ use crate::lesson::document::{Document, Need, SpannedStrings, Table, unknown_key
 use crate::lesson::text::Shown;
 use crate::lesson::{Check, Exercise, Quiz, QuizOption, RowOrder};
 
-const CHECK_KEYS: [&str; 7] = [
+const CHECK_KEYS: [&str; 8] = [
     "rows",
     "max_round_trips",
     "plan_contains",
@@ -16,6 +16,7 @@ const CHECK_KEYS: [&str; 7] = [
     "query",
     "min_speedup",
     "lint_free",
+    "inputs",
 ];
 /// Keys that check something; `query` only says what the other checks look at.
 const CHECKING_KEYS: [&str; 6] = [
@@ -236,8 +237,22 @@ fn read_check(doc: &mut Document, table: &Table) -> Option<Check> {
             good = false;
             None
         });
+    let inputs: Vec<String> = match table.strings(doc, "inputs", Need::Optional) {
+        None => Vec::new(),
+        Some(found) if found.value.is_empty() || rows.is_none() => {
+            let message = format!(
+                "{}`inputs` needs at least one input and `rows` to compare each input's rows",
+                table.prefix()
+            );
+            doc.at(found.span, message);
+            good = false;
+            Vec::new()
+        }
+        Some(found) => found.value.into_iter().map(|(input, _)| input).collect(),
+    };
     let names = |nodes: SpannedStrings| nodes.into_iter().map(|(node, _)| node).collect();
     let check = Check {
+        inputs,
         rows,
         max_round_trips,
         plan_contains: names(plan_contains),
