@@ -34,6 +34,8 @@
 //! - [`foreign_keys`]: the relationships lesson (both directions of a key, a join table, an
 //!   orphan refused, every `ON DELETE` policy with its audit events, a deferred check, the
 //!   cascade without an index), all rolled back
+//! - [`requests`]: what the lessons that play an application's requests share: one metered
+//!   connection, each request measured on its own, the user who sends them
 //! - [`params`]: what each demo accepts, checked when a lesson loads
 //! - `meter`: a proxy and query log of the demo's own, teeing every event to the lab's log
 //!
@@ -54,6 +56,7 @@ pub mod n_plus_one;
 pub mod orm;
 pub mod params;
 pub mod postgres;
+pub mod requests;
 pub mod soft_delete;
 pub mod tenancy;
 pub mod tenant_security;

@@ -31,7 +31,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::params::{ParamKind, ParamSpec};
-use super::tenant_security::Measured;
+use super::requests::RequestRun;
 use super::{DemoContext, DemoSpec, Error};
 use crate::data::acting::ActingAs;
 use crate::data::demo::{DemoProgress, DemoReport};
@@ -113,14 +113,14 @@ pub(super) async fn run(
     match name {
         "foreign_keys.unindexed" => return unindexed::run(ctx, params, progress).await,
         "foreign_keys.deferred" => {
-            let mut lab = Measured::start(ctx, name).await?;
+            let mut lab = RequestRun::start(ctx, name).await?;
             let told = deferred::run(&mut lab, progress).await;
             return lab.report(told).await;
         }
         _ => {}
     }
     let current = Current::of(ctx);
-    let mut lab = Measured::start(ctx, name).await?;
+    let mut lab = RequestRun::start(ctx, name).await?;
     let told = match name {
         "foreign_keys.one_to_many" => relations::one_to_many(&mut lab, &current, progress).await,
         "foreign_keys.many_to_many" => relations::many_to_many(&mut lab, progress).await,

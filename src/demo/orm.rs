@@ -20,7 +20,7 @@
 //! thing a rollback leaves moved, the users' id sequence, is put back by the model demo.
 //!
 //! The connection and the per-request measuring are the multi-tenant security lesson's
-//! ([`super::tenant_security::Measured`]): both lessons show handlers and their round trips.
+//! ([`super::requests::RequestRun`]): both lessons show handlers and their round trips.
 
 mod injection;
 mod mapping;
@@ -30,7 +30,7 @@ mod tradeoffs;
 
 use tokio::sync::mpsc;
 
-use super::tenant_security::{Current, Measured, Told};
+use super::requests::{Current, RequestRun, Told};
 use super::{DemoContext, DemoSpec, Error, exec, say};
 use crate::data::demo::{DemoProgress, DemoReport};
 
@@ -77,7 +77,7 @@ pub(super) async fn run(
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<DemoReport, Error> {
     let current = Current::of(ctx);
-    let mut lab = Measured::start(ctx, name).await?;
+    let mut lab = RequestRun::start(ctx, name).await?;
     let told = rolled_back(&mut lab, name, async |lab| match name {
         "orm.positional" => rows::positional(lab, &current, progress).await,
         "orm.from_row" => rows::from_row(lab, &current, progress).await,
@@ -92,9 +92,9 @@ pub(super) async fn run(
 
 /// Runs `demo` inside one transaction, rolled back whether it succeeded or not.
 async fn rolled_back(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     name: &'static str,
-    demo: impl AsyncFnOnce(&mut Measured) -> Result<Told, Error>,
+    demo: impl AsyncFnOnce(&mut RequestRun) -> Result<Told, Error>,
 ) -> Result<Told, Error> {
     let (begun, _) = lab
         .step("begin", async |conn| {

@@ -9,7 +9,7 @@
 //! 3. `NO ACTION`, Acme alone: accepted, and `COMMIT` refuses.
 
 use super::*;
-use crate::demo::tenant_security::Told;
+use crate::demo::requests::Told;
 use crate::demo::{exec, refusal, say};
 
 const DEMO: &str = "foreign_keys.deferred";
@@ -74,7 +74,7 @@ async fn play(
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     let scenarios: [(&str, &'static str, &[&'static str]); 3] = [

@@ -10,7 +10,7 @@
 //! is another tenant, and moving a customer's rows into another customer is a breach.
 
 use super::*;
-use crate::demo::tenant_security::Told;
+use crate::demo::requests::Told;
 use crate::demo::{exec, refusal, say, sql};
 
 const DEMO: &str = "foreign_keys.on_delete";
@@ -77,7 +77,7 @@ struct Outcome {
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     let (begun, _) = lab

@@ -8,7 +8,7 @@
 use serde_json::{Value, json};
 
 use super::*;
-use crate::demo::tenant_security::Told;
+use crate::demo::requests::Told;
 use crate::demo::{exec, refusal, refusal_lines, say};
 
 const DEMO: &str = "foreign_keys.orphan";
@@ -95,7 +95,7 @@ async fn signup(conn: &mut PgConnection, request: &Signup) -> Response {
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     lab.begin(DEMO, "users_id_seq").await?;

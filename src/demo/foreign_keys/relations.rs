@@ -12,7 +12,7 @@
 //! rolled back, with Acme's tags.
 
 use super::*;
-use crate::demo::tenant_security::Told;
+use crate::demo::requests::Told;
 use crate::demo::{exec, refusal, refusal_lines, say, sql};
 use sqlx::Row;
 
@@ -139,7 +139,7 @@ async fn joined_users(conn: &mut PgConnection, org: i64) -> sqlx::Result<String>
 }
 
 pub(super) async fn one_to_many(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
@@ -265,7 +265,7 @@ const TAG_NO_POST: &str = "insert into post_tags (post_id, tag_id)
   select 999, id from tags where organization_id = 1 and name = 'engineering'";
 
 pub(super) async fn many_to_many(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
     say(

@@ -122,7 +122,7 @@ fn request(name: &str) -> String {
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

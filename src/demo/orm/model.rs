@@ -187,7 +187,7 @@ const SEQUENCE: &str = "select last_value, is_called from users_id_seq";
 const RESTORE: &str = "select setval('users_id_seq', $1, $2)";
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

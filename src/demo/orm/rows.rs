@@ -89,7 +89,7 @@ impl Reader {
 }
 
 pub(super) async fn positional(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
@@ -126,7 +126,7 @@ pub(super) async fn positional(
 }
 
 pub(super) async fn from_row(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
@@ -171,7 +171,7 @@ fn swapped_users(n: usize) -> String {
 
 /// Builds the copy, lists the tenant's users with `reader`, migrates, lists again.
 async fn before_and_after(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     demo: &'static str,
     reader: Reader,
     current: &Current,
@@ -208,7 +208,7 @@ async fn before_and_after(
 
 /// Lists the users with `reader`, with the table's columns as the catalog has them.
 async fn listed(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     demo: &'static str,
     reader: Reader,
     org: i64,

@@ -53,7 +53,7 @@ async fn page_joined(conn: &mut PgConnection, org: i64) -> sqlx::Result<Page> {
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

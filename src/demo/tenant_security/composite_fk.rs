@@ -15,7 +15,7 @@ const SAME_TENANT: &str = "alter table posts
   references users (organization_id, id)";
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

@@ -150,7 +150,7 @@ fn list_lines(name: &str, posts: &[(i64, String)], marked: Option<i64>, who: &st
 }
 
 pub(super) async fn naive(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
@@ -208,7 +208,7 @@ pub(super) async fn naive(
 }
 
 pub(super) async fn checked(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

@@ -74,7 +74,7 @@ fn not_found() -> Response {
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {

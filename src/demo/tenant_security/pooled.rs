@@ -15,6 +15,8 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use super::rls::policy_lines;
 use super::*;
+use crate::demo::meter::Meter;
+use crate::demo::requests::wrapped;
 
 const DEMO: &str = "tenant_security.pooled";
 

@@ -79,7 +79,7 @@ async fn visible(conn: &mut PgConnection, demo: &'static str) -> Result<String, 
 }
 
 pub(super) async fn run(
-    lab: &mut Measured,
+    lab: &mut RequestRun,
     current: &Current,
     progress: &mpsc::UnboundedSender<DemoProgress>,
 ) -> Result<Told, Error> {
