@@ -10,6 +10,7 @@ use pglab::data::warning::Raised;
 use pglab::demo::{self, DemoContext};
 use pglab::proxy::Latency;
 use pglab::testing::TestDb;
+use sqlx::Connection;
 use tokio::sync::mpsc;
 
 pub struct Lab {
@@ -411,4 +412,96 @@ fn validation_names_the_demo_the_parameter_and_what_is_allowed() {
         err.contains("`latency`") && err.contains("\"20ms\""),
         "{err}"
     );
+}
+
+/// The lab database as lines: its `lab` schema from the catalog (tables, columns,
+/// constraints, indexes, policies, row-level-security switches, triggers, functions), the
+/// story's rows, the sequences, the size of the audit log, the settings of the learner's
+/// role and of the database, and leftover customer databases; relations named with a
+/// prefix in `kept` are left out. What a demo must leave as it found it.
+pub async fn lab_state(db: &TestDb, kept: &[&str]) -> Vec<String> {
+    let mut conn = db.owner_conn().await.unwrap();
+    let kept: Vec<String> = kept.iter().map(|k| k.to_string()).collect();
+    let lines: Vec<String> = sqlx::query_scalar(
+        "with rel as (
+             select c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
+             from pg_class c join pg_namespace n on n.oid = c.relnamespace
+             where n.nspname = 'lab' and c.relkind in ('r', 'v', 'm', 'S', 'p', 'f')
+               and not (c.relname like any (select k || '%' from unnest($1::text[]) k))
+         )
+         select line from (
+             select format('relation %s kind %s rls %s force %s', relname, relkind,
+                           relrowsecurity, relforcerowsecurity) as line from rel
+             union all
+             select format('column %s.%s %s not null %s default %s', r.relname, a.attname,
+                           format_type(a.atttypid, a.atttypmod), a.attnotnull,
+                           pg_get_expr(d.adbin, d.adrelid))
+             from rel r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0
+                                           and not a.attisdropped
+             left join pg_attrdef d on d.adrelid = r.oid and d.adnum = a.attnum
+             union all
+             select format('constraint %s on %s: %s', co.conname, r.relname,
+                           pg_get_constraintdef(co.oid))
+             from rel r join pg_constraint co on co.conrelid = r.oid
+             union all
+             select format('index %s', pg_get_indexdef(i.indexrelid))
+             from rel r join pg_index i on i.indrelid = r.oid
+             union all
+             select format('policy %s on %s: %s %s using %s check %s', p.policyname,
+                           p.tablename, p.cmd, p.roles, p.qual, p.with_check)
+             from pg_policies p where p.schemaname = 'lab'
+             union all
+             select format('trigger %s on %s enabled %s', t.tgname, r.relname, t.tgenabled)
+             from rel r join pg_trigger t on t.tgrelid = r.oid and not t.tgisinternal
+             union all
+             select format('function %s', p.oid::regprocedure)
+             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
+             where n.nspname = 'lab'
+             union all
+             select format('setting %s %s', coalesce(r.rolname, 'every role'), s.setconfig)
+             from pg_db_role_setting s
+             left join pg_roles r on r.oid = s.setrole
+             where s.setdatabase in (0, (select oid from pg_database
+                                         where datname = current_database()))
+               and (s.setrole = 0 or r.rolname like 'pglab%')
+             union all
+             select format('database %s', datname) from pg_database
+             where datname like 'pglab_customer_' || current_database() || '%'
+             union all
+             select format('audit events %s', count(*)) from audit.events
+             union all
+             select 'organization ' || o::text from lab.organizations o
+             union all
+             select 'user ' || u::text from lab.users u
+             union all
+             select 'post ' || p::text from lab.posts p
+             union all
+             select format('sequence %s last %s', s.sequencename, s.last_value)
+             from pg_sequences s where s.schemaname = 'lab'
+               and not (s.sequencename like any (select k || '%' from unnest($1::text[]) k))
+         ) lines
+         order by line",
+    )
+    .bind(&kept)
+    .fetch_all(&mut conn)
+    .await
+    .unwrap();
+    conn.close().await.unwrap();
+    lines
+}
+
+/// Runs `demo` with `params` as the lab acts when `acting_as` is unset (alice), and checks
+/// that it left the lab database as it found it.
+pub async fn run_unchanged(demo: &str, params: &str) -> DemoReport {
+    let lab = lab().await;
+    let before = lab_state(&lab.db, &[]).await;
+    let (report, _) = run(&lab.ctx, demo, params).await;
+    let after = lab_state(&lab.db, &[]).await;
+    let changed: Vec<&String> = after.iter().filter(|l| !before.contains(l)).collect();
+    let gone: Vec<&String> = before.iter().filter(|l| !after.contains(l)).collect();
+    assert!(
+        changed.is_empty() && gone.is_empty(),
+        "{demo} changed the lab database: now {changed:#?}, gone {gone:#?}"
+    );
+    report
 }

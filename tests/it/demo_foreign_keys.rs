@@ -5,39 +5,8 @@
 
 use pglab::data::acting::ActingAs;
 use pglab::data::demo::DemoReport;
-use pglab::testing::TestDb;
 
-use super::demo::{flat, lab, run, said};
-
-/// Every row of the tenant tables and the audit log as text, the sequences, and every
-/// table and constraint of the lab schema: what a demo must leave as it found it.
-async fn story(db: &TestDb) -> String {
-    let mut conn = db.owner_conn().await.unwrap();
-    sqlx::query_scalar(
-        "select concat_ws(' | ',
-            (select string_agg(o::text, ';' order by id) from organizations o),
-            (select string_agg(u::text, ';' order by id) from users u),
-            (select string_agg(p::text, ';' order by id) from posts p),
-            (select count(*) from audit.events),
-            (select last_value || '/' || is_called from users_id_seq),
-            (select last_value || '/' || is_called from posts_id_seq),
-            (select string_agg(relname, ',' order by relname) from pg_class
-              where relnamespace = 'lab'::regnamespace),
-            (select string_agg(conname, ',' order by conname) from pg_constraint
-              where connamespace = 'lab'::regnamespace))",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap()
-}
-
-async fn run_unchanged(demo: &str, params: &str) -> DemoReport {
-    let lab = lab().await;
-    let before = story(&lab.db).await;
-    let (report, _) = run(&lab.ctx, demo, params).await;
-    assert_eq!(story(&lab.db).await, before, "{demo} changed the story");
-    report
-}
+use super::demo::{flat, lab, run, run_unchanged, said};
 
 /// The report's line that starts with `label`, split into its columns (two spaces or more
 /// apart).

@@ -6,39 +6,8 @@
 
 use pglab::data::demo::DemoReport;
 use pglab::data::warning::WarningRule;
-use pglab::testing::TestDb;
 
-use super::demo::{flat, lab, run, said};
-
-/// Every row of the tenant tables as text, the sequences of users and posts, and the
-/// tables of the `lab` schema: what a demo must leave as it found it.
-async fn story(db: &TestDb) -> String {
-    let mut conn = db.owner_conn().await.unwrap();
-    sqlx::query_scalar(
-        "select concat_ws(' | ',
-            (select string_agg(o::text, ';' order by id) from organizations o),
-            (select string_agg(u::text, ';' order by id) from users u),
-            (select string_agg(p::text, ';' order by id) from posts p),
-            (select last_value || '/' || is_called from users_id_seq),
-            (select last_value || '/' || is_called from posts_id_seq),
-            (select string_agg(relname, ',' order by relname) from pg_class c
-               join pg_namespace n on n.oid = c.relnamespace
-              where n.nspname = 'lab' and c.relkind = 'r'))",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap()
-}
-
-/// Runs `demo` as the lab acts when `acting_as` is unset (alice), checking that the story
-/// is unchanged afterwards.
-async fn run_unchanged(demo: &str) -> DemoReport {
-    let lab = lab().await;
-    let before = story(&lab.db).await;
-    let (report, _) = run(&lab.ctx, demo, "").await;
-    assert_eq!(story(&lab.db).await, before, "{demo} changed the story");
-    report
-}
+use super::demo::{flat, lab, run, run_unchanged, said};
 
 fn warned(report: &DemoReport, rule: WarningRule) -> bool {
     report.warnings.iter().any(|w| w.rule == rule)
@@ -46,7 +15,7 @@ fn warned(report: &DemoReport, rule: WarningRule) -> bool {
 
 #[tokio::test]
 async fn reading_by_position_swaps_username_and_email_after_the_migration() {
-    let report = run_unchanged("orm.positional").await;
+    let report = run_unchanged("orm.positional", "").await;
     let text = said(&report);
     assert_eq!(report.title, "Read by position: the fields swapped");
     assert!(
@@ -72,7 +41,7 @@ async fn reading_by_position_swaps_username_and_email_after_the_migration() {
 
 #[tokio::test]
 async fn mapping_by_name_survives_the_same_migration() {
-    let report = run_unchanged("orm.from_row").await;
+    let report = run_unchanged("orm.from_row", "").await;
     let text = said(&report);
     assert_eq!(
         report.title,
@@ -89,7 +58,7 @@ async fn mapping_by_name_survives_the_same_migration() {
 
 #[tokio::test]
 async fn the_models_statements_are_the_ones_the_proxy_saw() {
-    let report = run_unchanged("orm.model").await;
+    let report = run_unchanged("orm.model", "").await;
     let text = flat(&report);
     for generated in [
         "insert into users (email, organization_id, username) values ($1, $2, $3) returning id",
@@ -110,7 +79,7 @@ async fn the_models_statements_are_the_ones_the_proxy_saw() {
 
 #[tokio::test]
 async fn the_string_built_search_leaks_every_tenant_and_the_bound_one_nobody() {
-    let report = run_unchanged("orm.injection").await;
+    let report = run_unchanged("orm.injection", "").await;
     let text = said(&report);
     assert_eq!(report.title, "String-built SQL leaks 10 users; bound, 0");
     let line = |name: &str, answer: &str| format!("  GET /users?name={name:<28} → {answer}");
@@ -146,7 +115,7 @@ async fn the_string_built_search_leaks_every_tenant_and_the_bound_one_nobody() {
 
 #[tokio::test]
 async fn the_mapping_shows_the_catalog_and_the_servers_refusals() {
-    let report = run_unchanged("orm.mapping").await;
+    let report = run_unchanged("orm.mapping", "").await;
     let text = said(&report);
     assert!(
         text.contains("  id              bigint       no        pk       identity"),
@@ -163,7 +132,7 @@ async fn the_mapping_shows_the_catalog_and_the_servers_refusals() {
 
 #[tokio::test]
 async fn a_lazy_relationship_costs_a_round_trip_per_post() {
-    let report = run_unchanged("orm.tradeoffs").await;
+    let report = run_unchanged("orm.tradeoffs", "").await;
     let text = said(&report);
     // Acme's 7 live posts: 1 + 7 statements, and a prepare for each of the two.
     assert!(

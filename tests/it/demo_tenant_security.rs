@@ -6,42 +6,8 @@
 use pglab::data::acting::ActingAs;
 use pglab::data::demo::DemoReport;
 use pglab::demo::tenant_security::attacks::ATTACKS;
-use pglab::testing::TestDb;
 
-use super::demo::{flat, lab, run, said};
-
-/// Every row of the tenant tables as text, the posts' next id, and every policy, row-level
-/// security switch and constraint on them: what a demo must leave as it found it.
-async fn story(db: &TestDb) -> String {
-    let mut conn = db.owner_conn().await.unwrap();
-    sqlx::query_scalar(
-        "select concat_ws(' | ',
-            (select string_agg(o::text, ';' order by id) from organizations o),
-            (select string_agg(u::text, ';' order by id) from users u),
-            (select string_agg(p::text, ';' order by id) from posts p),
-            (select last_value || '/' || is_called from posts_id_seq),
-            (select count(*) from pg_policies),
-            (select string_agg(relname || relrowsecurity || relforcerowsecurity, ',')
-               from pg_class where relname in ('organizations', 'users', 'posts')),
-            (select string_agg(conname, ',' order by conname) from pg_constraint
-              where conrelid in ('posts'::regclass, 'users'::regclass)),
-            (select count(*) from pg_views where viewname = 'tenant_feed'),
-            (select count(*) from pg_proc where proname = 'posts_of'))",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap()
-}
-
-/// Runs `demo` as the lab acts when `acting_as` is unset (alice), checking that the story
-/// is unchanged afterwards.
-async fn run_unchanged(demo: &str) -> DemoReport {
-    let lab = lab().await;
-    let before = story(&lab.db).await;
-    let (report, _) = run(&lab.ctx, demo, "").await;
-    assert_eq!(story(&lab.db).await, before, "{demo} changed the story");
-    report
-}
+use super::demo::{flat, lab, lab_state, run, run_unchanged, said};
 
 fn charlie() -> ActingAs {
     ActingAs {
@@ -54,7 +20,7 @@ fn charlie() -> ActingAs {
 
 #[tokio::test]
 async fn the_naive_handler_writes_alices_post_into_techcos_list() {
-    let report = run_unchanged("tenant_security.naive").await;
+    let report = run_unchanged("tenant_security.naive", "").await;
     let text = said(&report);
     assert_eq!(report.title, "The naive handler writes into TechCo");
     assert!(
@@ -88,7 +54,7 @@ async fn the_naive_handler_serves_whoever_the_lab_acts_as() {
 
 #[tokio::test]
 async fn the_checked_handler_answers_403_for_another_tenant_and_404_for_no_tenant() {
-    let report = run_unchanged("tenant_security.checked").await;
+    let report = run_unchanged("tenant_security.checked", "").await;
     let text = said(&report);
     assert_eq!(report.title, "The checked handler answers 403, 404, 201");
     assert!(
@@ -107,7 +73,7 @@ async fn the_checked_handler_answers_403_for_another_tenant_and_404_for_no_tenan
 
 #[tokio::test]
 async fn another_tenants_post_is_served_by_id_alone_and_not_found_with_the_tenant() {
-    let report = run_unchanged("tenant_security.idor").await;
+    let report = run_unchanged("tenant_security.idor", "").await;
     let text = said(&report);
     assert!(
         text.contains("→ 200 {\"id\":3,\"title\":\"TechCo is live\"}"),
@@ -127,7 +93,7 @@ async fn another_tenants_post_is_served_by_id_alone_and_not_found_with_the_tenan
 
 #[tokio::test]
 async fn the_composite_key_refuses_an_author_of_another_tenant_with_23503() {
-    let report = run_unchanged("tenant_security.composite_fk").await;
+    let report = run_unchanged("tenant_security.composite_fk", "").await;
     let text = said(&report);
     let flat = flat(&report);
     assert!(
@@ -147,7 +113,7 @@ async fn the_composite_key_refuses_an_author_of_another_tenant_with_23503() {
 
 #[tokio::test]
 async fn row_level_security_is_bypassed_by_the_owner_until_forced() {
-    let report = run_unchanged("tenant_security.rls").await;
+    let report = run_unchanged("tenant_security.rls", "").await;
     let text = said(&report);
     let everyone = "org 1: 7  org 2: 5  org 3: 5";
     assert!(
@@ -190,7 +156,7 @@ fn second_request(report: &DemoReport) -> (String, String) {
 
 #[tokio::test]
 async fn a_session_setting_leaks_through_the_pool_and_a_local_one_does_not() {
-    let report = run_unchanged("tenant_security.pooled").await;
+    let report = run_unchanged("tenant_security.pooled", "").await;
     let (session, local) = second_request(&report);
     assert_eq!(
         session, "org 2: 5",
@@ -234,7 +200,7 @@ fn every_attack_leaks_without_rls_and_none_with(report: &DemoReport) {
 
 #[tokio::test]
 async fn every_attack_leaks_without_rls_and_is_blocked_with_it() {
-    let report = run_unchanged("tenant_security.attacks").await;
+    let report = run_unchanged("tenant_security.attacks", "").await;
     every_attack_leaks_without_rls_and_none_with(&report);
     assert_eq!(
         report.title,
@@ -255,8 +221,8 @@ async fn every_attack_leaks_without_rls_and_is_blocked_with_it() {
 async fn the_attack_suite_holds_for_another_tenant_too() {
     let mut lab = lab().await;
     lab.ctx.acting_as = Some(charlie());
-    let before = story(&lab.db).await;
+    let before = lab_state(&lab.db, &[]).await;
     let (report, _) = run(&lab.ctx, "tenant_security.attacks", "").await;
     every_attack_leaks_without_rls_and_none_with(&report);
-    assert_eq!(story(&lab.db).await, before);
+    assert_eq!(lab_state(&lab.db, &[]).await, before);
 }

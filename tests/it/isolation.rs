@@ -17,7 +17,8 @@ use pglab::demo::{self, DemoContext};
 use pglab::lesson::{Catalog, Source, StepKind};
 use pglab::proxy::Latency;
 use pglab::testing::TestDb;
-use sqlx::Connection;
+
+use super::demo::lab_state;
 use tokio::sync::mpsc;
 
 /// What a lesson may leave behind on purpose, and why: lesson 1's `articles`, for the learner
@@ -30,82 +31,16 @@ const KEPT_ON_PURPOSE: [&str; 2] = ["articles", "big_users"];
 /// the story's values back first, so it can be replayed). Their catalog must still be
 /// unchanged.
 const COMMITS_ROWS: [&str; 1] = ["audit-logging"];
-/// The lines of [`state`] that are rows rather than catalog.
-const ROW_LINES: [&str; 4] = ["organization ", "user ", "post ", "sequence "];
+/// The lines of [`lab_state`] that are rows rather than catalog.
+const ROW_LINES: [&str; 5] = [
+    "organization ",
+    "user ",
+    "post ",
+    "sequence ",
+    "audit events ",
+];
 /// Demos left out (see the module doc).
 const NOT_HERE: &str = "durability.";
-
-/// The lab database as lines: its `lab` schema from the catalog, the story's rows, the
-/// sequences, the settings of the learner's role and of the database, and leftover
-/// customer databases.
-async fn state(db: &TestDb) -> Vec<String> {
-    let mut conn = db.owner_conn().await.unwrap();
-    let kept: Vec<String> = KEPT_ON_PURPOSE.map(String::from).to_vec();
-    let lines: Vec<String> = sqlx::query_scalar(
-        "with rel as (
-             select c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
-             from pg_class c join pg_namespace n on n.oid = c.relnamespace
-             where n.nspname = 'lab' and c.relkind in ('r', 'v', 'm', 'S', 'p', 'f')
-               and not (c.relname like any (select k || '%' from unnest($1::text[]) k))
-         )
-         select line from (
-             select format('relation %s kind %s rls %s force %s', relname, relkind,
-                           relrowsecurity, relforcerowsecurity) as line from rel
-             union all
-             select format('column %s.%s %s not null %s default %s', r.relname, a.attname,
-                           format_type(a.atttypid, a.atttypmod), a.attnotnull,
-                           pg_get_expr(d.adbin, d.adrelid))
-             from rel r join pg_attribute a on a.attrelid = r.oid and a.attnum > 0
-                                           and not a.attisdropped
-             left join pg_attrdef d on d.adrelid = r.oid and d.adnum = a.attnum
-             union all
-             select format('constraint %s on %s: %s', co.conname, r.relname,
-                           pg_get_constraintdef(co.oid))
-             from rel r join pg_constraint co on co.conrelid = r.oid
-             union all
-             select format('index %s', pg_get_indexdef(i.indexrelid))
-             from rel r join pg_index i on i.indrelid = r.oid
-             union all
-             select format('policy %s on %s: %s %s using %s check %s', p.policyname,
-                           p.tablename, p.cmd, p.roles, p.qual, p.with_check)
-             from pg_policies p where p.schemaname = 'lab'
-             union all
-             select format('trigger %s on %s enabled %s', t.tgname, r.relname, t.tgenabled)
-             from rel r join pg_trigger t on t.tgrelid = r.oid and not t.tgisinternal
-             union all
-             select format('function %s', p.oid::regprocedure)
-             from pg_proc p join pg_namespace n on n.oid = p.pronamespace
-             where n.nspname = 'lab'
-             union all
-             select format('setting %s %s', coalesce(r.rolname, 'every role'), s.setconfig)
-             from pg_db_role_setting s
-             left join pg_roles r on r.oid = s.setrole
-             where s.setdatabase in (0, (select oid from pg_database
-                                         where datname = current_database()))
-               and (s.setrole = 0 or r.rolname like 'pglab%')
-             union all
-             select format('database %s', datname) from pg_database
-             where datname like 'pglab_customer_' || current_database() || '%'
-             union all
-             select 'organization ' || o::text from lab.organizations o
-             union all
-             select 'user ' || u::text from lab.users u
-             union all
-             select 'post ' || p::text from lab.posts p
-             union all
-             select format('sequence %s last %s', s.sequencename, s.last_value)
-             from pg_sequences s where s.schemaname = 'lab'
-               and not (s.sequencename like any (select k || '%' from unnest($1::text[]) k))
-         ) lines
-         order by line",
-    )
-    .bind(&kept)
-    .fetch_all(&mut conn)
-    .await
-    .unwrap();
-    conn.close().await.unwrap();
-    lines
-}
 
 /// The lines only one of the two states has, marked `-` (before) and `+` (after).
 fn changes(before: &[String], after: &[String]) -> Vec<String> {
@@ -147,7 +82,7 @@ async fn every_lesson_played_in_order_leaves_the_lab_database_as_it_found_it() {
         acting_as: None,
     };
     let catalog = Catalog::load_from(Source::built_in(), &demo::validate).unwrap();
-    let before = state(&db).await;
+    let before = lab_state(&db, &KEPT_ON_PURPOSE).await;
     assert!(
         before.iter().any(|l| l.starts_with("post ")),
         "the story is loaded: {before:#?}"
@@ -171,7 +106,7 @@ async fn every_lesson_played_in_order_leaves_the_lab_database_as_it_found_it() {
                 problems.push(format!("{} step {}: {why}", lesson.id, index + 1));
             }
         }
-        let mut changed = changes(&before, &state(&db).await);
+        let mut changed = changes(&before, &lab_state(&db, &KEPT_ON_PURPOSE).await);
         if COMMITS_ROWS.contains(&lesson.id.as_str()) {
             changed.retain(|line| !ROW_LINES.iter().any(|rows| line[2..].starts_with(rows)));
         }
