@@ -45,7 +45,7 @@ pub mod tables;
 
 pub use error::Error;
 pub use lab::{Lab, LabConfig, Source, connect, describe, mask_password, private_url};
-pub use provision::{Purpose, reset};
+pub use provision::Purpose;
 
 /// The lab database's name on the private cluster.
 pub const LAB_DATABASE: &str = "pglab";
@@ -85,4 +85,12 @@ pub(crate) fn quote_ident(name: &str) -> String {
 /// derived from it (socket folders, template versions) stay stable.
 pub(crate) fn stable_hash<'a>(parts: impl IntoIterator<Item = &'a [u8]>) -> u64 {
     crate::hash::of_parts(parts)
+}
+
+/// Returns the lab database to its seeded state and drops the databases a stopped
+/// customer-database demo left behind. The learner's progress lives in files and is not
+/// touched. Open the lab with [`Purpose::Reset`] first.
+pub async fn reset(lab: &Lab) -> Result<(), Error> {
+    provision::reset_database(lab).await?;
+    customer_databases::drop_left_over(lab).await
 }

@@ -19,7 +19,7 @@ use super::cluster::Cluster;
 use super::credentials::Credentials;
 use super::provision::ensure_template;
 use super::scratch::external_template;
-use super::{Error, OWNER_ROLE, TEMPLATE_DATABASE, connect};
+use super::{Error, Lab, OWNER_ROLE, TEMPLATE_DATABASE, connect};
 
 /// What every customer database's name starts with.
 pub const PREFIX: &str = "pglab_customer_";
@@ -155,6 +155,20 @@ pub async fn count_family(admin: &mut PgConnection, family: &str) -> Result<i64,
     .fetch_one(admin)
     .await
     .map_err(Error::sql("cannot count the customer databases"))
+}
+
+/// Drops the customer databases the demo made for `lab`'s database: a run killed half-way
+/// leaves them behind, and `pglab db reset` removes them. As the superuser on the private
+/// cluster, as the lab's role on a `DATABASE_URL` server (it drops only what it owns).
+pub async fn drop_left_over(lab: &Lab) -> Result<(), Error> {
+    let options = lab.superuser.as_ref().unwrap_or(&lab.owner);
+    let database = lab.owner.get_database().unwrap_or_default().to_string();
+    let Some(family) = family(&database) else {
+        // Too long a name to have any.
+        return Ok(());
+    };
+    let mut conn = connect(options).await?;
+    drop_family(&mut conn, &family).await.map(drop)
 }
 
 #[cfg(test)]

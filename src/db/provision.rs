@@ -5,7 +5,6 @@ use sqlx::postgres::{PgConnectOptions, PgConnection};
 use sqlx::{AssertSqlSafe, Connection};
 
 use super::credentials::Credentials;
-use super::customer_databases;
 use super::lab::connect;
 use super::{
     AUDIT_SCHEMA, BOOKKEEPING_SCHEMA, Error, LAB_DATABASE, LEARNER_ROLE, LEARNER_STATEMENT_TIMEOUT,
@@ -111,9 +110,10 @@ pub(super) async fn prepare_external(
     Ok(finish_interrupted_load(conn).await)
 }
 
-/// Returns the lab database to its seeded state. The learner's progress lives in files and
-/// is not touched. Open the lab with [`Purpose::Reset`] first.
-pub async fn reset(lab: &Lab) -> Result<(), Error> {
+/// Returns the lab database to its seeded state (`db::reset` also drops what the
+/// customer-database demo left). The learner's progress lives in files and is not touched.
+/// Open the lab with [`Purpose::Reset`] first.
+pub async fn reset_database(lab: &Lab) -> Result<(), Error> {
     match (&lab.source, &lab.superuser) {
         (Source::Private { .. }, Some(superuser)) => {
             let mut admin = connect(superuser).await?;
@@ -123,14 +123,10 @@ pub async fn reset(lab: &Lab) -> Result<(), Error> {
                 LAB_DATABASE,
                 Some(OWNER_ROLE),
             )
-            .await?;
-            // A customer-database demo stopped half-way leaves its databases behind.
-            drop_customers(&mut admin, LAB_DATABASE).await
+            .await
         }
         _ => {
             let mut conn = connect(&lab.owner).await?;
-            let database = lab.owner.get_database().unwrap_or_default().to_string();
-            drop_customers(&mut conn, &database).await?;
             // No template on someone else's server: rebuild the lab's schemas in place, in
             // one transaction, so a failure leaves the old state.
             refuse_foreign_audit_schema(&mut conn).await?;
@@ -165,18 +161,6 @@ pub(crate) async fn build(conn: &mut PgConnection) -> Result<(), Error> {
         .await
         .map_err(Error::sql("cannot load the story seed"))?;
     Ok(())
-}
-
-/// Drops the customer databases the tenancy demo made for `lab_database`: a run stopped
-/// half-way leaves them behind.
-async fn drop_customers(conn: &mut PgConnection, lab_database: &str) -> Result<(), Error> {
-    match customer_databases::family(lab_database) {
-        Some(family) => customer_databases::drop_family(conn, &family)
-            .await
-            .map(drop),
-        // Too long a name to have any.
-        None => Ok(()),
-    }
 }
 
 async fn migrate(conn: &mut PgConnection) -> Result<(), Error> {

@@ -748,7 +748,8 @@ async fn pglab_audit_prints_a_rows_history_and_explains_bad_flags() {
     }
 }
 
-fn external_config(db: &TestDb) -> pglab::db::LabConfig {
+/// A lab configured on `db` as if `DATABASE_URL` named it (as its owner).
+pub fn external_config(db: &TestDb) -> pglab::db::LabConfig {
     use sqlx::ConnectOptions;
     pglab::db::LabConfig {
         database_url: Some(db.owner.to_url_lossy().to_string()),

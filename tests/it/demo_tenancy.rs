@@ -143,6 +143,43 @@ async fn a_family_never_takes_a_longer_named_labs_databases() {
 }
 
 #[tokio::test]
+async fn a_reset_drops_the_customer_databases_a_stopped_run_left() {
+    let db = TestDb::create().await.unwrap();
+    let mut owner = db.owner_conn().await.unwrap();
+    let family = customer_databases::family(&db.name).unwrap();
+    let mine = format!("{family}07");
+    let theirs = format!(
+        "{}07",
+        customer_databases::family(&format!("{}_x", db.name)).unwrap()
+    );
+    for name in [&mine, &theirs] {
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("create database \"{name}\"")))
+            .execute(&mut owner)
+            .await
+            .unwrap();
+    }
+    assert_eq!(customers_left(&db).await, 1);
+    let config = super::audit_db::external_config(&db);
+    let lab = pglab::db::Lab::open_for(&config, pglab::db::Purpose::Reset)
+        .await
+        .unwrap();
+    pglab::db::reset(&lab).await.unwrap();
+    assert_eq!(customers_left(&db).await, 0);
+    // Another lab's customer database is not this reset's to drop.
+    let kept: bool =
+        sqlx::query_scalar("select exists (select from pg_database where datname = $1)")
+            .bind(&theirs)
+            .fetch_one(&mut owner)
+            .await
+            .unwrap();
+    assert!(kept);
+    sqlx::raw_sql(sqlx::AssertSqlSafe(format!("drop database \"{theirs}\"")))
+        .execute(&mut owner)
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
 async fn customer_databases_are_refused_where_the_role_may_not_create_any() {
     if pglab::testing::cluster().unwrap().is_none() {
         eprintln!("skipped: under DATABASE_URL the tests' role may create databases");
