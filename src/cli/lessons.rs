@@ -56,10 +56,11 @@ pub async fn run(
             for lesson in &catalog.lessons {
                 let done = progress.completion(lesson);
                 println!(
-                    "{:>2}  {:<14} {:<28} {}/{} steps done",
-                    lesson.diagram, lesson.id, lesson.title, done.done, done.total
+                    "{:>2}  {:<14} {:<28} {:>3} min  {}/{} steps done",
+                    lesson.diagram, lesson.id, lesson.title, lesson.minutes, done.done, done.total
                 );
             }
+            println!("{:>47} {:>3} min", "planned in all", catalog.planned_minutes());
             if let Some(unwritten) = catalog.unwritten_sentence() {
                 println!("\n{unwritten}");
             }

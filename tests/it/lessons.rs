@@ -358,7 +358,7 @@ fn built_in_lessons_are_the_lessons_folder() {
 fn a_folder_and_embedded_files_are_held_to_the_same_rules() {
     const INDEX: &str = "format_version = 1\n\n[[lesson]]\nid = \"memory\"\ndir = \"01-memory\"\n\n\
                          [[lesson]]\nid = \"linked\"\ndir = \"02-linked\"\n";
-    const LESSON: &str = "title = \"Memory\"\ndiagram = 1\nsummary = \"s\"\n\n[[step]]\n\
+    const LESSON: &str = "title = \"Memory\"\ndiagram = 1\nsummary = \"s\"\nminutes = 5\n[[step]]\n\
                           kind = \"read\"\ntitle = \"Linked\"\ntext = \"01-story.md\"\n\n\
                           [[step]]\nkind = \"read\"\ntitle = \"Big\"\ntext = \"02-big.md\"\n";
     let big = "x".repeat(usize::try_from(pglab::lesson::MAX_FILE_BYTES).unwrap() + 1);
