@@ -30,7 +30,7 @@ pub fn marks(app: &App, lesson: &Lesson) -> (char, String) {
     } else {
         '○'
     };
-    let mut text = format!("{}/{} steps done", completion.done, completion.total);
+    let mut text = format!("steps {}/{}", completion.done, completion.total);
     if !exercises.is_empty() {
         text.push_str(&format!(" · exercises {passed}/{}", exercises.len()));
     }
