@@ -37,6 +37,9 @@ pub const FORMAT_VERSION: i64 = 1;
 /// The chapter's diagrams are numbered 1 to this; every lesson maps to one of them.
 pub const DIAGRAM_COUNT: u8 = 11;
 
+/// A lesson's planned `minutes` are 1 to this: two hours is the longest lecture slot.
+pub const MAX_MINUTES: u8 = 120;
+
 /// One lesson: a folder listed in the index, validated, with its files loaded.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Lesson {
@@ -47,6 +50,8 @@ pub struct Lesson {
     pub dir: PathBuf,
     /// The chapter diagram this lesson teaches, `1..=DIAGRAM_COUNT`, unique across lessons.
     pub diagram: u8,
+    /// The minutes the lesson is planned to take in a lecture, `1..=MAX_MINUTES`.
+    pub minutes: u8,
     pub title: String,
     /// One line for the lesson list.
     pub summary: String,

@@ -403,6 +403,7 @@ mod tests {
             id: "indexes".into(),
             dir: "lessons/09-indexes".into(),
             diagram: 9,
+            minutes: 10,
             title: "Indexes".into(),
             summary: String::new(),
             steps: vec![

@@ -53,13 +53,22 @@ pub async fn run(
     match command {
         LessonsCommand::List => {
             let progress = Progress::load(&config.data_dir.join(PROGRESS_FILE))?;
+            // Columns as wide as their longest entry, so the minutes line up over their total.
+            let width = |field: fn(&Lesson) -> &str| {
+                let widths = catalog.lessons.iter().map(|l| field(l).chars().count());
+                widths.max().unwrap_or(0)
+            };
+            let (id_width, title_width) = (width(|l| &l.id), width(|l| &l.title));
             for lesson in &catalog.lessons {
                 let done = progress.completion(lesson);
                 println!(
-                    "{:>2}  {:<14} {:<28} {}/{} steps done",
-                    lesson.diagram, lesson.id, lesson.title, done.done, done.total
+                    "{:>2}  {:<id_width$}  {:<title_width$}  {:>3} min  steps {}/{}",
+                    lesson.diagram, lesson.id, lesson.title, lesson.minutes, done.done, done.total
                 );
             }
+            let total_width = 2 + 2 + id_width + 2 + title_width;
+            let total = catalog.planned_minutes();
+            println!("{:>total_width$}  {total:>3} min", "planned in all");
             if let Some(unwritten) = catalog.unwritten_sentence() {
                 println!("\n{unwritten}");
             }

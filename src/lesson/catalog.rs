@@ -113,6 +113,11 @@ impl Catalog {
         })
     }
 
+    /// The minutes the whole catalogue is planned to take: the lessons' `minutes` summed.
+    pub fn planned_minutes(&self) -> u32 {
+        self.lessons.iter().map(|l| u32::from(l.minutes)).sum()
+    }
+
     /// Where [`Catalog::find`]'s lesson is in the list.
     pub fn position(&self, key: &str) -> Option<usize> {
         match key.trim().parse::<u8>() {
@@ -362,6 +367,7 @@ mod tests {
             id: id.into(),
             dir: PathBuf::from(id),
             diagram,
+            minutes: 5,
             title: id.into(),
             summary: String::new(),
             steps: Vec::new(),

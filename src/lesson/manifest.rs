@@ -14,7 +14,7 @@ use super::catalog::Problem;
 use super::document::{Document, Found, Need, Table, article, unknown_key, with_article};
 use super::source::{Source, Unreadable};
 use super::text::Shown;
-use super::{DIAGRAM_COUNT, Lesson, Opens, Step, StepKind};
+use super::{DIAGRAM_COUNT, Lesson, MAX_MINUTES, Opens, Step, StepKind};
 use crate::data::tables::{default_tables, invalid_names};
 use graded::{read_exercise, read_quiz};
 
@@ -48,7 +48,7 @@ const KINDS: [(&str, &[&str]); 6] = [
     ("quiz", &["question", "options"]),
 ];
 
-const LESSON_KEYS: [&str; 4] = ["title", "diagram", "summary", "step"];
+const LESSON_KEYS: [&str; 5] = ["title", "diagram", "minutes", "summary", "step"];
 /// What reading one lesson folder produced. `diagram` (number, line) lets the catalogue point
 /// at the `diagram` key when two lessons claim the same diagram, even if the lesson is broken.
 pub(super) struct LessonRead {
@@ -132,17 +132,21 @@ pub(super) fn read_lesson(
                 None
             }
         });
+    let minutes = read_minutes(&mut doc, &top);
     let steps = read_steps(&mut doc, &top, &folder, demos);
     let diagram_line = diagram
         .as_ref()
         .map(|(number, span)| (*number, doc.line(span)));
     let problems = doc.into_problems();
-    let lesson = match (title, summary, diagram, steps) {
-        (Some(title), Some(summary), Some((diagram, _)), Some(steps)) if problems.is_empty() => {
+    let lesson = match (title, summary, diagram, minutes, steps) {
+        (Some(title), Some(summary), Some((diagram, _)), Some(minutes), Some(steps))
+            if problems.is_empty() =>
+        {
             Some(Lesson {
                 id: id.to_string(),
                 dir: source.path_of(dir),
                 diagram,
+                minutes,
                 title: title.value,
                 summary: summary.value,
                 steps,
@@ -154,6 +158,26 @@ pub(super) fn read_lesson(
         lesson,
         diagram: diagram_line,
         problems,
+    }
+}
+
+/// `minutes = 15`: the time the lesson is planned to take in a lecture. Required of every
+/// lesson, the instructors' own too: the chapter's total in `lessons list` and the pacing
+/// against it are only honest when every lesson has a plan, and a folder written before the
+/// key existed is mended with the one line the message names.
+fn read_minutes(doc: &mut Document, top: &Table) -> Option<u8> {
+    let hint = " (the minutes the lesson is planned to take in a lecture, 1 to 120)";
+    let found = top.integer(doc, "minutes", Need::Required(hint))?;
+    match u8::try_from(found.value) {
+        Ok(minutes) if (1..=MAX_MINUTES).contains(&minutes) => Some(minutes),
+        _ => {
+            let message = format!(
+                "`minutes` must be a whole number of minutes from 1 to {MAX_MINUTES}, not {}",
+                found.value
+            );
+            doc.at(found.span, message);
+            None
+        }
     }
 }
 

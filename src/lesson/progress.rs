@@ -355,6 +355,7 @@ mod tests {
             id: "n-plus-one".into(),
             dir: PathBuf::from("lessons/08-n-plus-one"),
             diagram: 8,
+            minutes: 15,
             title: "N+1".into(),
             summary: "s".into(),
             steps: vec![

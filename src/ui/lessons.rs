@@ -1,5 +1,5 @@
-//! The lesson list: one line per lesson with its diagram number and progress marks, and the
-//! selected lesson's summary beneath.
+//! The lesson list: one line per lesson with its diagram number, progress marks and planned
+//! minutes, and the selected lesson's summary beneath.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -30,7 +30,7 @@ pub fn marks(app: &App, lesson: &Lesson) -> (char, String) {
     } else {
         '○'
     };
-    let mut text = format!("{}/{} steps done", completion.done, completion.total);
+    let mut text = format!("steps {}/{}", completion.done, completion.total);
     if !exercises.is_empty() {
         text.push_str(&format!(" · exercises {passed}/{}", exercises.len()));
     }
@@ -107,7 +107,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         if i == app.selected {
             selected_line = lines.len();
         }
-        let (mark, text) = marks(app, lesson);
+        let (mark, progress) = marks(app, lesson);
+        // Right-aligned, so the planned minutes line up at the edge.
+        let text = format!("{progress} · {} min", lesson.minutes);
         let title = format!(" {mark} {:>2}  {}", lesson.diagram, lesson.title);
         let width = usize::from(list.width);
         let pad = width.saturating_sub(title.chars().count() + text.chars().count() + 1);

@@ -44,6 +44,16 @@ fn lessons_are_built_into_the_binary() {
     ] {
         assert!(text.contains(needle), "missing {needle:?} in\n{text}");
     }
+    // Each lesson's planned minutes, lined up over the chapter's total, within 80 columns.
+    let n_plus_one = text
+        .lines()
+        .find(|l| l.starts_with(" 8  n-plus-one"))
+        .unwrap();
+    assert!(n_plus_one.contains(" 15 min  steps 0/13"), "{text}");
+    let total = text.lines().find(|l| l.contains("planned in all")).unwrap();
+    assert!(total.ends_with(" 105 min"), "{text}");
+    assert_eq!(total.find("105 min"), n_plus_one.find(" 15 min"), "{text}");
+    assert!(text.lines().all(|l| l.chars().count() <= 80), "{text}");
 }
 
 #[test]

@@ -52,7 +52,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/index.toml:69: lesson 17: missing `dir` (the lesson's folder next to index.toml)",
         "bad/index.toml:71: lesson 17: unknown key `dri` (did you mean `dir`?); a [[lesson]] entry takes: id, dir",
         "bad/syntax/lesson.toml:3: TOML syntax: invalid basic string, expected `\"`",
-        "bad/keys/lesson.toml:4: unknown key `author`; lesson.toml takes: title, diagram, summary, step",
+        "bad/keys/lesson.toml:4: unknown key `author`; lesson.toml takes: title, diagram, minutes, summary, step",
         "bad/keys/lesson.toml:10: step 1: `sql` does not belong on a read step; only run steps take it",
         "bad/keys/lesson.toml:17: step 2: unknown key `hint` (did you mean `hints`?); an exercise step takes: kind, title, text, notes, starter, solution, hints, check, diagnosis, wrong",
         "bad/keys/lesson.toml:19: step 2: check: unknown key `row` (did you mean `rows`?); check takes: rows, max_round_trips, plan_contains, plan_excludes, query, min_speedup, lint_free, inputs",
@@ -65,6 +65,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/keys/lesson.toml:64: step 9: `opens` names a screen a step can open: `schema` or `tables`, not `rows`",
         "bad/missing/lesson.toml: missing `title`",
         "bad/missing/lesson.toml: missing `summary` (one line for the list)",
+        "bad/missing/lesson.toml: missing `minutes` (the minutes the lesson is planned to take in a lecture, 1 to 120)",
         "bad/missing/lesson.toml:3: step 1: missing `kind` (one of read, diagram, run, demo, exercise, quiz)",
         "bad/missing/lesson.toml:6: step 2: missing `title`",
         "bad/missing/lesson.toml:6: step 2: missing `text` (the Markdown file with this step's prose)",
@@ -76,6 +77,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/files/lesson.toml:8: step 1: `01-missing.md` not found in bad/files; create it or fix `text`",
         "bad/files/lesson.toml:13: step 2: `02-missing.txt` not found in bad/files; create it or fix `diagram`",
         "bad/files/lesson.toml:18: step 3: `text` must name a file inside the lesson folder, not `../keys/01.md`",
+        "bad/layers/lesson.toml:4: `minutes` must be an integer, not a string",
         "bad/layers/lesson.toml:8: step 1: `one.txt` has 1 layer; a diagram needs at least 2, separated by a line that is exactly `---`",
         "bad/layers/lesson.toml:13: step 2: `empty.txt` layer 2 is empty; remove the extra `---` line",
         "bad/exercise/lesson.toml:8: step 1: `starter` must not be empty",
@@ -104,7 +106,9 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/demo/lesson.toml:8: step 1: demo `n_plus_two.lazy`: no such demo; known demos start with `n_plus_one.`",
         "bad/demo/lesson.toml:14: step 2: `params` must be a table like { posts = 10 }, not an integer",
         "bad/diagram-number/lesson.toml:2: diagram 2 is already taught by lesson `keys`; each diagram has one lesson",
+        "bad/diagram-number/lesson.toml:4: `minutes` must be a whole number of minutes from 1 to 120, not 0",
         "bad/kind/lesson.toml:2: `diagram` must be a chapter diagram number from 1 to 11, not 12",
+        "bad/kind/lesson.toml:4: `minutes` must be a whole number of minutes from 1 to 120, not 121",
         "bad/kind/lesson.toml:6: step 1: unknown step kind `video`; use one of read, diagram, run, demo, exercise, quiz",
         "bad/kind/lesson.toml:11: step 2: `kind` must be a string, not an integer",
         "bad/bad-id/lesson.toml: missing `summary` (one line for the list)",
@@ -117,6 +121,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/text/01.md:7: `{key:global.show_audit}` would be printed by `pglab lessons run`, which has no keys: add the plain words after a bar, {key:global.show_audit|…}, or put the sentence in {lab:…|…} with its plain-text form",
         "bad/text/02.txt:3: `F7` names a key as bare text; titles, summaries and diagrams are shown as written, so say it without the key and name the key in the step's text",
         "bad/text/02.txt:3: `{key:global.show_audit}`: titles, summaries and diagrams are shown as written, without references; name keys in the step's text",
+        "bad/text/lesson.toml:4: `minutes` must be an integer, not a float",
         "bad/text/lesson.toml:7: step 1: `title`: `F7` names a key as bare text; titles, summaries and diagrams are shown as written, so say it without the key and name the key in the step's text",
         "bad/text/lesson.toml:10: step 1: `notes`: `{key:player.show_audit}`: show_audit is bound in global, not in player; write {key:global.show_audit}",
         "bad/text/lesson.toml:11: step 1: `notes`: `r` names a key as bare text; name it through the keymap, {key:audit.filter_record}, so it follows the keymap",
@@ -331,6 +336,22 @@ fn real_lessons_load() {
     assert!(!catalog.lessons.is_empty());
 }
 
+/// The chapter's plan: 5/5/5/15/10/10/12/15/10/8/10 minutes for diagrams 1 to 11, 105 in all.
+#[test]
+fn built_in_lessons_keep_the_chapter_plan() {
+    let catalog = Catalog::load_from(Source::built_in(), &pglab::demo::validate)
+        .unwrap_or_else(|errors| panic!("{errors}"));
+    let planned: Vec<(u8, u8)> = catalog
+        .lessons
+        .iter()
+        .map(|l| (l.diagram, l.minutes))
+        .collect();
+    let plan = [5, 5, 5, 15, 10, 10, 12, 15, 10, 8, 10];
+    let expected: Vec<(u8, u8)> = (1..).zip(plan).collect();
+    assert_eq!(planned, expected);
+    assert_eq!(catalog.planned_minutes(), 105);
+}
+
 /// The lessons built into the binary are the `lessons/` folder, read the same way.
 #[test]
 fn built_in_lessons_are_the_lessons_folder() {
@@ -358,7 +379,7 @@ fn built_in_lessons_are_the_lessons_folder() {
 fn a_folder_and_embedded_files_are_held_to_the_same_rules() {
     const INDEX: &str = "format_version = 1\n\n[[lesson]]\nid = \"memory\"\ndir = \"01-memory\"\n\n\
                          [[lesson]]\nid = \"linked\"\ndir = \"02-linked\"\n";
-    const LESSON: &str = "title = \"Memory\"\ndiagram = 1\nsummary = \"s\"\n\n[[step]]\n\
+    const LESSON: &str = "title = \"Memory\"\ndiagram = 1\nsummary = \"s\"\nminutes = 5\n[[step]]\n\
                           kind = \"read\"\ntitle = \"Linked\"\ntext = \"01-story.md\"\n\n\
                           [[step]]\nkind = \"read\"\ntitle = \"Big\"\ntext = \"02-big.md\"\n";
     let big = "x".repeat(usize::try_from(pglab::lesson::MAX_FILE_BYTES).unwrap() + 1);

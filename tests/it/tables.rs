@@ -204,7 +204,7 @@ async fn a_step_that_opens_the_tables_prints_them_in_the_lesson_runner() {
     .unwrap();
     std::fs::write(
         lessons.join("tenants/lesson.toml"),
-        "title = \"Tenants\"\ndiagram = 4\nsummary = \"Whose rows are whose.\"\n\n\
+        "title = \"Tenants\"\ndiagram = 4\nsummary = \"Whose rows are whose.\"\nminutes = 5\n\
          [[step]]\nkind = \"read\"\ntitle = \"The rows\"\ntext = \"01.md\"\n\
          opens = \"tables\"\ntables = [\"users\", \"posts\"]\n",
     )
