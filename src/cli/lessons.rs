@@ -300,7 +300,7 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
         let closing = closing_lines(step, interactive);
         let opened = opened_lines(&lab, step, width).await?;
         if markdown {
-            let laid = handout::whole(&page);
+            let laid = page.lay_out(usize::MAX);
             print!(
                 "{}",
                 handout::step(lesson, index, &laid, &closing, opened.as_deref(), width)

@@ -18,15 +18,11 @@ use crate::ui::page::Laid;
 
 /// The handout's first lines: the lesson's number and title.
 pub fn title(lesson: &Lesson) -> String {
-    format!(
-        "# {} · {}\n\n",
-        lesson.diagram,
-        escape(&lesson.title)
-    )
+    format!("# {} · {}\n\n", lesson.diagram, escape(&lesson.title))
 }
 
-/// Step `index` of `lesson` as Markdown: `laid` is its page laid out whole (see
-/// [`whole`]), `closing` the runner's lines after the page (hints, the quiz's answer) and
+/// Step `index` of `lesson` as Markdown: `laid` is its page laid out with no width limit
+/// (every line whole, the marks kept), `closing` the runner's lines after the page (hints, the quiz's answer) and
 /// `opened` the schema map or tables the step opens; `width` wraps prose in the measured
 /// block as the plain-text runner wraps it.
 pub fn step(
@@ -84,11 +80,6 @@ pub fn step(
         fence(&mut out, &mut opened.to_vec());
     }
     out
-}
-
-/// A page laid out with no width limit: every line whole, its marks kept.
-pub fn whole(page: &crate::ui::page::Page<Focus>) -> Laid<Focus> {
-    page.lay_out(usize::MAX)
 }
 
 /// One page line as the plain-text runner prints it: pre-formatted whole, prose wrapped to
@@ -172,7 +163,10 @@ mod tests {
     #[test]
     fn a_fence_outlasts_the_backticks_inside() {
         let mut out = String::new();
-        fence(&mut out, &mut vec![String::new(), "a ``` b".into(), String::new()]);
+        fence(
+            &mut out,
+            &mut vec![String::new(), "a ``` b".into(), String::new()],
+        );
         assert_eq!(out, "````text\na ``` b\n````\n\n");
     }
 }
