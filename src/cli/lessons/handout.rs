@@ -22,9 +22,9 @@ pub fn title(lesson: &Lesson) -> String {
 }
 
 /// Step `index` of `lesson` as Markdown: `laid` is its page laid out with no width limit
-/// (every line whole, the marks kept), `closing` the runner's lines after the page (hints, the quiz's answer) and
-/// `opened` the schema map or tables the step opens; `width` wraps prose in the measured
-/// block as the plain-text runner wraps it.
+/// (every line whole, the marks kept), `closing` the runner's lines after the page (hints,
+/// the quiz's answer) and `opened` the schema map or tables the step opens; `width` wraps
+/// prose in the measured block as the plain-text runner wraps it.
 pub fn step(
     lesson: &Lesson,
     index: usize,
@@ -53,12 +53,11 @@ pub fn step(
         }
         if output.contains(&i) {
             if i == output.start {
-                fence(&mut out, &mut pre);
-                let measured: Vec<String> = laid.lines[output.clone()]
+                fence(&mut out, std::mem::take(&mut pre));
+                let measured = laid.lines[output.clone()]
                     .iter()
-                    .flat_map(|(line, is_pre)| as_printed(line, *is_pre, width))
-                    .collect();
-                fence(&mut out, &mut trimmed(measured));
+                    .flat_map(|(line, is_pre)| as_printed(line, *is_pre, width));
+                fence(&mut out, measured.collect());
             }
             continue;
         }
@@ -67,17 +66,17 @@ pub fn step(
             pre.push(text.trim_end().to_string());
             continue;
         }
-        fence(&mut out, &mut pre);
+        fence(&mut out, std::mem::take(&mut pre));
         if !text.trim().is_empty() {
             let _ = write!(out, "{}\n\n", escape(text.trim()));
         }
     }
-    fence(&mut out, &mut pre);
+    fence(&mut out, pre);
     for line in closing {
         let _ = write!(out, "{}\n\n", escape(line.trim()));
     }
     if let Some(opened) = opened {
-        fence(&mut out, &mut opened.to_vec());
+        fence(&mut out, opened.to_vec());
     }
     out
 }
@@ -106,10 +105,10 @@ fn trimmed(mut lines: Vec<String>) -> Vec<String> {
     lines.split_off(first.unwrap_or(lines.len()))
 }
 
-/// Writes `lines` (emptied) as one fenced code block, if there are any: the fence is longer
-/// than any run of backticks inside, so nothing in the block can close it.
-fn fence(out: &mut String, lines: &mut Vec<String>) {
-    let lines = trimmed(std::mem::take(lines));
+/// Writes `lines` as one fenced code block, if there are any: the fence is longer than any
+/// run of backticks inside, so nothing in the block can close it.
+fn fence(out: &mut String, lines: Vec<String>) {
+    let lines = trimmed(lines);
     if lines.is_empty() {
         return;
     }
@@ -165,7 +164,7 @@ mod tests {
         let mut out = String::new();
         fence(
             &mut out,
-            &mut vec![String::new(), "a ``` b".into(), String::new()],
+            vec![String::new(), "a ``` b".into(), String::new()],
         );
         assert_eq!(out, "````text\na ``` b\n````\n\n");
     }
