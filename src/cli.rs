@@ -157,7 +157,20 @@ pub enum LessonsCommand {
     Run {
         /// The lesson's id or diagram number, e.g. `n-plus-one` or `8`.
         id: String,
+        /// `markdown` writes a handout: the lesson as played now, with this run's
+        /// measurements, every diagram layer, and no exercise solutions.
+        #[arg(long, value_enum, default_value_t = RunFormat::Text)]
+        format: RunFormat,
     },
+}
+
+/// How `pglab lessons run` prints a lesson.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RunFormat {
+    /// Plain text for the terminal (on a terminal it waits between steps).
+    Text,
+    /// A Markdown handout, never interactive.
+    Markdown,
 }
 
 #[derive(Debug, clap::Args)]

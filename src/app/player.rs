@@ -88,6 +88,8 @@ fn step_running(lesson: &Lesson, demo: &str) -> Option<String> {
 /// A part of a step the lesson pane can bring into view.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Focus {
+    /// The step's title and prose (the Markdown handout writes them from their source).
+    Body,
     /// Diagram layer `n` (0-based), with the line that says what comes next.
     Layer(usize),
     /// What running the step produced: its result, demo report or verdict.

@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 
 use super::lab::{lessons_source, load_catalog};
 use crate::app::player::{StepOutput, failure_text, report_in_lesson};
-use crate::cli::LessonsCommand;
+use crate::cli::{LessonsCommand, RunFormat};
 use crate::data::console::Outcome;
 use crate::data::demo::DemoReport;
 use crate::db::console::{Console, ExecuteError};
@@ -29,11 +29,11 @@ use crate::lesson::{
 };
 use crate::proxy::Latency;
 use crate::query_log::{ScopeReport, raised_once};
-use crate::ui::markdown::plain;
 use crate::ui::player::{StepView, step_page};
 use crate::ui::theme::Theme;
 
 mod expected;
+mod handout;
 
 /// Rows a lesson's statement may return in `check` and `run`.
 const MAX_ROWS: usize = 10_000;
@@ -75,14 +75,14 @@ pub async fn run(
             Ok(())
         }
         LessonsCommand::Check => check(config, &catalog).await,
-        LessonsCommand::Run { id } => {
+        LessonsCommand::Run { id, format } => {
             let lesson = catalog.find(&id).with_context(|| {
                 let hint = catalog
                     .unwritten_sentence()
                     .map_or(String::new(), |u| format!(" ({u})"));
                 format!("no lesson `{id}`; `pglab lessons list` shows them{hint}")
             })?;
-            play(config, lesson).await
+            play(config, lesson, format).await
         }
     }
 }
@@ -256,18 +256,27 @@ fn describe(error: ExecuteError) -> anyhow::Error {
 }
 
 /// Plays `lesson` on stdout: every step's text, its SQL and demos run live on the lab
-/// database. On a terminal it waits for Enter between steps and asks the quizzes.
+/// database. As text on a terminal it waits for Enter between steps and asks the quizzes;
+/// as Markdown ([`handout`]) it writes the same steps as a handout, never waiting.
 #[allow(clippy::print_stdout)]
-async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
-    let interactive = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow::Result<()> {
+    let markdown = format == RunFormat::Markdown;
+    let interactive =
+        !markdown && std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
     let theme = Theme::plain();
     // Prose reads badly in very long lines.
     let width = super::output_width().min(100);
     let lab = Lab::open(config).await?;
     let progress = Progress::default();
-    println!("{} · {}\n", lesson.diagram, lesson.title);
+    if markdown {
+        print!("{}", handout::title(lesson));
+    } else {
+        println!("{} · {}\n", lesson.diagram, lesson.title);
+    }
     for (index, step) in lesson.steps.iter().enumerate() {
-        println!("── step {} of {} ──", index + 1, lesson.steps.len());
+        if !markdown {
+            println!("── step {} of {} ──", index + 1, lesson.steps.len());
+        }
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
             StepKind::Demo { name, params } => {
@@ -296,81 +305,55 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
             running: false,
             interactive: false,
         };
+        let page = step_page(&view, &theme, width);
+        let closing = closing_lines(step, interactive);
+        let opened = opened_lines(&lab, step, width).await?;
+        if markdown {
+            let laid = page.lay_out(usize::MAX);
+            print!(
+                "{}",
+                handout::step(lesson, index, &laid, &closing, opened.as_deref(), width)
+            );
+            continue;
+        }
         // Everything printed is wrapped to the terminal: prose flush left, hints and
-        // answers with their continuation lines indented under their label.
-        let wrapped = |text: &str, indent: &str| {
-            for piece in crate::text::wrap(text.trim_end(), width, indent) {
+        // answers with their continuation lines indented under their label; diagrams, SQL
+        // and tables print whole: wrapping would break their shape.
+        for (line, pre) in page.into_lines() {
+            for piece in handout::as_printed(&line, pre, width) {
+                println!("{piece}");
+            }
+        }
+        let say = |text: &str| {
+            for piece in crate::text::wrap(text.trim_end(), width, "  ") {
                 println!("{piece}");
             }
         };
-        let say = |text: &str| wrapped(text, "  ");
-        // Diagrams, SQL and tables print whole: wrapping would break their shape.
-        for (line, pre) in step_page(&view, &theme, width).into_lines() {
-            let text = &plain(&[line])[0];
-            if pre {
-                println!("{}", text.trim_end());
-            } else {
-                wrapped(text, "");
+        closing.iter().for_each(|line| say(line));
+        if let StepKind::Quiz(quiz) = &step.kind
+            && interactive
+        {
+            let answer = ask(&format!("Your answer (1-{}): ", quiz.options.len()))?;
+            if let Some(option) = answer
+                .trim()
+                .parse::<usize>()
+                .ok()
+                .and_then(|n| quiz.options.get(n.wrapping_sub(1)))
+            {
+                let verdict = if option.correct {
+                    "Right."
+                } else {
+                    "Not quite."
+                };
+                say(&format!(
+                    "{verdict} {}",
+                    resolve(&option.why, Audience::Plain)
+                ));
             }
         }
-        match &step.kind {
-            StepKind::Exercise(exercise) => {
-                for (i, hint) in exercise.hints.iter().enumerate() {
-                    say(&format!(
-                        "Hint {}: {}",
-                        i + 1,
-                        resolve(hint, Audience::Plain)
-                    ));
-                }
-                println!("(Write your answer in the lab's console, `pglab`, where it is checked.)");
-            }
-            StepKind::Quiz(quiz) if interactive => {
-                let answer = ask(&format!("Your answer (1-{}): ", quiz.options.len()))?;
-                if let Some(option) = answer
-                    .trim()
-                    .parse::<usize>()
-                    .ok()
-                    .and_then(|n| quiz.options.get(n.wrapping_sub(1)))
-                {
-                    let verdict = if option.correct {
-                        "Right."
-                    } else {
-                        "Not quite."
-                    };
-                    say(&format!(
-                        "{verdict} {}",
-                        resolve(&option.why, Audience::Plain)
-                    ));
-                }
-            }
-            StepKind::Quiz(quiz) => {
-                if let Some((n, option)) = quiz.options.iter().enumerate().find(|(_, o)| o.correct)
-                {
-                    let why = resolve(&option.why, Audience::Plain);
-                    say(&format!("Answer: {}) {why}", n + 1));
-                }
-            }
-            _ => {}
-        }
-        match &step.opens {
-            Some(crate::lesson::Opens::Schema) => {
-                let mut conn = crate::db::connect(&lab.learner).await?;
-                let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
-                println!();
-                for line in crate::data::schema::text::lines(&map, &[]) {
-                    println!("{}", line.text.trim_end());
-                }
-            }
-            Some(crate::lesson::Opens::Tables(names)) => {
-                let mut conn = crate::db::connect(&lab.learner).await?;
-                let snapshot =
-                    crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, names).await?;
-                println!();
-                for line in crate::data::tables::text::lines(&snapshot, width, None) {
-                    println!("{}", line.text());
-                }
-            }
-            None => {}
+        if let Some(opened) = opened {
+            println!();
+            opened.iter().for_each(|line| println!("{line}"));
         }
         println!();
         if interactive
@@ -381,6 +364,63 @@ async fn play(config: &LabConfig, lesson: &Lesson) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// What the runner prints after a step's page: an exercise's hints (all of them: there is
+/// no key to reveal them one by one) and where to answer; a quiz's answer and why, unless
+/// the learner is asked it.
+fn closing_lines(step: &Step, interactive: bool) -> Vec<String> {
+    match &step.kind {
+        StepKind::Exercise(exercise) => {
+            let mut lines: Vec<String> = exercise
+                .hints
+                .iter()
+                .enumerate()
+                .map(|(i, hint)| format!("Hint {}: {}", i + 1, resolve(hint, Audience::Plain)))
+                .collect();
+            lines.push(
+                "(Write your answer in the lab's console, `pglab`, where it is checked.)".into(),
+            );
+            lines
+        }
+        StepKind::Quiz(quiz) if !interactive => quiz
+            .options
+            .iter()
+            .enumerate()
+            .find(|(_, o)| o.correct)
+            .map(|(n, option)| {
+                let why = resolve(&option.why, Audience::Plain);
+                format!("Answer: {}) {why}", n + 1)
+            })
+            .into_iter()
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The schema map or tables a step opens, read now, as text lines.
+async fn opened_lines(lab: &Lab, step: &Step, width: usize) -> anyhow::Result<Option<Vec<String>>> {
+    let lines = match &step.opens {
+        Some(crate::lesson::Opens::Schema) => {
+            let mut conn = crate::db::connect(&lab.learner).await?;
+            let map = crate::db::schema::read(&mut conn, crate::db::LESSON_SCHEMA, &[]).await?;
+            crate::data::schema::text::lines(&map, &[])
+                .into_iter()
+                .map(|line| line.text.trim_end().to_string())
+                .collect()
+        }
+        Some(crate::lesson::Opens::Tables(names)) => {
+            let mut conn = crate::db::connect(&lab.learner).await?;
+            let snapshot =
+                crate::db::tables::read(&mut conn, crate::db::LESSON_SCHEMA, names).await?;
+            crate::data::tables::text::lines(&snapshot, width, None)
+                .into_iter()
+                .map(|line| line.text())
+                .collect()
+        }
+        None => return Ok(None),
+    };
+    Ok(Some(lines))
 }
 
 /// A run step's statement on a connection through a meter, as the lab runs it.

@@ -105,12 +105,14 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
     };
     let text = |text: &str| resolve(text, audience);
     let mut page = Page::default();
-    page.prose(Line::styled(format!("▸ {}", step.title), theme.heading()));
-    page.blank();
-    if let Some(body) = &step.body {
-        markdown::render_into(&mut page, &text(body), theme);
+    page.marked(Focus::Body, |page| {
+        page.prose(Line::styled(format!("▸ {}", step.title), theme.heading()));
         page.blank();
-    }
+        if let Some(body) = &step.body {
+            markdown::render_into(page, &text(body), theme);
+            page.blank();
+        }
+    });
     let hint = |page: &mut Page<Focus>, text: &str| {
         if view.interactive {
             page.prose(Line::styled(text.to_string(), theme.dim()));

@@ -27,6 +27,7 @@ mod explain_fetch;
 mod explain_insight;
 mod faults;
 mod grading;
+mod handout;
 mod isolation;
 mod journeys;
 mod lessons;
