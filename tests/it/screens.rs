@@ -809,7 +809,10 @@ fn every_theme_paints_its_background_and_legible_colours() {
     for &name in ThemeName::value_variants() {
         let theme = Theme::named(name);
         for (screen, app) in [("diagram", &mut diagram), ("help", &mut help)] {
-            app.update(Action::Resize { width: 100, height: 30 });
+            app.update(Action::Resize {
+                width: 100,
+                height: 30,
+            });
             let mut terminal =
                 ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
             terminal
