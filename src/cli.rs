@@ -41,6 +41,11 @@ pub struct Cli {
     #[arg(long, env = "PGLAB_DATA_DIR", global = true, value_name = "DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// Colours for the lab's screens: light is for projectors with a white background.
+    /// An explicit theme overrides NO_COLOR. [default: dark, or no colour with NO_COLOR]
+    #[arg(long, env = "PGLAB_THEME", global = true, value_name = "THEME")]
+    pub theme: Option<crate::ui::theme::ThemeName>,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -251,7 +256,8 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let config = LabConfig::from_cli(&cli)?;
     let Some(command) = cli.command else {
         if lab::has_terminal() {
-            return lab::run(&config, cli.lessons.as_deref());
+            let theme = crate::ui::theme::Theme::choose(cli.theme);
+            return lab::run(&config, cli.lessons.as_deref(), theme);
         }
         // Scripts and pipes get the status report: the lab needs a terminal to draw on.
         return block_on(db::status(&config));

@@ -42,6 +42,7 @@ pub struct Options {
     pub progress: Progress,
     pub progress_path: PathBuf,
     pub journal: Journal,
+    pub theme: crate::ui::theme::Theme,
 }
 
 /// Runs the lab until the user quits.
@@ -88,6 +89,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
         progress,
         progress_path,
         journal,
+        theme,
     } = options;
     let mut session = terminal::Session::enter().context("cannot take over the terminal")?;
     journal.write("lab started");
@@ -114,7 +116,6 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     };
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
-    let theme = crate::ui::theme::Theme::from_env();
     let mut viewports = crate::ui::Viewports::default();
     let size = session.terminal.size()?;
     app.update(Action::Resize {

@@ -58,6 +58,7 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
     if app.help {
         help::render(frame, area, &app.help_scroll, &mut viewports.help, theme);
     }
+    theme.paint(frame.buffer_mut());
 }
 
 /// Why the database is not there, line by line as the message was written (it may carry

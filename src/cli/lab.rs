@@ -11,6 +11,7 @@ use anyhow::Context;
 use crate::db::LabConfig;
 use crate::lesson::{Catalog, PROGRESS_FILE, Progress, Source};
 use crate::runtime::{self, Journal};
+use crate::ui::theme::Theme;
 
 /// The lab's log file's name in the data directory.
 pub const JOURNAL_FILE: &str = "pglab.log";
@@ -33,7 +34,7 @@ pub fn load_catalog(source: Source) -> anyhow::Result<Catalog> {
         .map_err(|problems| anyhow::anyhow!("{named} have problems:\n{problems}"))
 }
 
-pub fn run(config: &LabConfig, lessons: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(config: &LabConfig, lessons: Option<&Path>, theme: Theme) -> anyhow::Result<()> {
     let catalog = load_catalog(lessons_source(lessons))?;
     let progress_path = config.data_dir.join(PROGRESS_FILE);
     let progress = Progress::load(&progress_path).with_context(|| {
@@ -48,6 +49,7 @@ pub fn run(config: &LabConfig, lessons: Option<&Path>) -> anyhow::Result<()> {
         progress,
         progress_path,
         journal: Journal::open(&config.data_dir.join(JOURNAL_FILE)),
+        theme,
     })
 }
 

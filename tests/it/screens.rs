@@ -788,3 +788,51 @@ async fn tables_view_with_two_tenants_and_a_deleted_row() {
         "{screen}"
     );
 }
+
+/// Every cell of a lesson screen with notes, and of the help overlay, drawn in each theme at
+/// 100×30: the theme's own background is painted everywhere (a light projector theme cannot
+/// lean on the terminal's), and everything drawn on it, whatever view drew it, is an RGB
+/// colour reaching 4.5:1 against it (the theme's unit test holds each style to its own ratio).
+#[test]
+fn every_theme_paints_its_background_and_legible_colours() {
+    use clap::ValueEnum;
+    use pglab::ui::theme::{Theme, ThemeName, contrast};
+    use ratatui::style::Modifier;
+
+    let mut diagram = app();
+    let step = step_where(&diagram, |k| matches!(k, StepKind::Diagram { .. }));
+    at_step(&mut diagram, step);
+    diagram.update(Action::NextStep);
+    diagram.update(Action::ToggleNotes);
+    let mut help = app();
+    help.update(Action::ToggleHelp);
+    for &name in ThemeName::value_variants() {
+        let theme = Theme::named(name);
+        for (screen, app) in [("diagram", &mut diagram), ("help", &mut help)] {
+            app.update(Action::Resize {
+                width: 100,
+                height: 30,
+            });
+            let mut terminal =
+                ratatui::Terminal::new(ratatui::backend::TestBackend::new(100, 30)).unwrap();
+            terminal
+                .draw(|frame| pglab::ui::render(app, &mut Viewports::default(), &theme, frame))
+                .unwrap();
+            let buffer = terminal.backend().buffer();
+            let background = buffer[(0, 0)].bg;
+            for cell in &buffer.content {
+                let (fg, bg) = if cell.modifier.contains(Modifier::REVERSED) {
+                    (cell.bg, cell.fg)
+                } else {
+                    (cell.fg, cell.bg)
+                };
+                if !cell.modifier.contains(Modifier::REVERSED) {
+                    assert_eq!(bg, background, "{name:?} {screen}: {cell:?}");
+                }
+                let ratio = contrast(fg, bg)
+                    .unwrap_or_else(|| panic!("{name:?} {screen}: {cell:?} is not RGB"));
+                assert!(ratio >= 4.5, "{name:?} {screen}: {ratio:.2} for {cell:?}");
+            }
+        }
+    }
+}
