@@ -61,7 +61,7 @@ pub mod soft_delete;
 pub mod tenancy;
 pub mod tenant_security;
 
-use sqlx::postgres::PgConnectOptions;
+use sqlx::postgres::{PgConnectOptions, PgConnection};
 use tokio::sync::mpsc;
 
 use crate::data;
@@ -317,6 +317,26 @@ pub(crate) fn bind_units(text: &str) -> String {
 /// A failed statement of demo `demo` while doing `step`, as the demo's error.
 pub(crate) fn sql(demo: &'static str, step: &'static str) -> impl FnOnce(sqlx::Error) -> Error {
     move |cause| Error::Sql { demo, step, cause }
+}
+
+/// `work` on `conn` inside a transaction that is rolled back whatever happened, so what a
+/// measurement builds (generated tables, indexes) never outlives it; `undoing` names what
+/// the rollback takes back, for its error.
+pub(crate) async fn rolled_back<T>(
+    conn: &mut PgConnection,
+    demo: &'static str,
+    undoing: &'static str,
+    work: impl AsyncFnOnce(&mut PgConnection) -> Result<T, Error>,
+) -> Result<T, Error> {
+    sqlx::raw_sql("begin")
+        .execute(&mut *conn)
+        .await
+        .map_err(sql(demo, "opening the transaction"))?;
+    let result = work(&mut *conn).await;
+    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
+    let result = result?;
+    rollback.map_err(sql(demo, undoing))?;
+    Ok(result)
 }
 
 /// Tells whoever watches the demo run what it is doing now.

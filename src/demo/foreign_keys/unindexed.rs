@@ -57,7 +57,15 @@ pub(super) async fn run(
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = meter.connect("pglab demo: unindexed foreign key").await?;
     let (result, metered) = meter
-        .measure(DEMO, rolled_back(&mut conn, members, progress))
+        .measure(
+            DEMO,
+            super::super::rolled_back(
+                &mut conn,
+                DEMO,
+                "rolling back the generated tables",
+                async |conn| measure(conn, members, progress).await,
+            ),
+        )
         .await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
@@ -126,22 +134,6 @@ pub(super) async fn run(
         diffed(format!("delete, with {INDEX}"), with.plan, with.median_ms),
     ];
     Ok(report)
-}
-
-async fn rolled_back(
-    conn: &mut PgConnection,
-    members: i64,
-    progress: &mpsc::UnboundedSender<DemoProgress>,
-) -> Result<(i64, Measured, Measured), Error> {
-    sqlx::raw_sql("begin")
-        .execute(&mut *conn)
-        .await
-        .map_err(sql(DEMO, "opening the transaction"))?;
-    let result = measure(conn, members, progress).await;
-    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
-    let result = result?;
-    rollback.map_err(sql(DEMO, "rolling back the generated tables"))?;
-    Ok(result)
 }
 
 async fn measure(

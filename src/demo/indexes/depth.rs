@@ -48,7 +48,15 @@ pub(super) async fn run(
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = long_connection(&mut meter, DEMO, "pglab demo: tree depth").await?;
     let (lookups, measured) = meter
-        .measure(DEMO, rolled_back(&mut conn, &sizes, progress))
+        .measure(
+            DEMO,
+            super::super::rolled_back(
+                &mut conn,
+                DEMO,
+                "rolling back the scratch tables",
+                async |conn| measure(conn, &sizes, progress).await,
+            ),
+        )
         .await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
@@ -162,23 +170,6 @@ fn table_lines(lookups: &[Lookup]) -> Vec<String> {
         ]));
     }
     lines
-}
-
-/// [`measure`] inside a transaction that is rolled back whatever happened.
-async fn rolled_back(
-    conn: &mut PgConnection,
-    sizes: &[i64],
-    progress: &mpsc::UnboundedSender<DemoProgress>,
-) -> Result<Vec<Lookup>, Error> {
-    sqlx::raw_sql("begin")
-        .execute(&mut *conn)
-        .await
-        .map_err(sql_error(DEMO, "opening the transaction"))?;
-    let measured = measure(conn, sizes, progress).await;
-    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
-    let measured = measured?;
-    rollback.map_err(sql_error(DEMO, "rolling back the scratch tables"))?;
-    Ok(measured)
 }
 
 async fn measure(

@@ -59,7 +59,12 @@ pub(super) async fn run(
     let mut meter = Meter::start(&ctx.learner, ctx.latency.clone(), ctx.log.clone()).await?;
     let mut conn = long_connection(&mut meter, DEMO, "pglab demo: foreign key").await?;
     let (result, metered) = meter
-        .measure(DEMO, rolled_back(&mut conn, posts, progress))
+        .measure(
+            DEMO,
+            super::super::rolled_back(&mut conn, DEMO, "rolling back big_posts", async |conn| {
+                measure(conn, posts, progress).await
+            }),
+        )
         .await;
     let _ = sqlx::Connection::close(conn).await;
     let sessions = meter.finish().await;
@@ -177,22 +182,6 @@ struct Setup {
     newest: i64,
     /// A user with posts, whose posts are joined.
     author: i64,
-}
-
-async fn rolled_back(
-    conn: &mut PgConnection,
-    posts: i64,
-    progress: &mpsc::UnboundedSender<DemoProgress>,
-) -> Result<(Setup, Measured, Measured), Error> {
-    sqlx::raw_sql("begin")
-        .execute(&mut *conn)
-        .await
-        .map_err(sql_error(DEMO, "opening the transaction"))?;
-    let result = measure(conn, posts, progress).await;
-    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
-    let result = result?;
-    rollback.map_err(sql_error(DEMO, "rolling back big_posts"))?;
-    Ok(result)
 }
 
 async fn measure(

@@ -56,7 +56,9 @@ pub(super) async fn run(
     let (result, metered) = meter
         .measure(
             DEMO,
-            rolled_back(&mut conn, rows, tenants, &query, progress),
+            super::super::rolled_back(&mut conn, DEMO, "rolling back tenant_posts", async |conn| {
+                measure(conn, rows, tenants, &query, progress).await
+            }),
         )
         .await;
     let _ = sqlx::Connection::close(conn).await;
@@ -125,24 +127,6 @@ pub(super) async fn run(
         ),
     ];
     Ok(report)
-}
-
-async fn rolled_back(
-    conn: &mut PgConnection,
-    rows: i64,
-    tenants: i64,
-    query: &str,
-    progress: &mpsc::UnboundedSender<DemoProgress>,
-) -> Result<(i64, Measured, Measured), Error> {
-    sqlx::raw_sql("begin")
-        .execute(&mut *conn)
-        .await
-        .map_err(sql(DEMO, "opening the transaction"))?;
-    let result = measure(conn, rows, tenants, query, progress).await;
-    let rollback = sqlx::raw_sql("rollback").execute(&mut *conn).await;
-    let result = result?;
-    rollback.map_err(sql(DEMO, "rolling back tenant_posts"))?;
-    Ok(result)
 }
 
 async fn measure(
