@@ -315,6 +315,18 @@ impl App {
 }
 
 #[cfg(test)]
+impl App {
+    /// An app with no lessons and no progress: the screens' unit tests start from it.
+    pub(crate) fn without_lessons() -> Self {
+        let catalog = std::sync::Arc::new(crate::lesson::Catalog {
+            source: crate::lesson::Source::Embedded(&[]),
+            lessons: Vec::new(),
+        });
+        App::new(catalog, crate::lesson::Progress::default(), "test".into())
+    }
+}
+
+#[cfg(test)]
 mod tests {
     /// State never depends on drawing: nothing in `app` reaches into the views. (Geometry
     /// both share lives in `layout`, scroll intents in `scroll`.)

@@ -78,17 +78,9 @@ mod tests {
     use super::*;
     use crate::app::Event;
 
-    fn app() -> App {
-        let catalog = std::sync::Arc::new(crate::lesson::Catalog {
-            source: crate::lesson::Source::Embedded(&[]),
-            lessons: Vec::new(),
-        });
-        App::new(catalog, crate::lesson::Progress::default(), "test".into())
-    }
-
     #[test]
     fn opening_reads_the_catalog_and_back_returns_where_it_was_opened() {
-        let mut app = app();
+        let mut app = App::without_lessons();
         app.screen = Screen::Console;
         let commands = app.update(Action::ShowSchema);
         assert!(matches!(commands[..], [Command::LoadSchema { .. }]));
@@ -108,7 +100,7 @@ mod tests {
 
     #[test]
     fn a_stale_answer_is_dropped_and_a_failure_is_kept_to_show() {
-        let mut app = app();
+        let mut app = App::without_lessons();
         app.update(Action::ShowSchema);
         app.apply(Event::SchemaLoaded {
             id: RequestId(999),

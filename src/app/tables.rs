@@ -130,14 +130,6 @@ mod tests {
     use super::*;
     use crate::data::tables::RowsOfTable;
 
-    fn app() -> App {
-        let catalog = std::sync::Arc::new(crate::lesson::Catalog {
-            source: crate::lesson::Source::Embedded(&[]),
-            lessons: Vec::new(),
-        });
-        App::new(catalog, crate::lesson::Progress::default(), "test".into())
-    }
-
     fn load(commands: &[Command]) -> (RequestId, Vec<String>) {
         match commands {
             [Command::LoadTables { id, tables }] => (*id, tables.clone()),
@@ -172,7 +164,7 @@ mod tests {
 
     #[test]
     fn the_key_opens_the_default_tables_and_back_returns_where_it_was_opened() {
-        let mut app = app();
+        let mut app = App::without_lessons();
         app.screen = Screen::Console;
         let (id, tables) = load(&app.update(Action::ShowTables));
         assert_eq!(tables, ["organizations", "users", "posts"]);
@@ -189,7 +181,7 @@ mod tests {
 
     #[test]
     fn a_stale_answer_is_dropped_and_a_failure_is_kept_to_show() {
-        let mut app = app();
+        let mut app = App::without_lessons();
         let (first, _) = load(&app.update(Action::ShowTables));
         let (second, _) = load(&app.show_tables(&["posts".into()]));
         app.apply(Event::TablesLoaded {
@@ -207,7 +199,7 @@ mod tests {
 
     #[test]
     fn the_open_view_reads_again_after_a_statement_a_demo_or_an_audited_change() {
-        let mut app = app();
+        let mut app = App::without_lessons();
         let (id, _) = load(&app.update(Action::ShowTables));
         app.apply(Event::TablesLoaded {
             id,
@@ -251,7 +243,7 @@ mod tests {
         };
         load(&app.apply(finished));
         // Off screen nothing is read: opening the view reads it.
-        let mut away = self::app();
+        let mut away = self::App::without_lessons();
         let (id, _) = load(&away.update(Action::ShowTables));
         away.apply(Event::TablesLoaded {
             id,
