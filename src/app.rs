@@ -96,6 +96,10 @@ pub struct App {
     pub lab_error: Option<String>,
     /// One line for the status bar: the last thing worth telling that has no other place.
     pub notice: Option<String>,
+    /// Presenting mode (`--present`): the screen is projected, so presenter notes stay off it.
+    pub presenting: bool,
+    /// A presenter view (`pglab notes`) follows this lab: the notes are shown there.
+    pub notes_view_attached: bool,
     next_request: u64,
     pub quitting: bool,
 }
@@ -126,6 +130,8 @@ impl App {
             database,
             size: (80, 24),
             notice: None,
+            presenting: false,
+            notes_view_attached: false,
             lab_error: None,
             pending_reset: None,
             next_request: 1,

@@ -46,6 +46,12 @@ pub struct Cli {
     #[arg(long, env = "PGLAB_THEME", global = true, value_name = "THEME")]
     pub theme: Option<crate::ui::theme::ThemeName>,
 
+    /// Presenting mode, for a projected screen: presenter notes stay off it (they go to
+    /// `pglab notes` in another terminal), headline numbers are drawn large, and
+    /// PageDown/PageUp (a presentation clicker) step through the lesson.
+    #[arg(long)]
+    pub present: bool,
+
     #[command(subcommand)]
     pub command: Option<Command>,
 }
@@ -257,7 +263,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
     let Some(command) = cli.command else {
         if lab::has_terminal() {
             let theme = crate::ui::theme::Theme::choose(cli.theme);
-            return lab::run(&config, cli.lessons.as_deref(), theme);
+            return lab::run(&config, cli.lessons.as_deref(), theme, cli.present);
         }
         // Scripts and pipes get the status report: the lab needs a terminal to draw on.
         return block_on(db::status(&config));

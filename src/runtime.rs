@@ -43,6 +43,8 @@ pub struct Options {
     pub progress_path: PathBuf,
     pub journal: Journal,
     pub theme: crate::ui::theme::Theme,
+    /// Start in presenting mode (`--present`).
+    pub present: bool,
 }
 
 /// Runs the lab until the user quits.
@@ -90,6 +92,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
         progress_path,
         journal,
         theme,
+        present,
     } = options;
     let mut session = terminal::Session::enter().context("cannot take over the terminal")?;
     journal.write("lab started");
@@ -116,6 +119,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
     };
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
+    app.presenting = present;
     let mut viewports = crate::ui::Viewports::default();
     let size = session.terminal.size()?;
     app.update(Action::Resize {

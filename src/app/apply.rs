@@ -118,6 +118,7 @@ impl App {
                 }
             }
             Event::ProgressNotSaved(message) => self.notice = Some(message),
+            Event::NotesViewAttached(attached) => self.notes_view_attached = attached,
         }
         Vec::new()
     }

@@ -80,4 +80,6 @@ pub enum Event {
     Failed { id: RequestId, message: String },
     /// Writing the progress file failed; the message says where and why.
     ProgressNotSaved(String),
+    /// A presenter view (`pglab notes`) started (true) or stopped (false) following the lab.
+    NotesViewAttached(bool),
 }

@@ -34,7 +34,12 @@ pub fn load_catalog(source: Source) -> anyhow::Result<Catalog> {
         .map_err(|problems| anyhow::anyhow!("{named} have problems:\n{problems}"))
 }
 
-pub fn run(config: &LabConfig, lessons: Option<&Path>, theme: Theme) -> anyhow::Result<()> {
+pub fn run(
+    config: &LabConfig,
+    lessons: Option<&Path>,
+    theme: Theme,
+    present: bool,
+) -> anyhow::Result<()> {
     let catalog = load_catalog(lessons_source(lessons))?;
     let progress_path = config.data_dir.join(PROGRESS_FILE);
     let progress = Progress::load(&progress_path).with_context(|| {
@@ -50,6 +55,7 @@ pub fn run(config: &LabConfig, lessons: Option<&Path>, theme: Theme) -> anyhow::
         progress_path,
         journal: Journal::open(&config.data_dir.join(JOURNAL_FILE)),
         theme,
+        present,
     })
 }
 
