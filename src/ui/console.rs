@@ -1,6 +1,7 @@
 //! The SQL console: the editor on top; beneath it what the last statement returned — a
 //! table that scrolls both ways, or the server's error with a caret under the spot it
-//! points at — and, for an exercise, the verdict.
+//! points at — and, for an exercise, the verdict. A pinned step takes its place above or
+//! beside them first ([`super::pin`]).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,12 +15,13 @@ use crate::data::console::Outcome;
 use crate::keymap::{self, Context};
 use crate::lesson::text::{Audience, resolve};
 
-use super::page::Page;
+use super::page::{Page, PageViewport};
 use super::table::{self, Window};
 use super::theme::Theme;
 use crate::text::{duration, plural};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme, pinned: &mut PageViewport) {
+    let area = super::pin::render(app, frame, area, theme, pinned);
     let console = &app.console;
     let run = keymap::key_for(Context::Console, &Action::RunConsole);
     let exercise = app.console_exercise().map(|(step, _)| step);
