@@ -226,8 +226,7 @@ pub fn bindings() -> &'static [Binding] {
                 Player,
                 [ch('P')],
                 A::TogglePin,
-                "pin what this step shows (a diagram, or what it measured) beside the SQL console; on the pinned step: unpin",
-                "pin"
+                "pin this step beside the SQL console (again: unpin)"
             ),
             bind!(
                 Player,

@@ -262,10 +262,6 @@ impl App {
                     || matches!(&step.kind, StepKind::Diagram { layers } if player.layers < layers.len())
             }
             Action::PrevStep => player.step > 0,
-            Action::TogglePin => matches!(
-                step.kind,
-                StepKind::Diagram { .. } | StepKind::Run { .. } | StepKind::Demo { .. }
-            ),
             _ => true,
         }
     }

@@ -21,6 +21,7 @@ use super::theme::Theme;
 use crate::text::{duration, plural};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme, pinned: &mut PageViewport) {
+    let whole = area.height;
     let area = super::pin::render(app, frame, area, theme, pinned);
     let console = &app.console;
     let run = keymap::key_for(Context::Console, &Action::RunConsole);
@@ -32,8 +33,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme, pinned: &
         Some(step) if boxed => task(frame, area, &step.title, step.body.as_deref(), theme),
         _ => area,
     };
-    // Beside a task, the editor keeps three lines of the answer in view.
-    let editor_height = (area.height / 3).clamp(if boxed { 5 } else { 3 }, 12);
+    // Beside a task or under a pinned pane, the editor keeps three lines in view.
+    let shared = boxed || area.height < whole;
+    let editor_height = (area.height / 3).clamp(if shared { 5 } else { 3 }, 12);
     let [editor_area, result_area] =
         Layout::vertical([Constraint::Length(editor_height), Constraint::Min(1)]).areas(area);
 

@@ -9,6 +9,7 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
+use unicode_width::UnicodeWidthStr;
 
 use crate::app::pin::Pinned;
 use crate::app::player::StepOutput;
@@ -21,10 +22,12 @@ use super::theme::Theme;
 
 /// Console areas at least this tall show the pinned pane; shorter ones a line naming it.
 const PANE_FROM_HEIGHT: u16 = 20;
+/// Rows a pinned pane above the editor leaves the editor and the result, at least.
+const CONSOLE_BELOW: u16 = 14;
 /// The least width an editor keeps beside a pinned pane.
-const EDITOR_BESIDE: u16 = 60;
+const EDITOR_BESIDE: u16 = 50;
 /// The least width inside a pinned pane beside the editor, for its sentences.
-const PANE_BESIDE_MIN: u16 = 40;
+const PANE_BESIDE_MIN: u16 = 56;
 
 /// Draws the pin, if there is one, in `area`; returns what is left for the console.
 pub fn render(
@@ -56,15 +59,17 @@ pub fn render(
     if area.height < PANE_FROM_HEIGHT {
         let [line, rest] =
             Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-        let text = format!("Pinned: {what} ({unpin}; a taller window shows it)");
+        // The window's height is why the pane is not there: said when there is room.
         let room = usize::from(line.width);
-        frame.render_widget(
-            Paragraph::new(Line::styled(
-                crate::text::words_within(&text, room),
-                theme.title(),
-            )),
-            line,
-        );
+        let taller = format!("Pinned: {what} · {unpin} · a taller window shows it");
+        let text = if taller.width() <= room {
+            taller
+        } else {
+            let key = format!(" · {unpin}");
+            let named = format!("Pinned: {what}");
+            crate::text::words_within(&named, room.saturating_sub(key.width())) + &key
+        };
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.title())), line);
         return rest;
     }
     let page = page(
@@ -86,7 +91,10 @@ pub fn render(
     } else {
         let tall = u16::try_from(laid.lines.len() + 2).unwrap_or(u16::MAX);
         let [pane, rest] = Layout::vertical([
-            Constraint::Length(tall.min(area.height / 2)),
+            Constraint::Length(
+                tall.min(area.height / 2)
+                    .min(area.height.saturating_sub(CONSOLE_BELOW)),
+            ),
             Constraint::Min(1),
         ])
         .areas(area);
@@ -159,6 +167,23 @@ fn page(step: &Step, pinned: &Pinned, theme: &Theme, width: usize) -> Page<()> {
                         theme,
                         width,
                     );
+                }
+                // A finished demo's table is what the room reads: first, its
+                // sentences after it.
+                (
+                    Some(StepOutput::Demo {
+                        report: Some(Ok(report)),
+                        ..
+                    }),
+                    _,
+                ) if !running && report.table.is_some() => {
+                    let mut rest = report.clone();
+                    if let Some(table) = rest.table.take() {
+                        let all = super::table::Window::all(table.rows.len());
+                        page.pre_lines(super::table::lines(&table, all, theme).0);
+                        page.blank();
+                    }
+                    super::player::report_lines(&mut page, &rest, about, theme, width);
                 }
                 (Some(StepOutput::Demo { progress, report }), _) => {
                     super::player::demo_lines(
