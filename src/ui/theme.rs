@@ -106,13 +106,14 @@ const LIGHT: Palette = Palette {
         (0x6e, 0x40, 0x00),
         (0x00, 0x5c, 0x66),
     ],
+    // Orange, violet, olive, sea green; the archives a cousin of their table.
     tables: [
         (0xa3, 0x47, 0x00),
         (0x5b, 0x2c, 0xa0),
-        (0x7a, 0x4a, 0x1e),
+        (0x5f, 0x6a, 0x00),
         (0x00, 0x69, 0x4a),
-        (0x3f, 0x3f, 0xb0),
-        (0x8a, 0x5a, 0x1a),
+        (0x7a, 0x3f, 0x8a),
+        (0x6a, 0x6a, 0x10),
     ],
 };
 
@@ -425,6 +426,20 @@ mod tests {
         }
         assert_eq!(theme.table("comments"), theme.table("comments"));
         assert_eq!(Theme::plain().table("users"), Style::new());
+    }
+
+    #[test]
+    fn the_tenancy_tables_never_share_a_tenants_colour() {
+        for &name in <ThemeName as clap::ValueEnum>::value_variants() {
+            let theme = Theme::named(name);
+            let tenants: Vec<Style> = (1..=5).map(|id| theme.tenant(Some(id))).collect();
+            for table in crate::data::tables::DEFAULT_TABLES {
+                assert!(
+                    !tenants.contains(&theme.table(table)),
+                    "{name:?}: {table} has a tenant's colour"
+                );
+            }
+        }
     }
 
     #[test]
