@@ -521,7 +521,7 @@ mod tests {
         };
         let rows: Vec<&ViewLine> = out
             .iter()
-            .filter(|l| l.text().starts_with("│   3"))
+            .filter(|l| l.text().contains("charlie"))
             .collect();
         assert_eq!(rows.len(), 1, "{}", text(&out));
         let last = rows[0].pieces.last().unwrap();
