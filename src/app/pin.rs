@@ -82,7 +82,7 @@ impl App {
             sideways: Scroll::default(),
         });
         self.notice = Some(format!(
-            "Pinned: the SQL console ({}) keeps it in view beside the editor.",
+            "Pinned: the SQL console ({}) shows it.",
             keymap::key_for(Context::Global, &Action::ShowConsole)
         ));
     }
