@@ -67,7 +67,7 @@ impl App {
             StepKind::Run { .. } | StepKind::Demo { .. } => 0,
             _ => {
                 self.notice = Some(format!(
-                    "Nothing to pin on this step: {} pins a diagram, or what a run or demo step measured.",
+                    "Nothing to pin here: {} pins a diagram or what a step measured.",
                     keymap::key_for(Context::Player, &Action::TogglePin)
                 ));
                 return;
