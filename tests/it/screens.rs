@@ -897,7 +897,8 @@ fn console_with_the_pinned_scale_table() {
     assert!(!screen.contains("28.0 ms"), "{screen}");
 }
 
-/// Every cell of a lesson screen with notes, and of the help overlay, drawn in each theme at
+/// Every cell of a lesson screen with notes, of the help overlay, of the tables view (its
+/// frames in their tables' colours) and of a pinned diagram above the console's editor, drawn in each theme at
 /// 100×30: the theme's own background is painted everywhere (a light projector theme cannot
 /// lean on the terminal's), and everything drawn on it, whatever view drew it, is an RGB
 /// colour reaching 4.5:1 against it (the theme's unit test holds each style to its own ratio).
@@ -914,9 +915,27 @@ fn every_theme_paints_its_background_and_legible_colours() {
     diagram.update(Action::ToggleNotes);
     let mut help = app();
     help.update(Action::ToggleHelp);
+    // The tables view's frames and arrows in their tables' colours, and a pinned diagram.
+    let mut tables = app();
+    let Some(Command::LoadTables { id, .. }) = tables.update(Action::ShowTables).pop() else {
+        panic!("the tables view reads its rows");
+    };
+    tables.apply(Event::TablesLoaded {
+        id,
+        snapshot: Box::new(two_tables()),
+    });
+    let mut pinned = app();
+    at_step(&mut pinned, step);
+    pinned.update(Action::TogglePin);
+    pinned.update(Action::ShowConsole);
     for &name in ThemeName::value_variants() {
         let theme = Theme::named(name);
-        for (screen, app) in [("diagram", &mut diagram), ("help", &mut help)] {
+        for (screen, app) in [
+            ("diagram", &mut diagram),
+            ("help", &mut help),
+            ("tables", &mut tables),
+            ("pinned", &mut pinned),
+        ] {
             app.update(Action::Resize {
                 width: 100,
                 height: 30,
@@ -928,7 +947,22 @@ fn every_theme_paints_its_background_and_legible_colours() {
                 .unwrap();
             let buffer = terminal.backend().buffer();
             let background = buffer[(0, 0)].bg;
-            for cell in &buffer.content {
+            // On the console, the pinned pane above the editor: the editor's cursor is the
+            // text area's own.
+            let rows = match screen {
+                "pinned" => (0..30)
+                    .position(|y| {
+                        let row: String = (0..100).map(|x| buffer[(x, y)].symbol()).collect();
+                        row.contains("SQL console")
+                    })
+                    .expect("the console's editor is drawn"),
+                _ => 30,
+            };
+            assert!(
+                rows > 2,
+                "{name:?} {screen}: nothing drawn above the editor"
+            );
+            for cell in &buffer.content[..rows * 100] {
                 let (fg, bg) = if cell.modifier.contains(Modifier::REVERSED) {
                     (cell.bg, cell.fg)
                 } else {
@@ -942,5 +976,34 @@ fn every_theme_paints_its_background_and_legible_colours() {
                 assert!(ratio >= 4.5, "{name:?} {screen}: {ratio:.2} for {cell:?}");
             }
         }
+    }
+}
+
+/// Organizations and users, one row each, and the foreign key between them.
+fn two_tables() -> pglab::data::tables::TablesSnapshot {
+    use pglab::data::tables::{RowsOfTable, TableLink, TableRow, TablesSnapshot};
+    let table = |name: &str, columns: &[&str], cells: &[&str]| RowsOfTable {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        tenant_column: Some(0),
+        soft_deletes: false,
+        rows: vec![TableRow {
+            tenant: Some(1),
+            deleted: false,
+            cells: cells.iter().map(|c| Some(c.to_string())).collect(),
+        }],
+        more: 0,
+    };
+    TablesSnapshot {
+        tables: vec![
+            table("organizations", &["id", "name"], &["1", "Acme Corp"]),
+            table("users", &["organization_id", "username"], &["1", "alice"]),
+        ],
+        links: vec![TableLink {
+            from_table: "users".into(),
+            from_columns: vec!["organization_id".into()],
+            to_table: "organizations".into(),
+            to_columns: vec!["id".into()],
+        }],
     }
 }
