@@ -898,10 +898,11 @@ fn console_with_the_pinned_scale_table() {
 }
 
 /// Every cell of a lesson screen with notes, of the help overlay, of the tables view (its
-/// frames in their tables' colours) and of a pinned diagram above the console's editor, drawn in each theme at
-/// 100×30: the theme's own background is painted everywhere (a light projector theme cannot
-/// lean on the terminal's), and everything drawn on it, whatever view drew it, is an RGB
-/// colour reaching 4.5:1 against it (the theme's unit test holds each style to its own ratio).
+/// frames in their tables' colours) and of a pinned diagram above the console's editor,
+/// drawn in each theme at 100×30: the theme's own background is painted everywhere (a light
+/// projector theme cannot lean on the terminal's), and everything drawn on it, whatever view
+/// drew it, is an RGB colour reaching 4.5:1 against it (the theme's unit test holds each
+/// style to its own ratio).
 #[test]
 fn every_theme_paints_its_background_and_legible_colours() {
     use clap::ValueEnum;
