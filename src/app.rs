@@ -12,6 +12,7 @@ pub mod console;
 pub mod event;
 pub mod lessons;
 pub mod log;
+pub mod pin;
 pub mod plan;
 pub mod player;
 pub mod schema;
@@ -32,6 +33,7 @@ use acting::ActingState;
 use audit::AuditState;
 use console::ConsoleState;
 use log::LogView;
+use pin::Pin;
 use plan::PlanState;
 use player::PlayerState;
 use schema::SchemaState;
@@ -70,6 +72,8 @@ pub struct App {
     /// The lesson list's selection.
     pub selected: usize,
     pub player: Option<PlayerState>,
+    /// The step left up beside the SQL console's editor.
+    pub pin: Option<Pin>,
     pub console: ConsoleState,
     pub plan: Option<PlanState>,
     pub audit: AuditState,
@@ -116,6 +120,7 @@ impl App {
             help_scroll: Scroll::default(),
             selected: 0,
             player: None,
+            pin: None,
             console: ConsoleState::default(),
             plan: None,
             audit: AuditState::default(),

@@ -10,7 +10,7 @@ use crate::app::action::Action;
 mod key;
 pub mod names;
 pub use key::Key;
-use key::{ch, ctrl, plain};
+use key::{alt, alt_shift, ch, ctrl, plain};
 
 /// Where the keyboard is pointed; bindings of a context work only there, global ones
 /// everywhere unless the console editor needs the key for typing.
@@ -224,6 +224,12 @@ pub fn bindings() -> &'static [Binding] {
             ),
             bind!(
                 Player,
+                [ch('P')],
+                A::TogglePin,
+                "pin this step beside the SQL console (again: unpin)"
+            ),
+            bind!(
+                Player,
                 [plain(K::Up), ch('k')],
                 A::Up,
                 "scroll the lesson up"
@@ -333,6 +339,30 @@ pub fn bindings() -> &'static [Binding] {
                 }],
                 A::Right,
                 "scroll the result right"
+            ),
+            bind!(
+                Console,
+                [alt(K::Up)],
+                A::PinUp,
+                "scroll the pinned pane up"
+            ),
+            bind!(
+                Console,
+                [alt(K::Down)],
+                A::PinDown,
+                "scroll the pinned pane down"
+            ),
+            bind!(
+                Console,
+                [alt_shift(K::Left)],
+                A::PinLeft,
+                "scroll the pinned pane left"
+            ),
+            bind!(
+                Console,
+                [alt_shift(K::Right)],
+                A::PinRight,
+                "scroll the pinned pane right"
             ),
             bind!(Log, [plain(K::Up), ch('k')], A::Up, "older round trips"),
             bind!(Log, [plain(K::Down), ch('j')], A::Down, "newer round trips"),

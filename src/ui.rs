@@ -10,6 +10,7 @@ pub mod lessons;
 pub mod log;
 pub mod markdown;
 pub mod page;
+pub mod pin;
 pub mod plan;
 pub mod player;
 pub mod schema;
@@ -34,6 +35,7 @@ pub struct Viewports {
     pub audit: audit::AuditViewport,
     pub schema: page::PageViewport,
     pub tables: page::PageViewport,
+    pub pin: page::PageViewport,
     pub help: Viewport,
 }
 
@@ -44,7 +46,7 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
     match app.screen {
         Screen::Lessons => lessons::render(app, frame, areas.main, theme),
         Screen::Player => player::render(app, frame, areas.main, theme, &mut viewports.player),
-        Screen::Console => console::render(app, frame, areas.main, theme),
+        Screen::Console => console::render(app, frame, areas.main, theme, &mut viewports.pin),
         Screen::Plan => plan::render(app, frame, areas.main, theme, &mut viewports.plan),
         Screen::Audit => audit::render(app, frame, areas.main, theme, &mut viewports.audit),
         Screen::Schema => schema::render(app, frame, areas.main, theme, &mut viewports.schema),

@@ -33,6 +33,13 @@ pub enum Action {
     /// Choose a quiz option (0-based).
     Answer(u8),
     ToggleNotes,
+    /// Pin what the lesson's step shows beside the SQL console; on the pinned step, unpin.
+    TogglePin,
+    /// Scroll the pinned pane (beside the console's editor) up, down, left, right.
+    PinUp,
+    PinDown,
+    PinLeft,
+    PinRight,
     ResetLesson,
     ResetAll,
     RunConsole,

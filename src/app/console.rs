@@ -197,6 +197,10 @@ impl App {
             Action::PageDown => self.console.scroll_result(10, 0),
             Action::Left => self.console.scroll_result(0, -1),
             Action::Right => self.console.scroll_result(0, 1),
+            Action::PinUp => self.scroll_pin(-1, 0),
+            Action::PinDown => self.scroll_pin(1, 0),
+            Action::PinLeft => self.scroll_pin(0, -1),
+            Action::PinRight => self.scroll_pin(0, 1),
             Action::Edit(key) => {
                 self.console.editor.input(key);
             }

@@ -41,6 +41,7 @@ impl App {
                         .is_some_and(|p| p.lesson == self.selected)
                 {
                     commands.extend(self.stop_demo());
+                    self.pin_keeps_output();
                     self.player = None;
                 }
                 if all {
@@ -72,7 +73,9 @@ impl App {
                 .progress
                 .lesson(&lesson.id)
                 .current_step(lesson.steps.len());
+            self.pin_keeps_output();
             self.player = Some(PlayerState::new(index, step));
+            self.pin_returns_output();
             self.progress.set_step(&lesson.id, step);
         }
         self.selected = index;

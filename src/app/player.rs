@@ -184,6 +184,7 @@ impl App {
                     player
                         .scroll
                         .jump(Jump::Show(Focus::Layer(player.layers - 1)));
+                    self.pin_follows_reveal();
                 } else if player.step < last_step {
                     let next = player.step + 1;
                     player.go_to(next);
@@ -200,6 +201,7 @@ impl App {
                 return vec![self.save()];
             }
             Action::Activate => return self.activate_step(),
+            Action::TogglePin => self.toggle_pin(),
             Action::RevealHint => {
                 if let StepKind::Exercise(exercise) = &step.kind {
                     let (id, index) = (lesson.id.clone(), player.step);

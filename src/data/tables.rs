@@ -69,14 +69,19 @@ pub struct TableLink {
 impl TableLink {
     /// `users.organization_id → organizations.id`.
     pub fn label(&self) -> String {
+        let (from, to) = self.sides();
+        format!("{from} → {to}")
+    }
+
+    /// The label's two sides: `users.organization_id`, `organizations.id`.
+    pub fn sides(&self) -> (String, String) {
         let side = |table: &str, columns: &[String]| match columns {
             [one] => format!("{table}.{one}"),
             many => format!("{table}.({})", many.join(", ")),
         };
-        format!(
-            "{} → {}",
+        (
             side(&self.from_table, &self.from_columns),
-            side(&self.to_table, &self.to_columns)
+            side(&self.to_table, &self.to_columns),
         )
     }
 }

@@ -28,6 +28,20 @@ pub const fn ctrl(c: char) -> Key {
     }
 }
 
+pub const fn alt(code: KeyCode) -> Key {
+    Key {
+        code,
+        modifiers: KeyModifiers::ALT,
+    }
+}
+
+pub const fn alt_shift(code: KeyCode) -> Key {
+    Key {
+        code,
+        modifiers: KeyModifiers::ALT.union(KeyModifiers::SHIFT),
+    }
+}
+
 impl Key {
     /// How the key is written in help and footers.
     pub fn label(&self) -> String {
@@ -59,6 +73,10 @@ impl Key {
         }
         if self.modifiers.contains(KeyModifiers::ALT) {
             label.push_str("Alt-");
+        }
+        // A letter's case says Shift already.
+        if self.modifiers.contains(KeyModifiers::SHIFT) && !matches!(self.code, KeyCode::Char(_)) {
+            label.push_str("Shift-");
         }
         label + &name
     }

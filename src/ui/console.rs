@@ -1,6 +1,7 @@
 //! The SQL console: the editor on top; beneath it what the last statement returned — a
 //! table that scrolls both ways, or the server's error with a caret under the spot it
-//! points at — and, for an exercise, the verdict.
+//! points at — and, for an exercise, the verdict. A pinned step takes its place above or
+//! beside them first ([`super::pin`]).
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -14,12 +15,14 @@ use crate::data::console::Outcome;
 use crate::keymap::{self, Context};
 use crate::lesson::text::{Audience, resolve};
 
-use super::page::Page;
+use super::page::{Page, PageViewport};
 use super::table::{self, Window};
 use super::theme::Theme;
 use crate::text::{duration, plural};
 
-pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme, pinned: &mut PageViewport) {
+    let whole = area.height;
+    let area = super::pin::render(app, frame, area, theme, pinned);
     let console = &app.console;
     let run = keymap::key_for(Context::Console, &Action::RunConsole);
     let exercise = app.console_exercise().map(|(step, _)| step);
@@ -30,8 +33,9 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
         Some(step) if boxed => task(frame, area, &step.title, step.body.as_deref(), theme),
         _ => area,
     };
-    // Beside a task, the editor keeps three lines of the answer in view.
-    let editor_height = (area.height / 3).clamp(if boxed { 5 } else { 3 }, 12);
+    // Beside a task or under a pinned pane, the editor keeps three lines in view.
+    let shared = boxed || area.height < whole;
+    let editor_height = (area.height / 3).clamp(if shared { 5 } else { 3 }, 12);
     let [editor_area, result_area] =
         Layout::vertical([Constraint::Length(editor_height), Constraint::Min(1)]).areas(area);
 

@@ -53,12 +53,18 @@ impl Cut {
     /// only the parts that hold, with the keys that scroll there in `context`.
     pub fn line(&self, context: Context, theme: &Theme) -> Line<'static> {
         let key = |action: &Action| key_for(context, action);
+        let keys = [Action::Up, Action::Down, Action::Left, Action::Right].map(|a| key(&a));
+        self.line_with(&keys, theme)
+    }
+
+    /// [`Cut::line`] with the keys that scroll up, down, left and right written out.
+    pub fn line_with(&self, [up, down, left, right]: &[String; 4], theme: &Theme) -> Line<'static> {
         let mut parts = Vec::new();
         if self.above {
-            parts.push(format!("↑ more above ({})", key(&Action::Up)));
+            parts.push(format!("↑ more above ({up})"));
         }
         if self.below {
-            parts.push(format!("↓ more below ({})", key(&Action::Down)));
+            parts.push(format!("↓ more below ({down})"));
         }
         if self.left || self.right {
             let arrows = match (self.left, self.right) {
@@ -66,11 +72,7 @@ impl Cut {
                 (true, false) => "←",
                 _ => "→",
             };
-            parts.push(format!(
-                "{arrows} wider ({}/{})",
-                key(&Action::Left),
-                key(&Action::Right)
-            ));
+            parts.push(format!("{arrows} wider ({left}/{right})"));
         }
         if parts.is_empty() {
             return Line::default();

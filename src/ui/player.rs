@@ -358,8 +358,9 @@ pub fn measured_line(report: &ScopeReport, theme: &Theme) -> Line<'static> {
     line
 }
 
-fn demo_lines(
-    page: &mut Page<Focus>,
+/// A demo's output: its report, or what it measured before it failed or while it runs.
+pub fn demo_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
     progress: &[DemoProgress],
     report: Option<&Result<DemoReport, String>>,
     about: Option<&[WarningRule]>,
@@ -500,7 +501,11 @@ fn plan_lines(plans: &[MeasuredPlan], width: usize) -> Vec<String> {
 }
 
 /// A running demo's news so far; table rows gather under their columns.
-fn progress_lines(page: &mut Page<Focus>, progress: &[DemoProgress], theme: &Theme) {
+fn progress_lines<M: Copy + PartialEq>(
+    page: &mut Page<M>,
+    progress: &[DemoProgress],
+    theme: &Theme,
+) {
     let mut table = crate::data::ResultSet::default();
     for news in progress {
         match news {

@@ -2,8 +2,10 @@
 //! for the pane's width, each row in its tenant's colour, rows of other tenants than the
 //! acting user's greyed (their tenant's cell keeps its colour), soft-deleted rows struck
 //! through — and every one of those also
-//! marked in the text, so nothing is lost without colour. Never wrapped: it scrolls down
-//! and sideways, the border saying what is cut off.
+//! marked in the text, so nothing is lost without colour. Each table's box frame and title
+//! take the table's own colour (never its rows: those are the tenants'), and each foreign
+//! key's arrow the colour of the table it points at. Never wrapped: it scrolls down and
+//! sideways, the border saying what is cut off.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -43,7 +45,13 @@ pub fn render(
                 let spans: Vec<Span> = line
                     .pieces
                     .into_iter()
-                    .map(|piece| Span::styled(piece.text, style(piece.role, theme)))
+                    .map(|piece| {
+                        let style = match &piece.table {
+                            Some(table) => table_style(table, piece.role, theme),
+                            None => style(piece.role, theme),
+                        };
+                        Span::styled(piece.text, style)
+                    })
                     .collect();
                 if prose {
                     page.prose(Line::from(spans));
@@ -69,6 +77,14 @@ pub fn render(
         sideways: &state.sideways,
     };
     framed::draw(app, frame, area, &page, framing, theme, viewport);
+}
+
+/// A piece in its table's colour, bold for the box's title.
+fn table_style(table: &str, role: Role, theme: &Theme) -> Style {
+    match role {
+        Role::Heading => theme.table(table).add_modifier(Modifier::BOLD),
+        _ => theme.table(table),
+    }
 }
 
 fn style(role: Role, theme: &Theme) -> Style {

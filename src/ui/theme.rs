@@ -37,7 +37,25 @@ struct Palette {
     border: (u8, u8, u8),
     meter: (u8, u8, u8),
     tenants: [(u8, u8, u8); 5],
+    /// One colour per table (see [`LAB_TABLES`]): hues the tenants' rows do not use where
+    /// the theme allows, since a table's colour marks its frame and a tenant's its rows.
+    tables: [(u8, u8, u8); TABLE_COLOURS],
 }
+
+/// Colours in each theme's table palette.
+const TABLE_COLOURS: usize = 6;
+
+/// The lab's own tables in the order the chapter meets them: each takes the table palette's
+/// colour at its position, so the three of the tenancy diagram never share one. Any other
+/// table takes the colour its name's hash picks: the same on every run and in every view.
+const LAB_TABLES: [&str; TABLE_COLOURS] = [
+    "organizations",
+    "users",
+    "posts",
+    "audit_logs",
+    "users_archive",
+    "posts_archive",
+];
 
 const DARK: Palette = Palette {
     background: (0x12, 0x12, 0x12),
@@ -57,6 +75,15 @@ const DARK: Palette = Palette {
         (0x8f, 0xb4, 0xff),
         (0xff, 0xd7, 0x5f),
         (0x5f, 0xd7, 0xff),
+    ],
+    // Orange, violet, sand, sea green; the archives a lighter cousin of their table.
+    tables: [
+        (0xff, 0xaf, 0x5f),
+        (0xaf, 0x87, 0xff),
+        (0xd7, 0xaf, 0x87),
+        (0x5f, 0xd7, 0xaf),
+        (0xaf, 0xaf, 0xff),
+        (0xff, 0xd7, 0xaf),
     ],
 };
 
@@ -79,6 +106,15 @@ const LIGHT: Palette = Palette {
         (0x6e, 0x40, 0x00),
         (0x00, 0x5c, 0x66),
     ],
+    // Orange, violet, olive, sea green; the archives a cousin of their table.
+    tables: [
+        (0xa3, 0x47, 0x00),
+        (0x5b, 0x2c, 0xa0),
+        (0x5f, 0x6a, 0x00),
+        (0x00, 0x69, 0x4a),
+        (0x7a, 0x3f, 0x8a),
+        (0x6a, 0x6a, 0x10),
+    ],
 };
 
 const HIGH_CONTRAST: Palette = Palette {
@@ -99,6 +135,14 @@ const HIGH_CONTRAST: Palette = Palette {
         (0xaa, 0xd4, 0xff),
         (0xff, 0xff, 0x00),
         (0x00, 0xff, 0xff),
+    ],
+    tables: [
+        (0xff, 0xaf, 0x00),
+        (0xc8, 0xa0, 0xff),
+        (0xe0, 0xb0, 0x80),
+        (0x40, 0xf0, 0xb0),
+        (0xb0, 0xb0, 0xff),
+        (0xff, 0xe0, 0xb0),
     ],
 };
 
@@ -232,6 +276,24 @@ impl Theme {
     pub fn meter(&self) -> Style {
         self.fg(|p| p.meter).add_modifier(Modifier::BOLD)
     }
+    /// A table's own colour, as an instructor draws each table in a marker of its own: its
+    /// box's frame and title, and every foreign-key arrow that points at it. Its name is
+    /// written beside every use, so the colour only helps the eye follow an arrow.
+    pub fn table(&self, name: &str) -> Style {
+        let slot = LAB_TABLES
+            .iter()
+            .position(|t| *t == name)
+            .unwrap_or_else(|| {
+                (crate::hash::fnv1a_64(name.as_bytes()) % TABLE_COLOURS as u64) as usize
+            });
+        self.table_colour(slot)
+    }
+    fn table_colour(&self, slot: usize) -> Style {
+        match self.palette {
+            Some(palette) => Style::new().fg(rgb(palette.tables[slot % TABLE_COLOURS])),
+            None => self.text(),
+        }
+    }
 }
 
 /// WCAG 2 relative luminance of an sRGB colour.
@@ -287,6 +349,10 @@ mod tests {
         ];
         for id in 1..=5 {
             styles.push(("tenant", theme.tenant(Some(id)), 4.5));
+        }
+        styles.push(("table", theme.table("a table of the learner's"), 4.5));
+        for slot in 0..TABLE_COLOURS {
+            styles.push(("table", theme.table_colour(slot), 4.5));
         }
         styles
     }
@@ -345,6 +411,35 @@ mod tests {
             found += 1;
         }
         assert!(found >= 15, "found only {found} style functions");
+    }
+
+    #[test]
+    fn a_table_keeps_its_colour_and_the_lab_tables_each_have_their_own() {
+        let theme = Theme::named(ThemeName::Dark);
+        let colours: Vec<Style> = LAB_TABLES.iter().map(|t| theme.table(t)).collect();
+        for (i, colour) in colours.iter().enumerate() {
+            assert!(
+                !colours[..i].contains(colour),
+                "{} shares a colour",
+                LAB_TABLES[i]
+            );
+        }
+        assert_eq!(theme.table("comments"), theme.table("comments"));
+        assert_eq!(Theme::plain().table("users"), Style::new());
+    }
+
+    #[test]
+    fn the_tenancy_tables_never_share_a_tenants_colour() {
+        for &name in <ThemeName as clap::ValueEnum>::value_variants() {
+            let theme = Theme::named(name);
+            let tenants: Vec<Style> = (1..=5).map(|id| theme.tenant(Some(id))).collect();
+            for table in crate::data::tables::DEFAULT_TABLES {
+                assert!(
+                    !tenants.contains(&theme.table(table)),
+                    "{name:?}: {table} has a tenant's colour"
+                );
+            }
+        }
     }
 
     #[test]

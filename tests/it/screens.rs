@@ -14,7 +14,7 @@ use pglab::ui::Viewports;
 use super::support::app::{
     app, at_step, failure, outcome, rows, step_where, traffic, with_console,
 };
-use super::support::screen::{draw, draw_with};
+use super::support::screen::{cells, colour_of, draw, draw_with};
 
 /// The four terminal sizes every screen is looked at: a laptop's default, two common
 /// windows, and a projector's wide one.
@@ -697,6 +697,16 @@ async fn schema_map_of_the_blog() {
         map: Box::new(map),
     });
     snapshot("schema_map", &mut app);
+    // In colour, tall enough for every box: each table's frame in a colour of its own,
+    // each arrow (in a box and in the list) in the colour of the table it points at.
+    let buffer = cells(&app, &dark(), 100, 200);
+    let colour = |text: &str| colour_of(&buffer, text).unwrap_or_else(|| panic!("{text}"));
+    let organizations = colour("┌─ organizations");
+    assert_ne!(organizations, colour("┌─ users"));
+    assert_ne!(colour("┌─ users"), colour("┌─ posts"));
+    assert_eq!(colour("→ organizations.id"), organizations);
+    assert_eq!(colour("→  organizations.id"), organizations);
+    assert_eq!(colour("users.organization_id  →"), colour("┌─ users"));
     // Scrolled down to the boxes and sideways past the column names.
     app.update(Action::Resize {
         width: 80,
@@ -750,6 +760,23 @@ async fn tables_view_with_two_tenants_and_a_deleted_row() {
     );
     assert!(screen.contains("✗ 3   2"), "{screen}");
     snapshot("tables", &mut app);
+    // In colour: the boxes' frames in their tables' colours, never a tenant's; the arrow
+    // in the colour of the table it points at.
+    let buffer = cells(&app, &dark(), 100, 200);
+    let colour = |text: &str| colour_of(&buffer, text).unwrap_or_else(|| panic!("{text}"));
+    let organizations = colour("┌─ organizations (");
+    assert_ne!(organizations, colour("┌─ users ("));
+    assert_eq!(colour("→ organizations.id"), organizations);
+    assert_eq!(colour("users.organization_id →"), colour("┌─ users ("));
+    let tenants: Vec<_> = (1..=5)
+        .filter_map(|id| dark().tenant(Some(id)).fg)
+        .collect();
+    for table in ["┌─ organizations (", "┌─ users (", "┌─ posts ("] {
+        assert!(
+            !tenants.contains(&colour(table)),
+            "{table} has a tenant's colour"
+        );
+    }
     // Scrolled to the foreign keys at the bottom.
     app.update(Action::Resize {
         width: 80,
@@ -789,10 +816,93 @@ async fn tables_view_with_two_tenants_and_a_deleted_row() {
     );
 }
 
-/// Every cell of a lesson screen with notes, and of the help overlay, drawn in each theme at
-/// 100×30: the theme's own background is painted everywhere (a light projector theme cannot
-/// lean on the terminal's), and everything drawn on it, whatever view drew it, is an RGB
-/// colour reaching 4.5:1 against it (the theme's unit test holds each style to its own ratio).
+fn dark() -> pglab::ui::theme::Theme {
+    pglab::ui::theme::Theme::named(pglab::ui::theme::ThemeName::Dark)
+}
+
+/// The N+1 diagram pinned with two of its layers revealed, then the SQL console: the
+/// pinned pane above or beside the editor, or one line naming it where the window is short.
+#[test]
+fn console_with_a_pinned_diagram() {
+    let mut app = with_console(app());
+    let diagram = step_where(&app, |k| matches!(k, StepKind::Diagram { .. }));
+    at_step(&mut app, diagram);
+    app.update(Action::NextStep);
+    app.update(Action::TogglePin);
+    app.update(Action::NextStep);
+    app.update(Action::NextStep);
+    app.update(Action::ShowConsole);
+    let short = draw(&app, 80, 24);
+    assert!(
+        short.contains("Pinned: lesson 8, step 2: What the loop sends · P in the lesson unpins"),
+        "{short}"
+    );
+    let tall = draw(&app, 120, 40);
+    assert!(tall.contains("Pinned · lesson 8, step 2"), "{tall}");
+    assert!(tall.contains("1 query for the list + 1 per post"), "{tall}");
+    snapshot("console_pinned_diagram", &mut app);
+    // Scrolled down inside the pane, the editor untouched.
+    app.update(Action::PinDown);
+    app.update(Action::PinDown);
+    let scrolled = draw(&app, 100, 30);
+    assert!(scrolled.contains("more above (Alt-↑)"), "{scrolled}");
+}
+
+/// The scale table pinned once measured: the console shows the table first, its sentences
+/// after; running the step again shows the new numbers there.
+#[test]
+fn console_with_the_pinned_scale_table() {
+    let mut app = with_console(app());
+    let demo = step_where(
+        &app,
+        |k| matches!(k, StepKind::Demo { name, .. } if name == "n_plus_one.scale"),
+    );
+    at_step(&mut app, demo);
+    let finish = |app: &mut App, lazy: &str| {
+        let Some(Command::RunDemo { id, .. }) = app.update(Action::Activate).pop() else {
+            panic!()
+        };
+        let table = rows(
+            &["posts", "strategy", "round trips", "0 ms", "2 ms"],
+            &[
+                &["10", "lazy", "11", "3.1 ms", lazy],
+                &["10", "join", "1", "0.4 ms", "2.6 ms"],
+                &["10", "batched", "2", "0.7 ms", "5.0 ms"],
+            ],
+        );
+        let report = DemoReport {
+            title: "The scale table".into(),
+            lines: vec!["Measured inside a transaction that is rolled back.".into()],
+            table: Some(table),
+            round_trips: 14,
+            statements: 14,
+            by_kind: vec![(Kind::Query, 14)],
+            wall: std::time::Duration::from_millis(40),
+            ..DemoReport::default()
+        };
+        app.apply(Event::DemoFinished {
+            id,
+            result: Ok(report),
+        });
+    };
+    finish(&mut app, "28.0 ms");
+    app.update(Action::TogglePin);
+    app.update(Action::ShowConsole);
+    snapshot("console_pinned_scale", &mut app);
+    app.update(Action::Back);
+    finish(&mut app, "31.5 ms");
+    app.update(Action::ShowConsole);
+    let screen = draw(&app, 120, 40);
+    assert!(screen.contains("31.5 ms"), "{screen}");
+    assert!(!screen.contains("28.0 ms"), "{screen}");
+}
+
+/// Every cell of a lesson screen with notes, of the help overlay, of the tables view (its
+/// frames in their tables' colours) and of a pinned diagram above the console's editor,
+/// drawn in each theme at 100×30: the theme's own background is painted everywhere (a light
+/// projector theme cannot lean on the terminal's), and everything drawn on it, whatever view
+/// drew it, is an RGB colour reaching 4.5:1 against it (the theme's unit test holds each
+/// style to its own ratio).
 #[test]
 fn every_theme_paints_its_background_and_legible_colours() {
     use clap::ValueEnum;
@@ -806,9 +916,27 @@ fn every_theme_paints_its_background_and_legible_colours() {
     diagram.update(Action::ToggleNotes);
     let mut help = app();
     help.update(Action::ToggleHelp);
+    // The tables view's frames and arrows in their tables' colours, and a pinned diagram.
+    let mut tables = app();
+    let Some(Command::LoadTables { id, .. }) = tables.update(Action::ShowTables).pop() else {
+        panic!("the tables view reads its rows");
+    };
+    tables.apply(Event::TablesLoaded {
+        id,
+        snapshot: Box::new(two_tables()),
+    });
+    let mut pinned = app();
+    at_step(&mut pinned, step);
+    pinned.update(Action::TogglePin);
+    pinned.update(Action::ShowConsole);
     for &name in ThemeName::value_variants() {
         let theme = Theme::named(name);
-        for (screen, app) in [("diagram", &mut diagram), ("help", &mut help)] {
+        for (screen, app) in [
+            ("diagram", &mut diagram),
+            ("help", &mut help),
+            ("tables", &mut tables),
+            ("pinned", &mut pinned),
+        ] {
             app.update(Action::Resize {
                 width: 100,
                 height: 30,
@@ -820,7 +948,22 @@ fn every_theme_paints_its_background_and_legible_colours() {
                 .unwrap();
             let buffer = terminal.backend().buffer();
             let background = buffer[(0, 0)].bg;
-            for cell in &buffer.content {
+            // On the console, the pinned pane above the editor: the editor's cursor is the
+            // text area's own.
+            let rows = match screen {
+                "pinned" => (0..30)
+                    .position(|y| {
+                        let row: String = (0..100).map(|x| buffer[(x, y)].symbol()).collect();
+                        row.contains("SQL console")
+                    })
+                    .expect("the console's editor is drawn"),
+                _ => 30,
+            };
+            assert!(
+                rows > 2,
+                "{name:?} {screen}: nothing drawn above the editor"
+            );
+            for cell in &buffer.content[..rows * 100] {
                 let (fg, bg) = if cell.modifier.contains(Modifier::REVERSED) {
                     (cell.bg, cell.fg)
                 } else {
@@ -834,5 +977,34 @@ fn every_theme_paints_its_background_and_legible_colours() {
                 assert!(ratio >= 4.5, "{name:?} {screen}: {ratio:.2} for {cell:?}");
             }
         }
+    }
+}
+
+/// Organizations and users, one row each, and the foreign key between them.
+fn two_tables() -> pglab::data::tables::TablesSnapshot {
+    use pglab::data::tables::{RowsOfTable, TableLink, TableRow, TablesSnapshot};
+    let table = |name: &str, columns: &[&str], cells: &[&str]| RowsOfTable {
+        name: name.into(),
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        tenant_column: Some(0),
+        soft_deletes: false,
+        rows: vec![TableRow {
+            tenant: Some(1),
+            deleted: false,
+            cells: cells.iter().map(|c| Some(c.to_string())).collect(),
+        }],
+        more: 0,
+    };
+    TablesSnapshot {
+        tables: vec![
+            table("organizations", &["id", "name"], &["1", "Acme Corp"]),
+            table("users", &["organization_id", "username"], &["1", "alice"]),
+        ],
+        links: vec![TableLink {
+            from_table: "users".into(),
+            from_columns: vec!["organization_id".into()],
+            to_table: "organizations".into(),
+            to_columns: vec!["id".into()],
+        }],
     }
 }

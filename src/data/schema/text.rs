@@ -3,6 +3,11 @@
 //! null, default, and its keys: primary key, unique, the foreign key's arrow), then every
 //! foreign key as an arrow `users.organization_id → organizations.id`. Lines are
 //! pre-formatted: never wrapped, scrolled sideways where they are wider than the screen.
+//! A line says which stretches of it belong to a table ([`TableColour`]) — a box's frame and
+//! title, an arrow and the table it points at — for a view that draws each table in a
+//! colour of its own; plain text ignores them.
+
+use std::ops::Range;
 
 use super::{Column, SchemaMap, Table};
 use crate::text::size;
@@ -23,6 +28,29 @@ pub enum Role {
 pub struct MapLine {
     pub role: Role,
     pub text: String,
+    /// Stretches of `text` drawn in a table's colour, in order, not overlapping.
+    pub table_colours: Vec<TableColour>,
+}
+
+/// A stretch of a line (byte offsets into its text) that takes `table`'s colour.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableColour {
+    pub bytes: Range<usize>,
+    pub table: String,
+}
+
+impl MapLine {
+    /// Appends `text`, in `table`'s colour when one is given.
+    fn push(&mut self, text: &str, table: Option<&str>) {
+        let start = self.text.len();
+        self.text.push_str(text);
+        if let Some(table) = table.filter(|_| !text.is_empty()) {
+            self.table_colours.push(TableColour {
+                bytes: start..self.text.len(),
+                table: table.to_owned(),
+            });
+        }
+    }
 }
 
 /// Said where the catalog keeps a fact from the learner's role.
@@ -32,7 +60,15 @@ fn line(role: Role, text: impl Into<String>) -> MapLine {
     MapLine {
         role,
         text: text.into(),
+        table_colours: Vec::new(),
     }
+}
+
+/// A line wholly in `table`'s colour.
+fn coloured(role: Role, text: &str, table: &str) -> MapLine {
+    let mut out = line(role, "");
+    out.push(text, Some(table));
+    out
 }
 
 /// The whole map: server, databases, schemas, every table of the drawn schema, the
@@ -174,9 +210,10 @@ fn server_lines(map: &SchemaMap) -> Vec<MapLine> {
 }
 
 /// A table as a box: its name on the top border, a header row, a row per column, its
-/// multi-column unique constraints.
+/// multi-column unique constraints. The frame and title take the table's colour, each
+/// column's arrow the colour of the table it points at.
 fn table_box(table: &Table) -> Vec<MapLine> {
-    let rows: Vec<[String; 5]> = table
+    let rows: Vec<([String; 5], Option<&str>)> = table
         .columns
         .iter()
         .map(|column| column_cells(table, column))
@@ -189,19 +226,15 @@ fn table_box(table: &Table) -> Vec<MapLine> {
         "keys".to_owned(),
     ];
     let mut widths = [0usize; 5];
-    for row in rows.iter().chain(std::iter::once(&header)) {
+    for row in rows
+        .iter()
+        .map(|(cells, _)| cells)
+        .chain(std::iter::once(&header))
+    {
         for (w, cell) in widths.iter_mut().zip(row) {
             *w = (*w).max(width(cell));
         }
     }
-    let row_text = |cells: &[String; 5]| {
-        let joined: Vec<String> = cells
-            .iter()
-            .zip(widths)
-            .map(|(cell, w)| pad(cell, w))
-            .collect();
-        joined.join("  ")
-    };
     let groups: Vec<String> = table
         .unique_groups
         .iter()
@@ -210,32 +243,69 @@ fn table_box(table: &Table) -> Vec<MapLine> {
             None => format!("unique ({})", group.key.join(", ")),
         })
         .collect();
-    let inner = width(&row_text(&header))
+    let header_width: usize = widths.iter().sum::<usize>() + 2 * (widths.len() - 1);
+    let inner = header_width
         .max(groups.iter().map(|g| width(g)).max().unwrap_or(0))
         .max(width(&table.name) + 2);
-    let boxed = |role: Role, text: &str| line(role, format!("│ {} │", pad(text, inner)));
+    let name = Some(table.name.as_str());
+    // `│ cells │`, the borders in the table's colour; a key cell's arrow (the last thing in
+    // it) in its target's.
+    let boxed = |role: Role, cells: &[String], arrow: Option<&str>| {
+        let mut out = line(role, "");
+        out.push("│ ", name);
+        let mut used = 0;
+        for (index, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            if index > 0 {
+                out.push("  ", None);
+                used += 2;
+            }
+            match (arrow, cell.find('→')) {
+                (Some(target), Some(at)) if index == 4 => {
+                    out.push(&cell[..at], None);
+                    out.push(&cell[at..], Some(target));
+                }
+                _ => out.push(cell, None),
+            }
+            out.push(&" ".repeat(w.saturating_sub(width(cell))), None);
+            used += w.max(width(cell));
+        }
+        out.push(&" ".repeat(inner.saturating_sub(used)), None);
+        out.push(" │", name);
+        out
+    };
     let mut out = vec![line(Role::Plain, "")];
-    out.push(line(
+    out.push(coloured(
         Role::Heading,
-        format!(
+        &format!(
             "┌─ {} {}┐",
             table.name,
             "─".repeat(inner.saturating_sub(width(&table.name) + 1))
         ),
+        &table.name,
     ));
-    out.push(boxed(Role::Muted, &row_text(&header)));
-    out.push(line(Role::Muted, format!("├{}┤", "─".repeat(inner + 2))));
-    for row in &rows {
-        out.push(boxed(Role::Plain, &row_text(row)));
+    out.push(boxed(Role::Muted, &header, None));
+    out.push(coloured(
+        Role::Muted,
+        &format!("├{}┤", "─".repeat(inner + 2)),
+        &table.name,
+    ));
+    for (row, arrow) in &rows {
+        out.push(boxed(Role::Plain, row, *arrow));
     }
     for group in &groups {
-        out.push(boxed(Role::Plain, group));
+        out.push(boxed(Role::Plain, std::slice::from_ref(group), None));
     }
-    out.push(line(Role::Plain, format!("└{}┘", "─".repeat(inner + 2))));
+    out.push(coloured(
+        Role::Plain,
+        &format!("└{}┘", "─".repeat(inner + 2)),
+        &table.name,
+    ));
     out
 }
 
-fn column_cells(table: &Table, column: &Column) -> [String; 5] {
+/// A column's cells, and the table its foreign key points at (the keys cell ends with
+/// that arrow).
+fn column_cells<'a>(table: &'a Table, column: &Column) -> ([String; 5], Option<&'a str>) {
     let mut keys = Vec::new();
     if column.primary_key {
         keys.push("PK".to_owned());
@@ -243,27 +313,37 @@ fn column_cells(table: &Table, column: &Column) -> [String; 5] {
     if column.unique {
         keys.push("unique".to_owned());
     }
-    if let Some(fk) = table.foreign_key_of(&column.name) {
+    let fk = table.foreign_key_of(&column.name);
+    if let Some(fk) = fk {
         keys.push(format!(
             "→ {}.{}",
             fk.references,
             fk.referenced_columns.join(", ")
         ));
     }
-    [
+    let cells = [
         column.name.clone(),
         column.data_type.clone(),
         if column.not_null { "not null" } else { "null" }.to_owned(),
         column.default.clone().unwrap_or_default(),
         keys.join(" "),
-    ]
+    ];
+    (cells, fk.map(|fk| fk.references.as_str()))
 }
 
 /// Every foreign key among `tables` (with `touching`, also those from other tables that
-/// point at one of them), as arrows with what a delete of the referenced row does.
+/// point at one of them), as arrows with what a delete of the referenced row does. Each
+/// side takes its table's colour, the arrow its target's.
 fn arrows(map: &SchemaMap, tables: &[&Table], touching: bool) -> Vec<MapLine> {
+    struct Arrow<'a> {
+        from_table: &'a str,
+        from: String,
+        to_table: &'a str,
+        to: String,
+        on_delete: &'a str,
+    }
     let names: Vec<&str> = tables.iter().map(|t| t.name.as_str()).collect();
-    let mut pairs = Vec::new();
+    let mut found = Vec::new();
     for table in &map.tables {
         for fk in &table.foreign_keys {
             let from_here = names.contains(&table.name.as_str());
@@ -273,32 +353,39 @@ fn arrows(map: &SchemaMap, tables: &[&Table], touching: bool) -> Vec<MapLine> {
                     [one] => format!("{table}.{one}"),
                     many => format!("{table}.({})", many.join(", ")),
                 };
-                pairs.push((
-                    cols(&table.name, &fk.columns),
-                    cols(&fk.references, &fk.referenced_columns),
-                    fk.on_delete.clone(),
-                ));
+                found.push(Arrow {
+                    from_table: &table.name,
+                    from: cols(&table.name, &fk.columns),
+                    to_table: &fk.references,
+                    to: cols(&fk.references, &fk.referenced_columns),
+                    on_delete: &fk.on_delete,
+                });
             }
         }
     }
-    if pairs.is_empty() {
+    if found.is_empty() {
         return vec![line(Role::Muted, "no foreign keys among these tables")];
     }
-    let from_width = pairs.iter().map(|p| width(&p.0)).max().unwrap_or(0);
-    let to_width = pairs.iter().map(|p| width(&p.1)).max().unwrap_or(0);
+    let from_width = found.iter().map(|a| width(&a.from)).max().unwrap_or(0);
+    let to_width = found.iter().map(|a| width(&a.to)).max().unwrap_or(0);
     let mut out = vec![line(
         Role::Heading,
         "foreign keys (referencing → referenced; on delete: what deleting the referenced row does)",
     )];
-    for (from, to, on_delete) in pairs {
-        out.push(line(
-            Role::Plain,
-            format!(
-                "  {}  →  {}  on delete {on_delete}",
-                pad(&from, from_width),
-                pad(&to, to_width)
+    for arrow in found {
+        let mut shown = line(Role::Plain, "  ");
+        shown.push(&arrow.from, Some(arrow.from_table));
+        shown.push(&" ".repeat(from_width - width(&arrow.from) + 2), None);
+        shown.push(&format!("→  {}", arrow.to), Some(arrow.to_table));
+        shown.push(
+            &format!(
+                "{}  on delete {}",
+                " ".repeat(to_width - width(&arrow.to)),
+                arrow.on_delete
             ),
-        ));
+            None,
+        );
+        out.push(shown);
     }
     out
 }
@@ -407,6 +494,45 @@ mod tests {
             .collect();
         assert!(boxed.len() > 4);
         assert!(boxed.iter().all(|w| *w == boxed[0]), "{boxed:?}");
+    }
+
+    /// The text of each stretch of `line` in a table's colour, with the table.
+    fn coloured(line: &MapLine) -> Vec<(&str, &str)> {
+        line.table_colours
+            .iter()
+            .map(|c| (&line.text[c.bytes.clone()], c.table.as_str()))
+            .collect()
+    }
+
+    #[test]
+    fn frames_take_their_table_and_arrows_their_target() {
+        let out = lines(&map(), &[]);
+        let top = out.iter().find(|l| l.text.starts_with("┌─ users")).unwrap();
+        assert_eq!(coloured(top), [(top.text.as_str(), "users")]);
+        let row = out
+            .iter()
+            .find(|l| l.text.starts_with("│ organization_id"))
+            .unwrap();
+        let parts = coloured(row);
+        assert_eq!(parts[0], ("│ ", "users"));
+        assert_eq!(parts[1], ("→ organizations.id", "organizations"));
+        assert_eq!(parts[2], (" │", "users"));
+        let listed = out
+            .iter()
+            .find(|l| l.text.contains("users.organization_id  →"))
+            .unwrap();
+        assert_eq!(
+            coloured(listed),
+            [
+                ("users.organization_id", "users"),
+                ("→  organizations.id", "organizations")
+            ]
+        );
+        assert!(
+            out.iter()
+                .filter(|l| l.text.starts_with("server"))
+                .all(|l| l.table_colours.is_empty())
+        );
     }
 
     #[test]

@@ -4,7 +4,9 @@
 //! shelves below, then the foreign keys between them as arrows. Each row starts with its
 //! marks, so nothing rests on colour: `✗` a soft-deleted row, `·` a row of another tenant
 //! than the viewer's; the tenant itself is the row's `organization_id` (or `id` in
-//! `organizations`). Lines are pre-formatted: never wrapped, scrolled sideways.
+//! `organizations`). Lines are pre-formatted: never wrapped, scrolled sideways. Pieces that
+//! belong to a table — its box's frame and title, an arrow pointing at it — name it, for a
+//! view that draws each table in a colour of its own (apart from the tenants' row colours).
 
 use unicode_width::UnicodeWidthStr;
 
@@ -36,6 +38,8 @@ pub enum Role {
 pub struct Piece {
     pub role: Role,
     pub text: String,
+    /// The table whose colour the piece takes: a box's frame and title, an arrow's sides.
+    pub table: Option<String>,
 }
 
 /// One line of the view: pieces side by side.
@@ -49,10 +53,7 @@ pub struct ViewLine {
 impl ViewLine {
     fn one(role: Role, text: impl Into<String>) -> Self {
         Self {
-            pieces: vec![Piece {
-                role,
-                text: text.into(),
-            }],
+            pieces: vec![piece(role, text)],
             prose: false,
         }
     }
@@ -112,8 +113,18 @@ pub fn lines(snapshot: &TablesSnapshot, width: usize, viewer: Option<&ActingAs>)
             Role::Muted,
             "foreign keys (referencing → referenced):",
         ));
+        // The link's label in pieces: each side in its table's colour, the arrow in its
+        // target's.
         for link in &snapshot.links {
-            out.push(ViewLine::one(Role::Plain, format!("  {}", link.label())));
+            let (from, to) = link.sides();
+            out.push(ViewLine {
+                pieces: vec![
+                    piece(Role::Plain, "  "),
+                    framed(&link.from_table, Role::Plain, from),
+                    framed(&link.to_table, Role::Plain, format!(" → {to}")),
+                ],
+                prose: false,
+            });
         }
     }
     out
@@ -227,6 +238,15 @@ fn piece(role: Role, text: impl Into<String>) -> Piece {
     Piece {
         role,
         text: text.into(),
+        table: None,
+    }
+}
+
+/// A piece in `table`'s colour.
+fn framed(table: &str, role: Role, text: impl Into<String>) -> Piece {
+    Piece {
+        table: Some(table.to_owned()),
+        ..piece(role, text)
     }
 }
 
@@ -281,8 +301,16 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
     let inner = width(&header)
         .max(width(&title) + 2)
         .max(notes.iter().map(|n| width(n)).max().unwrap_or(0));
-    let boxed = |role: Role, text: &str| vec![piece(role, format!("│ {} │", pad(text, inner)))];
-    let mut lines = vec![vec![piece(
+    let name = table.name.as_str();
+    let boxed = |role: Role, text: &str| {
+        vec![
+            framed(name, Role::Plain, "│ "),
+            piece(role, pad(text, inner)),
+            framed(name, Role::Plain, " │"),
+        ]
+    };
+    let mut lines = vec![vec![framed(
+        name,
         Role::Heading,
         format!(
             "┌─ {title} {}┐",
@@ -290,7 +318,8 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
         ),
     )]];
     lines.push(boxed(Role::Muted, &header));
-    lines.push(vec![piece(
+    lines.push(vec![framed(
+        name,
         Role::Muted,
         format!("├{}┤", "─".repeat(inner + 2)),
     )]);
@@ -311,7 +340,7 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
         };
         // Only the row's own text takes its style, not the border or the padding; the
         // tenant's cell a piece of its own.
-        let mut pieces = vec![piece(Role::Plain, "│ ")];
+        let mut pieces = vec![framed(name, Role::Plain, "│ ")];
         let mut run = if mark_width == 0 {
             String::new()
         } else {
@@ -334,14 +363,16 @@ fn table_box(table: &RowsOfTable, viewer: Option<&ActingAs>) -> Boxed {
         let used: usize = pieces.iter().map(|p| width(&p.text)).sum();
         pieces.push(piece(
             Role::Plain,
-            format!("{} │", " ".repeat((inner + 2).saturating_sub(used))),
+            " ".repeat((inner + 2).saturating_sub(used)),
         ));
+        pieces.push(framed(name, Role::Plain, " │"));
         lines.push(pieces);
     }
     for note in &notes {
         lines.push(boxed(Role::Muted, note));
     }
-    lines.push(vec![piece(
+    lines.push(vec![framed(
+        name,
         Role::Plain,
         format!("└{}┘", "─".repeat(inner + 2)),
     )]);
@@ -477,6 +508,50 @@ mod tests {
             .map(|l| width(&l.pieces.iter().map(|p| p.text.as_str()).collect::<String>()))
             .collect();
         assert!(boxed.iter().all(|w| *w == boxed[0]), "{boxed:?}");
+    }
+
+    #[test]
+    fn frames_name_their_table_and_links_their_sides() {
+        let out = lines(&snapshot(), 120, None);
+        let owner = |line: &ViewLine, text: &str| {
+            line.pieces
+                .iter()
+                .find(|p| p.text == text)
+                .and_then(|p| p.table.clone())
+        };
+        let rows: Vec<&ViewLine> = out
+            .iter()
+            .filter(|l| l.text().contains("charlie"))
+            .collect();
+        assert_eq!(rows.len(), 1, "{}", text(&out));
+        let last = rows[0].pieces.last().unwrap();
+        assert_eq!(
+            (last.text.as_str(), last.table.as_deref()),
+            (" │", Some("users"))
+        );
+        let top = out.iter().find(|l| l.text().starts_with('┌')).unwrap();
+        assert!(top.pieces[0].text.contains("organizations"));
+        assert_eq!(top.pieces[0].table.as_deref(), Some("organizations"));
+        let link = out
+            .iter()
+            .find(|l| l.text().contains("users.organization_id →"))
+            .unwrap();
+        assert_eq!(
+            owner(link, "users.organization_id").as_deref(),
+            Some("users")
+        );
+        assert_eq!(
+            owner(link, " → organizations.id").as_deref(),
+            Some("organizations")
+        );
+        // Cells keep their tenant's role: a table's colour is never a row's.
+        assert!(
+            rows[0]
+                .pieces
+                .iter()
+                .filter(|p| matches!(p.role, Role::Row { .. }))
+                .all(|p| p.table.is_none())
+        );
     }
 
     #[test]

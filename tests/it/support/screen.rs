@@ -29,3 +29,25 @@ pub fn draw_with(app: &App, viewports: &mut Viewports, width: u16, height: u16) 
         .collect::<Vec<_>>()
         .join("\n")
 }
+
+/// `app` drawn afresh at `width` × `height` in `theme`, as cells.
+pub fn cells(app: &App, theme: &Theme, width: u16, height: u16) -> ratatui::buffer::Buffer {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| pglab::ui::render(app, &mut Viewports::default(), theme, frame))
+        .unwrap();
+    terminal.backend().buffer().clone()
+}
+
+/// The foreground colour of the first cell of the first place `text` is drawn in `buffer`.
+pub fn colour_of(buffer: &ratatui::buffer::Buffer, text: &str) -> Option<ratatui::style::Color> {
+    let wanted: Vec<String> = text.chars().map(String::from).collect();
+    let area = buffer.area;
+    for y in 0..area.height {
+        let row: Vec<&str> = (0..area.width).map(|x| buffer[(x, y)].symbol()).collect();
+        if let Some(x) = row.windows(wanted.len()).position(|w| w == wanted) {
+            return Some(buffer[(x as u16, y)].fg);
+        }
+    }
+    None
+}
