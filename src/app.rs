@@ -14,6 +14,7 @@ pub mod lessons;
 pub mod log;
 pub mod plan;
 pub mod player;
+pub mod presenter;
 pub mod schema;
 pub mod tables;
 

@@ -7,6 +7,7 @@
 mod audit_feed;
 mod console_worker;
 mod journal;
+mod presenter;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,6 +121,12 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
     app.presenting = present;
+    let mut presenter = presenter::Presenter::start(
+        &config.data_dir,
+        &app,
+        effects.event_tx.clone(),
+        effects.journal.clone(),
+    );
     let mut viewports = crate::ui::Viewports::default();
     let size = session.terminal.size()?;
     app.update(Action::Resize {
@@ -137,6 +144,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
 
     loop {
         if dirty {
+            presenter.publish(&app);
             session
                 .terminal
                 .draw(|frame| crate::ui::render(&app, &mut viewports, &theme, frame))?;
