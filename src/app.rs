@@ -12,6 +12,7 @@ pub mod console;
 pub mod event;
 pub mod lessons;
 pub mod log;
+pub mod notes;
 pub mod plan;
 pub mod player;
 pub mod presenter;

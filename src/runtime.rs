@@ -7,7 +7,7 @@
 mod audit_feed;
 mod console_worker;
 mod journal;
-mod presenter;
+pub mod presenter;
 
 use std::path::PathBuf;
 use std::sync::Arc;
