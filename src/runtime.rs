@@ -2,7 +2,8 @@
 //! database, the proxy every lab connection goes through, the console connection and the
 //! demos; it turns terminal input into actions (through the keymap), runs the commands
 //! `App::update` returns as tasks, feeds their results and the proxy's traffic back as
-//! events, and draws when something changed — never on a timer.
+//! events, and draws when something changed — never on a timer. What changed is published
+//! to presenter views (`pglab notes`) too, and their keys come back as events.
 
 mod audit_feed;
 mod console_worker;

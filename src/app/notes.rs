@@ -116,7 +116,7 @@ impl NotesState {
                 };
                 match message {
                     FromLab::Hello(hello) => following.hello = Some(hello),
-                    FromLab::Snapshot(published) => following.published = Some((published, at)),
+                    FromLab::Snapshot(published) => following.published = Some((*published, at)),
                 }
             }
             NotesEvent::Disconnected => self.following = None,
@@ -207,7 +207,7 @@ mod tests {
         };
         for (running, lesson) in [(true, 65), (false, 60)] {
             notes.apply(NotesEvent::Received {
-                message: FromLab::Snapshot(published(running)),
+                message: FromLab::Snapshot(Box::new(published(running))),
                 at: start,
             });
             notes.apply(tick.clone());

@@ -203,7 +203,7 @@ mod tests {
         assert_eq!(lesson.next_title.as_deref(), Some("The loop, live"));
         assert_eq!(lesson.enter_key, None, "a diagram has nothing to run");
         // Keys in notes are named as the lab binds them.
-        assert_eq!(lesson.notes.as_deref(), Some("Stop on the → press."));
+        assert_eq!(lesson.notes.as_deref(), Some("Stop on the `→` press."));
     }
 
     #[test]

@@ -12,7 +12,7 @@ pub enum FromLab {
     /// Sent once, first: which lab this is.
     Hello(Hello),
     /// Sent after the hello and again whenever something the presenter sees changed.
-    Snapshot(Published),
+    Snapshot(Box<Published>),
 }
 
 /// A message from a presenter view to the lab.

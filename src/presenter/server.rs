@@ -143,12 +143,12 @@ async fn serve(
     let mut reader = LineReader::new(BufReader::new(read), MAX_NOTES_LINE);
     let first = published.borrow_and_update().clone();
     let mut open = send(&mut write, FromLab::Hello(hello)).await
-        && send(&mut write, FromLab::Snapshot(first)).await;
+        && send(&mut write, FromLab::Snapshot(Box::new(first))).await;
     while open {
         tokio::select! {
             changed = published.changed() => {
                 let latest = published.borrow_and_update().clone();
-                open = changed.is_ok() && send(&mut write, FromLab::Snapshot(latest)).await;
+                open = changed.is_ok() && send(&mut write, FromLab::Snapshot(Box::new(latest))).await;
             }
             line = reader.next() => match line {
                 Ok(Some(line)) => match lines::read::<FromNotes>(line) {

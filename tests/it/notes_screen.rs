@@ -90,7 +90,10 @@ fn following_a_lab_on_a_demo_step_it_ran() {
             session_ms: 1_540_000,
         },
     };
-    for message in [FromLab::Hello(hello), FromLab::Snapshot(published)] {
+    for message in [
+        FromLab::Hello(hello),
+        FromLab::Snapshot(Box::new(published)),
+    ] {
         state.apply(NotesEvent::Received { message, at: now });
     }
     snapshot(

@@ -76,7 +76,7 @@ async fn a_view_gets_the_hello_and_each_changed_snapshot_and_drives_the_lab() {
     let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
     assert_eq!(mode(&path), 0o600, "only the lab's user may connect");
     assert_eq!(mode(path.parent().unwrap()), 0o700);
-    assert_eq!(client::labs(&scratch.dir), [path.clone()]);
+    assert_eq!(client::labs(&scratch.dir), std::slice::from_ref(&path));
 
     let mut view = client::connect(&path).await.expect("the lab listens");
     let FromLab::Hello(hello) = message(&mut view).await else {
@@ -182,7 +182,7 @@ async fn a_dead_labs_socket_is_removed_when_its_connection_is_refused() {
     let dead = folder.join("1.sock");
     // A socket file nobody listens on: what a lab that was killed leaves.
     drop(std::os::unix::net::UnixListener::bind(&dead).unwrap());
-    assert_eq!(client::labs(&scratch.dir), [dead.clone()]);
+    assert_eq!(client::labs(&scratch.dir), std::slice::from_ref(&dead));
     let refused = client::connect(&dead).await.expect_err("nobody listens");
     assert!(
         matches!(refused, pglab::presenter::Error::Stale(_)),
@@ -196,4 +196,17 @@ async fn a_dead_labs_socket_is_removed_when_its_connection_is_refused() {
     drop(std::os::unix::net::UnixListener::bind(&own).unwrap());
     let _lab = lab(&scratch.dir);
     client::connect(&own).await.expect("the new lab listens");
+}
+
+#[test]
+fn without_a_terminal_the_notes_view_says_it_needs_one() {
+    let scratch = Scratch::new("presenter-no-tty");
+    let out = scratch.run(&["notes"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(pglab::EXIT_REFUSED)),
+        "{stderr}"
+    );
+    assert!(stderr.contains("needs a terminal"), "{stderr}");
 }
