@@ -2,7 +2,7 @@
 //! [`Snapshot`] the runtime publishes to `pglab notes`, and [`App::drive`] carries out the
 //! keys a presenter pressed there on the projected lesson.
 
-use crate::data::presenter::{Drive, LessonSnapshot, Snapshot};
+use crate::data::presenter::{Drive, LabScreen, LessonSnapshot, Snapshot};
 use crate::keymap::{self, Context};
 use crate::lesson::text::{Audience, resolve};
 use crate::lesson::{Opens, StepKind};
@@ -16,23 +16,22 @@ use super::{Action, App, Command, Screen};
 pub fn snapshot(app: &App) -> Snapshot {
     Snapshot {
         presenting: app.presenting,
-        screen: screen_name(app.screen).into(),
+        screen: lab_screen(app.screen),
         database: app.database.clone(),
         lesson: lesson(app),
         notice: app.notice.clone(),
     }
 }
 
-/// The screen's name as the lab's help titles it.
-fn screen_name(screen: Screen) -> &'static str {
+fn lab_screen(screen: Screen) -> LabScreen {
     match screen {
-        Screen::Lessons => "lesson list",
-        Screen::Player => "lesson",
-        Screen::Console => "SQL console",
-        Screen::Plan => "plan",
-        Screen::Audit => "audit timeline",
-        Screen::Schema => "schema map",
-        Screen::Tables => "tables view",
+        Screen::Lessons => LabScreen::LessonList,
+        Screen::Player => LabScreen::Lesson,
+        Screen::Console => LabScreen::Console,
+        Screen::Plan => LabScreen::Plan,
+        Screen::Audit => LabScreen::Audit,
+        Screen::Schema => LabScreen::Schema,
+        Screen::Tables => LabScreen::Tables,
     }
 }
 
@@ -250,7 +249,7 @@ mod tests {
         );
         app.update(Action::Open);
         app.update(Action::ShowConsole);
-        assert_eq!(snapshot(&app).screen, "SQL console");
+        assert_eq!(snapshot(&app).screen, LabScreen::Console);
         app.apply(Event::Drive(Drive::Next));
         assert_eq!(app.screen, Screen::Player);
         assert_eq!(app.player.as_ref().map(|p| p.layers), Some(2));

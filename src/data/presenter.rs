@@ -71,14 +71,43 @@ pub struct Elapsed {
 pub struct Snapshot {
     /// `--present`: the lab is on the projector.
     pub presenting: bool,
-    /// The screen the lab shows: `lesson`, `lesson list`, `SQL console`, …
-    pub screen: String,
+    /// The screen the lab shows.
+    pub screen: LabScreen,
     /// Where the lab's data lives (password-free), as its status bar says.
     pub database: String,
     /// The lesson open in the player, if any.
     pub lesson: Option<LessonSnapshot>,
     /// The last notice the lab showed (a refused drive command says why here).
     pub notice: Option<String>,
+}
+
+/// A screen of the lab, as a presenter view names it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LabScreen {
+    #[default]
+    LessonList,
+    Lesson,
+    Console,
+    Plan,
+    Audit,
+    Schema,
+    Tables,
+}
+
+impl LabScreen {
+    /// `the lesson list`, `the SQL console`, … for sentences.
+    pub fn name(self) -> &'static str {
+        match self {
+            LabScreen::LessonList => "lesson list",
+            LabScreen::Lesson => "lesson",
+            LabScreen::Console => "SQL console",
+            LabScreen::Plan => "plan",
+            LabScreen::Audit => "audit timeline",
+            LabScreen::Schema => "schema map",
+            LabScreen::Tables => "tables view",
+        }
+    }
 }
 
 /// The open lesson and its step, as a presenter drives it.

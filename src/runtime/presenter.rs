@@ -32,8 +32,10 @@ impl Presenter {
         events: mpsc::UnboundedSender<Event>,
         journal: Journal,
     ) -> Self {
-        let mut clock = Clock::new(Instant::now());
-        let (published, watching) = watch::channel(clock.publish(snapshot(app), app));
+        let now = Instant::now();
+        let mut clock = Clock::new(now);
+        let first = clock.publish(snapshot(app), lesson_running(app), now);
+        let (published, watching) = watch::channel(first);
         let hello = Hello {
             pid: std::process::id(),
             terminal: terminal(),
@@ -89,7 +91,7 @@ impl Presenter {
             return;
         }
         drop(last);
-        let published = self.clock.publish(snapshot, app);
+        let published = self.clock.publish(snapshot, running, Instant::now());
         self.published.send_replace(published);
     }
 }
@@ -125,12 +127,10 @@ impl Clock {
         }
     }
 
-    /// `snapshot` with the times as of now, the lesson's clock started or stopped as `app`
-    /// says.
-    fn publish(&mut self, snapshot: Snapshot, app: &App) -> Published {
-        let now = Instant::now();
+    /// `snapshot` with the times as of `now`, the open lesson's clock `running` or stopped.
+    fn publish(&mut self, snapshot: Snapshot, running: bool, now: Instant) -> Published {
         let lesson = snapshot.lesson.as_ref().map(|l| l.id.clone());
-        let running = lesson.clone().filter(|_| lesson_running(app));
+        let running = lesson.clone().filter(|_| running);
         if self.running.as_ref().map(|(id, _)| id) != running.as_ref() {
             if let Some((id, since)) = self.running.take() {
                 *self.spent.entry(id).or_default() += now - since;
@@ -157,4 +157,37 @@ impl Clock {
 
 fn millis(duration: Duration) -> u64 {
     u64::try_from(duration.as_millis()).unwrap_or(u64::MAX)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::presenter::LessonSnapshot;
+
+    fn on(id: &str) -> Snapshot {
+        Snapshot {
+            lesson: Some(LessonSnapshot {
+                id: id.into(),
+                ..LessonSnapshot::default()
+            }),
+            ..Snapshot::default()
+        }
+    }
+
+    #[test]
+    fn a_lessons_time_counts_only_while_it_is_open_and_is_kept_per_lesson() {
+        let start = Instant::now();
+        let at = |seconds| start + Duration::from_secs(seconds);
+        let mut clock = Clock::new(start);
+        let lesson = |p: Published| (p.elapsed.lesson_ms / 1000, p.elapsed.lesson_running);
+        assert_eq!(lesson(clock.publish(on("a"), true, at(0))), (0, true));
+        // Back on the lesson list for 5 s: the lesson's time stands still.
+        assert_eq!(lesson(clock.publish(on("a"), false, at(10))), (10, false));
+        assert_eq!(lesson(clock.publish(on("a"), true, at(15))), (10, true));
+        // Another lesson starts from nothing; the first keeps its time.
+        assert_eq!(lesson(clock.publish(on("b"), true, at(18))), (0, true));
+        let back = clock.publish(on("a"), true, at(20));
+        assert_eq!(lesson(back.clone()), (13, true));
+        assert_eq!(back.elapsed.session_ms, 20_000);
+    }
 }

@@ -12,7 +12,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::app::Action;
 use crate::app::notes::NotesState;
-use crate::data::presenter::{LessonSnapshot, Published};
+use crate::data::presenter::{LabScreen, LessonSnapshot, Published};
 use crate::keymap::{self, Context};
 
 use super::markdown;
@@ -106,7 +106,7 @@ fn render_notes(state: &NotesState, frame: &mut Frame, area: Rect, theme: &Theme
         (Some(_), Some(published), None) => page.prose(Line::styled(
             format!(
                 "The lab shows the {}. Open a lesson there; its presenter notes appear here.",
-                published.snapshot.screen
+                published.snapshot.screen.name()
             ),
             theme.text(),
         )),
@@ -218,9 +218,9 @@ fn time_line(state: &NotesState, published: &Published, theme: &Theme) -> Line<'
     }
     spans.push(Span::raw("session "));
     spans.push(Span::styled(minutes(session_time), theme.strong()));
-    if published.snapshot.screen != "lesson" {
+    if published.snapshot.screen != LabScreen::Lesson {
         spans.push(Span::styled(
-            format!(" · the lab shows the {}", published.snapshot.screen),
+            format!(" · the lab shows the {}", published.snapshot.screen.name()),
             theme.dim(),
         ));
     }

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::time::Duration;
 
 use pglab::app::{Action, App, Event};
-use pglab::data::presenter::{Drive, FromLab};
+use pglab::data::presenter::{Drive, FromLab, LabScreen};
 use pglab::presenter::client;
 use pglab::runtime::Journal;
 use pglab::runtime::presenter::Presenter;
@@ -87,7 +87,7 @@ async fn a_view_gets_the_hello_and_each_changed_snapshot_and_drives_the_lab() {
     let FromLab::Snapshot(first) = message(&mut view).await else {
         panic!("then the snapshot");
     };
-    assert_eq!(first.snapshot.screen, "lesson list");
+    assert_eq!(first.snapshot.screen, LabScreen::LessonList);
     assert!(first.snapshot.lesson.is_none());
     assert!(matches!(lab.event().await, Event::NotesViewAttached(true)));
 
