@@ -21,10 +21,11 @@ use super::theme::Theme;
 
 /// Draws the presenter view.
 pub fn render(state: &NotesState, frame: &mut Frame, theme: &Theme) {
+    let panel_lines = panel_lines(state, theme);
     let [header, notes, panel, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Min(3),
-        Constraint::Length(4),
+        Constraint::Length(u16::try_from(panel_lines.len()).unwrap_or(u16::MAX)),
         Constraint::Length(1),
     ])
     .areas(frame.area());
@@ -35,7 +36,7 @@ pub fn render(state: &NotesState, frame: &mut Frame, theme: &Theme) {
         header,
     );
     render_notes(state, frame, notes, theme);
-    frame.render_widget(Paragraph::new(panel_lines(state, theme)), panel);
+    frame.render_widget(Paragraph::new(panel_lines), panel);
     frame.render_widget(Paragraph::new(footer_line(state, theme)), footer);
     theme.paint(frame.buffer_mut());
 }
