@@ -55,8 +55,8 @@ fn waiting() -> (NotesState, Instant) {
     )
 }
 
-#[test]
-fn following_a_lab_on_a_demo_step_it_ran() {
+/// A view following a presenting lab on the N+1 lesson's first demo step, run once.
+fn following() -> NotesState {
     let mut app = app();
     app.presenting = true;
     let demo = step_where(&app, |k| matches!(k, StepKind::Demo { .. }));
@@ -96,11 +96,41 @@ fn following_a_lab_on_a_demo_step_it_ran() {
     ] {
         state.apply(NotesEvent::Received { message, at: now });
     }
+    state
+}
+
+#[test]
+fn following_a_lab_on_a_demo_step_it_ran() {
     snapshot(
         "notes_following",
-        &state,
+        &following(),
         &[(80, 24), (100, 30), (120, 40), (140, 40)],
     );
+}
+
+/// As the lab's screens (`screens::every_theme_paints_its_background_and_legible_colours`):
+/// in each theme the background is painted everywhere and every cell reaches 4.5:1 on it.
+#[test]
+fn every_theme_paints_the_presenter_view_legibly() {
+    use clap::ValueEnum;
+    use pglab::ui::theme::{ThemeName, contrast};
+
+    let state = following();
+    for &name in ThemeName::value_variants() {
+        let theme = Theme::named(name);
+        let mut terminal = Terminal::new(TestBackend::new(100, 30)).unwrap();
+        terminal
+            .draw(|frame| pglab::ui::notes::render(&state, frame, &theme))
+            .unwrap();
+        let buffer = terminal.backend().buffer();
+        let background = buffer[(0, 0)].bg;
+        for cell in &buffer.content {
+            assert_eq!(cell.bg, background, "{name:?}: {cell:?}");
+            let ratio = contrast(cell.fg, cell.bg)
+                .unwrap_or_else(|| panic!("{name:?}: {cell:?} is not RGB"));
+            assert!(ratio >= 4.5, "{name:?}: {ratio:.2} for {cell:?}");
+        }
+    }
 }
 
 #[test]
