@@ -4,7 +4,6 @@
 //! presenter's keys into [`NotesCommand`]s; [`NotesState::apply`] takes in what the channel
 //! and the clock say. Pure, like the lab's app: the program reads the clocks and the socket.
 
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use crate::data::presenter::{Drive, FromLab, Hello, Published};
@@ -24,8 +23,8 @@ pub enum NotesCommand {
 /// What happened to the presenter view.
 #[derive(Debug, Clone)]
 pub enum NotesEvent {
-    /// Connected to the lab listening on this socket.
-    Connected(PathBuf),
+    /// Connected to a lab; its hello comes next.
+    Connected,
     /// The lab sent a message; `at` is when it arrived.
     Received { message: FromLab, at: Instant },
     /// The lab went away.
@@ -42,7 +41,6 @@ pub enum NotesEvent {
 /// The lab the view follows.
 #[derive(Debug, Clone)]
 pub struct Following {
-    pub socket: PathBuf,
     pub hello: Option<Hello>,
     /// The last snapshot, and when it arrived.
     pub published: Option<(Published, Instant)>,
@@ -59,7 +57,6 @@ pub struct NotesState {
     pub notice: Option<String>,
     pub now: Instant,
     pub clock: chrono::NaiveTime,
-    pub quitting: bool,
 }
 
 impl NotesState {
@@ -71,7 +68,6 @@ impl NotesState {
             notice: None,
             now,
             clock,
-            quitting: false,
         }
     }
 
@@ -79,10 +75,7 @@ impl NotesState {
     pub fn update(&mut self, action: Action) -> Option<NotesCommand> {
         self.notice = None;
         let drive = match action {
-            Action::Quit => {
-                self.quitting = true;
-                return Some(NotesCommand::Quit);
-            }
+            Action::Quit => return Some(NotesCommand::Quit),
             Action::NextStep => Drive::Next,
             Action::PrevStep => Drive::Previous,
             Action::Activate => Drive::Activate,
@@ -103,9 +96,8 @@ impl NotesState {
     /// Takes in what the channel or the clock said.
     pub fn apply(&mut self, event: NotesEvent) {
         match event {
-            NotesEvent::Connected(socket) => {
+            NotesEvent::Connected => {
                 self.following = Some(Following {
-                    socket,
                     hello: None,
                     published: None,
                 });
@@ -175,7 +167,7 @@ mod tests {
                 .as_deref()
                 .is_some_and(|n| n.contains("start pglab"))
         );
-        notes.apply(NotesEvent::Connected("/tmp/lab/presenter/1.sock".into()));
+        notes.apply(NotesEvent::Connected);
         assert_eq!(
             notes.update(Action::Activate),
             Some(NotesCommand::Drive(Drive::Activate))
@@ -191,7 +183,7 @@ mod tests {
     #[test]
     fn the_lesson_clock_runs_on_between_snapshots_only_while_the_lesson_is_open() {
         let (mut notes, start) = state();
-        notes.apply(NotesEvent::Connected("/tmp/lab/presenter/1.sock".into()));
+        notes.apply(NotesEvent::Connected);
         let published = |running| Published {
             snapshot: Snapshot::default(),
             elapsed: Elapsed {

@@ -99,8 +99,8 @@ async fn follow(data_dir: &Path, theme: Theme, journal: Journal) -> anyhow::Resu
                         let current = connection.take().map(|c| c.path);
                         state.apply(NotesEvent::Disconnected);
                         connection = connect_first(&others(data_dir, current.as_deref()), &journal).await;
-                        if let Some(lab) = &connection {
-                            state.apply(NotesEvent::Connected(lab.path.clone()));
+                        if connection.is_some() {
+                            state.apply(NotesEvent::Connected);
                         }
                     }
                     None => {}
@@ -121,9 +121,9 @@ async fn follow(data_dir: &Path, theme: Theme, journal: Journal) -> anyhow::Resu
                 let labs = client::labs(data_dir);
                 if connection.is_none() {
                     connection = connect_first(&labs, &journal).await;
-                    if let Some(lab) = &connection {
+                    if connection.is_some() {
                         dirty = true;
-                        state.apply(NotesEvent::Connected(lab.path.clone()));
+                        state.apply(NotesEvent::Connected);
                     }
                 }
                 // Listed again: connecting removed the sockets of labs that are gone.

@@ -74,7 +74,7 @@ fn following() -> NotesState {
         result: Ok(report),
     });
     let (mut state, now) = waiting();
-    state.apply(NotesEvent::Connected("/tmp/presenter/4242.sock".into()));
+    state.apply(NotesEvent::Connected);
     state.apply(NotesEvent::Labs(2));
     let hello = Hello {
         pid: 4242,
