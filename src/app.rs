@@ -12,9 +12,11 @@ pub mod console;
 pub mod event;
 pub mod lessons;
 pub mod log;
+pub mod notes;
 pub mod pin;
 pub mod plan;
 pub mod player;
+pub mod presenter;
 pub mod schema;
 pub mod tables;
 

@@ -6,6 +6,7 @@ mod db;
 mod explain;
 pub mod lab;
 pub mod lessons;
+mod notes;
 mod proxy;
 mod proxy_log;
 mod schema;
@@ -116,6 +117,14 @@ pub enum Command {
         #[arg(value_name = "TABLE")]
         tables: Vec<String>,
     },
+
+    /// The presenter view: the projected lab's speaker notes, in a terminal of its own.
+    ///
+    /// Follows a pglab running on the same data directory (start either first), shows the
+    /// current step's presenter notes, what the next key press does, and the time against
+    /// the lesson's plan; →, ← and Enter drive the lab from here. For a second machine,
+    /// run it over ssh on the presenting one.
+    Notes,
 
     /// List the lessons, check them all, or play one as plain text.
     #[command(subcommand)]
@@ -272,6 +281,7 @@ pub fn dispatch(cli: Cli) -> anyhow::Result<()> {
         Command::Lessons(command) => {
             block_on(lessons::run(&config, cli.lessons.as_deref(), command))
         }
+        Command::Notes => notes::run(&config, crate::ui::theme::Theme::choose(cli.theme)),
         Command::Keeper => Ok(serve_keeper(Layout::new(config.data_dir))?),
         Command::Store => Ok(crate::demo::durability::serve_store()?),
         Command::Db(DbCommand::Stop) => db::stop(&config),

@@ -15,6 +15,7 @@
 //! - [`tables`]: the live tables view: chosen tables' rows with their tenants, deleted
 //!   marks and the foreign keys between them
 //! - [`acting`]: a user the lab can act as, with its organization
+//! - [`presenter`]: what the lab and a presenter view (`pglab notes`) tell each other
 //! - [`warning`]: the rules behind the query log's warnings, and a warning as a report keeps it
 //!
 //! Nothing here imports `db`, `proxy`, `demo`, `app`, `ui`, `runtime` or `cli` (a test below
@@ -27,6 +28,7 @@ pub mod acting;
 pub mod console;
 pub mod demo;
 pub mod grading;
+pub mod presenter;
 pub mod proxy;
 mod result_set;
 pub mod schema;

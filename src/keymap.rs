@@ -31,6 +31,8 @@ pub enum Context {
     Schema,
     /// The live tables view.
     Tables,
+    /// The presenter view, `pglab notes`, in a terminal of its own.
+    Notes,
     /// The help overlay is open.
     Help,
 }
@@ -48,6 +50,7 @@ impl Context {
             Context::AuditFilter => "Typing an audit filter",
             Context::Schema => "Schema map",
             Context::Tables => "Tables view",
+            Context::Notes => "Presenter view (pglab notes)",
             Context::Help => "This help",
         }
     }
@@ -560,6 +563,35 @@ pub fn bindings() -> &'static [Binding] {
                 ],
                 A::Right,
                 "scroll the tables right"
+            ),
+            // A presentation clicker sends PageDown/PageUp: it works in the presenter view too.
+            bind!(
+                Notes,
+                [plain(K::Right), plain(K::PageDown), ch('n'), ch(' ')],
+                A::NextStep,
+                "on the lab: the next step (reveals a diagram's next layer first)",
+                "next"
+            ),
+            bind!(
+                Notes,
+                [plain(K::Left), plain(K::PageUp), ch('p')],
+                A::PrevStep,
+                "on the lab: the previous step",
+                "back"
+            ),
+            bind!(
+                Notes,
+                [plain(K::Enter)],
+                A::Activate,
+                "on the lab: run the step (its SQL, its demo, its exercise)",
+                "run"
+            ),
+            bind!(
+                Notes,
+                [ch('o')],
+                A::FollowOtherLab,
+                "follow another lab on the same data directory",
+                "other lab"
             ),
             bind!(
                 AuditFilter,

@@ -18,7 +18,8 @@
 //!   what I/O produced from `data` and name no I/O module
 //! - I/O: [`db`] (the private cluster or `DATABASE_URL`, roles, schema, seed, reset, status,
 //!   grading's reads; all SQL the app issues), [`proxy`] (the observing wire-protocol proxy:
-//!   round trips, latency injection)
+//!   round trips, latency injection), [`presenter`] (the socket a lab and `pglab notes`
+//!   talk over)
 //! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops, the
 //!   index lesson's plans and builds)
 //! - views (pure): [`ui`] (the screens, and the line builders the plain-text runner shares)
@@ -41,6 +42,7 @@ pub mod hash;
 pub mod keymap;
 pub mod layout;
 pub mod lesson;
+pub mod presenter;
 pub mod proxy;
 pub mod query_log;
 pub mod runtime;

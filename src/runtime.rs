@@ -2,11 +2,13 @@
 //! database, the proxy every lab connection goes through, the console connection and the
 //! demos; it turns terminal input into actions (through the keymap), runs the commands
 //! `App::update` returns as tasks, feeds their results and the proxy's traffic back as
-//! events, and draws when something changed — never on a timer.
+//! events, and draws when something changed — never on a timer. What changed is published
+//! to presenter views (`pglab notes`) too, and their keys come back as events.
 
 mod audit_feed;
 mod console_worker;
 mod journal;
+pub mod presenter;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -120,6 +122,12 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
 
     let mut app = App::new(catalog, progress, "starting the database…".into());
     app.presenting = present;
+    let mut presenter = presenter::Presenter::start(
+        &config.data_dir,
+        &app,
+        effects.event_tx.clone(),
+        effects.journal.clone(),
+    );
     let mut viewports = crate::ui::Viewports::default();
     let size = session.terminal.size()?;
     app.update(Action::Resize {
@@ -137,6 +145,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
 
     loop {
         if dirty {
+            presenter.publish(&app);
             session
                 .terminal
                 .draw(|frame| crate::ui::render(&app, &mut viewports, &theme, frame))?;

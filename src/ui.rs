@@ -9,6 +9,7 @@ pub mod help;
 pub mod lessons;
 pub mod log;
 pub mod markdown;
+pub mod notes;
 pub mod page;
 pub mod pin;
 pub mod plan;

@@ -68,6 +68,8 @@ pub enum Action {
     HistoryPrev,
     HistoryNext,
     ClearLog,
+    /// The presenter view: follow the next of the labs running on its data directory.
+    FollowOtherLab,
     /// A key for the console's editor.
     Edit(KeyEvent),
     /// Text pasted into the terminal (bracketed paste), for the editor.

@@ -119,6 +119,7 @@ impl App {
             }
             Event::ProgressNotSaved(message) => self.notice = Some(message),
             Event::NotesViewAttached(attached) => self.notes_view_attached = attached,
+            Event::Drive(command) => return self.drive(command),
         }
         Vec::new()
     }

@@ -82,4 +82,6 @@ pub enum Event {
     ProgressNotSaved(String),
     /// A presenter view (`pglab notes`) started (true) or stopped (false) following the lab.
     NotesViewAttached(bool),
+    /// A presenter view pressed one of the lesson player's keys.
+    Drive(crate::data::presenter::Drive),
 }

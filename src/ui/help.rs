@@ -22,6 +22,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Plan,
         Context::Audit,
         Context::AuditFilter,
+        Context::Notes,
         Context::Help,
     ] {
         if !lines.is_empty() {

@@ -25,6 +25,12 @@ struct Terminal {
 
 impl Terminal {
     fn start(lab: &Scratch, name: &str) -> Option<Self> {
+        Self::start_with(lab, name, "")
+    }
+
+    /// `pglab ARGS` (written as the shell reads them) instead of the bare lab: a second
+    /// terminal on the same data directory is a second `Terminal` with another name.
+    fn start_with(lab: &Scratch, name: &str, args: &str) -> Option<Self> {
         if Command::new("tmux").arg("-V").output().is_err() {
             assert!(
                 !in_ci(),
@@ -36,7 +42,7 @@ impl Terminal {
         }
         let socket = format!("pglab-journey-{name}-{}", std::process::id());
         let program = format!(
-            "env PGLAB_DATA_DIR='{}' PGLAB_LESSONS='{}/lessons' TERM=xterm-256color '{}'; echo EXITED $?; sleep 60",
+            "env PGLAB_DATA_DIR='{}' PGLAB_LESSONS='{}/lessons' TERM=xterm-256color '{}' {args}; echo EXITED $?; sleep 60",
             lab.dir.display(),
             env!("CARGO_MANIFEST_DIR"),
             env!("CARGO_BIN_EXE_pglab"),
@@ -417,4 +423,42 @@ fn after_lesson_ones_crash_the_console_reconnects_and_counts_the_new_session() {
         "server processes left behind: {}",
         String::from_utf8_lossy(&left.stdout)
     );
+}
+
+#[test]
+fn the_presenter_view_drives_the_projected_lab_and_its_notes_stay_off_it() {
+    let lab = Scratch::new("journey-notes");
+    let Some(projected) = Terminal::start_with(&lab, "projected", "--present") else {
+        return;
+    };
+    let Some(notes) = Terminal::start_with(&lab, "notes", "notes") else {
+        return;
+    };
+    notes.wait_for(&["presenting", "The lab shows the lesson list"]);
+    projected.wait_for(&["pglab_learner@"]);
+    projected.open_lesson("n-plus-one");
+    projected.wait_for(&["8 · The N+1 problem", "step 1 of 13"]);
+    let first = "Ask the room how many queries";
+    notes.wait_for(&[first, "next step: What the loop sends"]);
+
+    notes.keys(&["Right"]);
+    let screen = projected.wait_for(&["step 2 of 13", "What the loop sends"]);
+    let second = "Reveal one layer at a time";
+    notes.wait_for(&[second, "reveal layer 2 of 4"]);
+    assert!(
+        !screen.contains(second) && !screen.contains(first),
+        "the notes stay off the projected screen:\n{screen}"
+    );
+    // The diagram's next layer, pressed from the presenter view.
+    notes.keys(&["Right"]);
+    notes.wait_for(&["reveal layer 3 of 4"]);
+    let screen = projected.wait_for(&["2 of 4 shown"]);
+    assert!(!screen.contains(second), "{screen}");
+
+    notes.keys(&["q"]);
+    notes.wait_for(&["EXITED 0"]);
+    notes.assert_restored();
+    projected.keys(&["q"]);
+    projected.wait_for(&["EXITED 0"]);
+    projected.assert_restored();
 }

@@ -32,6 +32,8 @@ mod isolation;
 mod journeys;
 mod lessons;
 mod lifecycle;
+mod notes_screen;
+mod presenter;
 mod proxy;
 mod proxy_cli;
 mod proxy_tls;
