@@ -33,6 +33,12 @@ pub enum Action {
     /// Choose a quiz option (0-based).
     Answer(u8),
     ToggleNotes,
+    /// Presenting mode on or off.
+    TogglePresenting,
+    /// Blank the projected screen until the next key.
+    Blank,
+    /// Bring a blanked screen back.
+    Unblank,
     ResetLesson,
     ResetAll,
     RunConsole,

@@ -58,6 +58,46 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 }
 
+/// Presenting mode's query log: a strip of one or two rows without a border. The counters
+/// (round trips, statements, warnings) first, then the newest round trip, cut to the width:
+/// beside the counters on one row, under them on two.
+pub fn render_strip(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let totals = app.log.log.totals();
+    let mut counters = vec![
+        Span::styled(
+            format!(
+                " ⇄ {}",
+                plural(totals.round_trips, "round trip", "round trips")
+            ),
+            theme.meter(),
+        ),
+        Span::styled(
+            format!(" · {}", plural(totals.statements, "statement", "statements")),
+            theme.dim(),
+        ),
+    ];
+    if totals.warnings > 0 {
+        counters.push(Span::styled(
+            format!(" · ⚠ {}", plural(totals.warnings, "warning", "warnings")),
+            theme.warning(),
+        ));
+    }
+    let width = usize::from(area.width);
+    let latest = app.log.log.entries().next_back();
+    let mut lines = vec![Line::from(counters)];
+    if let Some(entry) = latest {
+        let used = lines[0].width() + 2;
+        if area.height >= 2 {
+            lines.push(entry_line(entry, false, width, theme));
+        } else if let Some(room) = width.checked_sub(used) {
+            let Line { spans, .. } = entry_line(entry, false, room, theme);
+            lines[0].push_span(Span::styled(" │", theme.dim()));
+            lines[0].spans.extend(spans);
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
     let (text, style) = match notice {
         Notice::Warning(warning) => (format!("  ⚠ {}", warning.message()), theme.warning()),
