@@ -6,7 +6,6 @@
 pub mod acting;
 pub mod action;
 mod apply;
-mod present;
 pub mod audit;
 pub mod command;
 pub mod console;
@@ -16,6 +15,7 @@ pub mod lessons;
 pub mod log;
 pub mod plan;
 pub mod player;
+mod present;
 pub mod schema;
 pub mod tables;
 

@@ -158,7 +158,7 @@ pub fn bindings() -> &'static [Binding] {
                 Global,
                 [plain(K::F(12))],
                 A::TogglePresenting,
-                "presenting mode: notes off the projected screen, the measured number large, clicker keys"
+                "presenting mode: notes off the screen, big numbers, clicker keys"
             ),
             bind!(
                 Global,

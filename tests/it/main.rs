@@ -32,6 +32,7 @@ mod isolation;
 mod journeys;
 mod lessons;
 mod lifecycle;
+mod present;
 mod proxy;
 mod proxy_cli;
 mod proxy_tls;

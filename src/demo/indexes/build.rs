@@ -131,8 +131,12 @@ pub(super) async fn run(
     );
     let lines = lines.iter().flat_map(|line| paragraph(line)).collect();
     let took = crate::text::duration(built.took);
-    let mut report =
-        DemoReport::measured(format!("{index}: built in {took}"), lines, &measured, sessions);
+    let mut report = DemoReport::measured(
+        format!("{index}: built in {took}"),
+        lines,
+        &measured,
+        sessions,
+    );
     report.headline = Some(Headline {
         value: took,
         label: format!("to build {index} on {table}"),
