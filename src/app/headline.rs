@@ -77,17 +77,18 @@ fn demo(report: &DemoReport) -> Headline {
             (1.0 / ratio, "slower")
         };
         return Headline {
-            value: format!("×{}", figures(value)),
+            value: format!("{}×", figures(value)),
             label: format!(
-                "{faster}: {} against {} (median ÷ median, arithmetic)",
+                "{faster} — {} vs {} (median ÷ median, arithmetic)",
                 after.label, before.label
             ),
         };
     }
+    // The title names the plan's scans; the plan's own label is only "as planned".
     if let [plan] = report.plans.as_slice() {
         return Headline {
             value: milliseconds(plan.median_ms),
-            label: format!("median execution time — {}", plan.label),
+            label: format!("median execution time — {}", report.title),
         };
     }
     if let Some(headline) = lazy_against_join(report) {
@@ -118,9 +119,10 @@ fn lazy_against_join(report: &DemoReport) -> Option<Headline> {
     Some(Headline {
         value: count(lazy.round_trips),
         label: format!(
-            "{} — the lazy loop over {largest} posts; one JOIN: {}",
+            "{} — the lazy loop over {} posts; one JOIN: {}",
             noun(lazy.round_trips, "round trip", "round trips"),
-            join.round_trips
+            count(largest),
+            count(join.round_trips)
         ),
     })
 }
@@ -177,7 +179,7 @@ mod tests {
             ..DemoReport::default()
         };
         let headline = of(&finished(report)).expect("a headline");
-        assert_eq!(headline.value, "×2,400");
+        assert_eq!(headline.value, "2,400×");
         assert!(
             headline
                 .label
@@ -188,7 +190,7 @@ mod tests {
             ..DemoReport::default()
         };
         let headline = of(&finished(slower)).expect("a headline");
-        assert_eq!(headline.value, "×4.0");
+        assert_eq!(headline.value, "4.0×");
         assert!(headline.label.starts_with("slower"), "{}", headline.label);
     }
 
@@ -215,7 +217,7 @@ mod tests {
         assert_eq!(headline.value, "1,001");
         assert_eq!(
             headline.label,
-            "round trips — the lazy loop over 1000 posts; one JOIN: 1"
+            "round trips — the lazy loop over 1,000 posts; one JOIN: 1"
         );
     }
 

@@ -26,7 +26,7 @@ impl App {
         let key = |context, action| crate::keymap::key_for(context, &action);
         self.notice = Some(if self.presenting {
             format!(
-                "Presenting: {}/{} step, {} blanks the screen; {} ends it.",
+                "Presenting: {}/{} step, {} blanks; {} ends it.",
                 key(Context::Presenting, Action::NextStep),
                 key(Context::Presenting, Action::PrevStep),
                 key(Context::Presenting, Action::Blank),

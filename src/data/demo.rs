@@ -75,7 +75,7 @@ pub struct DemoReport {
 }
 
 /// A step's headline measurement, drawn in large type in presenting mode: a measured value
-/// as it is read out (`11`, `×38`, `2.4 s`) and what it is (`round trips — the lazy loop`).
+/// as it is read out (`11`, `38×`, `2.4 s`) and what it is (`round trips — the lazy loop`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Headline {
     pub value: String,
