@@ -219,3 +219,20 @@ fn notes_stay_off_the_projected_screen_while_a_notes_view_shows_them() {
     app.apply(Event::NotesViewAttached(true));
     assert!(!shows_notes(&app), "{}", draw(&app, 140, 40));
 }
+
+#[test]
+fn help_lists_the_presenting_keys() {
+    let help: Vec<String> = pglab::ui::help::lines(&Theme::plain())
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let at = help
+        .iter()
+        .position(|l| l == Context::Presenting.title())
+        .expect("a presenting section");
+    let section = help[at..].join("\n");
+    for wanted in ["PgDn", "PgUp", "b .", "blank the screen"] {
+        assert!(section.contains(wanted), "{wanted}: {section}");
+    }
+    assert!(help.iter().any(|l| l.contains("F12") && l.contains("presenting mode")));
+}
