@@ -180,10 +180,9 @@ mod tests {
         };
         let headline = of(&finished(report)).expect("a headline");
         assert_eq!(headline.value, "2,400×");
-        assert!(
-            headline
-                .label
-                .starts_with("faster: with the index against no index")
+        assert_eq!(
+            headline.label,
+            "faster — with the index vs no index (median ÷ median, arithmetic)"
         );
         let slower = DemoReport {
             plans: vec![plan("seq scan", 10.0), plan("forced index", 40.0)],

@@ -7,6 +7,11 @@ use crate::layout::Areas;
 
 use super::{Action, App};
 
+/// What `t` says while presenting with a notes view attached: the notes stay off the
+/// projected screen, and the status bar says where they are.
+pub(super) const NOTES_ELSEWHERE: &str =
+    "The presenter notes are in the notes view (pglab notes), off the projected screen.";
+
 impl App {
     /// Where each pane goes now: presenting mode has a geometry of its own.
     pub fn areas(&self) -> Areas {
@@ -55,14 +60,5 @@ impl App {
         {
             player.notes = false;
         }
-    }
-
-    /// `t` while presenting with a notes view attached: the notes stay off the screen, and
-    /// the status bar says where they are.
-    pub(super) fn notes_elsewhere(&self) -> Option<String> {
-        (self.presenting && self.notes_view_attached).then(|| {
-            "The presenter notes are in the notes view (pglab notes), off the projected screen."
-                .to_string()
-        })
     }
 }

@@ -234,5 +234,8 @@ fn help_lists_the_presenting_keys() {
     for wanted in ["PgDn", "PgUp", "b .", "blank the screen"] {
         assert!(section.contains(wanted), "{wanted}: {section}");
     }
-    assert!(help.iter().any(|l| l.contains("F12") && l.contains("presenting mode")));
+    assert!(
+        help.iter()
+            .any(|l| l.contains("F12") && l.contains("presenting mode"))
+    );
 }
