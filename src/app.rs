@@ -10,6 +10,7 @@ pub mod audit;
 pub mod command;
 pub mod console;
 pub mod event;
+pub mod headline;
 pub mod lessons;
 pub mod log;
 pub mod notes;
@@ -17,6 +18,7 @@ pub mod pin;
 pub mod plan;
 pub mod player;
 pub mod presenter;
+mod present;
 pub mod schema;
 pub mod tables;
 
@@ -106,6 +108,8 @@ pub struct App {
     pub presenting: bool,
     /// A presenter view (`pglab notes`) follows this lab: the notes are shown there.
     pub notes_view_attached: bool,
+    /// The projected screen is blank (a clicker's `b`) until the next key.
+    pub blanked: bool,
     next_request: u64,
     pub quitting: bool,
 }
@@ -139,6 +143,7 @@ impl App {
             notice: None,
             presenting: false,
             notes_view_attached: false,
+            blanked: false,
             lab_error: None,
             pending_reset: None,
             next_request: 1,
@@ -148,6 +153,9 @@ impl App {
 
     /// Where the keyboard points now.
     pub fn context(&self) -> Context {
+        if self.blanked {
+            return Context::Blank;
+        }
         if self.help {
             return Context::Help;
         }
@@ -156,6 +164,7 @@ impl App {
         }
         match self.screen {
             Screen::Lessons => Context::LessonList,
+            Screen::Player if self.presenting => Context::Presenting,
             Screen::Player => Context::Player,
             Screen::Console => Context::Console,
             Screen::Plan => Context::Plan,
@@ -198,6 +207,10 @@ impl App {
 
     /// Carries out what the user asked for.
     pub fn update(&mut self, action: Action) -> Vec<Command> {
+        if self.blanked {
+            self.unblank(action);
+            return Vec::new();
+        }
         if !matches!(action, Action::Resize { .. } | Action::Scroll { .. }) {
             // A notice answers the key before; the next key moves on from it.
             self.notice = None;
@@ -251,6 +264,8 @@ impl App {
                 return vec![Command::SetLatency(self.latency())];
             }
             Action::CycleUser => self.cycle_user(),
+            Action::TogglePresenting => self.toggle_presenting(),
+            Action::Blank => self.blanked = true,
             // With a round trip open, Esc closes it before it leaves the log.
             Action::ToggleLogFocus if self.log.opened.is_some() => self.log.opened = None,
             Action::ToggleLogFocus => self.log_focused = !self.log_focused,
@@ -288,7 +303,7 @@ impl App {
     }
 
     fn scroll_at(&mut self, column: u16, row: u16, lines: i16) {
-        let area = crate::layout::areas(self.size.0, self.size.1);
+        let area = self.areas();
         let at = ratatui::layout::Position::new(column, row);
         if area.log.contains(at) {
             self.log.scroll(-isize::from(lines));
@@ -321,7 +336,9 @@ impl App {
     pub fn offers(&self, action: &Action) -> bool {
         match action {
             Action::ToggleDiff => self.plan.as_ref().is_some_and(|p| p.previous.is_some()),
-            _ if self.context() == Context::Player => self.player_offers(action),
+            _ if matches!(self.context(), Context::Player | Context::Presenting) => {
+                self.player_offers(action)
+            }
             _ => true,
         }
     }

@@ -48,8 +48,9 @@ pub struct Cli {
     pub theme: Option<crate::ui::theme::ThemeName>,
 
     /// Presenting mode, for a projected screen: presenter notes stay off it (they go to
-    /// `pglab notes` in another terminal), headline numbers are drawn large, and
-    /// PageDown/PageUp (a presentation clicker) step through the lesson.
+    /// `pglab notes` in another terminal), headline numbers are drawn large,
+    /// PageDown/PageUp (a presentation clicker) step through the lesson and b or . blanks
+    /// the screen. F12 in the lab turns it on and off.
     #[arg(long)]
     pub present: bool,
 

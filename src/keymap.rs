@@ -19,6 +19,11 @@ pub enum Context {
     Global,
     LessonList,
     Player,
+    /// The lesson player in presenting mode: its own keys (a clicker's) first, then the
+    /// player's.
+    Presenting,
+    /// The projected screen is blanked: any key brings it back and does nothing else.
+    Blank,
     Console,
     Log,
     /// The plan of an explained statement.
@@ -38,11 +43,21 @@ pub enum Context {
 }
 
 impl Context {
+    /// The context whose keys work here too, after this one's own.
+    pub fn falls_back_to(self) -> Option<Context> {
+        match self {
+            Context::Presenting => Some(Context::Player),
+            _ => None,
+        }
+    }
+
     pub fn title(self) -> &'static str {
         match self {
             Context::Global => "Everywhere",
             Context::LessonList => "Lesson list",
             Context::Player => "Lesson",
+            Context::Presenting => "Lesson, presenting (--present or F12)",
+            Context::Blank => "Blank screen",
             Context::Console => "SQL console",
             Context::Log => "Query log",
             Context::Plan => "Plan",
@@ -141,6 +156,12 @@ pub fn bindings() -> &'static [Binding] {
                 [ch('u'), plain(K::F(9))],
                 A::CycleUser,
                 "act as the next of the story's users (alice, bob, …)"
+            ),
+            bind!(
+                Global,
+                [plain(K::F(12))],
+                A::TogglePresenting,
+                "presenting mode: notes off the screen, big numbers, clicker keys"
             ),
             bind!(
                 Global,
@@ -280,6 +301,26 @@ pub fn bindings() -> &'static [Binding] {
                 "scroll wide diagrams and tables right"
             ),
             bind!(Player, [plain(K::Esc)], A::Back, "back to the lesson list"),
+            // A presentation clicker sends PageDown/PageUp; some also `b` or `.` to blank.
+            bind!(
+                Presenting,
+                [plain(K::PageDown)],
+                A::NextStep,
+                "next step, as → (a clicker's forward button)"
+            ),
+            bind!(
+                Presenting,
+                [plain(K::PageUp)],
+                A::PrevStep,
+                "previous step, as ← (a clicker's back button)"
+            ),
+            bind!(
+                Presenting,
+                [ch('b'), ch('.')],
+                A::Blank,
+                "blank the screen: only the background until any key",
+                "blank"
+            ),
             bind!(
                 Console,
                 [ctrl('r'), plain(K::F(5))],
@@ -630,7 +671,11 @@ pub fn action_for(context: Context, event: KeyEvent, typing: bool) -> Option<Act
             })
         })
     };
-    if let Some(action) = lookup(context) {
+    // A blanked screen takes any key as the one way back, and only that.
+    if context == Context::Blank {
+        return Some(Action::Unblank);
+    }
+    if let Some(action) = lookup(context).or_else(|| context.falls_back_to().and_then(lookup)) {
         return Some(action);
     }
     let global = lookup(Context::Global).filter(|_| !typing || !is_text_key(&event));
@@ -675,7 +720,9 @@ pub fn footer(
     typing: bool,
     offered: impl Fn(&Action) -> bool,
 ) -> Vec<(String, &'static str)> {
-    let own = bindings().iter().filter(|b| b.context == context);
+    let own = bindings()
+        .iter()
+        .filter(|b| b.context == context || Some(b.context) == context.falls_back_to());
     let global = bindings()
         .iter()
         .filter(|b| b.context == Context::Global && context != Context::Help);
@@ -790,6 +837,29 @@ mod tests {
         }
         assert_eq!(key_for(Context::Global, &Action::ShowAudit), "F7");
         assert_eq!(key_for(Context::Global, &Action::ShowTables), "F10");
+    }
+
+    #[test]
+    fn presenting_takes_the_clicker_keys_and_keeps_the_players() {
+        let key = |code| press(code, KeyModifiers::NONE);
+        let presenting = |code| action_for(Context::Presenting, key(code), false);
+        assert_eq!(presenting(KeyCode::PageDown), Some(Action::NextStep));
+        assert_eq!(presenting(KeyCode::PageUp), Some(Action::PrevStep));
+        assert_eq!(presenting(KeyCode::Char('b')), Some(Action::Blank));
+        assert_eq!(presenting(KeyCode::Char('.')), Some(Action::Blank));
+        assert_eq!(presenting(KeyCode::Char('t')), Some(Action::ToggleNotes));
+        assert_eq!(presenting(KeyCode::F(12)), Some(Action::TogglePresenting));
+        // Outside presenting mode PageDown still scrolls the lesson.
+        assert_eq!(
+            action_for(Context::Player, key(KeyCode::PageDown), false),
+            Some(Action::PageDown)
+        );
+        for code in [KeyCode::Char('q'), KeyCode::Esc, KeyCode::F(12)] {
+            assert_eq!(
+                action_for(Context::Blank, key(code), false),
+                Some(Action::Unblank)
+            );
+        }
     }
 
     #[test]

@@ -5,6 +5,7 @@
 pub mod audit;
 pub mod console;
 pub mod framed;
+pub mod headline;
 pub mod help;
 pub mod lessons;
 pub mod log;
@@ -43,7 +44,12 @@ pub struct Viewports {
 /// Draws the whole app with `theme`.
 pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut Frame) {
     let area = frame.area();
-    let areas = crate::layout::areas(area.width, area.height);
+    if app.blanked {
+        // Blanked by a clicker: the theme's background and nothing on it.
+        theme.paint(frame.buffer_mut());
+        return;
+    }
+    let areas = crate::layout::areas(area.width, area.height, app.presenting);
     match app.screen {
         Screen::Lessons => lessons::render(app, frame, areas.main, theme),
         Screen::Player => player::render(app, frame, areas.main, theme, &mut viewports.player),
@@ -53,7 +59,11 @@ pub fn render(app: &App, viewports: &mut Viewports, theme: &Theme, frame: &mut F
         Screen::Schema => schema::render(app, frame, areas.main, theme, &mut viewports.schema),
         Screen::Tables => tables::render(app, frame, areas.main, theme, &mut viewports.tables),
     }
-    log::render(app, frame, areas.log, theme);
+    if app.presenting {
+        log::render_strip(app, frame, areas.log, theme);
+    } else {
+        log::render(app, frame, areas.log, theme);
+    }
     if let Some(entry) = &app.log.opened {
         log::render_opened(entry, frame, areas.main, theme);
     }

@@ -40,6 +40,12 @@ pub enum Action {
     PinDown,
     PinLeft,
     PinRight,
+    /// Presenting mode on or off.
+    TogglePresenting,
+    /// Blank the projected screen until the next key.
+    Blank,
+    /// Bring a blanked screen back.
+    Unblank,
     ResetLesson,
     ResetAll,
     RunConsole,

@@ -118,7 +118,10 @@ impl App {
                 }
             }
             Event::ProgressNotSaved(message) => self.notice = Some(message),
-            Event::NotesViewAttached(attached) => self.notes_view_attached = attached,
+            Event::NotesViewAttached(attached) => {
+                self.notes_view_attached = attached;
+                self.hide_notes_shown_elsewhere();
+            }
             Event::Drive(command) => return self.drive(command),
         }
         Vec::new()

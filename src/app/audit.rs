@@ -131,7 +131,7 @@ impl App {
         }
         // A page: about as many events as the pane shows collapsed (a header, the
         // changed columns and a spare line each); the view keeps the selection on screen.
-        let pane = crate::layout::inner(crate::layout::areas(self.size.0, self.size.1).main);
+        let pane = crate::layout::inner(self.areas().main);
         let page = usize::from(pane.height / 3).max(1);
         let state = &mut self.audit;
         match action {

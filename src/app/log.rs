@@ -233,7 +233,7 @@ impl App {
     }
 
     fn log_page(&self) -> isize {
-        let area = crate::layout::areas(self.size.0, self.size.1);
+        let area = self.areas();
         area.log.height.saturating_sub(2).max(1) as isize
     }
 }

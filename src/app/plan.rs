@@ -63,7 +63,7 @@ impl PlanState {
 impl App {
     pub(super) fn update_plan(&mut self, action: Action) {
         // A page of nodes is the tree pane's height, less a line of context.
-        let page = crate::layout::plan_tree_height(self.size)
+        let page = crate::layout::plan_tree_height(self.areas().main)
             .saturating_sub(1)
             .max(1) as isize;
         let Some(plan) = self.plan.as_mut() else {

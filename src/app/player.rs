@@ -170,6 +170,9 @@ impl App {
             Action::PageDown => player.scroll.pages(1),
             Action::Left => player.sideways.lines(-SIDEWAYS_STEP),
             Action::Right => player.sideways.lines(SIDEWAYS_STEP),
+            Action::ToggleNotes if self.presenting && self.notes_view_attached => {
+                self.notice = Some(super::present::NOTES_ELSEWHERE.to_string());
+            }
             Action::ToggleNotes => {
                 player.notes = !player.notes;
                 if player.notes {

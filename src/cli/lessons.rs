@@ -302,6 +302,7 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
             output: output.as_ref(),
             progress: progress.lesson(&lesson.id),
             notes: false,
+            presenting: false,
             running: false,
             interactive: false,
         };

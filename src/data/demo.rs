@@ -69,6 +69,17 @@ pub struct DemoReport {
     /// The plans the demo measured (the index demos), shown before `lines`: one as its
     /// tree, two as a diff from the first (before) to the second (after).
     pub plans: Vec<MeasuredPlan>,
+    /// The one number the room should read, where the demo names it itself; otherwise
+    /// presenting mode derives one from the fields above.
+    pub headline: Option<Headline>,
+}
+
+/// A step's headline measurement, drawn in large type in presenting mode: a measured value
+/// as it is read out (`11`, `38×`, `2.4 s`) and what it is (`round trips — the lazy loop`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Headline {
+    pub value: String,
+    pub label: String,
 }
 
 impl DemoReport {

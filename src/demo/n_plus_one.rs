@@ -30,7 +30,7 @@ use tokio::sync::mpsc;
 use super::meter::{Meter, Metered};
 use super::params::{self, ParamKind, ParamSpec};
 use super::{DemoContext, DemoSpec, Error};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, Headline};
 use crate::data::proxy::Kind;
 
 /// Most posts a demo lists or generates.
@@ -310,12 +310,30 @@ async fn single(
             .to_string(),
     );
     lines.push(wall_line(&measured, &ctx.latency.round_trip()));
-    Ok(report(
+    // The room reads the queries: the prepares happened before the loop.
+    let how = match strategy {
+        Strategy::Lazy => "the lazy loop",
+        Strategy::Join => "one JOIN",
+        Strategy::Batched => "the list, then all authors at once",
+    };
+    let mut report = report(
         format!("N+1: the {} loop, {n} posts", strategy.label()),
         lines,
         &measured,
         sessions,
-    ))
+    );
+    report.headline = Some(Headline {
+        value: queries.to_string(),
+        label: format!(
+            "{} — {how}, {n} posts",
+            if queries == 1 {
+                "query round trip"
+            } else {
+                "query round trips"
+            }
+        ),
+    });
+    Ok(report)
 }
 
 async fn pool(

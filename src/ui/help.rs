@@ -17,6 +17,7 @@ pub fn lines(theme: &Theme) -> Vec<Line<'static>> {
         Context::Global,
         Context::LessonList,
         Context::Player,
+        Context::Presenting,
         Context::Console,
         Context::Log,
         Context::Plan,

@@ -58,6 +58,49 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
     }
 }
 
+/// Presenting mode's query log: a strip of one or two rows without a border. The counters
+/// (round trips, statements, warnings) first, then the newest round trip, cut to the width:
+/// beside the counters on one row, under them on two.
+pub fn render_strip(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
+    let totals = app.log.log.totals();
+    let mut counters = vec![
+        Span::styled(
+            format!(
+                " ⇄ {}",
+                plural(totals.round_trips, "round trip", "round trips")
+            ),
+            theme.meter(),
+        ),
+        Span::styled(
+            format!(
+                " · {}",
+                plural(totals.statements, "statement", "statements")
+            ),
+            theme.dim(),
+        ),
+    ];
+    if totals.warnings > 0 {
+        counters.push(Span::styled(
+            format!(" · ⚠ {}", plural(totals.warnings, "warning", "warnings")),
+            theme.warning(),
+        ));
+    }
+    let width = usize::from(area.width);
+    let latest = app.log.log.entries().next_back();
+    let mut lines = vec![Line::from(counters)];
+    if let Some(entry) = latest {
+        if area.height >= 2 {
+            lines.push(entry_line(entry, false, width, theme));
+        } else {
+            // One row: the statement alone, after the counters.
+            let room = width.saturating_sub(lines[0].width() + 3);
+            lines[0].push_span(Span::styled(" │ ", theme.dim()));
+            lines[0].push_span(Span::raw(abbreviate(&sql_of(entry), room)));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines), area);
+}
+
 fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
     let (text, style) = match notice {
         Notice::Warning(warning) => (format!("  ⚠ {}", warning.message()), theme.warning()),
@@ -82,13 +125,7 @@ fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
 fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<'static> {
     let rt = &entry.round_trip;
     let rows: u64 = rt.statements.iter().map(|s| s.rows).sum();
-    let sql = rt
-        .statements
-        .iter()
-        .map(|s| s.sql.as_ref())
-        .collect::<Vec<_>>()
-        .join("; ");
-    let sql = sql.split_whitespace().collect::<Vec<_>>().join(" ");
+    let sql = sql_of(entry);
     let kind_style = match entry.kind {
         Kind::Query => theme.text(),
         Kind::Ping | Kind::CatalogLookup | Kind::TransactionControl => theme.dim(),
@@ -114,6 +151,18 @@ fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<
         spans.push(Span::raw(abbreviate(&sql, rest)));
     }
     Line::from(spans)
+}
+
+/// The statements of a round trip, on one line.
+fn sql_of(entry: &Entry) -> String {
+    let sql = entry
+        .round_trip
+        .statements
+        .iter()
+        .map(|s| s.sql.as_ref())
+        .collect::<Vec<_>>()
+        .join("; ");
+    sql.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
 /// Kinds in at most seven letters, so the SQL keeps the width.

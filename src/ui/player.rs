@@ -37,6 +37,8 @@ pub struct StepView<'a> {
     pub output: Option<&'a StepOutput>,
     pub progress: &'a LessonProgress,
     pub notes: bool,
+    /// The screen is projected (presenting mode): notes shown on it say why they are.
+    pub presenting: bool,
     pub running: bool,
     /// The lab, with keys: key hints are printed and lesson text names keys. The plain-text
     /// runner has no keys: its lesson text is the plain-text form.
@@ -57,17 +59,34 @@ pub fn render(
     };
     let lesson = &app.catalog.lessons[player.lesson];
     let inner = crate::layout::inner(area);
-    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
     let view = StepView {
         lesson,
         index: player.step,
         layers: player.layers,
         output: player.outputs.get(&player.step),
         progress: app.progress.lesson(&lesson.id),
-        notes: player.notes,
+        notes: app.notes_on_screen(),
+        presenting: app.presenting,
         running: player.waiting.is_some_and(|w| w.step == player.step),
         interactive: true,
     };
+    // Presenting, a finished step's headline number takes a band at the pane's foot.
+    let headline = view
+        .output
+        .filter(|_| app.presenting && !view.running)
+        .and_then(crate::app::headline::of)
+        .and_then(|headline| {
+            let chars = u16::try_from(headline.value.chars().count()).unwrap_or(u16::MAX);
+            crate::layout::headline(inner, chars).map(|split| (headline, split))
+        });
+    let inner = match &headline {
+        Some((headline, (step, band, scale))) => {
+            super::headline::render(headline, frame, *band, *scale, theme);
+            *step
+        }
+        None => inner,
+    };
+    let (width, height) = (usize::from(inner.width), usize::from(inner.height));
     let laid = step_page(&view, theme, width).lay_out(width);
     let offset = viewport
         .lines
@@ -265,6 +284,13 @@ pub fn step_page(view: &StepView, theme: &Theme, width: usize) -> Page<Focus> {
         page.marked(Focus::Notes, |page| {
             page.blank();
             page.prose(Line::styled("── Presenter notes ──", theme.key()));
+            if view.presenting {
+                page.prose(Line::styled(
+                    "Shown here because no notes view is attached (pglab notes shows them \
+                     in another terminal, off the projected screen).",
+                    theme.dim(),
+                ));
+            }
             match &step.notes {
                 // Presenter notes are for the lab alone.
                 Some(notes) => markdown::render_into(page, &resolve(notes, Audience::Lab), theme),

@@ -294,6 +294,12 @@ impl Theme {
             None => self.text(),
         }
     }
+
+    /// The headline number in large type (presenting mode): the meter's colour, held to
+    /// the body text's ratio since the back row must read it.
+    pub fn headline(&self) -> Style {
+        self.meter()
+    }
 }
 
 /// WCAG 2 relative luminance of an sRGB colour.
@@ -340,6 +346,7 @@ mod tests {
             ("bad", theme.bad(), 4.5),
             ("warning", theme.warning(), 4.5),
             ("meter", theme.meter(), 4.5),
+            ("headline", theme.headline(), 7.0),
             ("border", theme.border(true), 3.0),
             ("border", theme.border(false), 3.0),
             ("share", theme.share(0.6), 4.5),

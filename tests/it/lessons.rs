@@ -473,6 +473,7 @@ fn lesson_text_names_keys_in_the_lab_and_never_in_plain_text() {
                     output: None,
                     progress: progress.lesson(&lesson.id),
                     notes: interactive,
+                    presenting: false,
                     running: false,
                     interactive,
                 };

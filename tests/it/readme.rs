@@ -78,6 +78,7 @@ fn context_named(place: &str) -> Context {
         "lesson list" => Context::LessonList,
         // Exercises and quizzes are steps of the lesson player.
         "lesson" | "exercise" | "quiz" => Context::Player,
+        "presenting" => Context::Presenting,
         "console" => Context::Console,
         "plan" => Context::Plan,
         "query log" => Context::Log,

@@ -124,6 +124,7 @@ fn demo_step_finished_with_the_scale_table() {
         }],
         measurements: Vec::<Measurement>::new(),
         plans: Vec::new(),
+        headline: None,
     };
     app.apply(Event::DemoFinished {
         id,

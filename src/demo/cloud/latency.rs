@@ -150,6 +150,7 @@ pub(super) async fn run(
             })
             .collect(),
         plans: Vec::new(),
+        headline: None,
     })
 }
 

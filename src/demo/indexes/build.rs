@@ -12,7 +12,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{long_connection, paragraph, say, sql_error};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, Headline};
 use crate::db::demo_data;
 use crate::demo::meter::Meter;
 use crate::demo::params::{self, CreateIndex};
@@ -130,12 +130,18 @@ pub(super) async fn run(
             .to_string(),
     );
     let lines = lines.iter().flat_map(|line| paragraph(line)).collect();
-    Ok(DemoReport::measured(
-        format!("{index}: built in {}", crate::text::duration(built.took)),
+    let took = crate::text::duration(built.took);
+    let mut report = DemoReport::measured(
+        format!("{index}: built in {took}"),
         lines,
         &measured,
         sessions,
-    ))
+    );
+    report.headline = Some(Headline {
+        value: took,
+        label: format!("to build {index} on {table}"),
+    });
+    Ok(report)
 }
 
 async fn build(

@@ -16,7 +16,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{listed, long_connection, paragraph, say, sql_error, statement_error, times};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, Headline};
 use crate::db::demo_data::BIG_USERS;
 use crate::db::explain::{self as fetch, Analyze};
 use crate::demo::meter::Meter;
@@ -125,7 +125,20 @@ pub(super) async fn run(
         ),
         _ => "No table to look up".to_string(),
     };
-    Ok(DemoReport::measured(title, lines, &measured, sessions))
+    let mut report = DemoReport::measured(title, lines, &measured, sessions);
+    report.headline = lookups.last().map(|last| Headline {
+        value: group(last.pages_read as f64),
+        label: format!(
+            "{} per lookup in {} rows",
+            if last.pages_read == 1 {
+                "page"
+            } else {
+                "pages"
+            },
+            group(last.rows as f64)
+        ),
+    });
+    Ok(report)
 }
 
 /// `value` rounded to three significant figures: 132,714 → 133,000. An estimate labelled

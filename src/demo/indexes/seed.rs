@@ -9,7 +9,7 @@ use sqlx::postgres::PgConnection;
 use tokio::sync::mpsc;
 
 use super::{long_connection, paragraph, per_second, say, sql_error};
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, Headline};
 use crate::db::demo_data::{self, BIG_USERS, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
@@ -81,6 +81,10 @@ pub(super) async fn run(
         &measured,
         sessions,
     );
+    report.headline = Some(Headline {
+        value: group(size.pages as f64),
+        label: format!("pages of {BIG_USERS}: a lookup by email reads every one"),
+    });
     // The chunks are one statement repeated, which the log's N+1 rule flags; here it is by
     // design (each round trip carries 50,000 rows of work, and the split is what lets the
     // progress be told), so the report explains it instead of repeating the warning.

@@ -15,7 +15,7 @@ use tokio::sync::mpsc;
 
 use super::{listed, long_connection, paragraph, per_second, say, sql_error, times};
 use crate::data::ResultSet;
-use crate::data::demo::{DemoProgress, DemoReport};
+use crate::data::demo::{DemoProgress, DemoReport, Headline};
 use crate::db::demo_data::{self, TableSize};
 use crate::demo::meter::Meter;
 use crate::demo::params;
@@ -144,6 +144,13 @@ pub(super) async fn run(
         sessions,
     );
     report.table = Some(table);
+    report.headline = Some(Headline {
+        value: times(ratio),
+        label: format!(
+            "the time to insert {} rows with four more indexes (arithmetic: the ratio)",
+            group(rows as f64)
+        ),
+    });
     Ok(report)
 }
 

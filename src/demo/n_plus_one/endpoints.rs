@@ -206,5 +206,6 @@ fn report(columns: Vec<String>, answered: &[Answered], sessions: u64) -> DemoRep
         warnings,
         measurements: Vec::new(),
         plans: Vec::new(),
+        headline: None,
     }
 }

@@ -268,5 +268,6 @@ fn report(table: Table, columns: Vec<String>, sizes: &[i64], delay: Duration) ->
         warnings: table.warnings,
         measurements: table.measurements,
         plans: Vec::new(),
+        headline: None,
     }
 }

@@ -355,6 +355,7 @@ fn report(
             })
             .collect(),
         plans: Vec::new(),
+        headline: None,
     }
 }
 
