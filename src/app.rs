@@ -18,7 +18,7 @@ pub mod pin;
 pub mod plan;
 pub mod player;
 pub mod presenter;
-mod present;
+mod presenting;
 pub mod schema;
 pub mod tables;
 

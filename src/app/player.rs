@@ -171,7 +171,7 @@ impl App {
             Action::Left => player.sideways.lines(-SIDEWAYS_STEP),
             Action::Right => player.sideways.lines(SIDEWAYS_STEP),
             Action::ToggleNotes if self.presenting && self.notes_view_attached => {
-                self.notice = Some(super::present::NOTES_ELSEWHERE.to_string());
+                self.notice = Some(super::presenting::NOTES_ELSEWHERE.to_string());
             }
             Action::ToggleNotes => {
                 player.notes = !player.notes;

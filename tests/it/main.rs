@@ -34,7 +34,7 @@ mod lessons;
 mod lifecycle;
 mod notes_screen;
 mod presenter;
-mod present;
+mod presenting;
 mod proxy;
 mod proxy_cli;
 mod proxy_tls;
