@@ -116,7 +116,7 @@ fn bad_catalogue_reports_every_problem_at_its_line() {
         "bad/text/01.md:1: the query log is a pane of the lab, and `pglab lessons run` prints this text too: put the words in {lab:…|…} with a plain-text form after the bar",
         "bad/text/01.md:5: \"Press\" asks for a key, and `pglab lessons run` prints this text too: put the words in {lab:…|…} with a plain-text form after the bar",
         "bad/text/01.md:5: `l` names a key as bare text; name it through the keymap, {key:global.cycle_latency}, so it follows the keymap",
-        "bad/text/01.md:5: `Enter` names a key as bare text; name it through the keymap, so it follows the keymap: one of {key:lesson_list.open}, {key:player.activate}, {key:log.activate}, {key:audit_filter.activate}",
+        "bad/text/01.md:5: `Enter` names a key as bare text; name it through the keymap, so it follows the keymap: one of {key:lesson_list.open}, {key:player.activate}, {key:log.activate}, {key:notes.activate}, {key:audit_filter.activate}",
         "bad/text/01.md:7: `{key:audit.show_audit}`: show_audit is bound in global, not in audit; write {key:global.show_audit}",
         "bad/text/01.md:7: `{key:global.show_audit}` would be printed by `pglab lessons run`, which has no keys: add the plain words after a bar, {key:global.show_audit|…}, or put the sentence in {lab:…|…} with its plain-text form",
         "bad/text/02.txt:3: `F7` names a key as bare text; titles, summaries and diagrams are shown as written, so say it without the key and name the key in the step's text",
