@@ -77,6 +77,21 @@ pub struct Step {
     pub opens: Option<Opens>,
 }
 
+#[cfg(test)]
+impl Step {
+    /// A step with only a title and a kind, for unit tests.
+    pub fn bare(title: &str, kind: StepKind) -> Self {
+        Self {
+            title: title.into(),
+            notes: None,
+            body: None,
+            kind,
+            warnings: None,
+            opens: None,
+        }
+    }
+}
+
 /// A screen of the lab a lesson step can open; the plain-text runner prints it instead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Opens {

@@ -155,17 +155,6 @@ mod tests {
     use crate::data::demo::DemoReport;
     use crate::lesson::{Catalog, Lesson, Progress, Source, Step};
 
-    fn step(title: &str, kind: StepKind) -> Step {
-        Step {
-            title: title.into(),
-            notes: None,
-            body: None,
-            warnings: None,
-            opens: None,
-            kind,
-        }
-    }
-
     fn lesson(id: &str, diagram: u8, steps: Vec<Step>) -> Lesson {
         Lesson {
             id: id.into(),
@@ -192,12 +181,12 @@ mod tests {
                 "first",
                 8,
                 vec![
-                    step("Story", StepKind::Read),
-                    step("Loop", diagram()),
-                    step("Scale", demo),
+                    Step::bare("Story", StepKind::Read),
+                    Step::bare("Loop", diagram()),
+                    Step::bare("Scale", demo),
                 ],
             ),
-            lesson("second", 9, vec![step("Tree", diagram())]),
+            lesson("second", 9, vec![Step::bare("Tree", diagram())]),
         ];
         let catalog = Arc::new(Catalog {
             source: Source::Embedded(&[]),

@@ -395,16 +395,14 @@ mod tests {
     use crate::lesson::Step;
 
     fn lesson() -> Lesson {
-        let step = |title: &str, demo: &str| Step {
-            title: title.into(),
-            notes: None,
-            body: None,
-            warnings: None,
-            opens: None,
-            kind: StepKind::Demo {
-                name: demo.into(),
-                params: toml::Table::new(),
-            },
+        let step = |title: &str, demo: &str| {
+            Step::bare(
+                title,
+                StepKind::Demo {
+                    name: demo.into(),
+                    params: toml::Table::new(),
+                },
+            )
         };
         Lesson {
             id: "indexes".into(),

@@ -143,17 +143,6 @@ mod tests {
     use crate::data::demo::DemoReport;
     use crate::lesson::{Catalog, Lesson, Progress, Source, Step};
 
-    fn step(title: &str, kind: StepKind) -> Step {
-        Step {
-            title: title.into(),
-            notes: None,
-            body: None,
-            warnings: None,
-            opens: None,
-            kind,
-        }
-    }
-
     fn app() -> App {
         let diagram = StepKind::Diagram {
             layers: vec!["a".into(), "b".into(), "c".into(), "d".into()],
@@ -172,9 +161,9 @@ mod tests {
             steps: vec![
                 Step {
                     notes: Some("Stop on the {key:player.next_step} press.".into()),
-                    ..step("What the loop sends", diagram)
+                    ..Step::bare("What the loop sends", diagram)
                 },
-                step("The loop, live", demo),
+                Step::bare("The loop, live", demo),
             ],
         };
         let catalog = Arc::new(Catalog {

@@ -335,14 +335,7 @@ mod tests {
     }
 
     fn step(kind: StepKind) -> Step {
-        Step {
-            title: "t".into(),
-            notes: None,
-            body: None,
-            kind,
-            warnings: None,
-            opens: None,
-        }
+        Step::bare("t", kind)
     }
 
     fn lesson() -> Lesson {
