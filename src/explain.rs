@@ -26,7 +26,7 @@ pub mod text;
 use serde_json::{Map, Value};
 
 pub use diff::{PlanDiff, compare};
-pub use insight::{CatalogFacts, ForeignKey, Insight, Symptom, insights};
+pub use insight::{CatalogFacts, ForeignKey, Insight, Symptom, TableIndex, insights};
 pub use metrics::{Approximation, Count, Direction, Estimate, Metrics, Timing};
 pub use node::{Actual, Buffers, Node, NodeId, Relationship, Removed};
 pub use parse::{ParseError, from_value, parse};

@@ -14,7 +14,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::Error;
 use super::console::ExecuteError;
-use crate::explain::{self, CatalogFacts, ForeignKey, Plan};
+use crate::explain::diff::median;
+use crate::explain::{self, CatalogFacts, ForeignKey, Plan, TableIndex};
 
 /// Whether EXPLAIN runs the statement (actual times, rows, buffers) or only plans it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -188,13 +189,56 @@ pub async fn foreign_keys(
         .collect())
 }
 
+/// Every index of each named table visible on the search path: key columns in order
+/// (expressions as PostgreSQL prints them) and a partial index's predicate. A table that has
+/// no index maps to an empty list; a name not found is absent.
+pub async fn table_indexes(
+    conn: &mut PgConnection,
+    tables: &[String],
+) -> Result<HashMap<String, Vec<TableIndex>>, Error> {
+    let rows: Vec<(String, Option<String>, Option<Vec<String>>, Option<String>)> = sqlx::query_as(
+        "select t.relname::text, ic.relname::text,
+                    (select array_agg(pg_get_indexdef(i.indexrelid, k.n, true) order by k.n)
+                       from generate_series(1, i.indnkeyatts::int) as k(n)),
+                    pg_get_expr(i.indpred, i.indrelid, true)
+               from pg_class t
+               left join pg_index i on i.indrelid = t.oid
+               left join pg_class ic on ic.oid = i.indexrelid
+              where t.relname = any($1) and t.relkind in ('r', 'p', 'm')
+                and pg_table_is_visible(t.oid)
+              order by t.relname, ic.relname",
+    )
+    .bind(tables)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::sql("cannot read the indexes of the plan's tables"))?;
+    let mut found: HashMap<String, Vec<TableIndex>> = HashMap::new();
+    for (table, index, columns, predicate) in rows {
+        let indexes = found.entry(table).or_default();
+        if let Some(name) = index {
+            indexes.push(TableIndex {
+                name,
+                columns: columns.unwrap_or_default(),
+                predicate,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// Everything [`explain::insights`] can use from the catalog for `plan`.
 pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<CatalogFacts, Error> {
     let index_columns = index_columns(conn, &explain::insight::index_names(plan)).await?;
     let foreign_keys = foreign_keys(conn, &explain::insight::foreign_key_names(plan)).await?;
+    let mut tables = explain::insight::table_names(plan);
+    tables.extend(foreign_keys.values().map(|key| key.table.clone()));
+    tables.sort();
+    tables.dedup();
+    let table_indexes = table_indexes(conn, &tables).await?;
     Ok(CatalogFacts {
         index_columns,
         foreign_keys,
+        table_indexes,
     })
 }
 
@@ -274,27 +318,4 @@ async fn fetch_json(
         .fetch_one(conn)
         .await?;
     Ok(value)
-}
-
-/// The middle value (the mean of the two middle ones for an even count); 0 for none.
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_median_ignores_one_slow_run() {
-        assert_eq!(median(&[1.0, 50.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median(&[]), 0.0);
-    }
 }
