@@ -34,8 +34,15 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
             .map_err(|error| explain_failed(&args.sql, error))?;
         let mut diff = explain::compare(&before.plan, &after.plan);
         if analyze == Analyze::Yes {
-            let (before_ms, after_ms) = alternated_runs(&mut conn, before_sql, &args.sql).await?;
-            diff = diff.timed(&before_ms, &after_ms);
+            let runs = alternated_runs(&mut conn, before_sql, &args.sql).await?;
+            diff = diff.timed(&runs.before_ms, &runs.after_ms);
+            // Planning is timed the same way: the first plan of a statement pays for reading
+            // the catalog into the session's caches.
+            if let Some(planning) =
+                explain::diff::timed_change(&runs.before_planning_ms, &runs.after_planning_ms)
+            {
+                diff.planning = planning;
+            }
         }
         return print_diff((before_sql, &before), (&args.sql, &after), &diff);
     }
@@ -66,15 +73,24 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
 /// move, few enough to stay quick on a laptop.
 const TIMED_RUNS: usize = 7;
 
-/// Each statement's execution times over [`TIMED_RUNS`] `TIMING OFF` runs, after one warm-up
-/// run each (which reads the pages into the cache), in alternating order so that neither
-/// always runs first: (before, after), ms.
+/// Execution and planning times of both statements' timed runs, ms, in the order they ran.
+#[derive(Default)]
+struct Runs {
+    before_ms: Vec<f64>,
+    after_ms: Vec<f64>,
+    before_planning_ms: Vec<f64>,
+    after_planning_ms: Vec<f64>,
+}
+
+/// Each statement's times over [`TIMED_RUNS`] `TIMING OFF` runs, after one warm-up run each
+/// (which reads the pages into the cache), in alternating order so that neither always runs
+/// first.
 async fn alternated_runs(
     conn: &mut sqlx::PgConnection,
     before_sql: &str,
     after_sql: &str,
-) -> anyhow::Result<(Vec<f64>, Vec<f64>)> {
-    let mut runs = (Vec::new(), Vec::new());
+) -> anyhow::Result<Runs> {
+    let mut runs = Runs::default();
     for round in 0..=TIMED_RUNS {
         let order = if round % 2 == 0 {
             [(before_sql, true), (after_sql, false)]
@@ -87,8 +103,13 @@ async fn alternated_runs(
                 .map_err(|error| explain_failed(sql, error))?;
             // Round 0 is the warm-up.
             if round > 0 {
-                let series = if is_before { &mut runs.0 } else { &mut runs.1 };
-                series.push(timed.median_ms);
+                let (execution, planning) = if is_before {
+                    (&mut runs.before_ms, &mut runs.before_planning_ms)
+                } else {
+                    (&mut runs.after_ms, &mut runs.after_planning_ms)
+                };
+                execution.push(timed.median_ms);
+                planning.extend(timed.plan.planning_ms);
             }
         }
     }
@@ -115,9 +136,9 @@ fn print_diff(
     }
     if let Some(spread) = diff.execution.spread {
         let note = format!(
-            "execution: medians of {TIMED_RUNS} runs each, per-node timing off, alternated \
-             after a warm-up; runs varied by up to {} (a difference within that is no \
-             measurable change)",
+            "execution and planning: medians of {TIMED_RUNS} runs each, per-node timing off, \
+             alternated after a warm-up; execution varied by up to {} (a difference within \
+             the runs' spread is no measurable change)",
             text::ms(spread)
         );
         for line in crate::text::wrap(&note, width, "  ") {
