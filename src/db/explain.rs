@@ -88,7 +88,8 @@ pub async fn explain(
         Analyze::No => fetch_json(conn, "explain (format json)", sql).await?,
         Analyze::Yes => undone(conn, &[], "explain (analyze, buffers, format json)", sql).await?,
     };
-    let plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+    let mut plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+    mark_before_triggers(conn, &mut plan).await?;
     Ok(Fetched { plan, rolled_back })
 }
 
@@ -240,6 +241,29 @@ pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<CatalogFact
         foreign_keys,
         table_indexes,
     })
+}
+
+/// Marks the plan's BEFORE triggers, which the catalog knows and the plan does not print
+/// (bit 2 of `pg_trigger.tgtype`), so that their time is not counted twice.
+async fn mark_before_triggers(conn: &mut PgConnection, plan: &mut Plan) -> Result<(), sqlx::Error> {
+    if plan.triggers.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = plan.triggers.iter().map(|t| t.name.clone()).collect();
+    let before: Vec<(String, String)> = sqlx::query_as(
+        "select t.tgname::text, c.relname::text
+           from pg_trigger t join pg_class c on c.oid = t.tgrelid
+          where t.tgname = any($1) and t.tgtype & 2 = 2 and pg_table_is_visible(c.oid)",
+    )
+    .bind(&names)
+    .fetch_all(conn)
+    .await?;
+    for trigger in &mut plan.triggers {
+        trigger.before = before.iter().any(|(name, table)| {
+            *name == trigger.name && trigger.relation.as_deref().is_none_or(|r| r == table)
+        });
+    }
+    Ok(())
 }
 
 /// The statement count when it is not exactly one.
