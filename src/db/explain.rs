@@ -190,6 +190,9 @@ pub async fn foreign_keys(
         .collect())
 }
 
+/// Table, index (none for a table without one), key columns, partial predicate.
+type IndexRow = (String, Option<String>, Option<Vec<String>>, Option<String>);
+
 /// Every index of each named table visible on the search path: key columns in order
 /// (expressions as PostgreSQL prints them) and a partial index's predicate. A table that has
 /// no index maps to an empty list; a name not found is absent.
@@ -197,7 +200,7 @@ pub async fn table_indexes(
     conn: &mut PgConnection,
     tables: &[String],
 ) -> Result<HashMap<String, Vec<TableIndex>>, Error> {
-    let rows: Vec<(String, Option<String>, Option<Vec<String>>, Option<String>)> = sqlx::query_as(
+    let rows: Vec<IndexRow> = sqlx::query_as(
         "select t.relname::text, ic.relname::text,
                     (select array_agg(pg_get_indexdef(i.indexrelid, k.n, true) order by k.n)
                        from generate_series(1, i.indnkeyatts::int) as k(n)),
