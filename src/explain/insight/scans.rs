@@ -65,11 +65,19 @@ pub(super) fn seq_scan_filter(node: &Node, catalog: &CatalogFacts) -> Option<Ins
     }
     // The index exists but only for the rows its predicate describes (lesson 9's partial
     // index): repeating the predicate is the fix, if the query means those rows.
-    if let Some(partial) = catalog.indexes_of(table).and_then(|indexes| {
-        indexes
-            .iter()
-            .find(|index| index.predicate.is_some() && index.columns.first() == columns.first())
-    }) {
+    // Not when a full index serves the column too, nor when the query already repeats the
+    // predicate (the planner then judged the index not worth it).
+    let repeated = |predicate: &str| {
+        filter_text.contains(predicate.trim_start_matches('(').trim_end_matches(')'))
+    };
+    let partial = catalog.indexes_of(table).and_then(|indexes| {
+        indexes.iter().find(|index| {
+            index.columns.first() == columns.first()
+                && index.predicate.as_deref().is_some_and(|p| !repeated(p))
+        })
+    });
+    if let Some(partial) = partial.filter(|_| catalog.full_index_on(table, &columns[..1]).is_none())
+    {
         let predicate = partial.predicate.as_deref().unwrap_or_default();
         return Some(insight(
             Symptom::Rewrite,
