@@ -14,7 +14,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use super::Error;
 use super::console::ExecuteError;
-use crate::explain::{self, CatalogFacts, ForeignKey, Plan};
+use crate::explain::diff::median;
+use crate::explain::{self, CatalogFacts, ForeignKey, Plan, TableIndex};
 
 /// Whether EXPLAIN runs the statement (actual times, rows, buffers) or only plans it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -87,7 +88,8 @@ pub async fn explain(
         Analyze::No => fetch_json(conn, "explain (format json)", sql).await?,
         Analyze::Yes => undone(conn, &[], "explain (analyze, buffers, format json)", sql).await?,
     };
-    let plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+    let mut plan = explain::from_value(&value).map_err(|e| ExecuteError::Plan(e.to_string()))?;
+    mark_before_triggers(conn, &mut plan).await?;
     Ok(Fetched { plan, rolled_back })
 }
 
@@ -188,14 +190,83 @@ pub async fn foreign_keys(
         .collect())
 }
 
+/// Table, index (none for a table without one), key columns, partial predicate.
+type IndexRow = (String, Option<String>, Option<Vec<String>>, Option<String>);
+
+/// Every index of each named table visible on the search path: key columns in order
+/// (expressions as PostgreSQL prints them) and a partial index's predicate. A table that has
+/// no index maps to an empty list; a name not found is absent.
+pub async fn table_indexes(
+    conn: &mut PgConnection,
+    tables: &[String],
+) -> Result<HashMap<String, Vec<TableIndex>>, Error> {
+    let rows: Vec<IndexRow> = sqlx::query_as(
+        "select t.relname::text, ic.relname::text,
+                    (select array_agg(pg_get_indexdef(i.indexrelid, k.n, true) order by k.n)
+                       from generate_series(1, i.indnkeyatts::int) as k(n)),
+                    pg_get_expr(i.indpred, i.indrelid, true)
+               from pg_class t
+               left join pg_index i on i.indrelid = t.oid
+               left join pg_class ic on ic.oid = i.indexrelid
+              where t.relname = any($1) and t.relkind in ('r', 'p', 'm')
+                and pg_table_is_visible(t.oid)
+              order by t.relname, ic.relname",
+    )
+    .bind(tables)
+    .fetch_all(conn)
+    .await
+    .map_err(Error::sql("cannot read the indexes of the plan's tables"))?;
+    let mut found: HashMap<String, Vec<TableIndex>> = HashMap::new();
+    for (table, index, columns, predicate) in rows {
+        let indexes = found.entry(table).or_default();
+        if let Some(name) = index {
+            indexes.push(TableIndex {
+                name,
+                columns: columns.unwrap_or_default(),
+                predicate,
+            });
+        }
+    }
+    Ok(found)
+}
+
 /// Everything [`explain::insights`] can use from the catalog for `plan`.
 pub async fn catalog(conn: &mut PgConnection, plan: &Plan) -> Result<CatalogFacts, Error> {
     let index_columns = index_columns(conn, &explain::insight::index_names(plan)).await?;
     let foreign_keys = foreign_keys(conn, &explain::insight::foreign_key_names(plan)).await?;
+    let mut tables = explain::insight::table_names(plan);
+    tables.extend(foreign_keys.values().map(|key| key.table.clone()));
+    tables.sort();
+    tables.dedup();
+    let table_indexes = table_indexes(conn, &tables).await?;
     Ok(CatalogFacts {
         index_columns,
         foreign_keys,
+        table_indexes,
     })
+}
+
+/// Marks the plan's BEFORE triggers, which the catalog knows and the plan does not print
+/// (bit 2 of `pg_trigger.tgtype`), so that their time is not counted twice.
+async fn mark_before_triggers(conn: &mut PgConnection, plan: &mut Plan) -> Result<(), sqlx::Error> {
+    if plan.triggers.is_empty() {
+        return Ok(());
+    }
+    let names: Vec<String> = plan.triggers.iter().map(|t| t.name.clone()).collect();
+    let before: Vec<(String, String)> = sqlx::query_as(
+        "select t.tgname::text, c.relname::text
+           from pg_trigger t join pg_class c on c.oid = t.tgrelid
+          where t.tgname = any($1) and t.tgtype & 2 = 2 and pg_table_is_visible(c.oid)",
+    )
+    .bind(&names)
+    .fetch_all(conn)
+    .await?;
+    for trigger in &mut plan.triggers {
+        trigger.before = before.iter().any(|(name, table)| {
+            *name == trigger.name && trigger.relation.as_deref().is_none_or(|r| r == table)
+        });
+    }
+    Ok(())
 }
 
 /// The statement count when it is not exactly one.
@@ -274,27 +345,4 @@ async fn fetch_json(
         .fetch_one(conn)
         .await?;
     Ok(value)
-}
-
-/// The middle value (the mean of the two middle ones for an even count); 0 for none.
-fn median(values: &[f64]) -> f64 {
-    let mut sorted = values.to_vec();
-    sorted.sort_by(f64::total_cmp);
-    match sorted.len() {
-        0 => 0.0,
-        n if n % 2 == 1 => sorted[n / 2],
-        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn the_median_ignores_one_slow_run() {
-        assert_eq!(median(&[1.0, 50.0, 2.0]), 2.0);
-        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
-        assert_eq!(median(&[]), 0.0);
-    }
 }

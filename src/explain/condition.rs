@@ -24,9 +24,19 @@ pub struct Comparison {
     pub op: Op,
     /// The other side as printed (`'user1'::text`, `u.id`, `$2`).
     pub value: String,
+    /// The type the column itself was cast to (`numeric` in `(author_id)::numeric = 1.0`),
+    /// when the cast changes what an index on the column can serve: casts to `text` (how
+    /// PostgreSQL prints a `varchar` compared with text) are binary-compatible and left out.
+    pub cast: Option<String>,
 }
 
 impl Comparison {
+    /// Whether an index on the bare column cannot serve this comparison, because the column
+    /// is compared only after a cast.
+    pub fn hides_column(&self) -> bool {
+        self.cast.is_some()
+    }
+
     /// Whether the other side is a plan parameter (`$2`): a value an InitPlan computes at
     /// run time, which the planner could not see when it estimated the rows.
     pub fn against_parameter(&self) -> bool {
@@ -142,13 +152,14 @@ fn split_top_level<'a>(text: &'a str, separator: &str) -> Vec<&'a str> {
 /// `column op value`, or `value op column` turned around.
 fn atom(text: &str) -> Option<Comparison> {
     let (qualifier, column, rest) = column_ref(text)?;
+    let cast = column_cast(text);
     let rest = rest.trim_start();
     // `lower(email) = …`: an expression, which only an expression index could serve.
     if rest.starts_with('(') {
         return None;
     }
     if rest.eq_ignore_ascii_case("IS NULL") {
-        return Some(comparison(qualifier, column, Op::Equality, "NULL"));
+        return Some(comparison(qualifier, column, Op::Equality, "NULL", None));
     }
     let (op, value) = operator(rest)?;
     if let Some((flipped_qualifier, flipped_column, "")) = column_ref(value)
@@ -156,21 +167,53 @@ fn atom(text: &str) -> Option<Comparison> {
         && qualifier.is_none()
         && column.starts_with('\'')
     {
-        return Some(comparison(flipped_qualifier, flipped_column, op, &column));
+        let cast = column_cast(value);
+        return Some(comparison(
+            flipped_qualifier,
+            flipped_column,
+            op,
+            &column,
+            cast,
+        ));
     }
     if column.starts_with('\'') {
         return None;
     }
-    Some(comparison(qualifier, column, op, value))
+    Some(comparison(qualifier, column, op, value, cast))
 }
 
-fn comparison(qualifier: Option<String>, column: String, op: Op, value: &str) -> Comparison {
+fn comparison(
+    qualifier: Option<String>,
+    column: String,
+    op: Op,
+    value: &str,
+    cast: Option<String>,
+) -> Comparison {
     Comparison {
         qualifier,
         column,
         op,
         value: value.trim().to_owned(),
+        cast,
     }
+}
+
+/// The type in `(column)::type` at the start of `text`, unless it is `text` (see
+/// [`Comparison::cast`]).
+fn column_cast(text: &str) -> Option<String> {
+    let inner = text.trim_start().strip_prefix('(')?;
+    let close = inner.find(')')?;
+    let after = inner[close + 1..].strip_prefix("::")?;
+    let end = after
+        .find(|c: char| !(c.is_alphanumeric() || c == '_' || c == ' '))
+        .unwrap_or(after.len());
+    // `::timestamp without time zone = …`: the type ends where the operator starts.
+    let name = after[..end]
+        .split(' ')
+        .take_while(|word| !word.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ");
+    (name != "text" && !name.is_empty()).then_some(name)
 }
 
 /// The operator at the start of `rest` and what follows it.
@@ -313,6 +356,25 @@ mod tests {
         assert!(read("((id < 3000) OR (email = 'x'::text))").is_empty());
         assert!(read("(lower(email) = 'x'::text)").is_empty());
         assert!(read("('it''s (odd' = 'x')").is_empty());
+    }
+
+    #[test]
+    fn a_cast_on_the_column_is_kept_unless_it_is_to_text() {
+        let cast = |text: &str| comparisons(text)[0].cast.clone();
+        assert_eq!(
+            cast("((author_id)::numeric = 250000.0)"),
+            Some("numeric".into())
+        );
+        assert_eq!(
+            cast("((created_at)::date = '2024-03-01'::date)"),
+            Some("date".into())
+        );
+        assert_eq!(
+            cast("('2024-03-01'::date = (created_at)::date)"),
+            Some("date".into())
+        );
+        assert_eq!(cast("((last_name)::text = 'x'::text)"), None);
+        assert_eq!(cast("(author_id = 250000)"), None);
     }
 
     #[test]

@@ -34,6 +34,10 @@ pub struct PlanDiff {
 pub struct Change {
     pub before: Option<f64>,
     pub after: Option<f64>,
+    /// How far repeated runs of the same statement wandered (the wider of the two series'
+    /// ranges, each without its fastest and slowest run), when `before` and `after` are medians of such runs: a difference within it
+    /// is no measurable change.
+    pub spread: Option<f64>,
 }
 
 /// Which way a number moved, and by how many times.
@@ -52,7 +56,11 @@ impl Change {
     /// the other not (no finite factor).
     pub fn trend(&self) -> Option<Trend> {
         let (before, after) = (self.before?, self.after?);
-        if before == after {
+        if before == after
+            || self
+                .spread
+                .is_some_and(|spread| (after - before).abs() <= spread)
+        {
             return Some(Trend::Same);
         }
         if before <= 0.0 || after <= 0.0 {
@@ -69,6 +77,55 @@ impl Change {
     }
 }
 
+impl PlanDiff {
+    /// The execution times replaced by the medians of repeated `TIMING OFF` runs of each
+    /// statement, with their spread as the noise floor: one run per side, with per-node
+    /// timing on, cannot tell a change from the run-to-run wobble.
+    pub fn timed(mut self, before_ms: &[f64], after_ms: &[f64]) -> PlanDiff {
+        if let Some(change) = timed_change(before_ms, after_ms) {
+            self.execution = change;
+        }
+        self
+    }
+}
+
+/// Medians of two series of runs and their spread; `None` if either is empty.
+pub fn timed_change(before_ms: &[f64], after_ms: &[f64]) -> Option<Change> {
+    // The range of the runs without the fastest and the slowest (from 5 runs on): one
+    // hiccup (a checkpoint, another process) must not hide a real change.
+    let range = |runs: &[f64]| {
+        let mut sorted = runs.to_vec();
+        sorted.sort_by(f64::total_cmp);
+        let kept = if sorted.len() >= 5 {
+            &sorted[1..sorted.len() - 1]
+        } else {
+            &sorted[..]
+        };
+        kept.last()
+            .zip(kept.first())
+            .map_or(0.0, |(high, low)| high - low)
+    };
+    if before_ms.is_empty() || after_ms.is_empty() {
+        return None;
+    }
+    Some(Change {
+        before: Some(median(before_ms)),
+        after: Some(median(after_ms)),
+        spread: Some(range(before_ms).max(range(after_ms))),
+    })
+}
+
+/// The middle value (the mean of the two middle ones for an even count); 0 for none.
+pub fn median(values: &[f64]) -> f64 {
+    let mut sorted = values.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    match sorted.len() {
+        0 => 0.0,
+        n if n % 2 == 1 => sorted[n / 2],
+        n => (sorted[n / 2 - 1] + sorted[n / 2]) / 2.0,
+    }
+}
+
 /// Compares the plan `before` a change with the plan `after` it.
 pub fn compare(before: &Plan, after: &Plan) -> PlanDiff {
     let (replaced, disappeared, appeared) = node_changes(before, after);
@@ -76,18 +133,22 @@ pub fn compare(before: &Plan, after: &Plan) -> PlanDiff {
         execution: Change {
             before: before.runtime_ms(),
             after: after.runtime_ms(),
+            spread: None,
         },
         planning: Change {
             before: before.planning_ms,
             after: after.planning_ms,
+            spread: None,
         },
         pages: Change {
             before: pages(before),
             after: pages(after),
+            spread: None,
         },
         rows: Change {
             before: before.root().metrics.rows.map(|rows| rows.value),
             after: after.root().metrics.rows.map(|rows| rows.value),
+            spread: None,
         },
         replaced,
         disappeared,
@@ -225,12 +286,43 @@ mod tests {
         let change = Change {
             before: Some(0.0),
             after: Some(3.0),
+            spread: None,
         };
         assert_eq!(change.trend(), None);
         let none = Change {
             before: None,
             after: Some(3.0),
+            spread: None,
         };
         assert_eq!(none.trend(), None);
+    }
+
+    #[test]
+    fn a_difference_within_the_runs_spread_is_no_change() {
+        let wobble = Change {
+            before: Some(10.0),
+            after: Some(13.0),
+            spread: Some(4.0),
+        };
+        assert_eq!(wobble.trend(), Some(Trend::Same));
+        let real = Change {
+            spread: Some(2.0),
+            ..wobble
+        };
+        assert!(matches!(real.trend(), Some(Trend::More { .. })));
+        // One slow run does not widen the spread enough to hide a 50× change.
+        let fifty = timed_change(
+            &[1.5, 1.4, 1.6, 5.7, 1.5, 1.45, 1.55],
+            &[0.03, 0.031, 0.029, 0.03, 0.03, 0.032, 0.03],
+        )
+        .unwrap();
+        assert!(
+            matches!(fifty.trend(), Some(Trend::Less { .. })),
+            "{fifty:?}"
+        );
+        let same = timed_change(&[1.0, 1.2, 0.9, 1.1, 1.05], &[1.1, 0.95, 1.0, 1.15, 1.2]).unwrap();
+        assert_eq!(same.trend(), Some(Trend::Same));
+        assert_eq!(median(&[1.0, 50.0, 2.0]), 2.0);
+        assert_eq!(median(&[4.0, 1.0, 3.0, 2.0]), 2.5);
     }
 }

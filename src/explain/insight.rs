@@ -10,6 +10,8 @@
 
 use std::collections::HashMap;
 
+use serde::Deserialize;
+
 mod scans;
 
 use super::condition::{self, Comparison};
@@ -27,6 +29,11 @@ pub const MOST_ROWS_DISCARDED: f64 = 0.9;
 pub const WASTED_INDEX_ROWS: f64 = 100.0;
 /// A nested loop's inner seq scan run this many times is a table scan per outer row.
 pub const MANY_INNER_LOOPS: f64 = 100.0;
+/// A nested loop's inner side going through fewer rows than this per outer row is cheaper
+/// scanned than looked up.
+pub const INNER_ROWS_WORTH_AN_INDEX: f64 = 1_000.0;
+/// A nested loop's inner side taking less than this share of the runtime is not worth an index.
+pub const INNER_SHARE: f64 = 0.1;
 /// Row estimates off by this factor or more mislead the planner's choices above the node.
 pub const MISESTIMATE_FACTOR: f64 = 100.0;
 /// A foreign-key trigger taking at least this share of the execution time dominates it.
@@ -49,6 +56,9 @@ pub enum Symptom {
     ForeignKeyCheck,
     /// Only a prefix of a multicolumn index's conditions bounds the scan.
     IndexPrefix,
+    /// The query's text keeps an index from serving it (a cast on the column, a partial
+    /// index's predicate left out): the fix is a rewrite, not a new index.
+    Rewrite,
 }
 
 /// One problem, its evidence and its fix.
@@ -65,20 +75,56 @@ pub struct Insight {
     pub cost_ms: Option<f64>,
 }
 
-/// Facts from the live catalog, keyed by the names the plan prints.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// Facts from the live catalog, keyed by the names the plan prints. Deserializable so that
+/// the plan corpus can store what the catalog said next to each plan.
+#[derive(Debug, Clone, Default, PartialEq, Deserialize)]
+#[serde(default)]
 pub struct CatalogFacts {
     /// An index's key columns in order (`Index Name` → columns; expressions as printed).
     pub index_columns: HashMap<String, Vec<String>>,
     /// A foreign key's referencing side (`Constraint Name` → table and columns).
     pub foreign_keys: HashMap<String, ForeignKey>,
+    /// Every index of each table the plan reads or a foreign key check searches (`Relation
+    /// Name` → indexes). A table absent here is unknown, not unindexed: advice that depends on
+    /// its indexes then says less.
+    pub table_indexes: HashMap<String, Vec<TableIndex>>,
 }
 
 /// The referencing side of a foreign key: the table holding the reference and its columns.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct ForeignKey {
     pub table: String,
     pub columns: Vec<String>,
+}
+
+/// One index of a table, as the catalog defines it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct TableIndex {
+    pub name: String,
+    /// Key columns in order; an expression key as PostgreSQL prints it (`lower(email)`).
+    pub columns: Vec<String>,
+    /// A partial index's `WHERE`, as PostgreSQL prints it (`(deleted_at IS NULL)`).
+    #[serde(default)]
+    pub predicate: Option<String>,
+}
+
+impl CatalogFacts {
+    /// `table`'s indexes, or `None` when the catalog was not asked about it.
+    pub fn indexes_of(&self, table: &str) -> Option<&[TableIndex]> {
+        self.table_indexes.get(table).map(Vec::as_slice)
+    }
+
+    /// A full (not partial) index of `table` whose key starts with `columns` in some order:
+    /// one that can find rows by those columns alone.
+    pub fn full_index_on(&self, table: &str, columns: &[String]) -> Option<&TableIndex> {
+        self.indexes_of(table)?.iter().find(|index| {
+            index.predicate.is_none()
+                && index.columns.len() >= columns.len()
+                && columns
+                    .iter()
+                    .all(|column| index.columns[..columns.len()].contains(column))
+        })
+    }
 }
 
 /// The index names a [`CatalogFacts`] for `plan` needs columns for.
@@ -87,6 +133,18 @@ pub fn index_names(plan: &Plan) -> Vec<String> {
         .nodes
         .iter()
         .filter_map(|node| node.index_name.clone())
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// The tables `plan` reads, whose indexes a [`CatalogFacts`] for it needs.
+pub fn table_names(plan: &Plan) -> Vec<String> {
+    let mut names: Vec<String> = plan
+        .nodes
+        .iter()
+        .filter_map(|node| node.relation.clone())
         .collect();
     names.sort();
     names.dedup();
@@ -113,7 +171,7 @@ pub fn insights(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
         found.extend(scans::nested_loop_scan(plan, node));
         found.extend(scans::index_filter(plan, node, catalog));
         found.extend(scans::index_prefix(plan, node, catalog));
-        found.extend(spill(node));
+        found.extend(spill(plan, node));
     }
     // A seq scan already blamed on its nested loop needs no second insight.
     for node in plan.nodes.iter().filter(|node| !node.never_executed()) {
@@ -121,7 +179,7 @@ pub fn insights(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
             .iter()
             .any(|insight| insight.kind == Symptom::NestedLoopScan && insight.node == node.id);
         if !blamed {
-            found.extend(scans::seq_scan_filter(node));
+            found.extend(scans::seq_scan_filter(node, catalog));
         }
     }
     found.extend(misestimates(plan));
@@ -134,26 +192,51 @@ pub fn insights(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
     found
 }
 
-fn spill(node: &Node) -> Option<Insight> {
+/// Bytes an in-memory sort or hash spends per row beyond the row's own width: the tuple
+/// header, the sort slot or hash link, and the allocator's chunk header (PostgreSQL 15).
+const ROW_OVERHEAD_BYTES: f64 = 64.0;
+
+fn spill(plan: &Plan, node: &Node) -> Option<Insight> {
     let number = |key: &str| node.props.get(key).and_then(serde_json::Value::as_f64);
     let text = |key: &str| prop(node, key).unwrap_or_default();
-    // kB the operation would need in memory. A sorted row in memory carries overhead its
-    // on-disk form does not, so twice the disk size is the usual first try; a hash needs
-    // every batch's memory at once. The EXPLAIN after `set` shows whether it fitted.
+    // The rows the operation held, from the plan's own figures: what the input sent it (a
+    // Hash or Sort returns every input row) at the width the planner measured, plus the
+    // per-row overhead. The planner's own estimate counts too: it splits a hash into batches
+    // when *it* expects more than fits, whatever the rows turn out to be.
+    let input_kb = |rows: f64| rows * (node.plan_width + ROW_OVERHEAD_BYTES) / 1024.0;
+    let held_rows = plan
+        .children(node.id)
+        .find(|child| !child.relationship.is_subplan())
+        .and_then(|child| child.metrics.rows)
+        .map_or(0.0, |rows| rows.value);
     let (needed_kb, what) = match node.node_type.as_str() {
         "Sort" | "Incremental Sort"
             if text("Sort Space Type") == "Disk" || text("Sort Method").starts_with("external") =>
         {
             let disk = number("Sort Space Used")?;
-            (disk * 2.0, format!("sorted on disk ({} kB)", group(disk)))
+            (
+                input_kb(held_rows).max(disk * 2.0),
+                format!("sorted on disk ({} kB)", group(disk)),
+            )
         }
-        "Hash" if number("Hash Batches")? > number("Original Hash Batches").unwrap_or(1.0) => {
+        "Hash" if number("Hash Batches")? > 1.0 => {
             let batches = number("Hash Batches")?;
+            let planned = number("Original Hash Batches").unwrap_or(1.0);
             let peak = number("Peak Memory Usage")?;
             let batches_text = group(batches);
+            let expected = if planned > 1.0 {
+                format!(
+                    " (the planner expected it: it planned {} batches)",
+                    group(planned)
+                )
+            } else {
+                String::new()
+            };
             (
-                peak * batches,
-                format!("split its hash table into {batches_text} batches on disk"),
+                (peak * batches)
+                    .max(input_kb(held_rows))
+                    .max(input_kb(node.plan_rows)),
+                format!("split its hash table into {batches_text} batches on disk{expected}"),
             )
         }
         "Aggregate" if number("HashAgg Batches").unwrap_or(0.0) > 1.0 => {
@@ -170,19 +253,24 @@ fn spill(node: &Node) -> Option<Insight> {
         .metrics
         .buffers
         .map_or(0, |buffers| buffers.temp_written);
+    // Round up to a power of two: a round number a reader can remember and adjust, and
+    // never below what the figures say it needs.
     let megabytes = (needed_kb / 1024.0).ceil().max(1.0);
-    // Round up to a power of two: a round number a reader can remember and adjust.
     let setting = 2_f64.powi(megabytes.log2().ceil() as i32);
     Some(Insight {
         kind: Symptom::Spill,
         node: node.id,
         reason: format!(
             "{} {what}, writing {} temporary blocks, because it needed more than work_mem; \
-             about {} MB would keep it in memory (set it for this session, not server-wide: \
-             every sort and hash of every connection may use that much)",
+             its {} rows of about {} bytes need roughly {} MB in memory (arithmetic on the \
+             plan's figures), so {} MB keeps it there (set it for this session, not \
+             server-wide: every sort and hash of every connection may use that much)",
             node.title(),
             group(temp as f64),
-            group(megabytes)
+            group(held_rows),
+            group(node.plan_width),
+            group(megabytes),
+            group(setting)
         ),
         fix: format!("set work_mem = '{}MB';", group(setting)),
         cost_ms: exclusive_ms(node),
@@ -191,6 +279,8 @@ fn spill(node: &Node) -> Option<Insight> {
 
 fn misestimates(plan: &Plan) -> Vec<Insight> {
     let mut found: Vec<Insight> = Vec::new();
+    // Nodes whose misestimate is accounted for (advised on or beyond statistics' reach).
+    let mut explained: Vec<NodeId> = Vec::new();
     // Children before parents: a wrong estimate propagates upward, so only the lowest node
     // of a chain is flagged, where fresh statistics can fix it.
     for node in plan.nodes.iter().rev() {
@@ -205,14 +295,9 @@ fn misestimates(plan: &Plan) -> Vec<Insight> {
             continue;
         }
         let conditions = own_comparisons(node, &["Filter", "Index Cond", "Recheck Cond"]);
-        // `id <= $2`: the value comes from an InitPlan at run time, so the planner used a
-        // default guess that no statistics can improve.
-        if conditions.iter().any(Comparison::against_parameter) {
-            continue;
-        }
-        let below = found
+        let below = explained
             .iter()
-            .any(|insight| is_descendant(plan, insight.node, node.id));
+            .any(|&id| id == node.id || is_descendant(plan, id, node.id));
         if below {
             continue;
         }
@@ -220,6 +305,30 @@ fn misestimates(plan: &Plan) -> Vec<Insight> {
         if tables.is_empty() {
             continue;
         }
+        // Where no statistics can help, the node is explained but nothing is advised: the
+        // nodes above inherit its error and are not flagged either.
+        // `id <= $2`: the value comes from an InitPlan at run time, so the planner used a
+        // default guess. `(author_id)::numeric = 250000.0`: no statistics describe the cast
+        // value; the scan's own insight says to drop the cast. `HAVING count(*) > 5`: the
+        // planner cannot know how many groups pass a condition on an aggregate.
+        if conditions.iter().any(Comparison::against_parameter)
+            || conditions.iter().any(Comparison::hides_column)
+            || (is_aggregate(node) && prop(node, "Filter").is_some())
+        {
+            explained.push(node.id);
+            continue;
+        }
+        // `GROUP BY substr(title, 1, 12)`: the planner guesses how many distinct values an
+        // expression has unless expression statistics (PostgreSQL 14+) count them.
+        let expressions = group_key_expressions(node);
+        if !expressions.is_empty() {
+            explained.push(node.id);
+            if let [table] = tables.as_slice() {
+                found.push(expression_statistics(node, estimate, table, &expressions));
+            }
+            continue;
+        }
+        explained.push(node.id);
         let actual = node.actual.map_or(0.0, |actual| actual.rows);
         let (more_or_fewer, arrow) = match estimate.direction {
             Direction::Under => ("more", "↓"),
@@ -271,6 +380,67 @@ fn misestimates(plan: &Plan) -> Vec<Insight> {
     found
 }
 
+fn is_aggregate(node: &Node) -> bool {
+    matches!(node.node_type.as_str(), "Aggregate" | "Group")
+}
+
+/// The `Group Key` entries of `node` that are expressions rather than plain columns.
+fn group_key_expressions(node: &Node) -> Vec<String> {
+    if !is_aggregate(node) {
+        return Vec::new();
+    }
+    node.props
+        .get("Group Key")
+        .and_then(serde_json::Value::as_array)
+        .map(|keys| {
+            keys.iter()
+                .filter_map(serde_json::Value::as_str)
+                .filter(|key| key.contains('('))
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn expression_statistics(
+    node: &Node,
+    estimate: super::Estimate,
+    table: &str,
+    expressions: &[String],
+) -> Insight {
+    let actual = node.actual.map_or(0.0, |actual| actual.rows);
+    let more_or_fewer = match estimate.direction {
+        Direction::Under => "more",
+        _ => "fewer",
+    };
+    Insight {
+        kind: Symptom::Misestimate,
+        node: node.id,
+        reason: format!(
+            "{} was planned for {} groups and made {} ({:.0}× {more_or_fewer}): the planner \
+             has no statistics on {}, only on plain columns, so it guessed how many distinct \
+             values it has; ANALYZE alone cannot fix that, statistics on the expression can",
+            node.title(),
+            group(node.plan_rows),
+            group(actual),
+            estimate.factor,
+            expressions.join(", ")
+        ),
+        fix: format!(
+            "create statistics {} on {} from {}; analyze {};",
+            ident(&format!("{table}_group_key_stats")),
+            expressions
+                .iter()
+                .map(|expression| format!("({expression})"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            ident(table),
+            ident(table)
+        ),
+        cost_ms: exclusive_ms(node),
+    }
+}
+
 fn foreign_key_checks(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
     let Some(total) = plan.execution_ms.filter(|total| *total > 0.0) else {
         return Vec::new();
@@ -288,18 +458,35 @@ fn foreign_key_checks(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
                 return None;
             }
             let parent = trigger.relation.as_deref().unwrap_or("the parent table");
-            let (child, fix) = match catalog.foreign_keys.get(constraint) {
-                Some(key) => (
-                    format!("{} ({})", key.table, key.columns.join(", ")),
-                    create_index(&key.table, &key.columns),
-                ),
+            let (fix, why) = match catalog.foreign_keys.get(constraint) {
+                Some(key) => {
+                    let child = format!("{} ({})", key.table, key.columns.join(", "));
+                    let why = match catalog.indexes_of(&key.table) {
+                        // Indexed: each check is an index lookup, and the time is what that
+                        // many lookups cost; an index is not the fix.
+                        Some(_) if catalog.full_index_on(&key.table, &key.columns).is_some() => {
+                            return None;
+                        }
+                        Some(_) => format!(
+                            "no index of {} starts with {}, so each look reads that whole table",
+                            key.table,
+                            key.columns.join(", ")
+                        ),
+                        None => {
+                            format!("without an index on {child} each look reads that whole table")
+                        }
+                    };
+                    (create_index(&key.table, &key.columns), why)
+                }
                 None => (
-                    "the referencing column".to_owned(),
                     format!(
                         "select conrelid::regclass, pg_get_constraintdef(oid) from pg_constraint \
                          where conname = '{}'; -- then create an index on the columns it names",
                         constraint.replace('\'', "''")
                     ),
+                    "without an index on the referencing column each look reads that whole \
+                     table"
+                        .to_owned(),
                 ),
             };
             Some(Insight {
@@ -308,7 +495,7 @@ fn foreign_key_checks(plan: &Plan, catalog: &CatalogFacts) -> Vec<Insight> {
                 reason: format!(
                     "the foreign-key check {constraint} took {} of {} ({}) in {}: for each row \
                      changed in {parent} PostgreSQL looks for rows still referencing it, and \
-                     without an index on {child} each look is a scan of that whole table",
+                     {why}",
                     ms(time),
                     ms(total),
                     percent(time / total),

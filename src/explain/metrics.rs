@@ -153,12 +153,23 @@ pub(super) fn derive(mut plan: Plan) -> Plan {
             match parent.workers_launched.unwrap_or(0) {
                 // With no worker launched the leader runs the whole plan itself.
                 0 => 1,
-                workers => workers + u64::from(leader_runs),
+                workers => match (node.actual, parent.actual) {
+                    // The child runs once per process per run of the Gather: its loops say
+                    // whether the leader took part, whatever `parallel_leader_participation`
+                    // was (only a SETTINGS plan prints it).
+                    (Some(child), Some(gather)) if child.loops > 0.0 && gather.loops > 0.0 => {
+                        ((child.loops / gather.loops).round() as u64).clamp(1, workers + 1)
+                    }
+                    _ => workers + u64::from(leader_runs),
+                },
             }
         } else {
             processes[parent.id.0]
         };
-        cut_short[id] = parent.node_type == "Limit" || cut_short[parent.id.0];
+        // A Sort, a Hash or an aggregate reads its whole input before it returns a row, so a
+        // Limit above it cannot cut what is below it short.
+        cut_short[id] =
+            parent.node_type == "Limit" || (cut_short[parent.id.0] && !reads_whole_input(parent));
     }
 
     // Inclusive time: t × L / P.
@@ -236,6 +247,16 @@ pub(super) fn derive(mut plan: Plan) -> Plan {
     plan
 }
 
+/// Whether `node` consumes all of its input before returning its first row.
+fn reads_whole_input(node: &Node) -> bool {
+    match node.node_type.as_str() {
+        "Sort" | "Hash" => true,
+        // A sorted aggregate streams group by group; plain and hashed ones read everything.
+        "Aggregate" => node.strategy.as_deref() != Some("Sorted"),
+        _ => false,
+    }
+}
+
 /// A Gather passes on every row its processes produce and counts them exactly, while its
 /// child prints a per-process average rounded to a whole number (1 row found by one of 3
 /// processes prints as 0). The Gather's count is the child's true total, so the child takes
@@ -269,7 +290,14 @@ pub fn counted_by_gather(plan: &Plan, id: NodeId) -> bool {
         && node.metrics.rows.is_some()
         && node.actual.is_some_and(|actual| actual.loops > 1.0)
         && gather.is_some_and(|gather| {
-            gather.is_gather() && gather.metrics.rows.is_some_and(|rows| !rows.approximate)
+            // Under a Limit the Gather stops reading early, and rows its processes had
+            // already produced are dropped uncounted.
+            gather.is_gather()
+                && gather.metrics.rows.is_some_and(|rows| !rows.approximate)
+                && !gather
+                    .metrics
+                    .estimate
+                    .is_some_and(|estimate| estimate.cut_short)
         })
 }
 

@@ -212,6 +212,7 @@ fn read_triggers(top: &Map<String, Value>) -> Result<Vec<Trigger>, ParseError> {
             relation: owned(map, "Relation", &path)?,
             time_ms: number(map, "Time", &path)?,
             calls: number(map, "Calls", &path)?.unwrap_or(0.0),
+            before: false,
         });
     }
     Ok(triggers)

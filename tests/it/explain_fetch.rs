@@ -309,3 +309,41 @@ async fn pglab_explain_prints_the_plan_its_insights_and_rollbacks() {
         stderr(&out)
     );
 }
+
+#[tokio::test]
+async fn a_before_triggers_time_is_counted_once() {
+    // A BEFORE trigger runs inside the Insert node, whose time already includes it: the
+    // triggers' total (what no node accounts for) must leave it out.
+    let db = TestDb::create().await.unwrap();
+    let mut conn = db.learner_conn().await.unwrap();
+    sqlx::raw_sql(
+        "create function slow_title() returns trigger language plpgsql as
+             $$ begin perform pg_sleep(0.02); return new; end $$;
+         create trigger posts_slow_title before insert on posts
+             for each row execute function slow_title();",
+    )
+    .execute(&mut conn)
+    .await
+    .unwrap();
+    let insert = "insert into posts (organization_id, author_id, title)
+        select organization_id, id, 'x' from users order by id limit 1";
+    let plan = fetch::explain(&mut conn, insert, Analyze::Yes)
+        .await
+        .unwrap()
+        .plan;
+    let slow = plan
+        .triggers
+        .iter()
+        .find(|t| t.name == "posts_slow_title")
+        .unwrap();
+    assert!(slow.before, "{:?}", plan.triggers);
+    let after_ms: f64 = plan
+        .triggers
+        .iter()
+        .filter(|t| t.name != "posts_slow_title")
+        .filter_map(|t| t.time_ms)
+        .sum();
+    assert!((plan.trigger_ms() - after_ms).abs() < 1e-9);
+    // The Insert node's time holds the sleep: nothing is left unattributed below zero.
+    assert!(plan.unattributed_ms().unwrap() >= 0.0, "{plan:#?}");
+}

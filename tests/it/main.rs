@@ -23,6 +23,7 @@ mod demo_soft_delete;
 mod demo_tenancy;
 mod demo_tenant_security;
 mod explain;
+mod explain_advice;
 mod explain_fetch;
 mod explain_insight;
 mod faults;

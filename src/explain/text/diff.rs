@@ -125,6 +125,7 @@ enum Numbers {
 /// "115× faster", "1.5× slower", "about the same"; empty when there is no factor.
 fn trend_words(change: &Change, less: &str, more: &str) -> String {
     match change.trend() {
+        Some(Trend::Same) if change.spread.is_some() => "no measurable change".to_owned(),
         Some(Trend::Same) => "about the same".to_owned(),
         Some(Trend::Less { factor: f }) => format!("{} {less}", factor(f)),
         Some(Trend::More { factor: f }) => format!("{} {more}", factor(f)),
