@@ -671,6 +671,7 @@ mod tests {
                 completed: 1,
                 rows,
                 failed: false,
+                skipped: false,
             }],
             error: None,
             transaction: b'I',

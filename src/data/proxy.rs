@@ -112,6 +112,8 @@ pub struct Statement {
     pub rows: u64,
     /// The statement failed (the round trip's `error` says why).
     pub failed: bool,
+    /// Sent in the same pipeline after a statement that failed: the server skipped it.
+    pub skipped: bool,
 }
 
 /// What a round trip was for, as the query log classifies it and the log shows it.

@@ -338,7 +338,7 @@ async fn pump(
                     let mut conversation = lock(conversation);
                     decoder
                         .feed(&received, |frame| match direction {
-                            Direction::Frontend => conversation.on_frontend(&frame, arrived),
+                            Direction::Frontend => events.extend(conversation.on_frontend(&frame, arrived)),
                             Direction::Backend => {
                                 let delivered = due.unwrap_or(arrived);
                                 events.extend(conversation.on_backend(&frame, delivered));
