@@ -103,7 +103,7 @@ pub fn render_strip(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
     let (text, style) = match notice {
-        Notice::Warning(warning) => (format!("  ⚠ {}", warning.message()), theme.warning()),
+        Notice::Warning(warning) => (format!("  ⚠ {}", warning.line()), theme.warning()),
         Notice::ConsoleLost(why) => (
             match why {
                 Some(why) => format!("✕ the server closed the console's connection: {why}"),
