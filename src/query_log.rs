@@ -780,7 +780,12 @@ mod tests {
         started(&mut log, 4);
         log.record(executed(4, "select id from posts", 0, 3));
         for author in 1..=3 {
-            log.record(executed(4, "select name from users where id = $1", author, 1));
+            log.record(executed(
+                4,
+                "select name from users where id = $1",
+                author,
+                1,
+            ));
         }
         let (entry, _) = log.record(executed(4, "select now()", 0, 1));
         let entry = entry.unwrap();

@@ -443,10 +443,12 @@ impl Conversation {
                     batch.done.push(entry.statement);
                 }
                 // The server skips everything else up to the Sync: those never ran.
-                batch.done.extend(batch.pending.drain(..).map(|p| Statement {
-                    skipped: true,
-                    ..p.statement
-                }));
+                batch
+                    .done
+                    .extend(batch.pending.drain(..).map(|p| Statement {
+                        skipped: true,
+                        ..p.statement
+                    }));
             }
             None => {}
         }
@@ -642,7 +644,8 @@ mod tests {
                 wire_len: 5 + body.len(),
             };
             let at = self.t0 + Duration::from_millis(ms);
-            self.events.extend(self.conversation.on_frontend(&frame, at));
+            self.events
+                .extend(self.conversation.on_frontend(&frame, at));
         }
 
         /// Parse, Bind and Execute of `sql` through the unnamed statement and portal.
@@ -828,7 +831,10 @@ mod tests {
         assert_eq!(shapes, [Shape::Prepare, Shape::Execute]);
         assert_eq!(rts[0].duration, Duration::from_millis(3));
         assert_eq!(rts[1].duration, Duration::from_millis(2));
-        assert_eq!(&*rts[1].statements[0].sql, "select * from users where id = $1");
+        assert_eq!(
+            &*rts[1].statements[0].sql,
+            "select * from users where id = $1"
+        );
     }
 
     #[test]

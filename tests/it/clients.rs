@@ -27,7 +27,7 @@ fn clients_dir() -> PathBuf {
 struct Seen {
     round_trips: usize,
     kinds: Vec<String>,
-    /// Warnings whose range lies inside the scenario, and other warnings of its session.
+    /// Pattern warnings of its session; those naming round trips only if inside the scenario.
     warnings: Vec<String>,
 }
 
@@ -110,7 +110,15 @@ fn seen(lines: &[Value], scenario: &str) -> Seen {
                 }
             }
             Some("warning") if line["kind"] == "pattern" => {
-                seen.warnings.push(line["message"].as_str().unwrap().to_string());
+                let message = line["message"].as_str().unwrap().to_string();
+                // An N+1 or duplicate names the round trips it is about: this scenario's.
+                if let Some(from) = line["first_seq"].as_u64() {
+                    let to = line["last_seq"].as_u64().unwrap();
+                    if !(first < from && to < last) {
+                        continue;
+                    }
+                }
+                seen.warnings.push(message);
             }
             _ => {}
         }
