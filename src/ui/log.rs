@@ -191,6 +191,12 @@ pub fn render_opened(entry: &Entry, frame: &mut Frame, area: Rect, theme: &Theme
     ));
     for statement in &rt.statements {
         page.blank();
+        if statement.skipped {
+            page.prose(Line::styled(
+                "skipped: an earlier statement of the pipeline failed",
+                theme.dim(),
+            ));
+        }
         // Each line of the SQL is prose here: the point is to read all of it.
         page.prose_lines(
             statement
