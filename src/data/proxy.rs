@@ -63,9 +63,10 @@ pub enum SessionEnd {
     Failed(String),
 }
 
-/// Everything between a client's request and the server's `ReadyForQuery` answering it:
-/// one simple `Query`, one `Sync` (with the extended-protocol messages before it), or one
-/// `FunctionCall`. Pipelined requests are separate round trips.
+/// One wait of the client for the server: a simple `Query`, a `Sync` (with the
+/// extended-protocol messages before it) or a `FunctionCall` up to the `ReadyForQuery`
+/// answering it, or a `Flush` the client waited on (see `proxy::round_trip`). Pipelined
+/// requests are separate round trips.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundTrip {
     pub session: SessionId,
