@@ -462,6 +462,19 @@ mod tests {
     }
 
     #[test]
+    fn housekeeping_between_two_identical_queries_does_not_hide_the_duplicate() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(AUTHOR, 1);
+        session.run("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", 25);
+        session.run("BEGIN", 0);
+        session.run(AUTHOR, 1);
+        assert!(matches!(
+            &session.end()[..],
+            [Finding::Duplicates { count: 1, .. }]
+        ));
+    }
+
+    #[test]
     fn the_same_row_twice_in_one_batch_is_no_duplicate() {
         let mut session = Session::new(DEFAULT_THRESHOLD);
         session.pipeline(&[(AUTHOR, 1), (AUTHOR, 1), (AUTHOR, 1)]);
