@@ -65,6 +65,7 @@ fn busy_app() -> App {
                     completed: 1,
                     rows: 1,
                     failed: false,
+                    skipped: false,
                 }],
                 error: None,
                 transaction: b'I',

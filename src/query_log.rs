@@ -16,7 +16,7 @@ use crate::data::warning::{Raised, WarningRule};
 use crate::sql::fingerprint::{Fingerprint, Fingerprinter};
 use crate::sql::kind::{StatementKind, statement_kind};
 use crate::sql::lint::{Lint, TableFacts, lint};
-use crate::sql::n_plus_one::{BurstDetector, DEFAULT_THRESHOLD, Finding, Observed};
+use crate::sql::n_plus_one::{BurstDetector, DEFAULT_THRESHOLD, Finding, Observed, Span};
 
 /// Round trips kept for display when no other size is asked for.
 pub const DEFAULT_CAPACITY: usize = 10_000;
@@ -41,6 +41,23 @@ impl Warning {
         match self {
             Warning::Pattern(finding) => finding.message(),
             Warning::Lint { lint, .. } => lint.message(),
+        }
+    }
+
+    /// The session and round trips an N+1 or duplicate warning is about.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Warning::Pattern(finding) => finding.span(),
+            Warning::Lint { .. } => None,
+        }
+    }
+
+    /// The message, after the round trips it is about when it names some (`s3 #2–#6: N+1…`),
+    /// as the logs print it.
+    pub fn line(&self) -> String {
+        match self.span() {
+            Some(span) => format!("{}: {}", span.label(), self.message()),
+            None => self.message(),
         }
     }
 
@@ -106,9 +123,12 @@ pub struct Entry {
     pub application_name: Arc<str>,
     pub kind: Kind,
     pub round_trip: RoundTrip,
-    /// Raised while recording this round trip; a burst's N+1 warning arrives with the
-    /// first statement after the burst.
+    /// Raised about this round trip (lint, spliced values).
     pub warnings: Vec<Warning>,
+    /// Raised while recording this round trip about earlier ones: the N+1 or duplicates of
+    /// a burst this round trip ended. Shown before it, each naming the round trips it is
+    /// about.
+    pub earlier: Vec<Warning>,
 }
 
 /// Sums over a set of round trips.
@@ -297,7 +317,8 @@ impl QueryLog {
             }
             ProxyEvent::RoundTrip(rt) => {
                 let entry = self.round_trip(rt);
-                let warnings = entry.warnings.clone();
+                let warnings = entry.earlier.iter().chain(&entry.warnings).cloned();
+                let warnings = warnings.collect();
                 (Some(entry), warnings)
             }
             ProxyEvent::SessionEnded { session, .. } => (None, self.session_ended(session)),
@@ -326,34 +347,45 @@ impl QueryLog {
 
     fn round_trip(&mut self, rt: RoundTrip) -> Arc<Entry> {
         let session_id = rt.session;
+        let seq = self.next_seq;
         let mut warnings = Vec::new();
+        let mut earlier = Vec::new();
         let mut kinds = Vec::with_capacity(rt.statements.len());
         // Sessions that started before this log did are picked up on first sight.
         let threshold = self.threshold;
         self.sessions
             .entry(session_id)
             .or_insert_with(|| Session::new("", threshold));
-        // Prepared-only statements did not run: they are shown, not counted or judged.
+        // Prepared-only statements did not run, nor did statements skipped after an error:
+        // they are shown, not counted or judged.
         let executed = if rt.shape == Shape::Execute {
             &rt.statements[..]
         } else {
             &[]
         };
-        for statement in executed {
+        for statement in executed.iter().filter(|s| !s.skipped) {
             let fingerprint = self.fingerprinter.fingerprint(&statement.sql);
             let analysis = self.analysis(&statement.sql, &fingerprint);
-            self.count_shape(&fingerprint, statement.completed.max(1));
+            // Once per message: a multi-statement Query is one text, sent once.
+            self.count_shape(&fingerprint);
             kinds.push(analysis.kind);
             let Some(session) = self.sessions.get_mut(&session_id) else {
                 continue;
             };
             let findings = session.detector.observe(Observed {
+                session: session_id,
+                seq,
                 sql: &statement.sql,
                 fingerprint: &fingerprint,
                 params: statement.params,
                 kind: analysis.kind,
             });
-            warnings.extend(findings.into_iter().map(Warning::Pattern));
+            for finding in findings {
+                match finding.span() {
+                    Some(span) if span.last < seq => earlier.push(Warning::Pattern(finding)),
+                    _ => warnings.push(Warning::Pattern(finding)),
+                }
+            }
             if !analysis.lints.is_empty() && remember_once(&mut session.linted, fingerprint.hash) {
                 warnings.extend(analysis.lints.iter().map(|lint| Warning::Lint {
                     lint: lint.clone(),
@@ -374,13 +406,15 @@ impl QueryLog {
         for scope in scopes_of(&mut self.scopes, session_id) {
             scope.totals.add(kind, &rt);
         }
+        self.add_warnings(session_id, &earlier);
         self.add_warnings(session_id, &warnings);
         let entry = Arc::new(Entry {
-            seq: self.next_seq,
+            seq,
             application_name,
             kind,
             round_trip: rt,
             warnings,
+            earlier,
         });
         self.next_seq += 1;
         if self.entries.len() == self.capacity {
@@ -407,12 +441,12 @@ impl QueryLog {
         analysis
     }
 
-    fn count_shape(&mut self, fingerprint: &Fingerprint, executions: u32) {
+    fn count_shape(&mut self, fingerprint: &Fingerprint) {
         let counted = self.shapes.len() < SHAPES_COUNTED;
         match self.shapes.get_mut(&fingerprint.hash) {
-            Some((_, count)) => *count += u64::from(executions),
+            Some((_, count)) => *count += 1,
             None if counted => {
-                let shape = (fingerprint.shape.clone(), u64::from(executions));
+                let shape = (fingerprint.shape.clone(), 1);
                 self.shapes.insert(fingerprint.hash, shape);
             }
             None => {}
@@ -671,6 +705,7 @@ mod tests {
                 completed: 1,
                 rows,
                 failed: false,
+                skipped: false,
             }],
             error: None,
             transaction: b'I',
@@ -737,6 +772,46 @@ mod tests {
         assert_eq!(totals.of_kind(Kind::TransactionControl), 2);
         assert_eq!(totals.statements, 4);
         assert_eq!(totals.rows, 2);
+    }
+
+    #[test]
+    fn a_burst_warning_goes_before_the_round_trip_that_ended_it_and_names_its_range() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 4);
+        log.record(executed(4, "select id from posts", 0, 3));
+        for author in 1..=3 {
+            log.record(executed(
+                4,
+                "select name from users where id = $1",
+                author,
+                1,
+            ));
+        }
+        let (entry, _) = log.record(executed(4, "select now()", 0, 1));
+        let entry = entry.unwrap();
+        assert!(entry.warnings.is_empty());
+        match &entry.earlier[..] {
+            [warning] => assert!(
+                warning.line().starts_with("s4 #1–#4: N+1"),
+                "{}",
+                warning.line()
+            ),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn a_multi_statement_query_counts_once_in_the_summary() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        for _ in 0..3 {
+            let mut event = executed(1, "select 1; select 2; select 3", 0, 3);
+            if let ProxyEvent::RoundTrip(rt) = &mut event {
+                rt.statements[0].completed = 3;
+            }
+            log.record(event);
+        }
+        assert_eq!(log.top_statements(1)[0].1, 3);
     }
 
     #[test]

@@ -19,7 +19,7 @@ pub mod rerun;
 pub use fingerprint::{Fingerprint, Fingerprinter};
 pub use kind::{StatementKind, changes_data, split_statements, statement_count, statement_kind};
 pub use lint::{Lint, TableFacts, lint};
-pub use n_plus_one::{BurstDetector, Finding, Observed};
+pub use n_plus_one::{BurstDetector, Finding, Observed, Span};
 
 use sqlparser::ast::Statement;
 use sqlparser::dialect::PostgreSqlDialect;
@@ -139,6 +139,8 @@ mod tests {
             let _ = statement_count(&sql);
             let _ = lint(&sql, &facts);
             let _ = detector.observe(Observed {
+                session: 1,
+                seq: 1,
                 sql: &sql,
                 fingerprint: &fingerprint,
                 params: 0,

@@ -67,14 +67,14 @@ impl LogView {
         let connection = self.console_connection(&event);
         let (entry, warnings) = self.log.record(event);
         if let Some(entry) = entry {
+            // Warnings about a burst this entry ended go after the burst, before the entry;
+            // an entry's own warnings are drawn beneath it.
+            self.push_notices(entry.earlier.iter().cloned());
             self.last_seq = entry.seq;
             if self.offset > 0 {
                 // Keep the lines the reader is looking at still.
                 self.offset += 1 + entry.warnings.len();
             }
-            // An entry's own warnings are drawn beneath it; others become notices.
-            let own = entry.warnings.len();
-            self.push_notices(warnings.iter().skip(own).cloned());
         } else {
             self.push_notices(warnings.iter().cloned());
         }

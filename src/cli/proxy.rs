@@ -142,15 +142,26 @@ fn write_event<W: Write>(
         ProxyEvent::SessionEnded { session, .. } => Some(*session),
         _ => None,
     };
-    // Round trips are written from their log entry, which knows their kind.
-    if !matches!(event, ProxyEvent::RoundTrip(_)) {
+    // Round trips are written from their log entry, which knows their kind; a session's
+    // last warnings go before its end.
+    let ended = matches!(event, ProxyEvent::SessionEnded { .. }).then(|| event.clone());
+    if ended.is_none() && !matches!(event, ProxyEvent::RoundTrip(_)) {
         out.event(&event)?;
     }
     let (entry, warnings) = log.record(event);
-    if let Some(entry) = entry {
-        out.round_trip(&entry)?;
+    match entry {
+        Some(entry) => {
+            // A burst's warnings go after the burst, before the round trip that ended it.
+            out.warnings(session, &entry.earlier)?;
+            out.round_trip(&entry)?;
+            out.warnings(session, &entry.warnings)?;
+        }
+        None => out.warnings(session, &warnings)?,
     }
-    out.warnings(session, &warnings)
+    match ended {
+        Some(event) => out.event(&event),
+        None => Ok(()),
+    }
 }
 
 /// Where the proxy forwards to, and how the proxy itself may read that server's catalog.

@@ -14,6 +14,20 @@ use crate::query_log::{Entry, QueryLog, Totals, Warning, bytes, pause_line};
 
 /// Longest SQL shown on one text line; the rest is cut with `…`.
 const SQL_WIDTH: usize = 100;
+/// Longest SQL, message or value a line prints in full (JSON included); longer ones are cut
+/// and say their length.
+const MAX_PRINTED: usize = 2_000;
+
+/// `text`, or its first [`MAX_PRINTED`] characters followed by its full length.
+fn bounded(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_PRINTED) {
+        None => text.into(),
+        Some((cut, _)) => {
+            let length = text.chars().count();
+            format!("{}… ({length} characters in all)", &text[..cut]).into()
+        }
+    }
+}
 
 pub struct LogWriter<W: Write> {
     out: io::BufWriter<W>,
@@ -124,12 +138,16 @@ impl<W: Write> LogWriter<W> {
             let sql = rt
                 .statements
                 .iter()
-                .map(|s| JsonStatement {
-                    sql: &s.sql,
-                    rows: s.rows,
-                    completed: s.completed,
-                    failed: s.failed,
-                    truncated: s.truncated,
+                .map(|s| {
+                    let sql = bounded(&s.sql);
+                    JsonStatement {
+                        truncated: s.truncated || sql.len() != s.sql.len(),
+                        sql,
+                        rows: s.rows,
+                        completed: s.completed,
+                        failed: s.failed,
+                        skipped: s.skipped,
+                    }
                 })
                 .collect();
             return self.line(&Json::RoundTrip {
@@ -148,7 +166,10 @@ impl<W: Write> LogWriter<W> {
         let sql = rt
             .statements
             .iter()
-            .map(|s| &*s.sql)
+            .map(|s| match s.skipped {
+                true => format!("(skipped) {}", s.sql),
+                false => s.sql.to_string(),
+            })
             .collect::<Vec<_>>()
             .join(" | ");
         let what = match entry.kind {
@@ -166,7 +187,7 @@ impl<W: Write> LogWriter<W> {
             what
         )?;
         if let Some(error) = &rt.error {
-            writeln!(self.out, "{:>21}{error}", "")?;
+            writeln!(self.out, "{:>21}{}", "", bounded(&error.to_string()))?;
         }
         Ok(())
     }
@@ -192,13 +213,16 @@ impl<W: Write> LogWriter<W> {
                     Warning::Pattern(_) => "pattern",
                     Warning::Lint { .. } => "lint",
                 };
+                let span = warning.span();
                 self.line(&Json::Warning {
                     kind,
-                    session,
-                    message: warning.message(),
+                    session: span.map(|s| s.session).or(session),
+                    first_seq: span.map(|s| s.first),
+                    last_seq: span.map(|s| s.last),
+                    message: bounded(&warning.message()).into_owned(),
                 })?;
             } else {
-                writeln!(self.out, "{:>21}⚠ {}", "", warning.message())?;
+                writeln!(self.out, "{:>21}⚠ {}", "", bounded(&warning.line()))?;
             }
         }
         Ok(())
@@ -321,6 +345,11 @@ enum Json<'a> {
     Warning {
         kind: &'static str,
         session: Option<u64>,
+        /// The round trips an N+1 or duplicate warning is about.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        first_seq: Option<u64>,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        last_seq: Option<u64>,
         message: String,
     },
     Summary {
@@ -356,10 +385,12 @@ fn by_kind(totals: &Totals) -> std::collections::BTreeMap<&'static str, u64> {
 
 #[derive(Serialize)]
 struct JsonStatement<'a> {
-    sql: &'a str,
+    sql: std::borrow::Cow<'a, str>,
     rows: u64,
     completed: u32,
     failed: bool,
+    /// Skipped by the server after an earlier statement of the pipeline failed.
+    skipped: bool,
     truncated: bool,
 }
 
@@ -368,8 +399,8 @@ struct JsonStatement<'a> {
 struct JsonError<'a> {
     severity: &'a str,
     code: &'a str,
-    message: &'a str,
-    detail: Option<&'a str>,
+    message: std::borrow::Cow<'a, str>,
+    detail: Option<std::borrow::Cow<'a, str>>,
     hint: Option<&'a str>,
     position: Option<usize>,
 }
@@ -379,8 +410,8 @@ impl<'a> From<&'a ServerError> for JsonError<'a> {
         Self {
             severity: &e.severity,
             code: &e.sqlstate,
-            message: &e.message,
-            detail: e.detail.as_deref(),
+            message: bounded(&e.message),
+            detail: e.detail.as_deref().map(bounded),
             hint: e.hint.as_deref(),
             position: e.position,
         }

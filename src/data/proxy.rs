@@ -63,9 +63,10 @@ pub enum SessionEnd {
     Failed(String),
 }
 
-/// Everything between a client's request and the server's `ReadyForQuery` answering it:
-/// one simple `Query`, one `Sync` (with the extended-protocol messages before it), or one
-/// `FunctionCall`. Pipelined requests are separate round trips.
+/// One wait of the client for the server: a simple `Query`, a `Sync` (with the
+/// extended-protocol messages before it) or a `FunctionCall` up to the `ReadyForQuery`
+/// answering it, or a `Flush` the client waited on (see `proxy::round_trip`). Pipelined
+/// requests are separate round trips.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RoundTrip {
     pub session: SessionId,
@@ -112,6 +113,8 @@ pub struct Statement {
     pub rows: u64,
     /// The statement failed (the round trip's `error` says why).
     pub failed: bool,
+    /// Sent in the same pipeline after a statement that failed: the server skipped it.
+    pub skipped: bool,
 }
 
 /// What a round trip was for, as the query log classifies it and the log shows it.

@@ -2,12 +2,23 @@
 //! begins and ends and which statements it carried. Pure: the session feeds it the decoded
 //! messages of both directions with the time they passed the proxy.
 //!
-//! A round trip ends at each `ReadyForQuery`; the server sends exactly one per simple
-//! `Query`, per `Sync` and per `FunctionCall`, so the client's requests are queued as
-//! batches that end at those messages, and each `ReadyForQuery` answers the oldest one.
-//! Pipelined batches are therefore separate round trips, each timed from its own first
-//! message. SQL reaches an execution through names: `Parse` names a statement, `Bind` makes
-//! a portal of it, `Execute` runs the portal.
+//! A round trip is each time the client waits for the server. The client waits at three
+//! messages:
+//! - a simple `Query`, a `Sync` or a `FunctionCall`: the server answers each with exactly one
+//!   `ReadyForQuery`, which ends the round trip. Requests are queued as batches ending at those
+//!   messages, and each `ReadyForQuery` answers the oldest one; pipelined batches are
+//!   therefore separate round trips, each timed from its own first message, while everything
+//!   before one `Sync` (psycopg's pipeline mode, `executemany`: many `Bind`/`Execute`, one
+//!   `Sync`) is one round trip.
+//! - a `Flush`: the server sends what it has so far and no `ReadyForQuery` follows. asyncpg
+//!   prepares this way (`Parse`, `Describe`, `Flush`) and waits for the description. The
+//!   proxy cannot see a client wait, only what it sends next: once the server has answered
+//!   a flushed batch, the client's next message ends that round trip (timed to the last
+//!   answer) and starts a new one. A client that sends on without waiting for the answer
+//!   keeps one round trip.
+//!
+//! SQL reaches an execution through names: `Parse` names a statement, `Bind` makes a portal of
+//! it, `Execute` runs the portal.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -46,6 +57,8 @@ pub struct Conversation {
     /// The last error the server sent outside any request (a failed login) or that ended
     /// the session (FATAL, PANIC).
     last_fatal_error: Option<ServerError>,
+    /// Transaction state from the last `ReadyForQuery`, for round trips ended by a `Flush`.
+    transaction: u8,
 }
 
 /// Where the session is in the COPY FROM STDIN sub-protocol, during which the server ignores
@@ -92,6 +105,10 @@ struct Batch {
     /// Bytes the server sent in answer so far.
     received: u64,
     error: Option<ServerError>,
+    /// The client sent `Flush`: it may wait for the answer before its next message.
+    flushed: bool,
+    /// When the latest answer to a flushed batch reached the client.
+    answered: Option<Instant>,
 }
 
 #[derive(Debug)]
@@ -116,6 +133,7 @@ impl Conversation {
             copy: Copy::None,
             terminated: false,
             last_fatal_error: None,
+            transaction: b'I',
         }
     }
 
@@ -124,15 +142,17 @@ impl Conversation {
         self.startup_round_trips += 1;
     }
 
-    /// A message from the client reached the proxy at `at`.
-    pub fn on_frontend(&mut self, frame: &Frame<'_>, at: Instant) {
+    /// A message from the client reached the proxy at `at`. Returns the round trip it ended:
+    /// a flushed batch the server had answered.
+    pub fn on_frontend(&mut self, frame: &Frame<'_>, at: Instant) -> Option<ProxyEvent> {
         if !self.ready {
             // Password and SASL messages: each waits for the server's next step.
             if frame.tag == b'p' {
                 self.startup_round_trips += 1;
             }
-            return;
+            return None;
         }
+        let waited = self.end_flushed();
         let mut fields = Fields::new(frame.body);
         match frame.tag {
             b'Q' => {
@@ -217,9 +237,33 @@ impl Conversation {
                 }
             }
             b'X' => self.terminated = true,
-            // Flush, COPY data: part of a request already counted.
+            // Flush: the client may wait for what it sent so far (ignored during COPY).
+            b'H' => {
+                if self.copy == Copy::None
+                    && self.last_batch_open
+                    && let Some(batch) = self.batches.back_mut()
+                {
+                    batch.flushed = true;
+                }
+            }
+            // COPY data: part of a request already counted.
             _ => {}
         }
+        waited
+    }
+
+    /// Ends the open batch as a round trip if the client flushed it and the server answered:
+    /// the client's next message came after the answer it waited for.
+    fn end_flushed(&mut self) -> Option<ProxyEvent> {
+        let answered = match self.batches.back() {
+            Some(batch) if self.last_batch_open && self.batches.len() == 1 && batch.flushed => {
+                batch.answered?
+            }
+            _ => return None,
+        };
+        let batch = self.batches.pop_front()?;
+        self.last_batch_open = false;
+        Some(self.round_trip(batch, self.transaction, answered))
     }
 
     /// Whether the client said goodbye (Terminate) before the connection closed.
@@ -236,6 +280,9 @@ impl Conversation {
             && let Some(batch) = self.batches.front_mut()
         {
             batch.received += frame.wire_len as u64;
+            if batch.flushed {
+                batch.answered = Some(delivered);
+            }
         }
         let mut fields = Fields::new(frame.body);
         match frame.tag {
@@ -322,6 +369,8 @@ impl Conversation {
                 rows_in_flight: 0,
                 received: 0,
                 error: None,
+                flushed: false,
+                answered: None,
             });
         }
         self.last_batch_open = true;
@@ -394,7 +443,12 @@ impl Conversation {
                     batch.done.push(entry.statement);
                 }
                 // The server skips everything else up to the Sync: those never ran.
-                batch.pending.clear();
+                batch
+                    .done
+                    .extend(batch.pending.drain(..).map(|p| Statement {
+                        skipped: true,
+                        ..p.statement
+                    }));
             }
             None => {}
         }
@@ -421,6 +475,7 @@ impl Conversation {
                 startup: delivered.saturating_duration_since(self.startup_began),
             });
         }
+        self.transaction = transaction;
         let batch = self.batches.pop_front()?;
         if self.batches.is_empty() {
             self.last_batch_open = false;
@@ -481,6 +536,7 @@ fn statement(sql: Arc<str>) -> Statement {
         completed: 0,
         rows: 0,
         failed: false,
+        skipped: false,
     }
 }
 
@@ -587,8 +643,9 @@ mod tests {
                 truncated: false,
                 wire_len: 5 + body.len(),
             };
-            self.conversation
-                .on_frontend(&frame, self.t0 + Duration::from_millis(ms));
+            let at = self.t0 + Duration::from_millis(ms);
+            self.events
+                .extend(self.conversation.on_frontend(&frame, at));
         }
 
         /// Parse, Bind and Execute of `sql` through the unnamed statement and portal.
@@ -737,13 +794,82 @@ mod tests {
         s.server(b'Z', b"I", 12);
         let rts = s.round_trips();
         assert_eq!(rts.len(), 1);
-        assert_eq!(rts[0].statements.len(), 1);
-        assert!(rts[0].statements[0].failed);
+        let statements: Vec<_> = rts[0]
+            .statements
+            .iter()
+            .map(|s| (&*s.sql, s.failed, s.skipped))
+            .collect();
+        assert_eq!(
+            statements,
+            [("select 1/0", true, false), ("select 1", false, true)]
+        );
         let error = rts[0].error.as_ref().unwrap();
         assert_eq!(
             (&*error.sqlstate, &*error.message),
             ("22012", "division by zero")
         );
+    }
+
+    #[test]
+    fn a_flush_the_client_waited_on_is_a_round_trip_of_its_own() {
+        // asyncpg: Parse, Describe, Flush; it waits for the description, then executes.
+        let mut s = Script::new();
+        s.client(b'P', b"s1\0select * from users where id = $1\0\0\0", 10);
+        s.client(b'D', b"Ss1\0", 10);
+        s.client(b'H', b"", 10);
+        s.server(b'1', b"", 12);
+        s.server(b't', b"", 12);
+        s.server(b'T', b"", 13);
+        s.client(b'B', b"\0s1\0\0\0\0\x01\0\0\0\x017\0\0", 20);
+        s.client(b'E', b"\0\0\0\0\0", 20);
+        s.client(b'S', b"", 20);
+        s.server(b'2', b"", 21);
+        s.server(b'C', b"SELECT 1\0", 21);
+        s.server(b'Z', b"I", 22);
+        let rts = s.round_trips();
+        let shapes: Vec<_> = rts.iter().map(|rt| rt.shape).collect();
+        assert_eq!(shapes, [Shape::Prepare, Shape::Execute]);
+        assert_eq!(rts[0].duration, Duration::from_millis(3));
+        assert_eq!(rts[1].duration, Duration::from_millis(2));
+        assert_eq!(
+            &*rts[1].statements[0].sql,
+            "select * from users where id = $1"
+        );
+    }
+
+    #[test]
+    fn a_flush_followed_at_once_by_more_messages_stays_one_round_trip() {
+        // The client flushed but sent on before any answer: it did not wait.
+        let mut s = Script::new();
+        s.execute_unnamed("select 1", 10);
+        s.client(b'H', b"", 10);
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        s.server(b'2', b"", 11);
+        s.server(b'C', b"SELECT 1\0", 11);
+        s.server(b'Z', b"I", 12);
+        assert_eq!(s.round_trips().len(), 1);
+    }
+
+    #[test]
+    fn many_executions_before_one_sync_are_one_round_trip() {
+        // executemany, pipeline mode: Bind/Execute pairs, one Sync.
+        let mut s = Script::new();
+        s.client(b'P', b"s1\0insert into t values ($1)\0\0\0", 10);
+        for _ in 0..10 {
+            s.client(b'B', b"\0s1\0\0\0\0\x01\0\0\0\x017\0\0", 10);
+            s.client(b'E', b"\0\0\0\0\0", 10);
+        }
+        s.client(b'S', b"", 10);
+        s.server(b'1', b"", 11);
+        for _ in 0..10 {
+            s.server(b'2', b"", 11);
+            s.server(b'C', b"INSERT 0 1\0", 11);
+        }
+        s.server(b'Z', b"I", 12);
+        let rts = s.round_trips();
+        assert_eq!(rts.len(), 1);
+        assert_eq!(rts[0].statements.len(), 10);
     }
 
     #[test]

@@ -79,7 +79,14 @@ async fn run(
     let startup = loop {
         let message = tokio::time::timeout(STARTUP_TIMEOUT, read_startup_message(client))
             .await
-            .map_err(|_| "the client sent no startup message within 60 s".to_string())??;
+            .map_err(|_| "the client sent no startup message within 60 s".to_string())?
+            .map_err(|why| match early_requests {
+                0 => why,
+                // A client that requires encryption gives up when it is refused.
+                _ => "the client hung up when the proxy refused SSL (it speaks plain text on \
+                      loopback: connect with sslmode=disable or prefer)"
+                    .to_string(),
+            })?;
         let code = u32::from_be_bytes([message[4], message[5], message[6], message[7]]);
         match code {
             SSL_REQUEST | GSSENC_REQUEST => {
@@ -338,7 +345,7 @@ async fn pump(
                     let mut conversation = lock(conversation);
                     decoder
                         .feed(&received, |frame| match direction {
-                            Direction::Frontend => conversation.on_frontend(&frame, arrived),
+                            Direction::Frontend => events.extend(conversation.on_frontend(&frame, arrived)),
                             Direction::Backend => {
                                 let delivered = due.unwrap_or(arrived);
                                 events.extend(conversation.on_backend(&frame, delivered));

@@ -2,11 +2,18 @@
 //! then the same query once per row it returned), exact duplicates (the same query with the
 //! same parameters, again and again), and values spliced into SQL text instead of bound.
 //!
-//! A burst is a run of consecutive statements with the same fingerprint. Transaction control,
-//! catalog lookups and empty statements are invisible to it: a driver that wraps each lookup
-//! in `BEGIN`/`COMMIT` or resolves a type in between is still running one loop.
+//! A burst is a run of consecutive statements with the same fingerprint. Only queries take
+//! part: transaction control, catalog lookups, pings and empty statements are invisible to
+//! it, so a driver that wraps each lookup in `BEGIN`/`COMMIT`, resolves a type or checks the
+//! connection in between is still running one loop.
+//!
+//! N+1 is about round trips, so a burst is measured in round trips: statements pipelined in
+//! one round trip (pipeline mode, `executemany`) count once, and a burst that took fewer round
+//! trips than the threshold is no N+1 however many statements it holds. Duplicates too are
+//! repeats in a later round trip: a client that sends the same row twice in one batch did
+//! not wait twice.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::fingerprint::Fingerprint;
@@ -30,6 +37,9 @@ const DISTINCT_MEMORY: usize = 10_000;
 /// One statement as the recorder saw it.
 #[derive(Clone, Copy, Debug)]
 pub struct Observed<'a> {
+    /// The session it ran on and the number of the round trip that carried it.
+    pub session: u64,
+    pub seq: u64,
     /// The raw SQL text, as sent.
     pub sql: &'a str,
     pub fingerprint: &'a Fingerprint,
@@ -38,25 +48,59 @@ pub struct Observed<'a> {
     pub kind: StatementKind,
 }
 
+/// The round trips a finding is about: a session and the first and last sequence number.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Span {
+    pub session: u64,
+    pub first: u64,
+    pub last: u64,
+}
+
+impl Span {
+    /// `s3 #12–#21`, as the logs name what a warning is about.
+    pub fn label(&self) -> String {
+        if self.first == self.last {
+            format!("s{} #{}", self.session, self.first)
+        } else {
+            format!("s{} #{}–#{}", self.session, self.first, self.last)
+        }
+    }
+}
+
 /// A pattern found in a session's traffic.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Finding {
-    /// `source` ran once, then `repeated` ran `count` times in a row with `distinct` different
-    /// (text, parameters) pairs. Both are raw SQL texts.
+    /// `source` ran once, then `repeated` ran in `count` round trips in a row with `distinct`
+    /// different (text, parameters) pairs. Both are raw SQL texts; `span` runs from the
+    /// source's round trip to the burst's last.
     NPlusOne {
         source: Arc<str>,
         repeated: Arc<str>,
         count: usize,
         distinct: usize,
+        span: Span,
     },
-    /// A burst of `sql` (raw text of its first statement) contained `count` exact repeats.
-    Duplicates { sql: Arc<str>, count: usize },
+    /// A burst of `sql` (raw text of its first statement) contained `count` exact repeats,
+    /// each in a later round trip than the first.
+    Duplicates {
+        sql: Arc<str>,
+        count: usize,
+        span: Span,
+    },
     /// Statements of shape `sql` (the fingerprint shape) arrived with different literal values
     /// written into the text, as `example` (the raw text that showed it) does.
     SplicedLiterals { sql: Arc<str>, example: Arc<str> },
 }
 
 impl Finding {
+    /// The round trips an N+1 or duplicate finding is about.
+    pub fn span(&self) -> Option<Span> {
+        match self {
+            Finding::NPlusOne { span, .. } | Finding::Duplicates { span, .. } => Some(*span),
+            Finding::SplicedLiterals { .. } => None,
+        }
+    }
+
     /// What happened and the fix, in one sentence.
     pub fn message(&self) -> String {
         match self {
@@ -67,7 +111,7 @@ impl Finding {
                  `WHERE id = ANY($1)`",
                 abbreviate(repeated, MESSAGE_SQL_WIDTH)
             ),
-            Finding::Duplicates { sql, count } => format!(
+            Finding::Duplicates { sql, count, .. } => format!(
                 "`{}` ran again with the same parameters ({}): run it once and reuse the result",
                 abbreviate(sql, MESSAGE_SQL_WIDTH),
                 if *count == 1 {
@@ -92,9 +136,12 @@ impl Finding {
 pub struct BurstDetector {
     threshold: usize,
     /// The last statement before the current burst: the candidate "1" of an N+1.
-    /// With its fingerprint hash: a burst split by a pause is not its own source.
-    source: Option<(Arc<str>, u64)>,
+    /// With its fingerprint hash (a burst split by a pause is not its own source) and the
+    /// round trip it ran in.
+    source: Option<(Arc<str>, u64, u64)>,
     burst: Option<Burst>,
+    /// The session the statements come from (the detector follows one).
+    session: u64,
     /// Fingerprint hash → hash of the first raw text seen with literals, or `None` once
     /// reported: the memory behind the spliced-literals rule.
     spliced: HashMap<u64, Option<u64>>,
@@ -105,42 +152,57 @@ struct Burst {
     hash: u64,
     first: Arc<str>,
     last: Arc<str>,
-    count: usize,
-    /// (hash of the raw text, parameter hash) of the statements seen.
-    pairs: HashSet<(u64, u64)>,
+    /// Round trips the burst took.
+    round_trips: usize,
+    first_seq: u64,
+    last_seq: u64,
+    /// (hash of the raw text, parameter hash) of the statements seen, with the round trip
+    /// each was first seen in.
+    pairs: HashMap<(u64, u64), u64>,
     /// Statements past `DISTINCT_MEMORY`, assumed distinct.
     overflow: usize,
+    /// Statements that repeated a pair seen in an earlier round trip.
+    repeats: usize,
 }
 
 impl Burst {
     /// `pair`: the hash of the raw text and of the parameters.
-    fn start(sql: &str, hash: u64, pair: (u64, u64)) -> Self {
+    fn start(sql: &str, hash: u64, pair: (u64, u64), seq: u64) -> Self {
         let text: Arc<str> = sql.into();
         let mut burst = Self {
             hash,
             first: Arc::clone(&text),
             last: text,
-            count: 0,
-            pairs: HashSet::new(),
+            round_trips: 1,
+            first_seq: seq,
+            last_seq: seq,
+            pairs: HashMap::new(),
             overflow: 0,
+            repeats: 0,
         };
-        burst.count_pair(pair);
+        burst.count_pair(pair, seq);
         burst
     }
 
-    fn extend(&mut self, sql: &str, pair: (u64, u64)) {
+    fn extend(&mut self, sql: &str, pair: (u64, u64), seq: u64) {
         if *self.last != *sql {
             self.last = sql.into();
         }
-        self.count_pair(pair);
+        if seq != self.last_seq {
+            self.round_trips += 1;
+            self.last_seq = seq;
+        }
+        self.count_pair(pair, seq);
     }
 
-    fn count_pair(&mut self, pair: (u64, u64)) {
-        self.count += 1;
-        if self.pairs.len() < DISTINCT_MEMORY {
-            self.pairs.insert(pair);
-        } else if !self.pairs.contains(&pair) {
-            self.overflow += 1;
+    fn count_pair(&mut self, pair: (u64, u64), seq: u64) {
+        match self.pairs.get(&pair) {
+            Some(first) if *first != seq => self.repeats += 1,
+            Some(_) => {}
+            None if self.pairs.len() < DISTINCT_MEMORY => {
+                self.pairs.insert(pair, seq);
+            }
+            None => self.overflow += 1,
         }
     }
 
@@ -163,16 +225,14 @@ impl BurstDetector {
             threshold: threshold.max(2),
             source: None,
             burst: None,
+            session: 0,
             spliced: HashMap::new(),
         }
     }
 
     /// Feeds the next statement of the session; returns what it completed or revealed.
     pub fn observe(&mut self, statement: Observed<'_>) -> Vec<Finding> {
-        if matches!(
-            statement.kind,
-            StatementKind::Empty | StatementKind::TransactionControl | StatementKind::CatalogLookup
-        ) {
+        if statement.kind != StatementKind::Query {
             return Vec::new();
         }
         // Both rules tell texts apart by this hash: compute it once.
@@ -182,10 +242,12 @@ impl BurstDetector {
         let hash = statement.fingerprint.hash;
         let pair = (text_hash, statement.params);
         match &mut self.burst {
-            Some(burst) if burst.hash == hash => burst.extend(statement.sql, pair),
+            Some(burst) if burst.hash == hash => burst.extend(statement.sql, pair, statement.seq),
             _ => {
                 findings.extend(self.finish());
-                self.burst = Some(Burst::start(statement.sql, hash, pair));
+                let burst = Burst::start(statement.sql, hash, pair, statement.seq);
+                self.burst = Some(burst);
+                self.session = statement.session;
             }
         }
         findings
@@ -205,25 +267,35 @@ impl BurstDetector {
         };
         let mut findings = Vec::new();
         let distinct = burst.distinct();
-        if let Some((source, source_hash)) = &self.source
+        let span = Span {
+            session: self.session,
+            first: burst.first_seq,
+            last: burst.last_seq,
+        };
+        if let Some((source, source_hash, source_seq)) = &self.source
             && *source_hash != burst.hash
-            && burst.count >= self.threshold
+            && burst.round_trips >= self.threshold
             && distinct >= self.threshold
         {
             findings.push(Finding::NPlusOne {
                 source: Arc::clone(source),
                 repeated: Arc::clone(&burst.first),
-                count: burst.count,
+                count: burst.round_trips,
                 distinct,
+                span: Span {
+                    first: *source_seq,
+                    ..span
+                },
             });
         }
-        if burst.count >= 2 && distinct < burst.count {
+        if burst.repeats > 0 {
             findings.push(Finding::Duplicates {
                 sql: Arc::clone(&burst.first),
-                count: burst.count - distinct,
+                count: burst.repeats,
+                span,
             });
         }
-        self.source = Some((burst.last, burst.hash));
+        self.source = Some((burst.last, burst.hash, burst.last_seq));
         findings
     }
 
@@ -258,11 +330,14 @@ mod tests {
     use crate::sql::fingerprint::Fingerprinter;
 
     /// Feeds `(sql, params)` pairs through a fingerprinter and a detector, collecting every
-    /// finding, with `finish` at the end.
+    /// finding, with `finish` at the end. Each `run` is a round trip of its own; findings are
+    /// returned without their span, which `spans` keeps.
     struct Session {
         fingerprinter: Fingerprinter,
         detector: BurstDetector,
         findings: Vec<Finding>,
+        spans: Vec<Span>,
+        seq: u64,
     }
 
     impl Session {
@@ -271,24 +346,67 @@ mod tests {
                 fingerprinter: Fingerprinter::new(),
                 detector: BurstDetector::new(threshold),
                 findings: Vec::new(),
+                spans: Vec::new(),
+                seq: 0,
             }
         }
 
         fn run(&mut self, sql: &str, params: u64) -> Vec<Finding> {
-            let fingerprint = self.fingerprinter.fingerprint(sql);
-            let found = self.detector.observe(Observed {
-                sql,
-                fingerprint: &fingerprint,
-                params,
-                kind: crate::sql::statement_kind(sql),
-            });
+            self.pipeline(&[(sql, params)])
+        }
+
+        /// Statements sent in one round trip.
+        fn pipeline(&mut self, statements: &[(&str, u64)]) -> Vec<Finding> {
+            self.seq += 1;
+            let mut found = Vec::new();
+            for (sql, params) in statements {
+                let fingerprint = self.fingerprinter.fingerprint(sql);
+                found.extend(self.detector.observe(Observed {
+                    session: 3,
+                    seq: self.seq,
+                    sql,
+                    fingerprint: &fingerprint,
+                    params: *params,
+                    kind: crate::sql::statement_kind(sql),
+                }));
+            }
+            self.keep(found)
+        }
+
+        fn keep(&mut self, found: Vec<Finding>) -> Vec<Finding> {
+            let found: Vec<Finding> = found.into_iter().map(|f| self.unspan(f)).collect();
             self.findings.extend(found.clone());
             found
         }
 
+        fn unspan(&mut self, finding: Finding) -> Finding {
+            self.spans.extend(finding.span());
+            match finding {
+                Finding::NPlusOne {
+                    source,
+                    repeated,
+                    count,
+                    distinct,
+                    ..
+                } => Finding::NPlusOne {
+                    source,
+                    repeated,
+                    count,
+                    distinct,
+                    span: Span::default(),
+                },
+                Finding::Duplicates { sql, count, .. } => Finding::Duplicates {
+                    sql,
+                    count,
+                    span: Span::default(),
+                },
+                other => other,
+            }
+        }
+
         fn end(mut self) -> Vec<Finding> {
             let found = self.detector.finish();
-            self.findings.extend(found);
+            self.keep(found);
             self.findings
         }
     }
@@ -302,7 +420,65 @@ mod tests {
             repeated: AUTHOR.into(),
             count,
             distinct,
+            span: Span::default(),
         }
+    }
+
+    #[test]
+    fn a_pipeline_or_executemany_is_one_round_trip_and_never_n_plus_one() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        let batch: Vec<(&str, u64)> = (1..=10).map(|a| (AUTHOR, a)).collect();
+        session.pipeline(&batch);
+        session.run("SELECT now()", 0);
+        assert_eq!(session.end(), vec![]);
+    }
+
+    #[test]
+    fn ten_lookups_then_the_same_ten_in_one_pipeline_are_eleven_round_trips() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(POSTS, 1);
+        for author in 1..=10 {
+            session.run(AUTHOR, author);
+        }
+        let batch: Vec<(&str, u64)> = (11..=20).map(|a| (AUTHOR, a)).collect();
+        session.pipeline(&batch);
+        assert_eq!(session.end(), vec![n_plus_one(11, 20)]);
+    }
+
+    #[test]
+    fn findings_name_the_session_and_round_trips_they_are_about() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run("SELECT now()", 0);
+        session.run(POSTS, 1);
+        for author in [1, 2, 3, 3] {
+            session.run(AUTHOR, author);
+        }
+        session.run("SELECT now()", 0);
+        let spans = session.spans.clone();
+        session.end();
+        let label: Vec<String> = spans.iter().map(Span::label).collect();
+        assert_eq!(label, ["s3 #2–#6", "s3 #3–#6"]);
+    }
+
+    #[test]
+    fn housekeeping_between_two_identical_queries_does_not_hide_the_duplicate() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.run(AUTHOR, 1);
+        session.run("SELECT typname FROM pg_catalog.pg_type WHERE oid = $1", 25);
+        session.run("BEGIN", 0);
+        session.run(AUTHOR, 1);
+        assert!(matches!(
+            &session.end()[..],
+            [Finding::Duplicates { count: 1, .. }]
+        ));
+    }
+
+    #[test]
+    fn the_same_row_twice_in_one_batch_is_no_duplicate() {
+        let mut session = Session::new(DEFAULT_THRESHOLD);
+        session.pipeline(&[(AUTHOR, 1), (AUTHOR, 1), (AUTHOR, 1)]);
+        assert_eq!(session.end(), vec![]);
     }
 
     #[test]
@@ -389,6 +565,7 @@ mod tests {
         assert_eq!(
             session.end(),
             vec![Finding::Duplicates {
+                span: Span::default(),
                 sql: AUTHOR.into(),
                 count: 9
             }]
@@ -408,7 +585,8 @@ mod tests {
                 n_plus_one(5, 3),
                 Finding::Duplicates {
                     sql: AUTHOR.into(),
-                    count: 2
+                    count: 2,
+                    span: Span::default(),
                 }
             ]
         );
@@ -456,7 +634,8 @@ mod tests {
                 source: AUTHOR.into(),
                 repeated: COMMENTS.into(),
                 count: 3,
-                distinct: 3
+                distinct: 3,
+                span: Span::default(),
             }
         );
     }

@@ -103,7 +103,7 @@ pub fn render_strip(app: &App, frame: &mut Frame, area: Rect, theme: &Theme) {
 
 fn notice_line(notice: &Notice, width: usize, theme: &Theme) -> Line<'static> {
     let (text, style) = match notice {
-        Notice::Warning(warning) => (format!("  ⚠ {}", warning.message()), theme.warning()),
+        Notice::Warning(warning) => (format!("  ⚠ {}", warning.line()), theme.warning()),
         Notice::ConsoleLost(why) => (
             match why {
                 Some(why) => format!("✕ the server closed the console's connection: {why}"),
@@ -191,6 +191,12 @@ pub fn render_opened(entry: &Entry, frame: &mut Frame, area: Rect, theme: &Theme
     ));
     for statement in &rt.statements {
         page.blank();
+        if statement.skipped {
+            page.prose(Line::styled(
+                "skipped: an earlier statement of the pipeline failed",
+                theme.dim(),
+            ));
+        }
         // Each line of the SQL is prose here: the point is to read all of it.
         page.prose_lines(
             statement

@@ -11,7 +11,7 @@ use super::support::Scratch;
 
 /// Whether this is a CI run: `CI` set to anything but empty, `0` or `false` (CI services
 /// set `CI=true`, `.ci/run` sets `CI=1`).
-fn in_ci() -> bool {
+pub(crate) fn in_ci() -> bool {
     std::env::var("CI").is_ok_and(|value| !matches!(value.trim(), "" | "0" | "false"))
 }
 

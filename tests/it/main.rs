@@ -10,6 +10,7 @@ mod app;
 mod audit_db;
 mod audit_screen;
 mod cli;
+mod clients;
 mod console;
 mod demo;
 mod demo_audit;

@@ -10,16 +10,16 @@ use nix::unistd::Pid;
 use crate::support::{Scratch, assert_success, stderr, stdout};
 
 /// A running `pglab proxy`, its output read up to the header's last line.
-struct RunningProxy {
+pub(crate) struct RunningProxy {
     child: Child,
     out: BufReader<ChildStdout>,
     header: String,
     /// The learner URL, pointed at the proxy.
-    url: String,
+    pub(crate) url: String,
 }
 
 impl RunningProxy {
-    fn start(scratch: &Scratch, extra: &[&str]) -> Self {
+    pub(crate) fn start(scratch: &Scratch, extra: &[&str]) -> Self {
         let mut child = scratch
             .pglab()
             .args(["proxy", "--listen", "127.0.0.1:0"])
@@ -63,7 +63,7 @@ impl RunningProxy {
     }
 
     /// Ctrl-C, then everything the proxy wrote after its header.
-    fn stop(mut self) -> String {
+    pub(crate) fn stop(mut self) -> String {
         kill(Pid::from_raw(self.child.id() as i32), Signal::SIGINT).unwrap();
         let mut rest = String::new();
         self.out.read_to_string(&mut rest).unwrap();

@@ -57,12 +57,20 @@ async fn an_error_mid_pipeline_is_one_round_trip_with_the_rest_skipped() {
     assert_eq!(command_tags(&answer), ["SELECT 1"]);
     let rts = p.round_trips();
     assert_eq!(rts.len(), 1);
-    let ran: Vec<(&str, bool)> = rts[0]
+    // The statement the server skipped is listed, as skipped.
+    let ran: Vec<(&str, bool, bool)> = rts[0]
         .statements
         .iter()
-        .map(|s| (&*s.sql, s.failed))
+        .map(|s| (&*s.sql, s.failed, s.skipped))
         .collect();
-    assert_eq!(ran, [("select 1", false), ("select 1/0", true)]);
+    assert_eq!(
+        ran,
+        [
+            ("select 1", false, false),
+            ("select 1/0", true, false),
+            ("select 3", false, true)
+        ]
+    );
     assert_eq!(rts[0].error.as_ref().unwrap().sqlstate, "22012");
 }
 

@@ -314,6 +314,7 @@ mod tests {
             repeated: lookup.clone(),
             count: 3,
             distinct: 3,
+            span: Default::default(),
         });
         let got = gathered(
             "select 1; select title from posts",

@@ -149,6 +149,7 @@ pub fn traffic(session: u64, console: bool, statements: &[(&str, u64)]) -> Vec<p
                 completed: 1,
                 rows: *rows,
                 failed: false,
+                skipped: false,
             }],
             error: None,
             transaction: b'I',
