@@ -63,7 +63,8 @@ impl Warning {
         let subject = match self {
             Warning::Lint {
                 lint:
-                    Lint::MissingTenantFilter { table, .. } | Lint::MissingSoftDeleteFilter { table },
+                    Lint::MissingTenantFilter { table, .. }
+                    | Lint::MissingSoftDeleteFilter { table, .. },
                 ..
             } => table.clone(),
             _ => String::new(),
