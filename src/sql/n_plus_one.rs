@@ -3,8 +3,9 @@
 //! same parameters, again and again), and values spliced into SQL text instead of bound.
 //!
 //! A burst is a run of consecutive statements with the same fingerprint. Transaction control,
-//! catalog lookups and empty statements are invisible to it: a driver that wraps each lookup
-//! in `BEGIN`/`COMMIT` or resolves a type in between is still running one loop.
+//! catalog lookups, pings, session resets and empty statements are invisible to it: a driver
+//! that wraps each lookup in `BEGIN`/`COMMIT` or resolves a type in between is still running
+//! one loop.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -176,7 +177,11 @@ impl BurstDetector {
     pub fn observe(&mut self, statement: Observed<'_>) -> Vec<Finding> {
         if matches!(
             statement.kind,
-            StatementKind::Empty | StatementKind::TransactionControl | StatementKind::CatalogLookup
+            StatementKind::Empty
+                | StatementKind::TransactionControl
+                | StatementKind::CatalogLookup
+                | StatementKind::Ping
+                | StatementKind::SessionReset
         ) {
             return Vec::new();
         }
