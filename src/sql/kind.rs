@@ -18,7 +18,8 @@ use std::collections::HashSet;
 use std::ops::ControlFlow;
 
 use sqlparser::ast::{
-    CloseCursor, Expr, ObjectName, Query, SelectItem, SetExpr, Statement, Visit, Visitor,
+    CloseCursor, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
+    Query, SelectItem, SetExpr, Statement, Visit, Visitor,
 };
 
 use super::lexer::{Token, TokenKind, statements, tokenize};
@@ -368,7 +369,10 @@ impl Visitor for CatalogReads {
             Expr::Cast { data_type, .. } if is_oid_type(&data_type.to_string().to_lowercase()) => {
                 self.oid_casts += 1;
             }
-            Expr::Function(function) if is_catalog_function(&function_name(&function.name)) => {
+            Expr::Function(function)
+                if is_catalog_function(&function_name(&function.name))
+                    && !sets_application_state(function) =>
+            {
                 self.catalog_functions += 1;
             }
             Expr::Function(_) => self.other_functions += 1,
@@ -409,6 +413,29 @@ fn is_catalog_function(name: &str) -> bool {
         name,
         "current_setting" | "set_config" | "format_type" | "obj_description" | "col_description"
     ) || name.starts_with("has_") && name.ends_with("_privilege")
+}
+
+/// `set_config` and `current_setting` on a custom, dotted setting (`'app.tenant_id'`, or a
+/// name given as a parameter): the application's own state, such as the tenant a row-level
+/// security policy reads or the actor an audit trigger records. A driver touches the server's
+/// settings (`'jit'`, `'search_path'`) by literal name.
+fn sets_application_state(function: &Function) -> bool {
+    if !matches!(
+        function_name(&function.name).as_str(),
+        "set_config" | "current_setting"
+    ) {
+        return false;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return true;
+    };
+    let setting = list.args.first().and_then(|arg| match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(value))) => {
+            value.value.clone().into_string()
+        }
+        _ => None,
+    });
+    setting.is_none_or(|name| name.contains('.'))
 }
 
 fn name_parts(relation: &ObjectName) -> Vec<String> {
@@ -589,6 +616,10 @@ mod tests {
             "select pg_sleep(1)",
             "select pg_advisory_lock(1)",
             "select set_config('app.tenant', '1', false), now()",
+            // The tenant for row-level security and the actor for the audit trigger.
+            "select set_config('app.current_org', $1, false)",
+            "select set_config('pglab.actor_id', $1, true), set_config('pglab.client_addr', $2, true)",
+            "select current_setting('app.current_org')",
             "select pg_notify('c', 'x')",
         ] {
             assert_eq!(statement_kind(sql), StatementKind::Query, "{sql:?}");
