@@ -80,7 +80,8 @@ impl Warning {
         let subject = match self {
             Warning::Lint {
                 lint:
-                    Lint::MissingTenantFilter { table, .. } | Lint::MissingSoftDeleteFilter { table },
+                    Lint::MissingTenantFilter { table, .. }
+                    | Lint::MissingSoftDeleteFilter { table, .. },
                 ..
             } => table.clone(),
             _ => String::new(),
@@ -136,7 +137,7 @@ pub struct Entry {
 pub struct Totals {
     pub round_trips: u64,
     /// Round trips of each kind, indexed like [`Kind::ALL`].
-    pub by_kind: [u64; 5],
+    pub by_kind: [u64; Kind::ALL.len()],
     pub statements: u64,
     pub rows: u64,
     pub errors: u64,
@@ -647,7 +648,15 @@ fn kind_of(shape: Shape, statements: &[StatementKind]) -> Kind {
     match shape {
         Shape::Ping => Kind::Ping,
         Shape::Prepare => Kind::Prepare,
-        Shape::Execute if all(StatementKind::Empty) => Kind::Ping,
+        Shape::Execute
+            if !statements.is_empty()
+                && statements
+                    .iter()
+                    .all(|&k| matches!(k, StatementKind::Empty | StatementKind::Ping)) =>
+        {
+            Kind::Ping
+        }
+        Shape::Execute if all(StatementKind::SessionReset) => Kind::SessionReset,
         Shape::Execute if all(StatementKind::TransactionControl) => Kind::TransactionControl,
         Shape::Execute if all(StatementKind::CatalogLookup) => Kind::CatalogLookup,
         Shape::Execute => Kind::Query,
@@ -750,7 +759,7 @@ mod tests {
                 1,
                 1,
             ),
-            executed(1, "select 1", 0, 1),
+            executed(1, "select version()", 0, 1),
             executed(1, "COMMIT", 0, 0),
         ] {
             log.record(event);
@@ -812,6 +821,39 @@ mod tests {
             log.record(event);
         }
         assert_eq!(log.top_statements(1)[0].1, 3);
+    }
+
+    #[test]
+    fn housekeeping_gets_its_own_kinds_and_never_counts_as_a_query() {
+        let mut log = QueryLog::new(100, facts());
+        started(&mut log, 1);
+        // What SQLAlchemy's pool_pre_ping, asyncpg's pool and psycopg 3 send, as the proxy
+        // saw them.
+        for sql in [
+            "SELECT 1",
+            "SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL;",
+            "DEALLOCATE ALL",
+            "SELECT\n    current_setting('jit') AS cur,\n    set_config('jit', 'off', false) AS new",
+        ] {
+            log.record(executed(1, sql, 0, 1));
+        }
+        let kinds: Vec<Kind> = log.entries().map(|e| e.kind).collect();
+        assert_eq!(
+            kinds,
+            [
+                Kind::Ping,
+                Kind::SessionReset,
+                Kind::SessionReset,
+                Kind::CatalogLookup
+            ]
+        );
+        let totals = log.pause().expect("four round trips");
+        assert_eq!(totals.of_kind(Kind::Query), 0);
+        assert!(
+            pause_line(&totals).starts_with("4 round trips (1 ping, 1 catalog, 2 reset)"),
+            "{}",
+            pause_line(&totals)
+        );
     }
 
     #[test]
@@ -967,7 +1009,7 @@ mod tests {
         let mut log = QueryLog::new(100, facts());
         started(&mut log, 1);
         assert_eq!(log.pause(), None);
-        log.record(executed(1, "select 1", 0, 1));
+        log.record(executed(1, "select id from organizations", 0, 1));
         log.record(bare(1, Shape::Ping));
         let first = log.pause().expect("two round trips");
         assert_eq!(first.round_trips, 2);
@@ -990,7 +1032,7 @@ mod tests {
     fn a_session_end_finishes_its_burst() {
         let mut log = QueryLog::new(100, facts());
         started(&mut log, 1);
-        log.record(executed(1, "select 1", 0, 1));
+        log.record(executed(1, "select id from organizations", 0, 1));
         for id in 1..=4 {
             log.record(executed(1, "select * from users where id = $1", id, 1));
         }

@@ -25,17 +25,24 @@ use sqlparser::ast::Statement;
 use sqlparser::dialect::PostgreSqlDialect;
 use sqlparser::parser::Parser;
 
-/// Most operator and punctuation tokens in a text handed to sqlparser. Its parser builds
-/// long chains (`a = 1 OR a = 2 OR …`) in a loop, but printing, visiting and dropping the tree
-/// recurse once per link: thousands of links would overflow a thread's stack, which aborts
-/// the process instead of failing. Longer texts get the lexical fallbacks.
+/// Most operator tokens in a text handed to sqlparser. Its parser builds long chains
+/// (`a = 1 OR a = 2 OR …`) in a loop, but printing, visiting and dropping the tree recurse
+/// once per link: thousands of links would overflow a thread's stack, which aborts the
+/// process instead of failing. Longer texts get the lexical fallbacks. Commas, dots,
+/// parentheses and brackets are not counted: lists and names are vectors, not chains, and a
+/// driver's catalog query (asyncpg's type introspection) has hundreds of them.
 const MAX_PARSED_OPERATORS: usize = 256;
 
 /// Parses `sql` as PostgreSQL, unless it fails or is too deeply chained to handle safely.
 pub(crate) fn parse(sql: &str) -> Option<Vec<Statement>> {
     let operators = lexer::tokenize(sql)
         .iter()
-        .filter(|t| t.kind == lexer::TokenKind::Punct || t.is_word("and") || t.is_word("or"))
+        .filter(|t| {
+            (t.kind == lexer::TokenKind::Punct
+                && !matches!(t.text, "," | "." | "(" | ")" | "[" | "]"))
+                || t.is_word("and")
+                || t.is_word("or")
+        })
         .count();
     if operators > MAX_PARSED_OPERATORS {
         return None;

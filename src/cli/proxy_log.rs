@@ -173,7 +173,7 @@ impl<W: Write> LogWriter<W> {
             .collect::<Vec<_>>()
             .join(" | ");
         let what = match entry.kind {
-            Kind::Ping => "(is the connection alive?)".to_string(),
+            Kind::Ping if sql.is_empty() => "(is the connection alive?)".to_string(),
             _ => abbreviate(&sql, SQL_WIDTH),
         };
         writeln!(

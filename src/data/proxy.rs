@@ -122,21 +122,26 @@ pub struct Statement {
 pub enum Kind {
     Query,
     Prepare,
-    /// A lone `Sync` or an empty query: a driver checking the connection.
+    /// A lone `Sync`, an empty query or a SELECT of constants (`SELECT 1`): a driver checking
+    /// the connection.
     Ping,
     /// BEGIN, COMMIT, ROLLBACK, SAVEPOINT and their kin.
     TransactionControl,
     /// A driver reading the system catalog (type lookups and the like).
     CatalogLookup,
+    /// A pool putting the session back as new between borrowers (`DISCARD ALL`, `RESET ALL`,
+    /// `UNLISTEN *`, `DEALLOCATE ALL`, …).
+    SessionReset,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 5] = [
+    pub const ALL: [Kind; 6] = [
         Kind::Query,
         Kind::Prepare,
         Kind::Ping,
         Kind::TransactionControl,
         Kind::CatalogLookup,
+        Kind::SessionReset,
     ];
 
     pub fn label(self) -> &'static str {
@@ -146,6 +151,7 @@ impl Kind {
             Kind::Ping => "ping",
             Kind::TransactionControl => "transaction",
             Kind::CatalogLookup => "catalog",
+            Kind::SessionReset => "reset",
         }
     }
 }

@@ -1,25 +1,44 @@
 //! What kind of work a piece of SQL text asks for, as far as counting round trips and spotting
-//! N+1 patterns care: real queries, transaction control, a driver's catalog lookups, or nothing.
+//! N+1 patterns care: real queries, transaction control, a driver's catalog lookups, a
+//! connection check, a session reset, or nothing.
+//!
+//! Kinds come from what a statement touches, read with sqlparser, never from a list of known
+//! texts: a SELECT of constants only touches nothing (a ping, as SQLAlchemy's `pool_pre_ping`
+//! sends `SELECT 1`); one that reads only catalog relations (`pg_catalog`,
+//! `information_schema`, `pg_*`) and calls only catalog and settings functions (`pg_get_expr`,
+//! `format_type`, `current_setting`, `set_config`) is a catalog lookup, as asyncpg's type
+//! introspection and psql's `\d` queries are; the forms that put a session back as new
+//! (`DISCARD`, `RESET`, `CLOSE ALL`, `UNLISTEN *`, `DEALLOCATE ALL`, `pg_advisory_unlock_all()`)
+//! are a session reset, as a pool sends between borrowers.
 //!
 //! This runs on every statement the proxy sees, so it answers lexically wherever it can and
-//! parses only text that mentions the catalog.
+//! parses only text whose words make one of the other kinds possible.
 
 use std::collections::HashSet;
 use std::ops::ControlFlow;
 
-use sqlparser::ast::{Expr, ObjectName, Query, SetExpr, Statement, Visit, Visitor};
+use sqlparser::ast::{
+    CloseCursor, Expr, Function, FunctionArg, FunctionArgExpr, FunctionArguments, ObjectName,
+    Query, SelectItem, SetExpr, Statement, Visit, Visitor,
+};
 
 use super::lexer::{Token, TokenKind, statements, tokenize};
 
 /// The kind of a whole text (all of its statements).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatementKind {
-    /// Anything that does work on data, `SELECT 1` and `SELECT version()` included.
+    /// Anything that does work on data, `SELECT version()` included.
     Query,
     /// Every statement opens, ends or marks a transaction (`BEGIN`, `COMMIT`, `SAVEPOINT`, …).
     TransactionControl,
-    /// Every statement only reads the system catalog, like a driver's type lookups.
+    /// Every statement only reads the system catalog or settings, like a driver's type lookups.
     CatalogLookup,
+    /// Every statement selects constants only (`SELECT 1`): a client checking the connection.
+    Ping,
+    /// Every statement puts the session back as new (`DISCARD ALL`, `RESET ALL`, `CLOSE ALL`,
+    /// `UNLISTEN *`, `DEALLOCATE ALL`, `SELECT pg_advisory_unlock_all()`): a pool between
+    /// borrowers.
+    SessionReset,
     /// No statement at all: whitespace, `;` and comments.
     Empty,
 }
@@ -31,13 +50,128 @@ pub fn statement_kind(sql: &str) -> StatementKind {
     if statements.peek().is_none() {
         return StatementKind::Empty;
     }
-    if statements.all(is_transaction_control) {
+    let pieces: Vec<&[Token<'_>]> = statements.collect();
+    if pieces.iter().all(|piece| is_transaction_control(piece)) {
         return StatementKind::TransactionControl;
     }
-    if mentions_catalog(&tokens) && is_catalog_lookup(sql) {
-        return StatementKind::CatalogLookup;
+    let worth_parsing = mentions_catalog(&tokens)
+        || pieces
+            .iter()
+            .all(|piece| may_be_ping(piece) || may_be_reset(piece));
+    if !worth_parsing {
+        return StatementKind::Query;
     }
-    StatementKind::Query
+    let Some(parsed) = super::parse(sql) else {
+        return StatementKind::Query;
+    };
+    let mut kinds = parsed.iter().map(parsed_kind);
+    match kinds.next() {
+        Some(first) if kinds.all(|kind| kind == first) => first,
+        _ => StatementKind::Query,
+    }
+}
+
+/// One parsed statement's kind (transaction control is told apart lexically, before).
+fn parsed_kind(statement: &Statement) -> StatementKind {
+    if is_session_reset(statement) {
+        StatementKind::SessionReset
+    } else if statement_is_catalog_lookup(statement) {
+        StatementKind::CatalogLookup
+    } else if is_ping(statement) {
+        StatementKind::Ping
+    } else {
+        StatementKind::Query
+    }
+}
+
+/// Cheap pre-check for a ping: a short SELECT without words beyond `SELECT` and `AS`-aliases.
+fn may_be_ping(statement: &[Token<'_>]) -> bool {
+    statement.first().is_some_and(|t| t.is_word("select"))
+        && statement.len() <= 8
+        && !statement.iter().any(|t| t.is_word("from"))
+}
+
+/// Cheap pre-check for a session reset: its first word.
+fn may_be_reset(statement: &[Token<'_>]) -> bool {
+    statement.first().is_some_and(|first| {
+        [
+            "discard",
+            "reset",
+            "close",
+            "unlisten",
+            "deallocate",
+            "select",
+        ]
+        .iter()
+        .any(|word| first.is_word(word))
+    })
+}
+
+/// `SELECT 1`, `SELECT 'ok' AS alive`: constants only, from nowhere.
+fn is_ping(statement: &Statement) -> bool {
+    let Some(select) = bare_select(statement) else {
+        return false;
+    };
+    !select.projection.is_empty()
+        && select.projection.iter().all(|item| match item {
+            SelectItem::UnnamedExpr(expr) | SelectItem::ExprWithAlias { expr, .. } => {
+                is_constant(expr)
+            }
+            _ => false,
+        })
+}
+
+/// The forms that undo what a session set up: its settings, cursors, prepared statements,
+/// listens, temporary objects and advisory locks.
+fn is_session_reset(statement: &Statement) -> bool {
+    match statement {
+        Statement::Discard { .. } => true,
+        Statement::Reset(_) => true,
+        Statement::Close {
+            cursor: CloseCursor::All,
+        } => true,
+        Statement::UNLISTEN { channel } => channel.value == "*",
+        Statement::Deallocate { name, .. } => name.value.eq_ignore_ascii_case("all"),
+        _ => bare_select(statement).is_some_and(|select| {
+            !select.projection.is_empty()
+                && select.projection.iter().all(|item| match item {
+                    SelectItem::UnnamedExpr(Expr::Function(function))
+                    | SelectItem::ExprWithAlias {
+                        expr: Expr::Function(function),
+                        ..
+                    } => function_name(&function.name) == "pg_advisory_unlock_all",
+                    _ => false,
+                })
+        }),
+    }
+}
+
+/// A statement that is a plain SELECT with no FROM, WHERE, GROUP BY or HAVING.
+fn bare_select(statement: &Statement) -> Option<&sqlparser::ast::Select> {
+    let Statement::Query(query) = statement else {
+        return None;
+    };
+    let SetExpr::Select(select) = query.body.as_ref() else {
+        return None;
+    };
+    let bare = query.with.is_none()
+        && select.from.is_empty()
+        && select.selection.is_none()
+        && select.having.is_none()
+        && select.into.is_none();
+    bare.then_some(select.as_ref())
+}
+
+/// A literal, possibly signed or cast (`1`, `'ok'`, `-1`, `1::int`); `$n` is a value too.
+fn is_constant(expr: &Expr) -> bool {
+    match expr {
+        Expr::Value(_) => true,
+        Expr::TypedString(_) => true,
+        Expr::Nested(inner)
+        | Expr::UnaryOp { expr: inner, .. }
+        | Expr::Cast { expr: inner, .. } => is_constant(inner),
+        _ => false,
+    }
 }
 
 /// How many non-empty statements `sql` holds.
@@ -141,7 +275,8 @@ fn is_transaction_control(statement: &[Token<'_>]) -> bool {
 }
 
 /// Cheap pre-check so ordinary queries never pay for a parse: a catalog lookup names a
-/// `pg_*` relation, `information_schema`, or casts to an OID type.
+/// `pg_*` relation or function, `information_schema`, a settings function, or casts to an
+/// OID type.
 fn mentions_catalog(tokens: &[Token<'_>]) -> bool {
     tokens.iter().any(|token| {
         let text = match token.kind {
@@ -150,7 +285,12 @@ fn mentions_catalog(tokens: &[Token<'_>]) -> bool {
             _ => return false,
         };
         let lower = text.to_ascii_lowercase();
-        lower.starts_with("pg_") || lower == "information_schema" || is_oid_type(&lower)
+        lower.starts_with("pg_")
+            || matches!(
+                lower.as_str(),
+                "information_schema" | "current_setting" | "set_config"
+            )
+            || is_oid_type(&lower)
     })
 }
 
@@ -174,18 +314,9 @@ fn is_oid_type(name: &str) -> bool {
     )
 }
 
-fn is_catalog_lookup(sql: &str) -> bool {
-    let Some(parsed) = super::parse(sql) else {
-        return false;
-    };
-    !parsed.is_empty() && parsed.iter().all(statement_is_catalog_lookup)
-}
-
+/// A query (a UNION of them included) that writes nothing and reads only the catalog.
 fn statement_is_catalog_lookup(statement: &Statement) -> bool {
-    let Statement::Query(query) = statement else {
-        return false;
-    };
-    if !matches!(query.body.as_ref(), SetExpr::Select(_) | SetExpr::Query(_)) {
+    if !matches!(statement, Statement::Query(_)) || statement.visit(&mut FindsWrite).is_break() {
         return false;
     }
     let mut reads = CatalogReads::default();
@@ -196,8 +327,9 @@ fn statement_is_catalog_lookup(statement: &Statement) -> bool {
         .filter(|relation| !is_cte_reference(relation, &reads.cte_names))
         .collect();
     if relations.is_empty() {
-        // A FROM-less SELECT qualifies only when its work is resolving a name to an OID.
-        reads.oid_casts > 0 && reads.function_calls == 0
+        // A FROM-less SELECT qualifies when its work is resolving a name to an OID or calling
+        // catalog and settings functions, and nothing else.
+        (reads.oid_casts > 0 || reads.catalog_functions > 0) && reads.other_functions == 0
     } else {
         relations
             .iter()
@@ -211,7 +343,8 @@ struct CatalogReads {
     relations: Vec<ObjectName>,
     cte_names: HashSet<String>,
     oid_casts: usize,
-    function_calls: usize,
+    catalog_functions: usize,
+    other_functions: usize,
 }
 
 impl Visitor for CatalogReads {
@@ -236,11 +369,73 @@ impl Visitor for CatalogReads {
             Expr::Cast { data_type, .. } if is_oid_type(&data_type.to_string().to_lowercase()) => {
                 self.oid_casts += 1;
             }
-            Expr::Function(_) => self.function_calls += 1,
+            Expr::Function(function)
+                if is_catalog_function(&function_name(&function.name))
+                    && !sets_application_state(function) =>
+            {
+                self.catalog_functions += 1;
+            }
+            Expr::Function(_) => self.other_functions += 1,
             _ => {}
         }
         ControlFlow::Continue(())
     }
+}
+
+/// A function's unqualified, lowercased name.
+fn function_name(name: &ObjectName) -> String {
+    name_parts(name).pop().unwrap_or_default()
+}
+
+/// Functions that read the catalog or the session's settings: `pg_*` ones except those that
+/// act (sleep, take locks, signal, write files or change the server), `current_setting`,
+/// `set_config` (asyncpg turns JIT off around its introspection with it), `format_type`, the
+/// privilege checks and the comment readers.
+fn is_catalog_function(name: &str) -> bool {
+    const ACTING: [&str; 12] = [
+        "pg_sleep",
+        "pg_advisory",
+        "pg_try_advisory",
+        "pg_notify",
+        "pg_cancel_backend",
+        "pg_terminate_backend",
+        "pg_reload_conf",
+        "pg_switch_wal",
+        "pg_create",
+        "pg_drop",
+        "pg_stat_reset",
+        "pg_promote",
+    ];
+    if let Some(rest) = name.strip_prefix("pg_") {
+        return !rest.is_empty() && !ACTING.iter().any(|acting| name.starts_with(acting));
+    }
+    matches!(
+        name,
+        "current_setting" | "set_config" | "format_type" | "obj_description" | "col_description"
+    ) || name.starts_with("has_") && name.ends_with("_privilege")
+}
+
+/// `set_config` and `current_setting` on a custom, dotted setting (`'app.tenant_id'`, or a
+/// name given as a parameter): the application's own state, such as the tenant a row-level
+/// security policy reads or the actor an audit trigger records. A driver touches the server's
+/// settings (`'jit'`, `'search_path'`) by literal name.
+fn sets_application_state(function: &Function) -> bool {
+    if !matches!(
+        function_name(&function.name).as_str(),
+        "set_config" | "current_setting"
+    ) {
+        return false;
+    }
+    let FunctionArguments::List(list) = &function.args else {
+        return true;
+    };
+    let setting = list.args.first().and_then(|arg| match arg {
+        FunctionArg::Unnamed(FunctionArgExpr::Expr(Expr::Value(value))) => {
+            value.value.clone().into_string()
+        }
+        _ => None,
+    });
+    setting.is_none_or(|name| name.contains('.'))
 }
 
 fn name_parts(relation: &ObjectName) -> Vec<String> {
@@ -363,9 +558,89 @@ mod tests {
     }
 
     #[test]
-    fn ordinary_queries() {
+    fn pings_select_constants_only() {
         for sql in [
             "SELECT 1",
+            "select 1;",
+            "SELECT 'ok' AS alive",
+            "select 1; select 2",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::Ping, "{sql:?}");
+        }
+        for sql in [
+            "SELECT 1 FROM users",
+            "select now()",
+            "select 1 where false",
+            "select 1; select * from users",
+        ] {
+            assert_ne!(statement_kind(sql), StatementKind::Ping, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn session_resets() {
+        for sql in [
+            // asyncpg's pool, between borrowers.
+            "SELECT pg_advisory_unlock_all();\nCLOSE ALL;\nUNLISTEN *;\nRESET ALL;",
+            // psycopg 3 after a prepared-statement failure, and by hand.
+            "DEALLOCATE ALL",
+            "DISCARD ALL",
+            "discard temp",
+            "RESET search_path",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::SessionReset, "{sql:?}");
+        }
+        for sql in [
+            "CLOSE my_cursor",
+            "UNLISTEN posts_changed",
+            "DEALLOCATE my_statement",
+            "SELECT pg_advisory_unlock(1)",
+            "RESET ALL; DELETE FROM users",
+        ] {
+            assert_ne!(statement_kind(sql), StatementKind::SessionReset, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn settings_and_catalog_functions_are_catalog_lookups() {
+        for sql in [
+            // asyncpg turns JIT off around its type introspection, and back.
+            "SELECT\n    current_setting('jit') AS cur,\n    set_config('jit', 'off', false) AS new",
+            "SELECT\n    set_config('jit', $1, false)",
+            "select pg_catalog.pg_get_userbyid(10)",
+            "select format_type(23, null)",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::CatalogLookup, "{sql:?}");
+        }
+        for sql in [
+            "select pg_sleep(1)",
+            "select pg_advisory_lock(1)",
+            "select set_config('app.tenant', '1', false), now()",
+            // The tenant for row-level security and the actor for the audit trigger.
+            "select set_config('app.current_org', $1, false)",
+            "select set_config('pglab.actor_id', $1, true), set_config('pglab.client_addr', $2, true)",
+            "select current_setting('app.current_org')",
+            "select pg_notify('c', 'x')",
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::Query, "{sql:?}");
+        }
+    }
+
+    #[test]
+    fn what_drivers_send_to_read_the_catalog() {
+        // Captured through `pglab proxy`: asyncpg's type introspection (for an enum), and the
+        // publications query psql's `\d posts` sends.
+        for sql in [
+            include_str!("../../tests/fixtures/sql/asyncpg-typeinfo.sql"),
+            include_str!("../../tests/fixtures/sql/psql-publications.sql"),
+        ] {
+            assert_eq!(statement_kind(sql), StatementKind::CatalogLookup, "{sql}");
+        }
+    }
+
+    #[test]
+    fn ordinary_queries() {
+        for sql in [
             "SELECT version()",
             "SELECT * FROM users WHERE id = $1",
             "SELECT abalance FROM pgbench_accounts WHERE aid = 1",

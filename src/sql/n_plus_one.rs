@@ -3,9 +3,9 @@
 //! same parameters, again and again), and values spliced into SQL text instead of bound.
 //!
 //! A burst is a run of consecutive statements with the same fingerprint. Only queries take
-//! part: transaction control, catalog lookups, pings and empty statements are invisible to
-//! it, so a driver that wraps each lookup in `BEGIN`/`COMMIT`, resolves a type or checks the
-//! connection in between is still running one loop.
+//! part: transaction control, catalog lookups, pings, session resets and empty statements are
+//! invisible to it, so a driver that wraps each lookup in `BEGIN`/`COMMIT`, resolves a type or
+//! checks the connection in between is still running one loop.
 //!
 //! N+1 is about round trips, so a burst is measured in round trips: statements pipelined in
 //! one round trip (pipeline mode, `executemany`) count once, and a burst that took fewer round
@@ -88,8 +88,12 @@ pub enum Finding {
         span: Span,
     },
     /// Statements of shape `sql` (the fingerprint shape) arrived with different literal values
-    /// written into the text, as `example` (the raw text that showed it) does.
-    SplicedLiterals { sql: Arc<str>, example: Arc<str> },
+    /// written into the text: `first` and `example` are two raw texts that differ in them.
+    SplicedLiterals {
+        sql: Arc<str>,
+        first: Arc<str>,
+        example: Arc<str>,
+    },
 }
 
 impl Finding {
@@ -120,13 +124,14 @@ impl Finding {
                     format!("{count} more times")
                 }
             ),
-            Finding::SplicedLiterals { sql, example } => format!(
-                "values are written into the SQL text (`{}` arrives as `{}` and others): bind \
-                 them as parameters ($1) so the server can reuse the plan and input cannot \
-                 become SQL",
-                abbreviate(sql, MESSAGE_SQL_WIDTH),
-                abbreviate(example, MESSAGE_SQL_WIDTH)
-            ),
+            Finding::SplicedLiterals { first, example, .. } => {
+                let (before, after) = where_they_differ(first, example);
+                format!(
+                    "values arrive inside the SQL text (`{before}`, then `{after}`): either the \
+                     driver interpolates parameters client-side, as psycopg2 does (safe), or the \
+                     code builds SQL strings (check it: input written into SQL can become SQL)"
+                )
+            }
         }
     }
 }
@@ -142,9 +147,9 @@ pub struct BurstDetector {
     burst: Option<Burst>,
     /// The session the statements come from (the detector follows one).
     session: u64,
-    /// Fingerprint hash → hash of the first raw text seen with literals, or `None` once
-    /// reported: the memory behind the spliced-literals rule.
-    spliced: HashMap<u64, Option<u64>>,
+    /// Fingerprint hash → hash of the first raw text seen with literals and the text, or
+    /// `None` once reported: the memory behind the spliced-literals rule.
+    spliced: HashMap<u64, Option<(u64, Arc<str>)>>,
 }
 
 #[derive(Debug)]
@@ -309,19 +314,53 @@ impl BurstDetector {
                 if self.spliced.len() >= SPLICE_MEMORY {
                     self.spliced.clear();
                 }
-                self.spliced.insert(hash, Some(text_hash));
+                self.spliced
+                    .insert(hash, Some((text_hash, statement.sql.into())));
                 None
             }
-            Some(Some(first)) if *first != text_hash => {
-                self.spliced.insert(hash, None);
+            Some(Some((first_hash, _))) if *first_hash != text_hash => {
+                let first = self
+                    .spliced
+                    .insert(hash, None)
+                    .flatten()
+                    .map(|(_, text)| text);
                 Some(Finding::SplicedLiterals {
                     sql: Arc::clone(&statement.fingerprint.shape),
+                    first: first.unwrap_or_default(),
                     example: statement.sql.into(),
                 })
             }
             Some(_) => None,
         }
     }
+}
+
+/// Characters of context kept on each side of the first difference between two spliced texts.
+const DIFFERENCE_CONTEXT: usize = 30;
+
+/// The parts of `first` and `second` (whitespace collapsed) around the first place they
+/// differ: where the spliced values are, however far into a long statement that is.
+fn where_they_differ(first: &str, second: &str) -> (String, String) {
+    let first: Vec<char> = abbreviate(first, usize::MAX).chars().collect();
+    let second: Vec<char> = abbreviate(second, usize::MAX).chars().collect();
+    let at = first
+        .iter()
+        .zip(&second)
+        .take_while(|(a, b)| a == b)
+        .count();
+    let around = |text: &[char]| {
+        let start = at.saturating_sub(DIFFERENCE_CONTEXT);
+        let end = (at + DIFFERENCE_CONTEXT).min(text.len());
+        let mut out: String = text[start.min(end)..end].iter().collect();
+        if start > 0 {
+            out.insert(0, '…');
+        }
+        if end < text.len() {
+            out.push('…');
+        }
+        out
+    };
+    (around(&first), around(&second))
 }
 
 #[cfg(test)]
@@ -648,6 +687,7 @@ mod tests {
             session.run("select * from users where id = 2", 0),
             vec![Finding::SplicedLiterals {
                 sql: "SELECT * FROM users WHERE id = ?".into(),
+                first: "select * from users where id = 1".into(),
                 example: "select * from users where id = 2".into()
             }]
         );
@@ -672,6 +712,42 @@ mod tests {
                 .iter()
                 .all(|finding| !matches!(finding, Finding::SplicedLiterals { .. }))
         );
+    }
+
+    #[test]
+    fn spliced_values_are_shown_on_both_sides_around_where_they_differ() {
+        // What SQLAlchemy over psycopg2 sends: the driver writes the bound values in.
+        let columns = "posts.id AS posts_id, posts.title AS posts_title, posts.author_id AS \
+                       posts_author_id, posts.created_at AS posts_created_at";
+        let first = format!(
+            "SELECT {columns} FROM posts WHERE posts.organization_id = 1 AND posts.title = 'a'"
+        );
+        let example = first.replace("'a'", "'b'");
+        let message = Finding::SplicedLiterals {
+            sql: "SELECT … = ?".into(),
+            first: first.as_str().into(),
+            example: example.as_str().into(),
+        }
+        .message();
+        assert!(message.contains("posts.title = 'a'`"), "{message}");
+        assert!(message.contains("posts.title = 'b'`"), "{message}");
+        assert!(
+            message.starts_with("values arrive inside the SQL text"),
+            "{message}"
+        );
+        assert!(message.contains("psycopg2"), "{message}");
+        assert!(message.contains("builds SQL strings"), "{message}");
+        assert!(!message.contains("injectable"), "{message}");
+        let long = format!("select * from t where a = '{}' and b = 1", "x".repeat(500));
+        let message = Finding::SplicedLiterals {
+            sql: "".into(),
+            first: long.as_str().into(),
+            example: long.replace("b = 1", "b = 2").as_str().into(),
+        }
+        .message();
+        assert!(message.contains("b = 1"), "{message}");
+        assert!(message.contains("b = 2"), "{message}");
+        assert!(message.chars().count() < 400, "{message}");
     }
 
     #[test]

@@ -128,7 +128,9 @@ fn entry_line(entry: &Entry, marked: bool, width: usize, theme: &Theme) -> Line<
     let sql = sql_of(entry);
     let kind_style = match entry.kind {
         Kind::Query => theme.text(),
-        Kind::Ping | Kind::CatalogLookup | Kind::TransactionControl => theme.dim(),
+        Kind::Ping | Kind::CatalogLookup | Kind::TransactionControl | Kind::SessionReset => {
+            theme.dim()
+        }
         Kind::Prepare => theme.code(),
     };
     let head = format!(

@@ -328,6 +328,7 @@ mod tests {
         let lint = Warning::Lint {
             lint: Lint::MissingSoftDeleteFilter {
                 table: "posts".into(),
+                by_key: false,
             },
             sql: lookup,
         };
