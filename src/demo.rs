@@ -58,6 +58,7 @@ pub mod params;
 pub mod postgres;
 pub mod requests;
 pub mod soft_delete;
+pub mod table_reads;
 pub mod tenancy;
 pub mod tenant_security;
 

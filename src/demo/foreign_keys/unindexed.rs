@@ -18,6 +18,7 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::explain::{self as fetch, Analyze, Planner};
 use crate::demo::indexes::diffed;
 use crate::demo::meter::Meter;
+use crate::demo::table_reads::{Reads, scans};
 use crate::demo::{DemoContext, Error, params, say, sql};
 use crate::explain::Plan;
 use crate::explain::text::ms;
@@ -32,14 +33,6 @@ const DELETED: i64 = 20;
 const RUNS: usize = 5;
 const INDEX: &str = "fk_members_tenant_id_idx";
 const DELETE: &str = "delete from fk_tenants where id <= 20";
-
-/// How the cascade read `fk_members` during one delete.
-#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
-struct Reads {
-    seq_scan: i64,
-    seq_tup_read: i64,
-    idx_scan: i64,
-}
 
 /// The delete measured in one index state.
 struct Measured {
@@ -208,12 +201,16 @@ async fn measured(conn: &mut PgConnection) -> Result<Measured, Error> {
             cause: Box::new(cause),
         }
     };
-    let before = reads(conn).await?;
+    let before = Reads::of(conn, "fk_members")
+        .await
+        .map_err(sql(DEMO, "reading the statistics of fk_members"))?;
     let plan = fetch::explain(conn, DELETE, Analyze::Yes)
         .await
         .map_err(statement("explaining the delete"))?
         .plan;
-    let after = reads(conn).await?;
+    let after = Reads::of(conn, "fk_members")
+        .await
+        .map_err(sql(DEMO, "reading the statistics of fk_members"))?;
     let median_ms = fetch::compare_runs(conn, DELETE, RUNS, Planner::AsIs)
         .await
         .map_err(statement("timing the delete"))?
@@ -221,23 +218,8 @@ async fn measured(conn: &mut PgConnection) -> Result<Measured, Error> {
     Ok(Measured {
         plan,
         median_ms,
-        reads: Reads {
-            seq_scan: after.seq_scan - before.seq_scan,
-            seq_tup_read: after.seq_tup_read - before.seq_tup_read,
-            idx_scan: after.idx_scan - before.idx_scan,
-        },
+        reads: after.since(before),
     })
-}
-
-/// The transaction's scans of `fk_members` so far; they count inside rolled-back savepoints.
-async fn reads(conn: &mut PgConnection) -> Result<Reads, Error> {
-    sqlx::query_as(
-        "select seq_scan, seq_tup_read, coalesce(idx_scan, 0) as idx_scan
-           from pg_stat_xact_user_tables where relid = 'fk_members'::regclass",
-    )
-    .fetch_one(conn)
-    .await
-    .map_err(sql(DEMO, "reading the statistics of fk_members"))
 }
 
 /// "812.4 ms, 20 calls": the foreign key's trigger in the analyzed delete.
@@ -252,18 +234,6 @@ fn trigger(plan: &Plan) -> String {
                 format!("{time}, {}", plural(t.calls, "call", "calls"))
             },
         )
-}
-
-/// "20 (4,000,000 rows)", "0".
-fn scans(count: i64, rows: Option<i64>) -> String {
-    match rows {
-        Some(rows) if count > 0 => format!(
-            "{} ({})",
-            group(count as f64),
-            plural(rows as f64, "row", "rows")
-        ),
-        _ => group(count as f64),
-    }
 }
 
 /// "the index made it 41× faster".

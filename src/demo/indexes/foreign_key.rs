@@ -19,6 +19,7 @@ use crate::data::demo::{DemoProgress, DemoReport};
 use crate::db::explain::{self as fetch, Analyze, Planner};
 use crate::demo::meter::Meter;
 use crate::demo::params;
+use crate::demo::table_reads::{Reads, scans};
 use crate::demo::{DemoContext, Error};
 use crate::explain::Plan;
 use crate::explain::text::ms;
@@ -31,15 +32,6 @@ const RUNS: usize = 5;
 const POSTS: &str = "big_posts";
 const INDEX: &str = "big_posts_author_id_idx";
 const BEFORE: &str = "no index on author_id";
-
-/// How the foreign-key check read `big_posts` during one delete, from the transaction's
-/// own statistics.
-#[derive(Debug, Clone, Copy, Default, sqlx::FromRow)]
-struct Reads {
-    seq_scan: i64,
-    seq_tup_read: i64,
-    idx_scan: i64,
-}
 
 /// The delete and the join, measured once without the index and once with it.
 struct Measured {
@@ -280,12 +272,16 @@ async fn measure(
 /// The delete and the join, each explained once and timed [`RUNS`] times.
 async fn measured(conn: &mut PgConnection, setup: &Setup) -> Result<Measured, Error> {
     let delete = format!("delete from big_users where id = {}", setup.newest);
-    let before = reads(conn).await?;
+    let before = Reads::of(conn, "big_posts")
+        .await
+        .map_err(sql_error(DEMO, "reading the statistics of big_posts"))?;
     let delete_plan = fetch::explain(conn, &delete, Analyze::Yes)
         .await
         .map_err(statement_error(DEMO, "explaining the delete"))?
         .plan;
-    let after = reads(conn).await?;
+    let after = Reads::of(conn, "big_posts")
+        .await
+        .map_err(sql_error(DEMO, "reading the statistics of big_posts"))?;
     let delete_ms = fetch::compare_runs(conn, &delete, RUNS, Planner::AsIs)
         .await
         .map_err(statement_error(DEMO, "timing the delete"))?
@@ -306,26 +302,10 @@ async fn measured(conn: &mut PgConnection, setup: &Setup) -> Result<Measured, Er
     Ok(Measured {
         delete: delete_plan,
         delete_ms,
-        check: Reads {
-            seq_scan: after.seq_scan - before.seq_scan,
-            seq_tup_read: after.seq_tup_read - before.seq_tup_read,
-            idx_scan: after.idx_scan - before.idx_scan,
-        },
+        check: after.since(before),
         join: join_plan,
         join_ms,
     })
-}
-
-/// The transaction's scans of `big_posts` so far; they count inside savepoints rolled back.
-async fn reads(conn: &mut PgConnection) -> Result<Reads, Error> {
-    sqlx::query_as(
-        "select seq_scan, seq_tup_read, coalesce(idx_scan, 0) as idx_scan
-           from pg_stat_xact_user_tables
-          where relid = 'big_posts'::regclass",
-    )
-    .fetch_one(conn)
-    .await
-    .map_err(sql_error(DEMO, "reading the statistics of big_posts"))
 }
 
 /// The foreign-key check's time in the analyzed delete.
@@ -335,18 +315,6 @@ fn trigger_ms(plan: &Plan) -> String {
         .find(|trigger| trigger.is_foreign_key_check())
         .and_then(|trigger| trigger.time_ms)
         .map_or_else(|| "—".to_string(), ms)
-}
-
-/// "1 (500,000 rows)", "0".
-fn scans(count: i64, rows: Option<i64>) -> String {
-    match rows {
-        Some(rows) if count > 0 => format!(
-            "{} ({})",
-            group(count as f64),
-            crate::text::plural(rows as f64, "row", "rows")
-        ),
-        _ => group(count as f64),
-    }
 }
 
 /// The scan of `big_posts` in the join's plan, as text EXPLAIN titles it.
