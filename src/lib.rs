@@ -23,6 +23,8 @@
 //! - domain demos: [`demo`] (named experiments lessons run and measure: the N+1 loops, the
 //!   index lesson's plans and builds)
 //! - views (pure): [`ui`] (the screens, and the line builders the plain-text runner shares)
+//! - [`bounded_read`]: reading a file someone named (lessons, progress, a statement), never
+//!   more than a limit and, where a file is expected, only a regular file
 //! - edges: [`cli`] (command line and dispatch), [`config`] (data directory, resolution),
 //!   [`terminal`] (taking and restoring the terminal), [`runtime`] (the lab's event loop),
 //!   [`exit`] (the exit codes, and the trait by which an error says its own)
@@ -30,6 +32,7 @@
 
 pub mod app;
 pub mod audit;
+pub mod bounded_read;
 pub mod cli;
 pub mod config;
 pub mod conninfo;

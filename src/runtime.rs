@@ -81,6 +81,9 @@ struct Effects {
     demo: Option<RunningDemo>,
     latency: Latency,
     progress_path: PathBuf,
+    /// The progress this lab loaded or last saved: a save merges what changed since into
+    /// the file, so a second lab on the same data directory keeps its work.
+    saved_progress: Progress,
     proxy_tx: mpsc::Sender<crate::data::proxy::ProxyEvent>,
     event_tx: mpsc::UnboundedSender<Event>,
     journal: Journal,
@@ -115,6 +118,7 @@ async fn run_lab(options: Options) -> anyhow::Result<()> {
         demo: None,
         latency: Latency::default(),
         progress_path,
+        saved_progress: progress.clone(),
         proxy_tx,
         event_tx,
         journal,
@@ -304,13 +308,16 @@ impl Effects {
             // Small and synchronous: the file is a few hundred bytes, and a save that
             // returns has reached the disk.
             Command::SaveProgress(progress) => {
-                if let Err(error) = progress.save(&self.progress_path) {
-                    let message = format!("Progress not saved: {error}");
-                    self.journal.write(&message);
-                    if quitting {
-                        return Err(message);
+                match progress.save(&self.saved_progress, &self.progress_path) {
+                    Ok(()) => self.saved_progress = *progress,
+                    Err(error) => {
+                        let message = format!("Progress not saved: {error}");
+                        self.journal.write(&message);
+                        if quitting {
+                            return Err(message);
+                        }
+                        self.send(Event::ProgressNotSaved(message));
                     }
-                    self.send(Event::ProgressNotSaved(message));
                 }
             }
             Command::Execute { id, sql } => self.send_job(id, Job::Execute { id, sql }),

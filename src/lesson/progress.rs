@@ -18,19 +18,32 @@
 //!
 //! Step numbers are 0-based indices into the lesson's steps. Saving is atomic (a temp file in
 //! the same folder, fsync, rename), so a crash leaves the old file or the new one, never half;
-//! a damaged file is an error naming it and is never overwritten silently.
+//! a damaged file is an error naming it and is never overwritten silently. The file is read
+//! as a regular file of at most [`MAX_PROGRESS_BYTES`] (a link to it is followed, so it can
+//! live in a synced folder).
+//!
+//! Two labs may share a data directory, each holding the progress it loaded: a save merges
+//! (see [`merge`]) what this lab changed since it last saved into what the file holds now, under
+//! an exclusive lock on `progress.json.lock` beside it, so neither lab's work is lost.
+
+mod merge;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs::{self, File};
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, ErrorKind, Write};
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
 use super::{Lesson, StepKind};
+use crate::bounded_read::{self, Links, Unreadable, size_words};
 
 /// The progress file's usual name inside the data directory.
 pub const PROGRESS_FILE: &str = "progress.json";
+
+/// The largest progress file read: a learner who opened every lesson and answered everything
+/// has a few kilobytes.
+pub const MAX_PROGRESS_BYTES: u64 = 1024 * 1024;
 
 /// The `format_version` this build writes and reads.
 const PROGRESS_VERSION: u32 = 1;
@@ -40,6 +53,19 @@ const PROGRESS_VERSION: u32 = 1;
 pub enum ProgressError {
     #[error("cannot read the progress file {}: {source}", path.display())]
     Read { path: PathBuf, source: io::Error },
+    #[error(
+        "the progress file {} is not a regular file (a folder, a FIFO or a device); move it \
+         aside to start over",
+        path.display()
+    )]
+    NotRegular { path: PathBuf },
+    #[error(
+        "the progress file {} is larger than {}, far more than progress takes; move it \
+         aside to start over",
+        path.display(),
+        size_words(MAX_PROGRESS_BYTES)
+    )]
+    TooLarge { path: PathBuf },
     #[error(
         "the progress file {} is damaged ({source}); move it aside to start over \
          (pglab will not overwrite it)",
@@ -124,10 +150,18 @@ impl Completion {
 impl Progress {
     /// Reads the progress file; a missing file is a fresh start.
     pub fn load(path: &Path) -> Result<Progress, ProgressError> {
-        let bytes = match fs::read(path) {
+        let bytes = match bounded_read::read_regular(path, Links::Follow, MAX_PROGRESS_BYTES) {
             Ok(bytes) => bytes,
-            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(Progress::default()),
-            Err(source) => {
+            Err(Unreadable::NotFound) => return Ok(Progress::default()),
+            Err(Unreadable::NotRegular) => {
+                let path = path.to_path_buf();
+                return Err(ProgressError::NotRegular { path });
+            }
+            Err(Unreadable::TooLarge(_)) => {
+                let path = path.to_path_buf();
+                return Err(ProgressError::TooLarge { path });
+            }
+            Err(Unreadable::Io(source)) => {
                 let path = path.to_path_buf();
                 return Err(ProgressError::Read { path, source });
             }
@@ -145,23 +179,27 @@ impl Progress {
         Ok(progress)
     }
 
-    /// Writes the file atomically, creating its folder if needed.
-    pub fn save(&self, path: &Path) -> Result<(), ProgressError> {
-        self.write_atomically(path)
-            .map_err(|source| ProgressError::Write {
-                path: path.to_path_buf(),
-                source,
-            })
+    /// Saves this progress (a lab's whole state) to `path`, keeping what other labs saved
+    /// there: under the file's lock, what this lab changed since `base` (the state it loaded
+    /// or last saved) is merged into the file's current content (see [`merge`]), and the
+    /// result is written atomically, creating the folder if needed.
+    pub fn save(&self, base: &Progress, path: &Path) -> Result<(), ProgressError> {
+        let write_error = |source| ProgressError::Write {
+            path: path.to_path_buf(),
+            source,
+        };
+        let _lock = lock(path).map_err(write_error)?;
+        let theirs = Progress::load(path)?;
+        merge::merge(base, self, theirs)
+            .write_atomically(path)
+            .map_err(write_error)
     }
 
     fn write_atomically(&self, path: &Path) -> io::Result<()> {
         let name = path.file_name().ok_or_else(|| {
             io::Error::new(ErrorKind::InvalidInput, "the path does not name a file")
         })?;
-        let dir = match path.parent() {
-            Some(parent) if !parent.as_os_str().is_empty() => parent,
-            _ => Path::new("."),
-        };
+        let dir = folder_of(path);
         fs::create_dir_all(dir)?;
         let mut json = serde_json::to_vec_pretty(self).map_err(io::Error::other)?;
         json.push(b'\n');
@@ -274,6 +312,33 @@ impl Progress {
 
     pub fn is_complete(&self, lesson: &Lesson) -> bool {
         self.completion(lesson).is_complete()
+    }
+}
+
+/// Holds the exclusive lock on `path`'s lock file (`progress.json.lock`, created beside it and
+/// never removed: removing it would let two labs lock two different files) until dropped.
+fn lock(path: &Path) -> io::Result<File> {
+    let mut name = path
+        .file_name()
+        .ok_or_else(|| io::Error::new(ErrorKind::InvalidInput, "the path does not name a file"))?
+        .to_os_string();
+    name.push(".lock");
+    let dir = folder_of(path);
+    fs::create_dir_all(dir)?;
+    let file = OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(dir.join(name))?;
+    file.lock()?;
+    Ok(file)
+}
+
+/// The folder `path` is in (`.` for a bare file name).
+fn folder_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
     }
 }
 
@@ -432,13 +497,15 @@ mod tests {
         progress.answer_quiz("n-plus-one", 5, 1);
         progress.reveal_hint("n-plus-one", 4, 3);
         progress.mark_passed("n-plus-one", 4);
-        progress.save(&path).unwrap();
+        progress.save(&Progress::default(), &path).unwrap();
         assert_eq!(Progress::load(&path).unwrap(), progress);
         let names: Vec<_> = fs::read_dir(path.parent().unwrap())
             .unwrap()
             .map(|entry| entry.unwrap().file_name())
             .collect();
-        assert_eq!(names, [PROGRESS_FILE], "no temp file left behind");
+        let lock = format!("{PROGRESS_FILE}.lock");
+        assert_eq!(names.len(), 2, "no temp file left behind: {names:?}");
+        assert!(names.contains(&PROGRESS_FILE.into()) && names.contains(&lock.into()));
         let text = fs::read_to_string(&path).unwrap();
         assert!(
             text.contains("\"quiz_answers\": {\n        \"5\": 1"),
@@ -487,5 +554,75 @@ mod tests {
         let progress = Progress::load(&path).unwrap();
         assert_eq!(progress.lesson("a").current_step(5), 2);
         assert!(!progress.lesson("a").is_started());
+    }
+
+    #[test]
+    fn two_labs_saving_different_lessons_in_turn_keep_both() {
+        let scratch = Scratch::new("two-labs");
+        let path = scratch.0.join(PROGRESS_FILE);
+        // Both labs start from the same (empty) file and each saves its whole state.
+        let (mut first, mut second) = (Progress::default(), Progress::default());
+        let (mut first_saved, mut second_saved) = (first.clone(), second.clone());
+        for step in 0..3 {
+            first.set_step("n-plus-one", step);
+            first.save(&first_saved, &path).unwrap();
+            first_saved = first.clone();
+            second.mark_passed("indexes", step + 10);
+            second.save(&second_saved, &path).unwrap();
+            second_saved = second.clone();
+        }
+        let kept = Progress::load(&path).unwrap();
+        assert_eq!(kept.lesson("n-plus-one").current_step(9), 2);
+        assert!((10..13).all(|step| kept.lesson("indexes").is_passed(step)));
+    }
+
+    /// Labs saving at the same moment, as threads (the lock is per open file, so threads
+    /// contend for it as processes do): every lab's every save survives.
+    #[test]
+    fn concurrent_saves_lose_nothing() {
+        let scratch = Scratch::new("concurrent");
+        let path = scratch.0.join(PROGRESS_FILE);
+        let labs: Vec<_> = (0..4)
+            .map(|lab| {
+                let path = path.clone();
+                std::thread::spawn(move || {
+                    let id = format!("lesson-{lab}");
+                    let mut progress = Progress::default();
+                    let mut saved = progress.clone();
+                    for step in 0..25 {
+                        progress.mark_passed(&id, step);
+                        progress.save(&saved, &path).unwrap();
+                        saved = progress.clone();
+                    }
+                })
+            })
+            .collect();
+        for lab in labs {
+            lab.join().unwrap();
+        }
+        let kept = Progress::load(&path).unwrap();
+        for lab in 0..4 {
+            let lesson = kept.lesson(&format!("lesson-{lab}"));
+            assert!((0..25).all(|step| lesson.is_passed(step)), "lab {lab}");
+        }
+    }
+
+    #[test]
+    fn a_progress_file_that_is_no_file_or_too_large_is_refused_by_name() {
+        let scratch = Scratch::new("not-a-file");
+        fs::create_dir_all(&scratch.0).unwrap();
+        let path = scratch.0.join(PROGRESS_FILE);
+        std::os::unix::fs::symlink("/dev/zero", &path).unwrap();
+        let error = Progress::load(&path).unwrap_err();
+        assert!(matches!(error, ProgressError::NotRegular { .. }), "{error}");
+        assert!(error.to_string().contains(&path.display().to_string()));
+        fs::remove_file(&path).unwrap();
+        nix::unistd::mkfifo(&path, nix::sys::stat::Mode::S_IRWXU).unwrap();
+        let error = Progress::load(&path).unwrap_err();
+        assert!(matches!(error, ProgressError::NotRegular { .. }), "{error}");
+        fs::remove_file(&path).unwrap();
+        fs::write(&path, vec![b' '; MAX_PROGRESS_BYTES as usize + 1]).unwrap();
+        let error = Progress::load(&path).unwrap_err();
+        assert!(error.to_string().contains("larger than 1 MiB"), "{error}");
     }
 }

@@ -3,15 +3,17 @@
 //! `PGLAB_LESSONS`) for instructors who edit them. Both answer the same two questions — what
 //! is at this path, and what text is in this file — under the same rules, so the catalogue has
 //! one reader: only regular files count (a symbolic link is refused even when it points inside
-//! the folder, so nothing outside the catalogue is ever read), each at most
-//! [`MAX_FILE_BYTES`], and UTF-8. The catalogue and manifest readers word the refusals as
-//! `file:line: what is wrong`.
+//! the folder, so nothing outside the catalogue is ever read; a FIFO or a device is refused
+//! without being opened), each at most [`MAX_FILE_BYTES`] (read through
+//! [`crate::bounded_read`], so a file that grows while it is read is still cut off), and
+//! UTF-8. The catalogue and manifest readers word the refusals as `file:line: what is wrong`.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
-use std::io::{self, ErrorKind, Read};
-use std::os::unix::fs::OpenOptionsExt;
+use std::fs;
+use std::io::{self, ErrorKind};
 use std::path::{Component, Path, PathBuf};
+
+use crate::bounded_read::{self, Links, size_words};
 
 /// The largest lesson file read. The longest shipped file is a few kilobytes; the limit keeps a
 /// stray log or image named by mistake from being read into memory.
@@ -96,7 +98,7 @@ impl Source {
             },
         };
         if bytes.len() as u64 > MAX_FILE_BYTES {
-            return Err(Unreadable::TooLarge(bytes.len() as u64));
+            return Err(Unreadable::TooLarge(Some(bytes.len() as u64)));
         }
         String::from_utf8(bytes).map_err(|_| Unreadable::NotUtf8)
     }
@@ -137,8 +139,8 @@ pub(super) enum Kind {
 pub(super) enum Unreadable {
     NotFound,
     NotRegular,
-    /// Its size in bytes, over [`MAX_FILE_BYTES`].
-    TooLarge(u64),
+    /// Over [`MAX_FILE_BYTES`]: its size in bytes when known before reading.
+    TooLarge(Option<u64>),
     NotUtf8,
     Io(io::Error),
 }
@@ -149,12 +151,14 @@ impl Unreadable {
     pub(super) fn complaint(&self) -> String {
         match self {
             Unreadable::NotFound => "not found".into(),
-            Unreadable::NotRegular => "is not a regular file (a symbolic link, or a device); \
+            Unreadable::NotRegular => "is not a regular file (a symbolic link, a FIFO or a \
+                 device); \
                  lessons read only regular files inside their folder, so copy the file in"
                 .into(),
             Unreadable::TooLarge(size) => format!(
-                "is {size} bytes; a lesson file may be at most {MAX_FILE_BYTES} bytes, so \
-                 split it or name the right file"
+                "is {}; a lesson file may be at most {}, so split it or name the right file",
+                size.map_or_else(|| "larger still".into(), |size| format!("{size} bytes")),
+                size_words(MAX_FILE_BYTES)
             ),
             Unreadable::NotUtf8 => "is not UTF-8 text; save it as UTF-8".into(),
             Unreadable::Io(error) => format!("cannot be read: {error}"),
@@ -184,7 +188,12 @@ fn folder_kind(root: &Path, parts: &[&str]) -> io::Result<Kind> {
         path.push(part);
         let kind = match fs::symlink_metadata(&path) {
             Ok(metadata) => metadata.file_type(),
-            Err(error) if error.kind() == ErrorKind::NotFound => return Ok(Kind::Missing),
+            // `--lessons` naming a file rather than a folder: nothing is below it.
+            Err(error)
+                if matches!(error.kind(), ErrorKind::NotFound | ErrorKind::NotADirectory) =>
+            {
+                return Ok(Kind::Missing);
+            }
             Err(error) => return Err(error),
         };
         let last = index + 1 == parts.len();
@@ -213,32 +222,14 @@ fn read_from_folder(root: &Path, parts: &[&str]) -> Result<Vec<u8>, Unreadable> 
     let path = parts
         .iter()
         .fold(root.to_path_buf(), |path, part| path.join(part));
-    // O_NOFOLLOW: a file swapped for a link after the check above is still not followed.
-    let nofollow = nix::fcntl::OFlag::O_NOFOLLOW.bits();
-    let file = OpenOptions::new()
-        .read(true)
-        .custom_flags(nofollow)
-        .open(&path)
-        .map_err(|error| match error.raw_os_error() {
-            Some(code) if code == nix::errno::Errno::ELOOP as i32 => Unreadable::NotRegular,
-            _ if error.kind() == ErrorKind::NotFound => Unreadable::NotFound,
-            _ => Unreadable::Io(error),
-        })?;
-    let size = file.metadata().map_err(Unreadable::Io)?.len();
-    if size > MAX_FILE_BYTES {
-        return Err(Unreadable::TooLarge(size));
-    }
-    read_bounded(file)
-}
-
-/// Reads at most one byte past the limit, so a file that grew after its size was checked is
-/// still refused without being read whole.
-fn read_bounded(file: File) -> Result<Vec<u8>, Unreadable> {
-    let mut bytes = Vec::new();
-    file.take(MAX_FILE_BYTES + 1)
-        .read_to_end(&mut bytes)
-        .map_err(Unreadable::Io)?;
-    Ok(bytes)
+    // The walk above refused links on the way; `Links::Refuse` also refuses a file swapped
+    // for a link (or a FIFO) since.
+    bounded_read::read_regular(&path, Links::Refuse, MAX_FILE_BYTES).map_err(|why| match why {
+        bounded_read::Unreadable::NotFound => Unreadable::NotFound,
+        bounded_read::Unreadable::NotRegular => Unreadable::NotRegular,
+        bounded_read::Unreadable::TooLarge(size) => Unreadable::TooLarge(size),
+        bounded_read::Unreadable::Io(error) => Unreadable::Io(error),
+    })
 }
 
 fn embedded_kind(files: &[(&str, Entry)], parts: &[&str]) -> Kind {
@@ -342,6 +333,10 @@ mod tests {
         let big = vec![b'x'; usize::try_from(MAX_FILE_BYTES).unwrap() + 1];
         fs::write(root.join("lesson/big.md"), big).unwrap();
         fs::write(root.join("lesson/latin1.md"), b"caf\xe9\n").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", root.join("lesson/zero.md")).unwrap();
+        std::os::unix::fs::symlink("/etc/shadow", root.join("lesson/shadow.md")).unwrap();
+        let fifo = root.join("lesson/fifo.md");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::S_IRWXU).unwrap();
 
         let source = Source::Folder(root.clone());
         assert_eq!(source.kind(Path::new("lesson")), Kind::Folder);
@@ -358,6 +353,9 @@ mod tests {
             ("lesson/link.md", "a link, even to a file beside it"),
             ("linked/text.md", "a file reached through a linked folder"),
             ("lesson", "a folder"),
+            ("lesson/zero.md", "a link to an endless device"),
+            ("lesson/shadow.md", "a link out of the folder"),
+            ("lesson/fifo.md", "a FIFO, which would block"),
         ] {
             assert!(
                 matches!(source.read(Path::new(path)), Err(Unreadable::NotRegular)),
@@ -366,7 +364,7 @@ mod tests {
         }
         assert!(matches!(
             source.read(Path::new("lesson/big.md")),
-            Err(Unreadable::TooLarge(size)) if size == MAX_FILE_BYTES + 1
+            Err(Unreadable::TooLarge(Some(size))) if size == MAX_FILE_BYTES + 1
         ));
         assert!(matches!(
             source.read(Path::new("lesson/latin1.md")),
@@ -389,9 +387,9 @@ mod tests {
     #[test]
     fn complaints_name_the_fix() {
         assert!(
-            Unreadable::TooLarge(300_000)
+            Unreadable::TooLarge(Some(300_000))
                 .complaint()
-                .starts_with("is 300000 bytes; a lesson file may be at most 262144 bytes")
+                .starts_with("is 300000 bytes; a lesson file may be at most 256 KiB")
         );
         assert!(
             Unreadable::NotRegular
