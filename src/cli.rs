@@ -11,6 +11,7 @@ mod proxy;
 mod proxy_log;
 mod schema;
 mod seed;
+mod stdout;
 mod tables;
 
 use std::net::SocketAddr;
@@ -21,6 +22,7 @@ use clap::{Parser, Subcommand};
 
 use crate::db::LabConfig;
 use crate::db::cluster::{Layout, serve_keeper};
+pub use stdout::{EXIT_OUTPUT_CLOSED, output_closed, stdout};
 
 /// A terminal lab for the database chapter of a backend course, running on a real PostgreSQL.
 ///
@@ -207,7 +209,12 @@ pub struct SeedArgs {
 #[derive(Debug, clap::Args)]
 pub struct ExplainArgs {
     /// One SQL statement, e.g. "select * from users where email = 'ada@example.com'".
-    pub sql: String,
+    #[arg(required_unless_present = "file")]
+    pub sql: Option<String>,
+    /// Read the statement from FILE instead, `-` for standard input: for a statement too long
+    /// for a command line (at most 8 MiB).
+    #[arg(short = 'f', long, value_name = "FILE", conflicts_with = "sql")]
+    pub file: Option<PathBuf>,
     /// Only plan the statement (estimates, nothing runs, no insights).
     #[arg(long)]
     pub no_analyze: bool,
@@ -215,6 +222,9 @@ pub struct ExplainArgs {
     /// same query before and after a rewrite); prints the diff, trees side by side.
     #[arg(long, value_name = "OTHER_SQL")]
     pub before: Option<String>,
+    /// Like --before, with the statement read from FILE (`-` for standard input).
+    #[arg(long, value_name = "FILE", conflicts_with = "before")]
+    pub before_file: Option<PathBuf>,
 }
 
 #[derive(Debug, clap::Args)]

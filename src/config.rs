@@ -37,8 +37,13 @@ impl LabConfig {
                 .with_context(|| format!("cannot resolve the data directory {}", dir.display()))?,
             None => default_data_dir()?,
         };
+        let database_url = cli.database_url.clone().filter(|url| !url.is_empty());
+        if let Some(url) = &database_url {
+            crate::conninfo::check_scheme(url)
+                .map_err(|why| crate::cli::Refused(format!("DATABASE_URL {why}")))?;
+        }
         Ok(Self {
-            database_url: cli.database_url.clone().filter(|url| !url.is_empty()),
+            database_url,
             data_dir,
             supervision: Supervision::Keeper,
         })

@@ -55,6 +55,32 @@ pub enum Error {
     UnclosedBracket,
     #[error("a percent escape in the URL does not decode to text")]
     BadEscape,
+    /// Another database's URL (`mysql://`, `sqlite://`): its scheme, as written.
+    #[error(
+        "is a {0}:// URL, and pglab works with PostgreSQL only: give a postgres:// or \
+         postgresql:// URL"
+    )]
+    OtherScheme(String),
+}
+
+/// Refuses a URL whose scheme is not PostgreSQL's (`mysql://…`), naming the scheme, before
+/// anything tries to connect with it; text without a `scheme://` passes, for the reader of
+/// the URL to judge.
+pub fn check_scheme(url: &str) -> Result<(), Error> {
+    let Some((scheme, _)) = url.split_once("://") else {
+        return Ok(());
+    };
+    let is_scheme = scheme.starts_with(|c: char| c.is_ascii_alphabetic())
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '.'));
+    let postgres = ["postgres", "postgresql"]
+        .iter()
+        .any(|name| scheme.eq_ignore_ascii_case(name));
+    if is_scheme && !postgres {
+        return Err(Error::OtherScheme(scheme.to_string()));
+    }
+    Ok(())
 }
 
 /// Reads `url`, a `postgres://` or `postgresql://` URL.
@@ -337,6 +363,33 @@ fn mask_password_values(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn another_databases_url_is_refused_by_its_scheme() {
+        for url in [
+            "mysql://root:pw@db:3306/app",
+            "MySQL://x",
+            "sqlite://file.db",
+        ] {
+            let scheme = url.split("://").next().unwrap();
+            let error = check_scheme(url).unwrap_err();
+            assert_eq!(error, Error::OtherScheme(scheme.into()));
+            assert!(
+                error
+                    .to_string()
+                    .starts_with(&format!("is a {scheme}:// URL"))
+            );
+            assert!(!error.to_string().contains("pw"));
+        }
+        for url in [
+            "postgres://a@b/c",
+            "PostgreSQL://a@b/c",
+            "host=x dbname=y",
+            "nonsense",
+        ] {
+            assert_eq!(check_scheme(url), Ok(()), "{url}");
+        }
+    }
 
     fn part<'a>(parts: &'a [Part], name: &str) -> &'a Part {
         parts.iter().find(|p| p.name == name).unwrap()

@@ -43,7 +43,7 @@ pub mod seed;
 pub mod status;
 pub mod tables;
 
-pub use error::Error;
+pub use error::{Error, server_words};
 pub use lab::{Lab, LabConfig, Source, connect, describe, mask_password, private_url};
 pub use provision::Purpose;
 

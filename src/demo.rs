@@ -132,7 +132,8 @@ pub enum Error {
     // The messages below reach the learner under a lesson step: they never name the demo
     // (`demo` is kept for the log and for tests), the step is on screen already.
     #[error(
-        "The demo failed while {step}: {cause}. `pglab db reset` restores the story data if a lesson changed it."
+        "The demo failed while {step}: {}. `pglab db reset` restores the story data if a lesson changed it.",
+        crate::db::server_words(cause)
     )]
     Sql {
         demo: &'static str,

@@ -29,7 +29,7 @@ pub async fn run(config: &LabConfig, args: &AuditArgs) -> anyhow::Result<()> {
     let actors = audit::actor_organizations(&mut conn).await?;
     let flags = rules::flags(&events, &actors);
     let width = super::output_width();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if events.is_empty() {
         writeln!(out, "no audit events match")?;
     }

@@ -13,7 +13,7 @@ pub async fn status(config: &LabConfig) -> anyhow::Result<()> {
     let started = Instant::now();
     let lab = Lab::open(config).await?;
     let status = db::status::read(&lab).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     write_status(&mut out, &status)?;
     for warning in &lab.warnings {
         writeln!(out, "warning        {warning}")?;
@@ -56,7 +56,7 @@ fn write_status(out: &mut impl Write, s: &Status) -> std::io::Result<()> {
 /// Prints the URL of a running private server without starting one: a URL to a server that
 /// stops when this command exits would be useless.
 pub fn url(config: &LabConfig, owner: bool) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if let Some(url) = &config.database_url {
         writeln!(out, "{url}")?;
         return Ok(());
@@ -107,7 +107,7 @@ pub async fn psql(config: &LabConfig, owner: bool, args: &[String]) -> anyhow::R
 
 pub async fn serve(config: &LabConfig) -> anyhow::Result<()> {
     let lab = Lab::open(config).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     writeln!(out, "pglab's database is up at {}", lab.masked_url())?;
     writeln!(
         out,
@@ -137,7 +137,7 @@ pub async fn serve(config: &LabConfig) -> anyhow::Result<()> {
 }
 
 pub fn stop(config: &LabConfig) -> anyhow::Result<()> {
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     if config.database_url.is_some() {
         writeln!(
             out,
@@ -159,7 +159,7 @@ pub async fn reset(config: &LabConfig) -> anyhow::Result<()> {
     let started = Instant::now();
     db::reset(&lab).await?;
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "lab database reset to the story seed in {} ms (progress kept)",
         started.elapsed().as_millis()
     )?;

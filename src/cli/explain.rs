@@ -5,36 +5,109 @@
 //! measured fairly: both statements warmed up, then timed in alternating order with per-node
 //! timing off, medians compared, and a difference within the runs' spread called no
 //! measurable change. Server errors end the command with exit code 1 and the server's message.
+//!
+//! Either statement may come from a file or standard input (`--file`, `--before-file`, `-`),
+//! for statements longer than a command line takes, read up to [`MAX_STATEMENT_BYTES`]. A
+//! statement EXPLAIN has no plan for (`create table`) is refused before anything connects.
 
 use std::io::Write;
+use std::path::Path;
 
-use anyhow::Context;
+use anyhow::{Context, anyhow, bail};
 
-use super::ExplainArgs;
+use super::{ExplainArgs, Refused};
+use crate::bounded_read::{self, Unreadable, size_words};
 use crate::db::console::ExecuteError;
 use crate::db::explain::{self as fetch, Analyze, Planner};
 use crate::db::{Lab, LabConfig};
 use crate::explain::{self, text};
 use crate::ui::plan::insight_lines;
 
+/// The most `--file` or standard input may hold: far longer than any statement typed (a
+/// command line takes 128 KiB at most), small enough that a file named by mistake is refused
+/// rather than sent to the server.
+pub const MAX_STATEMENT_BYTES: u64 = 8 * 1024 * 1024;
+
 pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
+    let stdin = Path::new("-");
+    if args.file.as_deref() == Some(stdin) && args.before_file.as_deref() == Some(stdin) {
+        return Err(Refused(
+            "--file and --before-file cannot both read standard input; give one of them a file"
+                .into(),
+        )
+        .into());
+    }
+    let sql = match (&args.sql, &args.file) {
+        (Some(sql), _) => sql.clone(),
+        (None, Some(file)) => read_statement(file)?,
+        (None, None) => bail!("give the statement, or --file FILE"),
+    };
+    let before = match (&args.before, &args.before_file) {
+        (Some(before), _) => Some(before.clone()),
+        (None, Some(file)) => Some(read_statement(file)?),
+        (None, None) => None,
+    };
+    for statement in std::iter::once(&sql).chain(&before) {
+        if let Some(refusal) = crate::sql::kind::explain_refusal(statement) {
+            return Err(Refused(refusal).into());
+        }
+    }
+    explain(config, args.no_analyze, &sql, before.as_deref()).await
+}
+
+/// The statement in `path` (`-`: standard input), at most [`MAX_STATEMENT_BYTES`] of UTF-8.
+fn read_statement(path: &Path) -> anyhow::Result<String> {
+    let (named, read) = if path == Path::new("-") {
+        let stdin = std::io::stdin().lock();
+        (
+            "standard input".to_string(),
+            bounded_read::read_at_most(stdin, MAX_STATEMENT_BYTES),
+        )
+    } else {
+        let read = std::fs::File::open(path)
+            .map_err(Unreadable::Io)
+            .and_then(|file| bounded_read::read_at_most(file, MAX_STATEMENT_BYTES));
+        (path.display().to_string(), read)
+    };
+    let bytes = read.map_err(|why| match why {
+        Unreadable::TooLarge(_) => anyhow::Error::from(Refused(format!(
+            "{named} holds more than {}, the most pglab explain reads as one statement",
+            size_words(MAX_STATEMENT_BYTES)
+        ))),
+        Unreadable::Io(error) => anyhow!("cannot read {named}: {error}"),
+        Unreadable::NotFound | Unreadable::NotRegular => anyhow!("cannot read {named}"),
+    })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|_| anyhow!("{named} is not UTF-8 text; save it as UTF-8"))?;
+    if text.trim().is_empty() {
+        bail!("{named} holds no statement");
+    }
+    Ok(text)
+}
+
+async fn explain(
+    config: &LabConfig,
+    no_analyze: bool,
+    sql: &str,
+    before: Option<&str>,
+) -> anyhow::Result<()> {
     let lab = Lab::open(config).await?;
     let mut conn = crate::db::connect(&lab.learner).await?;
-    let analyze = if args.no_analyze {
+    let analyze = if no_analyze {
         Analyze::No
     } else {
         Analyze::Yes
     };
-    if let Some(before_sql) = &args.before {
+    if let Some(before_sql) = before {
         let before = fetch::explain(&mut conn, before_sql, analyze)
             .await
             .map_err(|error| explain_failed(before_sql, error))?;
-        let after = fetch::explain(&mut conn, &args.sql, analyze)
+        let after = fetch::explain(&mut conn, sql, analyze)
             .await
-            .map_err(|error| explain_failed(&args.sql, error))?;
+            .map_err(|error| explain_failed(sql, error))?;
         let mut diff = explain::compare(&before.plan, &after.plan);
         if analyze == Analyze::Yes {
-            let runs = alternated_runs(&mut conn, before_sql, &args.sql).await?;
+            let runs = alternated_runs(&mut conn, before_sql, sql).await?;
             diff = diff.timed(&runs.before_ms, &runs.after_ms);
             // Planning is timed the same way: the first plan of a statement pays for reading
             // the catalog into the session's caches.
@@ -44,16 +117,16 @@ pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
                 diff.planning = planning;
             }
         }
-        return print_diff((before_sql, &before), (&args.sql, &after), &diff);
+        return print_diff((before_sql, &before), (sql, &after), &diff);
     }
-    let fetched = fetch::explain(&mut conn, &args.sql, analyze)
+    let fetched = fetch::explain(&mut conn, sql, analyze)
         .await
-        .map_err(|error| explain_failed(&args.sql, error))?;
+        .map_err(|error| explain_failed(sql, error))?;
     let catalog = fetch::catalog(&mut conn, &fetched.plan).await?;
     let insights = explain::insights(&fetched.plan, &catalog);
     let width = super::output_width();
 
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     for line in text::render(&fetched.plan, width) {
         writeln!(out, "{line}")?;
     }
@@ -123,7 +196,7 @@ fn print_diff(
     diff: &explain::PlanDiff,
 ) -> anyhow::Result<()> {
     let width = super::output_width();
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     for (label, (sql, fetched)) in [("before", before), ("after ", after)] {
         let sql = crate::text::clip(
             &crate::text::abbreviate(sql, width),
@@ -166,13 +239,52 @@ fn explain_failed(sql: &str, error: ExecuteError) -> anyhow::Error {
         }
     }
     if let Some(caret) = failure.caret_line(sql) {
+        let (text, column) = around(caret.text, caret.column);
         message.push_str(&format!(
             "\nline {}: {}\n{}{}^",
             caret.line,
-            caret.text,
+            text,
             " ".repeat(format!("line {}: ", caret.line).len()),
-            " ".repeat(caret.column)
+            " ".repeat(column)
         ));
     }
     anyhow::anyhow!(message)
+}
+
+/// Characters of a line shown around an error's caret: a statement read from a file may be
+/// one line of a megabyte.
+const CARET_CONTEXT: usize = 30;
+
+/// The part of `line` around character `column` (at most [`CARET_CONTEXT`] characters either
+/// side, `…` where it was cut) and the caret's column in it.
+fn around(line: &str, column: usize) -> (String, usize) {
+    let chars: Vec<char> = line.chars().collect();
+    let start = column.saturating_sub(CARET_CONTEXT);
+    let end = (column + CARET_CONTEXT).min(chars.len());
+    let mut text: String = chars[start..end].iter().collect();
+    let mut at = column - start;
+    if start > 0 {
+        text.insert(0, '…');
+        at += 1;
+    }
+    if end < chars.len() {
+        text.push('…');
+    }
+    (text, at)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_long_line_is_cut_around_the_caret() {
+        assert_eq!(around("selec 1", 0), ("selec 1".to_string(), 0));
+        let line = format!("select {} frm users", "1 + ".repeat(1000));
+        let column = line.find("frm").unwrap();
+        let (text, at) = around(&line, column);
+        assert!(text.starts_with('…') && !text.ends_with('…'), "{text}");
+        assert_eq!(text.chars().nth(at), Some('f'), "{text}");
+        assert!(text.chars().count() <= 2 * CARET_CONTEXT + 2);
+    }
 }

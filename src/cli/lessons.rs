@@ -43,7 +43,6 @@ fn check_database() -> String {
     format!("pglab_lessons_check_{}", std::process::id())
 }
 
-#[allow(clippy::print_stdout)]
 pub async fn run(
     config: &LabConfig,
     lessons: Option<&Path>,
@@ -59,18 +58,20 @@ pub async fn run(
                 widths.max().unwrap_or(0)
             };
             let (id_width, title_width) = (width(|l| &l.id), width(|l| &l.title));
+            let mut out = super::stdout();
             for lesson in &catalog.lessons {
                 let done = progress.completion(lesson);
-                println!(
+                writeln!(
+                    out,
                     "{:>2}  {:<id_width$}  {:<title_width$}  {:>3} min  steps {}/{}",
                     lesson.diagram, lesson.id, lesson.title, lesson.minutes, done.done, done.total
-                );
+                )?;
             }
             let total_width = 2 + 2 + id_width + 2 + title_width;
             let total = catalog.planned_minutes();
-            println!("{:>total_width$}  {total:>3} min", "planned in all");
+            writeln!(out, "{:>total_width$}  {total:>3} min", "planned in all")?;
             if let Some(unwritten) = catalog.unwritten_sentence() {
-                println!("\n{unwritten}");
+                writeln!(out, "\n{unwritten}")?;
             }
             Ok(())
         }
@@ -88,9 +89,9 @@ pub async fn run(
 }
 
 /// Every lesson's live parts, each lesson on a fresh copy of the story.
-#[allow(clippy::print_stdout)]
 async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
-    println!("{} lessons: files valid", catalog.lessons.len());
+    let mut out = super::stdout();
+    writeln!(out, "{} lessons: files valid", catalog.lessons.len())?;
     let lab = Lab::open(config).await?;
     let mut failures = Vec::new();
     for lesson in &catalog.lessons {
@@ -106,10 +107,10 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
                 step.title
             );
             match check_step(&scratch, lab.cluster(), step).await {
-                Ok(Some(summary)) => println!("ok   {place}: {summary}"),
+                Ok(Some(summary)) => writeln!(out, "ok   {place}: {summary}")?,
                 Ok(None) => {}
                 Err(problem) => {
-                    println!("FAIL {place}: {problem:#}");
+                    writeln!(out, "FAIL {place}: {problem:#}")?;
                     failures.push(place);
                 }
             }
@@ -119,7 +120,7 @@ async fn check(config: &LabConfig, catalog: &Catalog) -> anyhow::Result<()> {
     if !failures.is_empty() {
         bail!("{} lesson steps failed their check", failures.len());
     }
-    println!("all lessons pass");
+    writeln!(out, "all lessons pass")?;
     Ok(())
 }
 
@@ -258,7 +259,6 @@ fn describe(error: ExecuteError) -> anyhow::Error {
 /// Plays `lesson` on stdout: every step's text, its SQL and demos run live on the lab
 /// database. As text on a terminal it waits for Enter between steps and asks the quizzes;
 /// as Markdown ([`handout`]) it writes the same steps as a handout, never waiting.
-#[allow(clippy::print_stdout)]
 async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow::Result<()> {
     let markdown = format == RunFormat::Markdown;
     let interactive =
@@ -268,14 +268,15 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
     let width = super::output_width().min(100);
     let lab = Lab::open(config).await?;
     let progress = Progress::default();
+    let mut out = super::stdout();
     if markdown {
-        print!("{}", handout::title(lesson));
+        write!(out, "{}", handout::title(lesson))?;
     } else {
-        println!("{} · {}\n", lesson.diagram, lesson.title);
+        writeln!(out, "{} · {}\n", lesson.diagram, lesson.title)?;
     }
     for (index, step) in lesson.steps.iter().enumerate() {
         if !markdown {
-            println!("── step {} of {} ──", index + 1, lesson.steps.len());
+            writeln!(out, "── step {} of {} ──", index + 1, lesson.steps.len())?;
         }
         let output = match &step.kind {
             StepKind::Run { sql } => Some(run_measured(&lab, sql).await?),
@@ -311,10 +312,11 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
         let opened = opened_lines(&lab, step, width).await?;
         if markdown {
             let laid = page.lay_out(usize::MAX);
-            print!(
+            write!(
+                out,
                 "{}",
                 handout::step(lesson, index, &laid, &closing, opened.as_deref(), width)
-            );
+            )?;
             continue;
         }
         // Everything printed is wrapped to the terminal: prose flush left, hints and
@@ -322,15 +324,18 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
         // and tables print whole: wrapping would break their shape.
         for (line, pre) in page.into_lines() {
             for piece in handout::as_printed(&line, pre, width) {
-                println!("{piece}");
+                writeln!(out, "{piece}")?;
             }
         }
-        let say = |text: &str| {
+        let say = |out: &mut super::stdout::Stdout, text: &str| -> std::io::Result<()> {
             for piece in crate::text::wrap(text.trim_end(), width, "  ") {
-                println!("{piece}");
+                writeln!(out, "{piece}")?;
             }
+            Ok(())
         };
-        closing.iter().for_each(|line| say(line));
+        for line in &closing {
+            say(&mut out, line)?;
+        }
         if let StepKind::Quiz(quiz) = &step.kind
             && interactive
         {
@@ -346,17 +351,19 @@ async fn play(config: &LabConfig, lesson: &Lesson, format: RunFormat) -> anyhow:
                 } else {
                     "Not quite."
                 };
-                say(&format!(
-                    "{verdict} {}",
-                    resolve(&option.why, Audience::Plain)
-                ));
+                say(
+                    &mut out,
+                    &format!("{verdict} {}", resolve(&option.why, Audience::Plain)),
+                )?;
             }
         }
         if let Some(opened) = opened {
-            println!();
-            opened.iter().for_each(|line| println!("{line}"));
+            writeln!(out)?;
+            for line in &opened {
+                writeln!(out, "{line}")?;
+            }
         }
-        println!();
+        writeln!(out)?;
         if interactive
             && index + 1 < lesson.steps.len()
             && ask("Enter: next step · q: stop ")?.trim() == "q"
@@ -471,10 +478,10 @@ async fn run_demo(
     crate::demo::run(&context, name, params, tx).await
 }
 
-#[allow(clippy::print_stdout)]
 fn ask(prompt: &str) -> anyhow::Result<String> {
-    print!("{prompt}");
-    std::io::stdout().flush()?;
+    let mut out = super::stdout();
+    write!(out, "{prompt}")?;
+    out.flush()?;
     let mut line = String::new();
     std::io::stdin().lock().read_line(&mut line)?;
     Ok(line)

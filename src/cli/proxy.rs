@@ -69,7 +69,7 @@ pub async fn run(config: &LabConfig, args: &ProxyArgs) -> anyhow::Result<()> {
     // Listening before the header goes out: whoever read the address may press Ctrl-C at
     // once, and must get the summary rather than the default end of the process.
     let mut interrupted = signal(SignalKind::interrupt())?;
-    let mut out = LogWriter::new(std::io::stdout().lock(), args.json);
+    let mut out = LogWriter::new(super::stdout(), args.json);
     out.header(&header(&proxy, &upstream, args, lint_off.as_deref()))?;
     if !args.listen.ip().is_loopback() {
         out.notice(&format!(
@@ -189,6 +189,8 @@ impl Upstream {
     }
 
     fn from_url(url: &str) -> anyhow::Result<Self> {
+        crate::conninfo::check_scheme(url)
+            .map_err(|why| super::Refused(format!("--upstream {why}")))?;
         let parsed = url::Url::parse(url).context("--upstream is not a URL")?;
         let Some(host) = parsed.host_str().filter(|h| !h.is_empty()) else {
             bail!(

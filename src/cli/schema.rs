@@ -37,7 +37,7 @@ pub async fn run(config: &LabConfig, tables: &[String]) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     for line in text::lines(&map, tables) {
         writeln!(out, "{}", line.text.trim_end())?;
     }

@@ -32,7 +32,7 @@ pub async fn run(config: &LabConfig, args: &SeedArgs) -> anyhow::Result<()> {
     .await?;
     bar.finish_and_clear();
     writeln!(
-        std::io::stdout(),
+        super::stdout(),
         "added {} users and {} posts in {:.1} s (indexes rebuilt, statistics refreshed)",
         added.users,
         added.posts,

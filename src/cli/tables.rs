@@ -20,7 +20,7 @@ pub async fn run(config: &LabConfig, tables: &[String], width: usize) -> anyhow:
     let lab = Lab::open(config).await?;
     let mut conn = crate::db::connect(&lab.learner).await?;
     let snapshot = crate::db::tables::read(&mut conn, LESSON_SCHEMA, &names).await?;
-    let mut out = std::io::stdout().lock();
+    let mut out = super::stdout();
     for line in text::lines(&snapshot, width, None) {
         writeln!(out, "{}", line.text())?;
     }

@@ -56,7 +56,10 @@ pub enum ExecuteError {
     Sql(ServerError),
     /// The connection is gone (server restarted, network lost, session terminated);
     /// connect again with [`Console::connect`].
-    #[error("the connection to the database was lost ({0}); reconnect to continue")]
+    #[error(
+        "the connection to the database was lost ({}); reconnect to continue",
+        super::server_words(.0)
+    )]
     Connection(sqlx::Error),
     /// EXPLAIN (a plan check, `pglab explain`) reads the plan of exactly one statement.
     #[error(

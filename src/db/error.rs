@@ -51,7 +51,10 @@ pub enum Error {
     #[error("the database server did not become ready within {secs} s; see {log}")]
     StartTimeout { log: PathBuf, secs: u64 },
 
-    #[error("could not reach the database at {target}: {cause}\n{advice}")]
+    #[error(
+        "could not reach the database at {target}: {}\n{advice}",
+        server_words(cause)
+    )]
     Connect {
         target: String,
         advice: &'static str,
@@ -76,7 +79,7 @@ pub enum Error {
     )]
     Migrate(sqlx::migrate::MigrateError),
 
-    #[error("{what}: {cause}")]
+    #[error("{what}: {}", server_words(cause))]
     Sql {
         what: &'static str,
         cause: sqlx::Error,
@@ -92,8 +95,9 @@ pub enum Error {
     Unavailable(String),
 
     #[error(
-        "could not rebuild `{statement}` after an interrupted `pglab seed`: {cause}\n\
-         `pglab db reset` starts over from the story seed."
+        "could not rebuild `{statement}` after an interrupted `pglab seed`: {}\n\
+         `pglab db reset` starts over from the story seed.",
+        server_words(cause)
     )]
     Rebuild {
         statement: String,
@@ -103,6 +107,17 @@ pub enum Error {
     /// The request itself was refused (sizes out of range, malformed URLs).
     #[error("{0}")]
     Refused(String),
+}
+
+/// What went wrong in `error`, for people: the server's own message for a database error,
+/// without sqlx's "error returned from database:" and without PostgreSQL's source location
+/// (` at line 3211` is a line of the server's C code, which sqlx appends); any other error as
+/// sqlx words it.
+pub fn server_words(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::Database(db) => db.message().to_string(),
+        other => other.to_string(),
+    }
 }
 
 impl Error {

@@ -343,6 +343,20 @@ async fn fetch_json(
     let (value,): (serde_json::Value,) = sqlx::query_as(AssertSqlSafe(text))
         .persistent(false)
         .fetch_one(conn)
-        .await?;
+        .await
+        .map_err(|error| in_statement(error.into(), explain))?;
     Ok(value)
+}
+
+/// `error` with its position counted in the learner's statement rather than in the text
+/// sent (`explain` and a space before it), so a caret lands under the right character.
+fn in_statement(mut error: ExecuteError, explain: &str) -> ExecuteError {
+    if let ExecuteError::Sql(failure) = &mut error {
+        let before = explain.chars().count() + 1;
+        failure.position = failure
+            .position
+            .and_then(|position| position.checked_sub(before))
+            .filter(|position| *position > 0);
+    }
+    error
 }

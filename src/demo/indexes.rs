@@ -230,7 +230,7 @@ fn run_seed_first(demo: &'static str, cause: String) -> Error {
 
 fn missing_table(cause: &sqlx::Error) -> Option<String> {
     let db = cause.as_database_error()?;
-    (db.code().as_deref() == Some(UNDEFINED_TABLE)).then(|| db.to_string())
+    (db.code().as_deref() == Some(UNDEFINED_TABLE)).then(|| db.message().to_string())
 }
 
 /// "1,030×" for large ratios, "3.7×" for small ones.

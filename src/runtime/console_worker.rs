@@ -223,6 +223,13 @@ fn not_run_again_message(error: &ExecuteError, why: NotRunAgain) -> String {
 /// the server refused, as the statement's error.
 async fn explain(conn: &mut Console, id: RequestId, sql: &str) -> Event {
     let failed = |message: String| Event::Failed { id, message };
+    // DDL would reach the server as `explain create table …`, a bare syntax error.
+    if let Some(refusal) = crate::sql::kind::explain_refusal(sql) {
+        return Event::Explained {
+            id,
+            result: Err(ServerError::refused(&refusal)),
+        };
+    }
     let fetched = match crate::db::explain::explain(conn.connection(), sql, Analyze::Yes).await {
         Ok(fetched) => fetched,
         Err(ExecuteError::Sql(failure)) => {

@@ -216,6 +216,121 @@ fn offset_in(sql: &str, token: &Token) -> usize {
     (token.text.as_ptr() as usize).saturating_sub(sql.as_ptr() as usize)
 }
 
+/// What EXPLAIN shows plans of, for the refusal of anything else.
+pub const EXPLAINABLE: &str =
+    "SELECT, INSERT, UPDATE, DELETE, MERGE, VALUES, EXECUTE and CREATE TABLE … AS";
+
+/// Why EXPLAIN cannot take `sql`: its first statement EXPLAIN has no plan for (DDL such as
+/// `create table`, `vacuum`, `set`), named by its leading words, in a sentence. `None` when
+/// every statement is one EXPLAIN takes, or the text is empty or unreadable (the server
+/// answers those). Lexical: it looks at each statement's first words only.
+pub fn explain_refusal(sql: &str) -> Option<String> {
+    let tokens = tokenize(sql);
+    let refused = statements(&tokens).find_map(unexplainable)?;
+    Some(format!(
+        "EXPLAIN shows the plans of {EXPLAINABLE}; `{refused}` is not one of them, so it has \
+         no plan: run it as it is"
+    ))
+}
+
+/// The leading words of `statement` when EXPLAIN cannot take it.
+fn unexplainable(statement: &[Token<'_>]) -> Option<String> {
+    let first = statement.first()?;
+    if first.kind != TokenKind::Word {
+        // `(select …)`, or something the server will word better.
+        return None;
+    }
+    let word = first.text.to_ascii_lowercase();
+    let takes = match word.as_str() {
+        // CREATE [TEMP | UNLOGGED] TABLE … AS and CREATE MATERIALIZED VIEW … AS.
+        "create" => {
+            let object = statement[1..]
+                .iter()
+                .find(|t| !MODIFIERS.iter().any(|m| t.is_word(m)));
+            object.is_some_and(|t| t.is_word("table") || t.is_word("materialized"))
+                && statement.iter().any(|t| t.is_word("as"))
+        }
+        // A word no statement starts with (a typo: `selec`) is the server's to answer.
+        other => !PLANLESS.contains(&other),
+    };
+    if takes {
+        return None;
+    }
+    let mut words = vec![word.clone()];
+    if matches!(word.as_str(), "create" | "alter" | "drop") {
+        for token in statement[1..]
+            .iter()
+            .take_while(|t| t.kind == TokenKind::Word)
+        {
+            words.push(token.text.to_ascii_lowercase());
+            if !MODIFIERS.iter().any(|m| token.is_word(m)) {
+                break;
+            }
+        }
+    }
+    Some(words.join(" "))
+}
+
+/// The first words of PostgreSQL's statements that EXPLAIN has no plan for (CREATE only
+/// sometimes, see above).
+const PLANLESS: [&str; 42] = [
+    "abort",
+    "alter",
+    "analyze",
+    "begin",
+    "call",
+    "checkpoint",
+    "close",
+    "cluster",
+    "comment",
+    "commit",
+    "copy",
+    "create",
+    "deallocate",
+    "discard",
+    "do",
+    "drop",
+    "end",
+    "explain",
+    "fetch",
+    "grant",
+    "import",
+    "listen",
+    "load",
+    "lock",
+    "move",
+    "notify",
+    "prepare",
+    "reassign",
+    "refresh",
+    "reindex",
+    "release",
+    "reset",
+    "revoke",
+    "rollback",
+    "savepoint",
+    "security",
+    "set",
+    "show",
+    "start",
+    "truncate",
+    "unlisten",
+    "vacuum",
+];
+
+/// Words between CREATE and the kind of object it makes.
+const MODIFIERS: [&str; 9] = [
+    "or",
+    "replace",
+    "temp",
+    "temporary",
+    "unlogged",
+    "global",
+    "local",
+    "unique",
+    "recursive",
+];
+
 /// Whether running `sql` may change data, as far as its text shows: INSERT, UPDATE, DELETE or
 /// MERGE anywhere (a data-modifying CTE included), `SELECT … INTO` (creates a table), and any
 /// statement that is not a plain query (CREATE TABLE AS, EXECUTE, …). Text sqlparser cannot
@@ -470,6 +585,49 @@ fn is_catalog_relation(relation: &ObjectName) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn explain_refuses_statements_without_a_plan_by_their_leading_words() {
+        for (sql, words) in [
+            ("create table x(a int)", "create table"),
+            (
+                "CREATE UNIQUE INDEX ON users (email)",
+                "create unique index",
+            ),
+            ("create view v as select 1", "create view"),
+            ("drop table users", "drop table"),
+            ("alter table users add column x int", "alter table"),
+            ("vacuum analyze users", "vacuum"),
+            ("set statement_timeout = 0", "set"),
+            ("select 1; truncate posts", "truncate"),
+            ("begin", "begin"),
+        ] {
+            let refusal = explain_refusal(sql).unwrap_or_else(|| panic!("{sql}"));
+            assert!(
+                refusal.contains(&format!("`{words}` is not one of them")),
+                "{sql}: {refusal}"
+            );
+            assert!(refusal.starts_with("EXPLAIN shows the plans of SELECT, INSERT"));
+        }
+        for sql in [
+            "select * from users",
+            "  with x as (select 1) select * from x",
+            "insert into posts default values",
+            "update users set username = 'a'",
+            "delete from posts",
+            "values (1)",
+            "(select 1)",
+            "create table t as select 1",
+            "create temp table t as select * from users",
+            "create materialized view m as select 1",
+            "",
+            "-- nothing",
+            // A typo is the server's to point at.
+            "selec 1",
+        ] {
+            assert_eq!(explain_refusal(sql), None, "{sql}");
+        }
+    }
 
     #[test]
     fn a_script_splits_into_its_statements_with_their_offsets() {
