@@ -61,7 +61,8 @@ pub struct Cli {
 }
 
 const EXIT_CODES: &str = "\
-Exit codes: 0 success, 1 failure, 2 bad command line, 3 database unavailable, 4 request refused";
+Exit codes: 0 success, 1 failure, 2 bad command line, 3 database unavailable, 4 request refused;
+141 when the reader of the output went away (`| head`)";
 
 /// A request the command line refuses before doing anything (exit code 4). The message says
 /// what was asked and how to ask for it if it is really meant.

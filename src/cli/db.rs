@@ -114,7 +114,6 @@ pub async fn serve(config: &LabConfig) -> anyhow::Result<()> {
         "`pglab db url` prints the full URL. Press Ctrl-C to stop."
     )?;
     out.flush()?;
-    drop(out);
     let Source::Private { cluster, .. } = &lab.source else {
         tokio::signal::ctrl_c().await?;
         return Ok(());

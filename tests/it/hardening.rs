@@ -57,7 +57,8 @@ fn lesson_files_that_are_not_regular_files_inside_the_folder_are_refused_by_name
         nix::unistd::mkfifo(path, nix::sys::stat::Mode::S_IRWXU).unwrap();
     };
     let big = |path: &Path| std::fs::write(path, vec![b'x'; 2 << 20]).unwrap();
-    let cases: [(&str, &dyn Fn(&Path), &str); 4] = [
+    type Plant = dyn Fn(&Path);
+    let cases: [(&str, &Plant, &str); 4] = [
         (
             "zero",
             &|p| symlink("/dev/zero", p).unwrap(),
