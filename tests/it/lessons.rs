@@ -412,12 +412,12 @@ fn a_folder_and_embedded_files_are_held_to_the_same_rules() {
          file; a lesson is a real folder next to index.toml, so move the folder in"
             .to_string(),
         "lessons/01-memory/lesson.toml:8: step 1: `01-story.md` is not a regular file (a \
-         symbolic link, or a device); lessons read only regular files inside their folder, so \
-         copy the file in"
+         symbolic link, a FIFO or a device); lessons read only regular files inside their \
+         folder, so copy the file in"
             .to_string(),
         format!(
             "lessons/01-memory/lesson.toml:13: step 2: `02-big.md` is {} bytes; a lesson file \
-             may be at most {limit} bytes, so split it or name the right file",
+             may be at most 256 KiB, so split it or name the right file",
             limit + 1
         ),
     ];
