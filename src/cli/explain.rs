@@ -26,7 +26,7 @@ use crate::ui::plan::insight_lines;
 /// The most `--file` or standard input may hold: far longer than any statement typed (a
 /// command line takes 128 KiB at most), small enough that a file named by mistake is refused
 /// rather than sent to the server.
-pub const MAX_STATEMENT_BYTES: u64 = 8 * 1024 * 1024;
+const MAX_STATEMENT_BYTES: u64 = 8 * 1024 * 1024;
 
 pub async fn run(config: &LabConfig, args: &ExplainArgs) -> anyhow::Result<()> {
     let stdin = Path::new("-");

@@ -152,12 +152,15 @@ impl Unreadable {
         match self {
             Unreadable::NotFound => "not found".into(),
             Unreadable::NotRegular => "is not a regular file (a symbolic link, a FIFO or a \
-                 device); \
-                 lessons read only regular files inside their folder, so copy the file in"
+                 device); lessons read only regular files inside their folder, so copy the \
+                 file in"
                 .into(),
             Unreadable::TooLarge(size) => format!(
-                "is {}; a lesson file may be at most {}, so split it or name the right file",
-                size.map_or_else(|| "larger still".into(), |size| format!("{size} bytes")),
+                "{}; a lesson file may be at most {}, so split it or name the right file",
+                size.map_or_else(
+                    || "grew while it was read".into(),
+                    |size| format!("is {size} bytes")
+                ),
                 size_words(MAX_FILE_BYTES)
             ),
             Unreadable::NotUtf8 => "is not UTF-8 text; save it as UTF-8".into(),
